@@ -1,0 +1,39 @@
+# The front door: every target does its own set-up (venv, packages, browser) when needed.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: setup browser build run test bench lint clean
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Debian's Chromium (Playwright drives it; no browser download) and axe-core from npm.
+browser:
+	sh scripts/install-browser.sh
+
+build: setup
+	$(VENV)/bin/coderef build
+
+run: build
+	$(VENV)/bin/coderef serve --host $(HOST) --port $(PORT)
+
+test: setup browser
+	$(VENV)/bin/pytest -q
+
+bench: setup
+	$(PY) -m bench
+
+lint: setup
+	$(VENV)/bin/ruff check generator gate tests bench
+	$(VENV)/bin/mypy generator gate
+
+clean:
+	rm -rf .coderef var site tests/artifacts

@@ -1,0 +1,1 @@
+"""The gate: accounts, signed sessions and the metered unlock of protected sections."""

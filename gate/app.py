@@ -1,0 +1,95 @@
+"""ASGI wiring: the gate under /gate/ (create_gate_app) and, for `coderef serve`, the built site too."""
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from . import auth, meter
+from .core import Gate
+from .db import Unavailable
+from .security import GateHeaders
+from .settings import Settings, load_settings
+from .static import SiteFiles
+from .web import BadInput, error
+
+log = logging.getLogger("coderef.gate")
+
+
+def gate_routes() -> list[BaseRoute]:
+    return [
+        Route("/session", meter.session, methods=["GET"]),
+        Route("/register", auth.register, methods=["POST"]),
+        Route("/login", auth.login, methods=["POST"]),
+        Route("/logout", auth.logout, methods=["POST"]),
+        Route("/password", auth.change_password, methods=["POST"]),
+        Route("/unlock/{codeset}/{code}", meter.unlock, methods=["POST"]),
+        Route("/page/{codeset}/{code}/", meter.page, methods=["GET"]),
+        Route("/account", meter.account, methods=["GET"]),
+    ]
+
+
+async def _bad_input(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, BadInput)
+    return error(exc.code, exc.message)
+
+
+async def _unavailable(request: Request, exc: Exception) -> Response:
+    log.error("gate unavailable: %s", exc)  # the detail goes to the log, never to the client
+    return error("unavailable")
+
+
+async def _http(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if not request.url.path.startswith("/gate"):
+        return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
+    response = error(code, status=exc.status_code)
+    response.headers.update(exc.headers or {})
+    return response
+
+
+async def _bare(request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+def _build(root: Path, settings: Settings | None, routes: list[BaseRoute], with_site: bool) -> Starlette:
+    settings = settings or load_settings(root)
+    gate = Gate(root, settings)
+    routes = [Mount("/gate", routes=gate_routes()), *routes]
+    if settings.bench:
+        routes.insert(0, Route("/__bench/bare", _bare))
+    if with_site:
+        routes.append(Mount("/", app=SiteFiles(directory=settings.site.output_dir, html=True)))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        gate.close()
+
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(GateHeaders)],
+        exception_handlers={BadInput: _bad_input, Unavailable: _unavailable, HTTPException: _http},
+        lifespan=lifespan,
+    )
+    app.state.gate = gate
+    return app
+
+
+def create_gate_app(root: Path, *, settings: Settings | None = None) -> Starlette:
+    """The gate alone, answering /gate/* (behind a CDN that serves the static site)."""
+    return _build(root, settings, [], with_site=False)
+
+
+def create_app(root: Path, *, settings: Settings | None = None) -> Starlette:
+    """The gate plus the built site on one origin: what `coderef serve` runs."""
+    return _build(root, settings, [], with_site=True)

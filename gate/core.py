@@ -1,0 +1,133 @@
+"""The gate's shared state (settings, database, store, signer) and who the current visitor is."""
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from starlette.requests import Request
+from starlette.responses import Response
+
+from generator.model import CODESET_NAMES
+from generator.store import StoredSection, StoreReader
+
+from . import allowance, passwords, sessions
+from .db import Database, Unavailable
+from .security import client_ip, is_https
+from .sessions import Account, CookieSigner
+from .settings import Settings
+from .web import BadInput
+
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,39}$")
+GUEST_COOKIE_AGE = 400 * 86400  # browsers cap cookie lifetimes at 400 days
+
+
+@dataclass(slots=True)
+class Visitor:
+    account: Account | None
+    guest_id: str | None  # from a valid guest cookie, even when logged in (for carry-over)
+    session_id: str | None
+
+    @property
+    def plan(self) -> str:
+        return self.account.plan if self.account else "guest"
+
+    @property
+    def subject(self) -> str | None:
+        if self.account:
+            return self.account.subject
+        return f"g:{self.guest_id}" if self.guest_id else None
+
+
+class Gate:
+    def __init__(self, root: Path, settings: Settings) -> None:
+        self.root = root
+        self.settings = settings
+        self.site = settings.site
+        url = settings.database_url
+        self.db = Database(str(url) if url is not None else None, settings.sqlite_path)
+        self.store = StoreReader(settings.site.store_path)
+        self.signer = CookieSigner(settings.keys)
+        self.hasher: PasswordHasher = passwords.hasher(
+            settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
+        )
+
+    # -- the meter's numbers -------------------------------------------------------------------
+    def allowance_for(self, plan: str) -> int | None:
+        plans = self.site.meter.plans
+        return plans[plan] if plan in plans else plans.get("free", 0)
+
+    def period(self) -> allowance.Period:
+        return allowance.period_for(self.site.meter.period)
+
+    def ip(self, request: Request) -> str:
+        return client_ip(request, self.settings.trust_proxy)
+
+    # -- cookies -------------------------------------------------------------------------------
+    def secure(self, request: Request) -> bool:
+        mode = self.settings.cookie_secure
+        return mode == "true" or (mode == "auto" and is_https(request, self.settings.trust_proxy))
+
+    def set_session(self, request: Request, response: Response, sid: str) -> None:
+        name = sessions.cookie_names(self.secure(request))[0]
+        response.set_cookie(
+            name, self.signer.sign_session(sid), max_age=self.settings.session_max_age, path="/",
+            secure=self.secure(request), httponly=True, samesite="lax",
+        )
+
+    def set_guest(self, request: Request, response: Response, gid: str) -> None:
+        name = sessions.cookie_names(self.secure(request))[1]
+        response.set_cookie(
+            name, self.signer.sign_guest(gid), max_age=GUEST_COOKIE_AGE, path="/",
+            secure=self.secure(request), httponly=True, samesite="lax",
+        )
+
+    def clear_session(self, request: Request, response: Response) -> None:
+        secure = self.secure(request)
+        response.delete_cookie(sessions.cookie_names(secure)[0], path="/", secure=secure, httponly=True, samesite="lax")
+
+    # -- the visitor ---------------------------------------------------------------------------
+    async def visitor(self, request: Request) -> Visitor:
+        """Who is asking: a tampered, expired or unknown cookie simply means a guest."""
+        session_name, guest_name = sessions.cookie_names(self.secure(request))
+        cookies = request.cookies
+        sid = self.signer.session_id(cookies.get(session_name))
+        gid = self.signer.guest_id(cookies.get(guest_name))
+        account = None
+        if sid is not None:
+            s = self.settings
+            account = await self.db.run(sessions.load, sid, int(time.time()), s.session_idle, s.session_max_age)
+        return Visitor(account, gid, sid if account else None)
+
+    # -- the protected store -------------------------------------------------------------------
+    def check_code(self, codeset: str, code: str) -> str:
+        """The code's title; BadInput for unknown code sets or codes."""
+        if codeset not in CODESET_NAMES or codeset not in self.site.codesets:
+            raise BadInput("unknown_codeset", f"There is no code set '{codeset[:40]}'.")
+        if not CODE_RE.match(code):
+            raise BadInput("unknown_code", f"There is no code '{code[:40]}' in {CODESET_NAMES[codeset]}.")
+        try:
+            title = self.store.code_title(codeset, code)
+        except (OSError, sqlite3.Error) as exc:
+            raise Unavailable(f"protected store {self.site.store_path}: {exc}") from exc
+        if title is None:
+            raise BadInput("unknown_code", f"There is no code '{code}' in {CODESET_NAMES[codeset]}.")
+        return title
+
+    def sections(self, codeset: str, code: str) -> list[StoredSection]:
+        try:
+            return self.store.sections(codeset, code)
+        except (OSError, sqlite3.Error) as exc:
+            raise Unavailable(f"protected store {self.site.store_path}: {exc}") from exc
+
+    def site_dir(self) -> Path:
+        """The built site, resolved now: builds swap a symlink atomically."""
+        return Path(os.path.realpath(self.site.output_dir))
+
+    def close(self) -> None:
+        self.db.close()
+        self.store.close()

@@ -1,0 +1,146 @@
+"""The metered endpoints: session state, unlock, the no-JavaScript code page, the account page."""
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from generator.urls import file_for, gate_page_path, page_path
+
+from . import allowance, pages, sessions
+from .core import Gate
+from .db import Conn
+from .sessions import Account
+from .web import MESSAGES, error, wants_form
+
+
+def _left(conn: Conn, gate: Gate, subject: str | None, plan: str, ip: str, period: allowance.Period) -> tuple[int, int | None]:
+    """(views used, views left or None for unlimited); guests also count against the per-IP cap."""
+    allow = gate.allowance_for(plan)
+    used = allowance.used(conn, subject, period) if subject else 0
+    if allow is None:
+        return used, None
+    left = max(0, allow - used)
+    if plan == "guest" and left:
+        left = min(left, max(0, gate.site.meter.guest_ip_cap - allowance.guest_ip_used(conn, ip, period)))
+    return used, left
+
+
+def session_payload(conn: Conn, gate: Gate, account: Account | None, guest_id: str | None, ip: str) -> dict[str, Any]:
+    period = gate.period()
+    plan = account.plan if account else "guest"
+    subject = account.subject if account else (f"g:{guest_id}" if guest_id else None)
+    used, left = _left(conn, gate, subject, plan, ip, period)
+    unlocked = allowance.unlocked(conn, subject, period) if subject else []
+    return {
+        "account": {"email": account.email, "plan": account.plan} if account else None,
+        "views_left": left,
+        "views_used": used,
+        "allowance": gate.allowance_for(plan),
+        "unlocked": [{"codeset": cs, "code": c} for cs, c in unlocked],
+        "plan": plan,
+        "auto_unlock": gate.site.meter.auto_unlock,
+    }
+
+
+async def session(request: Request) -> Response:
+    gate: Gate = request.app.state.gate
+    v = await gate.visitor(request)
+    return JSONResponse(await gate.db.run(session_payload, gate, v.account, v.guest_id, gate.ip(request)))
+
+
+def _unlock(conn: Conn, gate: Gate, subject: str, known: bool, plan: str, codeset: str, code: str,
+            ip: str) -> tuple[str, int | None]:
+    period = gate.period()
+    allow = gate.allowance_for(plan)
+    if known and allowance.is_unlocked(conn, subject, period, codeset, code):
+        outcome = allowance.ALREADY  # re-views are reads only: no write lock taken
+    else:
+        guest = plan == "guest"
+        outcome = allowance.consume(
+            conn, subject, allow, period, codeset, code,
+            guest_ip=ip if guest else None, ip_cap=gate.site.meter.guest_ip_cap if guest else None,
+        )
+    if allow is None:
+        return outcome, None
+    return outcome, _left(conn, gate, subject, plan, ip, period)[1]
+
+
+async def unlock(request: Request) -> Response:
+    from .auth import refusal  # auth imports this module
+
+    gate: Gate = request.app.state.gate
+    if (refused := refusal(request, gate)) is not None:
+        return refused
+    codeset, code = request.path_params["codeset"], request.path_params["code"]
+    gate.check_code(codeset, code)
+    v = await gate.visitor(request)
+    new_guest = None
+    subject = v.subject
+    if subject is None:
+        new_guest = sessions.new_id()
+        subject = f"g:{new_guest}"
+    outcome, left = await gate.db.run(
+        _unlock, gate, subject, new_guest is None, v.plan, codeset, code, gate.ip(request)
+    )
+    response: Response
+    if wants_form(request):
+        response = RedirectResponse(gate_page_path(codeset, code), status_code=303)
+    elif outcome in (allowance.ALREADY, allowance.UNLOCKED):
+        sections = [{"id": s.id, "title": s.title, "html": s.html} for s in gate.sections(codeset, code)]
+        response = JSONResponse({"sections": sections, "views_left": left})
+    else:
+        reason = "guest_limit" if v.account is None else f"{v.plan}_limit"
+        if v.account is None:
+            message = "You have used your free code page for this period. Register for a free account to view more."
+        else:
+            n = gate.allowance_for(v.plan)
+            message = f"You have used all {n} views of your plan this period. Upgrade for unlimited code pages."
+        response = error("allowance_exhausted", message, status=402, reason=reason, views_left=0)
+    if new_guest is not None:
+        gate.set_guest(request, response, new_guest)
+    return response
+
+
+async def page(request: Request) -> Response:
+    gate: Gate = request.app.state.gate
+    codeset, code = request.path_params["codeset"], request.path_params["code"]
+    gate.check_code(codeset, code)
+    v = await gate.visitor(request)
+    period = gate.period()
+    subject, plan, ip = v.subject, v.plan, gate.ip(request)
+
+    def state(conn: Conn) -> tuple[bool, int | None]:
+        done = subject is not None and allowance.is_unlocked(conn, subject, period, codeset, code)
+        return done, _left(conn, gate, subject, plan, ip, period)[1]
+
+    done, left = await gate.db.run(state)
+    site = gate.site_dir()
+    path = (site / file_for(page_path(codeset, code))).resolve()
+    if not path.is_relative_to(site) or not path.is_file():
+        return error("not_found", f"The page of {code} has not been built yet.", status=404)
+    html = path.read_text(encoding="utf-8")
+    if done:
+        by_id = {s.id: s.html for s in gate.sections(codeset, code)}
+        body = pages.splice(html, lambda sid: by_id.get(sid) or pages.missing_section())
+    elif left is None or left > 0:
+        body = pages.splice(html, lambda sid: pages.unlock_form(codeset, code, left))
+    else:
+        body = pages.splice(html, lambda sid: pages.wall(plan, codeset, code, gate.allowance_for(plan)))
+    return HTMLResponse(body)
+
+
+async def account(request: Request) -> Response:
+    gate: Gate = request.app.state.gate
+    v = await gate.visitor(request)
+    if v.account is None:
+        return RedirectResponse("/login/?next=/gate/account", status_code=303)
+    data = await gate.db.run(session_payload, gate, v.account, None, gate.ip(request))
+    code = request.query_params.get("error")
+    html = pages.account_page(
+        site_name=gate.site.site_name, email=v.account.email, plan=v.account.plan, used=data["views_used"],
+        allowance=data["allowance"], unlocked=[(u["codeset"], u["code"]) for u in data["unlocked"]],
+        css=pages.stylesheets(gate.site_dir()), error=MESSAGES[code][1] if code in MESSAGES else None,
+    )
+    return HTMLResponse(html)

@@ -1,0 +1,107 @@
+"""Signed cookies (itsdangerous, key rotation) and server-side sessions with idle and absolute lifetimes."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, Signer
+
+from .db import Conn
+
+SEEN_GRANULARITY = 60  # seconds: refresh seen_at at most once a minute, so reads stay reads
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: int
+    email: str
+    plan: str
+
+    @property
+    def subject(self) -> str:
+        return f"a:{self.id}"
+
+
+class CookieSigner:
+    """Signs with the first configured key; every configured key still verifies (rotation)."""
+
+    def __init__(self, keys: list[str]) -> None:
+        if not keys:
+            raise ValueError("at least one secret key is needed")
+        ordered = list(reversed(keys))  # itsdangerous signs with the last key of the list
+        self._session = Signer(ordered, salt="coderef.session", digest_method=hashlib.sha256)
+        self._guest = Signer(ordered, salt="coderef.guest", digest_method=hashlib.sha256)
+
+    def sign_session(self, sid: str) -> str:
+        return self._session.sign(sid).decode("ascii")
+
+    def sign_guest(self, gid: str) -> str:
+        return self._guest.sign(gid).decode("ascii")
+
+    def session_id(self, cookie: str | None) -> str | None:
+        return _unsign(self._session, cookie)
+
+    def guest_id(self, cookie: str | None) -> str | None:
+        return _unsign(self._guest, cookie)
+
+
+def _unsign(signer: Signer, cookie: str | None) -> str | None:
+    # Anything odd (garbage, wrong key, non-ASCII) simply means "no such cookie".
+    if not cookie or len(cookie) > 200:
+        return None
+    try:
+        value = signer.unsign(cookie.encode("ascii")).decode("ascii")
+    except (BadSignature, UnicodeError):
+        return None
+    return value if 20 <= len(value) <= 64 else None
+
+
+def cookie_names(secure: bool) -> tuple[str, str]:
+    """(session, guest) cookie names; `__Host-` pins them to this origin, path / and HTTPS."""
+    prefix = "__Host-" if secure else ""
+    return f"{prefix}coderef_session", f"{prefix}coderef_guest"
+
+
+def new_id() -> str:
+    return secrets.token_urlsafe(32)  # 256 random bits
+
+
+def _key(sid: str) -> str:
+    # Only a hash is stored: a leaked sessions table does not hand out live cookies.
+    return hashlib.sha256(sid.encode("ascii")).hexdigest()
+
+
+def create(conn: Conn, account_id: int, now: int) -> str:
+    sid = new_id()
+    conn.execute(
+        "INSERT INTO sessions(id, account_id, created_at, seen_at) VALUES (?, ?, ?, ?)",
+        (_key(sid), account_id, now, now),
+    )
+    return sid
+
+
+def load(conn: Conn, sid: str, now: int, idle: int, max_age: int) -> Account | None:
+    """The session's account, or None when unknown or past its idle or absolute lifetime."""
+    key = _key(sid)
+    row = conn.one(
+        "SELECT a.id, a.email, a.plan, s.created_at, s.seen_at FROM sessions s"
+        " JOIN accounts a ON a.id = s.account_id WHERE s.id=?",
+        (key,),
+    )
+    if row is None:
+        return None
+    if now - row[3] > max_age or now - row[4] > idle:
+        conn.execute("DELETE FROM sessions WHERE id=?", (key,))
+        return None
+    if now - row[4] >= SEEN_GRANULARITY:
+        conn.execute("UPDATE sessions SET seen_at=? WHERE id=?", (now, key))
+    return Account(int(row[0]), row[1], row[2])
+
+
+def delete(conn: Conn, sid: str) -> None:
+    conn.execute("DELETE FROM sessions WHERE id=?", (_key(sid),))
+
+
+def delete_all(conn: Conn, account_id: int) -> None:
+    conn.execute("DELETE FROM sessions WHERE account_id=?", (account_id,))

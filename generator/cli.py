@@ -1,0 +1,92 @@
+"""The `coderef` command: build, check, import, serve and accounts."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import BuildError, ContentErrors, Problems
+
+
+def _print_problems(problems: Problems) -> None:
+    for p in problems.items:
+        print(p, file=sys.stderr)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .build import build
+
+    try:
+        result = build(
+            args.root, clean=args.clean, jobs=args.jobs, quiet=args.quiet, strict=args.strict, search=not args.no_search
+        )
+    except ContentErrors as exc:
+        _print_problems(exc.problems)
+        print(f"build failed: {exc.problems.summary()}; the previous site was left as it was", file=sys.stderr)
+        return 1
+    except BuildError as exc:
+        print(f"build failed: {exc}; the previous site was left as it was", file=sys.stderr)
+        return 1
+    _print_problems(result.problems)
+    counts = ", ".join(f"{cs} {n}" for cs, n in result.counts.items())
+    print(
+        f"built ({result.mode}): {result.pages} pages, {result.written} files written, "
+        f"{result.removed} removed in {result.seconds:.2f}s" + (f"; codes: {counts}" if counts else "")
+    )
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .build import check
+
+    problems = check(args.root)
+    _print_problems(problems)
+    failed = bool(problems.errors) or (args.strict and bool(problems.warnings))
+    print(f"check {'failed' if failed else 'passed'}: {problems.summary()}", file=sys.stderr if failed else sys.stdout)
+    return 1 if failed else 0
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="coderef", description="Build and serve the coderef medical-coding reference site.")
+    ap.add_argument("--root", type=Path, default=Path.cwd(), help="project folder (holds content/); default: current folder")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    b = sub.add_parser("build", help="build site/ and the protected store (incremental unless --clean)")
+    b.add_argument("--clean", action="store_true", help="ignore previous output and render everything")
+    b.add_argument("--jobs", type=int, default=None, help="worker processes for rendering (default: CPU count)")
+    b.add_argument("--quiet", action="store_true", help="print only the summary line")
+    b.add_argument("--strict", action="store_true", help="fail on warnings too")
+    b.add_argument("--no-search", action="store_true", help="skip the search index stage (for timing the render)")
+    b.set_defaults(func=cmd_build)
+
+    c = sub.add_parser("check", help="validate config and content without writing anything")
+    c.add_argument("--strict", action="store_true", help="fail on warnings too")
+    c.set_defaults(func=cmd_check)
+
+    try:
+        from .imports import add_commands as add_import
+    except ImportError:  # pragma: no cover - lands with the import command
+        pass
+    else:
+        add_import(sub)
+    try:
+        from gate.cli import add_commands as add_gate
+    except ImportError:  # pragma: no cover - lands with the gate
+        pass
+    else:
+        add_gate(sub)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    args.root = args.root.resolve()
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print("interrupted; the previous site was left as it was", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

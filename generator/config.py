@@ -1,0 +1,211 @@
+"""`content/site.yml`: a typed schema validated in one pass, with file:line in every message."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Problems
+from .model import CODESET_NAMES
+
+# Section kinds and whether they are protected by default. Hand-written sections can override
+# per section in their page's front matter; config overrides per kind.
+DEFAULT_PROTECTED: dict[str, bool] = {
+    "description": False,
+    "summary": False,
+    "status": False,
+    "hierarchy": False,
+    "notes": False,
+    "inclusion-terms": False,
+    "includes": False,
+    "excludes1": True,
+    "excludes2": True,
+    "code-first": True,
+    "use-additional-code": True,
+    "code-also": True,
+    "seventh-character": True,
+    "handwritten": True,
+    "ncci-ptp": True,
+    "mue": True,
+    "rvu": True,
+    "add-on-codes": True,
+    "crosswalk": True,
+}
+
+PERIODS = ("lifetime", "month")
+
+
+@dataclass
+class Meter:
+    """Allowances: code pages unlocked per period, None = unlimited."""
+
+    auto_unlock: bool = True
+    period: str = "month"  # "lifetime", "month" or "rolling:N" (N days)
+    plans: dict[str, int | None] = field(
+        default_factory=lambda: {"guest": 1, "free": 6, "paid": None}
+    )
+    guest_ip_cap: int = 20  # guest unlocks per client IP per period, all guest cookies together
+
+
+@dataclass
+class SiteConfig:
+    """What `content/site.yml` holds. Paths are relative to the project root."""
+
+    site_name: str = "coderef"
+    tagline: str = "Every official medical code, one fast page each."
+    base_url: str = "http://127.0.0.1:8000"
+    codesets: list[str] = field(default_factory=lambda: list(CODESET_NAMES))
+    protected: dict[str, bool] = field(default_factory=lambda: dict(DEFAULT_PROTECTED))
+    meter: Meter = field(default_factory=Meter)
+    theme: str = "default"
+    output: str = "site"
+    store: str = "var/protected.sqlite"
+    data_dir: str = "data"
+    sources: dict[str, str] = field(default_factory=dict)  # importer kind -> file, relative to root
+    root: Path = field(default_factory=Path.cwd)
+    path: str = "content/site.yml"
+
+    def is_protected(self, kind: str, override: bool | None = None) -> bool:
+        if override is not None:
+            return override
+        return self.protected.get(kind, True)
+
+    @property
+    def content_dir(self) -> Path:
+        return self.root / "content"
+
+    @property
+    def output_dir(self) -> Path:
+        return self.root / self.output
+
+    @property
+    def store_path(self) -> Path:
+        return self.root / self.store
+
+    @property
+    def data_path(self) -> Path:
+        return self.root / self.data_dir
+
+    @property
+    def theme_dir(self) -> Path:
+        return self.root / "themes" / self.theme
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".coderef"
+
+
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _scalar(node: yaml.Node) -> Any:
+    return yaml.safe_load(yaml.serialize(node))
+
+
+def load_config(root: Path, problems: Problems) -> SiteConfig:
+    """Reads `content/site.yml` below `root`; a missing file means all defaults."""
+    cfg = SiteConfig(root=root)
+    path = root / "content" / "site.yml"
+    rel = cfg.path
+    if not path.exists():
+        return cfg
+    try:
+        doc = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        problems.error(rel, mark.line + 1 if mark else 0, f"invalid YAML: {exc.problem}")
+        return cfg
+    if doc is None:
+        return cfg
+    if not isinstance(doc, yaml.MappingNode):
+        problems.error(rel, _line(doc), "site.yml must be a mapping of settings (key: value)")
+        return cfg
+    for knode, vnode in doc.value:
+        key = knode.value
+        line = _line(knode)
+        value = _scalar(vnode)
+        if key in ("site_name", "tagline", "base_url", "theme", "output", "store", "data_dir"):
+            if not isinstance(value, str) or not value.strip():
+                problems.error(rel, line, f"'{key}' must be a non-empty string")
+                continue
+            setattr(cfg, key, value.strip())
+        elif key == "codesets":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                problems.error(rel, line, "'codesets' must be a list such as [icd-10-cm, icd-10-pcs, cpt, hcpcs]")
+                continue
+            unknown = [v for v in value if v not in CODESET_NAMES]
+            if unknown:
+                problems.error(
+                    rel, line,
+                    f"unknown code set {', '.join(unknown)}; known: {', '.join(CODESET_NAMES)}",
+                )
+                continue
+            cfg.codesets = list(value)
+        elif key == "protected":
+            if not isinstance(value, dict) or not all(isinstance(v, bool) for v in value.values()):
+                problems.error(rel, line, "'protected' must map section kinds to true or false")
+                continue
+            for kind in value:
+                if kind not in DEFAULT_PROTECTED:
+                    problems.warn(rel, line, f"'protected' names unknown section kind '{kind}'")
+            cfg.protected.update(value)
+        elif key == "sources":
+            if not isinstance(value, dict) or not all(isinstance(v, str) and v for v in value.values()):
+                problems.error(rel, line, "'sources' maps an importer kind to a file path, e.g. 'icd10cm: data/icd10cm.xml'")
+                continue
+            for kind, src in value.items():
+                if not (root / src).is_file():
+                    problems.error(rel, line, f"'sources.{kind}': file '{src}' does not exist")
+                else:
+                    cfg.sources[str(kind)] = src
+        elif key == "meter":
+            _load_meter(cfg.meter, vnode, rel, problems)
+        else:
+            problems.warn(rel, line, f"unknown setting '{key}' is ignored")
+    if cfg.base_url and not cfg.base_url.startswith(("http://", "https://")):
+        problems.error(rel, 1, "'base_url' must start with http:// or https://")
+    return cfg
+
+
+def _load_meter(meter: Meter, node: yaml.Node, rel: str, problems: Problems) -> None:
+    if not isinstance(node, yaml.MappingNode):
+        problems.error(rel, _line(node), "'meter' must be a mapping")
+        return
+    for knode, vnode in node.value:
+        key, line, value = knode.value, _line(knode), _scalar(vnode)
+        if key == "auto_unlock":
+            if not isinstance(value, bool):
+                problems.error(rel, line, "'meter.auto_unlock' must be true or false")
+            else:
+                meter.auto_unlock = value
+        elif key == "period":
+            ok = isinstance(value, str) and (
+                value in PERIODS
+                or (value.startswith("rolling:") and value[8:].isdigit() and int(value[8:]) > 0)
+            )
+            if not ok:
+                problems.error(rel, line, "'meter.period' must be lifetime, month or rolling:N (N days)")
+            else:
+                meter.period = value
+        elif key == "plans":
+            if not isinstance(value, dict) or not all(
+                v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 0)
+                for v in value.values()
+            ):
+                problems.error(rel, line, "'meter.plans' maps plan names to a count of code pages, or null for unlimited")
+                continue
+            missing = {"guest", "free", "paid"} - set(value)
+            if missing:
+                problems.error(rel, line, f"'meter.plans' lacks {', '.join(sorted(missing))}")
+                continue
+            meter.plans = dict(value)
+        elif key == "guest_ip_cap":
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                problems.error(rel, line, "'meter.guest_ip_cap' must be a whole number of at least 1")
+            else:
+                meter.guest_ip_cap = value
+        else:
+            problems.warn(rel, line, f"unknown setting 'meter.{key}' is ignored")

@@ -1,0 +1,147 @@
+"""Loading: importer records (cached per source file) merged with hand-written pages."""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from dataclasses import replace
+from pathlib import Path
+
+from .config import SiteConfig
+from .content import HandPage
+from .errors import BuildError, Problems
+from .importers import CodeSetImporter, codeset_importers
+from .model import CODESET_NAMES, CPT, CodeRecord
+
+CACHE_VERSION = "1"
+HAND_ORDER_BASE = 10_000_000  # hand-only codes sort after imported ones unless they set `order`
+
+
+def source_for(cfg: SiteConfig, imp: CodeSetImporter) -> Path | None:
+    """The file a code set is read from: `sources` in site.yml, else the imported one, else the packaged default."""
+    if imp.kind in cfg.sources:
+        return cfg.root / cfg.sources[imp.kind]
+    try:
+        from .imports import imported_source
+    except ImportError:  # pragma: no cover - lands with the import command
+        imported = None
+    else:
+        imported = imported_source(cfg, imp.kind)
+    return imported or imp.default_source()
+
+
+def importers_for(cfg: SiteConfig) -> dict[str, CodeSetImporter]:
+    """Importers of the enabled code sets, by code set slug."""
+    out: dict[str, CodeSetImporter] = {}
+    for imp in codeset_importers().values():
+        if imp.codeset in cfg.codesets:
+            out.setdefault(imp.codeset, imp)
+    return out
+
+
+def stat_key(path: Path) -> str:
+    st = os.stat(path)
+    return f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+
+
+def code_version(root: Path) -> str:
+    """Hash of the generator's own code: a changed importer must invalidate the parse cache."""
+    h = hashlib.blake2b(digest_size=12)
+    base = Path(__file__).parent
+    for p in sorted(base.rglob("*.py")):
+        h.update(str(p.relative_to(base)).encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def read_source(cfg: SiteConfig, imp: CodeSetImporter, path: Path, version: str) -> list[CodeRecord]:
+    """Reads an importer's file, through a pickle cache keyed by the file's identity and the code."""
+    key = hashlib.blake2b(f"{CACHE_VERSION}|{version}|{imp.kind}|{stat_key(path)}".encode(), digest_size=12).hexdigest()
+    cache_dir = cfg.state_dir / "cache"
+    cache = cache_dir / f"{imp.kind}-{key}.pickle"
+    if cache.exists():
+        with open(cache, "rb") as f:
+            records: list[CodeRecord] = pickle.load(f)
+        return records
+    records = list(imp.read(path))
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    for old in cache_dir.glob(f"{imp.kind}-*.pickle"):
+        old.unlink()
+    tmp = cache.with_suffix(".tmp")
+    with open(tmp, "wb") as f:
+        pickle.dump(records, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, cache)
+    return records
+
+
+def merge_hand_pages(
+    codeset: str, records: list[CodeRecord], pages: list[HandPage], has_bulk: bool, problems: Problems
+) -> list[CodeRecord]:
+    """Merges hand-written pages into the imported records of one code set (in place)."""
+    index = {r.key: i for i, r in enumerate(records)}
+    for page in pages:
+        i = index.get(page.key)
+        if i is None:
+            if has_bulk:
+                problems.error(
+                    page.path, 1,
+                    f"{CODESET_NAMES[codeset]} has no code '{page.key}' in the imported data; check the code "
+                    "(as officially printed, with its dot) or remove the page",
+                )
+                continue
+            if not page.title and codeset != CPT:
+                problems.error(page.path, 1, f"'{page.key}' is not in any imported file, so the page needs a 'title' in its front matter")
+                continue
+            rec = CodeRecord(
+                codeset=codeset,
+                key=page.key,
+                title=page.title or "",
+                parent=page.parent,
+                order=page.order if page.order is not None else HAND_ORDER_BASE + len(records),
+                billable=page.billable,
+                origin=page.path,
+            )
+            index[page.key] = len(records)
+            records.append(rec)
+            i = index[page.key]
+        rec = records[i]
+        if page.title and has_bulk and page.title != rec.title:
+            problems.warn(page.path, 1, "'title' is ignored: the official title comes from the imported data")
+        elif page.title:
+            rec.title = page.title
+        if page.summary:
+            rec.short_title = page.summary
+        if page.billable is not None and not has_bulk:
+            rec.billable = page.billable
+        rec.facts = list(rec.facts) + page.facts
+        taken = {s.id for s in rec.sections}
+        new_sections = list(rec.sections)
+        for s in page.sections:
+            if s.id in taken:
+                problems.error(page.path, 1, f"section '{s.title}' clashes with the official section '{s.id}' of {page.key}; rename the heading")
+                continue
+            new_sections.append(s)
+        rec.sections = new_sections
+        if not rec.source:
+            rec.source = _hand_source(codeset)
+        rec.origin = rec.origin or page.path
+    return records
+
+
+def _hand_source(codeset: str) -> str:
+    if codeset == CPT:
+        return "CPT® code number (AMA); plain-language content by coderef"
+    return f"{CODESET_NAMES[codeset]}, CMS; notes by coderef"
+
+
+def copy_records(records: list[CodeRecord]) -> list[CodeRecord]:
+    """Shallow copies so merging hand pages never mutates the cached importer records."""
+    return [replace(r, facts=list(r.facts), sections=list(r.sections)) for r in records]
+
+
+def check_unique(codeset: str, records: list[CodeRecord]) -> None:
+    seen: set[str] = set()
+    for r in records:
+        if r.key in seen:
+            raise BuildError(f"{CODESET_NAMES[codeset]}: code '{r.key}' appears twice in the imported data")
+        seen.add(r.key)

@@ -1,0 +1,169 @@
+"""Premium CMS sections (NCCI, MUE, RVU/GPCI payment, add-on codes, GEMs) and their importers.
+
+Each `coderef import <kind>` streams an official file into one small SQLite file under
+`<data_dir>/premium/`; the build then asks `premium_sections` for the sections of every page.
+"""
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import SiteConfig
+from ..model import CPT, HCPCS, ICD10CM, ICD10PCS, CodeRecord, Section
+from . import aoc, gems, mpfs, mue, ncci, payment
+from .db import ImportResult, connect, data_file, read_meta
+from .sections import cms_codeset
+
+__all__ = ["PREMIUM_KINDS", "ImportResult", "extra_records", "import_premium", "premium_inputs",
+           "premium_sections"]
+
+Importer = Callable[[str, Path, Path, "str | None"], ImportResult]
+
+
+@dataclass(frozen=True, slots=True)
+class PremiumKind:
+    kind: str
+    description: str
+    run: Importer
+
+
+PREMIUM_KINDS: dict[str, PremiumKind] = {k.kind: k for k in (
+    PremiumKind("ncci-ptp-practitioner", "NCCI PTP edits, practitioner (column 1/column 2 pairs)", ncci.import_ptp),
+    PremiumKind("ncci-ptp-hospital", "NCCI PTP edits, outpatient hospital", ncci.import_ptp),
+    PremiumKind("mue-practitioner", "NCCI MUEs, practitioner services", mue.import_mue),
+    PremiumKind("mue-hospital", "NCCI MUEs, outpatient hospital services", mue.import_mue),
+    PremiumKind("mue-dme", "NCCI MUEs, DME supplier services", mue.import_mue),
+    PremiumKind("ncci-aoc", "NCCI add-on code edits", aoc.import_aoc),
+    PremiumKind("pprrvu", "Medicare PFS relative value file (PPRRVU: RVUs, indicators, conversion factor)",
+                mpfs.import_pprrvu),
+    PremiumKind("gpci", "Medicare PFS geographic practice cost indices by locality (GPCI)", mpfs.import_gpci),
+    PremiumKind("gem-cm-to-icd9", "GEMs ICD-10-CM to ICD-9-CM (2018_I10gem.txt)", gems.import_gem),
+    PremiumKind("gem-icd9-to-cm", "GEMs ICD-9-CM to ICD-10-CM (2018_I9gem.txt)", gems.import_gem),
+    PremiumKind("gem-pcs-to-icd9", "GEMs ICD-10-PCS to ICD-9-CM procedures (gem_pcsi9.txt)", gems.import_gem),
+    PremiumKind("gem-icd9-to-pcs", "GEMs ICD-9-CM procedures to ICD-10-PCS (gem_i9pcs.txt)", gems.import_gem),
+    PremiumKind("icd9-descriptions-dx", "ICD-9-CM diagnosis descriptions (CMS32_DESC_LONG_DX.txt)",
+                gems.import_descriptions),
+    PremiumKind("icd9-descriptions-sg", "ICD-9-CM procedure descriptions (CMS32_DESC_LONG_SG.txt)",
+                gems.import_descriptions),
+)}
+
+
+def import_premium(cfg: SiteConfig, kind: str, path: Path, release: str | None = None) -> ImportResult:
+    """Streams one official file into its normalised SQLite file (replacing the previous import)."""
+    return PREMIUM_KINDS[kind].run(kind, path, data_file(cfg, kind), release)
+
+
+def premium_inputs(cfg: SiteConfig) -> list[Path]:
+    """The normalised data files that exist (the build fingerprints them)."""
+    return [p for p in (data_file(cfg, k) for k in PREMIUM_KINDS) if p.exists()]
+
+
+class _Open:
+    """All imported files, opened read-only for one pass."""
+
+    def __init__(self, cfg: SiteConfig, stack: ExitStack) -> None:
+        dbs: dict[str, sqlite3.Connection] = {}
+        for kind in PREMIUM_KINDS:
+            path = data_file(cfg, kind)
+            if path.exists():
+                db = connect(path)
+                stack.callback(db.close)
+                dbs[kind] = db
+        self.dbs = dbs
+        self.ptp = [ncci.PtpSource(k, dbs[k]) for k in ncci.SETTINGS if k in dbs]
+        self.mue = [mue.MueSource(k, dbs[k]) for k in mue.SETTINGS if k in dbs]
+        self.aoc = aoc.AocSource(dbs["ncci-aoc"]) if "ncci-aoc" in dbs else None
+        self.rvu = payment.RvuSource(dbs["pprrvu"], dbs.get("gpci")) if "pprrvu" in dbs else None
+        self.gems = [gems.GemSource(k, dbs[k]) for k in gems.GEM_KINDS if k in dbs]
+        self.descs = {cs: dbs[k] for k, cs in gems.DESC_KINDS.items() if k in dbs}
+
+    def cms_codes(self) -> dict[str, set[str]]:
+        """Codes named in NCCI/MUE/RVU data -> the imports naming them."""
+        found: dict[str, set[str]] = {}
+        sources: list[tuple[str, set[str]]] = [(s.kind, s.codes()) for s in self.ptp]
+        sources += [(s.kind, s.codes()) for s in self.mue]
+        if self.aoc:
+            sources.append(("ncci-aoc", self.aoc.codes()))
+        if self.rvu:
+            sources.append(("pprrvu", self.rvu.codes()))
+        for kind, codes in sources:
+            for c in codes:
+                found.setdefault(c, set()).add(kind)
+        return found
+
+
+def _group_key(code: str) -> str:
+    return f"cpt-{code[:2]}xxx"
+
+
+def extra_records(cfg: SiteConfig, existing: Mapping[str, Collection[str]]) -> Iterator[CodeRecord]:
+    """CPT code-number pages (no descriptor) for CPT codes in imported CMS data that have no page."""
+    with ExitStack() as stack:
+        opened = _Open(cfg, stack)
+        have = existing.get(CPT, ())
+        found = opened.cms_codes()
+        missing = sorted(c for c in found if cms_codeset(c) == CPT and c not in have)
+        if not missing:
+            return
+        files = {k: read_meta(opened.dbs[k]).get("source_file", k) for k in opened.dbs}
+        groups: dict[str, list[str]] = {}
+        for code in missing:
+            groups.setdefault(_group_key(code), []).append(code)
+        order = 0
+        for gkey, codes in sorted(groups.items()):
+            if gkey not in have:
+                order += 1
+                yield CodeRecord(
+                    codeset=CPT, key=gkey, title=f"CPT® code numbers {gkey[4:6]}000–{gkey[4:6]}999",
+                    kind="group", order=order, label=f"{gkey[4:6]}xxx",
+                    source="CPT code numbers as listed in CMS NCCI, MUE and fee schedule files",
+                )
+            for code in codes:
+                order += 1
+                named = ", ".join(sorted(files.get(k, k) for k in found[code]))
+                yield CodeRecord(
+                    codeset=CPT, key=code, title=f"CPT® {code}", parent=gkey, order=order,
+                    source=f"Code number listed in CMS files: {named}",
+                )
+
+
+def premium_sections(
+    cfg: SiteConfig, pages: Mapping[str, Collection[str]]
+) -> Iterator[tuple[str, str, Section]]:
+    """(codeset, key, Section) for every page the imported data covers, code by code."""
+    with ExitStack() as stack:
+        o = _Open(cfg, stack)
+        if not o.dbs:
+            return
+        cms = o.cms_codes()
+        for codeset in (CPT, HCPCS):
+            keys = pages.get(codeset, ())
+            for key in sorted(k for k in keys if k in cms):
+                yield from _cms_sections(o, codeset, key, pages)
+        for codeset in (ICD10CM, ICD10PCS):
+            srcs = [g for g in o.gems if g.codeset == codeset]
+            if not srcs:
+                continue
+            covered: set[str] = set()
+            for g in srcs:
+                covered |= g.codes()
+            for key in sorted(k for k in pages.get(codeset, ()) if gems.gem_code(codeset, k) in covered):
+                section = gems.render(codeset, key, srcs, o.descs.get(codeset), pages)
+                if section is not None:
+                    yield codeset, key, section
+
+
+def _cms_sections(o: _Open, codeset: str, key: str,
+                  pages: Mapping[str, Collection[str]]) -> Iterator[tuple[str, str, Section]]:
+    found: list[Section | None] = [
+        ncci.render(key, o.ptp, pages) if o.ptp else None,
+        mue.render(key, o.mue) if o.mue else None,
+        payment.render(key, o.rvu) if o.rvu else None,
+        aoc.render(key, o.aoc, pages) if o.aoc else None,
+    ]
+    for section in found:
+        if section is not None:
+            yield codeset, key, section

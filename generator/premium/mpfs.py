@@ -1,0 +1,169 @@
+"""Medicare Physician Fee Schedule: PPRRVU (RVUs, indicators, conversion factor) and GPCI imports."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..errors import BuildError
+from .db import ImportResult, Output, release_label
+from .tabular import CODE_RE, Column, Table
+
+RVU_COLUMNS = (
+    Column("HCPCS", ("hcpcs", "hcpcscode", "code", "cpthcpcs")),
+    Column("MOD", ("mod", "modifier")),
+    Column("status code", ("statuscode", "status")),
+    Column("work RVU", ("workrvu", "work")),
+    Column("non-facility PE RVU", ("nonfacpervu", "nonfacilitypervu", "fullynonfacpervu")),
+    Column("facility PE RVU", ("facilitypervu", "facpervu", "fullyfacilitypervu")),
+    Column("MP RVU", ("mprvu", "malpracticervu")),
+    Column("non-facility total", ("nonfacilitytotal", "nonfactotal")),
+    Column("facility total", ("facilitytotal", "factotal")),
+    Column("PC/TC indicator", ("pctcind", "pctc", "pctcindicator")),
+    Column("global days", ("globdays", "global", "globaldays")),
+    Column("multiple procedure", ("multproc", "multipleprocedure")),
+    Column("bilateral surgery", ("bilatsurg", "bilateral")),
+    Column("assistant surgery", ("asstsurg", "assistant")),
+    Column("co-surgeons", ("cosurg", "cosurgeons")),
+    Column("team surgery", ("teamsurg", "team")),
+    Column("conversion factor", ("convfactor", "conversionfactor", "cf")),
+    Column("non-facility NA indicator", ("nonfacindicator", "nonfacilityindicator"), required=False),
+    Column("facility NA indicator", ("facilityindicator", "facindicator"), required=False),
+    Column("endoscopic base", ("endobase",), required=False),
+    Column("release", ("release",), required=False),
+)
+
+GPCI_COLUMNS = (
+    Column("locality number", ("localitynumber", "locality", "localitynum", "locno")),
+    Column("locality name", ("localityname", "feeschedulearea", "name")),
+    Column("work GPCI", ("gpciwork", "pwgpci", "workgpci"), contains=True),
+    Column("PE GPCI", ("gpcipe", "pegpci"), contains=True),
+    Column("MP GPCI", ("gpcimp", "mpgpci"), contains=True),
+    Column("state", ("state", "st"), required=False),
+    Column("MAC", ("mac", "medicareadministrativecontractor", "contractor", "carrier"), required=False),
+    Column("release", ("release",), required=False),
+)
+
+RVU_SCHEMA = """
+CREATE TABLE rvu(code TEXT NOT NULL, mod TEXT NOT NULL, status TEXT NOT NULL, work REAL, nf_pe REAL, f_pe REAL,
+  mp REAL, nf_total REAL, f_total REAL, pctc TEXT, glob TEXT, mult TEXT, bilat TEXT, asst TEXT, co TEXT,
+  team TEXT, cf REAL, nf_na TEXT, f_na TEXT, endo TEXT, release TEXT NOT NULL);
+"""
+GPCI_SCHEMA = """
+CREATE TABLE gpci(mac TEXT, state TEXT, locality TEXT NOT NULL, name TEXT NOT NULL, work REAL NOT NULL,
+  pe REAL NOT NULL, mp REAL NOT NULL, release TEXT NOT NULL);
+"""
+_MONTH = {"jan": "January", "apr": "April", "jul": "July", "oct": "October"}
+
+
+def release_name(tag: str, path: Path) -> str:
+    """'rvu24c_jul' -> 'RVU24C (July 2024)'; official names like PPRRVU24_JUL.csv work too."""
+    m = re.fullmatch(r"rvu(\d\d)([a-d])(r?)(?:_([a-z]{3}))?", tag.lower())
+    if m:
+        name = f"RVU{m[1]}{m[2].upper()}{m[3].upper()}"
+        month = _MONTH.get(m[4] or {"a": "jan", "b": "apr", "c": "jul", "d": "oct"}[m[2]], "")
+        return f"{name} ({month} 20{m[1]})"
+    m = re.search(r"gpci(20\d\d)", path.name.lower())
+    if m and not tag:
+        return f"GPCI{m[1]} ({m[1]})"
+    m = re.search(r"pprrvu(\d\d)(?:_([a-z]{3}))?", path.name.lower())
+    if m and not tag:
+        month = _MONTH.get(m[2] or "", "")
+        return f"RVU{m[1]} ({month + ' ' if month else ''}20{m[1]})"
+    return tag
+
+
+def _float(table: Table, cells: list[str], name: str, path: Path, line: int) -> float | None:
+    v = table.get(cells, name)
+    if not v:
+        return None
+    try:
+        return float(v)
+    except ValueError:
+        raise BuildError(f"{path}:{line}: {name} '{v}' is not a number") from None
+
+
+def _keep_latest(o: Output, table: str, releases: set[str]) -> str:
+    latest = max(releases) if releases else ""
+    # Re-exports stack several quarterly releases; the site shows the newest one only.
+    if len(releases) > 1:
+        o.db.execute(f"DELETE FROM {table} WHERE release != ?", (latest,))
+    return latest
+
+
+def import_pprrvu(kind: str, path: Path, out: Path, release: str | None = None) -> ImportResult:
+    table = Table(path, RVU_COLUMNS, "a PPRRVU file (HCPCS / MOD / status code / RVUs / conversion factor)")
+    o = Output(out, RVU_SCHEMA)
+    rows = 0
+    releases: set[str] = set()
+    batch = []
+    try:
+        for line, cells in table.rows():
+            code = table.get(cells, "HCPCS").upper()
+            if not CODE_RE.match(code):
+                raise BuildError(f"{path}:{line}: '{code}' is not a 5-character HCPCS/CPT code")
+            g = table.get
+            nums = [_float(table, cells, n, path, line) for n in (
+                "work RVU", "non-facility PE RVU", "facility PE RVU", "MP RVU", "non-facility total",
+                "facility total")]
+            cf = _float(table, cells, "conversion factor", path, line)
+            rel = g(cells, "release")
+            releases.add(rel)
+            batch.append((code, g(cells, "MOD").upper(), g(cells, "status code").upper(), *nums,
+                          g(cells, "PC/TC indicator"), g(cells, "global days").upper(),
+                          g(cells, "multiple procedure"), g(cells, "bilateral surgery"),
+                          g(cells, "assistant surgery"), g(cells, "co-surgeons"), g(cells, "team surgery"),
+                          cf, g(cells, "non-facility NA indicator"), g(cells, "facility NA indicator"),
+                          g(cells, "endoscopic base"), rel))
+            rows += 1
+            if len(batch) >= 20_000:
+                o.db.executemany(f"INSERT INTO rvu VALUES ({','.join('?' * 21)})", batch)
+                batch.clear()
+        if not rows:
+            raise BuildError(f"{path}: no RVU rows found below the header")
+        o.db.executemany(f"INSERT INTO rvu VALUES ({','.join('?' * 21)})", batch)
+        latest = _keep_latest(o, "rvu", releases)
+        kept = o.db.execute("SELECT count(*) FROM rvu").fetchone()[0]
+        label = release_label(release, release_name(latest, path), path)
+        o.commit({"kind": kind, "release": label, "source_file": path.name, "rows": str(kept)},
+                 "CREATE INDEX rvu_code ON rvu(code);")
+    except BaseException:
+        o.abort()
+        raise
+    note = f"latest of {len(releases)} releases kept" if len(releases) > 1 else ""
+    return ImportResult(int(kept), label, out, note)
+
+
+def import_gpci(kind: str, path: Path, out: Path, release: str | None = None) -> ImportResult:
+    table = Table(path, GPCI_COLUMNS, "a GPCI file (locality number / locality name / work, PE and MP GPCI)")
+    o = Output(out, GPCI_SCHEMA)
+    rows = 0
+    releases: set[str] = set()
+    batch = []
+    try:
+        for line, cells in table.rows():
+            loc = table.get(cells, "locality number")
+            name = table.get(cells, "locality name")
+            if not loc or not name:
+                # CMS ends the GPCI table with footnote lines; they have no locality.
+                if batch and not any(re.fullmatch(r"[\d.]+", c.strip()) for c in cells if c.strip()):
+                    continue
+                raise BuildError(f"{path}:{line}: a locality row needs a locality number and name")
+            w, pe, mp = (_float(table, cells, n, path, line) for n in ("work GPCI", "PE GPCI", "MP GPCI"))
+            if w is None or pe is None or mp is None:
+                raise BuildError(f"{path}:{line}: locality {loc} lacks one of its work, PE or MP GPCI")
+            rel = table.get(cells, "release")
+            releases.add(rel)
+            batch.append((table.get(cells, "MAC"), table.get(cells, "state").upper(), loc, name.strip(' "*'),
+                          w, pe, mp, rel))
+            rows += 1
+        if not rows:
+            raise BuildError(f"{path}: no locality rows found below the header")
+        o.db.executemany("INSERT INTO gpci VALUES (?,?,?,?,?,?,?,?)", batch)
+        latest = _keep_latest(o, "gpci", releases)
+        kept = o.db.execute("SELECT count(*) FROM gpci").fetchone()[0]
+        label = release_label(release, release_name(latest, path), path)
+        o.commit({"kind": kind, "release": label, "source_file": path.name, "rows": str(kept)})
+    except BaseException:
+        o.abort()
+        raise
+    return ImportResult(int(kept), label, out)

@@ -1,0 +1,209 @@
+"""The "RVUs and payment" section: RVUs, indicators in words, national and per-locality payment."""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from ..model import Section
+from .db import cite, read_meta
+from .sections import details, esc, money, num, source
+
+STATUS = {
+    "A": "Active: paid under the fee schedule",
+    "B": "Bundled: payment is always included in another service",
+    "C": "Carrier priced: the Medicare contractor sets the payment",
+    "D": "Deleted code",
+    "E": "Excluded from the fee schedule by regulation",
+    "F": "Deleted or discontinued code, no grace period",
+    "G": "Not valid for Medicare; another code is used",
+    "H": "Deleted modifier for this code",
+    "I": "Not valid for Medicare payment; another code is used",
+    "J": "Anesthesia service: no RVUs, paid by anesthesia base units",
+    "M": "Measurement code: reported for quality programmes, no payment",
+    "N": "Non-covered service",
+    "P": "Bundled or excluded: no separate payment",
+    "R": "Restricted coverage: paid only in special circumstances",
+    "T": "Injection or minor service: paid only when no other fee-schedule service is billed that day",
+    "X": "Statutory exclusion: not in the fee schedule by law",
+}
+PAYABLE = {"A", "R", "T"}
+
+GLOBAL = {
+    "000": "0 days: endoscopic or minor procedure, related services on the day of the procedure only",
+    "010": "10 days: minor procedure, related services in the 10 days after are included",
+    "090": "90 days: major surgery, the day before and 90 days after are included",
+    "MMM": "maternity code: the usual global period does not apply",
+    "XXX": "the global surgery concept does not apply",
+    "YYY": "the Medicare contractor sets the global period",
+    "ZZZ": "add-on code: within the global period of another service",
+}
+PCTC = {
+    "0": "physician service: no professional/technical split",
+    "1": "diagnostic test: professional (modifier 26) and technical (TC) components may be billed apart",
+    "2": "professional component only",
+    "3": "technical component only",
+    "4": "global test only: the components have their own codes",
+    "5": "incident-to code: not paid in a facility",
+    "6": "laboratory physician interpretation",
+    "7": "physical therapy service: not paid when billed by a physician in a hospital",
+    "8": "physician interpretation code",
+    "9": "the professional/technical concept does not apply",
+}
+MULT = {
+    "0": "no multiple-procedure reduction",
+    "1": "standard multiple-procedure rules (pre-1996)",
+    "2": "standard reduction: 100% for the highest, 50% for the others",
+    "3": "special rules for endoscopies in the same family",
+    "4": "diagnostic imaging reduction of the technical component",
+    "5": "therapy services: the practice expense is reduced",
+    "6": "diagnostic cardiovascular services reduction",
+    "7": "diagnostic ophthalmology services reduction",
+    "9": "the concept does not apply",
+}
+BILAT = {"0": "150% payment adjustment does not apply", "1": "bilateral: paid at 150%",
+         "2": "already a bilateral code: no adjustment", "3": "each side paid at 100%",
+         "9": "the concept does not apply"}
+ASST = {"0": "assistant at surgery paid only with documentation of medical necessity",
+        "1": "assistant at surgery not paid", "2": "assistant at surgery may be paid",
+        "9": "the concept does not apply"}
+CO = {"0": "co-surgeons not permitted", "1": "co-surgeons paid with supporting documentation",
+      "2": "co-surgeons permitted", "9": "the concept does not apply"}
+TEAM = {"0": "team surgeons not permitted", "1": "team surgeons paid with supporting documentation",
+        "2": "team surgeons permitted", "9": "the concept does not apply"}
+
+
+@dataclass(frozen=True, slots=True)
+class RvuRow:
+    mod: str
+    status: str
+    work: float | None
+    nf_pe: float | None
+    f_pe: float | None
+    mp: float | None
+    nf_total: float | None
+    f_total: float | None
+    pctc: str
+    glob: str
+    mult: str
+    bilat: str
+    asst: str
+    co: str
+    team: str
+    cf: float | None
+    nf_na: str
+    f_na: str
+
+
+@dataclass(frozen=True, slots=True)
+class Locality:
+    state: str
+    number: str
+    name: str
+    work: float
+    pe: float
+    mp: float
+
+
+def locality_payment(row: RvuRow, loc: Locality, facility: bool) -> float:
+    """The MPFS formula: (work RVU x work GPCI + PE RVU x PE GPCI + MP RVU x MP GPCI) x CF."""
+    pe = row.f_pe if facility else row.nf_pe
+    return ((row.work or 0) * loc.work + (pe or 0) * loc.pe + (row.mp or 0) * loc.mp) * (row.cf or 0)
+
+
+class RvuSource:
+    def __init__(self, db: sqlite3.Connection, gpci: sqlite3.Connection | None) -> None:
+        self.db = db
+        meta = read_meta(db)
+        self.release = meta.get("release", "")
+        self.file = meta.get("source_file", "")
+        self.gpci_file = ""
+        self.localities: list[Locality] = []
+        self.gpci_release = ""
+        if gpci is not None:
+            gmeta = read_meta(gpci)
+            self.gpci_release = gmeta.get("release", "")
+            self.gpci_file = gmeta.get("source_file", "")
+            self.localities = [
+                Locality(str(s or ""), str(n), str(name), float(w), float(pe), float(mp))
+                for s, n, name, w, pe, mp in gpci.execute(
+                    "SELECT state, locality, name, work, pe, mp FROM gpci ORDER BY state, name, locality")
+            ]
+
+    def codes(self) -> set[str]:
+        return {str(r[0]) for r in self.db.execute("SELECT DISTINCT code FROM rvu")}
+
+    def rows(self, code: str) -> list[RvuRow]:
+        q = ("SELECT mod, status, work, nf_pe, f_pe, mp, nf_total, f_total, pctc, glob, mult, bilat, asst, co, "
+             "team, cf, nf_na, f_na FROM rvu WHERE code=? ORDER BY mod")
+        return [RvuRow(*r) for r in self.db.execute(q, (code,))]
+
+
+def _explain(label: str, table: dict[str, str], value: str) -> str:
+    if not value:
+        return ""
+    return f"<dt>{esc(label)}</dt><dd>{esc(value)} — {esc(table.get(value, 'not a documented value'))}</dd>"
+
+
+def _localities(row: RvuRow, src: RvuSource) -> str:
+    trs = "".join(
+        f"<tr><td>{esc(loc.state)}</td><td>{esc(loc.number)}</td><td>{esc(loc.name)}</td>"
+        f"<td>{money(locality_payment(row, loc, False))}</td><td>{money(locality_payment(row, loc, True))}</td></tr>"
+        for loc in src.localities
+    )
+    return (
+        '<table class="gpci-payment"><thead><tr><th scope="col">State</th><th scope="col">Locality</th>'
+        '<th scope="col">Name</th><th scope="col">Non-facility</th><th scope="col">Facility</th></tr></thead>'
+        f"<tbody>{trs}</tbody></table>"
+    )
+
+
+def render(code: str, src: RvuSource) -> Section | None:
+    rows = src.rows(code)
+    if not rows:
+        return None
+    body = []
+    for row in rows:
+        payable = row.status in PAYABLE and row.cf
+        nf = money((row.nf_total or 0) * (row.cf or 0)) if payable else "—"
+        f = money((row.f_total or 0) * (row.cf or 0)) if payable else "—"
+        body.append(
+            f"<tr><th scope=\"row\">{esc(row.mod) or 'none'}</th><td>{esc(row.status)}</td><td>{num(row.work)}</td>"
+            f"<td>{num(row.nf_pe)}</td><td>{num(row.f_pe)}</td><td>{num(row.mp)}</td>"
+            f"<td>{num(row.nf_total)}</td><td>{num(row.f_total)}</td><td>{nf}</td><td>{f}</td></tr>"
+        )
+    main = rows[0]
+    parts = [
+        '<table class="rvu"><thead><tr><th scope="col">Modifier</th><th scope="col">Status</th>'
+        '<th scope="col">Work RVU</th><th scope="col">PE RVU non-facility</th><th scope="col">PE RVU facility</th>'
+        '<th scope="col">MP RVU</th><th scope="col">Total non-facility</th><th scope="col">Total facility</th>'
+        '<th scope="col">National payment non-facility</th><th scope="col">National payment facility</th>'
+        f"</tr></thead><tbody>{''.join(body)}</tbody></table>",
+    ]
+    if main.cf:
+        parts.append(f"<p>National payment = total RVUs × conversion factor {main.cf:.4f}.</p>")
+    parts.append(
+        "<dl class=\"indicators\">"
+        + _explain("Status", STATUS, main.status)
+        + _explain("Global days", GLOBAL, main.glob)
+        + _explain("PC/TC indicator", PCTC, main.pctc)
+        + _explain("Multiple procedures", MULT, main.mult)
+        + _explain("Bilateral surgery", BILAT, main.bilat)
+        + _explain("Assistant at surgery", ASST, main.asst)
+        + _explain("Co-surgeons", CO, main.co)
+        + _explain("Team surgery", TEAM, main.team)
+        + "</dl>"
+    )
+    if main.nf_na or main.f_na:
+        parts.append("<p>NA: CMS has not developed a practice expense RVU for this setting.</p>")
+    parts.append(source(cite("Medicare Physician Fee Schedule", src.release, src.file, effective=False)))
+    if src.localities:
+        for row in rows:
+            if row.status in PAYABLE and row.cf:
+                what = f"Payment by locality{', modifier ' + esc(row.mod) if row.mod else ''}"
+                parts.append(details(what, _localities(row, src), len(src.localities), open_=False))
+        parts.append(
+            "<p>Locality payment = (work RVU × work GPCI + PE RVU × PE GPCI + MP RVU × MP GPCI) × conversion "
+            "factor.</p>" + source(cite("Geographic practice cost indices", src.gpci_release, src.gpci_file,
+                                          effective=False))
+        )
+    return Section(id="rvu-payment", kind="rvu", title="RVUs and payment", html="".join(parts))

@@ -1,0 +1,78 @@
+"""HTML helpers shared by the premium sections: escaping, code links, counted collapsible lists."""
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from html import escape
+
+from ..model import CPT, HCPCS
+from ..urls import page_path
+
+# Lists longer than this start closed; short ones are shown open.
+OPEN_LIMIT = 30
+
+
+def esc(value: object) -> str:
+    return escape(str(value), quote=True)
+
+
+def cms_codeset(code: str) -> str | None:
+    """The code set of a code number in CMS's files: digits first = CPT, A-V letter first = HCPCS.
+
+    D codes are CDT (dental, ADA) and have no pages here.
+    """
+    if not code:
+        return None
+    first = code[0]
+    if first.isdigit():
+        return CPT
+    if "A" <= first <= "V" and first != "D":
+        return HCPCS
+    return None
+
+
+class Linker:
+    """Links a code to its page only when that page exists."""
+
+    def __init__(self, pages: Mapping[str, Collection[str]]) -> None:
+        self.pages = pages
+
+    def has(self, codeset: str | None, key: str) -> bool:
+        return codeset is not None and key in self.pages.get(codeset, ())
+
+    def code(self, code: str, codeset: str | None = None, label: str | None = None) -> str:
+        cs = codeset or cms_codeset(code)
+        text = esc(label or code)
+        if cs is not None and self.has(cs, code):
+            return f'<a href="{esc(page_path(cs, code))}">{text}</a>'
+        return text
+
+
+def source(text: str) -> str:
+    return f'<p class="premium-source">Source: {esc(text)}</p>'
+
+
+def details(summary: str, body: str, count: int | None, *, open_: bool | None = None) -> str:
+    """A <details> block, counted unless `count` is None; `summary` is already HTML."""
+    is_open = (count or 0) <= OPEN_LIMIT if open_ is None else open_
+    attr = " open" if is_open else ""
+    counted = "" if count is None else f' <span class="count">({count:,})</span>'
+    return f"<details{attr}><summary>{summary}{counted}</summary>{body}</details>"
+
+
+def code_list(items: Iterable[str]) -> str:
+    """Items are HTML already (a link plus optional small notes)."""
+    return '<ul class="code-list">' + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"
+
+
+def money(value: float) -> str:
+    return f"${value:,.2f}"
+
+
+def num(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.2f}"

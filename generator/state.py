@@ -1,0 +1,74 @@
+"""The build's memory between runs: input fingerprints, hand-page identities, search digests."""
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+from .config import SiteConfig
+from .load import code_version, importers_for, source_for, stat_key
+
+
+def open_state(state_dir: Path) -> sqlite3.Connection:
+    state_dir.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(state_dir / "state.sqlite", isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS hand(path TEXT PRIMARY KEY, hash TEXT NOT NULL, ident TEXT NOT NULL,
+            public TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS search(codeset TEXT PRIMARY KEY, digest TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS search_files(codeset TEXT NOT NULL, path TEXT NOT NULL,
+            PRIMARY KEY (codeset, path)) WITHOUT ROWID;
+        """
+    )
+    return db
+
+
+def get_meta(db: sqlite3.Connection, key: str) -> str | None:
+    row = db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def set_meta(db: sqlite3.Connection, key: str, value: str) -> None:
+    db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+
+def global_fingerprint(cfg: SiteConfig) -> str:
+    """Everything except hand-written pages that decides the output: code, theme, config, sources."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(code_version(cfg.root).encode())
+    theme = cfg.theme_dir
+    for p in sorted(theme.rglob("*")):
+        if p.is_file():
+            h.update(str(p.relative_to(theme)).encode())
+            h.update(p.read_bytes())
+    site_yml = cfg.content_dir / "site.yml"
+    if site_yml.exists():
+        h.update(site_yml.read_bytes())
+    for codeset, imp in sorted(importers_for(cfg).items()):
+        src = source_for(cfg, imp)
+        h.update(f"{codeset}={stat_key(src) if src else '-'}".encode())
+    for extra in sorted((cfg.content_dir / "codesets").glob("*")) if (cfg.content_dir / "codesets").is_dir() else []:
+        h.update(extra.name.encode())
+        h.update(extra.read_bytes())
+    try:
+        from .premium import premium_inputs
+    except ImportError:  # pragma: no cover - lands with the CMS premium data
+        pass
+    else:
+        for p in premium_inputs(cfg):
+            h.update(stat_key(p).encode())
+    h.update(str(cfg.store_path).encode())
+    return h.hexdigest()
+
+
+def hand_hashes(content_dir: Path, root: Path) -> dict[str, str]:
+    out: dict[str, str] = {}
+    codes = content_dir / "codes"
+    if codes.is_dir():
+        for p in sorted(codes.glob("*/*.md")):
+            out[str(p.relative_to(root))] = hashlib.blake2b(p.read_bytes(), digest_size=16).hexdigest()
+    return out

@@ -1,0 +1,158 @@
+"""The protected store: premium section HTML, kept in one SQLite file outside `site/`.
+
+The build is the only writer; the gate opens it read-only. Section HTML is zlib-compressed
+(NCCI lists for some codes run to hundreds of kilobytes of HTML). A clean build writes a new
+file and renames it over the old one; an incremental build changes rows in one transaction.
+Either way a failed build leaves the previous store as it was.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+SCHEMA_VERSION = "1"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS codes(
+    codeset TEXT NOT NULL, key TEXT NOT NULL, title TEXT NOT NULL,
+    PRIMARY KEY (codeset, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sections(
+    codeset TEXT NOT NULL, key TEXT NOT NULL, position INTEGER NOT NULL,
+    id TEXT NOT NULL, title TEXT NOT NULL, html BLOB NOT NULL,
+    PRIMARY KEY (codeset, key, position)) WITHOUT ROWID;
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSection:
+    id: str
+    title: str
+    html: str
+
+
+def pack(html: str) -> bytes:
+    return zlib.compress(html.encode("utf-8"), 6)
+
+
+def unpack(blob: bytes) -> str:
+    return zlib.decompress(blob).decode("utf-8")
+
+
+class StoreWriter:
+    """Writes code rows and protected sections inside one transaction.
+
+    `fresh=True` builds a new file beside `path` and renames it into place on `commit()`;
+    otherwise rows of the codes given to `replace_code` are replaced in the live file.
+    Nothing is visible to readers before `commit()`.
+    """
+
+    def __init__(self, path: Path, *, fresh: bool) -> None:
+        self.path = path
+        self.fresh = fresh
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._target = path.with_name(path.name + ".new") if fresh else path
+        if fresh and self._target.exists():
+            self._target.unlink()
+        self.db = sqlite3.connect(self._target, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=DELETE")
+        self.db.execute("PRAGMA synchronous=OFF" if fresh else "PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def replace_code(
+        self, codeset: str, key: str, title: str, sections: Iterable[tuple[str, str, str]]
+    ) -> None:
+        """Sets a code page's row and its protected sections as (id, title, html) triples."""
+        if not self.fresh:
+            self.delete_code(codeset, key)
+        self.db.execute("INSERT INTO codes VALUES (?, ?, ?)", (codeset, key, title))
+        self.db.executemany(
+            "INSERT INTO sections VALUES (?, ?, ?, ?, ?, ?)",
+            [(codeset, key, i, sid, stitle, pack(html)) for i, (sid, stitle, html) in enumerate(sections)],
+        )
+
+    def replace_packed(self, codeset: str, key: str, title: str, sections: list[tuple[str, str, bytes]]) -> None:
+        """Like `replace_code` with section HTML already packed."""
+        self.delete_code(codeset, key)
+        self.db.execute("INSERT INTO codes VALUES (?, ?, ?)", (codeset, key, title))
+        self.db.executemany(
+            "INSERT INTO sections VALUES (?, ?, ?, ?, ?, ?)",
+            [(codeset, key, i, sid, stitle, blob) for i, (sid, stitle, blob) in enumerate(sections)],
+        )
+
+    def add_many(self, rows: Iterable[tuple[str, str, str, list[tuple[str, str, bytes]]]]) -> None:
+        """Fast path for fresh stores: (codeset, key, title, [(id, title, packed_html)])."""
+        code_rows = []
+        section_rows = []
+        for codeset, key, title, sections in rows:
+            code_rows.append((codeset, key, title))
+            for i, (sid, stitle, blob) in enumerate(sections):
+                section_rows.append((codeset, key, i, sid, stitle, blob))
+        self.db.executemany("INSERT INTO codes VALUES (?, ?, ?)", code_rows)
+        self.db.executemany("INSERT INTO sections VALUES (?, ?, ?, ?, ?, ?)", section_rows)
+
+    def delete_code(self, codeset: str, key: str) -> None:
+        self.db.execute("DELETE FROM codes WHERE codeset=? AND key=?", (codeset, key))
+        self.db.execute("DELETE FROM sections WHERE codeset=? AND key=?", (codeset, key))
+
+    def commit(self) -> None:
+        self.set_meta("schema", SCHEMA_VERSION)
+        self.db.execute("COMMIT")
+        self.db.close()
+        if self.fresh:
+            os.replace(self._target, self.path)
+
+    def abort(self) -> None:
+        try:
+            self.db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+        self.db.close()
+        if self.fresh and self._target.exists():
+            self._target.unlink()
+
+
+class StoreReader:
+    """Read-only access for the gate. Reopens by itself when a build renames a new file in."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db: sqlite3.Connection | None = None
+        self._ino: int | None = None
+
+    def _conn(self) -> sqlite3.Connection:
+        ino = os.stat(self.path).st_ino
+        if self._db is None or ino != self._ino:
+            if self._db is not None:
+                self._db.close()
+            self._db = sqlite3.connect(
+                f"file:{self.path}?mode=ro", uri=True, check_same_thread=False
+            )
+            self._ino = ino
+        return self._db
+
+    def code_title(self, codeset: str, key: str) -> str | None:
+        row = self._conn().execute(
+            "SELECT title FROM codes WHERE codeset=? AND key=?", (codeset, key)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def sections(self, codeset: str, key: str) -> list[StoredSection]:
+        rows = self._conn().execute(
+            "SELECT id, title, html FROM sections WHERE codeset=? AND key=? ORDER BY position",
+            (codeset, key),
+        ).fetchall()
+        return [StoredSection(r[0], r[1], unpack(r[2])) for r in rows]
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None

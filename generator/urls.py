@@ -1,0 +1,36 @@
+"""Every public path and URL of the site comes from here."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+ASSETS_DIR = "assets"
+
+
+def page_path(codeset: str, key: str) -> str:
+    """URL path of a code or browse page: flat and canonical, the code as officially printed."""
+    return f"/{codeset}/{quote(key, safe='.-')}/"
+
+
+def codeset_path(codeset: str) -> str:
+    return f"/{codeset}/"
+
+
+def gate_page_path(codeset: str, key: str) -> str:
+    """The gate's server-rendered page (the no-JavaScript path)."""
+    return f"/gate/page/{codeset}/{quote(key, safe='.-')}/"
+
+
+def gate_unlock_path(codeset: str, key: str) -> str:
+    return f"/gate/unlock/{codeset}/{quote(key, safe='.-')}"
+
+
+def file_for(path: str) -> str:
+    """Relative file written for a URL path: directories get index.html."""
+    rel = path.lstrip("/")
+    if rel == "" or rel.endswith("/"):
+        rel += "index.html"
+    return rel
+
+
+def absolute(base_url: str, path: str) -> str:
+    return base_url.rstrip("/") + path

@@ -1,0 +1,69 @@
+"""Shared fixtures: a small sample project (real theme, demo pages, small official-layout data)."""
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parent / "data"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def shared_data() -> Path:
+    """The real CMS files beside the checkout; skips when absent, except in CI where it must exist."""
+    if not SHARED_DATA.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"{SHARED_DATA} is missing in CI")
+        pytest.skip("../shared/data is not here")
+    return SHARED_DATA
+
+
+def make_project(
+    dest: Path, *, site_yml: str | None = None, pages: bool = True, codesets: str = "[icd-10-cm, icd-10-pcs, cpt, hcpcs]"
+) -> Path:
+    """A project folder using the repo's theme, the demo pages and the small data files of tests/data."""
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / "content").mkdir(exist_ok=True)
+    if pages:
+        shutil.copytree(ROOT / "content" / "codes", dest / "content" / "codes")
+    if (ROOT / "content" / "codesets").is_dir():
+        shutil.copytree(ROOT / "content" / "codesets", dest / "content" / "codesets", dirs_exist_ok=True)
+    shutil.copytree(ROOT / "themes", dest / "themes", symlinks=False)
+    stub = dest / "themes" / "default" / "templates" / "search.html"  # TEMP until the search page lands
+    if not stub.exists():
+        stub.write_text('{% extends "base.html" %}{% block content %}<h1>Search</h1>{% endblock %}')
+    if site_yml is None:
+        site_yml = (
+            "site_name: coderef test\n"
+            "base_url: https://codes.example.org\n"
+            f"codesets: {codesets}\n"
+            "sources:\n"
+            f"  icd10cm: {DATA / 'icd10cm-sample.xml'}\n"
+            f"  icd10pcs: {DATA / 'icd10pcs-sample.txt'}\n"
+        )
+    (dest / "content" / "site.yml").write_text(site_yml, encoding="utf-8")
+    return dest
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Callable[..., Path]:
+    """Factory: `project()` makes a fresh sample project in a temp folder and returns its root."""
+
+    def factory(**kwargs: object) -> Path:
+        return make_project(tmp_path / "proj", **kwargs)  # type: ignore[arg-type]
+
+    return factory
+
+
+@pytest.fixture(scope="session")
+def small_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample project, built once per test session (site/ + var/protected.sqlite). Read-only!"""
+    from generator.build import build
+
+    root = make_project(tmp_path_factory.mktemp("small") / "proj")
+    build(root, quiet=True, jobs=1)
+    return root

@@ -1,0 +1,203 @@
+"""The build end to end on the sample project: pages, store, leaks, atomic swap, incremental = clean."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from generator.build import build
+from generator.errors import ContentErrors
+from generator.store import StoreReader
+
+CANARY = "CANARY-7f3e9b1c-do-not-leak"
+
+
+def tree(root: Path) -> dict[str, str]:
+    """Every file below `root` (following the site link) with its content hash."""
+    out = {}
+    for dirpath, _, files in os.walk(root):
+        for f in files:
+            p = Path(dirpath) / f
+            out[str(p.relative_to(root))] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def test_one_page_per_code_with_official_titles(small_site: Path) -> None:
+    site = small_site / "site"
+    page = (site / "icd-10-cm" / "S72.001A" / "index.html").read_text()
+    assert "Fracture of unspecified part of neck of right femur, initial encounter for closed fracture" in page
+    assert (site / "icd-10-cm" / "E11.9" / "index.html").exists()
+    assert (site / "icd-10-pcs" / "0DTN0ZZ" / "index.html").exists()
+    assert (site / "icd-10-pcs" / "0DT" / "index.html").exists()
+    assert (site / "cpt" / "27252" / "index.html").exists()
+    assert (site / "hcpcs" / "E0601" / "index.html").exists()
+    for special in ("index.html", "404.html", "robots.txt", "sitemap.xml", "_headers", "icd-10-cm/index.html",
+                    "register/index.html", "login/index.html", "search/index.html"):
+        assert (site / special).exists(), special
+
+
+def test_page_metadata(small_site: Path) -> None:
+    html = (small_site / "site" / "icd-10-cm" / "E11.9" / "index.html").read_text()
+    assert '<link rel="canonical" href="https://codes.example.org/icd-10-cm/E11.9/">' in html
+    ld = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1))  # type: ignore[union-attr]
+    assert ld["@type"] == "MedicalCode" and ld["codeValue"] == "E11.9" and ld["codingSystem"] == "ICD-10-CM"
+    assert ld["isAccessibleForFree"] is False  # inherited Excludes1 of E11 is protected
+    assert "ICD-10-CM FY2026" in html
+
+
+def test_cpt_page_has_ama_notice_and_no_descriptor(small_site: Path) -> None:
+    html = (small_site / "site" / "cpt" / "27252" / "index.html").read_text()
+    assert "American Medical Association" in html
+    assert "AMA licence" in html or "AMA license" in html
+    # Protected hand-written sections appear only as placeholders.
+    assert "Coding tips" in html and "report **27250**" not in html and "without it, report" not in html
+    # The plain-language description is public by its front matter.
+    assert "Common language description" in html and "general,\nspinal or regional anesthesia" in html
+
+
+def test_protected_store_holds_sections(small_site: Path) -> None:
+    reader = StoreReader(small_site / "var" / "protected.sqlite")
+    ids = [s.id for s in reader.sections("cpt", "27252")]
+    assert ids == ["coding-tips", "modifiers", "crosswalk"]
+    tips = reader.sections("cpt", "27252")[0]
+    assert "without it, report <strong>27250</strong>" in tips.html
+    assert reader.code_title("icd-10-cm", "S72.001A") is not None
+    assert reader.code_title("icd-10-cm", "Z99.999") is None
+    s72 = {s.id for s in reader.sections("icd-10-cm", "S72.001A")}
+    assert {"excludes1", "seventh-character"} <= s72
+
+
+def test_sitemap_index_and_robots(small_site: Path) -> None:
+    site = small_site / "site"
+    index = (site / "sitemap.xml").read_text()
+    children = re.findall(r"<loc>https://codes.example.org/(sitemaps/[^<]+)</loc>", index)
+    assert children
+    urls = []
+    for child in children:
+        urls += re.findall(r"<loc>([^<]+)</loc>", (site / child).read_text())
+    assert "https://codes.example.org/icd-10-cm/S72.001A/" in urls
+    assert "Sitemap: https://codes.example.org/sitemap.xml" in (site / "robots.txt").read_text()
+    assert "immutable" in (site / "_headers").read_text()
+
+
+def test_canary_in_every_protected_section_never_reaches_site(project) -> None:  # type: ignore[no-untyped-def]
+    root = project()
+    for md in (root / "content" / "codes").glob("*/*.md"):
+        text = md.read_text()
+        text = re.sub(r"(## (?:Coding tips|Modifiers|Crosswalk)\n)", rf"\1{CANARY} ", text)
+        md.write_text(text)
+    # Every ICD-10-CM note kind is protected by default; put the canary in the data too.
+    xml = (root.parent / "icd.xml")
+    src = Path(__file__).parent / "data" / "icd10cm-sample.xml"
+    xml.write_text(src.read_text().replace("traumatic amputation of hip and thigh", f"{CANARY} amputation"))
+    yml = (root / "content" / "site.yml").read_text().replace(str(src), str(xml))
+    (root / "content" / "site.yml").write_text(yml)
+    build(root, quiet=True, jobs=1)
+    site = (root / "site").resolve()
+    leaks = [str(p) for p in site.rglob("*") if p.is_file() and CANARY.encode() in p.read_bytes()]
+    assert leaks == []
+    store = sqlite3.connect(root / "var" / "protected.sqlite")
+    from generator.store import unpack
+    found = sum(CANARY in unpack(h) for (h,) in store.execute("SELECT html FROM sections"))
+    assert found >= 7  # 2 CPT × 3 + 2 HCPCS tips… and the S72 excludes1 on every S72 code
+    assert os.path.realpath(root / "site").startswith(str(root / ".coderef"))
+    assert not (root / "site" / ".." / "protected.sqlite").exists()
+
+
+def test_content_error_fails_and_keeps_previous_site(project) -> None:  # type: ignore[no-untyped-def]
+    root = project()
+    build(root, quiet=True, jobs=1)
+    before = tree(root / "site")
+    bad = root / "content" / "codes" / "cpt" / "27250.md"
+    bad.write_text(bad.read_text().replace("## Modifiers", "## Coding tips"))
+    with pytest.raises(ContentErrors) as exc:
+        build(root, quiet=True, jobs=1)
+    assert any(p.path == "content/codes/cpt/27250.md" and p.line > 0 for p in exc.value.problems.errors)
+    assert tree(root / "site") == before
+    proc = subprocess.run(
+        [sys.executable, "-m", "generator", "--root", str(root), "build"], capture_output=True, text=True
+    )
+    assert proc.returncode == 1
+    assert re.search(r"content/codes/cpt/27250\.md:\d+: error: duplicate section 'Coding tips'", proc.stderr)
+    assert "build failed: 1 error" in proc.stderr
+
+
+def test_killed_build_leaves_previous_site(project) -> None:  # type: ignore[no-untyped-def]
+    root = project()
+    build(root, quiet=True, jobs=1)
+    before = tree(root / "site")
+    store_before = (root / "var" / "protected.sqlite").read_bytes()
+    # Change the theme so every page must be rewritten, then kill the build midway through rendering.
+    css = next((root / "themes" / "default" / "static" / "css").glob("*.css"))
+    css.write_text(css.read_text() + "\n/* changed */\n")
+    env = dict(os.environ, CODEREF_TEST_SLOW_RENDER="0.05")
+    proc = subprocess.Popen([sys.executable, "-m", "generator", "--root", str(root), "build", "--jobs", "1"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(1.5)
+    assert proc.poll() is None, proc.communicate()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert tree(root / "site") == before
+    assert (root / "var" / "protected.sqlite").read_bytes() == store_before
+    # The next build recovers and matches a clean build.
+    build(root, quiet=True, jobs=1)
+    after = tree(root / "site")
+    assert after != before
+    build(root, quiet=True, jobs=1, clean=True)
+    assert tree(root / "site") == after
+
+
+def test_incremental_builds_equal_clean_builds(project) -> None:  # type: ignore[no-untyped-def]
+    root = project()
+    first = build(root, quiet=True, jobs=1)
+    assert first.mode == "clean"
+    noop = build(root, quiet=True, jobs=1)
+    assert noop.mode == "noop" and noop.written == 0
+    page = root / "content" / "codes" / "cpt" / "27252.md"
+    page.write_text(page.read_text().replace("Report the anesthesia service", "Bill the anesthesia service"))
+    inc = build(root, quiet=True, jobs=1)
+    assert inc.mode == "pages" and inc.pages == 1
+    store_inc = StoreReader(root / "var" / "protected.sqlite").sections("cpt", "27252")
+    assert "Bill the anesthesia service" in store_inc[0].html
+    incremental_tree = tree(root / "site")
+    # A second edit in a row (the standby slot lags one build behind) must also come out right.
+    page.write_text(page.read_text().replace("Bill the anesthesia", "Claim the anesthesia"))
+    public = root / "content" / "codes" / "cpt" / "27250.md"
+    public.write_text(public.read_text().replace("by hand, without opening", "manually, without opening"))
+    inc2 = build(root, quiet=True, jobs=1)
+    assert inc2.mode == "pages" and inc2.pages == 2
+    html = (root / "site" / "cpt" / "27250" / "index.html").read_text()
+    assert "manually, without opening" in html
+    incremental_tree = tree(root / "site")
+    clean = build(root, quiet=True, jobs=1, clean=True)
+    assert clean.mode == "clean"
+    assert tree(root / "site") == incremental_tree
+    # A title change is seen by other pages: the full path handles it, still equal to clean.
+    page.write_text(page.read_text().replace("with the patient under anesthesia", "under general anesthesia"))
+    full = build(root, quiet=True, jobs=1)
+    assert full.mode == "full"
+    full_tree = tree(root / "site")
+    build(root, quiet=True, jobs=1, clean=True)
+    assert tree(root / "site") == full_tree
+
+
+def test_check_writes_nothing(project) -> None:  # type: ignore[no-untyped-def]
+    root = project()
+    proc = subprocess.run([sys.executable, "-m", "generator", "--root", str(root), "check"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "check passed" in proc.stdout
+    assert not (root / "site").exists() and not (root / "var").exists()
+    (root / "content" / "codes" / "icd-10-cm").mkdir()
+    (root / "content" / "codes" / "icd-10-cm" / "E11.8.md").write_text("## Tips\nx\n")
+    proc = subprocess.run([sys.executable, "-m", "generator", "--root", str(root), "check"], capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert "content/codes/icd-10-cm/E11.8.md:1: error: ICD-10-CM has no code 'E11.8'" in proc.stderr

@@ -1,0 +1,59 @@
+"""GEMs and ICD-9-CM descriptions: the "ICD-9-CM crosswalk (GEMs)" section of ICD-10 pages."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from cms_fixtures import CMS, FILES
+
+from generator.errors import BuildError
+from generator.premium import gems
+
+
+def _open(tmp_path: Path, kind: str) -> sqlite3.Connection:
+    out = tmp_path / f"{kind}.sqlite"
+    (gems.import_descriptions if kind.startswith("icd9") else gems.import_gem)(kind, CMS / FILES[kind], out)
+    return sqlite3.connect(out)
+
+
+def test_forward_and_backward_with_combination_flags(tmp_path: Path) -> None:
+    srcs = [gems.GemSource(k, _open(tmp_path, k)) for k in ("gem-cm-to-icd9", "gem-icd9-to-cm")]
+    s = gems.render("icd-10-cm", "E11.40", srcs, _open(tmp_path, "icd9-descriptions-dx"), {})
+    assert s is not None and (s.id, s.kind, s.title) == ("gems-crosswalk", "crosswalk", "ICD-9-CM crosswalk (GEMs)")
+    assert ("<td>357.2</td><td>Polyneuropathy in diabetes</td>"
+            "<td>approximate, combination (scenario 1, choice list 2)</td>") in s.html
+    assert "ICD-9-CM codes that map to E11.40" in s.html
+    assert "ICD-10-CM to ICD-9-CM GEMs FY2018, CMS" in s.html
+
+
+def test_no_map(tmp_path: Path) -> None:
+    src = gems.GemSource("gem-cm-to-icd9", _open(tmp_path, "gem-cm-to-icd9"))
+    s = gems.render("icd-10-cm", "Z99.89", [src], None, {})
+    assert s is not None and "No ICD-9-CM equivalent (no map)" in s.html
+
+
+def test_pcs_with_procedure_descriptions(tmp_path: Path) -> None:
+    srcs = [gems.GemSource(k, _open(tmp_path, k)) for k in ("gem-pcs-to-icd9", "gem-icd9-to-pcs")]
+    s = gems.render("icd-10-pcs", "0DTF0ZZ", srcs, _open(tmp_path, "icd9-descriptions-sg"), {})
+    assert s is not None and "<td>45.73</td><td>Open and other right hemicolectomy</td><td>approximate</td>" in s.html
+    assert "CMS file gem_pcsi9.txt" in s.html
+
+
+def test_latin1_descriptions(tmp_path: Path) -> None:
+    db = _open(tmp_path, "icd9-descriptions-dx")
+    assert db.execute("SELECT description FROM icd9 WHERE code='38600'").fetchone() == ("Ménière's disease, unspecified",)
+
+
+def test_icd9_display() -> None:
+    assert gems.icd9_display("25020", False) == "250.20"
+    assert gems.icd9_display("E8800", False) == "E880.0"
+    assert gems.icd9_display("V1011", False) == "V10.11"
+    assert gems.icd9_display("4573", True) == "45.73"
+
+
+def test_bad_line(tmp_path: Path) -> None:
+    p = tmp_path / "2018_I10gem.txt"
+    p.write_text("E1100   25020 10000\nE1101 25020\n", encoding="ascii")
+    with pytest.raises(BuildError, match=r"2018_I10gem.txt:2: not a GEM line"):
+        gems.import_gem("gem-cm-to-icd9", p, tmp_path / "x.sqlite")

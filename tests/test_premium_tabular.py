@@ -1,0 +1,76 @@
+"""Finding CMS columns by header name, whatever the case, spacing, punctuation or header lines."""
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from generator.errors import BuildError
+from generator.premium.tabular import Column, Table, parse_date
+
+COLS = (
+    Column("column 1", ("column1",)),
+    Column("column 2", ("column2",)),
+    Column("modifier indicator", ("modifierindicator", "modifier")),
+    Column("rationale", ("rationale",), required=False),
+)
+
+
+def _rows(path: Path) -> list[tuple[str, str, str]]:
+    t = Table(path, COLS, "a test table")
+    return [(t.get(c, "column 1"), t.get(c, "column 2"), t.get(c, "modifier indicator")) for _, c in t.rows()]
+
+
+def test_header_names_match_without_case_spacing_or_punctuation(tmp_path: Path) -> None:
+    p = tmp_path / "x.csv"
+    p.write_text(" RATIONALE ,COLUMN_1, column-2 ,Modifier  Indicator\nwhy,45380,45378,0\n", encoding="utf-8")
+    assert _rows(p) == [("45380", "45378", "0")]
+
+
+def test_copyright_lines_and_a_header_split_over_lines(tmp_path: Path) -> None:
+    p = tmp_path / "x.csv"
+    p.write_text(
+        '"CPT only copyright 2023 American Medical Association, all rights reserved."\n'
+        "Column 1,Column 2,Modifier\n"
+        ",,0=not allowed 1=allowed\n"
+        "45380,45378,0\n",
+        encoding="utf-8",
+    )
+    t = Table(p, COLS, "a test table")
+    assert t.headers[2] == "Modifier 0=not allowed 1=allowed"
+    assert [(line, c[:3]) for line, c in t.rows()] == [(4, ["45380", "45378", "0"])]
+
+
+def test_missing_columns_are_named(tmp_path: Path) -> None:
+    p = tmp_path / "bad.tsv"
+    p.write_text("column 1\tcode b\tnotes\n45380\t45378\tx\n", encoding="utf-8")
+    with pytest.raises(BuildError) as exc:
+        Table(p, COLS, "an NCCI PTP file")
+    msg = str(exc.value)
+    assert str(p) in msg and "'column 2'" in msg and "'modifier indicator'" in msg
+    assert "'column 1'" not in msg.split("missing")[1].split("(")[0]
+
+
+def test_gzip_and_windows_1252(tmp_path: Path) -> None:
+    p = tmp_path / "x.tsv.gz"
+    with gzip.open(p, "wb") as fh:
+        fh.write("column1\tcolumn2\tmodifier\trationale\r\n45380\t45378\t1\tCMS\xae policy\r\n".encode("cp1252"))
+    t = Table(p, COLS, "a test table")
+    assert [t.get(c, "rationale") for _, c in t.rows()] == ["CMS® policy"]
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    p = tmp_path / "empty.csv"
+    p.write_text("\n\n", encoding="utf-8")
+    with pytest.raises(BuildError, match="empty"):
+        Table(p, COLS, "a test table")
+
+
+def test_dates() -> None:
+    assert parse_date("20240701") == 20240701
+    assert parse_date("2024-07-01") == 20240701
+    assert parse_date("7/1/2024") == 20240701
+    assert parse_date("*") is None and parse_date("") is None
+    with pytest.raises(ValueError, match="not a date"):
+        parse_date("July")

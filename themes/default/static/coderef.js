@@ -1,0 +1,367 @@
+// coderef page script: session-aware header and meter, protected sections unlocked in place,
+// inline errors on the register/login forms, the account page, and the lazily loaded search module.
+// Every page works without it: protected blocks link to the gate's server-rendered page.
+
+const $ = (sel, root = document) => root.querySelector(sel);
+const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
+
+const main = document.getElementById("main");
+const codeset = main?.dataset.codeset || "";
+const code = main?.dataset.code || "";
+const meterEl = document.getElementById("meter");
+const plans = {
+  guest: planNumber(meterEl?.dataset.planGuest),
+  free: planNumber(meterEl?.dataset.planFree),
+  paid: planNumber(meterEl?.dataset.planPaid),
+};
+const AUTH_PAGES = ["/register/", "/login/"];
+
+function planNumber(raw) {
+  return raw === undefined || raw === "" ? null : Number(raw);
+}
+function views(n) {
+  return `${n} code page ${n === 1 ? "view" : "views"}`;
+}
+function safeNext(raw) {
+  // Only same-origin paths: never another host, scheme or protocol-relative URL.
+  return typeof raw === "string" && raw.startsWith("/") && !raw.startsWith("//") && !raw.startsWith("/\\") ? raw : "";
+}
+function currentNext() {
+  const params = new URLSearchParams(location.search);
+  if (AUTH_PAGES.includes(location.pathname)) return safeNext(params.get("next")) || "/";
+  return location.pathname;
+}
+function withNext(path, next) {
+  return `${path}?next=${encodeURIComponent(next)}`;
+}
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "text") node.textContent = v;
+    else node.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children) if (c) node.append(c);
+  return node;
+}
+
+// --- session -----------------------------------------------------------------------------------
+
+async function fetchSession() {
+  try {
+    const r = await fetch("/gate/session", { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } });
+    return r.ok ? await r.json() : null;
+  } catch {
+    return null;
+  }
+}
+
+function renderHeader(session) {
+  const next = currentNext();
+  for (const a of $$("a[data-next]")) {
+    const base = a.getAttribute("href").split("?")[0];
+    a.setAttribute("href", withNext(base, next));
+  }
+  for (const input of $$("input[data-next-input]")) input.value = next;
+  const user = session?.account;
+  for (const node of $$('[data-auth="guest"]')) node.hidden = Boolean(user);
+  for (const node of $$('[data-auth="user"]')) node.hidden = !user;
+  for (const node of $$("[data-session-email]")) node.textContent = user ? user.email : "";
+}
+
+function ruleText(plan, left) {
+  const { guest: g, free: f, paid: p } = plans;
+  if (plan === "guest") {
+    if (g === null) return "Code pages are free to view.";
+    let rule = `Guest accounts are limited to ${g} page ${g === 1 ? "view" : "views"}.`;
+    if (f === null) rule += " Register free account for unlimited views.";
+    else if (f > g) rule += ` Register free account to get ${f - g} more ${f - g === 1 ? "view" : "views"}.`;
+    return rule;
+  }
+  if (plan === "free") {
+    if (f === null) return "Your free account has unlimited code page views.";
+    return `Free accounts are limited to ${f} page ${f === 1 ? "view" : "views"}.` +
+      (left === 0 ? " Upgrade to a paid plan for unlimited code pages." : "");
+  }
+  return p === null ? "Your paid plan includes unlimited code page views." : `Your paid plan includes ${views(p)}.`;
+}
+
+function renderMeter(session) {
+  if (!meterEl || !session) return;
+  const left = session.views_left;
+  const count = $("[data-meter-count]", meterEl);
+  const rule = $("[data-meter-rule]", meterEl);
+  const cta = $("[data-meter-cta]", meterEl);
+  count.textContent = left === null ? "Unlimited code page views." : `${views(left)} remaining.`;
+  rule.textContent = ruleText(session.plan, left);
+  meterEl.dataset.state = left === null ? "unlimited" : left === 0 ? "empty" : "ok";
+  meterEl.dataset.plan = session.plan;
+  if (session.plan === "guest") {
+    cta.textContent = "Create free account";
+    cta.setAttribute("href", withNext("/register/", currentNext()));
+  } else {
+    cta.textContent = "Your account";
+    cta.setAttribute("href", "/account/");
+  }
+}
+
+// --- protected sections ------------------------------------------------------------------------
+
+const blocks = $$("section.premium").filter((s) => $('[data-wall="static"]', s));
+
+function setBody(section, state, ...nodes) {
+  const body = $(".premium-body", section);
+  section.dataset.state = state;
+  body.setAttribute("aria-busy", state === "loading" ? "true" : "false");
+  body.replaceChildren(...nodes);
+}
+
+function skeleton() {
+  return el("div", { class: "skeleton", "aria-hidden": "true" }, el("span"), el("span"), el("span"));
+}
+
+function wallBox(title, text, actions, extraClass = "") {
+  return el(
+    "div",
+    { class: `wall ${extraClass}`.trim() },
+    el("p", { class: "wall-title", text: title }),
+    el("p", { class: "wall-text", text }),
+    el("p", { class: "wall-actions" }, ...actions),
+  );
+}
+
+function exhaustedWall(plan) {
+  const next = location.pathname;
+  if (plan === "guest") {
+    const more = plans.free === null ? "unlimited code page views" : `${views(Math.max(plans.free - (plans.guest || 0), 0))} more`;
+    return wallBox("Register to view content", `Create a free account to unlock this content — it gives you ${more}.`, [
+      el("a", { class: "btn", href: withNext("/register/", next), text: "Create free account" }),
+      el("a", { class: "wall-login", href: withNext("/login/", next), text: "Log in" }),
+    ]);
+  }
+  const used = plans.free === null ? "all your" : `all ${views(plans.free)} of your`;
+  return wallBox("Upgrade to view content", `You have used ${used} free plan. Upgrade to a paid plan for unlimited code pages.`, [
+    el("a", { class: "btn", href: "/account/", text: "See plans and upgrade" }),
+  ]);
+}
+
+function unlockButtonWall(left) {
+  const btn = el("button", { type: "button", class: "btn", "data-unlock": true, text: `Unlock (uses 1 of ${left} views)` });
+  btn.addEventListener("click", () => unlock());
+  return wallBox("Unlock this code page", `Unlocking shows every protected section of ${code} and uses one of your ${views(left)}.`, [btn]);
+}
+
+function errorWall(message) {
+  const retry = el("button", { type: "button", class: "btn btn-secondary", text: "Try again" });
+  retry.addEventListener("click", () => unlock());
+  const gate = $('[data-wall="static"] a[href^="/gate/page/"]');
+  return wallBox("This section could not be loaded", message, [
+    retry,
+    gate ? el("a", { href: gate.getAttribute("href"), text: "Open the full page" }) : null,
+  ], "wall-error");
+}
+
+function showAll(makeNode, state) {
+  for (const s of blocks) setBody(s, state, makeNode());
+}
+
+let session = null;
+
+async function unlock() {
+  showAll(skeleton, "loading");
+  let r;
+  try {
+    r = await fetch(`/gate/unlock/${encodeURIComponent(codeset)}/${encodeURIComponent(code)}`, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: "{}",
+    });
+  } catch {
+    showAll(() => errorWall("The network request failed. Check your connection and try again."), "error");
+    return;
+  }
+  const data = await r.json().catch(() => ({}));
+  if (r.ok) {
+    const byId = new Map((data.sections || []).map((s) => [s.id, s]));
+    for (const s of blocks) {
+      const got = byId.get(s.dataset.section);
+      const box = el("div", { class: "unlocked" });
+      if (got) box.innerHTML = got.html; // trusted HTML from our own gate (the protected store)
+      else box.append(el("p", { class: "premium-missing", text: "This section has no content." }));
+      setBody(s, "open", box);
+    }
+    if (session) {
+      session.views_left = data.views_left === undefined ? session.views_left : data.views_left;
+      renderMeter(session);
+    }
+  } else if (r.status === 402) {
+    if (session) {
+      session.views_left = 0;
+      renderMeter(session);
+    }
+    const plan = data.reason === "free_limit" ? "free" : data.reason === "guest_limit" ? "guest" : session?.plan || "guest";
+    showAll(() => exhaustedWall(plan), "wall");
+  } else if (r.status === 404) {
+    showAll(() => errorWall("This code has no protected content on the server."), "error");
+  } else {
+    showAll(() => errorWall(data.message || `The server answered ${r.status}. Try again in a moment.`), "error");
+  }
+}
+
+function decide() {
+  if (!blocks.length) return;
+  if (!session) {
+    showAll(() => errorWall("Your session could not be checked."), "error");
+    return;
+  }
+  const left = session.views_left;
+  const already = (session.unlocked || []).some((u) => u.codeset === codeset && u.code === code);
+  // An already unlocked code costs nothing; otherwise spend a view only when allowed to.
+  if (already || left === null || (left > 0 && session.auto_unlock !== false)) unlock();
+  else if (left > 0) showAll(() => unlockButtonWall(left), "ready");
+  else showAll(() => exhaustedWall(session.plan), "wall");
+}
+
+// --- register / login forms --------------------------------------------------------------------
+
+const ERRORS = {
+  email_taken: ["email", "An account with this email already exists. Log in instead, or use another email."],
+  invalid_email: ["email", "Enter a valid email address, such as name@example.com."],
+  weak_password: ["password", "This password is too common or easy to guess. Choose a longer, less common one."],
+  password_too_short: ["password", "This password is too short. Use at least 8 characters."],
+  password_too_long: ["password", "This password is too long. Use at most 1024 bytes."],
+  bad_credentials: ["form", "Wrong email or password. Check both and try again."],
+  rate_limited: ["form", "Too many attempts. Wait a few minutes and try again."],
+};
+
+function initAuthForm(form) {
+  const params = new URLSearchParams(location.search);
+  let next = safeNext(params.get("next"));
+  if (!next && document.referrer) {
+    try {
+      const ref = new URL(document.referrer);
+      if (ref.origin === location.origin && !AUTH_PAGES.includes(ref.pathname)) next = ref.pathname;
+    } catch { /* not a URL: keep the default */ }
+  }
+  if (next) $('input[name="next"]', form).value = next;
+  for (const a of $$("a[data-keep-next]")) a.setAttribute("href", withNext(a.getAttribute("href").split("?")[0], next || "/"));
+  const email = $('input[name="email"]', form);
+  const errCode = params.get("error");
+  if (errCode) {
+    const [field, message] = ERRORS[errCode] || ["form", "Something went wrong. Try again."];
+    const remembered = sessionStorage.getItem("coderef-email");
+    if (remembered && email && !email.value) email.value = remembered;
+    const summary = $("[data-form-error]", form.parentElement);
+    summary.textContent = message;
+    summary.hidden = false;
+    const input = field === "form" ? null : $(`input[name="${field}"]`, form);
+    if (input) {
+      const slot = $(`#${input.id}-error`);
+      slot.textContent = message;
+      slot.hidden = false;
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", `${input.id}-error ${input.getAttribute("aria-describedby") || ""}`.trim());
+      input.focus();
+    } else {
+      summary.focus();
+    }
+  }
+  form.addEventListener("submit", () => {
+    if (email) sessionStorage.setItem("coderef-email", email.value);
+    const btn = $('button[type="submit"]', form);
+    if (btn) btn.setAttribute("aria-disabled", "true");
+  });
+  for (const toggle of $$("[data-toggle-password]", form)) {
+    toggle.addEventListener("click", () => {
+      const input = document.getElementById(toggle.getAttribute("aria-controls"));
+      const show = input.type === "password";
+      input.type = show ? "text" : "password";
+      toggle.textContent = show ? "Hide password" : "Show password";
+    });
+  }
+}
+
+function renderSignedIn(s) {
+  const note = $("[data-signed-in]");
+  if (!note || !s?.account) return;
+  $("[data-session-email]", note).textContent = s.account.email;
+  note.hidden = false;
+}
+
+// --- account page ------------------------------------------------------------------------------
+
+function renderAccount(s) {
+  const root = $("[data-account]");
+  if (!root) return;
+  $("[data-account-loading]", root).hidden = true;
+  if (!s) {
+    $("[data-account-error]", root).hidden = false;
+    return;
+  }
+  const user = s.account;
+  $("[data-account-guest]", root).hidden = Boolean(user);
+  $("[data-account-user]", root).hidden = !user;
+  const allowance = s.allowance === null ? "unlimited" : String(s.allowance);
+  for (const node of $$("[data-account-plan]", root)) node.textContent = s.plan === "paid" ? "Paid" : s.plan === "free" ? "Free" : "Guest";
+  for (const node of $$("[data-account-used]", root)) node.textContent = `${s.views_used} of ${allowance}`;
+  for (const node of $$("[data-account-left]", root)) node.textContent = s.views_left === null ? "Unlimited" : String(s.views_left);
+  const list = $("[data-account-unlocked]", root);
+  const items = (s.unlocked || []).map((u) =>
+    el("li", {}, el("a", { href: `/${encodeURIComponent(u.codeset)}/${encodeURIComponent(u.code)}/` },
+      el("span", { class: "cl-code", text: u.code }), el("span", { class: "cl-title", text: u.codeset.toUpperCase() }))));
+  list.replaceChildren(...items);
+  $("[data-account-none]", root).hidden = items.length > 0;
+  $("[data-account-upgrade]", root).hidden = s.plan !== "free";
+}
+
+// --- search (loaded on first use) ----------------------------------------------------------------
+
+function initSearch() {
+  const input = document.getElementById("site-search-q");
+  const results = document.getElementById("site-search-results");
+  const src = $("script[data-search-src]")?.dataset.searchSrc;
+  if (!input || !results || !src) return;
+  let loading = null;
+  const load = () => {
+    loading ??= import(src)
+      .then((mod) => mod.init({ input, results }))
+      .catch((err) => {
+        loading = null;
+        console.error("search failed to load", err);
+      });
+    return loading;
+  };
+  input.addEventListener("focus", load, { once: true });
+  input.addEventListener("pointerdown", load, { once: true });
+  document.addEventListener("keydown", (e) => {
+    if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey) return;
+    const t = e.target;
+    if (t instanceof HTMLElement && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+    e.preventDefault();
+    input.focus();
+    load();
+  });
+  if (document.activeElement === input) load();
+}
+
+// --- start -------------------------------------------------------------------------------------
+
+async function start() {
+  if (blocks.length) showAll(skeleton, "loading");
+  session = await fetchSession();
+  renderHeader(session);
+  renderMeter(session);
+  renderSignedIn(session);
+  renderAccount(session);
+  decide();
+}
+
+document.documentElement.classList.add("js");
+initSearch();
+for (const form of $$("form[data-auth-form]")) initAuthForm(form);
+start();
+// Coming back through the history cache: the session may have changed meanwhile.
+addEventListener("pageshow", (e) => {
+  if (e.persisted) start();
+});
