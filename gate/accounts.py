@@ -38,7 +38,7 @@ def create(conn: Conn, email: str, password_hash: str, plan: str, now: int) -> i
 
 
 def set_plan(conn: Conn, email: str, plan: str) -> bool:
-    return conn.execute("UPDATE accounts SET plan=? WHERE email=?", (plan, email)).rowcount > 0
+    return bool(conn.execute("UPDATE accounts SET plan=? WHERE email=?", (plan, email)).rowcount > 0)
 
 
 def set_password_hash(conn: Conn, account_id: int, password_hash: str) -> None:

@@ -26,12 +26,12 @@ log = logging.getLogger("coderef.gate")
 
 def gate_routes() -> list[BaseRoute]:
     return [
+        Route("/unlock/{codeset}/{code}", meter.unlock, methods=["POST"]),  # the hot path, matched first
         Route("/session", meter.session, methods=["GET"]),
         Route("/register", auth.register, methods=["POST"]),
         Route("/login", auth.login, methods=["POST"]),
         Route("/logout", auth.logout, methods=["POST"]),
         Route("/password", auth.change_password, methods=["POST"]),
-        Route("/unlock/{codeset}/{code}", meter.unlock, methods=["POST"]),
         Route("/page/{codeset}/{code}/", meter.page, methods=["GET"]),
         Route("/account", meter.account, methods=["GET"]),
     ]

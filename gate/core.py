@@ -29,8 +29,14 @@ GUEST_COOKIE_AGE = 400 * 86400  # browsers cap cookie lifetimes at 400 days
 @dataclass(slots=True)
 class Visitor:
     account: Account | None
-    guest_id: str | None  # from a valid guest cookie, even when logged in (for carry-over)
     session_id: str | None
+    _guest_cookie: str | None = None
+    _signer: CookieSigner | None = None
+
+    @property
+    def guest_id(self) -> str | None:
+        """The guest id of a valid guest cookie, also when logged in (for carry-over); checked lazily."""
+        return self._signer.guest_id(self._guest_cookie) if self._signer else None
 
     @property
     def plan(self) -> str:
@@ -40,7 +46,8 @@ class Visitor:
     def subject(self) -> str | None:
         if self.account:
             return self.account.subject
-        return f"g:{self.guest_id}" if self.guest_id else None
+        gid = self.guest_id
+        return f"g:{gid}" if gid else None
 
 
 class Gate:
@@ -96,12 +103,11 @@ class Gate:
         session_name, guest_name = sessions.cookie_names(self.secure(request))
         cookies = request.cookies
         sid = self.signer.session_id(cookies.get(session_name))
-        gid = self.signer.guest_id(cookies.get(guest_name))
         account = None
         if sid is not None:
             s = self.settings
             account = await self.db.run(sessions.load, sid, int(time.time()), s.session_idle, s.session_max_age)
-        return Visitor(account, gid, sid if account else None)
+        return Visitor(account, sid if account else None, cookies.get(guest_name), self.signer)
 
     # -- the protected store -------------------------------------------------------------------
     def check_code(self, codeset: str, code: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -21,17 +21,17 @@ T = TypeVar("T")
 
 MIGRATIONS: list[list[str]] = [
     [  # 1: accounts, sessions, guests, unlocks, rate-limit events
-        "CREATE TABLE accounts(id {pk}, email TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,"
-        " plan TEXT NOT NULL, created_at BIGINT NOT NULL)",
-        "CREATE TABLE sessions(id TEXT PRIMARY KEY,"
-        " account_id BIGINT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
-        " created_at BIGINT NOT NULL, seen_at BIGINT NOT NULL)",
+        ("CREATE TABLE accounts(id {pk}, email TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,"
+         " plan TEXT NOT NULL, created_at BIGINT NOT NULL)"),
+        ("CREATE TABLE sessions(id TEXT PRIMARY KEY,"
+         " account_id BIGINT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+         " created_at BIGINT NOT NULL, seen_at BIGINT NOT NULL)"),
         "CREATE INDEX sessions_account ON sessions(account_id)",
         "CREATE TABLE guests(id TEXT PRIMARY KEY, created_at BIGINT NOT NULL)",
         # subject is 'a:<account id>' or 'g:<guest id>'; guest_ip is set on guest rows only (IP cap).
-        "CREATE TABLE unlocks(subject TEXT NOT NULL, period TEXT NOT NULL, codeset TEXT NOT NULL,"
-        " code TEXT NOT NULL, guest_ip TEXT, unlocked_at BIGINT NOT NULL,"
-        " PRIMARY KEY (subject, period, codeset, code))",
+        ("CREATE TABLE unlocks(subject TEXT NOT NULL, period TEXT NOT NULL, codeset TEXT NOT NULL,"
+         " code TEXT NOT NULL, guest_ip TEXT, unlocked_at BIGINT NOT NULL,"
+         " PRIMARY KEY (subject, period, codeset, code))"),
         "CREATE INDEX unlocks_guest_ip ON unlocks(guest_ip, period) WHERE guest_ip IS NOT NULL",
         "CREATE TABLE events(key TEXT NOT NULL, at BIGINT NOT NULL)",
         "CREATE INDEX events_key ON events(key, at)",
@@ -172,6 +172,8 @@ class Database:
             raise
         except _PG_ERRORS as exc:
             raise Unavailable(f"PostgreSQL: {type(exc).__name__}") from exc
+        except OSError as exc:  # e.g. var/ not writable
+            raise Unavailable(f"gate database: {exc}") from exc
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         with self.connection() as conn:
@@ -208,10 +210,8 @@ class Database:
     def close(self) -> None:
         with self._lock:
             for raw in self._all + self._pool:
-                try:
+                with suppress(Exception):  # closing on shutdown: nothing left to report to
                     raw.close()
-                except Exception:  # noqa: BLE001 - closing on shutdown, nothing to report
-                    pass
             self._all.clear()
             self._pool.clear()
             self._local = threading.local()

@@ -47,7 +47,8 @@ def session_payload(conn: Conn, gate: Gate, account: Account | None, guest_id: s
 async def session(request: Request) -> Response:
     gate: Gate = request.app.state.gate
     v = await gate.visitor(request)
-    return JSONResponse(await gate.db.run(session_payload, gate, v.account, v.guest_id, gate.ip(request)))
+    gid = None if v.account else v.guest_id
+    return JSONResponse(await gate.db.run(session_payload, gate, v.account, gid, gate.ip(request)))
 
 
 def _unlock(conn: Conn, gate: Gate, subject: str, known: bool, plan: str, codeset: str, code: str,

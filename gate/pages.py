@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from generator.urls import gate_page_path, gate_unlock_path
 
-PREMIUM_RE = re.compile(r"(<!--premium:([^>\s]{1,200})-->)(.*?)(<!--/premium:\2-->)", re.S)
+PREMIUM_RE = re.compile(r"(<!--premium:([^>\s]{1,200})-->)(.*?)(<!--/premium:\2-->)", re.DOTALL)
 
 
 def splice(page: str, fill: Callable[[str], str]) -> str:

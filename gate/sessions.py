@@ -23,6 +23,21 @@ class Account:
         return f"a:{self.id}"
 
 
+class _Signer(Signer):
+    """itsdangerous Signer that derives each key once instead of on every request (hot path)."""
+
+    _derived: dict[bytes, bytes]
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        key = self.secret_key if secret_key is None else secret_key
+        if isinstance(key, str):
+            key = key.encode()
+        cache = self.__dict__.setdefault("_derived", {})
+        if key not in cache:
+            cache[key] = bytes(super().derive_key(key))
+        return cache[key]
+
+
 class CookieSigner:
     """Signs with the first configured key; every configured key still verifies (rotation)."""
 
@@ -30,8 +45,8 @@ class CookieSigner:
         if not keys:
             raise ValueError("at least one secret key is needed")
         ordered = list(reversed(keys))  # itsdangerous signs with the last key of the list
-        self._session = Signer(ordered, salt="coderef.session", digest_method=hashlib.sha256)
-        self._guest = Signer(ordered, salt="coderef.guest", digest_method=hashlib.sha256)
+        self._session = _Signer(ordered, salt="coderef.session", digest_method=hashlib.sha256)
+        self._guest = _Signer(ordered, salt="coderef.guest", digest_method=hashlib.sha256)
 
     def sign_session(self, sid: str) -> str:
         return self._session.sign(sid).decode("ascii")

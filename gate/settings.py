@@ -100,7 +100,7 @@ def load_settings(root: Path, environ: Mapping[str, str] | None = None) -> Setti
         raise SettingsError("content/site.yml has errors:\n" + "\n".join(str(p) for p in problems.errors))
     mode = _bool_word(config, "CODEREF_ENV", "development", ("development", "production"))
     s = Settings(root=root, site=site, env=mode)
-    s.secret_keys = config("CODEREF_SECRET_KEYS", cast=Secret, default=Secret(""))
+    s.secret_keys = Secret(config("CODEREF_SECRET_KEYS", default="") or "")
     url = config("CODEREF_DATABASE_URL", default=None)
     if url:
         if not url.startswith(("postgresql://", "postgres://")):

@@ -410,12 +410,9 @@ def full_build(
             [(cs, rel) for cs, files in search_files.items() for rel, _ in files],
         )
     db.execute("COMMIT")
-    t1 = time.perf_counter()
-    mirrored = slots.mirror()
-    say(f"mirror     {mirrored} paths linked into the standby slot in {time.perf_counter() - t1:.2f}s", quiet=quiet)
     counts = {cs: m.code_count for cs, m in models.items()}
     return BuildResult(
-        "clean" if clean or not old else "full",
+        "clean" if clean or not live_manifest else "full",
         pages=len(manifest), written=written, removed=removed, counts=counts,
         reindexed=sorted(changed), problems=problems,
     )

@@ -133,9 +133,10 @@ def run(args: argparse.Namespace) -> int:
         else:
             if is_url(args.source):
                 # The importers read release dates from the file name; keep the server's name visible.
-                named = path.with_name(name)
-                if not named.exists():
-                    os.link(path, named)
+                named = path.parent / "named" / name
+                named.parent.mkdir(exist_ok=True)
+                named.unlink(missing_ok=True)
+                os.link(path, named)
                 path = named
             result = import_premium(cfg, args.kind, path, args.release)
             rows, out, note = result.rows, result.path, "rows" + (f" ({result.note})" if result.note else "")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
+from pathlib import Path
 
 from . import urls
 from .build import (
@@ -17,7 +17,7 @@ from .build import (
 )
 from .errors import ContentErrors
 from .pages import common
-from .publish import SlotWriter, Slots
+from .publish import Journal, SlotWriter, Slots
 from .render import build_assets, make_env
 from .state import get_meta
 from .store import StoreWriter
@@ -35,9 +35,6 @@ def build_pages(
     live = slots.active()
     if len(pages) != len(changed) or site_json is None or live is None:
         return None
-    slot = slots.other(live)
-    if not slots.known(slot):
-        return None
     keys = {(pg.codeset, pg.key) for pg in pages}
     models = load_models(cfg, loaded.pages, problems, only={pg.codeset for pg in pages}, quiet=True, premium_keys=keys)
     if problems.errors:
@@ -50,7 +47,6 @@ def build_pages(
             return None
     reindex = {pg.codeset for pg in pages if stored[pg.path][1] != new[pg.path][1]} if search else set()
 
-    slots.mirror()  # the standby slot now equals the live one
     site = json.loads(site_json)
     env = make_env(cfg.theme_dir)
     assets = build_assets(cfg.theme_dir)
@@ -59,30 +55,32 @@ def build_pages(
     paths = [urls.file_for(urls.page_path(pg.codeset, pg.key)) for pg in pages]
     search_files = index_search(cfg, {cs: models[cs] for cs in reindex}, reindex, quiet) if reindex else None
     old_search: set[str] = set()
-    new_search: list[tuple[str, object, str]] = []
+    new_search: list[tuple[str, Path, str]] = []
     if search_files is not None:
         for cs in reindex:
-            old_search |= {r[0] for r in db.execute("SELECT path FROM search_files WHERE codeset=?", (cs,))}
-            new_search.extend(_file_hashes(db, search_files.get(cs, [])))
-    touched = set(paths) | old_search | {rel for rel, _, _ in new_search}
-    db.executemany("INSERT OR IGNORE INTO pending VALUES (?, ?)", [(slot, p) for p in touched])
+            # Files shared by all code sets (e.g. the list of code sets with their counts) cannot
+            # change here: no page was added or removed. Only this code set's own files move.
+            own = f"/{cs}/"
+            old_search |= {r[0] for r in db.execute("SELECT path FROM search_files WHERE codeset=?", (cs,)) if own in r[0]}
+            new_search.extend(_file_hashes(db, [f for f in search_files.get(cs, []) if own in f[0]]))
+    touched = sorted(set(paths) | old_search | {rel for rel, _, _ in new_search})
     live_hashes = {
-        p: h for p, h in db.execute(
-            f"SELECT path, hash FROM files WHERE path IN ({','.join('?' * len(touched))})", sorted(touched)
-        )
+        p: h for p, h in db.execute(f"SELECT path, hash FROM files WHERE path IN ({','.join('?' * len(touched))})", touched)
     }
-    slot_dir = slots.slot_dir(slot)
-    _JOB.update(cfg=cfg, models=models, template=env.get_template("page.html"), base=base, slot_dir=slot_dir, old=live_hashes)
+    journal = Journal(cfg.state_dir, db)
+    staging = journal.stage()
+    _JOB.update(cfg=cfg, models=models, template=env.get_template("page.html"), base=base, slot_dir=staging, old=live_hashes)
     try:
         manifest, written, rows, _ = _render_chunk(chunk)
     finally:
         _JOB.clear()
-    writer = SlotWriter(slot_dir, live_hashes)
+    writer = SlotWriter(staging, live_hashes)
     for rel, src, h in new_search:
-        writer.link(rel, src, h)  # type: ignore[arg-type]
+        writer.link(rel, src, h)
     manifest.update(writer.new)
     written += writer.written
-    removed = slots.remove_stale(slot, {p: "" for p in old_search}, manifest)
+    moves = [(rel, rel) for rel, h in sorted(manifest.items()) if live_hashes.get(rel) != h]
+    deletes = sorted(old_search - manifest.keys())
     store = StoreWriter(cfg.store_path, fresh=False)
     try:
         for codeset, key, title, sections in rows:
@@ -91,8 +89,7 @@ def build_pages(
     except BaseException:
         store.abort()
         raise
-    changed_paths = {p for p in touched if manifest.get(p) != live_hashes.get(p)}
-    slots.commit(slot, {p: manifest[p] for p in changed_paths if p in manifest}, changed_paths)
+    journal.commit(slots, live, moves, deletes, {rel: manifest[rel] for _, rel in moves})
     db.execute("BEGIN")
     for pg in pages:
         db.execute(
@@ -104,5 +101,6 @@ def build_pages(
             db.execute("DELETE FROM search_files WHERE codeset=?", (cs,))
             db.executemany("INSERT INTO search_files VALUES (?, ?)", [(cs, rel) for rel, _ in search_files.get(cs, [])])
     db.execute("COMMIT")
-    _ = time.perf_counter
-    return BuildResult("pages", pages=len(paths), written=written, removed=removed, reindexed=sorted(reindex), problems=problems)
+    return BuildResult(
+        "pages", pages=len(paths), written=len(moves), removed=len(deletes), reindexed=sorted(reindex), problems=problems
+    )

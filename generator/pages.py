@@ -9,7 +9,7 @@ import jinja2
 from . import urls
 from .config import SiteConfig
 from .link import CodeSetModel
-from .render import Assets, codeset_context
+from .render import Assets, Ctx, codeset_context, to_ctx
 
 SITEMAP_CHUNK = 50_000
 
@@ -47,8 +47,8 @@ CSP = (
 
 def common(cfg: SiteConfig, site: dict[str, Any], assets: Assets, path: str, title: str) -> dict[str, Any]:
     return {
-        "site": site,
-        "assets": {"css": assets.css, "js": assets.js, "search": assets.search},
+        "site": to_ctx(site),
+        "assets": Ctx({"css": assets.css, "js": assets.js, "search": assets.search}),
         "canonical": urls.absolute(cfg.base_url, path),
         "title": title,
     }

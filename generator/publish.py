@@ -1,19 +1,22 @@
-"""Publishing: two slot directories and an atomic symlink swap.
+"""Publishing: two slot directories, an atomic symlink swap, and a journal for small edits.
 
-`site` is a symlink to `.coderef/slots/a` or `.coderef/slots/b`. A build writes the *inactive* slot
-(only the files whose bytes differ from what that slot already holds, per its manifest), then
-renames a new symlink over `site`. Readers see either the old tree or the new one, never a mix,
-and a failed or killed build leaves the live slot untouched. No build deletes and recreates the
-whole tree: unchanged files are kept (or hard-linked from the live slot).
+`site` is a symlink to `.coderef/slots/a` or `.coderef/slots/b`. A full build writes the standby
+slot (only the files whose bytes differ from what that slot already holds), then renames a new
+symlink over `site`: readers see the old tree or the new one, never a mix, and a failed or killed
+build leaves the live slot untouched. Edits of a few hand-written pages go through `Journal`
+instead, so they never pay for a second copy of the tree. No build deletes and recreates the
+whole tree.
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from .errors import BuildError
 
@@ -83,9 +86,10 @@ class Slots:
     """The two slot directories, the `site` symlink and what they hold.
 
     The state database keeps one manifest (`files`: path -> hash of the live slot) and, for the
-    inactive slot, the paths where it differs from the manifest (`pending`). After a build swaps,
-    the slot it left is brought level by hard links (`mirror`), so the next build starts from two
-    identical trees and writes only what changes.
+    standby slot, the paths where it differs from the manifest (`pending`). A full build writes
+    the standby slot (only the paths it lacks or holds stale) and swaps; the fast path of
+    hand-written edits replaces a handful of files in the live slot through a journal (see
+    `Journal`). Neither ever deletes and recreates the whole tree.
     """
 
     def __init__(self, state_dir: Path, site_link: Path, db: sqlite3.Connection) -> None:
@@ -105,6 +109,7 @@ class Slots:
                 f"{site_link} is a real directory, not the symlink coderef manages; move it away "
                 "(coderef writes the site into .coderef/slots/ and points the link at the finished one)"
             )
+        Journal(state_dir, db).recover(self)
 
     def slot_dir(self, slot: str) -> Path:
         return self.state_dir / "slots" / slot
@@ -133,14 +138,14 @@ class Slots:
         return {r[0] for r in self.db.execute("SELECT path FROM pending WHERE slot=?", (slot,))}
 
     def open_target(self, *, clean: bool) -> tuple[str, Path, dict[str, str]]:
-        """The slot to write, its directory and what it is known to hold (path -> hash).
+        """The standby slot to write, its directory and what it is known to hold (path -> hash).
 
         A slot whose contents are unknown (first build, or a build died while writing it) is
-        wiped; `clean` also starts from an empty slot.
+        wiped. `clean` keeps the directories but rewrites every file.
         """
         slot = self.other(self.active())
         d = self.slot_dir(slot)
-        if clean or not self.known(slot) or self.active() is None:
+        if not self.known(slot) or self.active() is None:
             if d.exists():
                 shutil.rmtree(d)
             holds: dict[str, str] = {}
@@ -150,6 +155,8 @@ class Slots:
                 holds.pop(p, None)
                 if (d / p).exists():
                     holds[p] = "?"  # stale: rewrite or delete
+            if clean:
+                holds = dict.fromkeys(holds, "?")
         d.mkdir(parents=True, exist_ok=True)
         self._set_known(slot, False)
         return slot, d, holds
@@ -172,57 +179,21 @@ class Slots:
             db.execute("DELETE FROM pending WHERE slot=?", (old,))
             self._set_known(old, False)
         else:
-            for p in changed:
-                h = new.get(p)
-                if h is None:
-                    db.execute("DELETE FROM files WHERE path=?", (p,))
-                else:
-                    db.execute("INSERT OR REPLACE INTO files VALUES (?, ?)", (p, h))
-            db.executemany("INSERT OR IGNORE INTO pending VALUES (?, ?)", [(old, p) for p in changed])
+            self.record(new, changed, old)
         db.execute("DELETE FROM pending WHERE slot=?", (slot,))
         self._set_known(slot, True)
         db.execute("COMMIT")
 
-    def mirror(self, quiet: bool = True) -> int:
-        """Brings the inactive slot level with the live one by hard links; returns paths touched."""
-        live = self.active()
-        if live is None:
-            return 0
-        slot = self.other(live)
-        src, dst = self.slot_dir(live), self.slot_dir(slot)
-        manifest = None
-        if not self.known(slot):
-            if dst.exists():
-                shutil.rmtree(dst)
-            manifest = self.manifest()
-            paths: set[str] = set(manifest)
-        else:
-            paths = self.pending(slot)
-            if paths:
-                manifest = dict(self.db.execute(
-                    "SELECT f.path, f.hash FROM files f JOIN pending p ON p.path = f.path AND p.slot=?", (slot,)
-                ))
-        if manifest is None:
-            return 0
-        gone = {p for p in paths if p not in manifest}
-        _remove(dst, gone)
-        made: set[str] = set()
-        for p in sorted(paths - gone):
-            target = dst / p
-            parent = os.path.dirname(target)
-            if parent not in made:
-                os.makedirs(parent, exist_ok=True)
-                made.add(parent)
-            try:
-                os.unlink(target)
-            except FileNotFoundError:
-                pass
-            os.link(src / p, target)
-        self.db.execute("BEGIN")
-        self.db.execute("DELETE FROM pending WHERE slot=?", (slot,))
-        self._set_known(slot, True)
-        self.db.execute("COMMIT")
-        return len(paths)
+    def record(self, new: dict[str, str], changed: Iterable[str], standby: str) -> None:
+        """Updates the manifest for `changed` paths (absent from `new` = deleted); the standby lags."""
+        db = self.db
+        for p in changed:
+            h = new.get(p)
+            if h is None:
+                db.execute("DELETE FROM files WHERE path=?", (p,))
+            else:
+                db.execute("INSERT OR REPLACE INTO files VALUES (?, ?)", (p, h))
+        db.executemany("INSERT OR IGNORE INTO pending VALUES (?, ?)", [(standby, p) for p in changed])
 
     def swap(self, slot: str) -> None:
         """Points `site` at `slot` with one rename: the only moment the live site changes."""
@@ -234,6 +205,61 @@ class Slots:
             pass
         os.symlink(rel_target, tmp)
         os.replace(tmp, self.site_link)
+
+
+class Journal:
+    """Replaces a few files of the live slot as one unit, surviving a kill at any point.
+
+    New files are staged outside the site (`.coderef/staging/`), then a journal listing the
+    renames is written and renamed into place (the commit point), then the renames run. A build
+    that finds a journal finishes it (roll forward); staged files without a journal are
+    discarded (roll back). Either way the live site is the old one or the new one.
+    """
+
+    def __init__(self, state_dir: Path, db: sqlite3.Connection) -> None:
+        self.dir = state_dir / "staging"
+        self.path = state_dir / "journal.json"
+        self.db = db
+
+    def stage(self) -> Path:
+        if self.dir.exists():
+            shutil.rmtree(self.dir)
+        self.dir.mkdir(parents=True)
+        return self.dir
+
+    def commit(self, slots: Slots, live: str, moves: list[tuple[str, str]], deletes: list[str],
+               new: dict[str, str]) -> None:
+        """`moves`: (staged name, site path) pairs; `new`: site path -> hash for the manifest."""
+        entry = {"live": live, "moves": moves, "deletes": deletes, "new": new}
+        tmp = self.path.with_suffix(".tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(entry, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)  # commit point
+        self._apply(slots, entry)
+
+    def recover(self, slots: Slots) -> None:
+        if self.path.exists():
+            with open(self.path, encoding="utf-8") as f:
+                self._apply(slots, json.load(f))
+        elif self.dir.exists():
+            shutil.rmtree(self.dir)
+
+    def _apply(self, slots: Slots, entry: dict[str, Any]) -> None:
+        root = slots.slot_dir(entry["live"])
+        for staged, rel in entry["moves"]:
+            src = self.dir / staged
+            if src.exists():
+                os.makedirs((root / rel).parent, exist_ok=True)
+                os.replace(src, root / rel)
+        _remove(root, entry["deletes"])
+        changed = [rel for _, rel in entry["moves"]] + list(entry["deletes"])
+        self.db.execute("BEGIN")
+        slots.record(entry["new"], changed, Slots.other(entry["live"]))
+        self.db.execute("COMMIT")
+        os.unlink(self.path)
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class _All(set[str]):

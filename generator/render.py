@@ -30,6 +30,31 @@ CPT_LICENCE_NOTE = (
 )
 
 
+class Ctx(dict[str, Any]):
+    """A template context value: a dict whose keys also read as attributes.
+
+    Jinja's `a.b` tries getattr before getitem; on a plain dict that costs a raised and caught
+    AttributeError per lookup, a third of the render time of a code page.
+    """
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def to_ctx(value: Any) -> Any:
+    """Recursively turns dicts (e.g. read back from JSON) into `Ctx`."""
+    if isinstance(value, dict):
+        return Ctx({k: to_ctx(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [to_ctx(v) for v in value]
+    return value
+
+
 @dataclass(frozen=True)
 class Assets:
     css: str
@@ -102,15 +127,15 @@ def site_context(cfg: SiteConfig, models: dict[str, CodeSetModel]) -> dict[str, 
     }
 
 
-def _ref(rec: CodeRecord, codeset: str) -> dict[str, Any]:
-    return {
+def _ref(rec: CodeRecord, codeset: str) -> Ctx:
+    return Ctx({
         "key": rec.key,
         "display": rec.display,
         "title": rec.title,
         "url": urls.page_path(codeset, rec.key),
         "billable": rec.billable,
         "kind": rec.kind,
-    }
+    })
 
 
 def page_context(cfg: SiteConfig, model: CodeSetModel, i: int) -> dict[str, Any]:
@@ -123,12 +148,12 @@ def page_context(cfg: SiteConfig, model: CodeSetModel, i: int) -> dict[str, Any]
     protected = []
     for s in rec.sections:
         if cfg.is_protected(s.kind, s.protected):
-            protected.append({"id": s.id, "title": s.title})
+            protected.append(Ctx({"id": s.id, "title": s.title}))
         else:
-            public.append({"id": s.id, "title": s.title, "html": s.html, "kind": s.kind})
-    crumbs = [{"label": CODESET_NAMES[cs], "url": urls.codeset_path(cs)}]
+            public.append(Ctx({"id": s.id, "title": s.title, "html": s.html, "kind": s.kind}))
+    crumbs = [Ctx({"label": CODESET_NAMES[cs], "url": urls.codeset_path(cs)})]
     for a in ancestors(model, i):
-        crumbs.append({"label": recs[a].display, "url": urls.page_path(cs, recs[a].key), "title": recs[a].title})
+        crumbs.append(Ctx({"label": recs[a].display, "url": urls.page_path(cs, recs[a].key), "title": recs[a].title}))
     p = model.parent.get(i)
     prev = model.prev.get(i)
     nxt = model.next.get(i)
@@ -146,7 +171,7 @@ def page_context(cfg: SiteConfig, model: CodeSetModel, i: int) -> dict[str, Any]
     if protected:
         ld["isAccessibleForFree"] = False
         ld["hasPart"] = {"@type": "WebPageElement", "isAccessibleForFree": False, "cssSelector": ".premium"}
-    return {
+    return Ctx({
         "codeset": cs,
         "codeset_name": CODESET_NAMES[cs],
         "key": rec.key,
@@ -174,16 +199,16 @@ def page_context(cfg: SiteConfig, model: CodeSetModel, i: int) -> dict[str, Any]
         "ama_notice": AMA_NOTICE if cs == CPT else "",
         "licence_note": CPT_LICENCE_NOTE if descriptor_missing else "",
         "jsonld": json.dumps(ld, separators=(",", ":"), ensure_ascii=False).replace("</", "<\\/"),
-    }
+    })
 
 
 def codeset_context(cfg: SiteConfig, model: CodeSetModel) -> dict[str, Any]:
     cs = model.codeset
-    roots = [_ref(model.records[i], cs) for i in model.roots]
+    roots = [_ref(model.records[i], cs) for i in model.roots]  # Ctx
     for ref, i in zip(roots, model.roots):
         ref["child_count"] = len(model.children.get(i, ()))
     release = next((r.source for r in model.records if r.is_code and r.source), "")
-    return {
+    return Ctx({
         "codeset": cs,
         "codeset_name": CODESET_NAMES[cs],
         "url": urls.codeset_path(cs),
@@ -193,4 +218,4 @@ def codeset_context(cfg: SiteConfig, model: CodeSetModel) -> dict[str, Any]:
         "release": release,
         "is_cpt": cs == CPT,
         "ama_notice": AMA_NOTICE if cs == CPT else "",
-    }
+    })

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from fixtures.gate.sitekit import pg_schema
+
 from gate import accounts, allowance
 from gate.allowance import ALREADY, EXHAUSTED, IP_CAP, UNLOCKED, Period, consume, merge_guest, period_for
 from gate.db import Database

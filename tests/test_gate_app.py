@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from fixtures.gate.sitekit import KEY, build_site, client, pg_schema, secret_of, settings_for
+
 from gate.app import create_app, create_gate_app
 
 PASSWORD = "a long enough passphrase"

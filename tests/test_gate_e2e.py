@@ -1,15 +1,13 @@
 """The gate over real HTTP: uvicorn subprocesses on 127.0.0.1, SQLite and PostgreSQL."""
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 import pytest
-
-from fixtures.gate.sitekit import build_site, env_for, pg_schema, secret_of, uvicorn_server
+from fixtures.gate.sitekit import build_site, burst, env_for, pg_schema, secret_of, uvicorn_server
 
 PASSWORD = "a long enough passphrase"
 
@@ -38,14 +36,8 @@ def test_story_and_500_parallel_unlocks_with_one_view_left(servers: list[str]) -
             assert c.post(f"/gate/unlock/cpt/{code}").status_code == 200
         assert c.get("/gate/session").json()["views_left"] == 1
         cookies = dict(c.cookies)
-
-    async def fire() -> list[int]:
-        limits = httpx.Limits(max_connections=100)
-        async with httpx.AsyncClient(cookies=cookies, limits=limits, timeout=60) as ac:
-            reqs = [ac.post(f"{servers[i % 2]}/gate/unlock/cpt/B{i:06d}") for i in range(500)]
-            return [r.status_code for r in await asyncio.gather(*reqs)]
-
-    statuses = asyncio.run(fire())
+    header = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    statuses = burst(servers, [f"/gate/unlock/cpt/B{i:06d}" for i in range(500)], header)
     assert statuses.count(200) == 1, statuses
     assert statuses.count(402) == 499
     with httpx.Client(base_url=b, cookies=cookies) as c:

@@ -1,0 +1,179 @@
+"""Gate throughput: bare endpoint vs re-view and first-time unlocks on a real uvicorn (wrk or a built-in load generator)."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+from statistics import median
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+CODES = 100_000
+DURATION = int(os.environ.get("BENCH_DURATION", "5"))  # seconds per run
+CONNECTIONS = 64
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+
+PAGE = '<main id="main" data-codeset="cpt" data-code="{code}"><!--premium:s--><div class="wall"></div><!--/premium:s--></main>'
+
+
+def _build(root: Path) -> None:
+    """A site with one page and a protected store of CODES codes (2 sections each, like real pages)."""
+    sys.path.insert(0, str(REPO))
+    from generator.store import StoreWriter, pack
+
+    (root / "site" / "cpt" / "B000000").mkdir(parents=True)
+    (root / "site" / "cpt" / "B000000" / "index.html").write_text(PAGE.format(code="B000000"))
+    blob1 = pack("<ul>" + "".join(f"<li>Excludes code X{i:03d}</li>" for i in range(20)) + "</ul>")
+    blob2 = pack("<table>" + "".join(f"<tr><td>{i}</td><td>edit</td></tr>" for i in range(40)) + "</table>")
+    w = StoreWriter(root / "var" / "protected.sqlite", fresh=True)
+    w.add_many(("cpt", f"B{i:06d}", f"Bench code {i}", [("excludes1", "Excludes1", blob1), ("ncci", "NCCI", blob2)])
+               for i in range(CODES))
+    w.commit()
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+LOADGEN = textwrap.dedent('''
+    import asyncio, json, sys, time
+    host, port, path_tpl, method, cookie, conns, dur, start = sys.argv[1:9]
+    port, conns, dur, counter = int(port), int(conns), float(dur), [int(start)]
+    lat = []
+    async def worker(deadline):
+        r, w = await asyncio.open_connection(host, port)
+        while time.perf_counter() < deadline:
+            path = path_tpl.replace("{n}", "%06d" % counter[0]); counter[0] += 1
+            t = time.perf_counter()
+            w.write(f"{method} {path} HTTP/1.1\\r\\nHost: {host}\\r\\nCookie: {cookie}\\r\\nContent-Length: 0\\r\\n\\r\\n".encode())
+            head = await r.readuntil(b"\\r\\n\\r\\n")
+            n = int(head.lower().split(b"content-length:")[1].split(b"\\r\\n")[0])
+            await r.readexactly(n)
+            lat.append(time.perf_counter() - t)
+        w.close()
+    async def main():
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker(t0 + dur) for _ in range(conns)))
+        return time.perf_counter() - t0
+    elapsed = asyncio.run(main())
+    lat.sort()
+    print(json.dumps({"rps": len(lat) / elapsed, "p50": lat[len(lat) // 2] * 1000, "p99": lat[int(len(lat) * .99)] * 1000}))
+''')
+
+
+def _wrk(base: str, path: str, method: str, cookie: str, start: int) -> dict[str, float]:
+    script = textwrap.dedent(f'''
+        counter = {start}
+        request = function()
+          local p = string.gsub("{path}", "{{n}}", string.format("%06d", counter))
+          counter = counter + 1
+          return wrk.format("{method}", p, {{["Cookie"] = "{cookie}", ["Content-Length"] = "0"}})
+        end
+    ''')
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write(script)
+    try:
+        out = subprocess.run(["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency", "-s", fh.name, base],
+                             capture_output=True, text=True, timeout=DURATION + 60, check=False).stdout
+    finally:
+        os.unlink(fh.name)
+
+    def ms(label: str) -> float:
+        m = re.search(rf"{label}\s+([\d.]+)(us|ms|s)\b", out)
+        if not m:
+            raise RuntimeError(f"cannot read wrk output:\n{out}")
+        return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
+
+    if "Non-2xx" in out:
+        raise RuntimeError(f"{path}: non-2xx answers during the benchmark:\n{out}")
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    return {"rps": rps, "p50": ms("50%"), "p99": ms("99%")}
+
+
+def _load(base: str, path: str, method: str, cookie: str, start: int) -> dict[str, float]:
+    if shutil.which("wrk"):
+        return _wrk(base, path, method, cookie, start)
+    host, port = base.removeprefix("http://").split(":")
+    out = subprocess.run([sys.executable, "-c", LOADGEN, host, port, path, method, cookie, str(CONNECTIONS),
+                          str(DURATION), str(start)], capture_output=True, text=True, timeout=DURATION + 60,
+                         check=True)
+    return dict(json.loads(out.stdout))
+
+
+def run(root: Path) -> dict[str, Any]:
+    """Measures bare / re-view / first-time unlock (paid account); median of RUNS runs each."""
+    import httpx
+
+    work = Path(tempfile.mkdtemp(prefix="coderef-bench-gate-"))
+    proc = None
+    try:
+        _build(work)
+        port = _port()
+        env = {**os.environ, "PYTHONPATH": str(REPO), "CODEREF_BENCH": "1", "CODEREF_ENV": "development",
+               "CODEREF_SECRET_KEYS": "bench-key-" + "b" * 32}
+        env.pop("CODEREF_DATABASE_URL", None)
+        proc = subprocess.Popen([sys.executable, "-m", "gate", "--root", str(work), "serve", "--port", str(port)],
+                                env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                httpx.get(base + "/__bench/bare", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        with httpx.Client(base_url=base) as c:
+            c.post("/gate/register", json={"email": "bench@example.org", "password": "bench passphrase"})
+            sys.path.insert(0, str(REPO))
+            from gate import accounts
+            from gate.db import Database
+            db = Database(None, work / "var" / "gate.sqlite")
+            db.call(accounts.set_plan, "bench@example.org", "paid")
+            db.close()
+            assert c.post("/gate/unlock/cpt/B000000").json()["views_left"] is None
+            cookie = "; ".join(f"{k}={v}" for k, v in c.cookies.items())
+        cases = {
+            "bare": ("/__bench/bare", "GET"),
+            "review_unlock": ("/gate/unlock/cpt/B000000", "POST"),
+            "first_unlock": ("/gate/unlock/cpt/B{n}", "POST"),
+        }
+        results: dict[str, Any] = {}
+        start = 1
+        for name, (path, method) in cases.items():
+            runs = []
+            for _ in range(RUNS):
+                runs.append(_load(base, path, method, cookie, start))
+                start += 30_000 if name == "first_unlock" else 0
+            results[name] = {k: round(median(r[k] for r in runs), 2) for k in ("rps", "p50", "p99")}
+        bare = results["bare"]["rps"]
+        results["ratio_review"] = round(results["review_unlock"]["rps"] / bare, 3)
+        results["ratio_first"] = round(results["first_unlock"]["rps"] / bare, 3)
+        results["tool"] = "wrk" if shutil.which("wrk") else "asyncio"
+        return results
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(10)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> None:
+    r = run(REPO)
+    for name in ("bare", "review_unlock", "first_unlock"):
+        f = r[name]
+        print(f"{name:14s} {f['rps']:9.0f} req/s   p50 {f['p50']:6.2f} ms   p99 {f['p99']:6.2f} ms")
+    print(f"re-view / bare {r['ratio_review']:.2f} (target ≥ 0.35)   first / bare {r['ratio_first']:.2f} "
+          f"(target ≥ 0.30)   [{r['tool']}, {CONNECTIONS} connections, median of {RUNS}]")
+
+
+if __name__ == "__main__":
+    main()

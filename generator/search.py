@@ -1,0 +1,340 @@
+"""Search stage: a Pagefind full-text index and exact-code lookup files per code set, built from public text.
+
+Only public sections of the model are read (`cfg.is_protected` decides), never rendered pages, so no
+protected text or placeholder can reach an index file.
+
+Pagefind writes one fragment file per indexed page and needs ~2 GB and a minute for 98k pages here,
+so codes are indexed in groups: one Pagefind page holds up to GROUP_SIZE codes of the same chapter,
+section and billable status, each code under its own `<h2 id="KEY">` heading. Pagefind returns one
+sub-result per matching heading, which the browser turns back into the code's own URL. That divides
+file count, size, memory and time by about ten. Each code set gets its own bundle
+(`/pagefind/<codeset>/`), merged in the browser with `mergeIndex`, so a rebuild re-indexes only the
+code sets whose public content changed.
+
+Layout of the cache (`out_dir`, kept between builds):
+    <codeset>/state.json             which generation is current (and the schema it was built with)
+    <codeset>/<generation>/pagefind/ the Pagefind bundle      -> site /pagefind/<codeset>/
+    <codeset>/<generation>/lookup/   the lookup buckets       -> site /lookup/<codeset>/
+    shared/index-<hash>.json         the list of code sets    -> site /lookup/index.json
+A generation is named by the hash of its input, and is never rewritten once returned.
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import lookup
+from .config import SiteConfig
+from .errors import BuildError
+from .link import CodeSetModel, ancestors
+from .model import CODESET_NAMES, CodeRecord
+
+SCHEMA = "1"  # bump when the indexed HTML or the file layout changes: every code set is re-indexed
+GROUP_SIZE = 24
+PAGEFIND_DIR = "pagefind"
+LOOKUP_DIR = "lookup"
+# Pagefind's own UI bundles are not used: search.js draws the results.
+_SKIP = re.compile(r"^pagefind-(?:ui|modular-ui|component-ui|highlight)\.|^wasm\.unknown\.|^playground/")
+# The ICD-10-CM importer repeats every ancestor's notes on each descendant as "From <node> — ..." blocks.
+_INHERITED = re.compile(r"^From .{1,300} — ", re.M)
+SUMMARY_KINDS = ("summary", "description")
+
+
+def pagefind_binary() -> Path:
+    try:
+        from pagefind_bin import get_executable
+    except ImportError as exc:  # pragma: no cover - a dependency of the project
+        raise BuildError("the Pagefind binary is missing: install the 'pagefind[bin]' package") from exc
+    path: Path = get_executable()
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Public text of a record
+
+
+def own_text(text: str) -> str:
+    """A section's text without the blocks inherited from ancestors (indexed on the ancestor's page)."""
+    m = _INHERITED.search(text)
+    return (text[: m.start()] if m else text).strip()
+
+
+def public_texts(cfg: SiteConfig, rec: CodeRecord, cache: dict[tuple[str, bool | None, str], str] | None = None) -> list[tuple[str, str, str]]:
+    """(kind, title, text) of every public section of `rec`, in page order.
+
+    `cache` (optional) remembers the own text per (kind, override, text): the importers share one
+    string among the thousands of pages that inherit a note, so this is mostly dictionary hits."""
+    out = []
+    for s in rec.sections:
+        ck = (s.kind, s.protected, s.text)
+        text = cache.get(ck) if cache is not None else None
+        if text is None:
+            text = "" if cfg.is_protected(s.kind, s.protected) else own_text(s.text)
+            if cache is not None:
+                cache[ck] = text
+        if text:
+            out.append((s.kind, s.title, text))
+    return out
+
+
+def summary_of(texts: list[tuple[str, str, str]]) -> str:
+    return next((t for kind, _, t in texts if kind in SUMMARY_KINDS), "")
+
+
+def _clean_filter(value: str) -> str:
+    # Pagefind reads `data-pagefind-filter="name:value, name2:value2"`: no commas or colons in values.
+    return " ".join(value.replace(",", " ").replace(":", " ").split())
+
+
+@dataclass(slots=True)
+class Doc:
+    """One indexed record, ready to be written into a group page."""
+
+    key: str
+    heading: str
+    body: list[tuple[str, str]]  # (section title, text)
+    chapter: str
+    section: str
+    billable: bool | None
+
+
+def docs(cfg: SiteConfig, model: CodeSetModel) -> tuple[list[Doc], list[str]]:
+    """Index documents and lookup titles, both in record order."""
+    recs = model.records
+    out: list[Doc] = []
+    titles: list[str] = []
+    cache: dict[tuple[str, bool | None, str], str] = {}
+    labels: dict[int, str] = {}
+    for i, rec in enumerate(recs):
+        texts = public_texts(cfg, rec, cache)
+        title = lookup.display_title(rec, summary_of(texts))
+        titles.append(title)
+        anc = ancestors(model, i)
+        chapter = _label(recs, anc[0], labels) if anc else ""
+        section = _label(recs, anc[1], labels) if len(anc) > 1 else ""
+        body = [(t, x) for kind, t, x in texts if not (kind in SUMMARY_KINDS and x == title)]
+        heading = f"{rec.display} — {rec.title or rec.short_title or title}" if title else rec.display
+        out.append(Doc(rec.key, heading, body, chapter, section, rec.billable))
+    return out, titles
+
+
+def _label(recs: list[CodeRecord], i: int, labels: dict[int, str]) -> str:
+    label = labels.get(i)
+    if label is None:
+        label = labels[i] = _clean_filter(recs[i].display)
+    return label
+
+
+def groups(items: list[Doc], size: int = GROUP_SIZE) -> Iterator[list[Doc]]:
+    """Docs sharing chapter, section and billable status (the page-level filters), `size` at a time,
+    in order of first appearance."""
+    by_key: dict[tuple[str, str, bool | None], list[Doc]] = {}
+    for d in items:
+        by_key.setdefault((d.chapter, d.section, d.billable), []).append(d)
+    for group in by_key.values():
+        for start in range(0, len(group), size):
+            yield group[start : start + size]
+
+
+def group_html(codeset: str, group: list[Doc]) -> str:
+    """A page Pagefind indexes: filters for the whole group, one weighted heading per code."""
+    first = group[0]
+    filters = [f"codeset:{codeset}"]
+    if first.chapter:
+        filters.append(f"chapter:{first.chapter}")
+    if first.section:
+        filters.append(f"section:{first.section}")
+    if first.billable is not None:
+        filters.append(f"billable:{'yes' if first.billable else 'no'}")
+    e = html.escape
+    parts = [
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>',
+        e(CODESET_NAMES.get(codeset, codeset)),
+        f'</title></head><body><div data-pagefind-body data-pagefind-meta="codeset:{codeset}"'
+        f' data-pagefind-filter="{e(", ".join(filters))}">',
+    ]
+    for d in group:
+        parts.append(f'<section><h2 id="{e(d.key)}" data-pagefind-weight="10">{e(d.heading)}</h2>')
+        for title, text in d.body:
+            parts.append(f"<p><b>{e(title)}:</b> {e(text)}</p>")
+        parts.append("</section>")
+    parts.append("</div></body></html>")
+    return "".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Building one code set
+
+
+@dataclass
+class Prepared:
+    codeset: str
+    generation: str
+    gen_dir: Path
+    src_dir: Path | None  # the group pages to index; None when the generation already exists
+
+
+def _write_lookup(model: CodeSetModel, titles: list[str], dest: Path, h: hashlib._Hash) -> None:
+    buckets = lookup.split(lookup.entries(model, titles))
+    dest.mkdir(parents=True, exist_ok=True)
+    for prefix, group in buckets.items():
+        data = lookup.bucket_json(model.codeset, prefix, group)
+        h.update(prefix.encode() + b"\0" + data)
+        (dest / f"{prefix}.json").write_bytes(data)
+    prefixes = list(buckets)
+    doc = {"codeset": model.codeset, "buckets": prefixes, "count": model.code_count}
+    (dest / "index.json").write_bytes(json.dumps(doc, separators=(",", ":")).encode())
+
+
+def prepare(cfg: SiteConfig, model: CodeSetModel, cs_dir: Path, tmp: Path) -> Prepared:
+    """Writes the lookup files and the group pages of one code set into a fresh generation folder."""
+    items, titles = docs(cfg, model)
+    h = hashlib.blake2b(f"{SCHEMA}|{GROUP_SIZE}|{model.codeset}".encode(), digest_size=8)
+    staging = Path(tempfile.mkdtemp(prefix="gen-", dir=cs_dir))
+    _write_lookup(model, titles, staging / LOOKUP_DIR, h)
+    src = tmp / model.codeset
+    for n, group in enumerate(groups(items)):
+        page = group_html(model.codeset, group).encode()
+        h.update(page)
+        d = src / "g" / f"{n:05d}"
+        d.mkdir(parents=True)
+        (d / "index.html").write_bytes(page)
+    generation = h.hexdigest()
+    gen_dir = cs_dir / generation
+    if (gen_dir / "done").exists():
+        shutil.rmtree(staging)
+        return Prepared(model.codeset, generation, gen_dir, None)
+    shutil.rmtree(gen_dir, ignore_errors=True)  # an interrupted earlier attempt
+    os.replace(staging, gen_dir)
+    return Prepared(model.codeset, generation, gen_dir, src)
+
+
+def run_pagefind(jobs: list[Prepared]) -> None:
+    """Runs one Pagefind process per code set, side by side (each is multi-threaded)."""
+    binary = str(pagefind_binary())
+    procs = []
+    for job in jobs:
+        assert job.src_dir is not None
+        cmd = [
+            binary, "--site", str(job.src_dir), "--output-path", str(job.gen_dir / PAGEFIND_DIR),
+            "--force-language", "en", "--quiet",
+        ]
+        procs.append((job, subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)))
+    failed = []
+    for job, proc in procs:
+        out, _ = proc.communicate()
+        if proc.returncode != 0:
+            failed.append(f"{job.codeset}: pagefind exited with {proc.returncode}: {out.decode(errors='replace')[-2000:]}")
+        else:
+            (job.gen_dir / "done").write_text(job.generation)
+    if failed:
+        raise BuildError("search index failed — " + "; ".join(failed))
+
+
+# ---------------------------------------------------------------------------------------------
+# The stage
+
+
+def _state(cs_dir: Path) -> str | None:
+    """The current generation of a code set, if its files are complete and of this schema."""
+    try:
+        state = json.loads((cs_dir / "state.json").read_text())
+    except (OSError, ValueError):
+        return None
+    gen = state.get("generation") if isinstance(state, dict) and state.get("schema") == SCHEMA else None
+    if not isinstance(gen, str) or not (cs_dir / gen / "done").exists():
+        return None
+    return gen
+
+
+def _set_state(cs_dir: Path, generation: str) -> None:
+    tmp = cs_dir / "state.json.tmp"
+    tmp.write_text(json.dumps({"schema": SCHEMA, "generation": generation}))
+    os.replace(tmp, cs_dir / "state.json")
+    for old in cs_dir.iterdir():  # earlier generations; published copies are hard links and survive
+        if old.is_dir() and old.name != generation:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _files(codeset: str, gen_dir: Path) -> list[tuple[str, Path]]:
+    out = []
+    bundle = gen_dir / PAGEFIND_DIR
+    for p in bundle.rglob("*"):
+        rel = p.relative_to(bundle).as_posix()
+        if p.is_file() and not _SKIP.search(rel):
+            out.append((f"{PAGEFIND_DIR}/{codeset}/{rel}", p))
+    for p in (gen_dir / LOOKUP_DIR).iterdir():
+        out.append((f"{LOOKUP_DIR}/{codeset}/{p.name}", p))
+    return out
+
+
+def _site_index(out_dir: Path, codesets: list[str], models: dict[str, CodeSetModel]) -> Path:
+    """`/lookup/index.json`: the code sets with a search index, for search.js. Content-addressed."""
+    doc = {
+        "codesets": [
+            {
+                "slug": cs,
+                "name": CODESET_NAMES.get(cs, cs),
+                "count": models[cs].code_count,
+                "pagefind": f"/{PAGEFIND_DIR}/{cs}/",
+                "lookup": f"/{LOOKUP_DIR}/{cs}/",
+            }
+            for cs in codesets
+        ]
+    }
+    data = json.dumps(doc, separators=(",", ":")).encode()
+    shared = out_dir / "shared"
+    shared.mkdir(parents=True, exist_ok=True)
+    path = shared / f"index-{hashlib.blake2b(data, digest_size=8).hexdigest()}.json"
+    if not path.exists():
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    for old in shared.glob("index-*.json"):
+        if old != path:
+            old.unlink()
+    return path
+
+
+def index_codesets(
+    cfg: SiteConfig, models: dict[str, CodeSetModel], out_dir: Path, changed: set[str]
+) -> dict[str, list[tuple[str, Path]]]:
+    """Indexes the code sets in `changed` (and any without a usable index in `out_dir`); returns, per
+    code set, every (site path, file) to publish, sorted."""
+    codesets = [cs for cs in cfg.codesets if cs in models]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    current: dict[str, str] = {}
+    todo = []
+    for cs in codesets:
+        gen = _state(out_dir / cs)
+        if gen is None or cs in changed:
+            todo.append(cs)
+        else:
+            current[cs] = gen
+    if todo:
+        with tempfile.TemporaryDirectory(prefix="pages-", dir=out_dir) as tmp:
+            jobs = []
+            for cs in todo:
+                cs_dir = out_dir / cs
+                cs_dir.mkdir(parents=True, exist_ok=True)
+                jobs.append(prepare(cfg, models[cs], cs_dir, Path(tmp)))
+            run_pagefind([j for j in jobs if j.src_dir is not None])
+        for job in jobs:
+            _set_state(out_dir / job.codeset, job.generation)
+            current[job.codeset] = job.generation
+    index = _site_index(out_dir, codesets, models)
+    result: dict[str, list[tuple[str, Path]]] = {}
+    for cs in codesets:
+        files = _files(cs, out_dir / cs / current[cs])
+        files.append((f"{LOOKUP_DIR}/index.json", index))
+        result[cs] = sorted(files)
+    return result

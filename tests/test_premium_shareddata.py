@@ -1,0 +1,82 @@
+"""The real CMS files of ../shared/data: counts from PROVENANCE.md and hand-checked spot values."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from conftest import shared_data
+
+from generator.config import SiteConfig
+from generator.importers.hcpcs import HcpcsImporter
+from generator.premium import import_premium, premium_sections
+from generator.premium.db import data_file
+
+pytestmark = [pytest.mark.shareddata, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory: pytest.TempPathFactory) -> tuple[SiteConfig, dict[str, int]]:
+    data = shared_data()
+    cfg = SiteConfig(root=tmp_path_factory.mktemp("cms"))
+    files = {
+        "ncci-ptp-practitioner": "ncci/ptp_practitioner_2024q3.tsv.gz",
+        "ncci-ptp-hospital": "ncci/ptp_outpatient_hospital_2024q3.tsv.gz",
+        "mue-practitioner": "mue/mue_practitioner_2024-07-01.tsv.gz",
+        "mue-hospital": "mue/mue_outpatient_hospital_2024-07-01.tsv.gz",
+        "mue-dme": "mue/mue_dme_supplier_2024-07-01.tsv.gz",
+        "ncci-aoc": "ncci/aoc_2024-06.tsv.gz",
+        "pprrvu": "mpfs/pprrvu_2024_quarters_noCPTdesc.tsv.gz",
+        "gpci": "mpfs/gpci_2024_quarters.tsv.gz",
+        "gem-cm-to-icd9": "gems/2018_I10gem.txt.gz",
+        "gem-icd9-to-cm": "gems/2018_I9gem.txt.gz",
+        "gem-pcs-to-icd9": "gems/gem_pcsi9.txt.gz",
+        "gem-icd9-to-pcs": "gems/gem_i9pcs.txt.gz",
+        "icd9-descriptions-dx": "icd9cm/CMS32_DESC_LONG_DX.txt.gz",
+        "icd9-descriptions-sg": "icd9cm/CMS32_DESC_LONG_SG.txt.gz",
+    }
+    rows = {kind: import_premium(cfg, kind, data / rel).rows for kind, rel in files.items()}
+    return cfg, rows
+
+
+def test_hcpcs_counts() -> None:
+    data = shared_data()
+    july = [r for r in HcpcsImporter().read(data / "hcpcs/hcpcs_level2_2024-07.tsv.gz") if r.is_code]
+    assert len(july) == 8033
+    for name in ("HCPC2020_ANWEB_w_disclaimer.txt.gz", "hcpcs_2020_anweb.tsv.gz"):
+        recs = [r for r in HcpcsImporter().read(data / "hcpcs" / name) if r.is_code]
+        assert sum(r.parent == "modifiers" for r in recs) == 369
+        assert sum(r.parent != "modifiers" for r in recs) == 6710
+
+
+def test_row_counts_match_provenance(imported: tuple[SiteConfig, dict[str, int]]) -> None:
+    _, rows = imported
+    assert rows == {
+        "ncci-ptp-practitioner": 2_546_017, "ncci-ptp-hospital": 1_775_818,
+        "mue-practitioner": 14_677, "mue-hospital": 14_628, "mue-dme": 2_928, "ncci-aoc": 7_465,
+        "pprrvu": 18_664,  # RVU24C (July) of the four stacked releases
+        "gpci": 109,
+        "gem-cm-to-icd9": 81_593, "gem-icd9-to-cm": 24_860, "gem-pcs-to-icd9": 101_025, "gem-icd9-to-pcs": 73_593,
+        "icd9-descriptions-dx": 14_567, "icd9-descriptions-sg": 3_882,
+    }
+    cfg, _ = imported
+    db = sqlite3.connect(data_file(cfg, "ncci-ptp-practitioner"))
+    assert db.execute("SELECT count(*) FROM ptp WHERE del IS NULL").fetchone() == (1_669_820,)
+
+
+def test_spot_values(imported: tuple[SiteConfig, dict[str, int]]) -> None:
+    cfg, _ = imported
+    pages = {"cpt": {"45378", "99213", "00731"}, "hcpcs": {"J9271"}}
+    got = {(k, s.id): s.html for _, k, s in premium_sections(cfg, pages)}
+    # PTP: 45378 / 00731, active, modifier indicator 0 (anesthesia included in the surgical procedure).
+    ncci = got[("45378", "ncci-edits")]
+    zero = ncci.split("Modifier indicator 0")[1].split("</details>")[0]
+    assert "Anesthesia service included in surgical procedure" in zero and '<a href="/cpt/00731/">00731</a>' in zero
+    # MUE: J9271 practitioner 400 units, date-of-service clinical edit.
+    assert '<th scope="row">Practitioner</th><td>400</td><td>3 — Date of service edit (clinical)' in got[("J9271", "mue")]
+    # 99213, Manhattan (NY 01), July 2024: GPCI 1.065 / 1.166 / 1.656, CF 33.2875.
+    # Non-facility (1.30 x 1.065 + 1.33 x 1.166 + 0.10 x 1.656) x 33.2875 = 3.10088 x 33.2875 = 103.2205 -> $103.22
+    # Facility     (1.30 x 1.065 + 0.56 x 1.166 + 0.10 x 1.656) x 33.2875 = 2.20306 x 33.2875 = 73.3344 -> $73.33
+    assert "<td>MANHATTAN</td><td>$103.22</td><td>$73.33</td>" in got[("99213", "rvu-payment")]
+    # National: 2.73 x 33.2875 = 90.87; 1.96 x 33.2875 = 65.24
+    assert "<td>$90.87</td><td>$65.24</td>" in got[("99213", "rvu-payment")]

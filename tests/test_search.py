@@ -1,0 +1,387 @@
+"""Search stage: Pagefind bundles and lookup files from the model's public text, and the browser UI on them."""
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator import search
+from generator.config import SiteConfig
+from generator.errors import Problems
+from generator.importers.icd10cm import Icd10CmImporter
+from generator.link import CodeSetModel, link
+from generator.model import CPT, HCPCS, ICD10CM, CodeRecord, Section
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parent / "data"
+CANARY = "zqxcanaryprotected"  # must never reach any search file
+CANARY_DEFAULT = "zqxcanarydefaultkind"  # in a section protected by the config's default, not an override
+CSP = (
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'"
+)
+
+
+def _sec(sid: str, kind: str, text: str, protected: bool | None = None) -> Section:
+    return Section(sid, kind, sid.title(), f"<p>{text}</p>", text, protected)
+
+
+def make_models() -> dict[str, CodeSetModel]:
+    """ICD-10-CM from the small official-layout sample, plus a few hand-made CPT and HCPCS records."""
+    problems = Problems()
+    cm = list(Icd10CmImporter().read(DATA / "icd10cm-sample.xml"))
+    for rec in cm:
+        if rec.key == "S72.001A":
+            rec.sections.append(_sec("tips", "handwritten", f"Coding tip {CANARY} femur", protected=True))
+            rec.sections.append(_sec("excl", "excludes1", f"excluded {CANARY_DEFAULT}"))
+            rec.sections.append(_sec("public-note", "handwritten", "Hand note about the femoral neck", protected=False))
+    cpt = [
+        CodeRecord(CPT, "27250", "", order=1, short_title="Putting a dislocated hip back in place without anesthesia",
+                   sections=[_sec("tips", "handwritten", f"tip {CANARY}")]),
+        CodeRecord(CPT, "27252", "", order=2, short_title="Putting a dislocated hip back in place under anesthesia",
+                   sections=[_sec("common-language-description", "handwritten",
+                                  "The ball of the thigh bone is put back in the socket", protected=False)]),
+    ]
+    hcpcs = [CodeRecord(HCPCS, "E0601", "Continuous positive airway pressure (cpap) device", order=1, billable=True)]
+    models = {
+        ICD10CM: link(ICD10CM, cm, problems),
+        CPT: link(CPT, cpt, problems),
+        HCPCS: link(HCPCS, hcpcs, problems),
+    }
+    assert not problems.errors
+    return models
+
+
+def cfg_for(tmp: Path) -> SiteConfig:
+    return SiteConfig(root=tmp, codesets=[ICD10CM, CPT, HCPCS])
+
+
+def publish(files: dict[str, list[tuple[str, Path]]], site: Path) -> None:
+    for rel, src in sorted({f for fl in files.values() for f in fl}):
+        dest = site / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dest)
+
+
+PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<link rel="stylesheet" href="/assets/site.css">
+<script type="module" src="/assets/boot.js"></script>{head}</head><body>
+<form class="site-search" role="search" action="/search/" method="get">
+  <label for="site-search-q" class="visually-hidden">Search codes</label>
+  <input id="site-search-q" name="q" type="search" autocomplete="off" spellcheck="false" aria-controls="site-search-results" aria-expanded="false">
+  <div id="site-search-results" class="search-results" hidden></div>
+</form>
+<main id="main"><h1>{title}</h1>{body}</main></body></html>"""
+
+# What coderef.js does with the search module: import it on first focus and call init.
+BOOT = """const input = document.getElementById("site-search-q");
+const results = document.getElementById("site-search-results");
+const load = () => import("/assets/search.js").then((m) => m.init({ input, results }));
+input.addEventListener("focus", load, { once: true });
+document.addEventListener("keydown", (e) => { if (e.key === "/" && e.target === document.body) { e.preventDefault(); input.focus(); } });
+"""
+
+
+def write_site(site: Path, models: dict[str, CodeSetModel], files: dict[str, list[tuple[str, Path]]]) -> None:
+    """A minimal static site: the search files, one page per code, the search page (from the theme's
+    template body) and the theme's search module and CSS."""
+    publish(files, site)
+    static = ROOT / "themes" / "default" / "static"
+    (site / "assets").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(static / "search.js", site / "assets" / "search.js")
+    (site / "assets" / "site.css").write_bytes(b"\n".join(p.read_bytes() for p in sorted((static / "css").glob("*.css"))))
+    (site / "assets" / "boot.js").write_text(BOOT)
+    for cs, m in models.items():
+        for rec in m.records:
+            d = site / cs / rec.key
+            d.mkdir(parents=True, exist_ok=True)
+            (d / "index.html").write_text(PAGE.format(title=f"{rec.key} {rec.title}", head="", body=""))
+    template = (ROOT / "themes" / "default" / "templates" / "search.html").read_text()
+    body = template.split("{% block content %}", 1)[1].split("{% endblock %}", 1)[0]
+    body = body.split("<noscript>", 1)[0] + "</div>"
+    (site / "search").mkdir()
+    head = '<script type="module" src="/assets/search.js"></script>'
+    (site / "search" / "index.html").write_text(PAGE.format(title="Search", head=head, body=body))
+    (site / "index.html").write_text(PAGE.format(title="Home", head="", body=""))
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".pagefind": "application/wasm",
+                      ".js": "text/javascript", ".json": "application/json"}
+
+    def end_headers(self) -> None:
+        self.send_header("Content-Security-Policy", CSP)
+        super().end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, CodeSetModel], dict[str, list[tuple[str, Path]]]]:
+    tmp = tmp_path_factory.mktemp("search")
+    models = make_models()
+    files = search.index_codesets(cfg_for(tmp), models, tmp / "cache", set(models))
+    return tmp, models, files
+
+
+@pytest.fixture(scope="module")
+def served(built: tuple[Path, dict[str, CodeSetModel], dict[str, list[tuple[str, Path]]]]) -> Iterator[str]:
+    tmp, models, files = built
+    site = tmp / "site"
+    write_site(site, models, files)
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Handler, directory=str(site)))
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{srv.server_port}"
+    srv.shutdown()
+    srv.server_close()
+
+
+def decoded(path: Path) -> bytes:
+    """A published search file as the browser sees it: Pagefind files are gzip'd 'pagefind_dcd' blobs."""
+    data = path.read_bytes()
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    return data
+
+
+# ---------------------------------------------------------------------------------------------
+# Build side
+
+
+def test_protected_text_is_in_no_search_file(built: Any) -> None:
+    _, _, files = built
+    paths = {p for fl in files.values() for _, p in fl}
+    assert any(p.name.endswith(".pf_fragment") for p in paths)
+    seen_dcd = False
+    for p in paths:
+        data = decoded(p)
+        seen_dcd |= data.startswith(b"pagefind_dcd")
+        assert CANARY.encode() not in data, p
+        assert CANARY_DEFAULT.encode() not in data, p
+    assert seen_dcd
+    # The public hand-written section of the same page is indexed.
+    assert any(b"femoral neck" in decoded(p) for p in paths if p.name.endswith(".pf_fragment"))
+
+
+def test_returned_files_are_sorted_complete_and_published_once(built: Any) -> None:
+    _, models, files = built
+    assert sorted(files) == sorted(models)
+    for cs, fl in files.items():
+        assert fl == sorted(fl)
+        rels = [r for r, _ in fl]
+        assert f"pagefind/{cs}/pagefind-entry.json" in rels
+        assert f"pagefind/{cs}/pagefind.js" in rels
+        assert f"lookup/{cs}/index.json" in rels
+        assert "lookup/index.json" in rels
+        assert not any("pagefind-ui" in r or "playground" in r for r in rels)
+        assert all(p.is_file() for _, p in fl)
+    index = json.loads(dict(files[CPT])["lookup/index.json"].read_text())
+    assert [c["slug"] for c in index["codesets"]] == [ICD10CM, CPT, HCPCS]
+
+
+def test_lookup_bucket_holds_every_seventh_character_code(built: Any) -> None:
+    _, models, files = built
+    rels = dict(files[ICD10CM])
+    prefixes = json.loads(rels["lookup/icd-10-cm/index.json"].read_text())["buckets"]
+    own = max((p for p in prefixes if "s72001a".startswith(p)), key=len)
+    codes = {row[0] for row in json.loads(rels[f"lookup/icd-10-cm/{own}.json"].read_text())["codes"]}
+    assert {"S72.001A", "S72.001B", "S72.001D"} <= codes
+
+
+def test_only_changed_code_sets_are_reindexed(tmp_path: Path) -> None:
+    models = make_models()
+    cfg = cfg_for(tmp_path)
+    out = tmp_path / "cache"
+    first = search.index_codesets(cfg, models, out, set(models))
+    stamps = {p: p.stat().st_mtime_ns for fl in first.values() for _, p in fl}
+    # Nothing changed: the same files come back, untouched.
+    again = search.index_codesets(cfg, models, out, set())
+    assert again == first
+    assert all(p.stat().st_mtime_ns == t for p, t in stamps.items())
+    # CPT changes: only CPT gets new files; the old CPT files are not rewritten in place.
+    models[CPT].records[1].short_title = "Reduction of a dislocated hip with anesthesia, revised wording"
+    third = search.index_codesets(cfg, models, out, {CPT})
+    assert third[ICD10CM] == first[ICD10CM] and third[HCPCS] == first[HCPCS]
+    new_cpt = {p for r, p in third[CPT] if r.startswith("pagefind/cpt/fragment/")}
+    old_cpt = {p for r, p in first[CPT] if r.startswith("pagefind/cpt/fragment/")}
+    assert new_cpt and not new_cpt & old_cpt
+    assert any(b"revised wording" in decoded(p) for p in new_cpt)
+
+
+def test_missing_index_is_rebuilt_even_when_not_marked_changed(tmp_path: Path) -> None:
+    models = make_models()
+    out = tmp_path / "cache"
+    search.index_codesets(cfg_for(tmp_path), models, out, set(models))
+    shutil.rmtree(out / HCPCS)
+    files = search.index_codesets(cfg_for(tmp_path), models, out, set())
+    assert all(p.is_file() for _, p in files[HCPCS])
+
+
+def test_group_page_has_filters_and_one_heading_per_code() -> None:
+    models = make_models()
+    items, _ = search.docs(SiteConfig(), models[ICD10CM])
+    groups = list(search.groups(items))
+    assert sum(len(g) for g in groups) == len(models[ICD10CM].records)
+    for g in groups:
+        assert len({(d.chapter, d.section, d.billable) for d in g}) == 1
+    page = next(search.group_html(ICD10CM, g) for g in groups if any(d.key == "S72.001A" for d in g))
+    assert 'id="S72.001A"' in page and "codeset:icd-10-cm" in page and "billable:yes" in page
+    assert "chapter:Chapter 19" in page
+    assert CANARY not in page and CANARY_DEFAULT not in page
+
+
+def test_own_text_drops_inherited_note_blocks() -> None:
+    text = "Own note one\nFrom S73 — Dislocation of hip\ninherited note"
+    assert search.own_text(text) == "Own note one"
+    assert search.own_text("From Chapter 19 — Injury\nnote") == ""
+
+
+# ---------------------------------------------------------------------------------------------
+# In the browser (real Chromium, strict CSP)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    ctx = browser.new_context()
+    pg = ctx.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    yield pg
+    ctx.close()
+    assert not errors, errors  # includes any CSP violation
+
+
+def _options(pg: Any) -> list[str]:
+    return [t.strip() for t in pg.locator("#site-search-results [role=option] .search-code").all_inner_texts()]
+
+
+def _type(pg: Any, text: str) -> None:
+    pg.fill("#site-search-q", text)
+
+
+@pytest.mark.browser
+def test_cpt_code_is_first(served: str, page: Any) -> None:
+    page.goto(served + "/hcpcs/E0601/")
+    page.keyboard.press("/")
+    page.keyboard.type("27252")
+    page.wait_for_function("document.querySelector('#site-search-results [role=option] .search-code')?.textContent === '27252'")
+    assert _options(page)[0] == "27252"
+    assert page.get_attribute("#site-search-q", "aria-expanded") == "true"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("typed", ["s72001a", "S72.001A"])
+def test_exact_icd_code_first_and_enter_opens_it(served: str, page: Any, typed: str) -> None:
+    page.goto(served + "/")
+    page.focus("#site-search-q")
+    _type(page, typed)
+    page.wait_for_selector("#site-search-results [role=option]")
+    page.wait_for_function("document.querySelector('#site-search-results .search-code')?.textContent === 'S72.001A'")
+    opts = _options(page)
+    assert opts[0] == "S72.001A" and "S72.001B" not in opts[:1]
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url == served + "/icd-10-cm/S72.001A/"
+
+
+@pytest.mark.browser
+def test_enter_right_after_typing_still_opens_the_code(served: str, page: Any) -> None:
+    page.goto(served + "/")
+    page.focus("#site-search-q")
+    page.keyboard.type("e0601")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url == served + "/hcpcs/E0601/"
+
+
+@pytest.mark.browser
+def test_arrow_keys_choose_an_option(served: str, page: Any) -> None:
+    page.goto(served + "/")
+    page.focus("#site-search-q")
+    _type(page, "S72.00")
+    page.wait_for_function("document.querySelectorAll('#site-search-results [role=option]').length > 2")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    active = page.get_attribute("#site-search-q", "aria-activedescendant")
+    assert active and page.get_attribute(f"#{active}", "aria-selected") == "true"
+    href = page.get_attribute(f"#{active}", "href")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url == served + href
+    assert href != "/icd-10-cm/S72.00/"  # the second option, not the exact code
+
+
+@pytest.mark.browser
+def test_words_find_hip_dislocation_codes(served: str, page: Any) -> None:
+    page.goto(served + "/")
+    page.focus("#site-search-q")
+    _type(page, "hip dislocation")
+    page.wait_for_function("document.querySelectorAll('#site-search-results [role=option]').length > 3")
+    opts = _options(page)
+    assert any(o.startswith("S73.0") for o in opts[:5]), opts
+
+
+@pytest.mark.browser
+def test_search_page_filters_by_code_set_and_keeps_query_in_url(served: str, page: Any) -> None:
+    page.goto(served + "/search/?q=hip")
+    page.wait_for_selector("#search-page-results li")
+    sets = set(page.locator("#search-page-results .search-set").all_inner_texts())
+    assert {"ICD-10-CM", "CPT"} <= sets
+    chip = page.locator("#search-page-chips [data-codeset=cpt]")
+    assert int(chip.locator(".chip-count").inner_text()) >= 1
+    chip.click()
+    page.wait_for_function("new URL(location.href).searchParams.get('codeset') === 'cpt'")
+    page.wait_for_function(
+        "[...document.querySelectorAll('#search-page-results .search-set')].every(e => e.textContent === 'CPT')"
+    )
+    assert page.locator("#search-page-results li").count() >= 1
+    assert page.get_attribute("#search-page-chips [data-codeset=cpt]", "aria-pressed") == "true"
+    # The URL alone restores the filtered search.
+    page.goto(served + "/search/?q=hip&codeset=cpt")
+    page.wait_for_selector("#search-page-results li")
+    assert set(page.locator("#search-page-results .search-set").all_inner_texts()) == {"CPT"}
+    assert page.input_value("#search-page-q") == "hip"
+
+
+@pytest.mark.browser
+def test_code_pages_load_no_search_files_until_focus(served: str, page: Any) -> None:
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    page.goto(served + "/icd-10-cm/S72.001A/")
+    page.wait_for_load_state("networkidle")
+    assert not any("/pagefind/" in u or "/lookup/" in u or "search.js" in u for u in requested)
+    page.focus("#site-search-q")
+    page.wait_for_function("document.querySelector('#site-search-results') !== null")
+    page.wait_for_timeout(300)
+    assert any("search.js" in u for u in requested)
+
+
+@pytest.mark.browser
+def test_canary_is_not_found(served: str, page: Any) -> None:
+    page.goto(served + f"/search/?q={CANARY}")
+    page.wait_for_function("document.querySelector('#search-page-status').textContent.startsWith('No codes')")
+    assert page.locator("#search-page-results li").count() == 0
