@@ -32,7 +32,7 @@ class _Signer(Signer):
         key = self.secret_key if secret_key is None else secret_key
         if isinstance(key, str):
             key = key.encode()
-        cache = self.__dict__.setdefault("_derived", {})
+        cache: dict[bytes, bytes] = self.__dict__.setdefault("_derived", {})
         if key not in cache:
             cache[key] = bytes(super().derive_key(key))
         return cache[key]

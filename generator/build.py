@@ -313,7 +313,7 @@ def _build(
         active = slots.active()
         up_to_date = (
             not clean and active is not None and cfg.store_path.exists() and get_meta(db, "global") == gfp
-            and slots.has_manifest()
+            and slots.has_manifest() and (cfg.output_dir / "index.html").exists()
         )
         if up_to_date:
             stored = dict(db.execute("SELECT path, hash FROM hand"))

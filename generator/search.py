@@ -159,9 +159,10 @@ def group_html(codeset: str, group: list[Doc]) -> str:
     parts = [
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>',
         e(CODESET_NAMES.get(codeset, codeset)),
-        f'</title></head><body><div data-pagefind-body data-pagefind-meta="codeset:{codeset}"'
-        f' data-pagefind-filter="{e(", ".join(filters))}">',
+        f'</title></head><body><div data-pagefind-body data-pagefind-meta="codeset:{codeset}">',
     ]
+    # One element per filter: Pagefind reads a comma in one attribute as part of the value.
+    parts.extend(f'<span data-pagefind-filter="{e(f)}"></span>' for f in filters)
     for d in group:
         parts.append(f'<section><h2 id="{e(d.key)}" data-pagefind-weight="10">{e(d.heading)}</h2>')
         for title, text in d.body:

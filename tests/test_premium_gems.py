@@ -21,8 +21,9 @@ def test_forward_and_backward_with_combination_flags(tmp_path: Path) -> None:
     srcs = [gems.GemSource(k, _open(tmp_path, k)) for k in ("gem-cm-to-icd9", "gem-icd9-to-cm")]
     s = gems.render("icd-10-cm", "E11.40", srcs, _open(tmp_path, "icd9-descriptions-dx"), {})
     assert s is not None and (s.id, s.kind, s.title) == ("gems-crosswalk", "crosswalk", "ICD-9-CM crosswalk (GEMs)")
-    assert ("<td>357.2</td><td>Polyneuropathy in diabetes</td>"
-            "<td>approximate, combination (scenario 1, choice list 2)</td>") in s.html
+    assert ("<li><b>357.2</b> Polyneuropathy in diabetes <i>(approximate, combination: scenario 1, "
+            "choice list 2)</i></li>") in s.html
+    assert "Combination: every code of one choice list" in s.html
     assert "ICD-9-CM codes that map to E11.40" in s.html
     assert "ICD-10-CM to ICD-9-CM GEMs FY2018, CMS" in s.html
 
@@ -36,7 +37,8 @@ def test_no_map(tmp_path: Path) -> None:
 def test_pcs_with_procedure_descriptions(tmp_path: Path) -> None:
     srcs = [gems.GemSource(k, _open(tmp_path, k)) for k in ("gem-pcs-to-icd9", "gem-icd9-to-pcs")]
     s = gems.render("icd-10-pcs", "0DTF0ZZ", srcs, _open(tmp_path, "icd9-descriptions-sg"), {})
-    assert s is not None and "<td>45.73</td><td>Open and other right hemicolectomy</td><td>approximate</td>" in s.html
+    assert s is not None and "<li><b>45.73</b> Open and other right hemicolectomy <i>(approximate)</i></li>" in s.html
+    assert "Combination" not in s.html
     assert "CMS file gem_pcsi9.txt" in s.html
 
 

@@ -36,8 +36,9 @@ def test_section_shows_pairs_both_ways_with_modifier_indicators(tmp_path: Path) 
     assert "NCCI PTP edits (practitioner) effective 2024-07-01, CMS" in s.html
     # 45378 is column 1 of 45380 (modifier allowed) and column 2 of 45380, 45385 and G0105 (not allowed).
     col1_part, col2_part = s.html.split("Column 1 codes that 45378 is bundled into")
-    assert "Modifier indicator 1 — modifier allowed" in col1_part and '<a href="/cpt/45380/">45380</a>' in col1_part
-    assert "3 active codes" in col2_part and "Modifier indicator 0 — modifier not allowed" in col2_part
+    assert "Practitioner · modifier indicator 1 — modifier allowed" in col1_part
+    assert '<a href="/cpt/45380/">45380</a>' in col1_part
+    assert "3 active codes" in col2_part and "modifier indicator 0 — modifier not allowed" in col2_part
     assert '<a href="/hcpcs/G0105/">G0105</a> <small>since 1998-04-01</small>' in col2_part
 
 
@@ -47,8 +48,8 @@ def test_deleted_edits_are_kept_apart(tmp_path: Path) -> None:
     assert s is not None
     active, deleted = s.html.split("Deleted edits")
     assert "36415" not in active
-    assert "<td>2023-12-31</td>" in deleted and "36415" in deleted
-    assert "Modifier indicator 9 — not applicable" in active
+    assert '<p>Practitioner, deleted 2023-12-31 (1): <a href="/cpt/36415/">36415</a></p>' in deleted
+    assert "modifier indicator 9 — not applicable" in active
 
 
 def test_codes_without_a_page_are_not_linked(tmp_path: Path) -> None:
@@ -60,7 +61,20 @@ def test_codes_without_a_page_are_not_linked(tmp_path: Path) -> None:
 def test_hospital_csv_with_a_two_line_header(tmp_path: Path) -> None:
     src = _source(tmp_path, "ccioph-v302r0-f1.csv", "ncci-ptp-hospital")
     s = ncci.render("93000", [src], PAGES)
-    assert s is not None and "Outpatient hospital edits" in s.html and "93005" in s.html and "93010" in s.html
+    assert s is not None and "Outpatient hospital · modifier indicator 0" in s.html
+    assert "93005" in s.html and "93010" in s.html
+
+
+def test_pairs_in_both_settings_are_listed_once(tmp_path: Path) -> None:
+    prac = _source(tmp_path, "ccipra-v302r0-f1.txt")
+    hosp = _source(tmp_path, "ccioph-v302r0-f1.csv", "ncci-ptp-hospital")
+    s = ncci.render("45380", [prac, hosp], PAGES)
+    assert s is not None
+    both = s.html.split("Practitioner and outpatient hospital · modifier indicator 0")[1].split("</details>")[0]
+    assert "45378" in both and s.html.count('href="/cpt/45378/"') == 2  # once per direction
+    s2 = ncci.render("11042", [prac, hosp], PAGES)
+    assert s2 is not None and "Practitioner only · modifier indicator 1" in s2.html
+    assert "NCCI PTP edits (outpatient hospital)" not in s2.html  # 11042 is not in the hospital file
 
 
 def test_a_re_export_with_other_header_spelling(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ def test_locality_payment_matches_a_hand_calculation(tmp_path: Path) -> None:
     # Facility:     (1.4144 + 0.56 x 1.284 + 0.1818) x 33.2875 = 2.31524 x 33.2875 = 77.068552
     assert round(payment.locality_payment(row, manhattan, facility=True), 6) == 77.068552
     s = payment.render("99213", src)
-    assert s is not None and "<td>MANHATTAN</td><td>$109.98</td><td>$77.07</td>" in s.html
+    assert s is not None and "<td>NY 01</td><td>MANHATTAN</td><td>$109.98</td><td>$77.07</td>" in s.html
 
 
 def test_national_payment_and_indicators_in_words(tmp_path: Path) -> None:

@@ -70,7 +70,7 @@ def test_spot_values(imported: tuple[SiteConfig, dict[str, int]]) -> None:
     got = {(k, s.id): s.html for _, k, s in premium_sections(cfg, pages)}
     # PTP: 45378 / 00731, active, modifier indicator 0 (anesthesia included in the surgical procedure).
     ncci = got[("45378", "ncci-edits")]
-    zero = ncci.split("Modifier indicator 0")[1].split("</details>")[0]
+    zero = ncci.split("modifier indicator 0")[1].split("</details>")[0]
     assert "Anesthesia service included in surgical procedure" in zero and '<a href="/cpt/00731/">00731</a>' in zero
     # MUE: J9271 practitioner 400 units, date-of-service clinical edit.
     assert '<th scope="row">Practitioner</th><td>400</td><td>3 — Date of service edit (clinical)' in got[("J9271", "mue")]

@@ -134,28 +134,28 @@ class GemSource:
             "ORDER BY scenario, choice, icd9", (code,)))
 
 
-def _flags(approx: int, combo: int, scenario: int, choice: int, forward: bool) -> str:
+def _flags(approx: int, combo: int, scenario: int, choice: int) -> str:
     words = ["approximate" if approx else "exact"]
     if combo:
-        words.append(f"combination (scenario {scenario}, choice list {choice})")
+        words.append(f"combination: scenario {scenario}, choice list {choice}")
     return ", ".join(words)
 
 
-def _table(rows: list[tuple[str | None, int, int, int, int, int]], descs: sqlite3.Connection | None,
-           procedure: bool, forward: bool) -> str:
-    trs = []
+def _list(rows: list[tuple[str | None, int, int, int, int, int]], descs: sqlite3.Connection | None,
+          procedure: bool) -> str:
+    """One line per mapping; 150,000 pages carry this section, so the markup stays small."""
+    items = []
     for icd9, approx, nomap, combo, scenario, choice in rows:
         if nomap or not icd9:
-            trs.append('<tr><td colspan="3">No ICD-9-CM equivalent (no map)</td></tr>')
+            items.append("<li>No ICD-9-CM equivalent (no map)</li>")
             continue
         desc = ""
         if descs is not None:
             hit = descs.execute("SELECT description FROM icd9 WHERE code=?", (icd9,)).fetchone()
-            desc = str(hit[0]) if hit else ""
-        trs.append(f"<tr><td>{esc(icd9_display(icd9, procedure))}</td><td>{esc(desc) or '—'}</td>"
-                   f"<td>{esc(_flags(approx, combo, scenario, choice, forward))}</td></tr>")
-    return ('<table class="gems"><thead><tr><th scope="col">ICD-9-CM</th><th scope="col">Description</th>'
-            f'<th scope="col">Mapping</th></tr></thead><tbody>{"".join(trs)}</tbody></table>')
+            desc = f" {esc(hit[0])}" if hit else ""
+        items.append(f"<li><b>{esc(icd9_display(icd9, procedure))}</b>{desc} "
+                     f"<i>({esc(_flags(approx, combo, scenario, choice))})</i></li>")
+    return "<ul>" + "".join(items) + "</ul>"
 
 
 def render(codeset: str, key: str, sources: list[GemSource], descs: sqlite3.Connection | None,
@@ -164,20 +164,20 @@ def render(codeset: str, key: str, sources: list[GemSource], descs: sqlite3.Conn
     code = gem_code(codeset, key)
     procedure = codeset == ICD10PCS
     parts = []
+    combo_seen = False
     for src in sources:
         if src.codeset != codeset:
             continue
         rows = src.rows(code)
         if not rows:
             continue
-        title = (f"{esc(key)} maps to (forward, {esc(src.label)})" if src.forward
-                 else f"ICD-9-CM codes that map to {esc(key)} (backward, {esc(src.label)})")
-        parts.append(f"<h3>{title}</h3>{_table(rows, descs, procedure, src.forward)}")
+        combo_seen = combo_seen or any(r[3] for r in rows)
+        title = (f"{esc(key)} maps to" if src.forward else f"ICD-9-CM codes that map to {esc(key)}")
+        parts.append(f"<h3>{title}</h3>{_list(rows, descs, procedure)}")
         parts.append(source(cite(f"{src.label} GEMs", src.release, src.file, effective=False)))
     if not parts:
         return None
-    intro = ("<p>General Equivalence Mappings relate ICD-10 codes to the ICD-9-CM codes used before October 2015. "
-             "Approximate: the codes do not mean exactly the same. Combination: all codes of one choice list in a "
-             "scenario are needed together.</p>")
+    note = " Combination: every code of one choice list in a scenario is needed together." if combo_seen else ""
+    intro = f"<p>Approximate: the codes do not mean exactly the same.{note}</p>"
     return Section(id="gems-crosswalk", kind="crosswalk", title="ICD-9-CM crosswalk (GEMs)",
-                   html=intro + "".join(parts))
+                   html="".join(parts) + intro)

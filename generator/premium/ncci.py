@@ -58,25 +58,44 @@ def import_ptp(kind: str, path: Path, out: Path, release: str | None = None) -> 
     batch: list[tuple[int, int, int | None, int | None, int, int | None]] = []
     rows = active = 0
     max_eff = 0
-    try:
-        for line, cells in table.rows():
-            c1, c2 = table.get(cells, "column 1").upper(), table.get(cells, "column 2").upper()
-            if not CODE_RE.match(c1) or not CODE_RE.match(c2):
-                raise BuildError(f"{path}:{line}: column 1 '{c1}' / column 2 '{c2}' is not a pair of 5-character codes")
-            mod_s = table.get(cells, "modifier indicator")[:1]
-            if mod_s not in ("0", "1", "9"):
-                raise BuildError(f"{path}:{line}: modifier indicator '{mod_s}' must be 0, 1 or 9")
+    # 2.5 million rows: the loop avoids per-cell helper calls, and dates repeat, so they are parsed once each.
+    ix = table.index
+    i_c1, i_c2, i_mod = ix["column 1"], ix["column 2"], ix["modifier indicator"]
+    i_eff, i_del, i_rat = ix.get("effective date"), ix.get("deletion date"), ix.get("rationale")
+    width = max(ix.values()) + 1
+    dates: dict[str, int | None] = {}
+
+    def date(raw: str, line: int) -> int | None:
+        hit = dates.get(raw, 0)
+        if hit == 0:
             try:
-                eff = parse_date(table.get(cells, "effective date"))
-                dele = parse_date(table.get(cells, "deletion date"))
+                hit = dates[raw] = parse_date(raw)
             except ValueError as exc:
                 raise BuildError(f"{path}:{line}: {exc}") from None
-            rat_text = table.get(cells, "rationale")
+        return hit
+
+    try:
+        for line, cells in table.rows():
+            if len(cells) < width:
+                cells = cells + [""] * (width - len(cells))
+            c1, c2 = cells[i_c1].strip().upper(), cells[i_c2].strip().upper()
+            i1, i2 = codes.get(c1), codes.get(c2)
+            if i1 is None or i2 is None:
+                if not CODE_RE.match(c1) or not CODE_RE.match(c2):
+                    raise BuildError(
+                        f"{path}:{line}: column 1 '{c1}' / column 2 '{c2}' is not a pair of 5-character codes")
+                i1 = codes.setdefault(c1, len(codes) + 1)
+                i2 = codes.setdefault(c2, len(codes) + 1)
+            mod_s = cells[i_mod].strip()[:1]
+            if mod_s not in ("0", "1", "9"):
+                raise BuildError(f"{path}:{line}: modifier indicator '{mod_s}' must be 0, 1 or 9")
+            eff = date(cells[i_eff].strip(), line) if i_eff is not None else None
+            dele = date(cells[i_del].strip(), line) if i_del is not None else None
             rat = None
-            if rat_text:
-                rat = rats.setdefault(rat_text, len(rats) + 1)
-            i1 = codes.setdefault(c1, len(codes) + 1)
-            i2 = codes.setdefault(c2, len(codes) + 1)
+            if i_rat is not None:
+                rat_text = cells[i_rat].strip()
+                if rat_text:
+                    rat = rats.get(rat_text) or rats.setdefault(rat_text, len(rats) + 1)
             batch.append((i1, i2, eff, dele, int(mod_s), rat))
             rows += 1
             if dele is None:
@@ -136,76 +155,90 @@ def _sort_key(code: str) -> tuple[int, str]:
     return (0 if code[0].isdigit() else 1, code)
 
 
-def _grouped(edits: list[tuple[str, int | None, int | None, int, str]], link: Linker) -> str:
-    """Active edits grouped by modifier indicator and rationale, each list counted."""
-    groups: dict[tuple[int, str], dict[str, int | None]] = defaultdict(dict)
-    for other, eff, _dele, mod, rat in edits:
-        seen = groups[(mod, rat)]
-        if other not in seen or (eff or 0) > (seen[other] or 0):
-            seen[other] = eff
+Edit = tuple[str, int | None, int | None, int, str]  # other code, effective, deleted, modifier, rationale
+
+
+def _settings_label(settings: tuple[str, ...], all_settings: int) -> str:
+    if len(settings) == all_settings and all_settings > 1:
+        return "Practitioner and outpatient hospital"
+    return " and ".join(settings).capitalize() + (" only" if all_settings > 1 else "")
+
+
+def _active(per_setting: list[tuple[str, list[Edit]]], link: Linker, n_settings: int) -> str:
+    """Active edits grouped by the settings they apply in, modifier indicator and rationale.
+
+    Most pairs are the same in both settings, so one list serves both and halves the page.
+    """
+    where: dict[tuple[str, int, str], list[str]] = defaultdict(list)
+    since: dict[str, int] = {}
+    for setting, edits in per_setting:
+        for other, eff, _dele, mod, rat in edits:
+            key = (other, mod, rat)
+            if setting not in where[key]:
+                where[key].append(setting)
+            if eff and eff > since.get(other, 0):
+                since[other] = eff
+    groups: dict[tuple[tuple[str, ...], int, str], list[str]] = defaultdict(list)
+    for (other, mod, rat), settings in where.items():
+        groups[(tuple(settings), mod, rat)].append(other)
     parts = []
-    for (mod, rat), entries in sorted(groups.items()):
-        items = []
-        for other in sorted(entries, key=_sort_key):
-            eff = entries[other]
-            note = f' <small>since {show_date(eff)}</small>' if eff else ""
-            items.append(link.code(other) + note)
-        head = f"Modifier indicator {mod} — {esc(MODIFIER.get(mod, 'unknown'))}"
+    for (settings, mod, rat), others in sorted(groups.items(), key=lambda g: (-len(g[0][0]), g[0])):
+        items = [
+            link.code(o) + (f" <small>since {show_date(since[o])}</small>" if o in since else "")
+            for o in sorted(set(others), key=_sort_key)
+        ]
+        head = f"{esc(_settings_label(settings, n_settings))} · modifier indicator {mod} — {esc(MODIFIER.get(mod, 'unknown'))}"
         if rat:
-            head += f"; rationale: {esc(rat)}"
+            head += f" · {esc(rat)}"
         parts.append(details(head, code_list(items), len(items)))
     return "".join(parts)
 
 
-def _deleted(edits: list[tuple[str, int | None, int | None, int, str]], link: Linker, col: str) -> str:
-    rows = sorted(edits, key=lambda e: (-(e[2] or 0), _sort_key(e[0])))
-    body = "".join(
-        f"<tr><td>{link.code(o)}</td><td>{show_date(eff) or '—'}</td><td>{show_date(dele)}</td>"
-        f"<td>{mod}</td><td>{esc(rat)}</td></tr>"
-        for o, eff, dele, mod, rat in rows
-    )
-    return (
-        f'<table class="ncci-deleted"><thead><tr><th scope="col">{col}</th><th scope="col">Effective</th>'
-        f'<th scope="col">Deleted</th><th scope="col">Modifier</th><th scope="col">Rationale</th></tr></thead>'
-        f"<tbody>{body}</tbody></table>"
-    )
+def _deleted(per_setting: list[tuple[str, list[Edit]]], link: Linker) -> str:
+    """Deleted edits by setting and deletion date: codes only, newest first."""
+    parts = []
+    for setting, edits in per_setting:
+        by_date: dict[int, set[str]] = defaultdict(set)
+        for other, _eff, dele, _mod, _rat in edits:
+            if dele is not None:
+                by_date[dele].add(other)
+        for dele, others in sorted(by_date.items(), reverse=True):
+            codes = ", ".join(link.code(o) for o in sorted(others, key=_sort_key))
+            parts.append(f"<p>{esc(setting.capitalize())}, deleted {show_date(dele)} ({len(others):,}): {codes}</p>")
+    return "".join(parts)
 
 
 def render(code: str, sources: list[PtpSource], pages: Mapping[str, Collection[str]]) -> Section | None:
     link = Linker(pages)
     blocks = []
-    total = 0
-    for src in sources:
-        as_c1 = src.edits(code, "c1")
-        as_c2 = src.edits(code, "c2")
-        if not as_c1 and not as_c2:
+    found = False
+    for column, title in (
+        ("c1", f"Column 2 codes bundled into {esc(code)} (this code is column 1)"),
+        ("c2", f"Column 1 codes that {esc(code)} is bundled into (this code is column 2)"),
+    ):
+        per_setting = [(src.setting, src.edits(code, column)) for src in sources]
+        per_setting = [(s, e) for s, e in per_setting if e]
+        if not per_setting:
             continue
-        total += len(as_c1) + len(as_c2)
-        part = [f"<h3>{esc(src.setting.capitalize())} edits</h3>", source(src.label())]
-        for edits, title, col in (
-            (as_c1, f"Column 2 codes bundled into {esc(code)} (this code is column 1)", "Column 2 code"),
-            (as_c2, f"Column 1 codes that {esc(code)} is bundled into (this code is column 2)", "Column 1 code"),
-        ):
-            active = [e for e in edits if e[2] is None]
-            deleted = [e for e in edits if e[2] is not None]
-            if not edits:
-                continue
-            n_active = len({e[0] for e in active})
-            inner = _grouped(active, link) if active else "<p>No active edits.</p>"
-            if deleted:
-                inner += details("Deleted edits (kept for claims with earlier dates of service)",
-                                 _deleted(deleted, link, col), len(deleted), open_=False)
-            summary = f"{title}: {plural(n_active, 'active code')}"
-            if deleted:
-                summary += f", {plural(len(deleted), 'deleted edit')}"
-            part.append(details(summary, inner, None, open_=n_active <= 30))
-        blocks.append("".join(part))
-    if not blocks:
+        found = True
+        active = [(s, [e for e in edits if e[2] is None]) for s, edits in per_setting]
+        n_active = len({e[0] for _, edits in active for e in edits})
+        n_deleted = sum(1 for _, edits in per_setting for e in edits if e[2] is not None)
+        inner = _active([(s, e) for s, e in active if e], link, len(sources)) if n_active else "<p>No active edits.</p>"
+        if n_deleted:
+            inner += details("Deleted edits (for claims with earlier dates of service)",
+                             _deleted(per_setting, link), n_deleted, open_=False)
+        summary = f"{title}: {plural(n_active, 'active code')}"
+        if n_deleted:
+            summary += f", {plural(n_deleted, 'deleted edit')}"
+        blocks.append(details(summary, inner, None, open_=n_active <= 30))
+    if not found:
         return None
     intro = (
-        "<p>When both codes of a pair are reported for the same patient on the same date of service by the "
-        "same provider, the column 2 code is not paid unless the modifier indicator allows an NCCI-associated "
+        "<p>When both codes of a pair are reported for the same patient and date of service by the same "
+        "provider, the column 2 code is not paid unless the modifier indicator allows an NCCI-associated "
         "modifier (0 = not allowed, 1 = allowed, 9 = not applicable).</p>"
     )
-    html = f'<div class="ncci">{intro}{"".join(blocks)}</div>'
+    cites = "".join(source(src.label()) for src in sources if src.ids.get(code) is not None)
+    html = f'<div class="ncci">{intro}{"".join(blocks)}{cites}</div>'
     return Section(id="ncci-edits", kind="ncci-ptp", title="NCCI edits", html=html)

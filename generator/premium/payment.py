@@ -146,12 +146,12 @@ def _explain(label: str, table: dict[str, str], value: str) -> str:
 
 def _localities(row: RvuRow, src: RvuSource) -> str:
     trs = "".join(
-        f"<tr><td>{esc(loc.state)}</td><td>{esc(loc.number)}</td><td>{esc(loc.name)}</td>"
+        f"<tr><td>{esc(loc.state)} {esc(loc.number)}</td><td>{esc(loc.name)}</td>"
         f"<td>{money(locality_payment(row, loc, False))}</td><td>{money(locality_payment(row, loc, True))}</td></tr>"
         for loc in src.localities
     )
     return (
-        '<table class="gpci-payment"><thead><tr><th scope="col">State</th><th scope="col">Locality</th>'
+        '<table class="gpci-payment"><thead><tr><th scope="col">State and locality</th>'
         '<th scope="col">Name</th><th scope="col">Non-facility</th><th scope="col">Facility</th></tr></thead>'
         f"<tbody>{trs}</tbody></table>"
     )

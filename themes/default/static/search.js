@@ -89,6 +89,7 @@ function loadPagefind() {
     const pf = await import(`${first.pagefind}pagefind.js`);
     await pf.options({ basePath: first.pagefind, excerptLength: 24 });
     for (const cs of rest) await pf.mergeIndex(cs.pagefind);
+    await pf.filters(); // loads the filter chunks: without them results carry no per-code-set counts
     return pf;
   })().catch((err) => {
     pagefind = null;
@@ -130,8 +131,11 @@ export async function fullText(q, codeset = "") {
     const slice = res.results.slice(offset, offset + PAGES_PER_BATCH);
     offset += slice.length;
     const datas = await Promise.all(slice.map((r) => r.data()));
-    const subs = datas.flatMap((d) => subResults(d, names));
+    let subs = datas.flatMap((d) => subResults(d, names));
     subs.sort((a, b) => b.score - a.score);
+    // Pagefind matches a code it does not know loosely (e.g. "27252" hits the word "2"): for a
+    // code-like query keep only hits as strong as the best one's half.
+    if (looksLikeCode(q) && subs.length) subs = subs.filter((s) => s.score >= subs[0].score / 2);
     return subs;
   };
   const counts = res.totalFilters?.codeset || res.filters?.codeset || {};
