@@ -28,7 +28,8 @@ run: build
 test: setup browser
 	$(VENV)/bin/pytest -q
 
-bench: setup
+bench: setup browser
+	sh scripts/install-bench.sh
 	$(PY) -m bench
 
 lint: setup

@@ -8,6 +8,8 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from generator.pages import CSP
+
 HTML_CACHE = "public, max-age=300"
 ASSET_CACHE = "public, max-age=31536000, immutable"  # /assets/* names carry a content fingerprint
 
@@ -31,4 +33,8 @@ class SiteFiles(StaticFiles):
         if response.status_code in (200, 304, 404):
             asset = path.split(os.sep, 1)[0] == "assets" and response.status_code != 404
             response.headers["Cache-Control"] = ASSET_CACHE if asset else HTML_CACHE
+        # The same headers the build writes into `_headers` for CDNs.
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
         return response

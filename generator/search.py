@@ -39,7 +39,7 @@ from .link import CodeSetModel, ancestors
 from .model import CODESET_NAMES, CodeRecord
 
 SCHEMA = "1"  # bump when the indexed HTML or the file layout changes: every code set is re-indexed
-GROUP_SIZE = 24
+GROUP_SIZE = 32
 PAGEFIND_DIR = "pagefind"
 LOOKUP_DIR = "lookup"
 # Pagefind's own UI bundles are not used: search.js draws the results.
@@ -151,8 +151,6 @@ def group_html(codeset: str, group: list[Doc]) -> str:
     filters = [f"codeset:{codeset}"]
     if first.chapter:
         filters.append(f"chapter:{first.chapter}")
-    if first.section:
-        filters.append(f"section:{first.section}")
     if first.billable is not None:
         filters.append(f"billable:{'yes' if first.billable else 'no'}")
     e = html.escape

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import threading
+import typing
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,9 +17,9 @@ BODY = b"column1\tcolumn2\tmodifier\n45380\t45378\t0\n" * 50
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    hits: list[str] = []
+    hits: typing.ClassVar[list[str]] = []
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         _Handler.hits.append(self.path)
         if self.path.startswith("/missing"):
             self.send_error(404)

@@ -22,8 +22,7 @@ def test_pprrvu_official_csv(tmp_path: Path) -> None:
 
 def test_stacked_releases_keep_the_latest(tmp_path: Path) -> None:
     p = tmp_path / "pprrvu_quarters.tsv"
-    cols = ("release hcpcs mod status_code work_rvu non_fac_pe_rvu facility_pe_rvu mp_rvu non_facility_total "
-            "facility_total pctc_ind glob_days mult_proc bilat_surg asst_surg co_surg team_surg conv_factor").split()
+    cols = ["release", "hcpcs", "mod", "status_code", "work_rvu", "non_fac_pe_rvu", "facility_pe_rvu", "mp_rvu", "non_facility_total", "facility_total", "pctc_ind", "glob_days", "mult_proc", "bilat_surg", "asst_surg", "co_surg", "team_surg", "conv_factor"]
     rows = ["rvu24a_jan\t99213\t\tA\t1.3\t1.3\t0.5\t0.1\t2.7\t1.9\t0\tXXX\t0\t0\t0\t0\t0\t32.7442",
             "rvu24c_jul\t99213\t\tA\t1.3\t1.33\t0.56\t0.1\t2.73\t1.96\t0\tXXX\t0\t0\t0\t0\t0\t33.2875"]
     p.write_text("\t".join(cols) + "\n" + "\n".join(rows) + "\n", encoding="utf-8")

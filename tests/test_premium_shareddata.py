@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 
 import pytest
 from conftest import shared_data
@@ -70,8 +69,9 @@ def test_spot_values(imported: tuple[SiteConfig, dict[str, int]]) -> None:
     got = {(k, s.id): s.html for _, k, s in premium_sections(cfg, pages)}
     # PTP: 45378 / 00731, active, modifier indicator 0 (anesthesia included in the surgical procedure).
     ncci = got[("45378", "ncci-edits")]
-    zero = ncci.split("modifier indicator 0")[1].split("</details>")[0]
-    assert "Anesthesia service included in surgical procedure" in zero and '<a href="/cpt/00731/">00731</a>' in zero
+    group = next(g for g in ncci.split("<summary>") if "· Anesthesia service included in surgical procedure" in g)
+    assert "modifier indicator 0 — modifier not allowed" in group.split("</summary>")[0]
+    assert '<a href="/cpt/00731/">00731</a>' in group.split("</details>")[0]
     # MUE: J9271 practitioner 400 units, date-of-service clinical edit.
     assert '<th scope="row">Practitioner</th><td>400</td><td>3 — Date of service edit (clinical)' in got[("J9271", "mue")]
     # 99213, Manhattan (NY 01), July 2024: GPCI 1.065 / 1.166 / 1.656, CF 33.2875.

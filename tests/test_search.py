@@ -329,9 +329,8 @@ def test_enter_right_after_typing_still_opens_the_code(served: str, page: Any) -
     page.goto(served + "/")
     page.focus("#site-search-q")
     page.keyboard.type("e0601")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    assert page.url == served + "/hcpcs/E0601/"
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(served + "/hcpcs/E0601/")
 
 
 @pytest.mark.browser

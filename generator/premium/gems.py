@@ -9,7 +9,7 @@ from pathlib import Path
 from ..errors import BuildError
 from ..model import ICD10CM, ICD10PCS, Section
 from .db import ImportResult, Output, cite, read_meta, release_label
-from .sections import Linker, esc, source
+from .sections import esc, source
 from .tabular import open_text
 
 # kind -> (ICD-10 code set, direction: True when ICD-10 is the source column, label)

@@ -138,7 +138,7 @@ def import_gpci(kind: str, path: Path, out: Path, release: str | None = None) ->
     o = Output(out, GPCI_SCHEMA)
     rows = 0
     releases: set[str] = set()
-    batch = []
+    batch: list[tuple[str, str, str, str, float, float, float, str]] = []
     try:
         for line, cells in table.rows():
             loc = table.get(cells, "locality number")

@@ -179,15 +179,16 @@ def _active(per_setting: list[tuple[str, list[Edit]]], link: Linker, n_settings:
             if eff and eff > since.get(other, 0):
                 since[other] = eff
     groups: dict[tuple[tuple[str, ...], int, str], list[str]] = defaultdict(list)
-    for (other, mod, rat), settings in where.items():
-        groups[(tuple(settings), mod, rat)].append(other)
+    for (other, mod, rat), found_in in where.items():
+        groups[(tuple(found_in), mod, rat)].append(other)
     parts = []
     for (settings, mod, rat), others in sorted(groups.items(), key=lambda g: (-len(g[0][0]), g[0])):
         items = [
             link.code(o) + (f" <small>since {show_date(since[o])}</small>" if o in since else "")
             for o in sorted(set(others), key=_sort_key)
         ]
-        head = f"{esc(_settings_label(settings, n_settings))} · modifier indicator {mod} — {esc(MODIFIER.get(mod, 'unknown'))}"
+        head = (f"{esc(_settings_label(settings, n_settings))} · modifier indicator {mod} — "
+                f"{esc(MODIFIER.get(mod, 'unknown'))}")
         if rat:
             head += f" · {esc(rat)}"
         parts.append(details(head, code_list(items), len(items)))

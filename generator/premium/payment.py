@@ -173,11 +173,13 @@ def render(code: str, src: RvuSource) -> Section | None:
         )
     main = rows[0]
     parts = [
-        '<table class="rvu"><thead><tr><th scope="col">Modifier</th><th scope="col">Status</th>'
-        '<th scope="col">Work RVU</th><th scope="col">PE RVU non-facility</th><th scope="col">PE RVU facility</th>'
-        '<th scope="col">MP RVU</th><th scope="col">Total non-facility</th><th scope="col">Total facility</th>'
-        '<th scope="col">National payment non-facility</th><th scope="col">National payment facility</th>'
-        f"</tr></thead><tbody>{''.join(body)}</tbody></table>",
+        (
+            '<table class="rvu"><thead><tr><th scope="col">Modifier</th><th scope="col">Status</th>'
+            '<th scope="col">Work RVU</th><th scope="col">PE RVU non-facility</th>'
+            '<th scope="col">PE RVU facility</th><th scope="col">MP RVU</th><th scope="col">Total non-facility</th>'
+            '<th scope="col">Total facility</th><th scope="col">National payment non-facility</th>'
+            f"<th scope=\"col\">National payment facility</th></tr></thead><tbody>{''.join(body)}</tbody></table>"
+        ),
     ]
     if main.cf:
         parts.append(f"<p>National payment = total RVUs × conversion factor {main.cf:.4f}.</p>")

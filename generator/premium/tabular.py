@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from ..errors import BuildError
 
@@ -36,7 +36,7 @@ class Column:
     contains: bool = False  # also accept a header that merely contains an alias ("2024 PW GPCI")
 
 
-def open_bytes(path: Path) -> io.BufferedIOBase:
+def open_bytes(path: Path) -> BinaryIO:
     if path.suffix.lower() == ".gz":
         return gzip.open(path, "rb")  # type: ignore[return-value]
     return open(path, "rb")
@@ -128,7 +128,7 @@ class Table:
         best: tuple[int, dict[str, int], list[str]] = (-1, {}, [])
         required = [c for c in columns if c.required]
         for depth in range(1, MAX_HEADER_LINES + 1):
-            for start in range(0, len(split) - depth + 1):
+            for start in range(len(split) - depth + 1):
                 block = split[start:start + depth]
                 if not any(c.strip() for c in block[0]):
                     continue

