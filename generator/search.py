@@ -45,7 +45,7 @@ LOOKUP_DIR = "lookup"
 # Pagefind's own UI bundles are not used: search.js draws the results.
 _SKIP = re.compile(r"^pagefind-(?:ui|modular-ui|component-ui|highlight)\.|^wasm\.unknown\.|^playground/")
 # The ICD-10-CM importer repeats every ancestor's notes on each descendant as "From <node> — ..." blocks.
-_INHERITED = re.compile(r"^From .{1,300} — ", re.M)
+_INHERITED = re.compile(r"^From .{1,300} — ", re.MULTILINE)
 SUMMARY_KINDS = ("summary", "description")
 
 
@@ -182,7 +182,7 @@ class Prepared:
     src_dir: Path | None  # the group pages to index; None when the generation already exists
 
 
-def _write_lookup(model: CodeSetModel, titles: list[str], dest: Path, h: hashlib._Hash) -> None:
+def _write_lookup(model: CodeSetModel, titles: list[str], dest: Path, h: hashlib.blake2b) -> None:
     buckets = lookup.split(lookup.entries(model, titles))
     dest.mkdir(parents=True, exist_ok=True)
     for prefix, group in buckets.items():

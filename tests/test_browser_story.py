@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_helpers import browser, js_errors, live_site, new_page, screenshot  # noqa: F401 (fixtures)
+from browser_helpers import browser, js_errors, live_site, new_page, screenshot, serve  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -177,3 +179,26 @@ def test_code_page_on_a_phone_neither_shifts_nor_scrolls_sideways(browser: Any, 
     assert header is not None and header["width"] <= 360
     assert js_errors(page) == []
     page.context.close()
+
+
+def test_with_auto_unlock_off_a_button_spends_the_view(browser: Any, project: Callable[..., Path]) -> None:  # noqa: F811
+    from generator.build import build
+
+    root = project(site_yml="site_name: t\ncodesets: [cpt, hcpcs]\nmeter:\n  auto_unlock: false\n")
+    build(root, quiet=True, jobs=1)
+    server = serve(root)
+    base = next(server)
+    try:
+        page = new_page(browser, base)
+        page.goto("/cpt/27252/")
+        button = page.locator("#s-coding-tips").get_by_role("button", name="Unlock (uses 1 of 1 views)")
+        expect()(button).to_be_visible()
+        expect()(meter(page)).to_contain_text("1 code page view remaining")
+        button.click()
+        assert_unlocked(page)
+        expect()(page.locator("#s-coding-tips")).to_contain_text(CPT_TEXT)
+        expect()(meter(page)).to_contain_text("0 code page views remaining")
+        assert js_errors(page) == []
+        page.context.close()
+    finally:
+        server.close()

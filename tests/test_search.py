@@ -4,14 +4,14 @@ from __future__ import annotations
 import functools
 import gzip
 import json
-import shutil
 import re
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import pytest
 from playwright.sync_api import expect
@@ -118,7 +118,7 @@ def write_site(site: Path, models: dict[str, CodeSetModel], files: dict[str, lis
 
 
 class _Handler(SimpleHTTPRequestHandler):
-    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".pagefind": "application/wasm",
+    extensions_map: ClassVar[dict[str, str]] = {**SimpleHTTPRequestHandler.extensions_map, ".pagefind": "application/wasm",
                       ".js": "text/javascript", ".json": "application/json"}
 
     def end_headers(self) -> None:
@@ -194,7 +194,7 @@ def test_returned_files_are_sorted_complete_and_published_once(built: Any) -> No
 
 
 def test_lookup_bucket_holds_every_seventh_character_code(built: Any) -> None:
-    _, models, files = built
+    _, _, files = built
     rels = dict(files[ICD10CM])
     prefixes = json.loads(rels["lookup/icd-10-cm/index.json"].read_text())["buckets"]
     own = max((p for p in prefixes if "s72001a".startswith(p)), key=len)

@@ -98,6 +98,12 @@ function loadPagefind() {
   return pagefind;
 }
 
+// Pagefind's excerpt starts with the heading the result already shows.
+function withoutHeading(excerpt, heading) {
+  const t = excerpt.startsWith(heading) ? excerpt.slice(heading.length).replace(/^[.\s]+/, "") : excerpt;
+  return t;
+}
+
 function subResults(data, names) {
   const out = [];
   const cs = data.meta?.codeset || "";
@@ -112,21 +118,30 @@ function subResults(data, names) {
       codeset: cs, codesetName: names[cs] || cs, key,
       display: cut >= 0 ? heading.slice(0, cut) : key,
       title: cut >= 0 ? heading.slice(cut + 3) : heading,
-      excerpt: sub.plain_excerpt || "", url: codeUrl(cs, key), score,
+      excerpt: withoutHeading(sub.plain_excerpt || "", heading), url: codeUrl(cs, key), score,
     });
   }
   return out;
 }
 
+// Words in nearly every title ("of", "with") add large index chunks to download and change no result.
+const STOP = new Set(["a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or", "the", "to", "with"]);
+
+function searchTerms(q) {
+  const words = q.trim().split(/\s+/);
+  const kept = words.filter((w) => !STOP.has(w.toLowerCase()));
+  return (kept.length ? kept : words).join(" ");
+}
+
 // One search: Pagefind results (groups of codes) and the function that loads their codes in batches.
-export async function fullText(q, codeset = "", counts = false) {
+export async function fullText(q, codeset = "", withCounts = false) {
   const pf = await loadPagefind();
   // The filter chunks carry the per-code-set counts; only the search page shows them.
-  if (pf && (counts || codeset)) await (filtersLoaded ??= pf.filters());
+  if (pf && (withCounts || codeset)) await (filtersLoaded ??= pf.filters());
   const index = await loadSiteIndex();
   const names = Object.fromEntries(index.codesets.map((cs) => [cs.slug, cs.name]));
   if (!pf || !q.trim()) return { total: 0, counts: {}, next: async () => [], more: () => false };
-  const res = await pf.search(q, codeset ? { filters: { codeset } } : {});
+  const res = await pf.search(searchTerms(q), codeset ? { filters: { codeset } } : {});
   if (!res) return { total: 0, counts: {}, next: async () => [], more: () => false }; // a newer search replaced this one
   let offset = 0;
   const next = async () => {
