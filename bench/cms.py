@@ -68,7 +68,7 @@ def run(root: Path) -> dict[str, Any]:
         return {"skipped": True}
     from generator.config import SiteConfig
     from generator.premium import premium_sections
-    from generator.store import StoreReader, StoreWriter, pack
+    from generator.store import StoreReader, StoreWriter, Packer
 
     with tempfile.TemporaryDirectory(prefix="coderef-cms-") as tmp:
         cfg = SiteConfig(root=Path(tmp))
@@ -80,7 +80,8 @@ def run(root: Path) -> dict[str, Any]:
         count = 0
         sizes: list[tuple[int, str, str]] = []
         current: tuple[str, str] | None = None
-        batch: list[tuple[str, str, bytes]] = []
+        batch: list[tuple[str, str, bytes, bytes | None]] = []
+        packer = Packer()
         for cs, key, section in premium_sections(cfg, pages):
             if (cs, key) != current:
                 if current is not None:
@@ -88,7 +89,7 @@ def run(root: Path) -> dict[str, Any]:
                 current, batch = (cs, key), []
             html = section.html
             sizes.append((len(html.encode()), cs, key))
-            batch.append((section.id, section.title, pack(html)))
+            batch.append(packer(section.id, section.title, html))
             count += 1
         if current is not None:
             writer.add_many([(current[0], current[1], current[1], batch)])

@@ -27,14 +27,16 @@ PAGE = '<main id="main" data-codeset="cpt" data-code="{code}"><!--premium:s--><d
 def _build(root: Path) -> None:
     """A site with one page and a protected store of CODES codes (2 sections each, like real pages)."""
     sys.path.insert(0, str(REPO))
-    from generator.store import StoreWriter, pack
+    from generator.store import Packer, StoreWriter
 
     (root / "site" / "cpt" / "B000000").mkdir(parents=True)
     (root / "site" / "cpt" / "B000000" / "index.html").write_text(PAGE.format(code="B000000"))
-    blob1 = pack("<ul>" + "".join(f"<li>Excludes code X{i:03d}</li>" for i in range(20)) + "</ul>")
-    blob2 = pack("<table>" + "".join(f"<tr><td>{i}</td><td>edit</td></tr>" for i in range(40)) + "</table>")
+    packer = Packer()
+    html1 = "<ul>" + "".join(f"<li>Excludes code X{i:03d}</li>" for i in range(20)) + "</ul>"
+    html2 = "<table>" + "".join(f"<tr><td>{i}</td><td>edit</td></tr>" for i in range(40)) + "</table>"
     w = StoreWriter(root / "var" / "protected.sqlite", fresh=True)
-    w.add_many(("cpt", f"B{i:06d}", f"Bench code {i}", [("excludes1", "Excludes1", blob1), ("ncci", "NCCI", blob2)])
+    w.add_many(("cpt", f"B{i:06d}", f"Bench code {i}", [packer("excludes1", "Excludes1", html1 + f"<p>B{i:06d}</p>"),
+                                                          packer("ncci", "NCCI", html2 + f"<p>B{i:06d}</p>")])
                for i in range(CODES))
     w.commit()
 

@@ -30,11 +30,12 @@ from .load import check_unique, code_version, importers_for, merge_hand_pages, r
 from .pages import common, special_pages
 from .progress import Progress, say
 from .publish import ALL, SlotWriter, Slots, digest
-from .render import Assets, build_assets, make_env, page_context, site_context
+from .fragments import AncestorCache
+from .render import Assets, build_assets, make_env, page_context, render_page, site_context, wall_text
 from .state import get_meta, global_fingerprint, hand_hashes, open_state, set_meta
-from .store import StoreWriter, pack
+from .store import Packer, StoreWriter
 
-StoreRow = tuple[str, str, str, list[tuple[str, str, bytes]]]
+StoreRow = tuple[str, str, str, list[tuple[str, str, bytes, "bytes | None"]]]
 
 
 @dataclass
@@ -153,11 +154,11 @@ def _public_digest(cfg: SiteConfig, model: CodeSetModel, i: int) -> bytes:
     return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).digest()
 
 
-def _protected_rows(cfg: SiteConfig, codeset: str, model: CodeSetModel, i: int) -> StoreRow | None:
+def _protected_rows(cfg: SiteConfig, codeset: str, model: CodeSetModel, i: int, packer: Packer) -> StoreRow | None:
     rec = model.records[i]
     if not rec.is_code:
         return None
-    sections = [(s.id, s.title, pack(s.html)) for s in rec.sections if cfg.is_protected(s.kind, s.protected)]
+    sections = [packer(s.id, s.title, s.html) for s in rec.sections if cfg.is_protected(s.kind, s.protected)]
     return (codeset, rec.key, rec.title or rec.short_title or rec.key, sections)
 
 
@@ -166,23 +167,29 @@ def _render_chunk(chunk: list[tuple[str, int]]) -> tuple[dict[str, str], int, li
     models: dict[str, CodeSetModel] = _JOB["models"]
     tpl: jinja2.Template = _JOB["template"]
     base: dict[str, Any] = _JOB["base"]
+    caches: dict[str, AncestorCache] = _JOB.setdefault("caches", {})
+    packer: Packer = _JOB.setdefault("packer", Packer())
     writer = SlotWriter(_JOB["slot_dir"], _JOB["old"])
     # Fault-injection hook for the atomic-publish test: seconds to sleep per page.
     delay = float(os.environ.get("CODEREF_TEST_SLOW_RENDER", "0") or 0)
+    wall = wall_text(cfg)
     rows: list[StoreRow] = []
     digests: list[tuple[str, int, bytes]] = []
     for codeset, i in chunk:
         model = models[codeset]
-        page = page_context(cfg, model, i)
+        cache = caches.get(codeset)
+        if cache is None:
+            cache = caches[codeset] = AncestorCache(model)
+        page = page_context(cfg, model, i, cache, wall)
         rec = model.records[i]
         ctx = dict(base)
         ctx["page"] = page
         ctx["canonical"] = page["canonical"]
         ctx["title"] = f"{rec.display} — {rec.title or rec.short_title or page['codeset_name']}"
-        writer.write(urls.file_for(page["url"]), tpl.render(ctx).encode())
+        writer.write(urls.file_for(page["url"]), render_page(tpl, ctx).encode())
         if delay:
             time.sleep(delay)
-        row = _protected_rows(cfg, codeset, model, i)
+        row = _protected_rows(cfg, codeset, model, i, packer)
         if row is not None:
             rows.append(row)
         digests.append((codeset, i, _public_digest(cfg, model, i)))
@@ -353,7 +360,7 @@ def full_build(
     env = make_env(cfg.theme_dir)
     assets = build_assets(cfg.theme_dir)
     site = site_context(cfg, models)
-    base = common(cfg, site, assets, "/", cfg.site_name)
+    base = common(cfg, site, assets, "/", cfg.site_name, env)
 
     live_manifest = {} if clean else slots.manifest()
     slot, slot_dir, old = slots.open_target(clean=clean)

@@ -50,7 +50,7 @@ def build_pages(
     site = json.loads(site_json)
     env = make_env(cfg.theme_dir)
     assets = build_assets(cfg.theme_dir)
-    base = common(cfg, site, assets, "/", cfg.site_name)
+    base = common(cfg, site, assets, "/", cfg.site_name, env)
     chunk = [(pg.codeset, models[pg.codeset].index[pg.key]) for pg in pages]
     paths = [urls.file_for(urls.page_path(pg.codeset, pg.key)) for pg in pages]
     search_files = index_search(cfg, {cs: models[cs] for cs in reindex}, reindex, quiet) if reindex else None

@@ -45,9 +45,25 @@ CSP = (
 )
 
 
-def common(cfg: SiteConfig, site: dict[str, Any], assets: Assets, path: str, title: str) -> dict[str, Any]:
+def common(
+    cfg: SiteConfig, site: dict[str, Any], assets: Assets, path: str, title: str, env: jinja2.Environment
+) -> dict[str, Any]:
+    """The variables every page gets, with the environment's globals (for `render_page`).
+
+    `chrome` holds the site-wide parts of every page (header brand, account menu and meter,
+    footer), rendered once from the macros of `_macros.html`.
+    """
+    site_ctx = to_ctx(site)
+    once = env.globals["once"]
     return {
-        "site": to_ctx(site),
+        **env.globals,
+        "chrome": Ctx({
+            "brand": once("site_brand", site_ctx),
+            "search": once("search_form", "site-search-header"),
+            "account": once("site_account_and_meter", site_ctx),
+            "footer": once("site_footer", site_ctx),
+        }),
+        "site": site_ctx,
         "assets": Ctx({"css": assets.css, "js": assets.js, "search": assets.search}),
         "canonical": urls.absolute(cfg.base_url, path),
         "title": title,
@@ -61,16 +77,16 @@ def special_pages(
     """Pages that exist once per site, plus one index page per code set."""
     out: list[tuple[str, bytes]] = []
     for template, (path, title) in STATIC_PAGES.items():
-        html = env.get_template(template).render(common(cfg, site, assets, path, title))
+        html = env.get_template(template).render(common(cfg, site, assets, path, title, env))
         out.append((urls.file_for(path), html.encode()))
-    html = env.get_template("404.html").render(common(cfg, site, assets, "/404.html", "Page not found"))
+    html = env.get_template("404.html").render(common(cfg, site, assets, "/404.html", "Page not found", env))
     out.append(("404.html", html.encode()))
     for slug in cfg.codesets:
         m = models.get(slug)
         if m is None:
             continue
         cs = codeset_context(cfg, m)
-        ctx = common(cfg, site, assets, cs["url"], f"{cs['codeset_name']} codes")
+        ctx = common(cfg, site, assets, cs["url"], f"{cs['codeset_name']} codes", env)
         ctx["cs"] = cs
         out.append((urls.file_for(cs["url"]), env.get_template("codeset.html").render(ctx).encode()))
     out.append(("robots.txt", robots(cfg).encode()))

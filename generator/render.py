@@ -13,10 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.runtime import new_context
+from markupsafe import Markup
 
 from . import urls
 from .config import SiteConfig
-from .link import CodeSetModel, ancestors
+from .fragments import (
+    AncestorCache, child_items, facts, pager, premium_blocks, public_blocks, record_head, toc_items,
+)
+from .link import CodeSetModel
 from .model import CODESET_NAMES, CPT, CodeRecord
 
 AMA_NOTICE = (
@@ -44,6 +49,16 @@ class Ctx(dict[str, Any]):
             return self[name]
         except KeyError:
             raise AttributeError(name) from None
+
+
+def render_page(tpl: jinja2.Template, ctx: dict[str, Any]) -> str:
+    """Renders `tpl` with `ctx` as its whole context (environment globals must already be in it).
+
+    `Template.render` merges the environment's globals (a ChainMap) into a new dict on every call,
+    which costs ~15 µs a page; a shared context skips it.
+    """
+    context = new_context(tpl.environment, tpl.name, tpl.blocks, ctx, shared=True)
+    return "".join(tpl.root_render_func(context))
 
 
 def to_ctx(value: Any) -> Any:
@@ -98,6 +113,25 @@ def make_env(theme_dir: Path) -> jinja2.Environment:
         cache_size=-1,
     )
     env.globals["urls"] = urls
+    cache: dict[tuple[Any, ...], Markup] = {}
+    keep: list[Any] = []  # holds the arguments alive so their ids stay unique
+
+    def once(name: str, *args: Any) -> Markup:
+        """Calls a macro of `_macros.html` once per build and reuses its output.
+
+        For markup that depends only on its arguments (the search form, the meter rule), which
+        every one of the site's pages repeats.
+        """
+        # Arguments are the build's own objects (the one `site` context), so identity is a sound key.
+        key = (name, *(a if isinstance(a, (str, int, float, bool, type(None))) else ("id", id(a)) for a in args))
+        hit = cache.get(key)
+        if hit is None:
+            macro = getattr(env.get_template("_macros.html").module, name)
+            hit = cache[key] = Markup(macro(*args))
+            keep.append(args)
+        return hit
+
+    env.globals["once"] = once
     return env
 
 
@@ -138,8 +172,22 @@ def _ref(rec: CodeRecord, codeset: str) -> Ctx:
     })
 
 
-def page_context(cfg: SiteConfig, model: CodeSetModel, i: int) -> dict[str, Any]:
-    """Everything a record page template may show. Protected section bodies are left out."""
+def wall_text(cfg: SiteConfig) -> str:
+    """The static wall's sentence, from the configured plans (the page script refines it)."""
+    g = cfg.meter.plans.get("guest")
+    text = "Create a free account to unlock this content"
+    if g:
+        text += f", or open it with your free guest {'view' if g == 1 else 'views'}"
+    return text + "."
+
+
+def page_context(
+    cfg: SiteConfig, model: CodeSetModel, i: int, cache: AncestorCache | None = None, wall: str | None = None
+) -> Ctx:
+    """Everything a record page template may show. Protected section bodies are left out.
+
+    `cache` (one per code set and process) shares the ancestor fragments between siblings.
+    """
     rec = model.records[i]
     cs = model.codeset
     recs = model.records
@@ -148,32 +196,40 @@ def page_context(cfg: SiteConfig, model: CodeSetModel, i: int) -> dict[str, Any]
     protected = []
     for s in rec.sections:
         if cfg.is_protected(s.kind, s.protected):
-            protected.append(Ctx({"id": s.id, "title": s.title}))
+            protected.append({"id": s.id, "title": s.title})
         else:
-            public.append(Ctx({"id": s.id, "title": s.title, "html": s.html, "kind": s.kind}))
-    crumbs = [Ctx({"label": CODESET_NAMES[cs], "url": urls.codeset_path(cs)})]
-    for a in ancestors(model, i):
-        crumbs.append(Ctx({"label": recs[a].display, "url": urls.page_path(cs, recs[a].key), "title": recs[a].title}))
+            public.append({"id": s.id, "title": s.title, "html": s.html, "kind": s.kind})
     p = model.parent.get(i)
     prev = model.prev.get(i)
     nxt = model.next.get(i)
+    crumbs, tree = (cache or AncestorCache(model)).get(p)
     descriptor_missing = cs == CPT and not rec.title
+    canonical = urls.absolute(cfg.base_url, path)
     ld: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "MedicalCode",
         "codeValue": rec.key,
         "codingSystem": CODESET_NAMES[cs],
         "inCodeSet": {"@type": "CategoryCodeSet", "name": CODESET_NAMES[cs]},
-        "url": urls.absolute(cfg.base_url, path),
+        "url": canonical,
     }
     if rec.title:
         ld["name"] = rec.title
     if protected:
         ld["isAccessibleForFree"] = False
         ld["hasPart"] = {"@type": "WebPageElement", "isAccessibleForFree": False, "cssSelector": ".premium"}
+    gate_page = urls.gate_page_path(cs, rec.key)
+    child_list = model.children.get(i, ())
+    name = rec.title or rec.short_title
+    if rec.is_code:
+        description = f"{CODESET_NAMES[cs]} {rec.display}{': ' + name if name else ''}. Hierarchy, notes and coding guidance."
+    else:
+        description = f"{CODESET_NAMES[cs]} {rec.display}{': ' + rec.title if rec.title else ''}. Browse its {len(child_list)} entries."
     return Ctx({
         "codeset": cs,
         "codeset_name": CODESET_NAMES[cs],
+        "codeset_url": urls.codeset_path(cs),
+        "description": description,
         "key": rec.key,
         "display": rec.display,
         "title": rec.title,
@@ -181,24 +237,34 @@ def page_context(cfg: SiteConfig, model: CodeSetModel, i: int) -> dict[str, Any]
         "kind": rec.kind,
         "is_code": rec.is_code,
         "billable": rec.billable,
-        "facts": rec.facts,
+        "facts": facts(rec.facts),
         "source": rec.source,
         "url": path,
-        "canonical": urls.absolute(cfg.base_url, path),
-        "breadcrumbs": crumbs,
-        "parent": _ref(recs[p], cs) if p is not None else None,
-        "children": [_ref(recs[c], cs) for c in model.children.get(i, ())],
-        "prev": _ref(recs[prev], cs) if prev is not None else None,
-        "next": _ref(recs[nxt], cs) if nxt is not None else None,
-        "public_sections": public,
-        "protected_sections": protected,
-        "gate_page": urls.gate_page_path(cs, rec.key),
+        "canonical": canonical,
+        "crumb_items": Markup(crumbs),
+        "tree_items": Markup(tree),
+        "has_parent": p is not None,
+        "child_count": len(child_list),
+        "child_items": Markup(child_items(model, i, with_billable=not rec.is_code)) if child_list else "",
+        "pager": pager(_ref(recs[prev], cs) if prev is not None else None, _ref(recs[nxt], cs) if nxt is not None else None),
+        "public_blocks": public_blocks(public),
+        "protected_ids": [s["id"] for s in protected],
+        "head": record_head(
+            codeset_url=urls.codeset_path(cs), codeset_name=CODESET_NAMES[cs], is_cpt=cs == CPT, is_code=rec.is_code,
+            kind=rec.kind, billable=rec.billable, source=rec.source, descriptor_missing=descriptor_missing,
+            display=rec.display, title=rec.title, short_title=rec.short_title,
+            licence_note=CPT_LICENCE_NOTE if descriptor_missing else "",
+        ),
+        "premium_blocks": premium_blocks(protected, gate_page, path, wall if wall is not None else wall_text(cfg)),
+        "toc_items": toc_items(public, protected),
+        "section_count": len(public) + len(protected),
+        "gate_page": gate_page,
         "unlock_url": urls.gate_unlock_path(cs, rec.key),
         "is_cpt": cs == CPT,
         "descriptor_missing": descriptor_missing,
         "ama_notice": AMA_NOTICE if cs == CPT else "",
         "licence_note": CPT_LICENCE_NOTE if descriptor_missing else "",
-        "jsonld": json.dumps(ld, separators=(",", ":"), ensure_ascii=False).replace("</", "<\\/"),
+        "jsonld": Markup(json.dumps(ld, separators=(",", ":"), ensure_ascii=False).replace("</", "<\\/")),
     })
 
 

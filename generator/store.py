@@ -7,6 +7,7 @@ Either way a failed build leaves the previous store as it was.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import zlib
@@ -14,8 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
+# Section HTML is stored once per distinct text (`blobs`, keyed by its hash): ICD-10-CM repeats
+# a category's notes on every code beneath it, so most sections are shared by many codes.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS codes(
@@ -23,9 +26,12 @@ CREATE TABLE IF NOT EXISTS codes(
     PRIMARY KEY (codeset, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sections(
     codeset TEXT NOT NULL, key TEXT NOT NULL, position INTEGER NOT NULL,
-    id TEXT NOT NULL, title TEXT NOT NULL, html BLOB NOT NULL,
+    id TEXT NOT NULL, title TEXT NOT NULL, hash BLOB NOT NULL,
     PRIMARY KEY (codeset, key, position)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS blobs(hash BLOB PRIMARY KEY, html BLOB NOT NULL) WITHOUT ROWID;
 """
+
+Packed = tuple[str, str, bytes, "bytes | None"]  # (id, title, hash, zlib'd html or None if sent before)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +43,24 @@ class StoredSection:
 
 def pack(html: str) -> bytes:
     return zlib.compress(html.encode("utf-8"), 6)
+
+
+def html_hash(html: str) -> bytes:
+    return hashlib.sha256(html.encode("utf-8")).digest()[:16]
+
+
+class Packer:
+    """Hashes and compresses section HTML, compressing each distinct text once per process."""
+
+    def __init__(self) -> None:
+        self.sent: set[bytes] = set()
+
+    def __call__(self, sid: str, title: str, html: str) -> tuple[str, str, bytes, bytes | None]:
+        h = html_hash(html)
+        if h in self.sent:
+            return (sid, title, h, None)
+        self.sent.add(h)
+        return (sid, title, h, pack(html))
 
 
 def unpack(blob: bytes) -> str:
@@ -71,39 +95,37 @@ class StoreWriter:
         self, codeset: str, key: str, title: str, sections: Iterable[tuple[str, str, str]]
     ) -> None:
         """Sets a code page's row and its protected sections as (id, title, html) triples."""
+        packer = Packer()
+        self.replace_packed(codeset, key, title, [packer(sid, stitle, html) for sid, stitle, html in sections])
+
+    def replace_packed(self, codeset: str, key: str, title: str, sections: list[tuple[str, str, bytes, bytes | None]]) -> None:
+        """Like `replace_code` with section HTML already packed by a `Packer`."""
         if not self.fresh:
             self.delete_code(codeset, key)
-        self.db.execute("INSERT INTO codes VALUES (?, ?, ?)", (codeset, key, title))
-        self.db.executemany(
-            "INSERT INTO sections VALUES (?, ?, ?, ?, ?, ?)",
-            [(codeset, key, i, sid, stitle, pack(html)) for i, (sid, stitle, html) in enumerate(sections)],
-        )
+        self.add_many([(codeset, key, title, sections)])
 
-    def replace_packed(self, codeset: str, key: str, title: str, sections: list[tuple[str, str, bytes]]) -> None:
-        """Like `replace_code` with section HTML already packed."""
-        self.delete_code(codeset, key)
-        self.db.execute("INSERT INTO codes VALUES (?, ?, ?)", (codeset, key, title))
-        self.db.executemany(
-            "INSERT INTO sections VALUES (?, ?, ?, ?, ?, ?)",
-            [(codeset, key, i, sid, stitle, blob) for i, (sid, stitle, blob) in enumerate(sections)],
-        )
-
-    def add_many(self, rows: Iterable[tuple[str, str, str, list[tuple[str, str, bytes]]]]) -> None:
-        """Fast path for fresh stores: (codeset, key, title, [(id, title, packed_html)])."""
+    def add_many(self, rows: Iterable[tuple[str, str, str, list[tuple[str, str, bytes, bytes | None]]]]) -> None:
+        """(codeset, key, title, [(id, title, hash, packed html or None)]) per code page."""
         code_rows = []
         section_rows = []
+        blob_rows = []
         for codeset, key, title, sections in rows:
             code_rows.append((codeset, key, title))
-            for i, (sid, stitle, blob) in enumerate(sections):
-                section_rows.append((codeset, key, i, sid, stitle, blob))
+            for i, (sid, stitle, h, blob) in enumerate(sections):
+                section_rows.append((codeset, key, i, sid, stitle, h))
+                if blob is not None:
+                    blob_rows.append((h, blob))
         self.db.executemany("INSERT INTO codes VALUES (?, ?, ?)", code_rows)
         self.db.executemany("INSERT INTO sections VALUES (?, ?, ?, ?, ?, ?)", section_rows)
+        self.db.executemany("INSERT OR IGNORE INTO blobs VALUES (?, ?)", blob_rows)
 
     def delete_code(self, codeset: str, key: str) -> None:
         self.db.execute("DELETE FROM codes WHERE codeset=? AND key=?", (codeset, key))
         self.db.execute("DELETE FROM sections WHERE codeset=? AND key=?", (codeset, key))
 
     def commit(self) -> None:
+        # An incremental build may leave a few texts no section refers to any more; the next full
+        # build writes a fresh store without them.
         self.set_meta("schema", SCHEMA_VERSION)
         self.db.execute("COMMIT")
         self.db.close()
@@ -147,7 +169,8 @@ class StoreReader:
 
     def sections(self, codeset: str, key: str) -> list[StoredSection]:
         rows = self._conn().execute(
-            "SELECT id, title, html FROM sections WHERE codeset=? AND key=? ORDER BY position",
+            "SELECT s.id, s.title, b.html FROM sections s JOIN blobs b ON b.hash = s.hash "
+            "WHERE s.codeset=? AND s.key=? ORDER BY s.position",
             (codeset, key),
         ).fetchall()
         return [StoredSection(r[0], r[1], unpack(r[2])) for r in rows]

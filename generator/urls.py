@@ -1,14 +1,22 @@
 """Every public path and URL of the site comes from here."""
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 ASSETS_DIR = "assets"
 
+_PLAIN = re.compile(r"[A-Za-z0-9.\-]+").fullmatch
+
+
+def _seg(key: str) -> str:
+    # Official codes need no escaping; skip quote() (a few microseconds, 8 links a page, 178k pages).
+    return key if _PLAIN(key) else quote(key, safe=".-")
+
 
 def page_path(codeset: str, key: str) -> str:
     """URL path of a code or browse page: flat and canonical, the code as officially printed."""
-    return f"/{codeset}/{quote(key, safe='.-')}/"
+    return f"/{codeset}/{_seg(key)}/"
 
 
 def codeset_path(codeset: str) -> str:
@@ -17,11 +25,11 @@ def codeset_path(codeset: str) -> str:
 
 def gate_page_path(codeset: str, key: str) -> str:
     """The gate's server-rendered page (the no-JavaScript path)."""
-    return f"/gate/page/{codeset}/{quote(key, safe='.-')}/"
+    return f"/gate/page/{codeset}/{_seg(key)}/"
 
 
 def gate_unlock_path(codeset: str, key: str) -> str:
-    return f"/gate/unlock/{codeset}/{quote(key, safe='.-')}"
+    return f"/gate/unlock/{codeset}/{_seg(key)}"
 
 
 def file_for(path: str) -> str:
