@@ -28,10 +28,11 @@ from .errors import BuildError, ContentErrors, Problems
 from .link import CodeSetModel, link
 from .load import check_unique, code_version, importers_for, merge_hand_pages, read_source, source_for
 from .pages import common, special_pages
-from .progress import Progress, say
+from .progress import Progress, phase, say
 from .publish import ALL, SlotWriter, Slots, digest
 from .fragments import AncestorCache
-from .render import Assets, build_assets, make_env, page_context, render_page, site_context, wall_text
+from .frames import FrameRenderer
+from .render import build_assets, make_env, page_context, site_context, wall_text
 from .state import get_meta, global_fingerprint, hand_hashes, open_state, set_meta
 from .store import Packer, StoreWriter
 
@@ -97,9 +98,11 @@ def load_models(
         records = merge_hand_pages(codeset, records, by_codeset.get(codeset, []), has_bulk, problems)
         models[codeset] = CodeSetModel(codeset, records)
         say(f"load       {codeset}: {len(records)} records in {time.perf_counter() - t0:.2f}s", quiet=quiet)
-    _attach_premium(cfg, models, problems, premium_keys)
-    for codeset, model in models.items():
-        models[codeset] = link(codeset, model.records, problems)
+    with phase("premium", quiet=quiet):
+        _attach_premium(cfg, models, problems, premium_keys)
+    with phase("link", quiet=quiet):
+        for codeset, model in models.items():
+            models[codeset] = link(codeset, model.records, problems)
     return models
 
 
@@ -169,6 +172,7 @@ def _render_chunk(chunk: list[tuple[str, int]]) -> tuple[dict[str, str], int, li
     base: dict[str, Any] = _JOB["base"]
     caches: dict[str, AncestorCache] = _JOB.setdefault("caches", {})
     packer: Packer = _JOB.setdefault("packer", Packer())
+    frames: FrameRenderer = _JOB.setdefault("frames", FrameRenderer(tpl))
     writer = SlotWriter(_JOB["slot_dir"], _JOB["old"])
     # Fault-injection hook for the atomic-publish test: seconds to sleep per page.
     delay = float(os.environ.get("CODEREF_TEST_SLOW_RENDER", "0") or 0)
@@ -182,11 +186,11 @@ def _render_chunk(chunk: list[tuple[str, int]]) -> tuple[dict[str, str], int, li
             cache = caches[codeset] = AncestorCache(model)
         page = page_context(cfg, model, i, cache, wall)
         rec = model.records[i]
-        ctx = dict(base)
-        ctx["page"] = page
-        ctx["canonical"] = page["canonical"]
-        ctx["title"] = f"{rec.display} — {rec.title or rec.short_title or page['codeset_name']}"
-        writer.write(urls.file_for(page["url"]), render_page(tpl, ctx).encode())
+        top = {
+            "canonical": page["canonical"],
+            "title": f"{rec.display} — {rec.title or rec.short_title or page['codeset_name']}",
+        }
+        writer.write(urls.file_for(page["url"]), frames.render(base, page, top).encode())
         if delay:
             time.sleep(delay)
         row = _protected_rows(cfg, codeset, model, i, packer)
@@ -210,6 +214,7 @@ def render_pages(
     total = sum(len(m.records) for m in models.values())
     chunks = _chunks(models, 2000)
     progress = Progress("render", total, quiet=quiet)
+    cpu0 = time.process_time()
     manifest: dict[str, str] = {}
     written = 0
     rows: list[StoreRow] = []
@@ -237,11 +242,13 @@ def render_pages(
                     take(result)
     finally:
         _JOB.clear()
-    progress.finish()
+    progress.finish(f"(parent cpu {time.process_time() - cpu0:.2f}s)")
+    t_digest = time.perf_counter()
     per_cs: dict[str, hashlib._Hash] = {}
     for codeset, i, d in sorted(digests):
         per_cs.setdefault(codeset, hashlib.blake2b(digest_size=16)).update(d)
     rows.sort(key=lambda r: (r[0], r[1]))
+    say(f"digests    {time.perf_counter() - t_digest:.2f}s", quiet=quiet)
     return manifest, written, rows, {cs: h.hexdigest() for cs, h in per_cs.items()}
 
 
@@ -362,17 +369,19 @@ def full_build(
     site = site_context(cfg, models)
     base = common(cfg, site, assets, "/", cfg.site_name, env)
 
-    live_manifest = {} if clean else slots.manifest()
-    slot, slot_dir, old = slots.open_target(clean=clean)
+    with phase("prepare", quiet=quiet):
+        live_manifest = slots.manifest()
+        slot, slot_dir, old = slots.open_target(clean=clean)
     store = StoreWriter(cfg.store_path, fresh=True)
     try:
         manifest, written, rows, search_digests = render_pages(cfg, models, env, base, slot_dir, old, jobs, quiet)
         writer = SlotWriter(slot_dir, old)
         writer.new = {}
-        for rel, data in special_pages(cfg, env, site, assets, models):
-            if rel in manifest:
-                raise BuildError(f"two outputs want the same path '{rel}'")
-            writer.write(rel, data)
+        with phase("pages", quiet=quiet):
+            for rel, data in special_pages(cfg, env, site, assets, models):
+                if rel in manifest:
+                    raise BuildError(f"two outputs want the same path '{rel}'")
+                writer.write(rel, data)
         stored_digests = dict(db.execute("SELECT codeset, digest FROM search"))
         changed = {cs for cs, d in search_digests.items() if clean or stored_digests.get(cs) != d}
         search_files = index_search(cfg, models, changed, quiet) if search else None
@@ -386,18 +395,21 @@ def full_build(
         manifest.update(writer.new)
         written += writer.written
         removed = slots.remove_stale(slot, old, manifest) if old else 0
-        store.add_many(rows)
-        store.set_meta("built", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
-        # Commit point: store first, then the one rename that makes the new site live.
-        store.commit()
+        with phase("store", quiet=quiet):
+            store.add_many(rows)
+            store.set_meta("built", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+            # Commit point: store first, then the one rename that makes the new site live.
+            store.commit()
     except BaseException:
         store.abort()
         raise
-    if clean or not live_manifest:
+    if not live_manifest:
         changed_paths: set[str] = ALL
     else:
         changed_paths = {p for p in manifest.keys() | live_manifest.keys() if manifest.get(p) != live_manifest.get(p)}
-    slots.commit(slot, manifest, changed_paths)
+    with phase("publish", quiet=quiet):
+        slots.commit(slot, manifest, changed_paths)
+    t_state = time.perf_counter()
     db.execute("BEGIN")
     set_meta(db, "global", gfp)
     set_meta(db, "site", json.dumps(site, sort_keys=True))
@@ -417,6 +429,7 @@ def full_build(
             [(cs, rel) for cs, files in search_files.items() for rel, _ in files],
         )
     db.execute("COMMIT")
+    say(f"state      {time.perf_counter() - t_state:.2f}s", quiet=quiet)
     counts = {cs: m.code_count for cs, m in models.items()}
     return BuildResult(
         "clean" if clean or not live_manifest else "full",

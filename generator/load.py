@@ -63,7 +63,7 @@ def read_source(cfg: SiteConfig, imp: CodeSetImporter, path: Path, version: str)
         with open(cache, "rb") as f:
             records: list[CodeRecord] = pickle.load(f)
         return records
-    records = list(imp.read(path))
+    records = _share_sections(list(imp.read(path)))
     cache_dir.mkdir(parents=True, exist_ok=True)
     for old in cache_dir.glob(f"{imp.kind}-*.pickle"):
         old.unlink()
@@ -71,6 +71,20 @@ def read_source(cfg: SiteConfig, imp: CodeSetImporter, path: Path, version: str)
     with open(tmp, "wb") as f:
         pickle.dump(records, f, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(tmp, cache)
+    return records
+
+
+def _share_sections(records: list[CodeRecord]) -> list[CodeRecord]:
+    """Makes equal sections one object (ICD-10-CM repeats a category's notes on every code
+    beneath it: 460k sections, 20k distinct). Pickle then stores and loads each once. Sections
+    are never mutated after import, so sharing is safe."""
+    seen: dict[tuple[object, ...], object] = {}
+    for rec in records:
+        shared = []
+        for sec in rec.sections:
+            k = (sec.id, sec.kind, sec.title, sec.html, sec.text, sec.protected)
+            shared.append(seen.setdefault(k, sec))
+        rec.sections = shared  # type: ignore[assignment]
     return records
 
 

@@ -42,3 +42,19 @@ def say(message: str, *, quiet: bool = False) -> None:
     if not quiet:
         sys.stderr.write(message + "\n")
         sys.stderr.flush()
+
+
+class phase:
+    """`with phase("store"):` prints how long a build stage took (one line, stderr)."""
+
+    def __init__(self, label: str, *, quiet: bool = False) -> None:
+        self.label = label
+        self.quiet = quiet
+
+    def __enter__(self) -> "phase":
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is None:
+            say(f"{self.label:<10} {time.perf_counter() - self.start:.2f}s", quiet=self.quiet)

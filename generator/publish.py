@@ -47,7 +47,12 @@ class SlotWriter:
         full = os.path.join(self.root, rel)
         parent = os.path.dirname(full)
         if parent not in self._dirs:
-            os.makedirs(parent, exist_ok=True)
+            try:
+                os.mkdir(parent)  # the common case: a page's own new directory
+            except FileExistsError:
+                pass
+            except FileNotFoundError:
+                os.makedirs(parent, exist_ok=True)
             self._dirs.add(parent)
         return full
 
@@ -55,13 +60,20 @@ class SlotWriter:
         full = self._prepare(rel)
         h = digest(data)
         self.new[rel] = h
-        if self.old.get(rel) == h:
+        old = self.old.get(rel)
+        if old == h:
             return h
+        if old is not None:
+            try:
+                os.unlink(full)
+            except FileNotFoundError:
+                pass
         try:
+            f = open(full, "xb")
+        except FileExistsError:  # there after all (a slot whose contents were not recorded)
             os.unlink(full)
-        except FileNotFoundError:
-            pass
-        with open(full, "wb") as f:
+            f = open(full, "xb")
+        with f:
             f.write(data)
         self.written += 1
         return h

@@ -74,3 +74,22 @@ def test_dates() -> None:
     assert parse_date("*") is None and parse_date("") is None
     with pytest.raises(ValueError, match="not a date"):
         parse_date("July")
+
+
+def test_quoted_tab_separated_cells_lose_their_csv_quotes(tmp_path: Path) -> None:
+    # CMS's HCPCS spreadsheet saved as TSV: cells holding a quote mark are quoted, quotes doubled.
+    p = tmp_path / "x.tsv"
+    p.write_text(
+        "column1\tcolumn2\tmodifier\trationale\n"
+        '45380\t45378\t1\t"""y set"" tubing"\n'
+        '45381\t45378\t0\t"Ext wear ost skn barr <=4sq"""\n'
+        '45382\t45378\t0\tcasters 5" or greater\n',
+        encoding="utf-8",
+    )
+    t = Table(p, COLS, "a test table")
+    got = [(line, t.get(c, "column 1"), t.get(c, "rationale")) for line, c in t.rows()]
+    assert got == [
+        (2, "45380", '"y set" tubing'),
+        (3, "45381", 'Ext wear ost skn barr <=4sq"'),
+        (4, "45382", 'casters 5" or greater'),
+    ]

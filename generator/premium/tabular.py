@@ -61,8 +61,10 @@ def open_text(path: Path, encoding: str | None = None) -> TextIO:
 
 
 def _split(line: str, delim: str) -> list[str]:
-    if delim == ",":
-        return next(csv.reader([line]))
+    # Spreadsheet exports quote tab-separated cells too: """y set"" tubing" is `"y set" tubing`.
+    # Lines without a quote (all of NCCI's millions) keep the fast plain split.
+    if delim == "," or '"' in line:
+        return next(csv.reader([line], delimiter=delim), [])
     return line.split(delim)
 
 
@@ -183,7 +185,7 @@ class Table:
                     lineno += 1
                     raw = raw.rstrip("\r\n")
                     if raw.strip():
-                        yield lineno, raw.split(d)
+                        yield lineno, _split(raw, d)
         finally:
             self._fh.close()
 
