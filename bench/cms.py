@@ -68,7 +68,7 @@ def run(root: Path) -> dict[str, Any]:
         return {"skipped": True}
     from generator.config import SiteConfig
     from generator.premium import premium_sections
-    from generator.store import StoreReader, StoreWriter, Packer
+    from generator.store import Packer, StoreReader, StoreWriter
 
     with tempfile.TemporaryDirectory(prefix="coderef-cms-") as tmp:
         cfg = SiteConfig(root=Path(tmp))

@@ -25,13 +25,13 @@ from . import urls
 from .config import SiteConfig, load_config
 from .content import HandPage, read_pages
 from .errors import BuildError, ContentErrors, Problems
+from .fragments import AncestorCache
+from .frames import FrameRenderer
 from .link import CodeSetModel, link
 from .load import check_unique, code_version, importers_for, merge_hand_pages, read_source, source_for
 from .pages import common, special_pages
 from .progress import Progress, phase, say
-from .publish import ALL, SlotWriter, Slots, digest
-from .fragments import AncestorCache
-from .frames import FrameRenderer
+from .publish import ALL, Slots, SlotWriter, digest
 from .render import build_assets, make_env, page_context, site_context, wall_text
 from .state import get_meta, global_fingerprint, hand_hashes, open_state, set_meta
 from .store import Packer, StoreWriter
@@ -121,9 +121,10 @@ def _attach_premium(
     code_pages = {cs: {r.key for r in m.records if r.is_code and (keys is None or (cs, r.key) in keys)} for cs, m in models.items()}
     index = {cs: {r.key: r for r in m.records} for cs, m in models.items()}
     for codeset, key, section in premium_sections(cfg, code_pages):
-        rec = index.get(codeset, {}).get(key)
-        if rec is None:
+        target = index.get(codeset, {}).get(key)
+        if target is None:
             continue
+        rec = target
         if any(s.id == section.id for s in rec.sections):
             problems.warn(rec.origin or codeset, 0, f"{key}: section '{section.id}' given twice; the first is kept")
             continue
@@ -244,7 +245,7 @@ def render_pages(
         _JOB.clear()
     progress.finish(f"(parent cpu {time.process_time() - cpu0:.2f}s)")
     t_digest = time.perf_counter()
-    per_cs: dict[str, hashlib._Hash] = {}
+    per_cs: dict[str, Any] = {}
     for codeset, i, d in sorted(digests):
         per_cs.setdefault(codeset, hashlib.blake2b(digest_size=16)).update(d)
     rows.sort(key=lambda r: (r[0], r[1]))
@@ -339,11 +340,11 @@ def _build(
             if stored.keys() == loaded.hand.keys():
                 from .incremental import build_pages
 
-                result = build_pages(loaded, db, slots, stored, quiet=quiet, search=search)
-                if result is not None:
-                    result.seconds = time.perf_counter() - t0
-                    say(f"build      {result.written} files changed ({result.seconds:.2f}s)", quiet=quiet)
-                    return result
+                fast = build_pages(loaded, db, slots, stored, quiet=quiet, search=search)
+                if fast is not None:
+                    fast.seconds = time.perf_counter() - t0
+                    say(f"build      {fast.written} files changed ({fast.seconds:.2f}s)", quiet=quiet)
+                    return fast
         result = full_build(loaded, db, slots, gfp, clean=clean, jobs=jobs, quiet=quiet, search=search)
         result.seconds = time.perf_counter() - t0
         say(

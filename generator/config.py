@@ -98,7 +98,7 @@ class SiteConfig:
 
 
 def _line(node: yaml.Node) -> int:
-    return node.start_mark.line + 1
+    return int(node.start_mark.line) + 1
 
 
 def _scalar(node: yaml.Node) -> Any:

@@ -84,7 +84,7 @@ def read_page(path: Path, root: Path, problems: Problems) -> HandPage | None:
     body, body_line = text, 1
     overrides: dict[str, tuple[int, bool]] = {}
     if text.startswith("---"):
-        m = re.match(r"---[ \t]*\r?\n(.*?)(?:^|\n)---[ \t]*(?:\r?\n|$)", text, re.S)
+        m = re.match(r"---[ \t]*\r?\n(.*?)(?:^|\n)---[ \t]*(?:\r?\n|$)", text, re.DOTALL)
         if m is None:
             problems.error(rel, 1, "front matter starts with '---' but has no closing '---' line")
             return None

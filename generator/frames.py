@@ -21,7 +21,7 @@ import jinja2
 from markupsafe import Markup
 
 from .fragments import escape
-from .render import render_page
+from .render import Ctx, render_page
 
 _SENTINEL = re.compile("\x00([a-z_.]+)\x00")
 
@@ -31,26 +31,6 @@ TOP_SLOTS = ("title", "canonical")
 
 class FrameError(Exception):
     """page.html used a page value in a way a frame cannot reproduce."""
-
-
-class _Probe(dict[str, Any]):
-    """Stands in for `page` while a frame is rendered: strings become sentinels."""
-
-    __slots__ = ()
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
-def _escape_value(value: Any) -> str:
-    if type(value) is str:
-        return escape(value)
-    if isinstance(value, Markup):
-        return str(value)
-    return escape(str(value))
 
 
 class FrameRenderer:
@@ -71,7 +51,7 @@ class FrameRenderer:
         if frame is None:
             frame = self.frames[key] = self._make(base, page)
             self.slots[key] = [
-                (frame[j].startswith("page."), frame[j][5:] if frame[j].startswith("page.") else frame[j], frame[j + 1])
+                (frame[j].startswith("page."), frame[j].removeprefix("page."), frame[j + 1])
                 for j in range(1, len(frame), 2)
             ]
         out = [frame[0]]
@@ -83,7 +63,7 @@ class FrameRenderer:
         return "".join(out)
 
     def _make(self, base: dict[str, Any], page: dict[str, Any]) -> list[str]:
-        probe = _Probe()
+        probe = Ctx()  # stands in for `page`: strings become sentinels
         for name, value in page.items():
             if value is True or value is False or value is None:
                 probe[name] = value

@@ -12,12 +12,19 @@ from pathlib import Path
 
 from . import urls
 from .build import (
-    BuildResult, Loaded, _file_hashes, _JOB, _render_chunk, hand_identities, index_search, load_models,
+    _JOB,
+    BuildResult,
+    Loaded,
+    _file_hashes,
+    _render_chunk,
+    hand_identities,
+    index_search,
+    load_models,
     record_identity,
 )
 from .errors import ContentErrors
 from .pages import common
-from .publish import Journal, SlotWriter, Slots
+from .publish import Journal, Slots, SlotWriter
 from .render import build_assets, make_env
 from .state import get_meta
 from .store import StoreWriter

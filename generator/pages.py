@@ -1,10 +1,12 @@
 """The site's pages other than code pages: home, code-set indexes, account pages, sitemaps, robots, headers."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from xml.sax.saxutils import escape
 
 import jinja2
+from markupsafe import Markup
 
 from . import urls
 from .config import SiteConfig
@@ -54,7 +56,7 @@ def common(
     footer), rendered once from the macros of `_macros.html`.
     """
     site_ctx = to_ctx(site)
-    once = env.globals["once"]
+    once: Callable[..., Markup] = env.globals["once"]  # type: ignore[assignment]
     return {
         **env.globals,
         "chrome": Ctx({

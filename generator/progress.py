@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Self
 
 
 class Progress:
@@ -51,7 +52,7 @@ class phase:
         self.label = label
         self.quiet = quiet
 
-    def __enter__(self) -> "phase":
+    def __enter__(self) -> Self:
         self.start = time.perf_counter()
         return self
 

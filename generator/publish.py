@@ -26,6 +26,11 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:32]
 
 
+def _create(path: str, data: bytes) -> None:
+    with open(path, "xb") as f:
+        f.write(data)
+
+
 class SlotWriter:
     """Writes files into one slot directory, skipping those whose hash the slot already has.
 
@@ -69,12 +74,10 @@ class SlotWriter:
             except FileNotFoundError:
                 pass
         try:
-            f = open(full, "xb")
+            _create(full, data)
         except FileExistsError:  # there after all (a slot whose contents were not recorded)
             os.unlink(full)
-            f = open(full, "xb")
-        with f:
-            f.write(data)
+            _create(full, data)
         self.written += 1
         return h
 

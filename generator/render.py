@@ -19,7 +19,14 @@ from markupsafe import Markup
 from . import urls
 from .config import SiteConfig
 from .fragments import (
-    AncestorCache, child_items, facts, pager, premium_blocks, public_blocks, record_head, toc_items,
+    AncestorCache,
+    child_items,
+    facts,
+    pager,
+    premium_blocks,
+    public_blocks,
+    record_head,
+    toc_items,
 )
 from .link import CodeSetModel
 from .model import CODESET_NAMES, CPT, CodeRecord
@@ -172,7 +179,7 @@ def _ref(rec: CodeRecord, codeset: str) -> Ctx:
     })
 
 
-_json = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_json = json.encoder.encode_basestring
 
 
 def wall_text(cfg: SiteConfig) -> str:

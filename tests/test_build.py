@@ -48,7 +48,7 @@ def test_one_page_per_code_with_official_titles(small_site: Path) -> None:
 def test_page_metadata(small_site: Path) -> None:
     html = (small_site / "site" / "icd-10-cm" / "E11.9" / "index.html").read_text()
     assert '<link rel="canonical" href="https://codes.example.org/icd-10-cm/E11.9/">' in html
-    ld = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1))  # type: ignore[union-attr]
+    ld = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.DOTALL).group(1))  # type: ignore[union-attr]
     assert ld["@type"] == "MedicalCode" and ld["codeValue"] == "E11.9" and ld["codingSystem"] == "ICD-10-CM"
     assert ld["isAccessibleForFree"] is False  # inherited Excludes1 of E11 is protected
     assert "ICD-10-CM FY2026" in html
@@ -127,7 +127,7 @@ def test_content_error_fails_and_keeps_previous_site(project) -> None:  # type: 
     assert any(p.path == "content/codes/cpt/27250.md" and p.line > 0 for p in exc.value.problems.errors)
     assert tree(root / "site") == before
     proc = subprocess.run(
-        [sys.executable, "-m", "generator", "--root", str(root), "build"], capture_output=True, text=True
+        [sys.executable, "-m", "generator", "--root", str(root), "build"], capture_output=True, text=True, check=False
     )
     assert proc.returncode == 1
     assert re.search(r"content/codes/cpt/27250\.md:\d+: error: duplicate section 'Coding tips'", proc.stderr)
@@ -195,12 +195,12 @@ def test_incremental_builds_equal_clean_builds(project) -> None:  # type: ignore
 
 def test_check_writes_nothing(project) -> None:  # type: ignore[no-untyped-def]
     root = project()
-    proc = subprocess.run([sys.executable, "-m", "generator", "--root", str(root), "check"], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "generator", "--root", str(root), "check"], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     assert "check passed" in proc.stdout
     assert not (root / "site").exists() and not (root / "var").exists()
     (root / "content" / "codes" / "icd-10-cm").mkdir()
     (root / "content" / "codes" / "icd-10-cm" / "E11.8.md").write_text("## Tips\nx\n")
-    proc = subprocess.run([sys.executable, "-m", "generator", "--root", str(root), "check"], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "generator", "--root", str(root), "check"], capture_output=True, text=True, check=False)
     assert proc.returncode == 1
     assert "content/codes/icd-10-cm/E11.8.md:1: error: ICD-10-CM has no code 'E11.8'" in proc.stderr

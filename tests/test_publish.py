@@ -44,7 +44,7 @@ def _live_site(tmp_path: Path) -> tuple[Slots, Path]:
 
 
 def test_journal_rolls_forward_after_a_kill(tmp_path: Path) -> None:
-    slots, live = _live_site(tmp_path)
+    slots, _live = _live_site(tmp_path)
     journal = Journal(tmp_path / ".coderef", slots.db)
     staging = journal.stage()
     (staging / "p").mkdir()
@@ -61,7 +61,7 @@ def test_journal_rolls_forward_after_a_kill(tmp_path: Path) -> None:
 
 
 def test_staged_files_without_journal_are_discarded(tmp_path: Path) -> None:
-    slots, live = _live_site(tmp_path)
+    slots, _live = _live_site(tmp_path)
     journal = Journal(tmp_path / ".coderef", slots.db)
     staging = journal.stage()
     (staging / "p").mkdir()
