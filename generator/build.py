@@ -148,14 +148,19 @@ def check(root: Path, *, quiet: bool = True) -> Problems:
 _JOB: dict[str, Any] = {}
 
 
-def _public_digest(cfg: SiteConfig, model: CodeSetModel, i: int) -> bytes:
+def _public_digest(cfg: SiteConfig, model: CodeSetModel, i: int, memo: dict[int, tuple[object, str]] | None = None) -> bytes:
+    """What search indexes of a record, as a digest. `memo` caches per shared section object."""
     rec = model.records[i]
     parts = [rec.key, rec.title, rec.short_title, rec.kind, str(rec.billable), rec.parent or ""]
     for s in rec.sections:
         if not cfg.is_protected(s.kind, s.protected):
-            parts.append(s.id)
-            parts.append(s.text)
-    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).digest()
+            hit = memo.get(id(s)) if memo is not None else None
+            if hit is None or hit[0] is not s:
+                hit = (s, hashlib.sha256(f"{s.id}\x1f{s.text}".encode()).hexdigest()[:16])
+                if memo is not None:
+                    memo[id(s)] = hit
+            parts.append(hit[1])
+    return hashlib.sha256("\x1f".join(parts).encode()).digest()[:8]
 
 
 def _protected_rows(cfg: SiteConfig, codeset: str, model: CodeSetModel, i: int, packer: Packer) -> StoreRow | None:
@@ -174,6 +179,7 @@ def _render_chunk(chunk: list[tuple[str, int]]) -> tuple[dict[str, str], int, li
     caches: dict[str, AncestorCache] = _JOB.setdefault("caches", {})
     packer: Packer = _JOB.setdefault("packer", Packer())
     frames: FrameRenderer = _JOB.setdefault("frames", FrameRenderer(tpl))
+    memo: dict[int, tuple[object, str]] = _JOB.setdefault("memo", {})
     writer = SlotWriter(_JOB["slot_dir"], _JOB["old"])
     # Fault-injection hook for the atomic-publish test: seconds to sleep per page.
     delay = float(os.environ.get("CODEREF_TEST_SLOW_RENDER", "0") or 0)
@@ -189,7 +195,7 @@ def _render_chunk(chunk: list[tuple[str, int]]) -> tuple[dict[str, str], int, li
         rec = model.records[i]
         top = {
             "canonical": page["canonical"],
-            "title": f"{rec.display} — {rec.title or rec.short_title or page['codeset_name']}",
+            "title": f"{rec.display} \u2014 {rec.title or rec.short_title or page['codeset_name']}",
         }
         writer.write(urls.file_for(page["url"]), frames.render(base, page, top).encode())
         if delay:
@@ -197,7 +203,7 @@ def _render_chunk(chunk: list[tuple[str, int]]) -> tuple[dict[str, str], int, li
         row = _protected_rows(cfg, codeset, model, i, packer)
         if row is not None:
             rows.append(row)
-        digests.append((codeset, i, _public_digest(cfg, model, i)))
+        digests.append((codeset, i, _public_digest(cfg, model, i, memo)))
     return writer.new, writer.written, rows, digests
 
 

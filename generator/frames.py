@@ -20,7 +20,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from .fragments import escape
+from .fragments import escape, narrow
 from .render import Ctx, render_page
 
 _SENTINEL = re.compile("\x00([a-z_.]+)\x00")
@@ -77,5 +77,4 @@ class FrameRenderer:
         ctx["page"] = probe
         for name in TOP_SLOTS:
             ctx[name] = Markup(f"\x00{name}\x00")
-        parts = _SENTINEL.split(render_page(self.template, ctx))
-        return parts
+        return [narrow(part) for part in _SENTINEL.split(render_page(self.template, ctx))]

@@ -7,6 +7,7 @@ placeholders — the HTML of a protected section never reaches a template.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,7 +180,19 @@ def _ref(rec: CodeRecord, codeset: str) -> Ctx:
     })
 
 
-_json = json.encoder.encode_basestring
+_json = json.encoder.encode_basestring_ascii  # ASCII JSON: no entity decoding happens in <script>
+
+
+def _memo(cache: AncestorCache | None, key: tuple[Any, ...], make: Callable[[], Markup]) -> Markup:
+    """Fragments that depend only on a record's sections, computed once per distinct section list."""
+    if cache is None:
+        return make()
+    hit = cache.fragments.get(key)
+    if hit is None:
+        if len(cache.fragments) > 50_000:
+            cache.fragments.clear()
+        hit = cache.fragments[key] = make()
+    return hit
 
 
 def wall_text(cfg: SiteConfig) -> str:
@@ -209,6 +222,8 @@ def page_context(
             protected.append({"id": s.id, "title": s.title})
         else:
             public.append({"id": s.id, "title": s.title, "html": s.html, "kind": s.kind})
+    # Imported sections are shared objects that live as long as the model: siblings hit one entry.
+    sections_key = tuple(map(id, rec.sections))
     p = model.parent.get(i)
     prev = model.prev.get(i)
     nxt = model.next.get(i)
@@ -255,7 +270,7 @@ def page_context(
         "has_toc": len(public) + len(protected) > 1,
         "child_items": Markup(child_items(model, i, with_billable=not rec.is_code)) if child_list else "",
         "pager": pager(_ref(recs[prev], cs) if prev is not None else None, _ref(recs[nxt], cs) if nxt is not None else None),
-        "public_blocks": public_blocks(public),
+        "public_blocks": _memo(cache, ("public", sections_key), lambda: public_blocks(public)),
         "head": record_head(
             codeset_url=urls.codeset_path(cs), codeset_name=CODESET_NAMES[cs], is_cpt=cs == CPT, is_code=rec.is_code,
             kind=rec.kind, billable=rec.billable, source=rec.source, descriptor_missing=descriptor_missing,
@@ -263,7 +278,7 @@ def page_context(
             licence_note=CPT_LICENCE_NOTE if descriptor_missing else "",
         ),
         "premium_blocks": premium_blocks(protected, gate_page, path, wall if wall is not None else wall_text(cfg)),
-        "toc_items": toc_items(public, protected),
+        "toc_items": _memo(cache, ("toc", sections_key), lambda: toc_items(public, protected)),
         "gate_page": gate_page,
         "unlock_url": urls.gate_unlock_path(cs, rec.key),
         "is_cpt": cs == CPT,

@@ -309,7 +309,9 @@ def index_codesets(
 ) -> dict[str, list[tuple[str, Path]]]:
     """Indexes the code sets in `changed` (and any without a usable index in `out_dir`); returns, per
     code set, every (site path, file) to publish, sorted."""
-    codesets = [cs for cs in cfg.codesets if cs in models]
+    # An enabled code set without records (no data imported, no pages yet) has nothing to search, and
+    # Pagefind refuses to index an empty folder.
+    codesets = [cs for cs in cfg.codesets if cs in models and models[cs].records]
     out_dir.mkdir(parents=True, exist_ok=True)
     current: dict[str, str] = {}
     todo = []

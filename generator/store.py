@@ -54,9 +54,16 @@ class Packer:
 
     def __init__(self) -> None:
         self.sent: set[bytes] = set()
+        # Imported sections are shared objects (see load._share_sections): hash each one once.
+        self._by_id: dict[int, tuple[str, bytes]] = {}
 
     def __call__(self, sid: str, title: str, html: str) -> tuple[str, str, bytes, bytes | None]:
-        h = html_hash(html)
+        hit = self._by_id.get(id(html))
+        if hit is not None and hit[0] is html:
+            h = hit[1]
+        else:
+            h = html_hash(html)
+            self._by_id[id(html)] = (html, h)
         if h in self.sent:
             return (sid, title, h, None)
         self.sent.add(h)

@@ -25,8 +25,12 @@ def test_cpt_code_number_pages_have_no_descriptor(tmp_path: Path) -> None:
     keys = [r.key for r in records]
     assert "99213" not in keys and "45378" in keys and "G0105" not in keys
     rec = next(r for r in records if r.key == "45378")
-    assert (rec.codeset, rec.kind, rec.title, rec.parent) == ("cpt", "code", "CPT® 45378", "cpt-45xxx")
-    assert rec.facts == [] and rec.sections == [] and "PPRRVU24_JUL.csv" in rec.source
+    # No title: the page then says the AMA descriptor is not shown (no "45378 CPT® 45378" heading).
+    assert (rec.codeset, rec.kind, rec.title, rec.parent) == ("cpt", "code", "", "cpt-45xxx")
+    assert rec.facts == [] and rec.sections == []
+    # The source line names the CMS data and its release, not the operator's local file names.
+    assert "NCCI PTP edits 2024-07-01" in rec.source and "Medicare PFS relative values" in rec.source
+    assert ".csv" not in rec.source and ".txt" not in rec.source
     groups = [r for r in records if r.kind == "group"]
     assert keys.index("cpt-45xxx") < keys.index("45378")
     assert all(r.parent in {g.key for g in groups} for r in records if r.kind == "code")
@@ -54,3 +58,15 @@ def test_sections_are_protected_by_default_and_config_can_open_them(tmp_path: Pa
     assert all(cfg.is_protected(s.kind, s.protected) for s in sections)
     cfg.protected["mue"] = False
     assert not cfg.is_protected("mue")
+
+
+def test_built_cpt_code_number_page_says_the_descriptor_is_not_shown(project) -> None:  # type: ignore[no-untyped-def]
+    from generator.build import build
+
+    root = project(pages=False)
+    import_all(SiteConfig(root=root), ["ncci-ptp-practitioner", "pprrvu"])
+    build(root, quiet=True, jobs=1)
+    html = (root / "site" / "cpt" / "45378" / "index.html").read_text(encoding="utf-8")
+    assert '<h1 id="page-title"><span class="h1-code">CPT® 45378</span></h1>' in html
+    assert "Official descriptor not shown" in html and "AMA licence" in html
+    assert "PPRRVU24_JUL.csv" not in html and "ccipra" not in html

@@ -231,6 +231,16 @@ def test_missing_index_is_rebuilt_even_when_not_marked_changed(tmp_path: Path) -
     assert all(p.is_file() for _, p in files[HCPCS])
 
 
+def test_code_set_without_records_is_left_out_not_an_error(tmp_path: Path) -> None:
+    # HCPCS enabled but nothing imported yet: the rest of the site still gets its search.
+    models = make_models()
+    models[HCPCS] = link(HCPCS, [], Problems())
+    files = search.index_codesets(cfg_for(tmp_path), models, tmp_path / "cache", set(models))
+    assert set(files) == {ICD10CM, CPT}
+    index = json.loads(dict(files[CPT])["lookup/index.json"].read_bytes())
+    assert [cs["slug"] for cs in index["codesets"]] == [ICD10CM, CPT]
+
+
 def test_group_page_has_filters_and_one_heading_per_code() -> None:
     models = make_models()
     items, _ = search.docs(SiteConfig(), models[ICD10CM])

@@ -108,7 +108,7 @@ def extra_records(cfg: SiteConfig, existing: Mapping[str, Collection[str]]) -> I
         missing = sorted(c for c in found if cms_codeset(c) == CPT and c not in have)
         if not missing:
             return
-        files = {k: read_meta(opened.dbs[k]).get("source_file", k) for k in opened.dbs}
+        releases = {k: read_meta(opened.dbs[k]).get("release", "") for k in opened.dbs}
         groups: dict[str, list[str]] = {}
         for code in missing:
             groups.setdefault(_group_key(code), []).append(code)
@@ -123,11 +123,30 @@ def extra_records(cfg: SiteConfig, existing: Mapping[str, Collection[str]]) -> I
                 )
             for code in codes:
                 order += 1
-                named = ", ".join(sorted(files.get(k, k) for k in found[code]))
+                # No title: the descriptor is AMA's, so the page says so instead of repeating the number.
                 yield CodeRecord(
-                    codeset=CPT, key=code, title=f"CPT® {code}", parent=gkey, order=order,
-                    source=f"Code number listed in CMS files: {named}",
+                    codeset=CPT, key=code, title="", parent=gkey, order=order,
+                    source=f"Code number listed in CMS data: {_listed_in(found[code], releases)}",
                 )
+
+
+# What a CPT code-number page names as its source (never the operator's local file names).
+_SOURCE_LABELS = (
+    (("ncci-ptp-practitioner", "ncci-ptp-hospital"), "NCCI PTP edits"),
+    (("mue-practitioner", "mue-hospital", "mue-dme"), "NCCI MUEs"),
+    (("ncci-aoc",), "NCCI add-on code edits"),
+    (("pprrvu",), "Medicare PFS relative values"),
+)
+
+
+def _listed_in(kinds: Collection[str], releases: Mapping[str, str]) -> str:
+    parts: list[str] = []
+    for group, label in _SOURCE_LABELS:
+        hit = [k for k in group if k in kinds]
+        if hit:
+            rel = sorted({releases[k] for k in hit if releases.get(k)})
+            parts.append(f"{label} {', '.join(rel)}" if rel else label)
+    return "; ".join(parts)
 
 
 def premium_sections(
