@@ -12,6 +12,7 @@ from generator.pages import CSP
 
 HTML_CACHE = "public, max-age=300"
 ASSET_CACHE = "public, max-age=31536000, immutable"  # /assets/* names carry a content fingerprint
+INDEX_CACHE = "public, max-age=3600"  # search index and code lookup files (same as the build's _headers)
 
 
 class SiteFiles(StaticFiles):
@@ -31,8 +32,10 @@ class SiteFiles(StaticFiles):
                 raise
             return PlainTextResponse("Not found", status_code=404, headers={"Cache-Control": HTML_CACHE})
         if response.status_code in (200, 304, 404):
-            asset = path.split(os.sep, 1)[0] == "assets" and response.status_code != 404
-            response.headers["Cache-Control"] = ASSET_CACHE if asset else HTML_CACHE
+            top = path.split(os.sep, 1)[0] if response.status_code != 404 else ""
+            response.headers["Cache-Control"] = (
+                ASSET_CACHE if top == "assets" else INDEX_CACHE if top in ("pagefind", "lookup") else HTML_CACHE
+            )
         # The same headers the build writes into `_headers` for CDNs.
         response.headers["Content-Security-Policy"] = CSP
         response.headers["X-Content-Type-Options"] = "nosniff"

@@ -28,6 +28,7 @@ from .errors import BuildError, ContentErrors, Problems
 from .fragments import AncestorCache
 from .frames import FrameRenderer
 from .link import CodeSetModel, link
+from .model import CPT
 from .load import check_unique, code_version, importers_for, merge_hand_pages, read_source, source_for
 from .pages import common, special_pages
 from .progress import Progress, phase, say
@@ -195,7 +196,10 @@ def _render_chunk(chunk: list[tuple[str, int]]) -> tuple[dict[str, str], int, li
         rec = model.records[i]
         top = {
             "canonical": page["canonical"],
-            "title": f"{rec.display} \u2014 {rec.title or rec.short_title or page['codeset_name']}",
+            "title": (
+                f"{rec.display} \u2014 {rec.title or rec.short_title}" if rec.title or rec.short_title
+                else f"{page['codeset_name']}\u00ae {rec.display}" if codeset == CPT else rec.display
+            ),
         }
         writer.write(urls.file_for(page["url"]), frames.render(base, page, top).encode())
         if delay:

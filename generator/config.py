@@ -115,8 +115,13 @@ def load_config(root: Path, problems: Problems) -> SiteConfig:
     try:
         doc = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        problems.error(rel, mark.line + 1 if mark else 0, f"invalid YAML: {exc.problem}")
+        mark, started = exc.problem_mark, exc.context_mark
+        line = mark.line + 1 if mark else 0
+        where = ""
+        if started is not None and started.line + 1 != line:
+            where = f" ({exc.context} at line {started.line + 1})"
+            line = started.line + 1
+        problems.error(rel, line, f"invalid YAML: {exc.problem}{where}")
         return cfg
     if doc is None:
         return cfg

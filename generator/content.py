@@ -105,7 +105,12 @@ def _read_front(
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 2 if mark else 1
-        problems.error(rel, line, f"invalid YAML in front matter: {exc.problem}")
+        started = exc.context_mark
+        where = ""
+        if started is not None and started.line + 2 != line:
+            where = f" ({exc.context} at line {started.line + 2})"
+            line = started.line + 2  # point at where the broken construct starts, not where parsing gave up
+        problems.error(rel, line, f"invalid YAML in front matter: {exc.problem}{where}")
         return False
     if node is None:
         return True

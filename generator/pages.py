@@ -26,18 +26,19 @@ STATIC_PAGES = {
 HEADERS = """\
 # Caching and security headers for hosts that read a _headers file (Netlify, Cloudflare Pages).
 # Fingerprinted assets never change: cache them for a year. HTML changes with every build.
-/assets/*
-  Cache-Control: public, max-age=31536000, immutable
+# Hosts apply every matching rule, so each path gets exactly one Cache-Control: HTML pages are
+# matched by the directory rules below, and the root-level files by name.
 /*
-  Cache-Control: public, max-age=300, must-revalidate
   X-Content-Type-Options: nosniff
   Referrer-Policy: strict-origin-when-cross-origin
   Content-Security-Policy: {csp}
+/assets/*
+  Cache-Control: public, max-age=31536000, immutable
 /pagefind/*
   Cache-Control: public, max-age=3600
 /lookup/*
   Cache-Control: public, max-age=3600
-"""
+{html_rules}"""
 
 # Pagefind compiles WebAssembly, which needs 'wasm-unsafe-eval'; nothing needs 'unsafe-inline'.
 CSP = (
@@ -92,7 +93,10 @@ def special_pages(
         ctx["cs"] = cs
         out.append((urls.file_for(cs["url"]), env.get_template("codeset.html").render(ctx).encode()))
     out.append(("robots.txt", robots(cfg).encode()))
-    out.append(("_headers", HEADERS.format(csp=CSP).encode()))
+    html_dirs = ["/", "/index.html", "/404.html", "/robots.txt", "/sitemap.xml", "/sitemaps/*"]
+    html_dirs += [f"/{d}/*" for d in [*cfg.codesets, "search", "register", "login", "account"]]
+    html_rules = "".join(f"{d}\n  Cache-Control: public, max-age=300, must-revalidate\n" for d in html_dirs)
+    out.append(("_headers", HEADERS.format(csp=CSP, html_rules=html_rules).encode()))
     out.extend(sitemaps(cfg, models))
     out.extend((rel, data) for rel, data in sorted(assets.files.items()))
     return out
