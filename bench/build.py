@@ -26,6 +26,8 @@ def run(root: Path = ROOT, runs: int = RUNS) -> dict[str, Any]:
             t, mem, _ = run_timed(coderef(proj, "build", "--no-search", "--quiet"))
             cold.append(t)
             rss.append(mem)
+            if n:  # tmpfs is memory: keep one built project only
+                shutil.rmtree(proj)
         proj = base / "cold0"
         pages = _pages(proj)
         for _ in range(runs):

@@ -336,6 +336,9 @@ def _build(
         slots = Slots(cfg.state_dir, cfg.output_dir, db)
         gfp = global_fingerprint(cfg)
         active = slots.active()
+        if active is not None and not (cfg.output_dir / "index.html").exists():
+            # Someone emptied the live slot through the link: forget what it held.
+            slots.forget(active)
         up_to_date = (
             not clean and active is not None and cfg.store_path.exists() and get_meta(db, "global") == gfp
             and slots.has_manifest() and (cfg.output_dir / "index.html").exists()

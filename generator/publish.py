@@ -177,6 +177,10 @@ class Slots:
         self._set_known(slot, False)
         return slot, d, holds
 
+    def forget(self, slot: str) -> None:
+        """Marks a slot's contents unknown: the next build that writes it starts from empty."""
+        self._set_known(slot, False)
+
     def _set_known(self, slot: str, known: bool) -> None:
         self.db.execute("INSERT OR REPLACE INTO slot_state VALUES (?, ?)", (slot, int(known)))
 

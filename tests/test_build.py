@@ -229,3 +229,26 @@ def test_headers_file_gives_each_path_one_cache_policy(small_site: Path) -> None
     assert _headers_for(text, "/") == ["public, max-age=300, must-revalidate"]
     assert _headers_for(text, "/pagefind/cpt/pagefind.js") == ["public, max-age=3600"]
     assert "Content-Security-Policy: default-src 'self'" in text
+
+
+def test_emptied_site_is_rebuilt_completely(project) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    root = project()
+    build(root, quiet=True, jobs=1)
+    before = tree(root / "site")
+    for child in (root / "site").iterdir():  # `rm -rf site/*` through the link
+        shutil.rmtree(child) if child.is_dir() else child.unlink()
+    build(root, quiet=True, jobs=1)
+    assert tree(root / "site") == before
+    page = root / "content" / "codes" / "cpt" / "27250.md"
+    page.write_text(page.read_text().replace("by hand, without opening", "manually, without opening"))
+    build(root, quiet=True, jobs=1)  # the fast path edits the live slot
+    (root / "themes" / "default" / "templates" / "404.html").write_text(
+        (root / "themes" / "default" / "templates" / "404.html").read_text() + "\n"
+    )
+    build(root, quiet=True, jobs=1)  # a full build into the slot that was emptied
+    after = tree(root / "site")
+    assert len(after) == len(before)
+    build(root, quiet=True, jobs=1, clean=True)
+    assert tree(root / "site") == after
