@@ -130,6 +130,12 @@ class Gate:
         except (OSError, sqlite3.Error) as exc:
             raise Unavailable(f"protected store {self.site.store_path}: {exc}") from exc
 
+    def sections_json(self, codeset: str, code: str) -> bytes:
+        try:
+            return self.store.sections_json(codeset, code)
+        except (OSError, sqlite3.Error) as exc:
+            raise Unavailable(f"protected store {self.site.store_path}: {exc}") from exc
+
     def site_dir(self) -> Path:
         """The built site, resolved now: builds swap a symlink atomically."""
         return Path(os.path.realpath(self.site.output_dir))

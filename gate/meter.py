@@ -89,8 +89,11 @@ async def unlock(request: Request) -> Response:
     if wants_form(request):
         response = RedirectResponse(gate_page_path(codeset, code), status_code=303)
     elif outcome in (allowance.ALREADY, allowance.UNLOCKED):
-        sections = [{"id": s.id, "title": s.title, "html": s.html} for s in gate.sections(codeset, code)]
-        response = JSONResponse({"sections": sections, "views_left": left})
+        # The sections' JSON comes ready-made from the store reader's cache of hot codes.
+        body = b'{"sections":' + gate.sections_json(codeset, code) + b',"views_left":' + (
+            b"null" if left is None else str(left).encode()
+        ) + b"}"
+        response = Response(body, media_type="application/json")
     else:
         reason = "guest_limit" if v.account is None else f"{v.plan}_limit"
         if v.account is None:

@@ -55,10 +55,27 @@ class CookieSigner:
         return self._guest.sign(gid).decode("ascii")
 
     def session_id(self, cookie: str | None) -> str | None:
-        return _unsign(self._session, cookie)
+        return self._verified(self._session, "s", cookie)
 
     def guest_id(self, cookie: str | None) -> str | None:
-        return _unsign(self._guest, cookie)
+        return self._verified(self._guest, "g", cookie)
+
+    # Verifying an HMAC costs more than the rest of a re-view unlock; a cookie that verified once
+    # verifies again (the keys are fixed for the process), so good results are remembered.
+    _VERIFIED_MAX = 50_000
+
+    def _verified(self, signer: Signer, kind: str, cookie: str | None) -> str | None:
+        cache: dict[tuple[str, str], str] = self.__dict__.setdefault("_cache", {})
+        if cookie is not None:
+            hit = cache.get((kind, cookie))
+            if hit is not None:
+                return hit
+        value = _unsign(signer, cookie)
+        if value is not None and cookie is not None:
+            if len(cache) >= self._VERIFIED_MAX:
+                cache.clear()
+            cache[(kind, cookie)] = value
+        return value
 
 
 def _unsign(signer: Signer, cookie: str | None) -> str | None:

@@ -28,8 +28,8 @@ from .errors import BuildError, ContentErrors, Problems
 from .fragments import AncestorCache
 from .frames import FrameRenderer
 from .link import CodeSetModel, link
-from .model import CPT
 from .load import check_unique, code_version, importers_for, merge_hand_pages, read_source, source_for
+from .model import CPT
 from .pages import common, special_pages
 from .progress import Progress, phase, say
 from .publish import ALL, Slots, SlotWriter, digest

@@ -7,8 +7,8 @@ placeholders — the HTML of a protected section never reaches a template.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any

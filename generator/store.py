@@ -8,9 +8,11 @@ Either way a failed build leaves the previous store as it was.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,21 +154,56 @@ class StoreWriter:
 class StoreReader:
     """Read-only access for the gate. Reopens by itself when a build renames a new file in."""
 
+    JSON_CACHE_BYTES = 64 * 1024 * 1024
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self._db: sqlite3.Connection | None = None
         self._ino: int | None = None
+        self._version: tuple[int, int, int] | None = None
+        self._json: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self._json_bytes = 0
 
     def _conn(self) -> sqlite3.Connection:
-        ino = os.stat(self.path).st_ino
-        if self._db is None or ino != self._ino:
+        st = os.stat(self.path)
+        version = (st.st_ino, st.st_mtime_ns, st.st_size)
+        if version != self._version:
+            # A build renamed a new store in, or changed rows in place: drop what was cached.
+            self._json.clear()
+            self._json_bytes = 0
+            self._version = version
+        if self._db is None or st.st_ino != self._ino:
             if self._db is not None:
                 self._db.close()
             self._db = sqlite3.connect(
                 f"file:{self.path}?mode=ro", uri=True, check_same_thread=False
             )
-            self._ino = ino
+            self._ino = st.st_ino
         return self._db
+
+    def sections_json(self, codeset: str, key: str) -> bytes:
+        """The sections as the JSON array the gate answers with, from a bounded cache of hot codes."""
+        db = self._conn()
+        k = (codeset, key)
+        hit = self._json.get(k)
+        if hit is not None:
+            self._json.move_to_end(k)
+            return hit
+        rows = db.execute(
+            "SELECT s.id, s.title, b.html FROM sections s JOIN blobs b ON b.hash = s.hash "
+            "WHERE s.codeset=? AND s.key=? ORDER BY s.position",
+            (codeset, key),
+        ).fetchall()
+        data = json.dumps(
+            [{"id": r[0], "title": r[1], "html": unpack(r[2])} for r in rows], ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode("utf-8")
+        self._json[k] = data
+        self._json_bytes += len(data)
+        while self._json_bytes > self.JSON_CACHE_BYTES and self._json:
+            _, old = self._json.popitem(last=False)
+            self._json_bytes -= len(old)
+        return data
 
     def code_title(self, codeset: str, key: str) -> str | None:
         row = self._conn().execute(
