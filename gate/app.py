@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -72,6 +73,12 @@ def _build(root: Path, settings: Settings | None, routes: list[BaseRoute], with_
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Everything allocated so far lives as long as the process: keep the cyclic GC from
+        # rescanning it on every full collection (a full collection is a p99 latency spike).
+        gc.collect()
+        gc.freeze()
+        # Requests allocate few reference cycles; collect them 10x less often than the default.
+        gc.set_threshold(7000, 20, 20)
         yield
         gate.close()
 

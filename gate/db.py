@@ -115,6 +115,8 @@ class Database:
         self._lock = threading.Lock()
         self._migrated = False
         self._all: list[Any] = []  # every connection opened, to close them on shutdown
+        self._stop = threading.Event()
+        self._checkpointer: threading.Thread | None = None
 
     @property
     def engine(self) -> str:
@@ -127,7 +129,25 @@ class Database:
         raw.execute("PRAGMA journal_mode=WAL")
         raw.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across app crashes, no fsync per commit
         raw.execute("PRAGMA foreign_keys=ON")
+        # Checkpoints (copying the WAL into the database, with an fsync) run in a background
+        # thread, not inside a request's commit where they stall the event loop for tens of ms;
+        # the large automatic threshold is only a backstop.
+        raw.execute("PRAGMA wal_autocheckpoint=20000")
+        if self._checkpointer is None:
+            self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="sqlite-checkpoint", daemon=True)
+            self._checkpointer.start()
         return raw
+
+    def _checkpoint_loop(self) -> None:
+        try:
+            conn = sqlite3.connect(self.sqlite_path, isolation_level=None, check_same_thread=False, timeout=1)
+        except sqlite3.Error:
+            return
+        with suppress(sqlite3.Error):
+            while not self._stop.wait(1.0):
+                with suppress(sqlite3.Error):
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        conn.close()
 
     def _open_pg(self) -> Any:
         assert psycopg is not None and self.url is not None
@@ -208,6 +228,7 @@ class Database:
             self._migrated = True
 
     def close(self) -> None:
+        self._stop.set()
         with self._lock:
             for raw in self._all + self._pool:
                 with suppress(Exception):  # closing on shutdown: nothing left to report to

@@ -36,9 +36,9 @@ from . import lookup
 from .config import SiteConfig
 from .errors import BuildError
 from .link import CodeSetModel, ancestors
-from .model import CODESET_NAMES, CodeRecord
+from .model import CODESET_NAMES, ICD10PCS, CodeRecord
 
-SCHEMA = "1"  # bump when the indexed HTML or the file layout changes: every code set is re-indexed
+SCHEMA = "2"  # bump when the indexed HTML or the file layout changes: every code set is re-indexed
 GROUP_SIZE = 32
 PAGEFIND_DIR = "pagefind"
 LOOKUP_DIR = "lookup"
@@ -103,27 +103,74 @@ class Doc:
     heading: str
     body: list[tuple[str, str]]  # (section title, text)
     chapter: str
-    section: str
-    billable: bool | None
+    unit: str  # the family it is packed with (see `unit_of`)
+    pack: str  # units sharing this are packed into the same pages
+    labelled: bool = False  # the heading starts with a label ("Chapter 19 — ...") instead of the key
+    suffixes: tuple[str, ...] = ()  # what the folded 7th-character extensions add to the title
+
+
+def unit_of(model: CodeSetModel, i: int, anc: list[int]) -> str:
+    """The family a record is indexed with: an ICD-10-CM category with all its codes, an ICD-10-PCS
+    body part (the first four characters: "Resection of Sigmoid Colon"), the sibling browse nodes of one
+    parent. A family's first page carries the family's title as its Pagefind title, so a query made of
+    the family's words ranks that page (and so the family's head code) first."""
+    recs = model.records
+    rec = recs[i]
+    if not rec.is_code:
+        return "node:" + (recs[anc[-1]].key if anc else "")
+    if model.codeset == ICD10PCS:
+        return lookup.normalize(rec.key)[:4]
+    top = next((a for a in anc if recs[a].is_code), i)
+    return recs[top].key
+
+
+def extension_suffix(parent: CodeRecord, rec: CodeRecord) -> str | None:
+    """What a 7th-character extension adds to its base code's title ("initial encounter for closed
+    fracture"), or None when `rec` is not such an extension of `parent`."""
+    if not (rec.is_code and parent.is_code and parent.title and rec.title.startswith(parent.title + ", ")):
+        return None
+    if len(lookup.normalize(rec.key)) != len(lookup.normalize(parent.key)) + 1:
+        return None
+    return rec.title[len(parent.title) + 2 :].strip() or None
 
 
 def docs(cfg: SiteConfig, model: CodeSetModel) -> tuple[list[Doc], list[str]]:
-    """Index documents and lookup titles, both in record order."""
+    """Index documents and lookup titles (one per record), both in record order.
+
+    A 7th-character extension without public text of its own is folded into its base code: its title
+    repeats the base code's title, and 16 copies of the same words per base code made whole groups of
+    extensions outrank the category a coder looks for. The lookup files still list every extension."""
     recs = model.records
     out: list[Doc] = []
     titles: list[str] = []
     cache: dict[tuple[str, bool | None, str], str] = {}
     labels: dict[int, str] = {}
+    by_key: dict[str, Doc] = {}
+    folded: dict[str, list[str]] = {}
     for i, rec in enumerate(recs):
         texts = public_texts(cfg, rec, cache)
         title = lookup.display_title(rec, summary_of(texts))
         titles.append(title)
+        body = [(t, x) for kind, t, x in texts if not (kind in SUMMARY_KINDS and x == title)]
+        p = model.parent.get(i)
+        if not body and p is not None and recs[p].key in by_key:
+            suffix = extension_suffix(recs[p], rec)
+            if suffix is not None:
+                folded.setdefault(recs[p].key, []).append(suffix)
+                continue
         anc = ancestors(model, i)
         chapter = _label(recs, anc[0], labels) if anc else ""
-        section = _label(recs, anc[1], labels) if len(anc) > 1 else ""
-        body = [(t, x) for kind, t, x in texts if not (kind in SUMMARY_KINDS and x == title)]
-        heading = f"{rec.display} — {rec.title or rec.short_title or title}" if title else rec.display
-        out.append(Doc(rec.key, heading, body, chapter, section, rec.billable))
+        name = rec.title or rec.short_title or title or rec.display
+        labelled = rec.display != rec.key
+        heading = f"{rec.display} — {name}" if labelled else name
+        unit = unit_of(model, i, anc)
+        # Families under the same browse node (a block, a PCS root operation) may share pages.
+        pack = next((recs[a].key for a in reversed(anc) if not recs[a].is_code), unit) if rec.is_code else unit
+        doc = Doc(rec.key, heading, body, chapter, unit, pack, labelled)
+        by_key[rec.key] = doc
+        out.append(doc)
+    for key, suffixes in folded.items():
+        by_key[key].suffixes = tuple(suffixes)
     return out, titles
 
 
@@ -134,37 +181,81 @@ def _label(recs: list[CodeRecord], i: int, labels: dict[int, str]) -> str:
     return label
 
 
-def groups(items: list[Doc], size: int = GROUP_SIZE) -> Iterator[list[Doc]]:
-    """Docs sharing chapter, section and billable status (the page-level filters), `size` at a time,
-    in order of first appearance."""
-    by_key: dict[tuple[str, str, bool | None], list[Doc]] = {}
+@dataclass(slots=True)
+class Group:
+    """One Pagefind page: up to GROUP_SIZE docs of whole families where they fit."""
+
+    docs: list[Doc]
+    titles: list[str]  # titles of the families that start in this page (its Pagefind title)
+
+
+def _family_title(unit: list[Doc]) -> str:
+    """A family's title: its head code's, or the words all its codes' titles start with (ICD-10-PCS)."""
+    if len(unit) < 2 or unit[0].labelled:
+        return ""
+    if unit[0].key == unit[0].unit:
+        return unit[0].heading
+    common = unit[0].heading.split()
+    for d in unit[1:]:
+        words = d.heading.split()
+        n = 0
+        while n < min(len(common), len(words)) and common[n] == words[n]:
+            n += 1
+        common = common[:n]
+    return " ".join(common).rstrip(",;:")
+
+
+def groups(items: list[Doc], size: int = GROUP_SIZE) -> Iterator[Group]:
+    """Pages of whole families: the families of one pack (e.g. the body parts of one PCS root
+    operation) share pages up to `size` codes; a bigger family is split, its title on its first page."""
+    packs: dict[str, dict[str, list[Doc]]] = {}
     for d in items:
-        by_key.setdefault((d.chapter, d.section, d.billable), []).append(d)
-    for group in by_key.values():
-        for start in range(0, len(group), size):
-            yield group[start : start + size]
+        packs.setdefault(d.pack, {}).setdefault(d.unit, []).append(d)
+    for units in packs.values():
+        page: list[Doc] = []
+        titles: list[str] = []
+        for unit in units.values():
+            if page and len(page) + len(unit) > size:
+                yield Group(page, titles)
+                page, titles = [], []
+            title = _family_title(unit)
+            if title:
+                titles.append(title)
+            for d in unit:
+                if len(page) >= size:
+                    yield Group(page, titles)
+                    page, titles = [], []
+                page.append(d)
+        if page:
+            yield Group(page, titles)
 
 
-def group_html(codeset: str, group: list[Doc]) -> str:
-    """A page Pagefind indexes: filters for the whole group, one weighted heading per code."""
-    first = group[0]
+def group_html(codeset: str, group: Group) -> str:
+    """A page Pagefind indexes: the code set filter, the families' titles as the page title, one
+    weighted heading per code. Codes themselves are not indexed (the lookup files find codes): as words
+    they only matched nonsense queries by prefix ("zzzzqqq" found GZ2ZZZZ)."""
+    first = group.docs[0]
     filters = [f"codeset:{codeset}"]
     if first.chapter:
         filters.append(f"chapter:{first.chapter}")
-    if first.billable is not None:
-        filters.append(f"billable:{'yes' if first.billable else 'no'}")
     e = html.escape
-    parts = [
-        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>',
-        e(CODESET_NAMES.get(codeset, codeset)),
-        f'</title></head><body><div data-pagefind-body data-pagefind-meta="codeset:{codeset}">',
-    ]
+    # An empty <title>: Pagefind would otherwise index the document title as every page's title.
+    parts = ['<!doctype html><html lang="en"><head><meta charset="utf-8"><title> </title></head><body><div data-pagefind-body>']
+    if group.titles:
+        parts.append(f'<span data-pagefind-meta="title[data-t]" data-t="{e("; ".join(group.titles))}"></span>')
     # One element per filter: Pagefind reads a comma in one attribute as part of the value.
     parts.extend(f'<span data-pagefind-filter="{e(f)}"></span>' for f in filters)
-    for d in group:
-        parts.append(f'<section><h2 id="{e(d.key)}" data-pagefind-weight="10">{e(d.heading)}</h2>')
+    seen: set[tuple[str, ...]] = set()
+    for d in group.docs:
+        # h3 marks a heading that starts with its label (search.js shows the label instead of the key).
+        tag = "h3" if d.labelled else "h2"
+        parts.append(f'<section><{tag} id="{e(d.key)}" data-pagefind-weight="10">{e(d.heading)}</{tag}>')
         for title, text in d.body:
             parts.append(f"<p><b>{e(title)}:</b> {e(text)}</p>")
+        if d.suffixes and d.suffixes not in seen:
+            # Once per page: the same list follows every base code of a category.
+            seen.add(d.suffixes)
+            parts.append(f"<p><b>With a 7th character:</b> {e('; '.join(d.suffixes))}</p>")
         parts.append("</section>")
     parts.append("</div></body></html>")
     return "".join(parts)
