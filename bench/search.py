@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-QUERIES = ("hip dislocation", "E11.9", "fracture of femur")
+QUERIES = ("hip dislocation", "fracture of femur", "type 2 diabetes", "resection sigmoid colon", "E11.9", "0dtn0zz", "zzzzqqq")
 
 
 def _child(out_dir: Path) -> dict[str, Any]:
@@ -101,7 +101,7 @@ def _measure_queries(out_dir: Path) -> dict[str, Any]:
                 page.on("requestfinished", functools.partial(list.append, seen))
                 t0 = time.perf_counter()
                 page.goto(f"{base}/search/?q={q}")
-                page.wait_for_selector("#search-page-results li", timeout=60_000)
+                page.wait_for_selector("#search-page-status:not(:has-text('…'))", timeout=60_000)
                 elapsed = time.perf_counter() - t0
                 page.wait_for_load_state("networkidle")
                 raw_bytes = 0
@@ -122,10 +122,11 @@ def _measure_queries(out_dir: Path) -> dict[str, Any]:
                     g = len(data) if ".pf_" in path else len(gzip.compress(data, 6))
                     gz_bytes += g
                     detail.append((g, path.split("?")[0]))
-                first = page.locator("#search-page-results .search-code").first.inner_text()
+                top = page.locator("#search-page-results .search-code").all_inner_texts()[:5]
+                chips = [c.replace("\n", " ") for c in page.locator("#search-page-chips .chip").all_inner_texts()]
                 out[q] = {
                     "requests": n, "bytes_uncompressed_server": raw_bytes, "bytes_gzip_host": gz_bytes,
-                    "first_result": first, "seconds_to_results": round(elapsed, 2),
+                    "top5": top, "chips": chips, "seconds_to_results": round(elapsed, 2),
                     "largest": sorted(detail, reverse=True)[:8],
                 }
                 ctx.close()

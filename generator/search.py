@@ -4,12 +4,13 @@ Only public sections of the model are read (`cfg.is_protected` decides), never r
 protected text or placeholder can reach an index file.
 
 Pagefind writes one fragment file per indexed page and needs ~2 GB and a minute for 98k pages here,
-so codes are indexed in groups: one Pagefind page holds up to GROUP_SIZE codes of the same chapter,
-section and billable status, each code under its own `<h2 id="KEY">` heading. Pagefind returns one
-sub-result per matching heading, which the browser turns back into the code's own URL. That divides
-file count, size, memory and time by about ten. Each code set gets its own bundle
-(`/pagefind/<codeset>/`), merged in the browser with `mergeIndex`, so a rebuild re-indexes only the
-code sets whose public content changed.
+so codes are indexed in groups: one Pagefind page holds up to GROUP_SIZE codes of whole families (an
+ICD-10-CM category, the body parts of one ICD-10-PCS root operation), each code under its own
+`<h2 id="KEY">` heading, and the titles of the families it starts as its Pagefind title (which Pagefind
+ranks highest). 7th-character extensions are folded into their base code. search.js matches the
+codes of the returned pages itself and turns each back into the code's own URL. Each code set gets
+its own bundle (`/pagefind/<codeset>/`), merged in the browser with `mergeIndex`, so a rebuild
+re-indexes only the code sets whose public content changed.
 
 Layout of the cache (`out_dir`, kept between builds):
     <codeset>/state.json             which generation is current (and the schema it was built with)
@@ -90,11 +91,6 @@ def summary_of(texts: list[tuple[str, str, str]]) -> str:
     return next((t for kind, _, t in texts if kind in SUMMARY_KINDS), "")
 
 
-def _clean_filter(value: str) -> str:
-    # Pagefind reads `data-pagefind-filter="name:value, name2:value2"`: no commas or colons in values.
-    return " ".join(value.replace(",", " ").replace(":", " ").split())
-
-
 @dataclass(slots=True)
 class Doc:
     """One indexed record, ready to be written into a group page."""
@@ -102,7 +98,6 @@ class Doc:
     key: str
     heading: str
     body: list[tuple[str, str]]  # (section title, text)
-    chapter: str
     unit: str  # the family it is packed with (see `unit_of`)
     pack: str  # units sharing this are packed into the same pages
     labelled: bool = False  # the heading starts with a label ("Chapter 19 — ...") instead of the key
@@ -129,7 +124,9 @@ def extension_suffix(parent: CodeRecord, rec: CodeRecord) -> str | None:
     fracture"), or None when `rec` is not such an extension of `parent`."""
     if not (rec.is_code and parent.is_code and parent.title and rec.title.startswith(parent.title + ", ")):
         return None
-    if len(lookup.normalize(rec.key)) != len(lookup.normalize(parent.key)) + 1:
+    # Only the 7th character ("S72.91XA" of "S72.91", via the placeholder X): "A03.9 Shigellosis,
+    # unspecified" is a code of its own, not a variant of A03.
+    if len(lookup.normalize(rec.key)) != 7 or len(lookup.normalize(parent.key)) >= 7:
         return None
     return rec.title[len(parent.title) + 2 :].strip() or None
 
@@ -144,7 +141,6 @@ def docs(cfg: SiteConfig, model: CodeSetModel) -> tuple[list[Doc], list[str]]:
     out: list[Doc] = []
     titles: list[str] = []
     cache: dict[tuple[str, bool | None, str], str] = {}
-    labels: dict[int, str] = {}
     by_key: dict[str, Doc] = {}
     folded: dict[str, list[str]] = {}
     for i, rec in enumerate(recs):
@@ -159,26 +155,18 @@ def docs(cfg: SiteConfig, model: CodeSetModel) -> tuple[list[Doc], list[str]]:
                 folded.setdefault(recs[p].key, []).append(suffix)
                 continue
         anc = ancestors(model, i)
-        chapter = _label(recs, anc[0], labels) if anc else ""
         name = rec.title or rec.short_title or title or rec.display
         labelled = rec.display != rec.key
         heading = f"{rec.display} — {name}" if labelled else name
         unit = unit_of(model, i, anc)
         # Families under the same browse node (a block, a PCS root operation) may share pages.
-        pack = next((recs[a].key for a in reversed(anc) if not recs[a].is_code), unit) if rec.is_code else unit
-        doc = Doc(rec.key, heading, body, chapter, unit, pack, labelled)
+        pack = next((recs[a].key for a in reversed(anc) if not recs[a].is_code), "") if rec.is_code else unit
+        doc = Doc(rec.key, heading, body, unit, pack, labelled)
         by_key[rec.key] = doc
         out.append(doc)
     for key, suffixes in folded.items():
         by_key[key].suffixes = tuple(suffixes)
     return out, titles
-
-
-def _label(recs: list[CodeRecord], i: int, labels: dict[int, str]) -> str:
-    label = labels.get(i)
-    if label is None:
-        label = labels[i] = _clean_filter(recs[i].display)
-    return label
 
 
 @dataclass(slots=True)
@@ -234,17 +222,13 @@ def group_html(codeset: str, group: Group) -> str:
     """A page Pagefind indexes: the code set filter, the families' titles as the page title, one
     weighted heading per code. Codes themselves are not indexed (the lookup files find codes): as words
     they only matched nonsense queries by prefix ("zzzzqqq" found GZ2ZZZZ)."""
-    first = group.docs[0]
-    filters = [f"codeset:{codeset}"]
-    if first.chapter:
-        filters.append(f"chapter:{first.chapter}")
     e = html.escape
     # An empty <title>: Pagefind would otherwise index the document title as every page's title.
     parts = ['<!doctype html><html lang="en"><head><meta charset="utf-8"><title> </title></head><body><div data-pagefind-body>']
     if group.titles:
         parts.append(f'<span data-pagefind-meta="title[data-t]" data-t="{e("; ".join(group.titles))}"></span>')
-    # One element per filter: Pagefind reads a comma in one attribute as part of the value.
-    parts.extend(f'<span data-pagefind-filter="{e(f)}"></span>' for f in filters)
+    # The only filter: search.js filters and counts by code set (each filter costs a download per query).
+    parts.append(f'<span data-pagefind-filter="codeset:{e(codeset)}"></span>')
     seen: set[tuple[str, ...]] = set()
     for d in group.docs:
         # h3 marks a heading that starts with its label (search.js shows the label instead of the key).

@@ -243,15 +243,40 @@ def test_code_set_without_records_is_left_out_not_an_error(tmp_path: Path) -> No
 
 def test_group_page_has_filters_and_one_heading_per_code() -> None:
     models = make_models()
-    items, _ = search.docs(SiteConfig(), models[ICD10CM])
+    items, titles = search.docs(SiteConfig(), models[ICD10CM])
     groups = list(search.groups(items))
-    assert sum(len(g) for g in groups) == len(models[ICD10CM].records)
-    for g in groups:
-        assert len({(d.chapter, d.section, d.billable) for d in g}) == 1
-    page = next(search.group_html(ICD10CM, g) for g in groups if any(d.key == "S72.001A" for d in g))
-    assert 'id="S72.001A"' in page and "codeset:icd-10-cm" in page and "billable:yes" in page
-    assert "chapter:Chapter 19" in page
+    assert sum(len(g.docs) for g in groups) == len(items)
+    assert all(len(g.docs) <= search.GROUP_SIZE for g in groups)
+    page = next(search.group_html(ICD10CM, g) for g in groups if any(d.key == "S72.001A" for d in g.docs))
+    # S72.001A has a public note of its own: it keeps its heading. The code itself is not indexed text.
+    assert '<h2 id="S72.001A" data-pagefind-weight="10">Fracture of unspecified part of neck of right femur, initial' in page
+    assert 'data-pagefind-filter="codeset:icd-10-cm"' in page
+    # The family's title is the page's Pagefind title (what Pagefind ranks highest).
+    assert 'data-pagefind-meta="title[data-t]" data-t="Fracture of femur' in page
+    assert "<title> </title>" in page
     assert CANARY not in page and CANARY_DEFAULT not in page
+    # Every record still has a lookup title, folded extensions included.
+    assert len(titles) == len(models[ICD10CM].records)
+
+
+def test_seventh_character_extensions_fold_into_their_base_code() -> None:
+    models = make_models()
+    items, _ = search.docs(SiteConfig(), models[ICD10CM])
+    keys = {d.key for d in items}
+    assert "S72.001B" not in keys and "S72.001D" not in keys  # no text of their own: folded
+    assert "S72.001A" in keys  # a public note of its own: kept
+    base = next(d for d in items if d.key == "S72.001")
+    assert base.suffixes == ("subsequent encounter for closed fracture with routine healing", "sequela")
+    group = next(g for g in search.groups(items) if base in g.docs)
+    page = search.group_html(ICD10CM, group)
+    assert "S72.001B" not in page and "S72.001D" not in page
+    # The list of extensions is written once per page, not once per base code.
+    assert page.count("<b>With a 7th character:</b>") == len({d.suffixes for d in group.docs if d.suffixes})
+    # A fourth character that reads like a variant is a code of its own.
+    a03 = CodeRecord(ICD10CM, "A03", "Shigellosis")
+    assert search.extension_suffix(a03, CodeRecord(ICD10CM, "A03.9", "Shigellosis, unspecified")) is None
+    s7291 = CodeRecord(ICD10CM, "S72.91", "Unspecified fracture of right femur")
+    assert search.extension_suffix(s7291, CodeRecord(ICD10CM, "S72.91XS", "Unspecified fracture of right femur, sequela")) == "sequela"
 
 
 def test_own_text_drops_inherited_note_blocks() -> None:
@@ -406,3 +431,46 @@ def test_canary_is_not_found(served: str, page: Any) -> None:
     page.goto(served + f"/search/?q={CANARY}")
     expect(page.locator("#search-page-status")).to_contain_text("No codes")
     assert page.locator("#search-page-results li").count() == 0
+
+
+def _results(pg: Any) -> list[tuple[str, str]]:
+    codes = pg.locator("#search-page-results .search-code").all_inner_texts()
+    sets = pg.locator("#search-page-results .search-set").all_inner_texts()
+    return list(zip(codes, sets))
+
+
+@pytest.mark.browser
+def test_category_ranks_above_its_codes_and_extensions_are_folded(served: str, page: Any) -> None:
+    page.goto(served + "/search/?q=fracture+of+femur")
+    expect(page.locator("#search-page-status")).to_contain_text("matching code")
+    codes = [c for c, _ in _results(page)]
+    # The category whose title is the query first, then its subcategories, before the billable codes.
+    assert codes[:3] == ["S72", "S72.0", "S72.00"], codes
+    # A 7th-character extension without text of its own is not a result of its own: its base code is.
+    assert "S72.001" in codes and "S72.001B" not in codes and "S72.001D" not in codes
+    # Every word must be in the code: "femur" alone (S73 hip codes mention no femur) is not enough.
+    assert not any(c.startswith("S73") for c in codes)
+
+
+@pytest.mark.browser
+def test_chip_counts_count_the_codes_listed(served: str, page: Any) -> None:
+    page.goto(served + "/search/?q=hip+dislocation")
+    expect(page.locator("#search-page-status")).to_contain_text("matching code")
+    listed = _results(page)
+    assert listed[0][0] == "S73" and listed[1][0] == "S73.0"
+    chips = {b.get_attribute("data-codeset"): b.locator(".chip-count").inner_text()
+             for b in page.locator("#search-page-chips .chip").all()}
+    # The sample is small: every matching page is loaded, so the counts are exact (no "+").
+    assert chips[""] == str(len(listed))
+    assert chips[ICD10CM] == str(sum(1 for _, s in listed if s == "ICD-10-CM"))
+    assert chips[CPT] == str(sum(1 for _, s in listed if s == "CPT")) == "2"
+    assert chips[HCPCS] == "0"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("q", ["zzzzqqq", "S72zzzz", "diabetes zzzzqqq"])
+def test_nonsense_finds_nothing(served: str, page: Any, q: str) -> None:
+    page.goto(served + f"/search/?q={q}")
+    expect(page.locator("#search-page-status")).to_contain_text("No codes match")
+    assert page.locator("#search-page-results li").count() == 0
+    assert page.locator("#search-page-chips [data-codeset=''] .chip-count").inner_text() == "0"

@@ -81,6 +81,12 @@ export async function lookupCodes(q, codeset = "", max = DROPDOWN_MAX) {
 }
 
 // --- full text (Pagefind) ------------------------------------------------------------------------
+//
+// Each Pagefind page is a family of codes (an ICD-10-CM category, the body parts of a PCS root operation)
+// with one heading per code; its Pagefind title is the family's title, so a query made of a family's
+// words ranks that family's page first. Pagefind matches pages; this module then matches the codes of
+// the loaded pages itself: every query word must be in a code's own title or text, codes with every
+// word in their title come first, then page rank, then higher-level (shorter) codes, then official order.
 
 function loadPagefind() {
   pagefind ??= (async () => {
@@ -98,72 +104,154 @@ function loadPagefind() {
   return pagefind;
 }
 
-// Pagefind's excerpt starts with the heading the result already shows.
-function withoutHeading(excerpt, heading) {
-  const t = excerpt.startsWith(heading) ? excerpt.slice(heading.length).replace(/^[.\s]+/, "") : excerpt;
-  return t;
+// Words in nearly every title ("of", "with") add large index chunks to download and change no result.
+const STOP = new Set(["a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or", "the", "to", "with"]);
+// A light English stem, close enough to Pagefind's for "does this code contain the word": Pagefind
+// already matched the page, this only decides which of its codes did.
+const SUFFIX = /(?:ations?|ions?|ings?|ies|ied|es|ed|s|e|y)$/;
+
+export function queryWords(q) {
+  const words = q.toLowerCase().split(/[^0-9a-z]+/).filter(Boolean);
+  const kept = words.filter((w) => !STOP.has(w));
+  return kept.length ? kept : words;
 }
 
-function subResults(data, names) {
-  const out = [];
-  const cs = data.meta?.codeset || "";
+function stem(w) {
+  const s = w.replace(SUFFIX, "");
+  return s.length >= 3 ? s : w;
+}
+
+const tokens = (text) => text.toLowerCase().split(/[^0-9a-z]+/).filter(Boolean);
+const hasAll = (toks, stems) => stems.every((s) => toks.some((t) => t.startsWith(s)));
+// Browse nodes ("chapter-19", "S70-S79") before categories before subcategories before codes.
+const depth = (key) => (key.includes("-") ? 1 : normalize(key).length);
+
+// Pagefind's excerpt starts with the heading the result already shows.
+function withoutHeading(excerpt, heading) {
+  return excerpt.startsWith(heading) ? excerpt.slice(heading.length).replace(/^[.\s]+/, "") : excerpt;
+}
+
+// The codes of one loaded page that match every query word, with their sort keys.
+function codesOf(data, stems, rank, names) {
+  const cs = data.filters?.codeset?.[0] || data.meta?.codeset || "";
+  // Pagefind's word locations count the page text's whitespace-separated words.
+  const words = (data.content || "").trim().split(/\s+/);
+  const anchors = (data.anchors || []).filter((a) => a.id).sort((a, b) => a.location - b.location);
+  const excerpts = new Map();
   for (const sub of data.sub_results || []) {
     const hash = sub.url.indexOf("#");
-    if (hash < 0) continue; // text before the first code heading: nothing to link to
-    const key = decodeURIComponent(sub.url.slice(hash + 1));
-    const heading = sub.title || key;
-    const cut = heading.indexOf(" — ");
-    const score = (sub.weighted_locations || []).reduce((s, w) => s + (w.balanced_score || 0), 0);
-    out.push({
-      codeset: cs, codesetName: names[cs] || cs, key,
-      display: cut >= 0 ? heading.slice(0, cut) : key,
-      title: cut >= 0 ? heading.slice(cut + 3) : heading,
-      excerpt: withoutHeading(sub.plain_excerpt || "", heading), url: codeUrl(cs, key), score,
-    });
+    if (hash >= 0) excerpts.set(decodeURIComponent(sub.url.slice(hash + 1)), withoutHeading(sub.plain_excerpt || "", sub.title || ""));
   }
+  const out = [];
+  anchors.forEach((a, i) => {
+    const heading = a.text || a.id;
+    const headWords = heading.trim().split(/\s+/).length;
+    const end = i + 1 < anchors.length ? anchors[i + 1].location : words.length;
+    const titleToks = tokens(heading);
+    const tier = hasAll(titleToks, stems) ? 0 : hasAll(titleToks.concat(tokens(words.slice(a.location + headWords, end).join(" "))), stems) ? 1 : -1;
+    if (tier < 0) return;
+    // An h3 heading starts with the node's label ("Chapter 19 — ...").
+    const cut = a.element === "h3" ? heading.indexOf(" — ") : -1;
+    out.push({
+      codeset: cs, codesetName: names[cs] || cs, key: a.id,
+      display: cut >= 0 ? heading.slice(0, cut) : a.id,
+      title: cut >= 0 ? heading.slice(cut + 3) : heading,
+      excerpt: tier === 0 ? "" : excerpts.get(a.id) || "", url: codeUrl(cs, a.id),
+      sort: [tier, rank, depth(a.id), i],
+    });
+  });
   return out;
 }
 
-// Words in nearly every title ("of", "with") add large index chunks to download and change no result.
-const STOP = new Set(["a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or", "the", "to", "with"]);
-
-function searchTerms(q) {
-  const words = q.trim().split(/\s+/);
-  const kept = words.filter((w) => !STOP.has(w.toLowerCase()));
-  return (kept.length ? kept : words).join(" ");
+function byRank(a, b) {
+  for (let i = 0; i < a.sort.length; i++) if (a.sort[i] !== b.sort[i]) return a.sort[i] - b.sort[i];
+  return 0;
 }
 
-// One search: Pagefind results (groups of codes) and the function that loads their codes in batches.
+const PROBE_RANK = 1e6; // pages loaded only to count a code set's matches sort after every ranked page
+
+// One search: the matching codes in batches, and per code set how many of them are known so far.
 export async function fullText(q, codeset = "", withCounts = false) {
+  const none = { total: 0, counts: async () => ({}), next: async () => [], rest: async () => [], more: () => false };
   const pf = await loadPagefind();
-  // The filter chunks carry the per-code-set counts; only the search page shows them.
+  // The filter chunks carry the per-code-set page counts; only the search page and a filter need them.
   if (pf && (withCounts || codeset)) await (filtersLoaded ??= pf.filters());
   const index = await loadSiteIndex();
   const names = Object.fromEntries(index.codesets.map((cs) => [cs.slug, cs.name]));
-  if (!pf || !q.trim()) return { total: 0, counts: {}, next: async () => [], more: () => false };
-  const res = await pf.search(searchTerms(q), codeset ? { filters: { codeset } } : {});
-  if (!res) return { total: 0, counts: {}, next: async () => [], more: () => false }; // a newer search replaced this one
-  let offset = 0;
-  const next = async () => {
-    const slice = res.results.slice(offset, offset + PAGES_PER_BATCH);
-    offset += slice.length;
-    const datas = await Promise.all(slice.map((r) => r.data()));
-    let subs = datas.flatMap((d) => subResults(d, names));
-    subs.sort((a, b) => b.score - a.score);
-    // Pagefind matches a code it does not know loosely (e.g. "27252" hits the word "2"): for a
-    // code-like query keep only hits as strong as the best one's half.
-    if (looksLikeCode(q) && subs.length) subs = subs.filter((s) => s.score >= subs[0].score / 2);
-    return subs;
+  const words = queryWords(q);
+  if (!pf || !words.length) return none;
+  const stems = words.map(stem);
+  const terms = words.join(" ");
+  const res = await pf.search(terms, codeset ? { filters: { codeset } } : {});
+  if (!res) return none; // a newer search replaced this one
+  const pagesPer = res.totalFilters?.codeset || res.filters?.codeset || {};
+  const loaded = new Map(); // page id -> promise of {codeset, codes}
+  const shown = new Set();
+  const load = (r, rank) => {
+    if (!loaded.has(r.id)) {
+      loaded.set(r.id, r.data().then((d) => {
+        const codes = codesOf(d, stems, rank, names);
+        return { codeset: codes[0]?.codeset || d.filters?.codeset?.[0] || "", codes };
+      }));
+    }
+    return loaded.get(r.id);
   };
-  const counts = res.totalFilters?.codeset || res.filters?.codeset || {};
-  return { total: res.results.length, counts, next, more: () => offset < res.results.length };
+  const fresh = (codes) => codes.filter((c) => {
+    const id = `${c.codeset}/${c.key}`;
+    if (shown.has(id) || (codeset && c.codeset !== codeset)) return false;
+    shown.add(id);
+    return true;
+  });
+  let offset = 0;
+  let extra = []; // codes of pages loaded for the counts, shown after the current batch
+  // The next batch of codes, best first. A batch of pages without one matching code (Pagefind matched
+  // the words across different codes, or only a prefix of a nonsense word) is skipped, a few at most.
+  const next = async () => {
+    let out = fresh(extra);
+    extra = [];
+    for (let tries = 0; !out.length && tries < 3 && offset < res.results.length; tries++) {
+      const slice = res.results.slice(offset, offset + PAGES_PER_BATCH);
+      const pages = await Promise.all(slice.map((r, i) => load(r, offset + i)));
+      offset += slice.length;
+      out = fresh(pages.flatMap((p) => p.codes));
+    }
+    return out.sort(byRank);
+  };
+  // Matching codes per code set among the loaded pages ({n, more}); a code set with matching pages none
+  // of which is loaded yet gets its best page loaded, so every count is a count of codes.
+  const counts = async () => {
+    const out = {};
+    await Promise.all(index.codesets.map(async (cs) => {
+      const pages = pagesPer[cs.slug] || 0;
+      let mine = (await Promise.all(loaded.values())).filter((p) => p.codeset === cs.slug);
+      if (pages && !mine.length) {
+        const probe = await pf.search(terms, { filters: { codeset: cs.slug } });
+        const top = probe?.results?.[0];
+        if (top) {
+          const page = await load(top, PROBE_RANK);
+          mine = [page];
+          if (!codeset) extra = extra.concat(page.codes);
+        }
+      }
+      const n = mine.reduce((sum, p) => sum + p.codes.length, 0);
+      out[cs.slug] = { n, more: n > 0 && pages > mine.length };
+    }));
+    return out;
+  };
+  // The codes of pages `counts` loaded that `next` has not returned yet.
+  const rest = async () => {
+    const out = fresh(extra).sort(byRank);
+    extra = [];
+    return out;
+  };
+  return { total: res.results.length, counts, next, rest, more: () => offset < res.results.length || extra.length > 0 };
 }
 
 // The lookup's answer in fullText's shape, counted per code set.
 async function codeOnly(q, codes) {
   const counts = {};
-  for (const c of codes) counts[c.codeset] = (counts[c.codeset] || 0) + 1;
-  return { total: 0, counts, next: async () => [], more: () => false };
+  for (const c of codes) counts[c.codeset] = { n: (counts[c.codeset]?.n || 0) + 1, more: false };
+  return { total: 0, counts: async () => counts, next: async () => [], rest: async () => [], more: () => false };
 }
 
 // --- shared rendering ----------------------------------------------------------------------------
@@ -360,20 +448,32 @@ async function initPage(root) {
       el("span", { class: "search-set", text: it.codesetName }),
       it.excerpt ? el("p", { class: "search-excerpt" }, ...highlighted(it.excerpt, q)) : null);
 
+  // Counts are codes: those found in the pages loaded so far, "+" when more pages of the code set match.
+  const label = (c) => `${c.n}${c.more ? "+" : ""}`;
   const drawChips = (index, counts, q) => {
-    const chip = (slug, label, count) => {
-      const b = el("button", { type: "button", class: "chip", "aria-pressed": String(codeset === slug), "data-codeset": slug },
-        el("span", { text: label }), count === null ? null : el("span", { class: "chip-count", text: String(count) }));
+    const chip = (slug, name, c) => {
+      const b = el("button", { type: "button", class: "chip", "aria-pressed": String(codeset === slug), "data-codeset": slug,
+        title: c ? `${label(c)} matching code${c.n === 1 && !c.more ? "" : "s"}` : null },
+        el("span", { text: name }), c ? el("span", { class: "chip-count", text: label(c) }) : null);
       b.addEventListener("click", () => {
         codeset = slug;
         search(true);
       });
       return b;
     };
-    const total = Object.values(counts).reduce((a, b) => a + b, 0);
+    const all = Object.values(counts).reduce((a, c) => ({ n: a.n + c.n, more: a.more || c.more }), { n: 0, more: false });
     chips.replaceChildren(
-      chip("", "All code sets", q ? total : null),
-      ...index.codesets.map((cs) => chip(cs.slug, cs.name, q ? counts[cs.slug] || 0 : null)));
+      chip("", "All code sets", q ? all : null),
+      ...index.codesets.map((cs) => chip(cs.slug, cs.name, q ? counts[cs.slug] || { n: 0, more: false } : null)));
+  };
+
+  // The status agrees with the chips: "+" when the code set(s) shown have matching pages not loaded yet.
+  const describe = (q, index, counts) => {
+    const where = codeset ? ` in ${index.codesets.find((c) => c.slug === codeset)?.name || codeset}` : "";
+    const plus = Object.entries(counts).some(([cs, c]) => c.more && (!codeset || cs === codeset));
+    return shown.length
+      ? `${shown.length}${plus ? "+" : ""} matching code${shown.length === 1 && !plus ? "" : "s"} for “${q}”${where}.`
+      : `No codes match “${q}”${where}.`;
   };
 
   const search = async (push) => {
@@ -411,12 +511,13 @@ async function initPage(root) {
     current = ft;
     const words = ft.total ? await ft.next() : [];
     if (mine !== seq) return;
-    shown = dedupe(codes.concat(words));
-    drawChips(index, ft.counts, q);
+    const counts = await ft.counts();
+    const tail = await ft.rest();
+    if (mine !== seq) return;
+    shown = dedupe(codes.concat(words, tail));
+    drawChips(index, counts, q);
     list.replaceChildren(...shown.map((it) => item(it, q)));
-    status.textContent = shown.length
-      ? `${shown.length}${ft.more() ? "+" : ""} matching codes for “${q}”${codeset ? ` in ${index.codesets.find((c) => c.slug === codeset)?.name || codeset}` : ""}.`
-      : `No codes match “${q}”.`;
+    status.textContent = describe(q, index, counts);
     more.hidden = !ft.more();
   };
 
@@ -425,10 +526,13 @@ async function initPage(root) {
     const mine = seq;
     const q = input.value.trim();
     const extra = dedupe(shown.concat(await current.next())).slice(shown.length);
+    const counts = await current.counts();
     if (mine !== seq) return;
     shown = shown.concat(extra);
     list.append(...extra.map((it) => item(it, q)));
-    status.textContent = `${shown.length}${current.more() ? "+" : ""} matching codes for “${q}”.`;
+    const index = await loadSiteIndex();
+    drawChips(index, counts, q);
+    status.textContent = describe(q, index, counts);
     more.hidden = !current.more();
   });
   form.addEventListener("submit", (e) => {
