@@ -10,6 +10,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -69,7 +70,9 @@ def _build(root: Path, settings: Settings | None, routes: list[BaseRoute], with_
     if settings.bench:
         routes.insert(0, Route("/__bench/bare", _bare))
     if with_site:
-        routes.append(Mount("/", app=SiteFiles(directory=settings.site.output_dir, html=True)))
+        # Pages, scripts and the search lookup files are text: compress them as a CDN would.
+        site = GZipMiddleware(SiteFiles(directory=settings.site.output_dir, html=True), minimum_size=1024)
+        routes.append(Mount("/", app=site))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
