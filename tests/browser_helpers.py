@@ -3,16 +3,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from fixtures.gate.sitekit import uvicorn_server
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -31,12 +27,6 @@ def need(path: Path | str, what: str) -> None:
     pytest.skip(message)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def copy_project(src: Path, dest: Path) -> Path:
     """A private copy of a built project, so the gate's own database never lands in the shared build."""
     shutil.copytree(src, dest, symlinks=True)
@@ -47,41 +37,9 @@ def copy_project(src: Path, dest: Path) -> Path:
 
 def serve(root: Path) -> Iterator[str]:
     """`coderef serve` (uvicorn, site + gate on one origin) on a free 127.0.0.1 port; yields the base URL."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "CODEREF_SECRET_KEYS": "browser-test-key-" + "b" * 32,
-        "CODEREF_ENV": "development",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "generator.cli", "--root", str(root), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                if httpx.get(base + "/gate/session", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                proc.kill()
-                out = proc.stdout.read().decode() if proc.stdout else ""
-                raise RuntimeError(f"`coderef serve` did not start on {base}:\n{out}")
-            time.sleep(0.1)
+    env = {"CODEREF_SECRET_KEYS": "browser-test-key-" + "b" * 32, "CODEREF_ENV": "development"}
+    with uvicorn_server(root, env, module="generator.cli") as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stdout:
-            proc.stdout.close()
 
 
 @pytest.fixture(scope="session")
