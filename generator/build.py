@@ -7,6 +7,8 @@ build stops after fingerprinting its inputs.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import gc
 import hashlib
 import json
@@ -14,7 +16,7 @@ import multiprocessing
 import os
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -331,6 +333,28 @@ def _build(
     if problems.errors or (strict and problems.warnings):
         raise ContentErrors(problems)
     jobs = jobs or min(os.cpu_count() or 1, 8)
+    with build_lock(cfg.state_dir, quiet=quiet):
+        return _locked_build(loaded, t0, clean=clean, jobs=jobs, quiet=quiet, search=search)
+
+
+@contextlib.contextmanager
+def build_lock(state_dir: Path, *, quiet: bool) -> Iterator[None]:
+    """One build at a time per project: a second one waits (both would write the standby slot)."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    with open(state_dir / "build.lock", "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say("build      another build of this project is running; waiting for it to finish", quiet=quiet)
+            fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _locked_build(loaded: Loaded, t0: float, *, clean: bool, jobs: int, quiet: bool, search: bool) -> BuildResult:
+    cfg, problems = loaded.cfg, loaded.problems
     db = open_state(cfg.state_dir)
     try:
         slots = Slots(cfg.state_dir, cfg.output_dir, db)

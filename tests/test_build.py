@@ -252,3 +252,23 @@ def test_emptied_site_is_rebuilt_completely(project) -> None:  # type: ignore[no
     assert len(after) == len(before)
     build(root, quiet=True, jobs=1, clean=True)
     assert tree(root / "site") == after
+
+
+def test_concurrent_builds_take_turns(project) -> None:  # type: ignore[no-untyped-def]
+    root = project()
+    build(root, quiet=True, jobs=1)
+    css = next((root / "themes" / "default" / "static" / "css").glob("*.css"))
+    css.write_text(css.read_text() + "\n/* a */\n")
+    env = dict(os.environ, CODEREF_TEST_SLOW_RENDER="0.06")
+    cmd = [sys.executable, "-m", "generator", "--root", str(root), "build", "--jobs", "1"]
+    first = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.2)
+    assert first.poll() is None  # still rendering
+    second = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    _, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
+    assert second.returncode == 0, second.stderr
+    assert "another build of this project is running" in second.stderr
+    final = tree(root / "site")
+    build(root, quiet=True, jobs=1, clean=True)
+    assert tree(root / "site") == final
