@@ -83,6 +83,16 @@ def _record(conn: Conn, subject: str, period: Period, codeset: str, code: str, i
     )
 
 
+def grant(conn: Conn, subject: str, period: Period, codeset: str, code: str, now: int | None = None) -> str:
+    """Unlocks `code` for a subject with no allowance to count against (a paid plan).
+
+    One idempotent statement: there is no limit two requests could race for, so no transaction
+    or lock is needed.
+    """
+    _record(conn, subject, period, codeset, code, None, int(time.time()) if now is None else now)
+    return UNLOCKED
+
+
 def consume(
     conn: Conn, subject: str, allowance: int | None, period: Period, codeset: str, code: str,
     *, guest_ip: str | None = None, ip_cap: int | None = None, now: int | None = None,

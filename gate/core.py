@@ -110,19 +110,18 @@ class Gate:
         return Visitor(account, sid if account else None, cookies.get(guest_name), self.signer)
 
     # -- the protected store -------------------------------------------------------------------
-    def check_code(self, codeset: str, code: str) -> str:
-        """The code's title; BadInput for unknown code sets or codes."""
+    def check_code(self, codeset: str, code: str) -> None:
+        """BadInput for unknown code sets or codes (codes without a page)."""
         if codeset not in CODESET_NAMES or codeset not in self.site.codesets:
             raise BadInput("unknown_codeset", f"There is no code set '{codeset[:40]}'.")
         if not CODE_RE.match(code):
             raise BadInput("unknown_code", f"There is no code '{code[:40]}' in {CODESET_NAMES[codeset]}.")
         try:
-            title = self.store.code_title(codeset, code)
+            known = self.store.has_code(codeset, code)
         except (OSError, sqlite3.Error) as exc:
             raise Unavailable(f"protected store {self.site.store_path}: {exc}") from exc
-        if title is None:
+        if not known:
             raise BadInput("unknown_code", f"There is no code '{code}' in {CODESET_NAMES[codeset]}.")
-        return title
 
     def sections(self, codeset: str, code: str) -> list[StoredSection]:
         try:

@@ -57,6 +57,8 @@ def _unlock(conn: Conn, gate: Gate, subject: str, known: bool, plan: str, codese
     allow = gate.allowance_for(plan)
     if known and allowance.is_unlocked(conn, subject, period, codeset, code):
         outcome = allowance.ALREADY  # re-views are reads only: no write lock taken
+    elif allow is None:
+        outcome = allowance.grant(conn, subject, period, codeset, code)
     else:
         guest = plan == "guest"
         outcome = allowance.consume(

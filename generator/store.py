@@ -181,6 +181,13 @@ class StoreReader:
             self._ino = st.st_ino
         return self._db
 
+    def has_code(self, codeset: str, key: str) -> bool:
+        """Whether the code has a page; answered from the cache of hot codes when possible."""
+        self._conn()  # drops the cache if a build changed the store
+        if (codeset, key) in self._json:
+            return True
+        return self.code_title(codeset, key) is not None
+
     def sections_json(self, codeset: str, key: str) -> bytes:
         """The sections as the JSON array the gate answers with, from a bounded cache of hot codes."""
         db = self._conn()
