@@ -129,9 +129,9 @@ class Gate:
         except (OSError, sqlite3.Error) as exc:
             raise Unavailable(f"protected store {self.site.store_path}: {exc}") from exc
 
-    def sections_json(self, codeset: str, code: str) -> bytes:
+    def sections_json(self, codeset: str, code: str, *, keep: bool = True) -> bytes:
         try:
-            return self.store.sections_json(codeset, code)
+            return self.store.sections_json(codeset, code, keep=keep)
         except (OSError, sqlite3.Error) as exc:
             raise Unavailable(f"protected store {self.site.store_path}: {exc}") from exc
 

@@ -92,7 +92,8 @@ async def unlock(request: Request) -> Response:
         response = RedirectResponse(gate_page_path(codeset, code), status_code=303)
     elif outcome in (allowance.ALREADY, allowance.UNLOCKED):
         # The sections' JSON comes ready-made from the store reader's cache of hot codes.
-        body = b'{"sections":' + gate.sections_json(codeset, code) + b',"views_left":' + (
+        hot = outcome == allowance.ALREADY  # cache re-viewed codes, not every first look
+        body = b'{"sections":' + gate.sections_json(codeset, code, keep=hot) + b',"views_left":' + (
             b"null" if left is None else str(left).encode()
         ) + b"}"
         response = Response(body, media_type="application/json")

@@ -188,8 +188,11 @@ class StoreReader:
             return True
         return self.code_title(codeset, key) is not None
 
-    def sections_json(self, codeset: str, key: str) -> bytes:
-        """The sections as the JSON array the gate answers with, from a bounded cache of hot codes."""
+    def sections_json(self, codeset: str, key: str, *, keep: bool = True) -> bytes:
+        """The sections as the JSON array the gate answers with, from a bounded cache of hot codes.
+
+        `keep=False` reads without caching (a code opened for the first time is rarely hot).
+        """
         db = self._conn()
         k = (codeset, key)
         hit = self._json.get(k)
@@ -205,6 +208,8 @@ class StoreReader:
             [{"id": r[0], "title": r[1], "html": unpack(r[2])} for r in rows], ensure_ascii=False,
             separators=(",", ":"),
         ).encode("utf-8")
+        if not keep:
+            return data
         self._json[k] = data
         self._json_bytes += len(data)
         while self._json_bytes > self.JSON_CACHE_BYTES and self._json:
