@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +148,12 @@ def run(args: argparse.Namespace) -> int:
         return 1
     except OSError as exc:
         print(f"error: {exc.filename or args.source}: {exc.strerror or exc}")
+        return 1
+    except (EOFError, zlib.error) as exc:  # a truncated or corrupt .gz copy
+        print(f"error: {args.source}: the compressed file is damaged ({exc}); download it again")
+        return 1
+    except UnicodeDecodeError as exc:
+        print(f"error: {args.source}: not a text file in a known encoding ({exc.reason}); is this the right file?")
         return 1
     seconds = time.perf_counter() - started
     print(f"{args.kind}: {rows:,} {note} in {seconds:.1f} s -> {out} ({_size(out.stat().st_size)})")

@@ -226,3 +226,16 @@ def test_full_packaged_file_matches_the_official_code_list() -> None:
     assert by_key["E11"].billable is False
     assert by_key["T07.XXXA"].billable is True
     assert by_key["S72.001A"].source == "ICD-10-CM FY2026 (April 1, 2026 update), CDC"
+
+
+def test_gzipped_copy_reads_the_same(tmp_path: Path) -> None:
+    import gzip
+
+    packed = tmp_path / "icd10cm-tabular-October-1-2025.xml.gz"
+    packed.write_bytes(gzip.compress(FIXTURE.read_bytes()))
+    plain = [(r.key, r.title, r.source) for r in Icd10CmImporter().read(FIXTURE)]
+    assert [(r.key, r.title, r.source) for r in Icd10CmImporter().read(packed)] == plain
+    broken = tmp_path / "broken.xml.gz"
+    broken.write_bytes(gzip.compress(b"<ICD10CM.tabular><chapter>")[:-8])
+    with pytest.raises(BuildError, match="broken.xml.gz"):
+        list(Icd10CmImporter().read(broken))

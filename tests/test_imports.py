@@ -85,3 +85,21 @@ def test_import_from_url_with_sha256(tmp_path: Path, files_server: str, capsys: 
     assert any(p.name.endswith(name) for p in (tmp_path / "data" / "cache").iterdir())
     assert _run(tmp_path, "ncci-ptp-practitioner", f"{files_server}/{name}", "--sha256", "f" * 64) == 1
     assert "sha256 mismatch" in capsys.readouterr().out
+
+
+def test_damaged_gzip_is_a_clear_error_for_every_kind(tmp_path: Path) -> None:
+    import gzip
+    import subprocess
+    import sys
+
+    (tmp_path / "content").mkdir()
+    bad = tmp_path / "damaged.txt.gz"
+    bad.write_bytes(gzip.compress(b"HCPC\\tLONG DESCRIPTION\\n" * 500)[:40])
+    for kind in ("icd10cm", "icd10pcs", "hcpcs", "ncci-ptp-practitioner", "mue-practitioner", "pprrvu", "gem-cm-to-icd9"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "generator", "--root", str(tmp_path), "import", kind, str(bad)],
+            capture_output=True, text=True, check=False,
+        )
+        assert proc.returncode == 1, (kind, proc.stderr)
+        assert "Traceback" not in proc.stderr, (kind, proc.stderr)
+        assert "damaged.txt.gz" in proc.stdout + proc.stderr, kind

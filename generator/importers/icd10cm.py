@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +12,7 @@ from .. import model
 from ..errors import BuildError
 from .bulk import gc_paused, package_dir
 from .notes import NoteLinker, clean, escape
-from .xmlpos import element_line
+from .xmlpos import element_line, open_maybe_gzip
 
 # Note containers of a tabular entry -> (section kind, section title). Order = order on the page.
 NOTE_KINDS: tuple[tuple[str, str, str], ...] = (
@@ -142,7 +143,8 @@ def _extended_key(key: str, char: str) -> str:
 def _parse(path: Path) -> tuple[list[_Node], str]:
     """All chapters, blocks and codes in document order, with notes and 7th-character rules attached."""
     try:
-        root = ET.parse(path).getroot()
+        with open_maybe_gzip(path) as f:
+            root = ET.parse(f).getroot()
     except ET.ParseError as e:
         line, col = e.position
         why = re.sub(r": line \d+, column \d+$", "", e.msg)
@@ -150,8 +152,8 @@ def _parse(path: Path) -> tuple[list[_Node], str]:
             f"{path}:{line}: not a readable ICD-10-CM tabular XML file ({why} at column {col + 1}); "
             "pass the CDC file icd10cm-tabular-<date>.xml"
         ) from None
-    except OSError as e:
-        raise BuildError(f"{path}: cannot read the ICD-10-CM file: {e.strerror}") from None
+    except (OSError, EOFError, zlib.error) as e:  # a bad or truncated .gz copy, or an unreadable file
+        raise BuildError(f"{path}: cannot read the ICD-10-CM file: {getattr(e, 'strerror', None) or e}") from None
     if root.tag != "ICD10CM.tabular":
         raise BuildError(
             f"{path}:1: expected the root element <ICD10CM.tabular> of the CDC tabular XML, "

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,8 +98,8 @@ def read_rows(path: Path) -> tuple[list[_Row], dict[str, str]]:
             lines = f.read().splitlines()
     except UnicodeDecodeError as e:
         raise BuildError(f"{path}: not a UTF-8 text file ({e.reason}); pass the CMS ICD-10-PCS codes file") from None
-    except OSError as e:  # gzip.BadGzipFile is an OSError without strerror
-        raise BuildError(f"{path}: cannot read the ICD-10-PCS file: {e.strerror or e}") from None
+    except (OSError, EOFError, zlib.error) as e:  # a bad or truncated .gz copy, or an unreadable file
+        raise BuildError(f"{path}: cannot read the ICD-10-PCS file: {getattr(e, 'strerror', None) or e}") from None
     first = next((ln for ln in lines if ln.strip()), "")
     order_layout = bool(_ORDER_LINE.fullmatch(first))
     rows: list[_Row] = []

@@ -1,12 +1,23 @@
 """Line numbers of XML elements for error messages (ElementTree keeps none, so re-scan on error only)."""
 from __future__ import annotations
 
+import gzip
 import xml.parsers.expat
 from pathlib import Path
+from typing import IO
 
 
 class _Found(Exception):
     pass
+
+
+def open_maybe_gzip(path: Path) -> IO[bytes]:
+    """The file's bytes, decompressed when it is gzip'd (a ".xml.gz" copy of the CDC file)."""
+    with open(path, "rb") as probe:
+        magic = probe.read(2)
+    if magic == b"\x1f\x8b":
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return open(path, "rb")
 
 
 def element_line(path: Path, tag: str, nth: int) -> int:
@@ -25,7 +36,7 @@ def element_line(path: Path, tag: str, nth: int) -> int:
 
     parser.StartElementHandler = start
     try:
-        with open(path, "rb") as f:
+        with open_maybe_gzip(path) as f:
             parser.ParseFile(f)
     except _Found:
         pass
