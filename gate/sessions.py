@@ -47,6 +47,7 @@ class CookieSigner:
         ordered = list(reversed(keys))  # itsdangerous signs with the last key of the list
         self._session = _Signer(ordered, salt="coderef.session", digest_method=hashlib.sha256)
         self._guest = _Signer(ordered, salt="coderef.guest", digest_method=hashlib.sha256)
+        self._cache: dict[tuple[str, str], str] = {}
 
     def sign_session(self, sid: str) -> str:
         return self._session.sign(sid).decode("ascii")
@@ -65,7 +66,7 @@ class CookieSigner:
     _VERIFIED_MAX = 50_000
 
     def _verified(self, signer: Signer, kind: str, cookie: str | None) -> str | None:
-        cache: dict[tuple[str, str], str] = self.__dict__.setdefault("_cache", {})
+        cache = self._cache
         if cookie is not None:
             hit = cache.get((kind, cookie))
             if hit is not None:

@@ -1,10 +1,10 @@
 """Loading: importer records (cached per source file) merged with hand-written pages."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
-from dataclasses import replace
 from pathlib import Path
 
 from .config import SiteConfig
@@ -44,8 +44,11 @@ def stat_key(path: Path) -> str:
     return f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
 
 
+@functools.cache
 def code_version(root: Path) -> str:
-    """Hash of the generator's own code: a changed importer must invalidate the parse cache."""
+    """Hash of the generator's own code: a changed importer must invalidate the parse cache.
+
+    Cached: a build asks twice (fingerprint and parse cache) and the code cannot change under it."""
     h = hashlib.blake2b(digest_size=12)
     base = Path(__file__).parent
     for p in sorted(base.rglob("*.py")):
@@ -146,11 +149,6 @@ def _hand_source(codeset: str) -> str:
     if codeset == CPT:
         return "CPT® code number (AMA); plain-language content by coderef"
     return f"{CODESET_NAMES[codeset]}, CMS; notes by coderef"
-
-
-def copy_records(records: list[CodeRecord]) -> list[CodeRecord]:
-    """Shallow copies so merging hand pages never mutates the cached importer records."""
-    return [replace(r, facts=list(r.facts), sections=list(r.sections)) for r in records]
 
 
 def check_unique(codeset: str, records: list[CodeRecord]) -> None:
