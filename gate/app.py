@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from . import auth, meter
 from .core import Gate
 from .db import Unavailable
+from .hotpath import FastUnlock
 from .security import GateHeaders
 from .settings import Settings, load_settings
 from .static import SiteFiles
@@ -63,7 +64,7 @@ async def _bare(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
-def _build(root: Path, settings: Settings | None, routes: list[BaseRoute], with_site: bool) -> Starlette:
+def _build(root: Path, settings: Settings | None, routes: list[BaseRoute], with_site: bool) -> FastUnlock:
     settings = settings or load_settings(root)
     gate = Gate(root, settings)
     routes = [Mount("/gate", routes=gate_routes()), *routes]
@@ -92,14 +93,14 @@ def _build(root: Path, settings: Settings | None, routes: list[BaseRoute], with_
         lifespan=lifespan,
     )
     app.state.gate = gate
-    return app
+    return FastUnlock(app, gate)
 
 
-def create_gate_app(root: Path, *, settings: Settings | None = None) -> Starlette:
+def create_gate_app(root: Path, *, settings: Settings | None = None) -> FastUnlock:
     """The gate alone, answering /gate/* (behind a CDN that serves the static site)."""
     return _build(root, settings, [], with_site=False)
 
 
-def create_app(root: Path, *, settings: Settings | None = None) -> Starlette:
+def create_app(root: Path, *, settings: Settings | None = None) -> FastUnlock:
     """The gate plus the built site on one origin: what `coderef serve` runs."""
     return _build(root, settings, [], with_site=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from argon2 import PasswordHasher
-from starlette.requests import Request
+from starlette.requests import Request, cookie_parser
 from starlette.responses import Response
 
 from generator.model import CODESET_NAMES
@@ -59,6 +59,9 @@ class Gate:
         self.db = Database(str(url) if url is not None else None, settings.sqlite_path)
         self.store = StoreReader(settings.site.store_path)
         self.signer = CookieSigner(settings.keys)
+        self._period_at = -1
+        self._period = allowance.period_for(self.site.meter.period)
+        self._cookie_headers: dict[tuple[bool, str], tuple[str | None, str | None]] = {}
         self.hasher: PasswordHasher = passwords.hasher(
             settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
         )
@@ -69,15 +72,23 @@ class Gate:
         return plans[plan] if plan in plans else plans.get("free", 0)
 
     def period(self) -> allowance.Period:
-        return allowance.period_for(self.site.meter.period)
+        now = int(time.time())
+        if now != self._period_at:  # periods move in whole seconds: compute once a second
+            self._period = allowance.period_for(self.site.meter.period, now)
+            self._period_at = now
+        return self._period
 
     def ip(self, request: Request) -> str:
         return client_ip(request, self.settings.trust_proxy)
 
     # -- cookies -------------------------------------------------------------------------------
     def secure(self, request: Request) -> bool:
+        return self.secure_for(is_https(request, self.settings.trust_proxy))
+
+    def secure_for(self, https: bool) -> bool:
+        """Whether cookies get Secure and the __Host- prefix, for a request that came over `https`."""
         mode = self.settings.cookie_secure
-        return mode == "true" or (mode == "auto" and is_https(request, self.settings.trust_proxy))
+        return mode == "true" or (mode == "auto" and https)
 
     def set_session(self, request: Request, response: Response, sid: str) -> None:
         name = sessions.cookie_names(self.secure(request))[0]
@@ -98,24 +109,50 @@ class Gate:
         response.delete_cookie(sessions.cookie_names(secure)[0], path="/", secure=secure, httponly=True, samesite="lax")
 
     # -- the visitor ---------------------------------------------------------------------------
+    _COOKIE_HEADERS_MAX = 50_000
+
+    def cookie_ids(self, header: str | None, secure: bool) -> tuple[str | None, str | None]:
+        """(verified session id or None, raw guest cookie or None) from a Cookie header.
+
+        A browser repeats the same header on every request, so the parsed and verified answer is
+        remembered per header (bounded); whether the session is still live is always asked of the
+        database.
+        """
+        if not header:
+            return None, None
+        key = (secure, header)
+        hit = self._cookie_headers.get(key)
+        if hit is None:
+            session_name, guest_name = sessions.cookie_names(secure)
+            cookies = cookie_parser(header)
+            hit = (self.signer.session_id(cookies.get(session_name)), cookies.get(guest_name))
+            if len(self._cookie_headers) >= self._COOKIE_HEADERS_MAX:
+                self._cookie_headers.clear()
+            self._cookie_headers[key] = hit
+        return hit
+
+    def cookies(self, request: Request) -> tuple[str | None, str | None]:
+        return self.cookie_ids("; ".join(request.headers.getlist("cookie")), self.secure(request))
+
     async def visitor(self, request: Request) -> Visitor:
         """Who is asking: a tampered, expired or unknown cookie simply means a guest."""
-        session_name, guest_name = sessions.cookie_names(self.secure(request))
-        cookies = request.cookies
-        sid = self.signer.session_id(cookies.get(session_name))
+        sid, guest_cookie = self.cookies(request)
         account = None
         if sid is not None:
             s = self.settings
             account = await self.db.run(sessions.load, sid, int(time.time()), s.session_idle, s.session_max_age)
-        return Visitor(account, sid if account else None, cookies.get(guest_name), self.signer)
+        return Visitor(account, sid if account else None, guest_cookie, self.signer)
 
     # -- the protected store -------------------------------------------------------------------
-    def check_code(self, codeset: str, code: str) -> None:
-        """BadInput for unknown code sets or codes (codes without a page)."""
+    def _check_names(self, codeset: str, code: str) -> None:
         if codeset not in CODESET_NAMES or codeset not in self.site.codesets:
             raise BadInput("unknown_codeset", f"There is no code set '{codeset[:40]}'.")
         if not CODE_RE.match(code):
             raise BadInput("unknown_code", f"There is no code '{code[:40]}' in {CODESET_NAMES[codeset]}.")
+
+    def check_code(self, codeset: str, code: str) -> None:
+        """BadInput for unknown code sets or codes (codes without a page)."""
+        self._check_names(codeset, code)
         try:
             known = self.store.has_code(codeset, code)
         except (OSError, sqlite3.Error) as exc:
@@ -123,15 +160,20 @@ class Gate:
         if not known:
             raise BadInput("unknown_code", f"There is no code '{code}' in {CODESET_NAMES[codeset]}.")
 
+    def code_json(self, codeset: str, code: str) -> bytes:
+        """The code's protected sections as a JSON array; BadInput for unknown code sets or codes."""
+        self._check_names(codeset, code)
+        try:
+            data = self.store.lookup_json(codeset, code)
+        except (OSError, sqlite3.Error) as exc:
+            raise Unavailable(f"protected store {self.site.store_path}: {exc}") from exc
+        if data is None:
+            raise BadInput("unknown_code", f"There is no code '{code}' in {CODESET_NAMES[codeset]}.")
+        return data
+
     def sections(self, codeset: str, code: str) -> list[StoredSection]:
         try:
             return self.store.sections(codeset, code)
-        except (OSError, sqlite3.Error) as exc:
-            raise Unavailable(f"protected store {self.site.store_path}: {exc}") from exc
-
-    def sections_json(self, codeset: str, code: str, *, keep: bool = True) -> bytes:
-        try:
-            return self.store.sections_json(codeset, code, keep=keep)
         except (OSError, sqlite3.Error) as exc:
             raise Unavailable(f"protected store {self.site.store_path}: {exc}") from exc
 

@@ -1,6 +1,8 @@
 """The metered endpoints: session state, unlock, the no-JavaScript code page, the account page."""
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -51,11 +53,13 @@ async def session(request: Request) -> Response:
     return JSONResponse(await gate.db.run(session_payload, gate, v.account, gid, gate.ip(request)))
 
 
-def _unlock(conn: Conn, gate: Gate, subject: str, known: bool, plan: str, codeset: str, code: str,
-            ip: str) -> tuple[str, int | None]:
-    period = gate.period()
+def _unlock(conn: Conn, gate: Gate, subject: str, plan: str, codeset: str, code: str, ip: str,
+            period: allowance.Period, already: bool | None) -> tuple[str, int | None]:
+    """Consumes a view unless `code` is already unlocked (`already`: known answer, None: look it up)."""
     allow = gate.allowance_for(plan)
-    if known and allowance.is_unlocked(conn, subject, period, codeset, code):
+    if already is None:
+        already = allowance.is_unlocked(conn, subject, period, codeset, code)
+    if already:
         outcome = allowance.ALREADY  # re-views are reads only: no write lock taken
     elif allow is None:
         outcome = allowance.grant(conn, subject, period, codeset, code)
@@ -70,43 +74,94 @@ def _unlock(conn: Conn, gate: Gate, subject: str, known: bool, plan: str, codese
     return outcome, _left(conn, gate, subject, plan, ip, period)[1]
 
 
+@dataclass(slots=True)
+class Unlock:
+    """What an unlock request came to: the outcome, views left (None: unlimited), who asked."""
+
+    outcome: str
+    left: int | None
+    account: Account | None
+    plan: str
+    new_guest: str | None  # a guest id to hand out in a new guest cookie
+    sections: bytes  # the code's protected sections, as the JSON array of the answer
+
+
+def _decide(conn: Conn, gate: Gate, sid: str | None, guest_cookie: str | None, ip: str,
+            codeset: str, code: str, sections: bytes) -> Unlock:
+    now = int(time.time())
+    period = gate.period()
+    account, already = None, None
+    if sid is not None:
+        s = gate.settings
+        account, unlocked_at = sessions.load_probing(
+            conn, sid, now, s.session_idle, s.session_max_age, period.key, codeset, code
+        )
+        already = unlocked_at is not None and unlocked_at >= period.since
+    new_guest = None
+    if account is not None:
+        subject, plan = account.subject, account.plan
+    else:
+        plan, already = "guest", None
+        gid = gate.signer.guest_id(guest_cookie)
+        if gid is None:
+            gid = new_guest = sessions.new_id()
+            already = False  # a brand-new guest has unlocked nothing
+        subject = f"g:{gid}"
+    outcome, left = _unlock(conn, gate, subject, plan, codeset, code, ip, period, already)
+    return Unlock(outcome, left, account, plan, new_guest, sections)
+
+
+async def decide(gate: Gate, sid: str | None, guest_cookie: str | None, ip: str, codeset: str, code: str) -> Unlock:
+    """The meter's one decision: checks the code, finds the visitor, consumes a view if needed.
+
+    `sid` is the verified session id of the cookie (or None) and `guest_cookie` the raw guest
+    cookie; everything runs in one database call (one thread hop on PostgreSQL).
+    """
+    sections = gate.code_json(codeset, code)  # an unknown code is a 404 before any view is spent
+    return await gate.db.run(_decide, gate, sid, guest_cookie, ip, codeset, code, sections)
+
+
+def granted_body(gate: Gate, u: Unlock, codeset: str, code: str) -> bytes | None:
+    """The JSON answer of a granted unlock, or None when the allowance is spent."""
+    if u.outcome not in (allowance.ALREADY, allowance.UNLOCKED):
+        return None
+    if u.outcome == allowance.ALREADY:  # cache re-viewed codes, not every first look
+        gate.store.remember(codeset, code, u.sections)
+    return b'{"sections":' + u.sections + b',"views_left":' + (
+        b"null" if u.left is None else str(u.left).encode()
+    ) + b"}"
+
+
+def json_answer(gate: Gate, u: Unlock, codeset: str, code: str) -> Response:
+    body = granted_body(gate, u, codeset, code)
+    if body is not None:
+        return Response(body, media_type="application/json")
+    reason = "guest_limit" if u.account is None else f"{u.plan}_limit"
+    if u.account is None:
+        message = "You have used your free code page for this period. Register for a free account to view more."
+    else:
+        n = gate.allowance_for(u.plan)
+        message = f"You have used all {n} views of your plan this period. Upgrade for unlimited code pages."
+    return error("allowance_exhausted", message, status=402, reason=reason, views_left=0)
+
+
 async def unlock(request: Request) -> Response:
+    """POST /gate/unlock/…: HTML form posts land here; JSON calls are answered by `gate.hotpath` first."""
     from .auth import refusal  # auth imports this module
 
     gate: Gate = request.app.state.gate
     if (refused := refusal(request, gate)) is not None:
         return refused
     codeset, code = request.path_params["codeset"], request.path_params["code"]
-    gate.check_code(codeset, code)
-    v = await gate.visitor(request)
-    new_guest = None
-    subject = v.subject
-    if subject is None:
-        new_guest = sessions.new_id()
-        subject = f"g:{new_guest}"
-    outcome, left = await gate.db.run(
-        _unlock, gate, subject, new_guest is None, v.plan, codeset, code, gate.ip(request)
-    )
+    sid, guest_cookie = gate.cookies(request)
+    u = await decide(gate, sid, guest_cookie, gate.ip(request), codeset, code)
     response: Response
     if wants_form(request):
         response = RedirectResponse(gate_page_path(codeset, code), status_code=303)
-    elif outcome in (allowance.ALREADY, allowance.UNLOCKED):
-        # The sections' JSON comes ready-made from the store reader's cache of hot codes.
-        hot = outcome == allowance.ALREADY  # cache re-viewed codes, not every first look
-        body = b'{"sections":' + gate.sections_json(codeset, code, keep=hot) + b',"views_left":' + (
-            b"null" if left is None else str(left).encode()
-        ) + b"}"
-        response = Response(body, media_type="application/json")
     else:
-        reason = "guest_limit" if v.account is None else f"{v.plan}_limit"
-        if v.account is None:
-            message = "You have used your free code page for this period. Register for a free account to view more."
-        else:
-            n = gate.allowance_for(v.plan)
-            message = f"You have used all {n} views of your plan this period. Upgrade for unlimited code pages."
-        response = error("allowance_exhausted", message, status=402, reason=reason, views_left=0)
-    if new_guest is not None:
-        gate.set_guest(request, response, new_guest)
+        response = json_answer(gate, u, codeset, code)
+    if u.new_guest is not None:
+        gate.set_guest(request, response, u.new_guest)
     return response
 
 

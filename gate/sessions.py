@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from itsdangerous import BadSignature, Signer
 
@@ -114,14 +115,19 @@ def create(conn: Conn, account_id: int, now: int) -> str:
     return sid
 
 
-def load(conn: Conn, sid: str, now: int, idle: int, max_age: int) -> Account | None:
-    """The session's account, or None when unknown or past its idle or absolute lifetime."""
-    key = _key(sid)
-    row = conn.one(
-        "SELECT a.id, a.email, a.plan, s.created_at, s.seen_at FROM sessions s"
-        " JOIN accounts a ON a.id = s.account_id WHERE s.id=?",
-        (key,),
-    )
+_LOAD = (
+    "SELECT a.id, a.email, a.plan, s.created_at, s.seen_at{probe} FROM sessions s"
+    " JOIN accounts a ON a.id = s.account_id WHERE s.id=?"
+)
+_LOAD_PLAIN = _LOAD.format(probe="")
+# The unlock endpoint also asks whether the account has this code unlocked: one statement, not two.
+_LOAD_PROBE = _LOAD.format(
+    probe=", (SELECT u.unlocked_at FROM unlocks u WHERE u.subject = 'a:' || a.id"
+          " AND u.period=? AND u.codeset=? AND u.code=?)"
+)
+
+
+def _live(conn: Conn, key: str, row: Any, now: int, idle: int, max_age: int) -> Account | None:
     if row is None:
         return None
     if now - row[3] > max_age or now - row[4] > idle:
@@ -130,6 +136,22 @@ def load(conn: Conn, sid: str, now: int, idle: int, max_age: int) -> Account | N
     if now - row[4] >= SEEN_GRANULARITY:
         conn.execute("UPDATE sessions SET seen_at=? WHERE id=?", (now, key))
     return Account(int(row[0]), row[1], row[2])
+
+
+def load(conn: Conn, sid: str, now: int, idle: int, max_age: int) -> Account | None:
+    """The session's account, or None when unknown or past its idle or absolute lifetime."""
+    key = _key(sid)
+    return _live(conn, key, conn.one(_LOAD_PLAIN, (key,)), now, idle, max_age)
+
+
+def load_probing(
+    conn: Conn, sid: str, now: int, idle: int, max_age: int, period_key: str, codeset: str, code: str,
+) -> tuple[Account | None, int | None]:
+    """`load`, plus when the account unlocked `code` in the period (None: not unlocked)."""
+    key = _key(sid)
+    row = conn.one(_LOAD_PROBE, (period_key, codeset, code, key))
+    account = _live(conn, key, row, now, idle, max_age)
+    return account, (None if account is None or row[5] is None else int(row[5]))
 
 
 def delete(conn: Conn, sid: str) -> None:

@@ -1,7 +1,8 @@
 """The protected store: premium section HTML, kept in one SQLite file outside `site/`.
 
-The build is the only writer; the gate opens it read-only. Section HTML is zlib-compressed
-(NCCI lists for some codes run to hundreds of kilobytes of HTML). A clean build writes a new
+The build is the only writer; the gate opens it read-only. Section HTML is kept as the JSON
+string the gate answers with, so an unlock joins stored bytes instead of encoding text; texts of
+4 KiB and more are zlib-compressed (NCCI lists for some codes run to hundreds of kilobytes). A clean build writes a new
 file and renames it over the old one; an incremental build changes rows in one transaction.
 Either way a failed build leaves the previous store as it was.
 """
@@ -17,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 # Section HTML is stored once per distinct text (`blobs`, keyed by its hash): ICD-10-CM repeats
 # a category's notes on every code beneath it, so most sections are shared by many codes.
@@ -30,8 +31,10 @@ CREATE TABLE IF NOT EXISTS sections(
     codeset TEXT NOT NULL, key TEXT NOT NULL, position INTEGER NOT NULL,
     id TEXT NOT NULL, title TEXT NOT NULL, hash BLOB NOT NULL,
     PRIMARY KEY (codeset, key, position)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS blobs(hash BLOB PRIMARY KEY, html BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS blobs(hash BLOB PRIMARY KEY, html BLOB NOT NULL);
 """
+# `blobs` keeps its rowid: a WITHOUT ROWID row of more than about 1 KB spills into overflow
+# pages (tripling the file for typical section sizes), a rowid table row only past about 4 KB.
 
 Packed = tuple[str, str, bytes, "bytes | None"]  # (id, title, hash, zlib'd html or None if sent before)
 
@@ -43,8 +46,28 @@ class StoredSection:
     html: str
 
 
+# A blob is b"J" + the HTML as a JSON string literal, or b"Z" + that literal zlib-compressed
+# (from 4 KiB on, where compression pays for its few microseconds of decompression).
+_RAW, _ZLIB = b"J", b"Z"
+COMPRESS_FROM = 4096
+
+
 def pack(html: str) -> bytes:
-    return zlib.compress(html.encode("utf-8"), 6)
+    literal = json.dumps(html, ensure_ascii=False).encode("utf-8")
+    if len(literal) >= COMPRESS_FROM:
+        return _ZLIB + zlib.compress(literal, 6)
+    return _RAW + literal
+
+
+def unpack_json(blob: bytes) -> bytes:
+    """The section HTML as a JSON string literal (UTF-8)."""
+    tag = blob[:1]
+    if tag == _RAW:
+        return blob[1:]
+    if tag == _ZLIB:
+        return zlib.decompress(blob[1:])
+    # Schema 2 stores (before coderef kept JSON): zlib-compressed HTML.
+    return json.dumps(zlib.decompress(blob).decode("utf-8"), ensure_ascii=False).encode("utf-8")
 
 
 def html_hash(html: str) -> bytes:
@@ -73,7 +96,7 @@ class Packer:
 
 
 def unpack(blob: bytes) -> str:
-    return zlib.decompress(blob).decode("utf-8")
+    return str(json.loads(unpack_json(blob)))
 
 
 class StoreWriter:
@@ -151,10 +174,15 @@ class StoreWriter:
             self._target.unlink()
 
 
+def _literal(text: str) -> bytes:
+    return json.dumps(text).encode("ascii")
+
+
 class StoreReader:
     """Read-only access for the gate. Reopens by itself when a build renames a new file in."""
 
     JSON_CACHE_BYTES = 64 * 1024 * 1024
+    MMAP_BYTES = 1024 * 1024 * 1024
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -178,6 +206,8 @@ class StoreReader:
             self._db = sqlite3.connect(
                 f"file:{self.path}?mode=ro", uri=True, check_same_thread=False
             )
+            # Reads straight from the page cache instead of a pread() per page of a lookup.
+            self._db.execute(f"PRAGMA mmap_size={self.MMAP_BYTES}")
             self._ino = st.st_ino
         return self._db
 
@@ -188,33 +218,51 @@ class StoreReader:
             return True
         return self.code_title(codeset, key) is not None
 
-    def sections_json(self, codeset: str, key: str, *, keep: bool = True) -> bytes:
-        """The sections as the JSON array the gate answers with, from a bounded cache of hot codes.
+    _LOOKUP = (
+        "SELECT s.id, s.title, b.html FROM codes c"
+        " LEFT JOIN sections s ON s.codeset = c.codeset AND s.key = c.key"
+        " LEFT JOIN blobs b ON b.hash = s.hash"
+        " WHERE c.codeset=? AND c.key=? ORDER BY s.position"
+    )
 
-        `keep=False` reads without caching (a code opened for the first time is rarely hot).
+    def lookup_json(self, codeset: str, key: str) -> bytes | None:
+        """The code's sections as the JSON array the gate answers with; None for an unknown code.
+
+        Served from the bounded cache of hot codes when there; `remember` puts a code in it.
         """
         db = self._conn()
-        k = (codeset, key)
-        hit = self._json.get(k)
+        hit = self._json.get((codeset, key))
         if hit is not None:
-            self._json.move_to_end(k)
+            self._json.move_to_end((codeset, key))
             return hit
-        rows = db.execute(
-            "SELECT s.id, s.title, b.html FROM sections s JOIN blobs b ON b.hash = s.hash "
-            "WHERE s.codeset=? AND s.key=? ORDER BY s.position",
-            (codeset, key),
-        ).fetchall()
-        data = json.dumps(
-            [{"id": r[0], "title": r[1], "html": unpack(r[2])} for r in rows], ensure_ascii=False,
-            separators=(",", ":"),
-        ).encode("utf-8")
-        if not keep:
-            return data
+        rows = db.execute(self._LOOKUP, (codeset, key)).fetchall()
+        if not rows:
+            return None
+        return b"[" + b",".join(
+            b'{"id":%s,"title":%s,"html":%s}' % (_literal(r[0]), _literal(r[1]), unpack_json(r[2]))
+            for r in rows if r[0] is not None  # a code without protected sections: one row of NULLs
+        ) + b"]"
+
+    def remember(self, codeset: str, key: str, data: bytes) -> None:
+        k = (codeset, key)
+        if k in self._json:
+            return
         self._json[k] = data
         self._json_bytes += len(data)
         while self._json_bytes > self.JSON_CACHE_BYTES and self._json:
             _, old = self._json.popitem(last=False)
             self._json_bytes -= len(old)
+
+    def sections_json(self, codeset: str, key: str, *, keep: bool = True) -> bytes:
+        """The sections as the JSON array the gate answers with (b"[]" for an unknown code).
+
+        `keep=False` reads without caching (a code opened for the first time is rarely hot).
+        """
+        data = self.lookup_json(codeset, key)
+        if data is None:
+            return b"[]"
+        if keep:
+            self.remember(codeset, key, data)
         return data
 
     def code_title(self, codeset: str, key: str) -> str | None:
