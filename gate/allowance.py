@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .db import Conn
 
@@ -74,22 +76,30 @@ def _lock_subject(conn: Conn, subject: str, now: int) -> None:
         conn.lock_row("accounts", "id", int(ident))
 
 
+_RECORD = (
+    "INSERT INTO unlocks(subject, period, codeset, code, guest_ip, unlocked_at) VALUES (?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (subject, period, codeset, code)"
+    " DO UPDATE SET unlocked_at=excluded.unlocked_at, guest_ip=excluded.guest_ip"
+)
+
+
 def _record(conn: Conn, subject: str, period: Period, codeset: str, code: str, ip: str | None, now: int) -> None:
-    conn.execute(
-        "INSERT INTO unlocks(subject, period, codeset, code, guest_ip, unlocked_at) VALUES (?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (subject, period, codeset, code)"
-        " DO UPDATE SET unlocked_at=excluded.unlocked_at, guest_ip=excluded.guest_ip",
-        (subject, period.key, codeset, code, ip, now),
-    )
+    conn.execute(_RECORD, (subject, period.key, codeset, code, ip, now))
 
 
-def grant(conn: Conn, subject: str, period: Period, codeset: str, code: str, now: int | None = None) -> str:
+def grant(
+    conn: Conn, subject: str, period: Period, codeset: str, code: str, now: int | None = None,
+    behind: Callable[[str, Sequence[Any]], bool] | None = None,
+) -> str:
     """Unlocks `code` for a subject with no allowance to count against (a paid plan).
 
     One idempotent statement: there is no limit two requests could race for, so no transaction
-    or lock is needed.
+    or lock is needed, and nothing in the answer depends on it, so `behind` (the database's
+    write_behind) may batch it with the other grants of this moment.
     """
-    _record(conn, subject, period, codeset, code, None, int(time.time()) if now is None else now)
+    params = (subject, period.key, codeset, code, None, int(time.time()) if now is None else now)
+    if behind is None or not behind(_RECORD, params):
+        conn.execute(_RECORD, params)
     return UNLOCKED
 
 

@@ -6,6 +6,8 @@ PostgreSQL calls run in worker threads, each borrowing a pooled connection.
 """
 from __future__ import annotations
 
+import asyncio
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -16,6 +18,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import anyio.to_thread
 
+log = logging.getLogger("coderef.gate")
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -36,7 +39,18 @@ MIGRATIONS: list[list[str]] = [
         "CREATE TABLE events(key TEXT NOT NULL, at BIGINT NOT NULL)",
         "CREATE INDEX events_key ON events(key, at)",
     ],
+    [  # 2: SQLite keeps unlocks in their primary-key b-tree (WITHOUT ROWID): an unlock writes one
+       # b-tree page instead of two. PostgreSQL has no such table kind and needs nothing.
+        ("sqlite: CREATE TABLE unlocks_v2(subject TEXT NOT NULL, period TEXT NOT NULL, codeset TEXT NOT NULL,"
+         " code TEXT NOT NULL, guest_ip TEXT, unlocked_at BIGINT NOT NULL,"
+         " PRIMARY KEY (subject, period, codeset, code)) WITHOUT ROWID"),
+        "sqlite: INSERT INTO unlocks_v2 SELECT subject, period, codeset, code, guest_ip, unlocked_at FROM unlocks",
+        "sqlite: DROP TABLE unlocks",
+        "sqlite: ALTER TABLE unlocks_v2 RENAME TO unlocks",
+        "sqlite: CREATE INDEX unlocks_guest_ip ON unlocks(guest_ip, period) WHERE guest_ip IS NOT NULL",
+    ],
 ]
+_SQLITE_ONLY = "sqlite: "
 SCHEMA_VERSION = len(MIGRATIONS)
 _PG_MIGRATION_LOCK = 0x636F6465  # any constant: serialises migrations of instances starting together
 
@@ -117,6 +131,7 @@ class Database:
         self._all: list[Any] = []  # every connection opened, to close them on shutdown
         self._stop = threading.Event()
         self._checkpointer: threading.Thread | None = None
+        self._behind: list[tuple[str, Sequence[Any]]] = []
 
     @property
     def engine(self) -> str:
@@ -196,6 +211,8 @@ class Database:
             raise Unavailable(f"gate database: {exc}") from exc
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        if self._behind:
+            self.flush()  # reads see the writes queued by write_behind
         with self.connection() as conn:
             return fn(conn, *args, **kwargs)
 
@@ -204,6 +221,45 @@ class Database:
         if not self.pg:
             return self.call(fn, *args)
         return await anyio.to_thread.run_sync(self.call, fn, *args)
+
+    async def run_behind(self, fn: Callable[..., T], *args: Any) -> T:
+        """`run` without flushing queued writes first: for the unlock decision, which needs none
+        of them (they are unlimited plans' records) and is the call they are batched across."""
+        if not self.pg:
+            with self.connection() as conn:
+                return fn(conn, *args)
+        return await anyio.to_thread.run_sync(self.call, fn, *args)
+
+    # -- write-behind --------------------------------------------------------------------------
+    def write_behind(self, sql: str, params: Sequence[Any]) -> bool:
+        """Queues an idempotent SQLite write, committed with the others of this event-loop turn.
+
+        For writes that no answer waits for (an unlimited plan's unlock record): one commit per
+        loop turn instead of one per request. Returns False, and queues nothing, on PostgreSQL or
+        outside an event loop: the caller writes directly.
+        """
+        if self.pg:
+            return False
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        self._behind.append((sql, params))
+        if len(self._behind) == 1:
+            loop.call_soon(self.flush)
+        return True
+
+    def flush(self) -> None:
+        """Commits the queued writes in one transaction (a no-op when none are queued)."""
+        rows, self._behind = self._behind, []
+        if not rows:
+            return
+        try:
+            with self.connection() as conn, conn.transaction():
+                for sql, params in rows:
+                    conn.execute(sql, params)
+        except (Unavailable, sqlite3.Error) as exc:  # nothing to answer to: the requests are done
+            log.error("gate: %d unlock records of unlimited plans were not saved: %s", len(rows), exc)
 
     def _migrate(self, conn: Conn) -> None:
         with self._lock:
@@ -223,11 +279,16 @@ class Database:
                     )
                 for version in range(current + 1, SCHEMA_VERSION + 1):
                     for statement in MIGRATIONS[version - 1]:
+                        if statement.startswith(_SQLITE_ONLY):
+                            if conn.pg:
+                                continue
+                            statement = statement[len(_SQLITE_ONLY):]
                         conn.execute(statement.replace("{pk}", pk))
                     conn.execute("INSERT INTO schema_version(version) VALUES (?)", (version,))
             self._migrated = True
 
     def close(self) -> None:
+        self.flush()
         self._stop.set()
         with self._lock:
             for raw in self._all + self._pool:

@@ -62,8 +62,9 @@ def _unlock(conn: Conn, gate: Gate, subject: str, plan: str, codeset: str, code:
     if already:
         outcome = allowance.ALREADY  # re-views are reads only: no write lock taken
     elif allow is None:
-        outcome = allowance.grant(conn, subject, period, codeset, code)
+        outcome = allowance.grant(conn, subject, period, codeset, code, behind=gate.db.write_behind)
     else:
+        gate.db.flush()  # a plan changed a moment ago: count its queued unlocks too
         guest = plan == "guest"
         outcome = allowance.consume(
             conn, subject, allow, period, codeset, code,
@@ -118,7 +119,7 @@ async def decide(gate: Gate, sid: str | None, guest_cookie: str | None, ip: str,
     cookie; everything runs in one database call (one thread hop on PostgreSQL).
     """
     sections = gate.code_json(codeset, code)  # an unknown code is a 404 before any view is spent
-    return await gate.db.run(_decide, gate, sid, guest_cookie, ip, codeset, code, sections)
+    return await gate.db.run_behind(_decide, gate, sid, guest_cookie, ip, codeset, code, sections)
 
 
 def granted_body(gate: Gate, u: Unlock, codeset: str, code: str) -> bytes | None:

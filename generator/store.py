@@ -174,10 +174,6 @@ class StoreWriter:
             self._target.unlink()
 
 
-def _literal(text: str) -> bytes:
-    return json.dumps(text).encode("ascii")
-
-
 class StoreReader:
     """Read-only access for the gate. Reopens by itself when a build renames a new file in."""
 
@@ -191,6 +187,7 @@ class StoreReader:
         self._version: tuple[int, int, int] | None = None
         self._json: OrderedDict[tuple[str, str], bytes] = OrderedDict()
         self._json_bytes = 0
+        self._literals: dict[str, bytes] = {}
 
     def _conn(self) -> sqlite3.Connection:
         st = os.stat(self.path)
@@ -238,10 +235,20 @@ class StoreReader:
         rows = db.execute(self._LOOKUP, (codeset, key)).fetchall()
         if not rows:
             return None
+        lit = self._literal
         return b"[" + b",".join(
-            b'{"id":%s,"title":%s,"html":%s}' % (_literal(r[0]), _literal(r[1]), unpack_json(r[2]))
+            b'{"id":%s,"title":%s,"html":%s}' % (lit(r[0]), lit(r[1]), unpack_json(r[2]))
             for r in rows if r[0] is not None  # a code without protected sections: one row of NULLs
         ) + b"]"
+
+    def _literal(self, text: str) -> bytes:
+        """`text` as a JSON string; section ids and titles repeat across codes, so they are cached."""
+        hit = self._literals.get(text)
+        if hit is None:
+            if len(self._literals) >= 10_000:
+                self._literals.clear()
+            hit = self._literals[text] = json.dumps(text).encode("ascii")
+        return hit
 
     def remember(self, codeset: str, key: str, data: bytes) -> None:
         k = (codeset, key)

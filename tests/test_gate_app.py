@@ -107,6 +107,23 @@ def test_paid_account_is_unlimited(make: Factory, root: Path) -> None:
     assert s["plan"] == "paid" and s["views_left"] is None and s["allowance"] is None and len(s["unlocked"]) == 8
 
 
+def test_paid_unlock_records_are_saved_by_shutdown(root: Path) -> None:
+    """Paid unlocks are committed in batches after the answer; none may be lost on a clean stop."""
+    from gate import accounts
+    from gate.db import Database
+
+    codes = ["27252", "27253", "99201", "99202", "99203", "99204"]
+    with client(create_app(root, settings=settings_for(root))) as c:
+        c.post("/gate/register", json={"email": "q@example.org", "password": PASSWORD})
+        db = Database(None, root / "var" / "gate.sqlite")
+        assert db.call(accounts.set_plan, "q@example.org", "paid")
+        for code in codes:
+            assert unlock(c, "cpt", code).status_code == 200
+    rows = db.call(lambda conn: conn.all("SELECT code FROM unlocks WHERE subject LIKE 'a:%' ORDER BY code"))
+    db.close()
+    assert [r[0] for r in rows] == sorted(codes)
+
+
 @pytest.mark.parametrize("cookie", ["garbage", "x" * 5000, "a.b.c", "é", ""])
 def test_garbage_cookies_mean_guest(make: Factory, cookie: str) -> None:
     c = make()

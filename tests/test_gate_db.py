@@ -22,6 +22,28 @@ def test_sqlite_migrates_once_in_wal(tmp_path: Path) -> None:
         db.close()
 
 
+def test_sqlite_upgrade_keeps_unlocks(tmp_path: Path) -> None:
+    """A database made by schema 1 (rowid unlocks) is moved to WITHOUT ROWID with its rows kept."""
+    import sqlite3
+
+    from gate.db import MIGRATIONS
+
+    raw = sqlite3.connect(tmp_path / "g.sqlite", isolation_level=None)
+    raw.execute("CREATE TABLE schema_version(version INTEGER NOT NULL)")
+    for statement in MIGRATIONS[0]:
+        raw.execute(statement.replace("{pk}", "INTEGER PRIMARY KEY"))
+    raw.execute("INSERT INTO schema_version VALUES (1)")
+    raw.execute("INSERT INTO unlocks VALUES ('g:x', '2026-11', 'cpt', '27252', '10.0.0.1', 5)")
+    raw.close()
+    db = Database(None, tmp_path / "g.sqlite")
+    assert db.call(_version) == SCHEMA_VERSION
+    assert db.call(lambda c: c.all("SELECT subject, code, guest_ip FROM unlocks")) == [("g:x", "27252", "10.0.0.1")]
+    ddl = db.call(lambda c: c.one("SELECT sql FROM sqlite_master WHERE name='unlocks'")[0])
+    assert "WITHOUT ROWID" in ddl
+    assert db.call(lambda c: c.one("SELECT COUNT(*) FROM sqlite_master WHERE name='unlocks_guest_ip'")[0]) == 1
+    db.close()
+
+
 @pytest.mark.postgres
 def test_postgres_migrates_once() -> None:
     with pg_schema() as url:
