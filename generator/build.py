@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import xxhash
 
 from . import urls
 from .config import SiteConfig, load_config
@@ -159,11 +160,11 @@ def _public_digest(cfg: SiteConfig, model: CodeSetModel, i: int, memo: dict[int,
         if not cfg.is_protected(s.kind, s.protected):
             hit = memo.get(id(s)) if memo is not None else None
             if hit is None or hit[0] is not s:
-                hit = (s, hashlib.sha256(f"{s.id}\x1f{s.text}".encode()).hexdigest()[:16])
+                hit = (s, xxhash.xxh3_64_hexdigest(f"{s.id}\x1f{s.text}".encode()))
                 if memo is not None:
                     memo[id(s)] = hit
             parts.append(hit[1])
-    return hashlib.sha256("\x1f".join(parts).encode()).digest()[:8]
+    return xxhash.xxh3_64_digest("\x1f".join(parts).encode())
 
 
 def _protected_rows(cfg: SiteConfig, codeset: str, model: CodeSetModel, i: int, packer: Packer) -> StoreRow | None:

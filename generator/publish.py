@@ -9,7 +9,6 @@ whole tree.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -18,17 +17,33 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import xxhash
+
 from .errors import BuildError
 
 
 def digest(data: bytes) -> str:
-    # sha256 runs on the CPU's SHA extensions: twice as fast as blake2b here, 178k pages a build.
-    return hashlib.sha256(data).hexdigest()[:32]
+    """A file's fingerprint in the manifest (change detection of our own output, 178k pages a
+    build): XXH3-128 hashes a 14 KB page in 0.4 µs where sha256 takes 13 µs."""
+    return xxhash.xxh3_128_hexdigest(data)
+
+
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 
 
 def _create(path: str, data: bytes) -> None:
-    with open(path, "xb") as f:
-        f.write(data)
+    """Creates `path` (it must not exist) holding `data`.
+
+    Plain os.open/write/close: Python's open() adds an fstat, an ioctl and an lseek per file,
+    a third of the system calls of writing one page.
+    """
+    fd = os.open(path, _CREATE, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
 
 
 class SlotWriter:
