@@ -483,6 +483,21 @@ def test_secure_cookies_over_https(root: Path) -> None:
         assert r.headers["set-cookie"].startswith("coderef_session=") and "Secure" not in r.headers["set-cookie"]
 
 
+def test_unlock_over_https_reads_the_host_prefixed_cookie(root: Path) -> None:
+    """The JSON unlock path finds the account behind a `__Host-` cookie (HTTPS) and not a plain one."""
+    with client(create_app(root, settings=settings_for(root))) as c:
+        c.base_url = "https://testserver"  # type: ignore[misc]
+        r = c.post("https://testserver/gate/register", json={"email": "h@example.org", "password": PASSWORD})
+        assert r.status_code == 201
+        r = c.post("https://testserver/gate/unlock/cpt/27252")
+        assert r.status_code == 200 and r.json()["views_left"] == 5
+        session = c.cookies.get("__Host-coderef_session")
+    with client(create_app(root, settings=settings_for(root))) as plain:  # the same cookie under the plain name
+        plain.cookies.set("coderef_session", session)
+        r = plain.post("https://testserver/gate/unlock/cpt/27253")
+        assert r.status_code == 200 and r.json()["views_left"] == 0  # a guest: its one view
+
+
 def test_unlock_speed_sanity(make: Factory) -> None:
     """Not a benchmark: re-views must not run argon2 or take a write lock (they'd be 10× slower)."""
     c = make()
