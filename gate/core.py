@@ -110,6 +110,7 @@ class Gate:
 
     # -- the visitor ---------------------------------------------------------------------------
     _COOKIE_HEADERS_MAX = 50_000
+    _COOKIE_HEADER_CACHED_LEN = 1024  # at most 50 MB of remembered headers
 
     def cookie_ids(self, header: str | None, secure: bool) -> tuple[str | None, str | None]:
         """(verified session id or None, raw guest cookie or None) from a Cookie header.
@@ -126,9 +127,10 @@ class Gate:
             session_name, guest_name = sessions.cookie_names(secure)
             cookies = cookie_parser(header)
             hit = (self.signer.session_id(cookies.get(session_name)), cookies.get(guest_name))
-            if len(self._cookie_headers) >= self._COOKIE_HEADERS_MAX:
-                self._cookie_headers.clear()
-            self._cookie_headers[key] = hit
+            if len(header) <= self._COOKIE_HEADER_CACHED_LEN:  # bounded memory: long headers are parsed each time
+                if len(self._cookie_headers) >= self._COOKIE_HEADERS_MAX:
+                    self._cookie_headers.clear()
+                self._cookie_headers[key] = hit
         return hit
 
     def cookies(self, request: Request) -> tuple[str | None, str | None]:
