@@ -1,10 +1,12 @@
 """The gate's shared state (settings, database, store, signer) and who the current visitor is."""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,38 +148,29 @@ class Gate:
         return Visitor(account, sid if account else None, guest_cookie, self.signer)
 
     # -- the protected store -------------------------------------------------------------------
-    def _check_names(self, codeset: str, code: str) -> None:
+    @contextlib.contextmanager
+    def _reading_store(self) -> Iterator[None]:
+        try:
+            yield
+        except (OSError, sqlite3.Error) as exc:
+            raise Unavailable(f"protected store {self.site.store_path}: {exc}") from exc
+
+    def code_json(self, codeset: str, code: str) -> bytes:
+        """The code's protected sections as a JSON array; BadInput for unknown code sets or codes
+        (codes without a page)."""
         if codeset not in CODESET_NAMES or codeset not in self.site.codesets:
             raise BadInput("unknown_codeset", f"There is no code set '{codeset[:40]}'.")
         if not CODE_RE.match(code):
             raise BadInput("unknown_code", f"There is no code '{code[:40]}' in {CODESET_NAMES[codeset]}.")
-
-    def check_code(self, codeset: str, code: str) -> None:
-        """BadInput for unknown code sets or codes (codes without a page)."""
-        self._check_names(codeset, code)
-        try:
-            known = self.store.has_code(codeset, code)
-        except (OSError, sqlite3.Error) as exc:
-            raise Unavailable(f"protected store {self.site.store_path}: {exc}") from exc
-        if not known:
-            raise BadInput("unknown_code", f"There is no code '{code}' in {CODESET_NAMES[codeset]}.")
-
-    def code_json(self, codeset: str, code: str) -> bytes:
-        """The code's protected sections as a JSON array; BadInput for unknown code sets or codes."""
-        self._check_names(codeset, code)
-        try:
+        with self._reading_store():
             data = self.store.lookup_json(codeset, code)
-        except (OSError, sqlite3.Error) as exc:
-            raise Unavailable(f"protected store {self.site.store_path}: {exc}") from exc
         if data is None:
             raise BadInput("unknown_code", f"There is no code '{code}' in {CODESET_NAMES[codeset]}.")
         return data
 
     def sections(self, codeset: str, code: str) -> list[StoredSection]:
-        try:
+        with self._reading_store():
             return self.store.sections(codeset, code)
-        except (OSError, sqlite3.Error) as exc:
-            raise Unavailable(f"protected store {self.site.store_path}: {exc}") from exc
 
     def site_dir(self) -> Path:
         """The built site, resolved now: builds swap a symlink atomically."""

@@ -169,7 +169,7 @@ async def unlock(request: Request) -> Response:
 async def page(request: Request) -> Response:
     gate: Gate = request.app.state.gate
     codeset, code = request.path_params["codeset"], request.path_params["code"]
-    gate.check_code(codeset, code)
+    gate.code_json(codeset, code)  # 404 for unknown codes
     v = await gate.visitor(request)
     period = gate.period()
     subject, plan, ip = v.subject, v.plan, gate.ip(request)

@@ -208,13 +208,6 @@ class StoreReader:
             self._ino = st.st_ino
         return self._db
 
-    def has_code(self, codeset: str, key: str) -> bool:
-        """Whether the code has a page; answered from the cache of hot codes when possible."""
-        self._conn()  # drops the cache if a build changed the store
-        if (codeset, key) in self._json:
-            return True
-        return self.code_title(codeset, key) is not None
-
     _LOOKUP = (
         "SELECT s.id, s.title, b.html FROM codes c"
         " LEFT JOIN sections s ON s.codeset = c.codeset AND s.key = c.key"
