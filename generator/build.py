@@ -31,7 +31,15 @@ from .errors import BuildError, ContentErrors, Problems
 from .fragments import AncestorCache
 from .frames import FrameRenderer
 from .link import CodeSetModel, link
-from .load import check_unique, code_version, importers_for, merge_hand_pages, read_source, source_for
+from .load import (
+    check_unique,
+    code_version,
+    importers_for,
+    merge_hand_pages,
+    read_sources,
+    source_for,
+    wait_for_cache_writes,
+)
 from .model import CPT
 from .pages import common, special_pages
 from .progress import Progress, phase, say
@@ -81,27 +89,34 @@ def load_inputs(root: Path) -> Loaded:
 
 def load_models(
     cfg: SiteConfig, pages: list[HandPage], problems: Problems, only: set[str] | None = None, *, quiet: bool = False,
-    premium_keys: set[tuple[str, str]] | None = None,
+    premium_keys: set[tuple[str, str]] | None = None, jobs: int = 1,
 ) -> dict[str, CodeSetModel]:
-    """Importer records + hand-written pages + premium data, linked, per enabled code set."""
+    """Importer records + hand-written pages + premium data, linked, per enabled code set.
+
+    `jobs` > 1 lets uncached source files be parsed in parallel (see `load.read_sources`)."""
     version = code_version(cfg.root)
     importers = importers_for(cfg)
     models: dict[str, CodeSetModel] = {}
     by_codeset: dict[str, list[HandPage]] = {}
     for page in pages:
         by_codeset.setdefault(page.codeset, []).append(page)
-    for codeset in cfg.codesets:
-        if only is not None and codeset not in only:
-            continue
-        t0 = time.perf_counter()
+    enabled = [cs for cs in cfg.codesets if only is None or cs in only]
+    wanted = []
+    for codeset in enabled:
         imp = importers.get(codeset)
         src = source_for(cfg, imp) if imp is not None else None
-        records = read_source(cfg, imp, src, version) if imp is not None and src is not None else []
+        if imp is not None and src is not None:
+            wanted.append((codeset, imp, src))
+    t0 = time.perf_counter()
+    read = read_sources(cfg, wanted, version, jobs)
+    for codeset in enabled:
+        records = read.get(codeset, [])
         check_unique(codeset, records)
         has_bulk = bool(records)
         records = merge_hand_pages(codeset, records, by_codeset.get(codeset, []), has_bulk, problems)
         models[codeset] = CodeSetModel(codeset, records)
-        say(f"load       {codeset}: {len(records)} records in {time.perf_counter() - t0:.2f}s", quiet=quiet)
+        say(f"load       {codeset}: {len(records)} records", quiet=quiet)
+    say(f"load       {time.perf_counter() - t0:.2f}s", quiet=quiet)
     with phase("premium", quiet=quiet):
         _attach_premium(cfg, models, problems, premium_keys)
     with phase("link", quiet=quiet):
@@ -322,6 +337,7 @@ def build(
     try:
         return _build(root, t0, clean=clean, jobs=jobs, quiet=quiet, strict=strict, search=search)
     finally:
+        wait_for_cache_writes()
         if gc_was_enabled:
             gc.enable()
 
@@ -400,7 +416,7 @@ def full_build(
     search: bool = True,
 ) -> BuildResult:
     cfg, problems = loaded.cfg, loaded.problems
-    models = load_models(cfg, loaded.pages, problems, quiet=quiet)
+    models = load_models(cfg, loaded.pages, problems, quiet=quiet, jobs=jobs)
     if problems.errors:
         raise ContentErrors(problems)
     env = make_env(cfg.theme_dir)

@@ -13,9 +13,10 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import make_project
 
 from generator.build import build
-from generator.errors import ContentErrors
+from generator.errors import BuildError, ContentErrors
 from generator.store import StoreReader
 
 CANARY = "CANARY-7f3e9b1c-do-not-leak"
@@ -272,3 +273,32 @@ def test_concurrent_builds_take_turns(project) -> None:  # type: ignore[no-untyp
     final = tree(root / "site")
     build(root, quiet=True, jobs=1, clean=True)
     assert tree(root / "site") == final
+
+
+def test_cold_build_parses_sources_in_parallel_and_caches_them(tmp_path: Path) -> None:
+
+
+    one = make_project(tmp_path / "one")
+    two = make_project(tmp_path / "two")
+    build(one, quiet=True, jobs=1)
+    build(two, quiet=True, jobs=2)  # ICD-10-PCS parsed by a forked child, ICD-10-CM pickled in the background
+    assert tree(two / "site") == tree(one / "site")
+    caches = sorted(p.name.split("-")[0] for p in (two / ".coderef" / "cache").glob("*.pickle"))
+    assert caches == ["icd10cm", "icd10pcs"]
+    assert not list((two / ".coderef" / "cache").glob("*.tmp"))
+    # A second cold build of the same project reads both caches and renders the same site.
+    build(two, quiet=True, jobs=2, clean=True)
+    assert tree(two / "site") == tree(one / "site")
+
+
+def test_error_in_a_source_parsed_by_a_child_is_reported(tmp_path: Path) -> None:
+
+
+    root = make_project(tmp_path / "proj")
+    bad = tmp_path / "pcs.txt"
+    bad.write_text("0DT10ZZ Resection\nnot a code line\n", encoding="utf-8")
+    cfg = root / "content" / "site.yml"
+    cfg.write_text(re.sub(r"icd10pcs: .*", f"icd10pcs: {bad}", cfg.read_text()))
+    with pytest.raises(BuildError, match=rf"^{re.escape(str(bad))}:2: expected an ICD-10-PCS codes-file line"):
+        build(root, quiet=True, jobs=2)
+    assert not (root / "site").exists()
