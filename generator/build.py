@@ -24,7 +24,7 @@ from typing import Any
 import jinja2
 import xxhash
 
-from . import urls
+from . import forking, urls
 from .config import SiteConfig, load_config
 from .content import HandPage, read_pages
 from .errors import BuildError, ContentErrors, Problems
@@ -281,6 +281,45 @@ def render_pages(
     return manifest, written, rows, {cs: h.hexdigest() for cs, h in per_cs.items()}
 
 
+class StoreJob:
+    """Writes a fresh protected store beside the live one, in a forked child when `jobs` > 1.
+
+    `commit()` waits for it and renames it into place; if the child failed, the store is
+    written here instead, so that a real error is raised with its message.
+    """
+
+    def __init__(self, path: Path, rows: list[StoreRow], meta: dict[str, str], jobs: int) -> None:
+        self.path = path
+        self.rows = rows
+        self.meta = meta
+        self.pid = forking.start(self._write) if jobs > 1 and forking.can_fork() else None
+
+    def _write(self) -> StoreWriter:
+        writer = StoreWriter(self.path, fresh=True)
+        try:
+            writer.add_many(self.rows)
+            for key, value in self.meta.items():
+                writer.set_meta(key, value)
+            writer.finish()
+        except BaseException:
+            writer.abort()
+            raise
+        return writer
+
+    def commit(self) -> None:
+        pid, self.pid = self.pid, None
+        if pid is not None and forking.succeeded(pid):
+            StoreWriter.published(self.path)
+        else:
+            self._write().publish()
+
+    def abort(self) -> None:
+        pid, self.pid = self.pid, None
+        if pid is not None:
+            forking.stop(pid)
+        StoreWriter.discard(self.path)
+
+
 # ---------------------------------------------------------------------------------------------
 # Search stage
 
@@ -427,9 +466,12 @@ def full_build(
     with phase("prepare", quiet=quiet):
         live_manifest = slots.manifest()
         slot, slot_dir, old = slots.open_target(clean=clean)
-    store = StoreWriter(cfg.store_path, fresh=True)
+    store: StoreJob | None = None
     try:
         manifest, written, rows, search_digests = render_pages(cfg, models, env, base, slot_dir, old, jobs, quiet)
+        # The store is written by a forked child while this process writes the special pages
+        # and (in a normal build) the search index.
+        store = StoreJob(cfg.store_path, rows, {"built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}, jobs)
         writer = SlotWriter(slot_dir, old)
         writer.new = {}
         with phase("pages", quiet=quiet):
@@ -451,12 +493,11 @@ def full_build(
         written += writer.written
         removed = slots.remove_stale(slot, old, manifest) if old else 0
         with phase("store", quiet=quiet):
-            store.add_many(rows)
-            store.set_meta("built", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
             # Commit point: store first, then the one rename that makes the new site live.
             store.commit()
     except BaseException:
-        store.abort()
+        if store is not None:
+            store.abort()
         raise
     if not live_manifest:
         changed_paths: set[str] = ALL

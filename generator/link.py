@@ -1,6 +1,7 @@
 """Linking: the hierarchy (parent, children) and reading order (previous/next) of each code set."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from .errors import Problems
@@ -20,8 +21,9 @@ class CodeSetModel:
     next: dict[int, int] = field(default_factory=dict)
     roots: list[int] = field(default_factory=list)
 
-    @property
+    @functools.cached_property
     def code_count(self) -> int:
+        """Pages of codes (not browse nodes). Cached: `records` no longer changes once linked."""
         return sum(1 for r in self.records if r.is_code)
 
 

@@ -5,9 +5,9 @@ import functools
 import hashlib
 import os
 import pickle
-from collections.abc import Callable
 from pathlib import Path
 
+from . import forking
 from .config import SiteConfig
 from .content import HandPage
 from .errors import BuildError, Problems
@@ -77,11 +77,8 @@ def read_source(
             records: list[CodeRecord] = pickle.load(f)
         return records
     records = _share_sections(list(imp.read(path)))
-    if background and _can_fork():
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child leaves through os._exit
-            _child_exit(lambda: _write_cache(cache, imp.kind, records))
-        _BACKGROUND.append(pid)
+    if background and forking.can_fork():
+        _BACKGROUND.append(forking.start(lambda: _write_cache(cache, imp.kind, records)))
     else:
         _write_cache(cache, imp.kind, records)
     return records
@@ -102,27 +99,10 @@ def _write_cache(cache: Path, kind: str, records: list[CodeRecord]) -> None:
 _BACKGROUND: list[int] = []
 
 
-def _can_fork() -> bool:
-    return hasattr(os, "fork") and os.environ.get("CODEREF_NO_FORK") != "1"
-
-
-def _child_exit(work: Callable[[], object]) -> None:  # pragma: no cover - runs in a forked child
-    """Runs `work` in a forked child and leaves without running the parent's cleanup handlers."""
-    try:
-        work()
-    except BaseException:  # noqa: BLE001 - the parent redoes the work and reports the error itself
-        os._exit(1)
-    os._exit(0)
-
-
 def wait_for_cache_writes() -> None:
     """Waits for the children that write parse caches (a later build must find them complete)."""
     while _BACKGROUND:
-        pid = _BACKGROUND.pop()
-        try:
-            os.waitpid(pid, 0)
-        except ChildProcessError:
-            pass
+        forking.succeeded(_BACKGROUND.pop())
 
 
 def read_sources(
@@ -138,22 +118,19 @@ def read_sources(
     """
     todo = [(cs, imp, src) for cs, imp, src in wanted if not _cache_path(cfg, imp, src, version).exists()]
     children: dict[str, int] = {}
-    if jobs > 1 and len(todo) > 1 and _can_fork():
+    if jobs > 1 and len(todo) > 1 and forking.can_fork():
         todo.sort(key=lambda t: t[2].stat().st_size, reverse=True)
         for n, (cs, imp, src) in enumerate(todo[1:]):
             if n >= jobs - 1:
                 break
-            child = os.fork()
-            if child == 0:  # pragma: no cover - the child leaves through os._exit
-                _child_exit(functools.partial(read_source, cfg, imp, src, version))
-            children[cs] = child
+            children[cs] = forking.start(functools.partial(read_source, cfg, imp, src, version))
     out: dict[str, list[CodeRecord]] = {}
     for cs, imp, src in wanted:
         if cs not in children:
             out[cs] = read_source(cfg, imp, src, version, background=jobs > 1)
     for cs, imp, src in wanted:
         if cs in children:
-            os.waitpid(children[cs], 0)  # if it failed, read_source parses here and raises the error
+            forking.succeeded(children[cs])  # if it failed, read_source parses here and raises the error
             out[cs] = read_source(cfg, imp, src, version)
     return out
 

@@ -111,7 +111,7 @@ class StoreWriter:
         self.path = path
         self.fresh = fresh
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._target = path.with_name(path.name + ".new") if fresh else path
+        self._target = self.fresh_path(path) if fresh else path
         if fresh and self._target.exists():
             self._target.unlink()
         self.db = sqlite3.connect(self._target, isolation_level=None)
@@ -156,13 +156,36 @@ class StoreWriter:
         self.db.execute("DELETE FROM sections WHERE codeset=? AND key=?", (codeset, key))
 
     def commit(self) -> None:
+        self.finish()
+        self.publish()
+
+    def finish(self) -> None:
+        """Commits the transaction. A fresh store stays beside the live one until `publish()`."""
         # An incremental build may leave a few texts no section refers to any more; the next full
         # build writes a fresh store without them.
         self.set_meta("schema", SCHEMA_VERSION)
         self.db.execute("COMMIT")
         self.db.close()
+
+    def publish(self) -> None:
+        """Renames a fresh store over the live one (readers reopen it by themselves)."""
         if self.fresh:
-            os.replace(self._target, self.path)
+            self.published(self.path)
+
+    @staticmethod
+    def fresh_path(path: Path) -> Path:
+        """Where a fresh store is written before it replaces the one at `path`."""
+        return path.with_name(path.name + ".new")
+
+    @classmethod
+    def published(cls, path: Path) -> None:
+        """Renames the finished fresh store (written by another process) over the live one."""
+        os.replace(cls.fresh_path(path), path)
+
+    @classmethod
+    def discard(cls, path: Path) -> None:
+        """Removes an unfinished fresh store."""
+        cls.fresh_path(path).unlink(missing_ok=True)
 
     def abort(self) -> None:
         try:
