@@ -51,11 +51,9 @@ def escape(text: str) -> str:
 from . import urls
 from .link import CodeSetModel, ancestors
 
-LOCK_ICON = (
-    '<svg class="icon-lock" aria-hidden="true" focusable="false" width="16" height="16" viewBox="0 0 24 24">'
-    '<rect x="4" y="10.5" width="16" height="11" rx="2.5" fill="currentColor"/>'
-    '<path d="M8 10.5V7.5a4 4 0 0 1 8 0v3" fill="none" stroke="currentColor" stroke-width="2.4"/></svg>'
-)
+# Drawn by the stylesheet (a CSS mask of currentColor): 50 bytes a use instead of 300 of inline
+# SVG, and a code page shows it twice per protected section (heading and contents list).
+LOCK_ICON = '<span class="icon icon-lock" aria-hidden="true"></span>'
 
 
 class AncestorCache:

@@ -30,7 +30,7 @@ def test_protected_sections_follow_the_markup_contract_and_hold_no_protected_tex
     assert ids == ["coding-tips", "modifiers", "crosswalk"]
     for sid in ids:
         block = re.search(
-            rf'<h2 id="h-{sid}">[^<]+<svg.*?</h2>\s*<div class="premium-body">\n<!--premium:{sid}-->\n'
+            rf'<h2 id="h-{sid}">[^<]+<span class="icon icon-lock" aria-hidden="true"></span></h2>\s*<div class="premium-body">\n<!--premium:{sid}-->\n'
             rf'(.*?)\n<!--/premium:{sid}-->\n\s*</div>\s*</section>', html, re.DOTALL,
         )
         assert block, f"section {sid} lacks the premium markers"
