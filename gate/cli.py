@@ -60,8 +60,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     scheme = "PostgreSQL" if s.database_url is not None else f"SQLite {s.sqlite_path}"
     print(f"coderef: serving {s.site.output_dir} and the gate ({scheme}, {s.env}) on http://{args.host}:{args.port}/")
     # proxy_headers off: X-Forwarded-* are honoured only through CODEREF_TRUST_PROXY.
+    from .serving import CoalescingHttpToolsProtocol
+
+    # access_log off: at log level "warning" uvicorn would format nothing, but still call the
+    # logger once per request.
     uvicorn.run(create_app(s.root, settings=s), host=args.host, port=args.port, proxy_headers=False,
-                server_header=False, log_level="warning")
+                server_header=False, log_level="warning", access_log=False,
+                http=CoalescingHttpToolsProtocol)
     return 0
 
 

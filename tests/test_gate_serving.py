@@ -1,0 +1,131 @@
+"""The server's coalescing transport: real TCP connections, and the real `coderef serve` over raw sockets."""
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+
+import uvloop
+from fixtures.gate.sitekit import build_site, env_for, secret_of, uvicorn_server
+
+from gate.serving import CoalescingTransport
+
+Script = Callable[[CoalescingTransport, asyncio.Transport], Coroutine[object, object, None]]
+
+
+def serve_once(script: Script) -> bytes:
+    """Runs `script` on the server side of a real loopback TCP connection; returns all the client read."""
+
+    async def main() -> bytes:
+        done = asyncio.Event()
+
+        class Server(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                real: asyncio.Transport = transport  # type: ignore[assignment]
+                wrapped = CoalescingTransport(real, asyncio.get_running_loop())
+                task = asyncio.get_running_loop().create_task(script(wrapped, real))
+                task.add_done_callback(lambda _: done.set())
+
+        server = await asyncio.get_running_loop().create_server(Server, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        await done.wait()
+        try:
+            data = await asyncio.wait_for(reader.read(), 5)  # until the server closes
+        except ConnectionResetError:
+            data = b"<reset>"
+        writer.close()
+        server.close()
+        return data
+
+    return uvloop.run(main())  # the loop `coderef serve` runs on
+
+
+def test_writes_of_one_turn_and_of_later_turns_arrive_whole_and_in_order() -> None:
+    async def script(t: CoalescingTransport, real: asyncio.Transport) -> None:
+        t.write(b"HTTP/1.1 200 OK\r\n")
+        t.write(bytearray(b"content-length: 4\r\n\r\n"))
+        t.write(b"")
+        assert t.get_write_buffer_size() >= 38  # gathered, not yet handed to the socket
+        await asyncio.sleep(0.01)
+        assert t.get_write_buffer_size() == 0  # the turn ended: one write went out
+        t.writelines([b"bo", memoryview(b"dy")])
+        await asyncio.sleep(0)
+        t.close()
+
+    assert serve_once(script) == b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nbody"
+
+
+def test_close_sends_what_is_gathered_first() -> None:
+    async def script(t: CoalescingTransport, real: asyncio.Transport) -> None:
+        t.write(b"last words")
+        t.close()
+        assert t.is_closing()
+
+    assert serve_once(script) == b"last words"
+
+
+def test_abort_drops_what_is_gathered() -> None:
+    async def script(t: CoalescingTransport, real: asyncio.Transport) -> None:
+        t.write(b"never sent")
+        t.abort()
+
+    assert serve_once(script) in (b"", b"<reset>")
+
+
+def test_data_gathered_for_a_closed_connection_is_dropped_quietly() -> None:
+    errors: list[dict[str, object]] = []
+
+    async def script(t: CoalescingTransport, real: asyncio.Transport) -> None:
+        asyncio.get_running_loop().set_exception_handler(lambda _loop, ctx: errors.append(ctx))
+        real.close()  # the connection goes away under the wrapper (as when the peer resets)
+        await asyncio.sleep(0.01)
+        t.write(b"late")  # e.g. a response finished after the disconnect
+        await asyncio.sleep(0.01)  # the gathered write is dropped, not raised in the loop
+
+    assert serve_once(script) in (b"", b"<reset>")
+    assert errors == []
+
+
+def _read_responses(sock: socket.socket, count: int) -> list[tuple[str, bytes]]:
+    """Reads `count` HTTP/1.1 responses with Content-Length bodies: (status line, body) each."""
+    buf = b""
+    out: list[tuple[str, bytes]] = []
+    while len(out) < count:
+        while b"\r\n\r\n" not in buf:
+            chunk = sock.recv(65536)
+            assert chunk, f"connection closed after {len(out)} responses"
+            buf += chunk
+        head, _, buf = buf.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        length = next(int(v) for k, _, v in (ln.partition(":") for ln in lines[1:]) if k.lower() == "content-length")
+        while len(buf) < length:
+            buf += sock.recv(65536)
+        out.append((lines[0], buf[:length]))
+        buf = buf[length:]
+    return out
+
+
+def test_served_responses_on_one_connection_stay_whole_and_in_order(tmp_path: Path) -> None:
+    """Keep-alive and pipelined requests through `coderef serve`: static pages, unlocks, errors."""
+    root = build_site(tmp_path)
+    with uvicorn_server(root, env_for(root)) as base:
+        host, port = base.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            requests = [
+                b"GET /cpt/27252/ HTTP/1.1\r\nHost: x\r\n\r\n",
+                b"POST /gate/unlock/cpt/27252 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+                b"POST /gate/unlock/cpt/NOPE1 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+                b"GET /no/such/page/ HTTP/1.1\r\nHost: x\r\n\r\n",
+            ]
+            sock.sendall(requests[0])
+            first = _read_responses(sock, 1)
+            sock.sendall(b"".join(requests[1:]))  # pipelined: three requests in one segment
+            rest = _read_responses(sock, 3)
+    statuses = [status for status, _ in first + rest]
+    assert statuses == ["HTTP/1.1 200 OK", "HTTP/1.1 200 OK", "HTTP/1.1 404 Not Found", "HTTP/1.1 404 Not Found"]
+    assert b'data-code="27252"' in first[0][1]
+    assert secret_of("cpt", "27252").encode() in rest[0][1]
+    assert b"NOPE1" in rest[1][1]
+    assert b"No such page" in rest[2][1]
