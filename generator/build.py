@@ -61,6 +61,10 @@ class BuildResult:
     counts: dict[str, int] = field(default_factory=dict)
     reindexed: list[str] = field(default_factory=list)
     problems: Problems = field(default_factory=Problems)
+    # The build's large structures, handed to the caller instead of being freed on return: the
+    # `coderef` command then exits without freeing them (see cli.run); a library caller frees
+    # them with the result.
+    held: list[object] = field(default_factory=list, repr=False, compare=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -199,6 +203,7 @@ def _render_chunk(chunk: list[tuple[str, int]]) -> tuple[dict[str, str], int, li
     packer: Packer = _JOB.setdefault("packer", Packer())
     frames: FrameRenderer = _JOB.setdefault("frames", FrameRenderer(tpl))
     memo: dict[int, tuple[object, str]] = _JOB.setdefault("memo", {})
+    want_digests: bool = _JOB["digests"]
     writer = SlotWriter(_JOB["slot_dir"], _JOB["old"])
     # Fault-injection hook for the atomic-publish test: seconds to sleep per page.
     delay = float(os.environ.get("CODEREF_TEST_SLOW_RENDER", "0") or 0)
@@ -225,7 +230,8 @@ def _render_chunk(chunk: list[tuple[str, int]]) -> tuple[dict[str, str], int, li
         row = _protected_rows(cfg, codeset, model, i, packer)
         if row is not None:
             rows.append(row)
-        digests.append((codeset, i, _public_digest(cfg, model, i, memo)))
+        if want_digests:
+            digests.append((codeset, i, _public_digest(cfg, model, i, memo)))
     return writer.new, writer.written, rows, digests
 
 
@@ -236,10 +242,14 @@ def _chunks(models: dict[str, CodeSetModel], size: int) -> list[list[tuple[str, 
 
 def render_pages(
     cfg: SiteConfig, models: dict[str, CodeSetModel], env: jinja2.Environment, base: dict[str, Any],
-    slot_dir: Path, old: dict[str, str], jobs: int, quiet: bool,
+    slot_dir: Path, old: dict[str, str], jobs: int, quiet: bool, digests: bool = True,
 ) -> tuple[dict[str, str], int, list[StoreRow], dict[str, str]]:
-    """Renders every record page; returns manifest, files written, store rows, search digests."""
-    _JOB.update(cfg=cfg, models=models, template=env.get_template("page.html"), base=base, slot_dir=slot_dir, old=old)
+    """Renders every record page; returns manifest, files written, store rows, search digests
+    (none when `digests` is false: a build without the search stage has no use for them)."""
+    _JOB.update(
+        cfg=cfg, models=models, template=env.get_template("page.html"), base=base, slot_dir=slot_dir, old=old,
+        digests=digests,
+    )
     total = sum(len(m.records) for m in models.values())
     chunks = _chunks(models, 2000)
     progress = Progress("render", total, quiet=quiet)
@@ -247,7 +257,7 @@ def render_pages(
     manifest: dict[str, str] = {}
     written = 0
     rows: list[StoreRow] = []
-    digests: list[tuple[str, int, bytes]] = []
+    found: list[tuple[str, int, bytes]] = []
 
     def take(result: tuple[dict[str, str], int, list[StoreRow], list[tuple[str, int, bytes]]]) -> None:
         nonlocal written
@@ -257,7 +267,7 @@ def render_pages(
         manifest.update(new)
         written += w
         rows.extend(r)
-        digests.extend(d)
+        found.extend(d)
         progress.advance(len(new))
 
     try:
@@ -274,7 +284,7 @@ def render_pages(
     progress.finish(f"(parent cpu {time.process_time() - cpu0:.2f}s)")
     t_digest = time.perf_counter()
     per_cs: dict[str, Any] = {}
-    for codeset, i, d in sorted(digests):
+    for codeset, _, d in sorted(found):
         per_cs.setdefault(codeset, hashlib.blake2b(digest_size=16)).update(d)
     rows.sort(key=lambda r: (r[0], r[1]))
     say(f"digests    {time.perf_counter() - t_digest:.2f}s", quiet=quiet)
@@ -468,7 +478,9 @@ def full_build(
         slot, slot_dir, old = slots.open_target(clean=clean)
     store: StoreJob | None = None
     try:
-        manifest, written, rows, search_digests = render_pages(cfg, models, env, base, slot_dir, old, jobs, quiet)
+        manifest, written, rows, search_digests = render_pages(
+            cfg, models, env, base, slot_dir, old, jobs, quiet, digests=search
+        )
         # The store is written by a forked child while this process writes the special pages
         # and (in a normal build) the search index.
         store = StoreJob(cfg.store_path, rows, {"built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}, jobs)
@@ -530,7 +542,7 @@ def full_build(
     return BuildResult(
         "clean" if clean or not live_manifest else "full",
         pages=len(manifest), written=written, removed=removed, counts=counts,
-        reindexed=sorted(changed), problems=problems,
+        reindexed=sorted(changed), problems=problems, held=[models, manifest, live_manifest, rows, old],
     )
 
 
