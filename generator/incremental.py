@@ -76,7 +76,10 @@ def build_pages(
     }
     journal = Journal(cfg.state_dir, db)
     staging = journal.stage()
-    _JOB.update(cfg=cfg, models=models, template=env.get_template("page.html"), base=base, slot_dir=staging, old=live_hashes)
+    _JOB.update(
+        cfg=cfg, models=models, template=env.get_template("page.html"), base=base, slot_dir=staging, old=live_hashes,
+        digests=False,  # search digests of these pages are taken by hand_identities
+    )
     try:
         manifest, written, rows, _ = _render_chunk(chunk)
     finally:
