@@ -20,23 +20,26 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
-# Section HTML is stored once per distinct text (`blobs`, keyed by its hash): ICD-10-CM repeats
-# a category's notes on every code beneath it, so most sections are shared by many codes.
+# Section HTML is stored once per distinct text (`blobs`), and each distinct list of sections
+# once (`lists`): ICD-10-CM repeats a category's notes on every code beneath it, so 98k code
+# pages with protected sections have 10.7k distinct lists of 10k distinct texts. A code row
+# points at its list (0: no protected sections).
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS codes(
-    codeset TEXT NOT NULL, key TEXT NOT NULL, title TEXT NOT NULL,
+    codeset TEXT NOT NULL, key TEXT NOT NULL, title TEXT NOT NULL, list INTEGER NOT NULL,
     PRIMARY KEY (codeset, key)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS sections(
-    codeset TEXT NOT NULL, key TEXT NOT NULL, position INTEGER NOT NULL,
-    id TEXT NOT NULL, title TEXT NOT NULL, hash BLOB NOT NULL,
-    PRIMARY KEY (codeset, key, position)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS blobs(hash BLOB PRIMARY KEY, html BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS lists(
+    list INTEGER NOT NULL, position INTEGER NOT NULL, id TEXT NOT NULL, title TEXT NOT NULL,
+    blob INTEGER NOT NULL,
+    PRIMARY KEY (list, position)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS blobs(id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, html BLOB NOT NULL);
 """
-# `blobs` keeps its rowid: a WITHOUT ROWID row of more than about 1 KB spills into overflow
-# pages (tripling the file for typical section sizes), a rowid table row only past about 4 KB.
+# `blobs` keeps its rowid (which is its id): a WITHOUT ROWID row of more than about 1 KB spills
+# into overflow pages (tripling the file for typical section sizes), a rowid table row only past
+# about 4 KB.
 
 Packed = tuple[str, str, bytes, "bytes | None"]  # (id, title, hash, zlib'd html or None if sent before)
 
@@ -121,6 +124,9 @@ class StoreWriter:
         self.db.execute("PRAGMA synchronous=OFF" if fresh else "PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
         self.db.execute("BEGIN IMMEDIATE")
+        self._blob_ids: dict[bytes, int] = {}
+        self._list_ids: dict[tuple[tuple[str, str, int], ...], int] = {}
+        self._last: dict[str, int] = {}
 
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
@@ -139,23 +145,66 @@ class StoreWriter:
         self.add_many([(codeset, key, title, sections)])
 
     def add_many(self, rows: Iterable[tuple[str, str, str, list[tuple[str, str, bytes, bytes | None]]]]) -> None:
-        """(codeset, key, title, [(id, title, hash, packed html or None)]) per code page."""
-        code_rows = []
-        section_rows = []
+        """(codeset, key, title, [(id, title, hash, packed html or None)]) per code page.
+
+        A section whose html is None was packed before by the same `Packer` (its text is in this
+        write, or already in the store when writing in place).
+        """
+        rows = rows if isinstance(rows, list) else list(rows)
+        ids = self._blob_ids
         blob_rows = []
+        for _, _, _, sections in rows:  # texts first: a repeat may sort before its first packing
+            for _, _, h, blob in sections:
+                if blob is not None and h not in ids:
+                    found = None if self.fresh else self._stored_blob(h)
+                    if found is None:
+                        found = self._next_id("blobs", "id")
+                        blob_rows.append((found, h, blob))
+                    ids[h] = found
+        lists = self._list_ids
+        code_rows: list[tuple[str, str, str, int]] = []
+        list_rows: list[tuple[int, int, str, str, int]] = []
         for codeset, key, title, sections in rows:
-            code_rows.append((codeset, key, title))
-            for i, (sid, stitle, h, blob) in enumerate(sections):
-                section_rows.append((codeset, key, i, sid, stitle, h))
-                if blob is not None:
-                    blob_rows.append((h, blob))
-        self.db.executemany("INSERT INTO codes VALUES (?, ?, ?)", code_rows)
-        self.db.executemany("INSERT INTO sections VALUES (?, ?, ?, ?, ?, ?)", section_rows)
-        self.db.executemany("INSERT OR IGNORE INTO blobs VALUES (?, ?)", blob_rows)
+            number = 0
+            if sections:
+                members = tuple((sid, stitle, self._blob_id(h)) for sid, stitle, h, _ in sections)
+                found = lists.get(members)
+                if found is None:
+                    found = lists[members] = self._next_id("lists", "list")
+                    list_rows.extend((found, i, sid, stitle, b) for i, (sid, stitle, b) in enumerate(members))
+                number = found
+            code_rows.append((codeset, key, title, number))
+        self.db.executemany("INSERT INTO blobs VALUES (?, ?, ?)", blob_rows)
+        self.db.executemany("INSERT INTO lists VALUES (?, ?, ?, ?, ?)", list_rows)
+        self.db.executemany("INSERT INTO codes VALUES (?, ?, ?, ?)", code_rows)
+
+    def _next_id(self, table: str, column: str) -> int:
+        """The next free number of `blobs.id` or `lists.list` (read once from the store in place)."""
+        last = self._last.get(table)
+        if last is None:
+            if self.fresh:
+                last = 0
+            else:  # `table` and `column` are this class's own names, never input
+                last = int(self.db.execute(f"SELECT COALESCE(MAX({column}), 0) FROM {table}").fetchone()[0])
+        self._last[table] = last + 1
+        return last + 1
+
+    def _stored_blob(self, h: bytes) -> int | None:
+        row = self.db.execute("SELECT id FROM blobs WHERE hash=?", (h,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def _blob_id(self, h: bytes) -> int:
+        found = self._blob_ids.get(h)
+        if found is None and not self.fresh:
+            found = self._stored_blob(h)
+        if found is None:
+            raise ValueError(f"section text {h.hex()} was never packed into this store")
+        self._blob_ids[h] = found
+        return found
 
     def delete_code(self, codeset: str, key: str) -> None:
+        # Its list stays (other codes may share it); the next full build drops unused ones.
         self.db.execute("DELETE FROM codes WHERE codeset=? AND key=?", (codeset, key))
-        self.db.execute("DELETE FROM sections WHERE codeset=? AND key=?", (codeset, key))
 
     def commit(self) -> None:
         self.finish()
@@ -163,8 +212,8 @@ class StoreWriter:
 
     def finish(self) -> None:
         """Commits the transaction. A fresh store stays beside the live one until `publish()`."""
-        # An incremental build may leave a few texts no section refers to any more; the next full
-        # build writes a fresh store without them.
+        # An incremental build may leave a few texts and lists no code refers to any more; the
+        # next full build writes a fresh store without them.
         self.set_meta("schema", SCHEMA_VERSION)
         self.db.execute("COMMIT")
         self.db.close()
@@ -214,6 +263,7 @@ class StoreReader:
         self._json_bytes = 0
         self._literals: dict[str, bytes] = {}
         self._batch: sqlite3.Connection | None = None  # the open read transaction of this loop turn
+        self._lookup = self._LOOKUP
 
     def _conn(self) -> sqlite3.Connection:
         if self._batch is not None:
@@ -234,6 +284,8 @@ class StoreReader:
             # Reads straight from the page cache instead of a pread() per page of a lookup.
             self._db.execute(f"PRAGMA mmap_size={self.MMAP_BYTES}")
             self._ino = st.st_ino
+            tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            self._lookup = self._LOOKUP_V3 if "sections" in tables else self._LOOKUP
         self._begin_batch(self._db)
         return self._db
 
@@ -260,6 +312,13 @@ class StoreReader:
                 db.execute("COMMIT")
 
     _LOOKUP = (
+        "SELECT l.id, l.title, b.html FROM codes c"
+        " LEFT JOIN lists l ON l.list = c.list"
+        " LEFT JOIN blobs b ON b.id = l.blob"
+        " WHERE c.codeset=? AND c.key=? ORDER BY l.position"
+    )
+    # Stores written before schema 4 (one `sections` row per code and section, texts by hash).
+    _LOOKUP_V3 = (
         "SELECT s.id, s.title, b.html FROM codes c"
         " LEFT JOIN sections s ON s.codeset = c.codeset AND s.key = c.key"
         " LEFT JOIN blobs b ON b.hash = s.hash"
@@ -276,7 +335,7 @@ class StoreReader:
         if hit is not None:
             self._json.move_to_end((codeset, key))
             return hit
-        rows = db.execute(self._LOOKUP, (codeset, key)).fetchall()
+        rows = db.execute(self._lookup, (codeset, key)).fetchall()
         if not rows:
             return None
         lit = self._literal
@@ -323,12 +382,8 @@ class StoreReader:
         return None if row is None else str(row[0])
 
     def sections(self, codeset: str, key: str) -> list[StoredSection]:
-        rows = self._conn().execute(
-            "SELECT s.id, s.title, b.html FROM sections s JOIN blobs b ON b.hash = s.hash "
-            "WHERE s.codeset=? AND s.key=? ORDER BY s.position",
-            (codeset, key),
-        ).fetchall()
-        return [StoredSection(r[0], r[1], unpack(r[2])) for r in rows]
+        rows = self._conn().execute(self._lookup, (codeset, key)).fetchall()
+        return [StoredSection(r[0], r[1], unpack(r[2])) for r in rows if r[0] is not None]
 
     def close(self) -> None:
         self._batch = None

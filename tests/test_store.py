@@ -15,9 +15,72 @@ def test_identical_sections_are_stored_once(tmp_path: Path) -> None:
     w.add_many(("icd-10-cm", f"S72.00{i}A", "t", [packer("excludes1", "Excludes1", "<p>same</p>")]) for i in range(5))
     w.commit()
     db = sqlite3.connect(path)
-    assert db.execute("SELECT COUNT(*) FROM sections").fetchone()[0] == 5
+    assert db.execute("SELECT COUNT(*) FROM codes").fetchone()[0] == 5
+    assert db.execute("SELECT COUNT(*) FROM lists").fetchone()[0] == 1  # one list, shared by the 5 codes
     assert db.execute("SELECT COUNT(*) FROM blobs").fetchone()[0] == 1
     assert StoreReader(path).sections("icd-10-cm", "S72.003A")[0].html == "<p>same</p>"
+
+
+def test_lists_are_shared_only_when_equal_and_in_place_writes_reuse_texts(tmp_path: Path) -> None:
+    path = tmp_path / "p.sqlite"
+    w = StoreWriter(path, fresh=True)
+    packer = Packer()
+    a, b = packer("excludes1", "Excludes1", "<p>a</p>"), packer("excludes2", "Excludes2", "<p>b</p>")
+    a_again = packer("excludes1", "Excludes1", "<p>a</p>")  # packed before: sent without its text
+    assert a_again[3] is None
+    w.add_many([
+        ("icd-10-cm", "A01.0", "t", [a, b]),
+        ("icd-10-cm", "A01.1", "t", [a_again, b]),
+        ("icd-10-cm", "A01.2", "t", [b, a]),  # same texts, other order: another list
+        ("icd-10-cm", "A01.3", "t", []),
+    ])
+    w.commit()
+    reader = StoreReader(path)
+    assert [s.id for s in reader.sections("icd-10-cm", "A01.1")] == ["excludes1", "excludes2"]
+    assert [s.id for s in reader.sections("icd-10-cm", "A01.2")] == ["excludes2", "excludes1"]
+    assert reader.sections_json("icd-10-cm", "A01.3") == b"[]"
+    assert reader.lookup_json("icd-10-cm", "A01.9") is None
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT COUNT(DISTINCT list) FROM lists").fetchone()[0] == 2
+    w = StoreWriter(path, fresh=False)  # an incremental build: new text, and one already stored
+    w.replace_code("icd-10-cm", "A01.3", "t", [("tips", "Coding tips", "<p>new</p>"), ("excludes2", "Excludes2", "<p>b</p>")])
+    w.commit()
+    assert [(s.id, s.html) for s in reader.sections("icd-10-cm", "A01.3")] == [("tips", "<p>new</p>"), ("excludes2", "<p>b</p>")]
+    assert db.execute("SELECT COUNT(*) FROM blobs").fetchone()[0] == 3
+    assert [s.html for s in reader.sections("icd-10-cm", "A01.0")] == ["<p>a</p>", "<p>b</p>"]
+
+
+def test_stores_of_schema_3_are_still_read(tmp_path: Path) -> None:
+    """A gate updated before the next build meets a store of the previous layout."""
+    import zlib
+
+    path = tmp_path / "p.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(
+        """
+        CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE codes(codeset TEXT NOT NULL, key TEXT NOT NULL, title TEXT NOT NULL,
+            PRIMARY KEY (codeset, key)) WITHOUT ROWID;
+        CREATE TABLE sections(codeset TEXT NOT NULL, key TEXT NOT NULL, position INTEGER NOT NULL,
+            id TEXT NOT NULL, title TEXT NOT NULL, hash BLOB NOT NULL,
+            PRIMARY KEY (codeset, key, position)) WITHOUT ROWID;
+        CREATE TABLE blobs(hash BLOB PRIMARY KEY, html BLOB NOT NULL);
+        INSERT INTO meta VALUES ('schema', '3');
+        INSERT INTO codes VALUES ('cpt', '27252', 't'), ('cpt', '27250', 't');
+        """
+    )
+    db.execute("INSERT INTO sections VALUES ('cpt', '27252', 0, 'tips', 'Coding tips', x'01')")
+    db.execute("INSERT INTO sections VALUES ('cpt', '27252', 1, 'mods', 'Modifiers', x'02')")
+    db.execute("INSERT INTO blobs VALUES (x'01', ?)", (b"J" + json.dumps("<p>one</p>").encode(),))
+    db.execute("INSERT INTO blobs VALUES (x'02', ?)", (zlib.compress(b"<p>two</p>"),))  # schema 2 text
+    db.commit()
+    reader = StoreReader(path)
+    assert json.loads(reader.sections_json("cpt", "27252")) == [
+        {"id": "tips", "title": "Coding tips", "html": "<p>one</p>"},
+        {"id": "mods", "title": "Modifiers", "html": "<p>two</p>"},
+    ]
+    assert reader.sections_json("cpt", "27250") == b"[]"
+    assert reader.lookup_json("cpt", "99999") is None
 
 
 def test_reader_cache_follows_fresh_and_in_place_builds(tmp_path: Path) -> None:
