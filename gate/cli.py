@@ -66,7 +66,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # logger once per request.
     uvicorn.run(create_app(s.root, settings=s), host=args.host, port=args.port, proxy_headers=False,
                 server_header=False, log_level="warning", access_log=False,
-                http=CoalescingHttpToolsProtocol)
+                http=CoalescingHttpToolsProtocol, ws="none")
     return 0
 
 

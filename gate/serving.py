@@ -14,23 +14,31 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+# Gathered bytes past which a write goes out at once: responses of the gate are a few KB; a
+# large body (a static page, an NCCI list) gains nothing from waiting for the end of the turn.
+FLUSH_AT = 64 * 1024
+
 
 class CoalescingTransport:
     """Wraps an asyncio transport: writes of one loop turn leave as one write, in order."""
 
-    __slots__ = ("_loop", "_pending", "_scheduled", "_transport")
+    __slots__ = ("_loop", "_pending", "_scheduled", "_size", "_transport")
 
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
         self._transport = transport
         self._loop = loop
         self._pending: list[bytes] = []
+        self._size = 0
         self._scheduled = False
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if not data:
             return
         self._pending.append(bytes(data))
-        if not self._scheduled:
+        self._size += len(data)
+        if self._size >= FLUSH_AT:  # a large body: no gathering, and uvicorn's flow control sees it now
+            self.flush()
+        elif not self._scheduled:
             self._scheduled = True
             self._loop.call_soon(self.flush)
 
@@ -45,6 +53,7 @@ class CoalescingTransport:
             return
         data = self._pending[0] if len(self._pending) == 1 else b"".join(self._pending)
         self._pending.clear()
+        self._size = 0
         if not self._transport.is_closing():
             self._transport.write(data)
 
@@ -58,10 +67,11 @@ class CoalescingTransport:
 
     def abort(self) -> None:
         self._pending.clear()
+        self._size = 0
         self._transport.abort()
 
     def get_write_buffer_size(self) -> int:
-        return self._transport.get_write_buffer_size() + sum(map(len, self._pending))
+        return self._transport.get_write_buffer_size() + self._size
 
     def __getattr__(self, name: str) -> Any:  # everything else: the real transport
         return getattr(self._transport, name)

@@ -317,8 +317,9 @@ class StoreJob:
         return writer
 
     def commit(self) -> None:
-        pid, self.pid = self.pid, None
-        if pid is not None and forking.succeeded(pid):
+        ok = self.pid is not None and forking.succeeded(self.pid)
+        self.pid = None  # reaped (an interrupt while waiting leaves it to abort())
+        if ok:
             StoreWriter.published(self.path)
         else:
             self._write().publish()

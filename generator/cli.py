@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
 import sys
@@ -131,8 +132,9 @@ def run() -> None:
         gc.disable()
     code = main(argv)
     if build:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError):  # e.g. `coderef build | head`
+                stream.flush()
         os._exit(code)
     sys.exit(code)
 

@@ -15,13 +15,18 @@ def can_fork() -> bool:
     return hasattr(os, "fork") and os.environ.get("CODEREF_NO_FORK") != "1"
 
 
-def start(work: Callable[[], object]) -> int:
-    """Forks a child that runs `work` and exits 0, or 1 if it raised; returns the child's pid.
+def start(work: Callable[[], object]) -> int | None:
+    """Forks a child that runs `work` and exits 0, or 1 if it raised; returns the child's pid,
+    or None when no child could be made (out of memory or processes): the caller then does
+    the work itself.
 
     The child leaves through `os._exit`: none of the parent's cleanup (atexit handlers, open
     database connections, temporary folders) runs twice.
     """
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:
+        return None
     if pid == 0:  # pragma: no cover - runs in the child, which never returns
         try:
             work()

@@ -77,8 +77,9 @@ def read_source(
             records: list[CodeRecord] = pickle.load(f)
         return records
     records = _share_sections(list(imp.read(path)))
-    if background and forking.can_fork():
-        _BACKGROUND.append(forking.start(lambda: _write_cache(cache, imp.kind, records)))
+    pid = forking.start(lambda: _write_cache(cache, imp.kind, records)) if background and forking.can_fork() else None
+    if pid is not None:
+        _BACKGROUND.append(pid)
     else:
         _write_cache(cache, imp.kind, records)
     return records
@@ -86,13 +87,17 @@ def read_source(
 
 def _write_cache(cache: Path, kind: str, records: list[CodeRecord]) -> None:
     cache.parent.mkdir(parents=True, exist_ok=True)
-    for old in cache.parent.glob(f"{kind}-*.pickle"):
+    for old in [*cache.parent.glob(f"{kind}-*.pickle"), *cache.parent.glob(f"{kind}-*.tmp")]:
         if old != cache:
             old.unlink(missing_ok=True)
     tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        pickle.dump(records, f, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, cache)
+    try:
+        with open(tmp, "wb") as f:
+            pickle.dump(records, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, cache)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 # Children writing parse caches (see read_source); reaped by wait_for_cache_writes().
@@ -123,15 +128,21 @@ def read_sources(
         for n, (cs, imp, src) in enumerate(todo[1:]):
             if n >= jobs - 1:
                 break
-            children[cs] = forking.start(functools.partial(read_source, cfg, imp, src, version))
+            pid = forking.start(functools.partial(read_source, cfg, imp, src, version))
+            if pid is not None:
+                children[cs] = pid
     out: dict[str, list[CodeRecord]] = {}
-    for cs, imp, src in wanted:
-        if cs not in children:
-            out[cs] = read_source(cfg, imp, src, version, background=jobs > 1)
-    for cs, imp, src in wanted:
-        if cs in children:
-            forking.succeeded(children[cs])  # if it failed, read_source parses here and raises the error
-            out[cs] = read_source(cfg, imp, src, version)
+    try:
+        for cs, imp, src in wanted:
+            if cs not in children:
+                out[cs] = read_source(cfg, imp, src, version, background=jobs > 1)
+        for cs, imp, src in wanted:
+            if cs in children:
+                forking.succeeded(children.pop(cs))  # if it failed, read_source parses here and raises the error
+                out[cs] = read_source(cfg, imp, src, version)
+    finally:
+        for pid in children.values():  # this process's own parse failed: the others are not wanted
+            forking.stop(pid)
     return out
 
 

@@ -9,7 +9,6 @@ Either way a failed build leaves the previous store as it was.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import json
 import os
@@ -248,6 +247,13 @@ class StoreWriter:
             self._target.unlink()
 
 
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
 class StoreReader:
     """Read-only access for the gate. Reopens by itself when a build renames a new file in."""
 
@@ -263,11 +269,14 @@ class StoreReader:
         self._json_bytes = 0
         self._literals: dict[str, bytes] = {}
         self._batch: sqlite3.Connection | None = None  # the open read transaction of this loop turn
+        self._batch_loop: asyncio.AbstractEventLoop | None = None
         self._lookup = self._LOOKUP
 
     def _conn(self) -> sqlite3.Connection:
         if self._batch is not None:
-            return self._batch
+            if self._batch_loop is _running_loop():
+                return self._batch
+            self._end_batch()  # its loop stopped before ending it
         st = os.stat(self.path)
         version = (st.st_ino, st.st_mtime_ns, st.st_size)
         if version != self._version:
@@ -297,19 +306,21 @@ class StoreReader:
         transaction ends when the loop turn's ready callbacks have run, so a build that changes
         the store in place waits at most that long (and never for an idle gate).
         """
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
+        loop = _running_loop()
+        if loop is None:
             return  # no loop (CLI, tests): each read is its own transaction
-        db.execute("BEGIN")
-        self._batch = db
+        if not db.in_transaction:
+            db.execute("BEGIN")
+        self._batch, self._batch_loop = db, loop
         loop.call_soon(self._end_batch)
 
     def _end_batch(self) -> None:
-        db, self._batch = self._batch, None
-        if db is not None:
-            with contextlib.suppress(sqlite3.Error):
+        db, self._batch, self._batch_loop = self._batch, None, None
+        if db is not None and db.in_transaction:
+            try:
                 db.execute("COMMIT")
+            except sqlite3.Error:  # a read transaction that cannot end: start afresh
+                self.close()
 
     _LOOKUP = (
         "SELECT l.id, l.title, b.html FROM codes c"
@@ -386,7 +397,7 @@ class StoreReader:
         return [StoredSection(r[0], r[1], unpack(r[2])) for r in rows if r[0] is not None]
 
     def close(self) -> None:
-        self._batch = None
+        self._batch = self._batch_loop = None
         if self._db is not None:
             self._db.close()
             self._db = None

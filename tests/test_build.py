@@ -303,3 +303,26 @@ def test_error_in_a_source_parsed_by_a_child_is_reported(tmp_path: Path) -> None
     with pytest.raises(BuildError, match=rf"^{re.escape(str(bad))}:2: expected an ICD-10-PCS codes-file line"):
         build(root, quiet=True, jobs=2)
     assert not (root / "site").exists()
+
+
+def test_a_build_goes_on_in_one_process_when_no_helper_can_be_forked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """fork() failing (no memory or processes left) costs time only: the same site and store."""
+    one = make_project(tmp_path / "one")
+    build(one, quiet=True, jobs=1)
+    two = make_project(tmp_path / "two")
+
+    def no_fork() -> int:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    from generator import forking
+
+    monkeypatch.setattr(forking.os, "fork", no_fork)
+    # Cold, two jobs: the parse child, the cache writer and the store child all fail to fork.
+    # (The sample is small enough to render in-process, so only those helpers ask for fork.)
+    build(two, quiet=True, jobs=2)
+    assert tree(two / "site") == tree(one / "site")
+    assert sorted(p.name.split("-")[0] for p in (two / ".coderef" / "cache").glob("*.pickle")) == ["icd10cm", "icd10pcs"]
+    reader = StoreReader(two / "var" / "protected.sqlite")
+    assert reader.sections("cpt", "27252") == StoreReader(one / "var" / "protected.sqlite").sections("cpt", "27252")

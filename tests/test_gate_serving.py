@@ -129,3 +129,16 @@ def test_served_responses_on_one_connection_stay_whole_and_in_order(tmp_path: Pa
     assert secret_of("cpt", "27252").encode() in rest[0][1]
     assert b"NOPE1" in rest[1][1]
     assert b"No such page" in rest[2][1]
+
+
+def test_a_large_body_goes_out_at_once() -> None:
+    from gate.serving import FLUSH_AT
+
+    async def script(t: CoalescingTransport, real: asyncio.Transport) -> None:
+        t.write(b"HTTP/1.1 200 OK\r\n\r\n")
+        assert t.get_write_buffer_size() > real.get_write_buffer_size()  # small: gathered
+        t.write(b"x" * FLUSH_AT)
+        assert t.get_write_buffer_size() == real.get_write_buffer_size()  # large: handed on now
+        t.close()
+
+    assert serve_once(script) == b"HTTP/1.1 200 OK\r\n\r\n" + b"x" * FLUSH_AT

@@ -133,3 +133,23 @@ def test_reads_of_one_loop_turn_share_a_transaction_that_ends_with_the_turn(tmp_
         write_now("<p>three</p>")  # an idle gate holds no lock
 
     asyncio.run(main())
+
+
+def test_a_read_transaction_left_by_a_stopped_loop_is_ended_by_the_next_read(tmp_path: Path) -> None:
+    import asyncio
+
+    path = tmp_path / "p.sqlite"
+    w = StoreWriter(path, fresh=True)
+    w.replace_code("cpt", "27252", "t", [("tips", "Coding tips", "<p>one</p>")])
+    w.commit()
+    reader = StoreReader(path)
+
+    async def read_and_stop() -> None:
+        reader.sections_json("cpt", "27252", keep=False)  # opens the turn's transaction; the loop ends next
+
+    asyncio.run(read_and_stop())
+    assert json.loads(reader.sections_json("cpt", "27252", keep=False))[0]["html"] == "<p>one</p>"
+    db = sqlite3.connect(path, timeout=0, isolation_level=None)  # no lock may be left behind
+    db.execute("UPDATE blobs SET html = ?", (b"J" + json.dumps("<p>two</p>").encode(),))
+    db.close()
+    assert json.loads(reader.sections_json("cpt", "27252", keep=False))[0]["html"] == "<p>two</p>"
