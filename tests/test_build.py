@@ -326,3 +326,22 @@ def test_a_build_goes_on_in_one_process_when_no_helper_can_be_forked(
     assert sorted(p.name.split("-")[0] for p in (two / ".coderef" / "cache").glob("*.pickle")) == ["icd10cm", "icd10pcs"]
     reader = StoreReader(two / "var" / "protected.sqlite")
     assert reader.sections("cpt", "27252") == StoreReader(one / "var" / "protected.sqlite").sections("cpt", "27252")
+
+
+def test_coderef_no_fork_keeps_every_helper_in_the_build_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_project(tmp_path / "proj")
+    forks: list[int] = []
+
+    def counting_fork() -> int:
+        forks.append(1)
+        raise OSError(11, "no fork expected")
+
+    from generator import forking
+
+    monkeypatch.setattr(forking.os, "fork", counting_fork)
+    monkeypatch.setenv("CODEREF_NO_FORK", "1")
+    result = build(root, quiet=True, jobs=2)
+    assert forks == [] and result.pages > 0
+    monkeypatch.delenv("CODEREF_NO_FORK")
+    build(root, quiet=True, jobs=2, clean=True)
+    assert forks  # without it, a build with two jobs does fork its helpers (the store child)
