@@ -85,6 +85,7 @@ class Unlock:
     plan: str
     new_guest: str | None  # a guest id to hand out in a new guest cookie
     sections: bytes  # the code's protected sections, as the JSON array of the answer
+    store_version: object = None  # the protected store they were read from
 
 
 def _decide(conn: Conn, gate: Gate, sid: str | None, guest_cookie: str | None, ip: str,
@@ -119,7 +120,10 @@ async def decide(gate: Gate, sid: str | None, guest_cookie: str | None, ip: str,
     cookie; everything runs in one database call (one thread hop on PostgreSQL).
     """
     sections = gate.code_json(codeset, code)  # an unknown code is a 404 before any view is spent
-    return await gate.db.run_behind(_decide, gate, sid, guest_cookie, ip, codeset, code, sections)
+    version = gate.store.version  # a build may bring a new store in while the decision is awaited
+    u = await gate.db.run_behind(_decide, gate, sid, guest_cookie, ip, codeset, code, sections)
+    u.store_version = version
+    return u
 
 
 def granted_body(gate: Gate, u: Unlock, codeset: str, code: str) -> bytes | None:
@@ -127,7 +131,7 @@ def granted_body(gate: Gate, u: Unlock, codeset: str, code: str) -> bytes | None
     if u.outcome not in (allowance.ALREADY, allowance.UNLOCKED):
         return None
     if u.outcome == allowance.ALREADY:  # cache re-viewed codes, not every first look
-        gate.store.remember(codeset, code, u.sections)
+        gate.store.remember(codeset, code, u.sections, u.store_version)
     return b'{"sections":' + u.sections + b',"views_left":' + (
         b"null" if u.left is None else str(u.left).encode()
     ) + b"}"

@@ -364,7 +364,16 @@ class StoreReader:
             hit = self._literals[text] = json.dumps(text).encode("ascii")
         return hit
 
-    def remember(self, codeset: str, key: str, data: bytes) -> None:
+    @property
+    def version(self) -> object:
+        """The store file's identity as of the last read: pass it back to `remember`."""
+        return self._version
+
+    def remember(self, codeset: str, key: str, data: bytes, version: object = None) -> None:
+        """Caches a code's answer. `version`: the store `data` was read from (as `version` gave it
+        then); when a new store came in since, the old answer is not cached."""
+        if version is not None and version != self._version:
+            return
         k = (codeset, key)
         if k in self._json:
             return

@@ -153,3 +153,24 @@ def test_a_read_transaction_left_by_a_stopped_loop_is_ended_by_the_next_read(tmp
     db.execute("UPDATE blobs SET html = ?", (b"J" + json.dumps("<p>two</p>").encode(),))
     db.close()
     assert json.loads(reader.sections_json("cpt", "27252", keep=False))[0]["html"] == "<p>two</p>"
+
+
+def test_an_answer_read_from_a_replaced_store_is_not_cached(tmp_path: Path) -> None:
+    """The gate reads, awaits its database (a thread hop on PostgreSQL), then caches: a build
+    that brought a new store in meanwhile must not get the old answer cached."""
+    path = tmp_path / "p.sqlite"
+    w = StoreWriter(path, fresh=True)
+    w.replace_code("cpt", "27252", "t", [("tips", "Coding tips", "<p>old</p>")])
+    w.commit()
+    reader = StoreReader(path)
+    old = reader.lookup_json("cpt", "27252")
+    assert old is not None
+    read_from = reader.version
+    w = StoreWriter(path, fresh=True)  # a full build renames a new store in
+    w.replace_code("cpt", "27252", "t", [("tips", "Coding tips", "<p>new</p>")])
+    w.commit()
+    assert reader.lookup_json("cpt", "27252") != old  # another request sees the new store
+    reader.remember("cpt", "27252", old, read_from)  # the first request finishes late
+    assert json.loads(reader.sections_json("cpt", "27252"))[0]["html"] == "<p>new</p>"
+    reader.remember("cpt", "27252", reader.sections_json("cpt", "27252", keep=False), reader.version)
+    assert json.loads(reader.sections_json("cpt", "27252"))[0]["html"] == "<p>new</p>"
