@@ -1,10 +1,12 @@
 """Loading: importer records (cached per source file) merged with hand-written pages."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
 import pickle
+import time
 from pathlib import Path
 
 from . import forking
@@ -87,9 +89,13 @@ def read_source(
 
 def _write_cache(cache: Path, kind: str, records: list[CodeRecord]) -> None:
     cache.parent.mkdir(parents=True, exist_ok=True)
-    for old in [*cache.parent.glob(f"{kind}-*.pickle"), *cache.parent.glob(f"{kind}-*.tmp")]:
+    for old in cache.parent.glob(f"{kind}-*.pickle"):
         if old != cache:
             old.unlink(missing_ok=True)
+    for left in cache.parent.glob(f"{kind}-*.tmp"):  # of writers killed mid-write, not of one at work
+        with contextlib.suppress(OSError):
+            if time.time() - left.stat().st_mtime > 3600:
+                left.unlink()
     tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as f:
