@@ -46,9 +46,9 @@ from .progress import Progress, phase, say
 from .publish import ALL, Slots, SlotWriter, digest
 from .render import build_assets, make_env, page_context, site_context, wall_text
 from .state import get_meta, global_fingerprint, hand_hashes, open_state, set_meta
-from .store import Packer, StoreWriter
+from .store import Packed, Packer, StoreWriter
 
-StoreRow = tuple[str, str, str, list[tuple[str, str, bytes, "bytes | None"]]]
+StoreRow = tuple[str, str, str, list[Packed]]
 
 
 @dataclass

@@ -40,7 +40,7 @@ CREATE TABLE IF NOT EXISTS blobs(id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQ
 # into overflow pages (tripling the file for typical section sizes), a rowid table row only past
 # about 4 KB.
 
-Packed = tuple[str, str, bytes, "bytes | None"]  # (id, title, hash, zlib'd html or None if sent before)
+Packed = tuple[str, str, bytes, "bytes | None"]  # (id, title, hash, packed html or None if packed before)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,13 +137,13 @@ class StoreWriter:
         packer = Packer()
         self.replace_packed(codeset, key, title, [packer(sid, stitle, html) for sid, stitle, html in sections])
 
-    def replace_packed(self, codeset: str, key: str, title: str, sections: list[tuple[str, str, bytes, bytes | None]]) -> None:
+    def replace_packed(self, codeset: str, key: str, title: str, sections: list[Packed]) -> None:
         """Like `replace_code` with section HTML already packed by a `Packer`."""
         if not self.fresh:
             self.delete_code(codeset, key)
         self.add_many([(codeset, key, title, sections)])
 
-    def add_many(self, rows: Iterable[tuple[str, str, str, list[tuple[str, str, bytes, bytes | None]]]]) -> None:
+    def add_many(self, rows: Iterable[tuple[str, str, str, list[Packed]]]) -> None:
         """(codeset, key, title, [(id, title, hash, packed html or None)]) per code page.
 
         A section whose html is None was packed before by the same `Packer` (its text is in this
@@ -154,12 +154,9 @@ class StoreWriter:
         blob_rows = []
         for _, _, _, sections in rows:  # texts first: a repeat may sort before its first packing
             for _, _, h, blob in sections:
-                if blob is not None and h not in ids:
-                    found = None if self.fresh else self._stored_blob(h)
-                    if found is None:
-                        found = self._next_id("blobs", "id")
-                        blob_rows.append((found, h, blob))
-                    ids[h] = found
+                if blob is not None and self._known_blob(h) is None:
+                    ids[h] = self._next_id("blobs", "id")
+                    blob_rows.append((ids[h], h, blob))
         lists = self._list_ids
         code_rows: list[tuple[str, str, str, int]] = []
         list_rows: list[tuple[int, int, str, str, int]] = []
@@ -188,17 +185,19 @@ class StoreWriter:
         self._last[table] = last + 1
         return last + 1
 
-    def _stored_blob(self, h: bytes) -> int | None:
-        row = self.db.execute("SELECT id FROM blobs WHERE hash=?", (h,)).fetchone()
-        return None if row is None else int(row[0])
-
-    def _blob_id(self, h: bytes) -> int:
+    def _known_blob(self, h: bytes) -> int | None:
+        """The id of a text this write has, or (writing in place) the store already has."""
         found = self._blob_ids.get(h)
         if found is None and not self.fresh:
-            found = self._stored_blob(h)
+            row = self.db.execute("SELECT id FROM blobs WHERE hash=?", (h,)).fetchone()
+            if row is not None:
+                found = self._blob_ids[h] = int(row[0])
+        return found
+
+    def _blob_id(self, h: bytes) -> int:
+        found = self._known_blob(h)
         if found is None:
             raise ValueError(f"section text {h.hex()} was never packed into this store")
-        self._blob_ids[h] = found
         return found
 
     def delete_code(self, codeset: str, key: str) -> None:

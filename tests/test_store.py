@@ -8,6 +8,13 @@ from pathlib import Path
 from generator.store import Packer, StoreReader, StoreWriter
 
 
+def write_tips(path: Path, html: str, *, fresh: bool = True) -> None:
+    """A store whose CPT 27252 has one protected section, "Coding tips", holding `html`."""
+    w = StoreWriter(path, fresh=fresh)
+    w.replace_code("cpt", "27252", "t", [("tips", "Coding tips", html)])
+    w.commit()
+
+
 def test_identical_sections_are_stored_once(tmp_path: Path) -> None:
     path = tmp_path / "p.sqlite"
     w = StoreWriter(path, fresh=True)
@@ -85,18 +92,12 @@ def test_stores_of_schema_3_are_still_read(tmp_path: Path) -> None:
 
 def test_reader_cache_follows_fresh_and_in_place_builds(tmp_path: Path) -> None:
     path = tmp_path / "p.sqlite"
-    w = StoreWriter(path, fresh=True)
-    w.replace_code("cpt", "27252", "t", [("tips", "Coding tips", "<p>one</p>")])
-    w.commit()
+    write_tips(path, "<p>one</p>")
     reader = StoreReader(path)
     assert json.loads(reader.sections_json("cpt", "27252")) == [{"id": "tips", "title": "Coding tips", "html": "<p>one</p>"}]
-    w = StoreWriter(path, fresh=False)  # an incremental build changes the row in place
-    w.replace_code("cpt", "27252", "t", [("tips", "Coding tips", "<p>two, longer</p>")])
-    w.commit()
+    write_tips(path, "<p>two, longer</p>", fresh=False)  # an incremental build changes the row in place
     assert json.loads(reader.sections_json("cpt", "27252"))[0]["html"] == "<p>two, longer</p>"
-    w = StoreWriter(path, fresh=True)  # a full build renames a new file in
-    w.replace_code("cpt", "27252", "t", [("tips", "Coding tips", "<p>three</p>")])
-    w.commit()
+    write_tips(path, "<p>three</p>")  # a full build renames a new file in
     assert json.loads(reader.sections_json("cpt", "27252"))[0]["html"] == "<p>three</p>"
     assert reader.sections_json("cpt", "99999") == b"[]"
 
@@ -105,9 +106,7 @@ def test_reads_of_one_loop_turn_share_a_transaction_that_ends_with_the_turn(tmp_
     import asyncio
 
     path = tmp_path / "p.sqlite"
-    w = StoreWriter(path, fresh=True)
-    w.replace_code("cpt", "27252", "t", [("tips", "Coding tips", "<p>one</p>")])
-    w.commit()
+    write_tips(path, "<p>one</p>")
     reader = StoreReader(path)
 
     def write_now(html: str) -> None:
@@ -139,9 +138,7 @@ def test_a_read_transaction_left_by_a_stopped_loop_is_ended_by_the_next_read(tmp
     import asyncio
 
     path = tmp_path / "p.sqlite"
-    w = StoreWriter(path, fresh=True)
-    w.replace_code("cpt", "27252", "t", [("tips", "Coding tips", "<p>one</p>")])
-    w.commit()
+    write_tips(path, "<p>one</p>")
     reader = StoreReader(path)
 
     async def read_and_stop() -> None:
@@ -159,16 +156,12 @@ def test_an_answer_read_from_a_replaced_store_is_not_cached(tmp_path: Path) -> N
     """The gate reads, awaits its database (a thread hop on PostgreSQL), then caches: a build
     that brought a new store in meanwhile must not get the old answer cached."""
     path = tmp_path / "p.sqlite"
-    w = StoreWriter(path, fresh=True)
-    w.replace_code("cpt", "27252", "t", [("tips", "Coding tips", "<p>old</p>")])
-    w.commit()
+    write_tips(path, "<p>old</p>")
     reader = StoreReader(path)
     old = reader.lookup_json("cpt", "27252")
     assert old is not None
     read_from = reader.version
-    w = StoreWriter(path, fresh=True)  # a full build renames a new store in
-    w.replace_code("cpt", "27252", "t", [("tips", "Coding tips", "<p>new</p>")])
-    w.commit()
+    write_tips(path, "<p>new</p>")  # a full build renames a new store in
     assert reader.lookup_json("cpt", "27252") != old  # another request sees the new store
     reader.remember("cpt", "27252", old, read_from)  # the first request finishes late
     assert json.loads(reader.sections_json("cpt", "27252"))[0]["html"] == "<p>new</p>"
