@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import anyio.to_thread
+import psycopg
 
 log = logging.getLogger("coderef.gate")
 P = ParamSpec("P")
@@ -59,15 +60,8 @@ class Unavailable(Exception):
     """The database cannot be reached or used right now (the gate answers 503)."""
 
 
-try:  # psycopg is a dependency, but the gate must still import where only SQLite is used
-    import psycopg
-
-    _PG_ERRORS: tuple[type[BaseException], ...] = (psycopg.OperationalError, psycopg.InterfaceError)
-    IntegrityErrors: tuple[type[BaseException], ...] = (sqlite3.IntegrityError, psycopg.IntegrityError)
-except ImportError:  # pragma: no cover
-    psycopg = None  # type: ignore[assignment]
-    _PG_ERRORS = ()
-    IntegrityErrors = (sqlite3.IntegrityError,)
+_PG_ERRORS: tuple[type[BaseException], ...] = (psycopg.OperationalError, psycopg.InterfaceError)
+IntegrityErrors: tuple[type[BaseException], ...] = (sqlite3.IntegrityError, psycopg.IntegrityError)
 
 
 @lru_cache(maxsize=512)
@@ -120,8 +114,9 @@ class Conn:
 class Database:
     """Connections for the engine chosen by `url` (PostgreSQL) or `sqlite_path`."""
 
-    def __init__(self, url: str | None, sqlite_path: Path) -> None:
+    def __init__(self, url: str | None, sqlite_path: Path, pool_size: int = 4) -> None:
         self.url = url
+        self.pool_size = pool_size
         self.sqlite_path = sqlite_path
         self.pg = url is not None
         self._local = threading.local()
@@ -165,7 +160,7 @@ class Database:
         conn.close()
 
     def _open_pg(self) -> Any:
-        assert psycopg is not None and self.url is not None
+        assert self.url is not None
         return psycopg.connect(self.url, autocommit=True, connect_timeout=5)
 
     @contextmanager
@@ -286,6 +281,10 @@ class Database:
                         conn.execute(statement.replace("{pk}", pk))
                     conn.execute("INSERT INTO schema_version(version) VALUES (?)", (version,))
             self._migrated = True
+
+    def report(self, exc: Unavailable) -> None:
+        """Logs why the database was unavailable (the client only gets the 503)."""
+        log.error("gate unavailable: %s", exc)
 
     def close(self) -> None:
         self.flush()

@@ -94,7 +94,7 @@ def test_reviews_are_free_and_gets_never_consume(make: Factory) -> None:
 def test_paid_account_is_unlimited(make: Factory, root: Path) -> None:
     c = make()
     c.post("/gate/register", json={"email": "p@example.org", "password": PASSWORD})
-    from gate import accounts
+    from gate.accounts import records as accounts
     from gate.db import Database
     db = Database(None, root / "var" / "gate.sqlite")
     assert db.call(accounts.set_plan, "p@example.org", "paid")
@@ -109,7 +109,7 @@ def test_paid_account_is_unlimited(make: Factory, root: Path) -> None:
 
 def test_paid_unlock_records_are_saved_by_shutdown(root: Path) -> None:
     """Paid unlocks are committed in batches after the answer; none may be lost on a clean stop."""
-    from gate import accounts
+    from gate.accounts import records as accounts
     from gate.db import Database
 
     codes = ["27252", "27253", "99201", "99202", "99203", "99204"]

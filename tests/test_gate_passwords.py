@@ -5,7 +5,7 @@ import time
 
 from argon2 import extract_parameters
 
-from gate import passwords as pw
+from gate.accounts import passwords as pw
 
 
 def test_rules_without_composition() -> None:

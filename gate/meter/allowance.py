@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .db import Conn
+from ..db import Conn
 
 ALREADY = "already"  # unlocked earlier this period: free
 UNLOCKED = "unlocked"  # a view was consumed just now

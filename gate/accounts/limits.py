@@ -4,7 +4,7 @@ from __future__ import annotations
 import random
 import time
 
-from .db import Conn
+from ..db import Conn
 
 WINDOW = 3600  # one hour
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from itsdangerous import BadSignature, Signer
 
-from .db import Conn
+from ..db import Conn
 
 SEEN_GRANULARITY = 60  # seconds: refresh seen_at at most once a minute, so reads stay reads
 
