@@ -32,8 +32,9 @@ class Settings:
     trust_proxy: int = 0  # trusted proxy hops for X-Forwarded-For/-Proto; 0 = ignore them
     session_idle: int = 7 * 86400
     session_max_age: int = 30 * 86400
-    login_fail_account: int = 100  # failed logins per account per hour
-    login_fail_ip: int = 300  # failed logins per IP per hour
+    login_fail_client: int = 10  # login attempts per account and client IP per hour (then 429)
+    login_fail_account: int = 100  # failed logins per account per hour before attempts are spaced out
+    login_fail_ip: int = 300  # login attempts per client IP per hour
     register_ip: int = 20  # registration attempts per IP per hour
     argon2_memory_kib: int = ARGON2_FLOOR["memory_kib"]
     argon2_time_cost: int = ARGON2_FLOOR["time_cost"]
@@ -113,6 +114,7 @@ def load_settings(root: Path, environ: Mapping[str, str] | None = None) -> Setti
     s.trust_proxy = _int(config, "CODEREF_TRUST_PROXY", 0)
     s.session_idle = _int(config, "CODEREF_SESSION_IDLE", s.session_idle, 60)
     s.session_max_age = _int(config, "CODEREF_SESSION_MAX_AGE", s.session_max_age, 60)
+    s.login_fail_client = _int(config, "CODEREF_LOGIN_FAILURES_PER_CLIENT", 10, 1)
     s.login_fail_account = _int(config, "CODEREF_LOGIN_FAILURES_PER_ACCOUNT", 100, 1)
     s.login_fail_ip = _int(config, "CODEREF_LOGIN_FAILURES_PER_IP", 300, 1)
     s.register_ip = _int(config, "CODEREF_REGISTRATIONS_PER_IP", 20, 1)

@@ -1,7 +1,13 @@
-"""Register, log in, log out and change password: JSON for fetch() callers, 303 redirects for HTML forms."""
+"""Register, log in, log out and change password: JSON for fetch() callers, 303 redirects for HTML forms.
+
+Every password check is counted (accounts/limits.py) before the hash is evaluated: per account
+and client, per client, and per account from anywhere with a progressive delay, so a flood of
+guesses is bounded without locking the owner out from their own client.
+"""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import anyio.to_thread
 from starlette.requests import Request
@@ -15,9 +21,16 @@ from ..meter import allowance
 from ..meter.decision import session_payload
 from ..security import refusal
 from ..web import error, fail, read_fields, safe_next
-from . import limits as ratelimit
-from . import passwords, records, sessions
+from . import limits, passwords, records, sessions
+from .limits import Limit, Refusal
 from .sessions import Account
+
+_WAIT_REASONS = {
+    "login-client": "Too many failed logins for this account from your network.",
+    "login-ip": "Too many failed logins from your network.",
+    "login-account": "This account has had many failed logins recently, so attempts are spaced out.",
+    "register-ip": "Too many accounts were created from your network in the last hour.",
+}
 
 
 async def _fields(request: Request, gate: Gate, ctx: Context) -> tuple[dict[str, str], bool, str]:
@@ -26,12 +39,31 @@ async def _fields(request: Request, gate: Gate, ctx: Context) -> tuple[dict[str,
     return fields, ctx.form, nxt
 
 
-def _throttle(conn: Conn, key: str, limit: int) -> bool:
-    """Counts one attempt under `key`; True when the limit was already reached."""
-    if ratelimit.over(conn, [(key, limit)]):
-        return True
-    ratelimit.hit(conn, key)
-    return False
+def _limited(refused: Refusal, form: bool, page: str, nxt: str) -> Response:
+    """429 with Retry-After and a sentence saying what happened and when to try again."""
+    reason = _WAIT_REASONS.get(refused.key.split(":", 1)[0], "Too many attempts.")
+    message = f"{reason} Try again in {limits.in_words(refused.retry_after)}."
+    if form:
+        response = fail(form, page, "rate_limited", nxt)
+        response.headers["Retry-After"] = str(refused.retry_after)
+        return response
+    return error("rate_limited", message, retry_after=refused.retry_after)
+
+
+def login_limits(gate: Gate, email: str, ip: str) -> list[Limit]:
+    s = gate.settings
+    return [
+        Limit(f"login-client:{email}|{ip}", s.login_fail_client),
+        Limit(f"login-ip:{ip}", s.login_fail_ip),
+        Limit(f"login-account:{email}", s.login_fail_account, progressive=True),
+    ]
+
+
+def _forget_failures(conn: Conn, email: str, ip: str) -> None:
+    """The owner got in: this client's and the account's counts start afresh (the client's count
+    of attempts per IP stays)."""
+    limits.clear(conn, f"login-client:{email}|{ip}")
+    limits.clear(conn, f"login-account:{email}")
 
 
 async def _signed_in(ctx: Context, gate: Gate, visitor: Visitor, account: Account, sid: str,
@@ -51,6 +83,36 @@ async def _signed_in(ctx: Context, gate: Gate, visitor: Visitor, account: Accoun
     return response
 
 
+def on_existing_email(conn: Conn, account: records.AccountRow) -> None:
+    """Someone registered with the email of an existing account. The answer they get is the one a
+    new account gets (nothing tells them the address is taken); the owner is to be told by mail
+    (the mail outbox hooks in here). Runs inside the registration's transaction."""
+
+
+def _as_new_account(conn: Conn, gate: Gate, email: str, guest_id: str | None) -> dict[str, Any]:
+    """The session payload a brand-new free account would get: the guest's unlocks carried over
+    within the free allowance, exactly as `merge_guest` and `session_payload` would show them."""
+    period = gate.period()
+    allow = gate.allowance_for("free")
+    guest = []
+    if guest_id:
+        rows = conn.all(
+            "SELECT codeset, code FROM unlocks WHERE subject=? AND period=? AND unlocked_at>=? ORDER BY unlocked_at",
+            (f"g:{guest_id}", period.key, period.since),
+        )
+        guest = [(r[0], r[1]) for r in rows]
+    carried = sorted(dict.fromkeys(guest if allow is None else guest[:allow]))
+    return {
+        "account": {"email": email, "plan": "free"},
+        "views_left": None if allow is None else max(0, allow - len(carried)),
+        "views_used": len(carried),
+        "allowance": allow,
+        "unlocked": [{"codeset": cs, "code": c} for cs, c in carried],
+        "plan": "free",
+        "auto_unlock": gate.site.meter.auto_unlock,
+    }
+
+
 async def register(request: Request) -> Response:
     gate: Gate = request.app.state.gate
     ctx = context.of(request)
@@ -58,29 +120,47 @@ async def register(request: Request) -> Response:
         return refused
     fields, form, nxt = await _fields(request, gate, ctx)
     page = "/register/"
-    if await gate.db.run(_throttle, f"register-ip:{ctx.ip}", gate.settings.register_ip):
-        return fail(form, page, "rate_limited", nxt)
     email = passwords.normalise_email(fields.get("email", ""))
     password = passwords.normalise_password(fields.get("password", ""))
     problem = passwords.email_problem(email) or passwords.password_problem(password)
-    if problem is None and await gate.db.run(records.find, email) is not None:
-        problem = "email_taken"
     if problem:
         return fail(form, page, problem, nxt)
+    cap = await gate.db.run(limits.attempt, [Limit(f"register-ip:{ctx.ip}", gate.settings.register_ip)])
+    if cap is not None:
+        return _limited(cap, form, page, nxt)
+    # The hash is computed whether or not the email exists: both answers take the same time.
     digest = await anyio.to_thread.run_sync(passwords.hash_password, gate.hasher, password)
     visitor = await gate.visitor(ctx)
     now = int(time.time())
 
-    def create(conn: Conn) -> tuple[int, str]:
+    def create(conn: Conn) -> tuple[int, str] | None:
         with conn.transaction():
+            existing = records.find(conn, email)
+            if existing is not None:
+                on_existing_email(conn, existing)
+                return None
             account_id = records.create(conn, email, digest, "free", now)
             return account_id, sessions.create(conn, account_id, now)
 
     try:
-        account_id, sid = await gate.db.run(create)
+        made = await gate.db.run(create)
     except IntegrityErrors:  # a parallel registration of the same email won
-        return fail(form, page, "email_taken", nxt)
+        made = None
+    if made is None:
+        return await _existing(ctx, gate, visitor, email, form, nxt)
+    account_id, sid = made
     return await _signed_in(ctx, gate, visitor, Account(account_id, email, "free"), sid, form, nxt, 201)
+
+
+async def _existing(ctx: Context, gate: Gate, visitor: Visitor, email: str, form: bool, nxt: str) -> Response:
+    """The answer to registering an email that has an account: what a new account gets, with a
+    session cookie that opens nothing."""
+    if form:
+        response: Response = RedirectResponse(nxt, status_code=303)
+    else:
+        response = JSONResponse(await gate.db.run(_as_new_account, gate, email, visitor.guest_id), status_code=201)
+    gate.set_session(ctx, response, sessions.new_id())
+    return response
 
 
 async def login(request: Request) -> Response:
@@ -89,26 +169,22 @@ async def login(request: Request) -> Response:
     if (refused := refusal(ctx.cross_site)) is not None:
         return refused
     fields, form, nxt = await _fields(request, gate, ctx)
-    page, s = "/login/", gate.settings
+    page = "/login/"
     email = passwords.normalise_email(fields.get("email", ""))
     password = passwords.normalise_password(fields.get("password", ""))
     if passwords.email_problem(email):
         return fail(form, page, "invalid_email", nxt)
     if len(password.encode("utf-8")) > passwords.MAX_BYTES:
         return fail(form, page, "password_too_long", nxt)
-    keys = [(f"login-account:{email}", s.login_fail_account), (f"login-ip:{ctx.ip}", s.login_fail_ip)]
-    if await gate.db.run(ratelimit.over, keys):
-        return fail(form, page, "rate_limited", nxt)
+    limited = await gate.db.run(limits.attempt, login_limits(gate, email, ctx.ip))
+    if limited is not None:
+        return _limited(limited, form, page, nxt)
     row = await gate.db.run(records.find, email)
     ok, new_hash = await anyio.to_thread.run_sync(
         passwords.verify_password, gate.hasher, row.password_hash if row else None, password
     )
     if not ok or row is None:
-        def record(conn: Conn) -> None:
-            for key, _ in keys:
-                ratelimit.hit(conn, key)
-        await gate.db.run(record)
-        return fail(form, page, "bad_credentials", nxt)
+        return fail(form, page, "bad_credentials", nxt)  # the attempt was counted before the hash
     visitor = await gate.visitor(ctx)
     account_id = row.id
 
@@ -116,7 +192,7 @@ async def login(request: Request) -> Response:
         with conn.transaction():
             if new_hash:
                 records.set_password_hash(conn, account_id, new_hash)
-            ratelimit.clear(conn, keys[0][0])
+            _forget_failures(conn, email, ctx.ip)
             if visitor.session_id:  # never keep a pre-login session id
                 sessions.delete(conn, visitor.session_id)
             return sessions.create(conn, account_id, int(time.time()))
@@ -156,15 +232,14 @@ async def change_password(request: Request) -> Response:
     account = visitor.account
     current = passwords.normalise_password(fields.get("current_password", ""))
     new = passwords.normalise_password(fields.get("new_password", ""))
-    key = f"login-account:{account.email}"
-    if await gate.db.run(ratelimit.over, [(key, gate.settings.login_fail_account)]):
-        return fail(form, page, "rate_limited", nxt)
+    limited = await gate.db.run(limits.attempt, login_limits(gate, account.email, ctx.ip))
+    if limited is not None:
+        return _limited(limited, form, page, nxt)
     row = await gate.db.run(records.get, account.id)
     ok, _ = await anyio.to_thread.run_sync(
         passwords.verify_password, gate.hasher, row.password_hash if row else None, current
     )
     if not ok:
-        await gate.db.run(ratelimit.hit, key)
         return fail(form, page, "bad_credentials", nxt)
     if (problem := passwords.password_problem(new)) is not None:
         return fail(form, page, problem, nxt)
@@ -175,6 +250,7 @@ async def change_password(request: Request) -> Response:
         with conn.transaction():
             records.set_password_hash(conn, account.id, digest)
             sessions.delete_all(conn, account.id)
+            _forget_failures(conn, account.email, ctx.ip)
             return sessions.create(conn, account.id, int(time.time()))
 
     sid = await gate.db.run(rotate)
