@@ -18,6 +18,7 @@ import logging
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from functools import lru_cache
@@ -75,7 +76,7 @@ class Busy(Unavailable):
 
 
 BUSY_WAIT = 2.0  # seconds a request may wait for a SQLite lock (in a worker thread), then 503
-PG_WAIT = 5.0  # seconds a request may wait for a PostgreSQL connection of the pool, then 503
+PG_WAIT = 2.0  # seconds a request may wait for a PostgreSQL connection of the pool, then 503
 _SQLITE_DOWN = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_IOERR",
                 "SQLITE_FULL", "SQLITE_PROTOCOL", "SQLITE_PERM", "SQLITE_NOTADB", "SQLITE_CORRUPT")
 _PG_ERRORS: tuple[type[BaseException], ...] = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout)
@@ -90,6 +91,24 @@ def _sqlite_down(exc: sqlite3.Error) -> bool:
 def _busy(exc: sqlite3.Error) -> bool:
     name = getattr(exc, "sqlite_errorname", "") or ""
     return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
+
+
+class LoopLimiters:
+    """A CapacityLimiter of `size` per running event loop (a limiter belongs to one loop; tests run
+    one app under several)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def get(self) -> anyio.CapacityLimiter:
+        loop = asyncio.get_running_loop()
+        limiter = self._by_loop.get(loop)
+        if limiter is None:
+            limiter = self._by_loop[loop] = anyio.CapacityLimiter(self.size)
+        return limiter
 
 
 @lru_cache(maxsize=512)
@@ -176,7 +195,7 @@ class Database:
         self._stop = threading.Event()
         self._checkpointer: threading.Thread | None = None
         self._behind: list[tuple[str, Sequence[Any]]] = []
-        self._limiter: anyio.CapacityLimiter | None = None
+        self._limiters = LoopLimiters(pool_size if url is not None else 8)
 
     @property
     def engine(self) -> str:
@@ -317,9 +336,7 @@ class Database:
                 return self._call(fn, args, 0, flush)
             except Busy:
                 pass  # locked by another process: wait for it in a worker thread, not on the loop
-        limiter = self._limiter
-        if limiter is None:
-            limiter = self._limiter = anyio.CapacityLimiter(self.pool_size if self.pg else 8)
+        limiter = self._limiters.get()
         wait = PG_WAIT if self.pg else BUSY_WAIT
         try:
             with anyio.fail_after(wait + 1):

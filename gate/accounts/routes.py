@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
@@ -129,7 +128,7 @@ async def register(request: Request) -> Response:
     if cap is not None:
         return _limited(cap, form, page, nxt)
     # The hash is computed whether or not the email exists: both answers take the same time.
-    digest = await anyio.to_thread.run_sync(passwords.hash_password, gate.hasher, password)
+    digest = await passwords.off_loop(passwords.hash_password, gate.hasher, password)
     visitor = await gate.visitor(ctx)
     now = int(time.time())
 
@@ -180,7 +179,7 @@ async def login(request: Request) -> Response:
     if limited is not None:
         return _limited(limited, form, page, nxt)
     row = await gate.db.run(records.find, email)
-    ok, new_hash = await anyio.to_thread.run_sync(
+    ok, new_hash = await passwords.off_loop(
         passwords.verify_password, gate.hasher, row.password_hash if row else None, password
     )
     if not ok or row is None:
@@ -236,14 +235,14 @@ async def change_password(request: Request) -> Response:
     if limited is not None:
         return _limited(limited, form, page, nxt)
     row = await gate.db.run(records.get, account.id)
-    ok, _ = await anyio.to_thread.run_sync(
+    ok, _ = await passwords.off_loop(
         passwords.verify_password, gate.hasher, row.password_hash if row else None, current
     )
     if not ok:
         return fail(form, page, "bad_credentials", nxt)
     if (problem := passwords.password_problem(new)) is not None:
         return fail(form, page, problem, nxt)
-    digest = await anyio.to_thread.run_sync(passwords.hash_password, gate.hasher, new)
+    digest = await passwords.off_loop(passwords.hash_password, gate.hasher, new)
 
     def rotate(conn: Conn) -> str:
         # Every session of the account ends; this browser gets a fresh one.
