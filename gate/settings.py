@@ -41,6 +41,7 @@ class Settings:
     argon2_parallelism: int = ARGON2_FLOOR["parallelism"]
     allowed_origins: tuple[str, ...] = ()
     max_body: int = 16 * 1024
+    body_timeout: int = 10  # seconds to receive a request body (a client announcing more than it sends)
     pg_pool_size: int = 4  # PostgreSQL connections per gate process (each instance has its own pool)
     bench: bool = False  # mounts a bare endpoint for benchmarks
 
@@ -118,6 +119,7 @@ def load_settings(root: Path, environ: Mapping[str, str] | None = None) -> Setti
     s.login_fail_account = _int(config, "CODEREF_LOGIN_FAILURES_PER_ACCOUNT", 100, 1)
     s.login_fail_ip = _int(config, "CODEREF_LOGIN_FAILURES_PER_IP", 300, 1)
     s.register_ip = _int(config, "CODEREF_REGISTRATIONS_PER_IP", 20, 1)
+    s.body_timeout = _int(config, "CODEREF_BODY_TIMEOUT", s.body_timeout, 1)
     s.pg_pool_size = _int(config, "CODEREF_PG_POOL_SIZE", s.pg_pool_size, 1)
     s.argon2_memory_kib = _int(config, "CODEREF_ARGON2_MEMORY_KIB", ARGON2_FLOOR["memory_kib"])
     s.argon2_time_cost = _int(config, "CODEREF_ARGON2_TIME_COST", ARGON2_FLOOR["time_cost"])

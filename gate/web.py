@@ -12,7 +12,6 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 if TYPE_CHECKING:
     from .context import Context
 
-BODY_TIMEOUT = 10.0  # seconds to receive a whole request body (a client announcing more than it sends)
 RETRY_AFTER = 2  # seconds a client should wait after a 503
 
 MESSAGES: dict[str, tuple[int, str]] = {
@@ -70,14 +69,14 @@ async def _body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def read_fields(request: Request, ctx: Context, limit: int) -> dict[str, str]:
+async def read_fields(request: Request, ctx: Context, limit: int, timeout: float) -> dict[str, str]:
     """Text fields of a JSON object or urlencoded form body of at most `limit` bytes, received
-    within BODY_TIMEOUT seconds."""
+    within `timeout` seconds."""
     declared = ctx.content_length
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
         raise BadInput("payload_too_large" if declared.isdigit() else "bad_request")
     try:
-        with anyio.fail_after(BODY_TIMEOUT):
+        with anyio.fail_after(timeout):
             body = await _body(request, limit)
     except TimeoutError:
         raise BadInput("request_timeout") from None

@@ -33,7 +33,7 @@ _WAIT_REASONS = {
 
 
 async def _fields(request: Request, gate: Gate, ctx: Context) -> tuple[dict[str, str], bool, str]:
-    fields = await read_fields(request, ctx, gate.settings.max_body)
+    fields = await read_fields(request, ctx, gate.settings.max_body, gate.settings.body_timeout)
     nxt = safe_next(fields.get("next") or request.query_params.get("next"))
     return fields, ctx.form, nxt
 
