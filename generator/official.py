@@ -53,7 +53,9 @@ SHIPPED: dict[str, Shipped] = {s.kind: s for s in (
     Shipped("icd9-descriptions-sg", "icd9cm/CMS32_DESC_LONG_SG.txt.gz", release="v32 (FY2015)"),
     # ICD-10-PCS FY2024 tables, definitions and index (#12 reads them).
     Shipped("icd10pcs-tables", "icd10pcs/icd10pcs_tables_2024_reconstructed.xml.gz", release="FY2024"),
-    Shipped("icd10pcs-definitions", "icd10pcs/icd10pcs_definitions_2024_reconstructed.xml.gz", release="FY2024"),
+    Shipped(
+        "icd10pcs-definitions", "icd10pcs/icd10pcs_definitions_2024_reconstructed.xml.gz", release="FY2024"
+    ),
     Shipped("icd10pcs-index", "icd10pcs/icd10pcs_index_2024_reconstructed.xml.gz", release="FY2024"),
     # ICD-10-CM FY2025 Alphabetic Index, Neoplasm Table, Table of Drugs, External Cause Index (#12).
     Shipped("icd10cm-index", "icd10cm-index/icd10cm_index_2025_reconstructed.xml.gz", release="FY2025",

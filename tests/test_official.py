@@ -61,7 +61,8 @@ def test_provenance_lists_every_shipped_file_with_its_sha256() -> None:
     files = {p.relative_to(OFFICIAL).as_posix(): p for p in shipped_files()}
     assert sorted(rows) == sorted(files), "PROVENANCE.md and content/official list different files"
     for rel, path in files.items():
-        assert hashlib.sha256(path.read_bytes()).hexdigest() == rows[rel][1], f"{rel}: sha256 differs from PROVENANCE.md"
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        assert sha == rows[rel][1], f"{rel}: sha256 differs from PROVENANCE.md"
 
 
 def test_every_kind_has_its_shipped_file_and_provenance_row() -> None:
@@ -106,7 +107,7 @@ def _tables() -> list[Path]:
 @pytest.mark.slow
 @pytest.mark.parametrize("path", _tables(), ids=lambda p: p.name)
 def test_description_columns_are_blank_for_cpt_and_cdt_codes(path: Path) -> None:
-    """Every table: in a row whose code is CPT (digit first) or CDT (D####), each description cell is blank."""
+    """Every table: a row whose code is CPT (digit first) or CDT (D####) has every description cell blank."""
     text = decompressed(path).decode("utf-8")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if ".tsv" in path.name else ",")
     header = [h.lower() for h in next(reader)]
