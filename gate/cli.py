@@ -44,7 +44,8 @@ def _settings(args: argparse.Namespace) -> Settings | None:
 
 
 def _db(s: Settings) -> Database:
-    return Database(str(s.database_url) if s.database_url is not None else None, s.sqlite_path, s.pg_pool_size)
+    url = str(s.database_url) if s.database_url is not None else None
+    return Database(url, s.sqlite_path, s.pg_pool_size)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -155,7 +156,9 @@ def cmd_delete(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Standalone entry (`python -m gate`), for when the main CLI is not at hand."""
     parser = argparse.ArgumentParser(prog="python -m gate")
-    parser.add_argument("--root", type=Path, default=Path.cwd(), help="project root (default: current directory)")
+    parser.add_argument(
+        "--root", type=Path, default=Path.cwd(), help="project root (default: current directory)"
+    )
     add_commands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
     return int(args.func(args))

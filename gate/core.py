@@ -110,7 +110,8 @@ class Gate:
             session_name, guest_name = sessions.cookie_names(secure)
             cookies = cookie_parser(header)
             hit = (self.signer.session_id(cookies.get(session_name)), cookies.get(guest_name))
-            if len(header) <= self._COOKIE_HEADER_CACHED_LEN:  # bounded memory: long headers are parsed each time
+            # Bounded memory: long headers are parsed each time.
+            if len(header) <= self._COOKIE_HEADER_CACHED_LEN:
                 if len(self._cookie_headers) >= self._COOKIE_HEADERS_MAX:
                     self._cookie_headers.clear()
                 self._cookie_headers[key] = hit

@@ -56,7 +56,8 @@ MIGRATIONS: list[list[str]] = [
         ("sqlite: CREATE TABLE unlocks_v2(subject TEXT NOT NULL, period TEXT NOT NULL, codeset TEXT NOT NULL,"
          " code TEXT NOT NULL, guest_ip TEXT, unlocked_at BIGINT NOT NULL,"
          " PRIMARY KEY (subject, period, codeset, code)) WITHOUT ROWID"),
-        "sqlite: INSERT INTO unlocks_v2 SELECT subject, period, codeset, code, guest_ip, unlocked_at FROM unlocks",
+        ("sqlite: INSERT INTO unlocks_v2 SELECT subject, period, codeset, code, guest_ip, unlocked_at"
+         " FROM unlocks"),
         "sqlite: DROP TABLE unlocks",
         "sqlite: ALTER TABLE unlocks_v2 RENAME TO unlocks",
         "sqlite: CREATE INDEX unlocks_guest_ip ON unlocks(guest_ip, period) WHERE guest_ip IS NOT NULL",
@@ -211,11 +212,14 @@ class Database:
 
     def _open_sqlite(self, busy_ms: int) -> sqlite3.Connection:
         self._create_private()
-        raw = sqlite3.connect(self.sqlite_path, isolation_level=None, check_same_thread=False, timeout=busy_ms / 1000)
+        raw = sqlite3.connect(
+            self.sqlite_path, isolation_level=None, check_same_thread=False, timeout=busy_ms / 1000
+        )
         raw.execute(f"PRAGMA busy_timeout={busy_ms}")
         if raw.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             raw.execute("PRAGMA journal_mode=WAL")
-        raw.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across app crashes, no fsync per commit
+        # WAL + NORMAL: durable across app crashes, no fsync per commit.
+        raw.execute("PRAGMA synchronous=NORMAL")
         raw.execute("PRAGMA foreign_keys=ON")
         # Checkpoints (copying the WAL into the database, with an fsync) run in a background
         # thread, not inside a request's commit where they stall the event loop for tens of ms;
@@ -340,7 +344,9 @@ class Database:
         wait = PG_WAIT if self.pg else BUSY_WAIT
         try:
             with anyio.fail_after(wait + 1):
-                return await anyio.to_thread.run_sync(self._call, fn, args, int(wait * 1000), flush, limiter=limiter)
+                return await anyio.to_thread.run_sync(
+                    self._call, fn, args, int(wait * 1000), flush, limiter=limiter
+                )
         except TimeoutError:
             raise Unavailable(f"the gate database did not answer within {wait:.0f} s") from None
 
@@ -374,7 +380,9 @@ class Database:
                 for sql, params in rows:
                     conn.execute(sql, params)
         except Busy:
-            threading.Thread(target=self._flush_later, args=(rows,), name="sqlite-write-behind", daemon=True).start()
+            later = threading.Thread(target=self._flush_later, args=(rows,), name="sqlite-write-behind",
+                                     daemon=True)
+            later.start()
         except (Unavailable, sqlite3.Error) as exc:  # nothing to answer to: the requests are done
             log.error("gate: %d unlock records of unlimited plans were not saved: %s", len(rows), exc)
 

@@ -1,4 +1,4 @@
-"""The security checks: response headers for every gate answer, cross-site POST refusal, the client address."""
+"""Security checks: the headers of every gate answer, cross-site POST refusal, the client address."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -58,7 +58,8 @@ def _origin_of(url: str) -> str:
 
 
 def cross_site_verdict(
-    fetch_site: str | None, origin: str | None, referer: str | None, own_origin: str, allowed: tuple[str, ...],
+    fetch_site: str | None, origin: str | None, referer: str | None, own_origin: str,
+    allowed: tuple[str, ...],
 ) -> str | None:
     """Why a state-changing request must be refused as cross-site, or None when it may proceed.
 

@@ -26,7 +26,9 @@ MESSAGES: dict[str, tuple[int, str]] = {
     "cross_site": (403, "Refused: this request came from another site."),
     "bad_request": (400, "The request could not be read."),
     "payload_too_large": (413, "The request body is too large."),
-    "unsupported_media_type": (415, "Send JSON (application/json) or an HTML form (application/x-www-form-urlencoded)."),
+    "unsupported_media_type": (
+        415, "Send JSON (application/json) or an HTML form (application/x-www-form-urlencoded)."
+    ),
     "unknown_codeset": (404, "There is no such code set."),
     "unknown_code": (404, "There is no such code."),
     "not_found": (404, "Not found."),

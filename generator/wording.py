@@ -55,7 +55,8 @@ def rule(meter: Meter, plan: str) -> str:
     if plan == "guest":
         if limit is None:
             return "Code pages are free to view."
-        return f"Guest accounts are limited to {_plural(limit, 'page view')} {period_name(meter)}. {register_offer(meter)}"
+        limited = f"Guest accounts are limited to {_plural(limit, 'page view')} {period_name(meter)}."
+        return f"{limited} {register_offer(meter)}"
     if limit is None:
         return f"Your {plan} plan includes unlimited code page views."
     return f"{plan.capitalize()} accounts are limited to {_plural(limit, 'page view')} {period_name(meter)}."

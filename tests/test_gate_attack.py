@@ -130,7 +130,8 @@ def test_an_exclusive_lock_on_the_sqlite_file_stalls_nothing_but_gated_writes(tm
             fresh = httpx.post(base + "/gate/unlock/cpt/27253")  # a new guest: must write
             took = time.perf_counter() - t
             assert fresh.status_code == 503 and int(fresh.headers["retry-after"]) > 0
-            assert fresh.json()["error"] == "unavailable" and fresh.headers["cache-control"] == "no-store, private"
+            assert fresh.json()["error"] == "unavailable"
+            assert fresh.headers["cache-control"] == "no-store, private"
             assert 1.0 < took < 4.0
             t = time.perf_counter()
             assert c.get("/cpt/27253/").status_code == 200 and time.perf_counter() - t < 1
@@ -146,12 +147,14 @@ def test_a_read_only_database_is_503_json_with_the_gate_headers(tmp_path: Path) 
         assert httpx.post(base + "/gate/unlock/cpt/27252").status_code == 200
         db = root / "var" / "gate.sqlite"
         sqlite3.connect(db).execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
-        files = [p for p in (db, db.with_name("gate.sqlite-wal"), db.with_name("gate.sqlite-shm")) if p.exists()]
+        files = [p for p in (db, db.with_name("gate.sqlite-wal"), db.with_name("gate.sqlite-shm"))
+                 if p.exists()]
         subprocess.run(["chattr", "+i", *map(str, files)], check=True)
         try:
             with uvicorn_server(root, _env(root, None), module="generator") as second:
                 for b in (base, second):
-                    r = httpx.post(b + "/gate/register", json={"email": "ro@example.org", "password": PASSWORD})
+                    r = httpx.post(b + "/gate/register",
+                                   json={"email": "ro@example.org", "password": PASSWORD})
                     assert r.status_code == 503 and r.headers["content-type"] == "application/json"
                     assert r.json()["error"] == "unavailable" and r.headers["retry-after"]
                     assert r.headers["x-frame-options"] == "DENY"
@@ -160,7 +163,8 @@ def test_a_read_only_database_is_503_json_with_the_gate_headers(tmp_path: Path) 
 
 
 async def _parallel_gets(bases: list[str], n: int) -> list[int]:
-    answers = await asyncio.gather(*(raw_request(bases[i % len(bases)], "GET", "/gate/session") for i in range(n)))
+    answers = await asyncio.gather(*(raw_request(bases[i % len(bases)], "GET", "/gate/session")
+                                     for i in range(n)))
     return [a[0] for a in answers]
 
 
@@ -173,7 +177,8 @@ def test_a_postgresql_restart_costs_at_most_one_failed_request_per_gate(tmp_path
         bases = [stack.enter_context(uvicorn_server(root, env)) for _ in range(3)]
         clients = [stack.enter_context(httpx.Client(base_url=b)) for b in bases]
         for i, c in enumerate(clients):
-            assert c.post("/gate/register", json={"email": f"pg{i}@example.org", "password": PASSWORD}).status_code == 201
+            r = c.post("/gate/register", json={"email": f"pg{i}@example.org", "password": PASSWORD})
+            assert r.status_code == 201
         # Parallel requests: every gate's pool holds several connections when the server goes away.
         warm = asyncio.run(_parallel_gets(bases, 24))
         assert set(warm) == {200}, warm

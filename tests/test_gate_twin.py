@@ -38,8 +38,9 @@ SCENARIOS: dict[str, list[Step]] = {
                    ("unlock", "cpt/27252", {"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"})],
     "tampered cookie": [("register", "t@example.org", {}), ("tamper", "", {}), ("unlock", "cpt/27252", {}),
                         ("unlock", "cpt/27253", {})],
-    "unknown code": [("unlock", "cpt/NOPE1", {}), ("unlock", "nosuchset/27252", {}), ("unlock", "cpt/..%2Fx", {}),
-                     ("unlock", "cpt/" + "9" * 60, {}), ("unlock", "cpt/27252", {})],
+    "unknown code": [("unlock", "cpt/NOPE1", {}), ("unlock", "nosuchset/27252", {}),
+                     ("unlock", "cpt/..%2Fx", {}), ("unlock", "cpt/" + "9" * 60, {}),
+                     ("unlock", "cpt/27252", {})],
 }
 
 
@@ -71,7 +72,9 @@ def _run(app: Any, root: Path, steps: list[Step]) -> list[tuple[int, bytes, list
 def test_fast_path_and_routed_handler_answer_alike(tmp_path: Path, scenario: str) -> None:
     answers: list[list[tuple[int, bytes, list[str]]]] = []
     # "plain": the Starlette app behind the fast path, as if FastUnlock were removed.
-    unwraps: list[tuple[str, Callable[[Any], Any]]] = [("fast", lambda fast: fast), ("plain", lambda fast: fast.app)]
+    unwraps: list[tuple[str, Callable[[Any], Any]]] = [
+        ("fast", lambda fast: fast), ("plain", lambda fast: fast.app)
+    ]
     for name, unwrap in unwraps:
         root = build_site(tmp_path / name)
         fast = create_app(root, settings=settings_for(root))

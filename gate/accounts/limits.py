@@ -40,7 +40,9 @@ def count(conn: Conn, key: str, window: int = WINDOW, now: float | None = None) 
 
 
 def _check(conn: Conn, limit: Limit, now: int) -> Refusal | None:
-    row = conn.one("SELECT COUNT(*), MIN(at), MAX(at) FROM events WHERE key=? AND at>=?", (limit.key, now - WINDOW))
+    row = conn.one(
+        "SELECT COUNT(*), MIN(at), MAX(at) FROM events WHERE key=? AND at>=?", (limit.key, now - WINDOW)
+    )
     n, first, last = int(row[0]), row[1], row[2]
     if n < limit.count:
         return None

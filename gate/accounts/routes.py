@@ -96,7 +96,8 @@ def _as_new_account(conn: Conn, gate: Gate, email: str, guest_id: str | None) ->
     guest = []
     if guest_id:
         rows = conn.all(
-            "SELECT codeset, code FROM unlocks WHERE subject=? AND period=? AND unlocked_at>=? ORDER BY unlocked_at",
+            "SELECT codeset, code FROM unlocks WHERE subject=? AND period=? AND unlocked_at>=?"
+            " ORDER BY unlocked_at",
             (f"g:{guest_id}", period.key, period.since),
         )
         guest = [(r[0], r[1]) for r in rows]
@@ -157,7 +158,8 @@ async def _existing(ctx: Context, gate: Gate, visitor: Visitor, email: str, form
     if form:
         response: Response = RedirectResponse(nxt, status_code=303)
     else:
-        response = JSONResponse(await gate.db.run(_as_new_account, gate, email, visitor.guest_id), status_code=201)
+        payload = await gate.db.run(_as_new_account, gate, email, visitor.guest_id)
+        response = JSONResponse(payload, status_code=201)
     gate.set_session(ctx, response, sessions.new_id())
     return response
 
@@ -227,7 +229,9 @@ async def change_password(request: Request) -> Response:
     page = "/gate/account"
     visitor = await gate.visitor(ctx)
     if visitor.account is None:
-        return RedirectResponse("/login/?next=/gate/account", status_code=303) if form else error("login_required")
+        if form:
+            return RedirectResponse("/login/?next=/gate/account", status_code=303)
+        return error("login_required")
     account = visitor.account
     current = passwords.normalise_password(fields.get("current_password", ""))
     new = passwords.normalise_password(fields.get("new_password", ""))

@@ -36,7 +36,9 @@ def views_left(conn: Conn, gate: Gate, subject: str | None, plan: str, ip: str,
     return used, left, capped and left == 0
 
 
-def session_payload(conn: Conn, gate: Gate, account: Account | None, guest_id: str | None, ip: str) -> dict[str, Any]:
+def session_payload(
+    conn: Conn, gate: Gate, account: Account | None, guest_id: str | None, ip: str
+) -> dict[str, Any]:
     """What GET /gate/session answers (and register/login/logout): the account and its meter."""
     period = gate.period()
     plan = account.plan if account else "guest"
@@ -120,7 +122,8 @@ async def unlock(gate: Gate, ctx: Context, codeset: str, code: str) -> Unlock:
     """The meter's one decision: refuses cross-site posts, checks the code, finds the visitor,
     consumes a view if needed; everything in one database call (one thread hop on PostgreSQL)."""
     if ctx.cross_site is not None:
-        return Unlock(error="cross_site", message=f"Refused ({ctx.cross_site}): this request came from another site.")
+        why = f"Refused ({ctx.cross_site}): this request came from another site."
+        return Unlock(error="cross_site", message=why)
     try:
         sections = gate.store.code_json(codeset, code)  # an unknown code is a 404 before any view is spent
         version = gate.store.version  # a build may bring a new store in while the decision is awaited
