@@ -10,6 +10,7 @@ import gc
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import anyio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -18,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from . import housekeeping
 from .accounts import routes as auth
 from .core import Gate
 from .db import Unavailable
@@ -86,7 +88,12 @@ def _build(root: Path, settings: Settings | None, with_site: bool) -> FastUnlock
         gc.freeze()
         # Requests allocate few reference cycles; collect them 10x less often than the default.
         gc.set_threshold(7000, 20, 20)
-        yield
+        async with anyio.create_task_group() as tasks:
+            s = gate.settings
+            tasks.start_soon(housekeeping.run_forever, gate.db, gate.period, s.session_idle,
+                             s.session_max_age)
+            yield
+            tasks.cancel_scope.cancel()
         gate.close()
 
     app = Starlette(
