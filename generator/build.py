@@ -30,6 +30,7 @@ from .content import HandPage, read_pages
 from .errors import BuildError, ContentErrors, Problems
 from .fragments import AncestorCache
 from .frames import FrameRenderer
+from .free import free_pages
 from .link import CodeSetModel, link
 from .load import (
     check_unique,
@@ -198,9 +199,7 @@ def _public_digest(
 def _protected_rows(
     cfg: SiteConfig, codeset: str, model: CodeSetModel, i: int, packer: Packer
 ) -> StoreRow | None:
-    rec = model.records[i]
-    if not rec.is_code:
-        return None
+    rec = model.records[i]  # browse pages too: their protected sections unlock like a code's
     sections = [packer(s.id, s.title, s.html) for s in rec.sections if cfg.is_protected(s.kind, s.protected)]
     return (codeset, rec.key, rec.title or rec.short_title or rec.key, sections)
 
@@ -311,9 +310,11 @@ class StoreJob:
     written here instead, so that a real error is raised with its message.
     """
 
-    def __init__(self, path: Path, rows: list[StoreRow], meta: dict[str, str], jobs: int) -> None:
+    def __init__(self, path: Path, rows: list[StoreRow], meta: dict[str, str], jobs: int,
+                 free: list[tuple[str, str]] | None = None) -> None:
         self.path = path
         self.rows = rows
+        self.free = free or []
         self.meta = meta
         self.pid = forking.start(self._write) if jobs > 1 and forking.can_fork() else None
 
@@ -321,6 +322,7 @@ class StoreJob:
         writer = StoreWriter(self.path, fresh=True)
         try:
             writer.add_many(self.rows)
+            writer.mark_free(self.free)
             for key, value in self.meta.items():
                 writer.set_meta(key, value)
             writer.finish()
@@ -503,7 +505,8 @@ def full_build(
         # The store is written by a forked child while this process writes the special pages
         # and (in a normal build) the search index.
         store = StoreJob(
-            cfg.store_path, rows, {"built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}, jobs
+            cfg.store_path, rows, {"built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}, jobs,
+            free=list(free_pages((cs, r) for cs, m in models.items() for r in m.records)),
         )
         writer = SlotWriter(slot_dir, old)
         writer.new = {}

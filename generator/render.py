@@ -17,7 +17,7 @@ import jinja2
 from jinja2.runtime import new_context
 from markupsafe import Markup
 
-from . import urls
+from . import urls, wording
 from .config import SiteConfig
 from .fragments import (
     AncestorCache,
@@ -29,6 +29,7 @@ from .fragments import (
     record_head,
     toc_items,
 )
+from .free import is_free
 from .link import CodeSetModel
 from .model import CODESET_NAMES, CPT, CodeRecord
 
@@ -169,6 +170,7 @@ def site_context(cfg: SiteConfig, models: dict[str, CodeSetModel]) -> dict[str, 
         "codesets": codesets,
         "auto_unlock": cfg.meter.auto_unlock,
         "plans": cfg.meter.plans,
+        "meter_rule": wording.rule(cfg.meter, "guest"),  # the rule a guest sees without JavaScript
     }
 
 
@@ -200,11 +202,7 @@ def _memo(cache: AncestorCache | None, key: tuple[Any, ...], make: Callable[[], 
 
 def wall_text(cfg: SiteConfig) -> str:
     """The static wall's sentence, from the configured plans (the page script refines it)."""
-    g = cfg.meter.plans.get("guest")
-    text = "Create a free account to unlock this content"
-    if g:
-        text += f", or open it with your free guest {'view' if g == 1 else 'views'}"
-    return text + "."
+    return wording.static_wall(cfg.meter)
 
 
 def page_context(
@@ -268,6 +266,7 @@ def page_context(
         "short_title": rec.short_title,
         "kind": rec.kind,
         "is_code": rec.is_code,
+        "free": is_free(rec),  # opens without spending a view (generator/free.py)
         "billable": rec.billable,
         "facts": facts(rec.facts),
         "source": rec.source,

@@ -82,7 +82,7 @@ def test_guest_one_unlock_then_register_five_more_then_402(make: Factory, engine
     state = c.get("/gate/session").json()
     assert state["views_used"] == 6 and state["views_left"] == 0 and state["allowance"] == 6
     assert set(state) == {
-        "account", "views_left", "views_used", "allowance", "unlocked", "plan", "auto_unlock",
+        "account", "views_left", "views_used", "allowance", "unlocked", "plan", "auto_unlock", "words",
     }
 
 

@@ -12,6 +12,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from generator import wording
+
 from .. import context
 from ..context import Context
 from ..core import Gate, Visitor
@@ -110,6 +112,7 @@ def _as_new_account(conn: Conn, gate: Gate, email: str, guest_id: str | None) ->
         "unlocked": [{"codeset": cs, "code": c} for cs, c in carried],
         "plan": "free",
         "auto_unlock": gate.site.meter.auto_unlock,
+        "words": wording.for_visitor(gate.site.meter, "free"),
     }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from ..db import Conn
 
 ALREADY = "already"  # unlocked earlier this period: free
+FREE = "free"  # a page that opens without spending a view (generator/free.py)
 UNLOCKED = "unlocked"  # a view was consumed just now
 EXHAUSTED = "exhausted"  # the plan's allowance is spent
 IP_CAP = "ip_cap"  # guests behind this IP have spent the per-IP cap

@@ -45,8 +45,10 @@ async def page(request: Request) -> Response:
     period = gate.period()
     subject, plan = v.subject, v.plan
 
+    free = gate.store.is_free(codeset, code)
+
     def state(conn: Conn) -> tuple[bool, int | None]:
-        done = subject is not None and allowance.is_unlocked(conn, subject, period, codeset, code)
+        done = free or (subject is not None and allowance.is_unlocked(conn, subject, period, codeset, code))
         return done, decision.views_left(conn, gate, subject, plan, ctx.ip, period)[1]
 
     done, left = await gate.db.run(state)
