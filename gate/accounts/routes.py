@@ -10,18 +10,18 @@ import time
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from generator import wording
 
-from .. import context
+from .. import context, pages
 from ..context import Context
 from ..core import Gate, Visitor
 from ..db import Conn, IntegrityErrors
 from ..meter import allowance
 from ..meter.decision import session_payload
 from ..security import refusal
-from ..web import error, fail, read_fields, safe_next
+from ..web import MESSAGES, error, fail, read_fields, safe_next
 from . import limits, passwords, records, sessions
 from .limits import Limit, Refusal
 from .sessions import Account
@@ -40,15 +40,31 @@ async def _fields(request: Request, gate: Gate, ctx: Context) -> tuple[dict[str,
     return fields, ctx.form, nxt
 
 
-def _limited(refused: Refusal, form: bool, page: str, nxt: str) -> Response:
+_FIELDS = {"invalid_email": "email", "email_taken": "email", "weak_password": "password",
+           "password_too_short": "password", "password_too_long": "password"}
+
+
+def _refused(gate: Gate, form: bool, page: str, code: str, nxt: str, email: str = "",
+             message: str | None = None, retry_after: int | None = None) -> Response:
+    """A refused register/login: JSON for fetch(); for an HTML form, the built form page again with
+    the message, the email and the page to return to (no JavaScript needed to see why)."""
+    status, default = MESSAGES[code]
+    html = pages.built_page(gate.site_dir(), page) if form and page in ("/register/", "/login/") else None
+    if html is None:
+        response = fail(form, page, code, nxt) if form else error(code, message, retry_after=retry_after)
+    else:
+        response = HTMLResponse(pages.form_page(html, message or default, _FIELDS.get(code), email, nxt),
+                                status_code=status)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def _limited(gate: Gate, refused: Refusal, form: bool, page: str, nxt: str, email: str = "") -> Response:
     """429 with Retry-After and a sentence saying what happened and when to try again."""
     reason = _WAIT_REASONS.get(refused.key.split(":", 1)[0], "Too many attempts.")
     message = f"{reason} Try again in {limits.in_words(refused.retry_after)}."
-    if form:
-        response = fail(form, page, "rate_limited", nxt)
-        response.headers["Retry-After"] = str(refused.retry_after)
-        return response
-    return error("rate_limited", message, retry_after=refused.retry_after)
+    return _refused(gate, form, page, "rate_limited", nxt, email, message, refused.retry_after)
 
 
 def login_limits(gate: Gate, email: str, ip: str) -> list[Limit]:
@@ -127,10 +143,10 @@ async def register(request: Request) -> Response:
     password = passwords.normalise_password(fields.get("password", ""))
     problem = passwords.email_problem(email) or passwords.password_problem(password)
     if problem:
-        return fail(form, page, problem, nxt)
+        return _refused(gate, form, page, problem, nxt, email)
     cap = await gate.db.run(limits.attempt, [Limit(f"register-ip:{ctx.ip}", gate.settings.register_ip)])
     if cap is not None:
-        return _limited(cap, form, page, nxt)
+        return _limited(gate, cap, form, page, nxt, email)
     # The hash is computed whether or not the email exists: both answers take the same time.
     digest = await passwords.off_loop(passwords.hash_password, gate.hasher, password)
     visitor = await gate.visitor(ctx)
@@ -177,18 +193,18 @@ async def login(request: Request) -> Response:
     email = passwords.normalise_email(fields.get("email", ""))
     password = passwords.normalise_password(fields.get("password", ""))
     if passwords.email_problem(email):
-        return fail(form, page, "invalid_email", nxt)
+        return _refused(gate, form, page, "invalid_email", nxt, email)
     if len(password.encode("utf-8")) > passwords.MAX_BYTES:
-        return fail(form, page, "password_too_long", nxt)
+        return _refused(gate, form, page, "password_too_long", nxt, email)
     limited = await gate.db.run(limits.attempt, login_limits(gate, email, ctx.ip))
     if limited is not None:
-        return _limited(limited, form, page, nxt)
+        return _limited(gate, limited, form, page, nxt, email)
     row = await gate.db.run(records.find, email)
     ok, new_hash = await passwords.off_loop(
         passwords.verify_password, gate.hasher, row.password_hash if row else None, password
     )
     if not ok or row is None:
-        return fail(form, page, "bad_credentials", nxt)  # the attempt was counted before the hash
+        return _refused(gate, form, page, "bad_credentials", nxt, email)  # counted before the hash
     visitor = await gate.visitor(ctx)
     account_id = row.id
 
@@ -240,7 +256,7 @@ async def change_password(request: Request) -> Response:
     new = passwords.normalise_password(fields.get("new_password", ""))
     limited = await gate.db.run(limits.attempt, login_limits(gate, account.email, ctx.ip))
     if limited is not None:
-        return _limited(limited, form, page, nxt)
+        return _limited(gate, limited, form, page, nxt)
     row = await gate.db.run(records.get, account.id)
     ok, _ = await passwords.off_loop(
         passwords.verify_password, gate.hasher, row.password_hash if row else None, current
