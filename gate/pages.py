@@ -15,11 +15,17 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from generator import wording
 from generator.config import Meter
-from generator.urls import file_for, gate_page_path, gate_unlock_path
+from generator.urls import (
+    file_for,
+    gate_endpoint,
+    gate_page_path,
+    gate_unlock_path,
+    login_path,
+    register_path,
+)
 
 PREMIUM_RE = re.compile(r"(<!--premium:([^>\s]{1,200})-->)(.*?)(<!--/premium:\2-->)", re.DOTALL)
 
@@ -57,13 +63,13 @@ def unlock_form(codeset: str, code: str, words: dict[str, Any], views_left: int 
 
 def wall(meter: Meter, plan: str, codeset: str, code: str, *, capped: bool = False) -> str:
     """The wall of a spent allowance (or of the per-IP guest cap)."""
-    here = quote(gate_page_path(codeset, code), safe="/")
+    here = gate_page_path(codeset, code)
     words = wording.exhausted(meter, plan, capped=capped)
     if plan == "guest":
-        actions = (f'<a class="btn" href="/register/?next={here}">Create free account</a> '
-                   f'<a class="wall-login" href="/login/?next={here}">Log in</a>')
+        actions = (f'<a class="btn" href="{escape(register_path(here))}">Create free account</a> '
+                   f'<a class="wall-login" href="{escape(login_path(here))}">Log in</a>')
     else:
-        actions = '<a class="btn" href="/gate/account">See plans and upgrade</a>'
+        actions = f'<a class="btn" href="{gate_endpoint("account")}">See plans and upgrade</a>'
     return (f'<div class="wall"><p class="wall-title">{escape(words.title)}</p>'
             f'<p class="wall-text">{escape(words.text)}</p><p class="wall-actions">{actions}</p></div>')
 
@@ -100,7 +106,7 @@ def personalise(html: str, viewer: Viewer) -> str:
     html = _fill(html, "data-meter-rule", rule)
     if signed_in:
         html = re.sub(r'(<a class="meter-cta" )href="[^"]*"([^>]*>)[^<]*(</a>)',
-                      r'\1href="/gate/account"\2Your account\3', html)
+                      rf'\1href="{gate_endpoint("account")}"\2Your account\3', html)
     return html
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import Literal
 from urllib.parse import quote
 
 ASSETS_DIR = "assets"
@@ -42,3 +43,31 @@ def file_for(path: str) -> str:
 
 def absolute(base_url: str, path: str) -> str:
     return base_url.rstrip("/") + path
+
+
+# Pages the gate sends visitors to, and the gate's own paths.
+REGISTER = "/register/"
+LOGIN = "/login/"
+ACCOUNT = "/account/"
+GATE = "/gate/"
+GATE_UNLOCK = GATE + "unlock/"
+
+GateEndpoint = Literal["account", "session", "register", "login", "logout", "password"]
+
+
+def with_next(path: str, next_path: str) -> str:
+    """`path` with `?next=` the page to come back to (after logging in or registering)."""
+    return f"{path}?next={quote(next_path, safe='/')}"
+
+
+def register_path(next_path: str | None = None) -> str:
+    return REGISTER if next_path is None else with_next(REGISTER, next_path)
+
+
+def login_path(next_path: str | None = None) -> str:
+    return LOGIN if next_path is None else with_next(LOGIN, next_path)
+
+
+def gate_endpoint(name: GateEndpoint) -> str:
+    """The path of one of the gate's own pages and form or JSON endpoints ("/gate/login")."""
+    return GATE + name

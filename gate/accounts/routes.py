@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from generator import wording
+from generator.urls import LOGIN, REGISTER, gate_endpoint, login_path
 
 from .. import context, pages
 from ..context import Context
@@ -49,7 +50,7 @@ def _refused(gate: Gate, form: bool, page: str, code: str, nxt: str, email: str 
     """A refused register/login: JSON for fetch(); for an HTML form, the built form page again with
     the message, the email and the page to return to (no JavaScript needed to see why)."""
     status, default = MESSAGES[code]
-    html = pages.built_page(gate.site_dir(), page) if form and page in ("/register/", "/login/") else None
+    html = pages.built_page(gate.site_dir(), page) if form and page in (REGISTER, LOGIN) else None
     if html is None:
         response = fail(form, page, code, nxt) if form else error(code, message, retry_after=retry_after)
     else:
@@ -138,7 +139,7 @@ async def register(request: Request) -> Response:
     if (refused := refusal(ctx.cross_site)) is not None:
         return refused
     fields, form, nxt = await _fields(request, gate, ctx)
-    page = "/register/"
+    page = REGISTER
     email = passwords.normalise_email(fields.get("email", ""))
     password = passwords.normalise_password(fields.get("password", ""))
     problem = passwords.email_problem(email) or passwords.password_problem(password)
@@ -189,7 +190,7 @@ async def login(request: Request) -> Response:
     if (refused := refusal(ctx.cross_site)) is not None:
         return refused
     fields, form, nxt = await _fields(request, gate, ctx)
-    page = "/login/"
+    page = LOGIN
     email = passwords.normalise_email(fields.get("email", ""))
     password = passwords.normalise_password(fields.get("password", ""))
     if passwords.email_problem(email):
@@ -244,12 +245,12 @@ async def change_password(request: Request) -> Response:
     if (refused := refusal(ctx.cross_site)) is not None:
         return refused
     fields, form, nxt = await _fields(request, gate, ctx)
-    nxt = nxt if nxt != "/" else "/gate/account"
-    page = "/gate/account"
+    page = gate_endpoint("account")
+    nxt = nxt if nxt != "/" else page
     visitor = await gate.visitor(ctx)
     if visitor.account is None:
         if form:
-            return RedirectResponse("/login/?next=/gate/account", status_code=303)
+            return RedirectResponse(login_path(page), status_code=303)
         return error("login_required")
     account = visitor.account
     current = passwords.normalise_password(fields.get("current_password", ""))

@@ -6,7 +6,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from generator.urls import gate_page_path, page_path
+from generator.urls import ACCOUNT, gate_endpoint, gate_page_path, login_path, page_path
 
 from .. import context, pages
 from ..core import Gate, Visitor
@@ -81,9 +81,9 @@ async def account(request: Request) -> Response:
     ctx = context.of(request)
     v = await gate.visitor(ctx)
     if v.account is None:
-        return RedirectResponse("/login/?next=/gate/account", status_code=303)
+        return RedirectResponse(login_path(gate_endpoint("account")), status_code=303)
     payload = await gate.db.run(decision.session_payload, gate, v.account, None, ctx.ip)
-    html = pages.built_page(gate.site_dir(), "/account/")
+    html = pages.built_page(gate.site_dir(), ACCOUNT)
     if html is None:
         return error("unavailable", "The site has not been built yet: run `coderef build`.")
     code = request.query_params.get("error")
