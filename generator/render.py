@@ -88,9 +88,9 @@ class Assets:
 
 def _fingerprint(files: dict[str, bytes], name: str, ext: str, data: bytes) -> str:
     digest = hashlib.blake2b(data, digest_size=5).hexdigest()
-    rel = f"{urls.ASSETS_DIR}/{name}.{digest}.{ext}"
-    files[rel] = data
-    return "/" + rel
+    path = urls.asset_path(f"{name}.{digest}.{ext}")
+    files[urls.relative(path)] = data
+    return path
 
 
 def build_assets(theme_dir: Path) -> Assets:

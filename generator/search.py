@@ -33,6 +33,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from pagefind_bin import get_executable
+
 from . import lookup
 from .config import SiteConfig
 from .errors import BuildError
@@ -51,11 +53,11 @@ SUMMARY_KINDS = ("summary", "description")
 
 
 def pagefind_binary() -> Path:
+    """The Pagefind executable shipped by the `pagefind[bin]` dependency."""
     try:
-        from pagefind_bin import get_executable
-    except ImportError as exc:  # pragma: no cover - a dependency of the project
-        raise BuildError("the Pagefind binary is missing: install the 'pagefind[bin]' package") from exc
-    path: Path = get_executable()
+        path: Path = get_executable()
+    except FileNotFoundError as exc:
+        raise BuildError(f"the Pagefind binary is missing ({exc}): reinstall the 'pagefind[bin]' package") from None
     return path
 
 

@@ -20,6 +20,7 @@ from generator.errors import BuildError, ContentErrors
 from generator.store import StoreReader
 
 CANARY = "CANARY-7f3e9b1c-do-not-leak"
+SLOW_BUILD = Path(__file__).parent / "slow_build.py"  # a build pausing after each page
 
 
 def tree(root: Path) -> dict[str, str]:
@@ -144,8 +145,7 @@ def test_killed_build_leaves_previous_site(project) -> None:  # type: ignore[no-
     # Change the theme so every page must be rewritten, then kill the build midway through rendering.
     css = next((root / "themes" / "default" / "static" / "css").glob("*.css"))
     css.write_text(css.read_text() + "\n/* changed */\n")
-    env = dict(os.environ, CODEREF_TEST_SLOW_RENDER="0.05")
-    proc = subprocess.Popen([sys.executable, "-m", "generator", "--root", str(root), "build", "--jobs", "1"], env=env,
+    proc = subprocess.Popen([sys.executable, str(SLOW_BUILD), str(root), "0.05"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     time.sleep(1.5)
     assert proc.poll() is None, proc.communicate()
@@ -261,9 +261,9 @@ def test_concurrent_builds_take_turns(project) -> None:  # type: ignore[no-untyp
     build(root, quiet=True, jobs=1)
     css = next((root / "themes" / "default" / "static" / "css").glob("*.css"))
     css.write_text(css.read_text() + "\n/* a */\n")
-    env = dict(os.environ, CODEREF_TEST_SLOW_RENDER="0.06")
     cmd = [sys.executable, "-m", "generator", "--root", str(root), "build", "--jobs", "1"]
-    first = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen([sys.executable, str(SLOW_BUILD), str(root), "0.06"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(1.2)
     assert first.poll() is None  # still rendering
     second = subprocess.run(cmd, capture_output=True, text=True, check=False)

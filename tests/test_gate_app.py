@@ -434,7 +434,7 @@ def test_static_site_serving(make: Factory, root: Path) -> None:
     c = make()
     page = c.get("/cpt/27252/")
     assert page.status_code == 200 and "Public description" in page.text and "PROTECTED" not in page.text
-    assert page.headers["cache-control"] == "public, max-age=300"
+    assert page.headers["cache-control"] == "public, max-age=300, must-revalidate"
     asset = c.get("/assets/coderef.abc123.css")
     assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
     missing = c.get("/no/such/page/")

@@ -21,7 +21,7 @@ async def test_pages_are_gzipped_with_security_and_cache_headers(small_site: Pat
         assert r.status_code == 200
         assert r.headers["content-encoding"] == "gzip"
         assert "S72.001A" in r.text  # httpx decompresses
-        assert r.headers["cache-control"] == "public, max-age=300"
+        assert r.headers["cache-control"] == "public, max-age=300, must-revalidate"  # as in _headers
         assert "wasm-unsafe-eval" in r.headers["content-security-policy"]
         css = next((root / "site" / "assets").glob("coderef.*.css")).name
         r = await c.get(f"/assets/{css}", headers={"Accept-Encoding": "gzip"})
