@@ -12,9 +12,9 @@ HTML = "public, max-age=300, must-revalidate"  # pages (and every other file) ch
 
 # Site path prefix -> Cache-Control; the first match wins, every other path gets HTML.
 RULES: tuple[tuple[str, str], ...] = (
-    (f"/{urls.ASSETS_DIR}/", IMMUTABLE),
-    (f"/{urls.PAGEFIND_DIR}/", INDEX),
-    (f"/{urls.LOOKUP_DIR}/", INDEX),
+    (urls.folder_path(urls.ASSETS_DIR), IMMUTABLE),
+    (urls.folder_path(urls.PAGEFIND_DIR), INDEX),
+    (urls.folder_path(urls.LOOKUP_DIR), INDEX),
 )
 
 # Pagefind compiles WebAssembly, which needs 'wasm-unsafe-eval'; nothing needs 'unsafe-inline'.
@@ -63,10 +63,10 @@ def headers_file(codesets: Iterable[str], paths: Iterable[str]) -> bytes:
         if not sep:
             if rel not in ("index.html", HEADERS_FILE):
                 files.append(rel)
-        elif top not in dirs and cache_control(f"/{top}/") == HTML:
+        elif top not in dirs and cache_control(urls.folder_path(top)) == HTML:
             dirs.append(top)
-    targets = [urls.HOME, "/" + urls.file_for(urls.HOME), *(f"/{f}" for f in sorted(files))]
-    targets += [f"/{d}/*" for d in dirs]
+    targets = [urls.HOME, *map(urls.site_path, [urls.file_for(urls.HOME), *sorted(files)])]
+    targets += [urls.folder_path(d) + "*" for d in dirs]
     lines = [_PREAMBLE, "/*\n", *(f"  {name}: {value}\n" for name, value in SECURITY_HEADERS)]
     lines += [f"{prefix}*\n  Cache-Control: {value}\n" for prefix, value in RULES]
     lines += [f"{target}\n  Cache-Control: {HTML}\n" for target in targets]

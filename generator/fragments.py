@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import quote
 
 from markupsafe import Markup
 from markupsafe import escape as markup_escape
@@ -58,8 +57,8 @@ class AncestorCache:
     def __init__(self, model: CodeSetModel) -> None:
         self.model = model
         self._cache: dict[int, tuple[str, str]] = {}
-        # Other fragments keyed by the (shared) Section objects they are made of; see render._memo.
-        self.fragments: dict[tuple[Any, ...], Markup] = {}
+        # Other fragments keyed by the (shared) Section objects they are made of; see render.memo.
+        self.fragments: dict[tuple[Any, ...], tuple[tuple[object, ...], Markup]] = {}
 
     def get(self, parent: int | None) -> tuple[str, str]:
         if parent is None:
@@ -106,7 +105,9 @@ def child_items(model: CodeSetModel, i: int, *, with_billable: bool) -> str:
 
 def premium_blocks(protected: list[dict[str, Any]], gate_page: str, page_url: str, wall_text: str) -> Markup:
     """The placeholder of each protected section: title, lock and the static wall, never the text."""
-    nxt = quote(page_url, safe="/")
+    if not protected:
+        return Markup("")
+    register, login = urls.register_path(page_url), urls.login_path(page_url)
     out = []
     for s in protected:
         sid = escape(s["id"])
@@ -119,8 +120,8 @@ def premium_blocks(protected: list[dict[str, Any]], gate_page: str, page_url: st
             '  <p class="wall-title">Register to view content</p>\n'
             f'  <p class="wall-text">{wall_text}</p>\n'
             f'  <p class="wall-actions"><a class="btn" href="{gate_page}#s-{sid}">View this section</a> '
-            f'<a class="btn btn-secondary" href="/register/?next={nxt}">Create free account</a> '
-            f'<a class="wall-login" href="/login/?next={nxt}">Log in</a></p>\n'
+            f'<a class="btn btn-secondary" href="{register}">Create free account</a> '
+            f'<a class="wall-login" href="{login}">Log in</a></p>\n'
             "</div>\n"
             f"<!--/premium:{sid}-->\n"
             "    </div>\n"

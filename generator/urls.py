@@ -6,6 +6,7 @@ build writes ("icd-10-cm/S72.001A/index.html") and `relative` any other path int
 from __future__ import annotations
 
 import re
+from typing import Literal
 from urllib.parse import quote
 
 # Top-level folders of the site that are not pages.
@@ -45,7 +46,12 @@ def page_path(codeset: str, key: str) -> str:
 
 def codeset_path(codeset: str) -> str:
     """A code set's index page; every page of the code set lies below it."""
-    return f"/{codeset}/"
+    return folder_path(codeset)
+
+
+def folder_path(name: str) -> str:
+    """The path of a top-level folder of the site ("/assets/")."""
+    return f"/{name}/"
 
 
 def with_next(path: str, next_path: str) -> str:
@@ -67,27 +73,27 @@ def account_path() -> str:
 
 def asset_path(name: str) -> str:
     """A file of the theme's assets (`name` carries its content fingerprint)."""
-    return f"/{ASSETS_DIR}/{name}"
+    return folder_path(ASSETS_DIR) + name
 
 
 def pagefind_path(codeset: str) -> str:
     """The folder of a code set's Pagefind bundle."""
-    return f"/{PAGEFIND_DIR}/{codeset}/"
+    return f"{folder_path(PAGEFIND_DIR)}{codeset}/"
 
 
 def lookup_path(codeset: str) -> str:
     """The folder of a code set's lookup files."""
-    return f"/{LOOKUP_DIR}/{codeset}/"
+    return f"{folder_path(LOOKUP_DIR)}{codeset}/"
 
 
 def lookup_index_path() -> str:
     """The list of searchable code sets (search.js reads it first)."""
-    return f"/{LOOKUP_DIR}/index.json"
+    return folder_path(LOOKUP_DIR) + "index.json"
 
 
 def sitemap_path(name: str) -> str:
     """One of the sitemap files listed by the sitemap index (`SITEMAP`)."""
-    return f"/{SITEMAPS_DIR}/{name}"
+    return folder_path(SITEMAPS_DIR) + name
 
 
 # The gate's endpoints (see gate/app.py, the one place that wires them).
@@ -103,28 +109,12 @@ def gate_unlock_path(codeset: str, key: str) -> str:
     return f"{GATE_UNLOCK}{codeset}/{_seg(key)}"
 
 
-def gate_account_path() -> str:
-    return GATE + "account"
+GateEndpoint = Literal["account", "session", "register", "login", "logout", "password"]
 
 
-def gate_session_path() -> str:
-    return GATE + "session"
-
-
-def gate_register_path() -> str:
-    return GATE + "register"
-
-
-def gate_login_path() -> str:
-    return GATE + "login"
-
-
-def gate_logout_path() -> str:
-    return GATE + "logout"
-
-
-def gate_password_path() -> str:
-    return GATE + "password"
+def gate_endpoint(name: GateEndpoint) -> str:
+    """The path of one of the gate's own pages and form or JSON endpoints ("/gate/login")."""
+    return GATE + name
 
 
 def file_for(path: str) -> str:
@@ -138,6 +128,11 @@ def file_for(path: str) -> str:
 def relative(path: str) -> str:
     """The site-relative name of a path that is not a page ("/lookup/index.json" -> "lookup/index.json")."""
     return path.lstrip("/")
+
+
+def site_path(rel: str) -> str:
+    """The path of a file of the site, from its site-relative name ("404.html" -> "/404.html")."""
+    return "/" + rel
 
 
 def absolute(base_url: str, path: str) -> str:

@@ -208,31 +208,6 @@ def test_check_writes_nothing(project) -> None:  # type: ignore[no-untyped-def]
     assert "content/codes/icd-10-cm/E11.8.md:1: error: ICD-10-CM has no code 'E11.8'" in proc.stderr
 
 
-def _headers_for(headers_file: str, path: str) -> list[str]:
-    """Cache-Control values a Netlify/Cloudflare-style host would apply to `path` (every match)."""
-    values, rule = [], None
-    for line in headers_file.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        if not line.startswith(" "):
-            rule = line.strip()
-            continue
-        pattern = re.escape(rule or "").replace(r"\*", ".*")
-        if re.fullmatch(pattern, path) and line.strip().lower().startswith("cache-control:"):
-            values.append(line.split(":", 1)[1].strip())
-    return values
-
-
-def test_headers_file_gives_each_path_one_cache_policy(small_site: Path) -> None:
-    text = (small_site / "site" / "_headers").read_text()
-    css = next((small_site / "site" / "assets").glob("coderef.*.css")).name
-    assert _headers_for(text, f"/assets/{css}") == ["public, max-age=31536000, immutable"]
-    assert _headers_for(text, "/icd-10-cm/S72.001A/") == ["public, max-age=300, must-revalidate"]
-    assert _headers_for(text, "/") == ["public, max-age=300, must-revalidate"]
-    assert _headers_for(text, "/pagefind/cpt/pagefind.js") == ["public, max-age=3600"]
-    assert "Content-Security-Policy: default-src 'self'" in text
-
-
 def test_emptied_site_is_rebuilt_completely(project) -> None:  # type: ignore[no-untyped-def]
     import shutil
 

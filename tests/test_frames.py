@@ -42,6 +42,9 @@ def test_every_sample_page_matches_plain_jinja(project) -> None:  # type: ignore
             checked += 1
     assert checked > 40
     assert 1 < len(frames.frames) < checked  # pages share frames
+    # Every value page.html receives is documented for theme authors.
+    doc = (cfg.theme_dir / "templates" / "_fragments.md").read_text(encoding="utf-8")
+    assert [k for k in page if f"`{k}`" not in doc] == []
 
 
 def test_frame_refuses_non_string_values() -> None:
