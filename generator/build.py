@@ -53,7 +53,7 @@ from .publish import Slots, SlotWriter
 from .render import site_context
 from .render_job import RenderJob, render_pages
 from .result import BuildResult
-from .search_stage import publish_search, search_stage
+from .search_stage import Indexed, publish_search, search_stage
 from .state import get_meta, global_fingerprint, hand_records, open_state, record_build
 from .store_job import StoreJob
 from .theme import SiteFile, Theme, asset_files
@@ -73,7 +73,9 @@ class Pending(Protocol):
 DataStage = Callable[[SiteConfig, Models, int], Pending]
 
 # The write stage: files of the site beside the record pages, in this order (see the docstring).
-SITE_STAGES: tuple[SiteStage, ...] = (pages.special_pages, sitemaps.robots_txt, sitemaps.sitemaps, asset_files)
+SITE_STAGES: tuple[SiteStage, ...] = (
+    pages.special_pages, sitemaps.robots_txt, sitemaps.sitemaps, asset_files,
+)
 # Data files beside the protected store, committed with it (see the docstring).
 DATA_STAGES: tuple[DataStage, ...] = ()
 
@@ -97,7 +99,9 @@ def build(
         validate(loaded.problems, strict=strict)
         jobs = jobs or min(os.cpu_count() or 1, 8)
         with build_lock(loaded.cfg.state_dir, quiet=quiet):
-            result = _locked_build(loaded, clean=clean, jobs=jobs, quiet=quiet, search=search, on_page=on_page)
+            result = _locked_build(
+                loaded, clean=clean, jobs=jobs, quiet=quiet, search=search, on_page=on_page
+            )
         result.seconds = time.perf_counter() - t0
     finally:
         wait_for_cache_writes()
@@ -133,7 +137,8 @@ def build_lock(state_dir: Path, *, quiet: bool) -> Iterator[None]:
 
 
 def _locked_build(
-    loaded: Loaded, *, clean: bool, jobs: int, quiet: bool, search: bool, on_page: Callable[[str], None] | None
+    loaded: Loaded, *, clean: bool, jobs: int, quiet: bool, search: bool,
+    on_page: Callable[[str], None] | None,
 ) -> BuildResult:
     """Chooses the path: nothing to do, the fast path of hand-written edits, or a full build."""
     cfg = loaded.cfg
@@ -157,7 +162,9 @@ def _locked_build(
                 fast = build_pages(loaded, db, slots, stored, quiet=quiet, search=search, on_page=on_page)
                 if fast is not None:
                     return fast
-        return full_build(loaded, db, slots, gfp, clean=clean, jobs=jobs, quiet=quiet, search=search, on_page=on_page)
+        return full_build(
+            loaded, db, slots, gfp, clean=clean, jobs=jobs, quiet=quiet, search=search, on_page=on_page
+        )
     finally:
         db.close()
 
@@ -189,8 +196,9 @@ def full_build(
         writer = SlotWriter(slot_dir, old, taken=rendered.files)
         with phase("pages", quiet=quiet):
             write_site_files(theme, models, writer)
-        indexed = search_stage(cfg, models, db, rendered.search_digests, clean=clean, quiet=quiet) if search else None
-        if indexed is not None:
+        indexed: Indexed | None = None
+        if search:
+            indexed = search_stage(cfg, models, db, rendered.search_digests, clean=clean, quiet=quiet)
             publish_search(db, writer, rendered.files, indexed.files)
         files = rendered.files
         files.update(writer.new)
@@ -210,7 +218,7 @@ def full_build(
             db, complete=True, meta={"global": gfp, "site": json.dumps(theme.site, sort_keys=True)},
             hand=[(p, h, *idents.get(p, ("", ""))) for p, h in loaded.hand.items()],
             search=rendered.search_digests if search else None,
-            search_files={cs: [rel for rel, _ in fs] for cs, fs in indexed.files.items()} if indexed else None,
+            search_files=indexed.site_paths() if indexed else None,
         )
     return BuildResult(
         "clean" if clean or not live else "full",

@@ -98,7 +98,8 @@ def child_items(model: CodeSetModel, i: int, *, with_billable: bool) -> str:
             f'<span class="cl-title">{escape(r.title)}</span></a>'
         )
         if with_billable and r.billable is True:
-            link += ' <span class="dot-billable" title="Billable"><span class="visually-hidden">(billable)</span></span>'
+            link += (' <span class="dot-billable" title="Billable">'
+                     '<span class="visually-hidden">(billable)</span></span>')
         out.append(f"      <li>{link}</li>\n" if with_billable else f"          <li>{link}</li>\n")
     return "".join(out)
 
@@ -132,7 +133,9 @@ def premium_blocks(protected: list[dict[str, Any]], gate_page: str, page_url: st
 
 def toc_items(public: list[dict[str, Any]], protected: list[dict[str, Any]]) -> Markup:
     parts = [f'<li><a href="#s-{escape(s["id"])}">{escape(s["title"])}</a></li>' for s in public]
-    parts += [f'<li><a href="#s-{escape(s["id"])}">{escape(s["title"])}</a> {LOCK_ICON}</li>' for s in protected]
+    parts += [
+        f'<li><a href="#s-{escape(s["id"])}">{escape(s["title"])}</a> {LOCK_ICON}</li>' for s in protected
+    ]
     return Markup("".join(parts))
 
 
@@ -142,7 +145,8 @@ def pager(prev: dict[str, Any] | None, nxt: dict[str, Any] | None) -> Markup:
     out = ['  <nav class="pager" aria-label="Previous and next code">\n    ']
     if prev is not None:
         out.append(
-            f'<a class="pager-prev" rel="prev" href="{prev["url"]}"><span class="pager-dir">Previous code</span> '
+            f'<a class="pager-prev" rel="prev" href="{prev["url"]}">'
+            '<span class="pager-dir">Previous code</span> '
             f'<span class="pager-code">{escape(prev["display"])}</span> '
             f'<span class="pager-title">{escape(prev["title"])}</span></a>'
         )
@@ -166,7 +170,8 @@ def record_head(
     """Badges, release line and the H1 of a record page."""
     out = [
         '  <header class="record-head">\n    <p class="record-meta">\n',
-        f'      <a class="badge badge-set" href="{codeset_url}">{escape(codeset_name)}{"®" if is_cpt else ""}</a>\n',
+        f'      <a class="badge badge-set" href="{codeset_url}">'
+        f'{escape(codeset_name)}{"®" if is_cpt else ""}</a>\n',
     ]
     if not is_code:
         out.append(f'<span class="badge badge-kind">{escape(kind.replace("-", " ").capitalize())}</span>')
@@ -175,7 +180,8 @@ def record_head(
         out.append('<span class="badge badge-ok">Billable</span>')
     elif billable is False:
         out.append(
-            f'<span class="badge badge-warn">{"Not billable" if is_code else "Header"} &#8212; use a more specific code</span>'
+            f'<span class="badge badge-warn">{"Not billable" if is_code else "Header"} '
+            '&#8212; use a more specific code</span>'
         )
     out.append("\n")
     if source:
@@ -185,7 +191,10 @@ def record_head(
         out.append(f'    <h1 id="page-title"><span class="h1-code">CPT® {escape(display)}</span></h1>\n')
         if short_title:
             out.append(f'<p class="lede">{escape(short_title)}</p>')
-        out.append(f'    <p class="licence-note"><strong>Official descriptor not shown.</strong> {escape(licence_note)}</p>\n')
+        out.append(
+            '    <p class="licence-note"><strong>Official descriptor not shown.</strong> '
+            f'{escape(licence_note)}</p>\n'
+        )
     else:
         out.append(
             f'    <h1 id="page-title"><span class="h1-code">{escape(display)}</span> '
@@ -200,7 +209,9 @@ def record_head(
 def facts(items: list[tuple[str, str]]) -> Markup:
     if not items:
         return Markup("")
-    rows = "".join(f'    <div class="fact"><dt>{escape(k)}</dt><dd>{escape(v)}</dd></div>\n' for k, v in items)
+    rows = "".join(
+        f'    <div class="fact"><dt>{escape(k)}</dt><dd>{escape(v)}</dd></div>\n' for k, v in items
+    )
     return Markup(f'  <dl class="facts">\n{rows}  </dl>\n')
 
 

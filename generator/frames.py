@@ -76,7 +76,9 @@ class FrameRenderer:
         return self._fill(frame, self.slots[key], page, top)
 
     @staticmethod
-    def _fill(frame: list[str], slots: list[tuple[bool, str, str]], page: dict[str, Any], top: dict[str, str]) -> str:
+    def _fill(
+        frame: list[str], slots: list[tuple[bool, str, str]], page: dict[str, Any], top: dict[str, str]
+    ) -> str:
         out = [frame[0]]
         append = out.append
         for from_page, name, static in slots:
@@ -116,11 +118,13 @@ class FrameRenderer:
         plain = narrow(render_page(self.template, {**base, "page": page, **top}))
         if plain == out:
             return
-        at = next((i for i, (a, b) in enumerate(zip(out, plain)) if a != b), min(len(out), len(plain)))
+        pairs = enumerate(zip(out, plain, strict=False))
+        at = next((i for i, (a, b) in pairs if a != b), min(len(out), len(plain)))
         line = plain.count("\n", 0, at) + 1
         raise FrameError(
             f"{self.template.name}: the frame of page {page.get('url', '?')} differs from plain Jinja2 at "
-            f"output line {line}: frame {out[max(0, at - 40) : at + 40]!r}, plain {plain[max(0, at - 40) : at + 40]!r}; "
+            f"output line {line}: frame {out[max(0, at - 40) : at + 40]!r}, "
+            f"plain {plain[max(0, at - 40) : at + 40]!r}; "
             f"{CONTRACT}"
         )
 
@@ -149,7 +153,10 @@ def check_contract(template: jinja2.Template) -> None:
         for target in targets:
             if isinstance(target, nodes.Const) and isinstance(target.value, str):
                 todo.append(target.value)
-        found += [f"{name}:{line}: {_construct(source, line, what)}: {why}" for line, what, why in _misuses(tree)]
+        found += [
+            f"{name}:{line}: {_construct(source, line, what)}: {why}"
+            for line, what, why in _misuses(tree)
+        ]
     if found:
         raise FrameError("; ".join(found) + f" — {CONTRACT}")
 
@@ -163,7 +170,8 @@ def _misuses(tree: nodes.Template) -> list[tuple[int, str, str]]:
             bound = bound | {arg.name for arg in node.args}  # its arguments shadow the page's names
         if isinstance(node, nodes.For):
             target = node.target
-            bound = bound | {n.name for n in [target, *target.find_all(nodes.Name)] if isinstance(n, nodes.Name)}
+            names = [target, *target.find_all(nodes.Name)]
+            bound = bound | {n.name for n in names if isinstance(n, nodes.Name)}
         if isinstance(node, nodes.Name) and node.ctx == "load" and node.name not in bound:
             if node.name == "page":
                 value, rest = _page_value(node, chain)
@@ -180,7 +188,9 @@ def _misuses(tree: nodes.Template) -> list[tuple[int, str, str]]:
     return out
 
 
-def _page_value(name: nodes.Name, chain: tuple[nodes.Node, ...]) -> tuple[nodes.Node | None, tuple[nodes.Node, ...]]:
+def _page_value(
+    name: nodes.Name, chain: tuple[nodes.Node, ...]
+) -> tuple[nodes.Node | None, tuple[nodes.Node, ...]]:
     parent = chain[-1] if chain else None
     if isinstance(parent, nodes.Getattr) and parent.node is name:
         return parent, chain[:-1]

@@ -36,8 +36,8 @@ def public_digest(cfg: SiteConfig, model: CodeSetModel, i: int, memo: DigestMemo
 def record_identity(model: CodeSetModel, i: int) -> str:
     """What other pages show of a record (breadcrumbs, trees, child lists, the pager)."""
     rec = model.records[i]
-    fields = [rec.key, rec.title, rec.short_title, rec.kind, str(rec.billable), rec.parent or "", str(rec.order)]
-    return "\x1f".join(fields)
+    fields = [rec.key, rec.title, rec.short_title, rec.kind, str(rec.billable), rec.parent or ""]
+    return "\x1f".join([*fields, str(rec.order)])
 
 
 def hand_identities(

@@ -40,21 +40,26 @@ def build_pages(
     if len(pages) != len(changed) or site_json is None or live is None:
         return None
     keys = {(pg.codeset, pg.key) for pg in pages}
-    models = load_models(cfg, loaded.pages, problems, only={pg.codeset for pg in pages}, quiet=True, premium_keys=keys)
+    models = load_models(
+        cfg, loaded.pages, problems, only={pg.codeset for pg in pages}, quiet=True, premium_keys=keys
+    )
     models = link_models(models, problems, quiet=True)
     validate(problems)
     stored = {path: (ident, public) for path, (_, ident, public) in hand_records(db).items()}
     new = hand_identities(models, pages, cfg)
     for pg in pages:
         model = models[pg.codeset]
-        if pg.path not in new or stored.get(pg.path, ("", ""))[0] != record_identity(model, model.index[pg.key]):
+        old_identity = stored.get(pg.path, ("", ""))[0]
+        if pg.path not in new or old_identity != record_identity(model, model.index[pg.key]):
             return None
     reindex = {pg.codeset for pg in pages if stored[pg.path][1] != new[pg.path][1]} if search else set()
 
     theme = Theme.load(cfg, json.loads(site_json))
     chunk = [(pg.codeset, models[pg.codeset].index[pg.key]) for pg in pages]
     paths = [urls.file_for(urls.page_path(pg.codeset, pg.key)) for pg in pages]
-    search_files = index_search(cfg, {cs: models[cs] for cs in reindex}, reindex, quiet=quiet) if reindex else None
+    search_files = None
+    if reindex:
+        search_files = index_search(cfg, {cs: models[cs] for cs in reindex}, reindex, quiet=quiet)
     old_search: set[str] = set()
     new_search: list[tuple[str, Path, str]] = []
     if search_files is not None:
@@ -88,5 +93,6 @@ def build_pages(
         if search_files is not None else None,
     )
     return BuildResult(
-        "pages", pages=len(paths), written=len(moves), removed=len(deletes), reindexed=sorted(reindex), problems=problems
+        "pages", pages=len(paths), written=len(moves), removed=len(deletes), reindexed=sorted(reindex),
+        problems=problems,
     )

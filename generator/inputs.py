@@ -27,7 +27,9 @@ def load_inputs(root: Path) -> Loaded:
     pages = read_pages(cfg.content_dir, root, problems)
     for page in pages:
         if page.codeset not in cfg.codesets:
-            problems.warn(page.path, 0, f"code set '{page.codeset}' is not enabled in content/site.yml; page skipped")
+            problems.warn(
+                page.path, 0, f"code set '{page.codeset}' is not enabled in content/site.yml; page skipped"
+            )
     pages = [p for p in pages if p.codeset in cfg.codesets]
     return Loaded(cfg, problems, pages, hand_hashes(cfg.content_dir, root))
 

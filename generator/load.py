@@ -25,7 +25,8 @@ HAND_ORDER_BASE = 10_000_000  # hand-only codes sort after imported ones unless 
 
 
 def source_for(cfg: SiteConfig, imp: CodeSetImporter) -> Path | None:
-    """The file a code set is read from: `sources` in site.yml, else the imported one, else the packaged default."""
+    """The file a code set is read from: `sources` in site.yml, else the imported one, else the packaged
+    default."""
     if imp.kind in cfg.sources:
         return cfg.root / cfg.sources[imp.kind]
     return imported_source(cfg, imp.kind) or imp.default_source()
@@ -59,7 +60,9 @@ def code_version(root: Path) -> str:
 
 
 def _cache_path(cfg: SiteConfig, imp: CodeSetImporter, path: Path, version: str) -> Path:
-    key = hashlib.blake2b(f"{CACHE_VERSION}|{version}|{imp.kind}|{stat_key(path)}".encode(), digest_size=12).hexdigest()
+    key = hashlib.blake2b(
+        f"{CACHE_VERSION}|{version}|{imp.kind}|{stat_key(path)}".encode(), digest_size=12
+    ).hexdigest()
     return cfg.state_dir / "cache" / f"{imp.kind}-{key}.pickle"
 
 
@@ -77,7 +80,11 @@ def read_source(
             records: list[CodeRecord] = pickle.load(f)
         return records
     records = _share_sections(list(imp.read(path)))
-    pid = forking.start(lambda: _write_cache(cache, imp.kind, records)) if background and forking.can_fork() else None
+    pid = (
+        forking.start(lambda: _write_cache(cache, imp.kind, records))
+        if background and forking.can_fork()
+        else None
+    )
     if pid is not None:
         _BACKGROUND.append(pid)
     else:
@@ -142,7 +149,8 @@ def read_sources(
                 out[cs] = read_source(cfg, imp, src, version, background=jobs > 1)
         for cs, imp, src in wanted:
             if cs in children:
-                forking.succeeded(children.pop(cs))  # if it failed, read_source parses here and raises the error
+                # If it failed, read_source parses here and raises the error.
+                forking.succeeded(children.pop(cs))
                 out[cs] = read_source(cfg, imp, src, version)
     finally:
         for pid in children.values():  # this process's own parse failed: the others are not wanted
@@ -151,8 +159,8 @@ def read_sources(
 
 
 def load_models(
-    cfg: SiteConfig, pages: list[HandPage], problems: Problems, only: set[str] | None = None, *, quiet: bool = False,
-    premium_keys: set[tuple[str, str]] | None = None, jobs: int = 1,
+    cfg: SiteConfig, pages: list[HandPage], problems: Problems, only: set[str] | None = None, *,
+    quiet: bool = False, premium_keys: set[tuple[str, str]] | None = None, jobs: int = 1,
 ) -> dict[str, CodeSetModel]:
     """Importer records + hand-written pages + premium sections, per enabled code set (not linked yet).
 
@@ -195,7 +203,8 @@ def _attach_premium(
             models[rec.codeset].records.append(rec)
             existing[rec.codeset].add(rec.key)
     code_pages = {
-        cs: {r.key for r in m.records if r.is_code and (keys is None or (cs, r.key) in keys)} for cs, m in models.items()
+        cs: {r.key for r in m.records if r.is_code and (keys is None or (cs, r.key) in keys)}
+        for cs, m in models.items()
     }
     index = {cs: {r.key: r for r in m.records} for cs, m in models.items()}
     for codeset, key, section in premium_sections(cfg, code_pages):
@@ -203,7 +212,9 @@ def _attach_premium(
         if target is None:
             continue
         if any(s.id == section.id for s in target.sections):
-            problems.warn(target.origin or codeset, 0, f"{key}: section '{section.id}' given twice; the first is kept")
+            problems.warn(
+                target.origin or codeset, 0, f"{key}: section '{section.id}' given twice; the first is kept"
+            )
             continue
         target.sections = [*target.sections, section]
 
@@ -238,7 +249,11 @@ def merge_hand_pages(
                 )
                 continue
             if not page.title and codeset != CPT:
-                problems.error(page.path, 1, f"'{page.key}' is not in any imported file, so the page needs a 'title' in its front matter")
+                problems.error(
+                    page.path, 1,
+                    f"'{page.key}' is not in any imported file, "
+                    "so the page needs a 'title' in its front matter",
+                )
                 continue
             rec = CodeRecord(
                 codeset=codeset,
@@ -266,7 +281,11 @@ def merge_hand_pages(
         new_sections = list(rec.sections)
         for s in page.sections:
             if s.id in taken:
-                problems.error(page.path, 1, f"section '{s.title}' clashes with the official section '{s.id}' of {page.key}; rename the heading")
+                problems.error(
+                    page.path, 1,
+                    f"section '{s.title}' clashes with the official section '{s.id}' of {page.key}; "
+                    "rename the heading",
+                )
                 continue
             new_sections.append(s)
         rec.sections = new_sections

@@ -1,5 +1,4 @@
-"""The registry of imported code-set files (`<data_dir>/imports.json`): written by `coderef import`,
-read by the build to find each code set's source file."""
+"""The import registry (`<data_dir>/imports.json`): which file `coderef import` kept for each kind."""
 from __future__ import annotations
 
 import json
@@ -13,7 +12,8 @@ from .errors import BuildError
 REGISTRY = "imports.json"
 
 
-def read_registry(cfg: SiteConfig) -> dict[str, Any]:
+def entries(cfg: SiteConfig) -> dict[str, Any]:
+    """Every registered kind with its entry (file, records, sha256, imported)."""
     path = cfg.data_path / REGISTRY
     if not path.exists():
         return {}
@@ -25,8 +25,8 @@ def read_registry(cfg: SiteConfig) -> dict[str, Any]:
 
 
 def imported_source(cfg: SiteConfig, kind: str) -> Path | None:
-    """The registered file for a code-set kind, or None when nothing was imported (or it is gone)."""
-    entry = read_registry(cfg).get(kind)
+    """The registered file for a kind, or None when nothing was imported (or it is gone)."""
+    entry = entries(cfg).get(kind)
     if not isinstance(entry, dict) or "file" not in entry:
         return None
     path = cfg.data_path / str(entry["file"])
@@ -34,10 +34,11 @@ def imported_source(cfg: SiteConfig, kind: str) -> Path | None:
 
 
 def register(cfg: SiteConfig, kind: str, entry: dict[str, Any]) -> None:
-    """Records an imported file (replacing the kind's previous entry) with one atomic rename."""
-    reg = read_registry(cfg)
+    """Records `entry` for `kind`, replacing the registry file atomically."""
+    reg = entries(cfg)
     reg[kind] = entry
     path = cfg.data_path / REGISTRY
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".new")
     tmp.write_text(json.dumps(reg, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     os.replace(tmp, path)

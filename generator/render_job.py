@@ -78,7 +78,9 @@ class Rendered:
     search_digests: dict[str, str]  # code set -> digest of its public text (empty without digests)
 
 
-def _protected_row(cfg: SiteConfig, codeset: str, model: CodeSetModel, i: int, packer: Packer) -> StoreRow | None:
+def _protected_row(
+    cfg: SiteConfig, codeset: str, model: CodeSetModel, i: int, packer: Packer
+) -> StoreRow | None:
     rec = model.records[i]
     if not rec.is_code:
         return None

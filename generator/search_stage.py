@@ -28,12 +28,19 @@ class Indexed:
     changed: set[str]  # the code sets re-indexed
     files: SearchFiles  # every code set's files to publish (re-indexed or not)
 
+    def site_paths(self) -> dict[str, list[str]]:
+        """Per code set, the site paths of its search files (what the state remembers)."""
+        return {cs: [rel for rel, _ in files] for cs, files in self.files.items()}
 
-def index_search(cfg: SiteConfig, models: dict[str, CodeSetModel], changed: set[str], *, quiet: bool) -> SearchFiles:
+
+def index_search(
+    cfg: SiteConfig, models: dict[str, CodeSetModel], changed: set[str], *, quiet: bool
+) -> SearchFiles:
     """Indexes the code sets in `changed` (and any without a usable index); returns every code set's files."""
     t0 = time.perf_counter()
     files = index_codesets(cfg, models, cfg.state_dir / "search", changed)
-    say(f"search     re-indexed {', '.join(sorted(changed)) or 'nothing'} in {time.perf_counter() - t0:.2f}s", quiet=quiet)
+    took = time.perf_counter() - t0
+    say(f"search     re-indexed {', '.join(sorted(changed)) or 'nothing'} in {took:.2f}s", quiet=quiet)
     return files
 
 
@@ -67,7 +74,9 @@ def file_hashes(db: sqlite3.Connection, files: Iterable[tuple[str, Path]]) -> li
     return out
 
 
-def publish_search(db: sqlite3.Connection, writer: SlotWriter, taken: Mapping[str, str], files: SearchFiles) -> None:
+def publish_search(
+    db: sqlite3.Connection, writer: SlotWriter, taken: Mapping[str, str], files: SearchFiles
+) -> None:
     """Links every search file into the slot of `writer`. A file shared by code sets (the list of
     code sets) is linked once; a path any page already took is an error."""
     for _, cs_files in sorted(files.items()):

@@ -136,14 +136,21 @@ def test_no_import_cycles() -> None:
     cycles = _cycles(modules)
     described = []
     for group in cycles:
-        edges = [f"{a} -> {b} (line {modules[a].imports[b]})" for a in group for b in modules[a].imports if b in group]
+        edges = [
+            f"{a} -> {b} (line {modules[a].imports[b]})"
+            for a in group
+            for b in modules[a].imports
+            if b in group
+        ]
         described.append("; ".join(edges))
     assert not cycles, "import cycles: " + " | ".join(described)
 
 
 def test_no_private_names_across_modules() -> None:
     found = [f"{m.path.relative_to(ROOT)}:{p}" for m in _modules().values() for p in m.private]
-    assert not found, "private names used across modules (make them public or move the code): " + "; ".join(found)
+    assert not found, "private names used across modules (make them public or move the code): " + "; ".join(
+        found
+    )
 
 
 def _catches_import_error(handler: ast.ExceptHandler) -> bool:
@@ -163,7 +170,8 @@ def test_no_silent_import_fallbacks() -> None:
 
 
 def test_no_module_over_500_lines() -> None:
-    long = {str(m.path.relative_to(ROOT)): n for m in _modules().values() if (n := len(m.path.read_text().splitlines())) > MAX_LINES}
+    sizes = {str(m.path.relative_to(ROOT)): len(m.path.read_text().splitlines()) for m in _modules().values()}
+    long = {path: n for path, n in sizes.items() if n > MAX_LINES}
     assert not long, f"modules over {MAX_LINES} lines (split them by role): {long}"
 
 
@@ -194,11 +202,16 @@ def _sample(tmp_path: Path, files: dict[str, str]) -> dict[str, Module]:
     ("files", "cycle"),
     [
         ({"a.py": "from .b import x\n", "b.py": "def f():\n    from .a import y\n"}, ["pkg.a", "pkg.b"]),
-        ({"a.py": "from . import b\n", "b.py": "import pkg.c\n", "c.py": "from .a import z\n"}, ["pkg.a", "pkg.b", "pkg.c"]),
+        (
+            {"a.py": "from . import b\n", "b.py": "import pkg.c\n", "c.py": "from .a import z\n"},
+            ["pkg.a", "pkg.b", "pkg.c"],
+        ),
         ({"a.py": "from .b import x\n", "b.py": "import os\n"}, None),
     ],
 )
-def test_cycle_check_finds_cycles_through_lazy_imports(tmp_path: Path, files: dict[str, str], cycle: list[str] | None) -> None:
+def test_cycle_check_finds_cycles_through_lazy_imports(
+    tmp_path: Path, files: dict[str, str], cycle: list[str] | None
+) -> None:
     assert _cycles(_sample(tmp_path, files)) == ([cycle] if cycle else [])
 
 

@@ -43,19 +43,24 @@ class Facts:
         Facts.log.append("abort")
 
 
-def test_a_site_stage_and_a_data_stage_are_one_line_each(project, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_site_stage_and_a_data_stage_are_one_line_each(
+    project, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
     root: Path = project()
     monkeypatch.setattr(build_module, "SITE_STAGES", (*build_module.SITE_STAGES, job_pages))
     monkeypatch.setattr(build_module, "DATA_STAGES", (Facts,))
     Facts.log = []
     result = build(root, quiet=True, jobs=1)
     assert "Job 2" in (root / "site" / "jobs" / "2" / "index.html").read_text()
-    assert "/jobs/*\n  Cache-Control: public, max-age=300, must-revalidate" in (root / "site" / "_headers").read_text()
+    headers = (root / "site" / "_headers").read_text()
+    assert "/jobs/*\n  Cache-Control: public, max-age=300, must-revalidate" in headers
     assert json.loads((root / "var" / "facts.json").read_text())["cpt"] == result.counts["cpt"]
     assert Facts.log == ["commit"] and not (root / "var" / "facts.json.new").exists()
 
 
-def test_a_failing_stage_aborts_the_data_stages_and_keeps_the_site(project, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_failing_stage_aborts_the_data_stages_and_keeps_the_site(
+    project, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
     root: Path = project()
     build(root, quiet=True, jobs=1)
     home = (root / "site" / "index.html").read_bytes()
@@ -65,9 +70,10 @@ def test_a_failing_stage_aborts_the_data_stages_and_keeps_the_site(project, monk
 
     monkeypatch.setattr(build_module, "SITE_STAGES", (*build_module.SITE_STAGES, clashing))
     monkeypatch.setattr(build_module, "DATA_STAGES", (Facts,))
-    (root / "content" / "site.yml").write_text((root / "content" / "site.yml").read_text().replace("coderef test", "renamed"))
+    site_yml = root / "content" / "site.yml"
+    site_yml.write_text(site_yml.read_text().replace("coderef test", "renamed"))
     Facts.log = []
-    with pytest.raises(BuildError, match="two outputs want the same path 'cpt/27252/index.html'"):
+    with pytest.raises(BuildError, match=r"two outputs want the same path 'cpt/27252/index\.html'"):
         build(root, quiet=True, jobs=1)
     assert Facts.log == ["abort"]
     assert not (root / "var" / "facts.json").exists() and not (root / "var" / "facts.json.new").exists()

@@ -69,8 +69,10 @@ async def test_serve_sends_the_headers_file_policy(small_site: Path, tmp_path: P
     shutil.copytree(small_site, root, symlinks=True)
     text = (root / "site" / "_headers").read_text()
     paths = _site_paths(root / "site")
-    sample = [p for p in paths if not p.startswith("/pagefind/")][::7] + [p for p in paths if p.startswith("/pagefind/")][:5]
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(root)), base_url="http://127.0.0.1") as c:
+    pagefind = [p for p in paths if p.startswith("/pagefind/")]
+    sample = [p for p in paths if p not in pagefind][::7] + pagefind[:5]
+    transport = httpx.ASGITransport(app=create_app(root))
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
         for path in sample:
             r = await c.get(path)
             assert r.status_code == 200, path
@@ -80,7 +82,8 @@ async def test_serve_sends_the_headers_file_policy(small_site: Path, tmp_path: P
 
 
 def test_a_new_stage_folder_and_root_file_get_the_html_policy() -> None:
-    text = headers_file(["icd-10-cm"], ["index.html", "jobs/index.html", "jobs/1/index.html", "ads.txt", "assets/x.css"]).decode()
+    written = ["index.html", "jobs/index.html", "jobs/1/index.html", "ads.txt", "assets/x.css"]
+    text = headers_file(["icd-10-cm"], written).decode()
     assert _headers_for(text, "/jobs/1/") == [HTML]
     assert _headers_for(text, "/ads.txt") == [HTML]
     assert _headers_for(text, "/icd-10-cm/A00/") == [HTML]

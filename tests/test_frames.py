@@ -48,21 +48,30 @@ def test_every_sample_page_matches_plain_jinja(project) -> None:  # type: ignore
 
 
 def test_frame_refuses_non_string_values() -> None:
-    env = jinja2.Environment(loader=jinja2.DictLoader({"p.html": "<ul>{{ page.items }}</ul>"}), autoescape=True)
+    env = jinja2.Environment(
+        loader=jinja2.DictLoader({"p.html": "<ul>{{ page.items }}</ul>"}), autoescape=True
+    )
     frames = FrameRenderer(env.get_template("p.html"))
-    with pytest.raises(FrameError, match="p.html: page.items is a list"):
+    with pytest.raises(FrameError, match=r"p\.html: page\.items is a list"):
         frames.render({}, {"items": ["a", "b"]}, {"title": "", "canonical": ""})
 
 
 def test_frame_escapes_like_jinja() -> None:
     env = jinja2.Environment(
-        loader=jinja2.DictLoader({"p.html": "<h1>{{ page.t }}</h1>{% if page.flag %}<p>{{ page.m }}</p>{% endif %}"}),
+        loader=jinja2.DictLoader(
+            {"p.html": "<h1>{{ page.t }}</h1>{% if page.flag %}<p>{{ page.m }}</p>{% endif %}"}
+        ),
         autoescape=True,
     )
     frames = FrameRenderer(env.get_template("p.html"))
-    out = frames.render({}, {"t": "a <b> & \"c\"", "flag": True, "m": Markup("<em>x</em>")}, {"title": "", "canonical": ""})
+    out = frames.render(
+        {}, {"t": "a <b> & \"c\"", "flag": True, "m": Markup("<em>x</em>")}, {"title": "", "canonical": ""}
+    )
     assert out == "<h1>a &lt;b&gt; &amp; &#34;c&#34;</h1><p><em>x</em></p>"
-    assert frames.render({}, {"t": "z", "flag": False, "m": Markup("")}, {"title": "", "canonical": ""}) == "<h1>z</h1>"
+    assert (
+        frames.render({}, {"t": "z", "flag": False, "m": Markup("")}, {"title": "", "canonical": ""})
+        == "<h1>z</h1>"
+    )
 
 
 # Constructs a frame cannot reproduce: found in the template before anything renders.
@@ -70,8 +79,10 @@ BREAKING = [
     ("{% if page.kind == 'chapter' %}<p>A chapter</p>{% endif %}", "{% if page.kind == 'chapter' %}",
      "page.kind is compared (==)"),
     ("<p>{{ page.title|upper }}</p>", "{{ page.title|upper }}", "page.title is filtered with |upper"),
-    ("{% set t = page.short_title %}<p>{{ t }}</p>", "{% set t = page.short_title %}", "page.short_title is assigned"),
-    ("{% macro m() %}{{ page.display[:3] }}{% endmacro %}{{ m() }}", "{{ page.display[:3] }}", "page.display is indexed"),
+    ("{% set t = page.short_title %}<p>{{ t }}</p>", "{% set t = page.short_title %}",
+     "page.short_title is assigned"),
+    ("{% macro m() %}{{ page.display[:3] }}{% endmacro %}{{ m() }}", "{{ page.display[:3] }}",
+     "page.display is indexed"),
     ("<b>{{ title.strip() }}</b>", "{{ title.strip() }}", "title is indexed or has an attribute taken"),
 ]
 
@@ -93,7 +104,8 @@ def test_breaking_construct_stops_the_build_naming_template_and_construct(
     assert "_fragments.md" in str(exc.value)
     assert (root / "site" / "cpt" / "27252" / "index.html").read_bytes() == before
     proc = subprocess.run(
-        [sys.executable, "-m", "generator", "--root", str(root), "build"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "generator", "--root", str(root), "build"],
+        capture_output=True, text=True, check=False,
     )
     assert proc.returncode == 1
     assert f"build failed: page.html:{line}: {construct}" in proc.stderr
@@ -110,7 +122,8 @@ def test_allowed_constructs_pass_the_check() -> None:
 
 
 def _shouting_env(source: str) -> jinja2.Environment:
-    """A template whose global function reads the page behind the template's back (no static check sees it)."""
+    """A template whose global functions read the page behind the template's back (no static check
+    sees them)."""
     env = jinja2.Environment(loader=jinja2.DictLoader({"p.html": source}), autoescape=True)
     env.globals["shout"] = jinja2.pass_context(lambda ctx: ctx["page"]["title"].upper())
     env.globals["is_chapter"] = jinja2.pass_context(lambda ctx: ctx["page"]["kind"] == "chapter")
@@ -119,12 +132,15 @@ def _shouting_env(source: str) -> jinja2.Environment:
 
 def test_sentinel_left_in_output_stops_the_build() -> None:
     frames = FrameRenderer(_shouting_env("<h1>{{ shout() }}</h1>").get_template("p.html"))
-    with pytest.raises(FrameError, match=r"p.html: a page value was changed before it was printed .*PAGE.TITLE"):
-        frames.render(frames.template.environment.globals, {"title": "Hip", "kind": "code"}, {"title": "", "canonical": ""})
+    page = {"title": "Hip", "kind": "code"}
+    changed = r"p\.html: a page value was changed before it was printed .*PAGE\.TITLE"
+    with pytest.raises(FrameError, match=changed):
+        frames.render(frames.template.environment.globals, page, {"title": "", "canonical": ""})
 
 
 def test_frame_differing_from_plain_jinja_stops_the_build() -> None:
-    frames = FrameRenderer(_shouting_env("{% if is_chapter() %}<p>Chapter</p>{% endif %}").get_template("p.html"))
-    with pytest.raises(FrameError, match="p.html: the frame of page /x/ differs from plain Jinja2"):
+    env = _shouting_env("{% if is_chapter() %}<p>Chapter</p>{% endif %}")
+    frames = FrameRenderer(env.get_template("p.html"))
+    with pytest.raises(FrameError, match=r"p\.html: the frame of page /x/ differs from plain Jinja2"):
         page = {"title": "Hip", "kind": "chapter", "url": "/x/"}
         frames.render(frames.template.environment.globals, page, {"title": "", "canonical": ""})

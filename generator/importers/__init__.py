@@ -39,5 +39,7 @@ class CodeSetImporter(Protocol):
 
 def codeset_importers() -> dict[str, CodeSetImporter]:
     """All code-set importers by kind. Adding a code set means adding a module and a line here."""
-    importers: list[CodeSetImporter] = [Icd10CmImporter(), Icd10PcsImporter(), CptTsvImporter(), HcpcsImporter()]
+    importers: list[CodeSetImporter] = [
+        Icd10CmImporter(), Icd10PcsImporter(), CptTsvImporter(), HcpcsImporter(),
+    ]
     return {imp.kind: imp for imp in importers}
