@@ -175,9 +175,9 @@ def full_build(
 ) -> BuildResult:
     """Every stage, in order, into the standby slot; then the commit point and the swap."""
     cfg, problems = loaded.cfg, loaded.problems
-    models = load_models(cfg, loaded.pages, problems, quiet=quiet, jobs=jobs)
-    models = link_models(models, problems, quiet=quiet)
-    validate(problems)
+    models = load_models(cfg, loaded.pages, problems, quiet=quiet, jobs=jobs)  # load
+    models = link_models(models, problems, quiet=quiet)  # link
+    validate(problems)  # validate
     theme = Theme.load(cfg, site_context(cfg, models))
     with phase("prepare", quiet=quiet):
         live = slots.manifest()
@@ -188,16 +188,17 @@ def full_build(
             cfg, models, theme.record_template(), theme.context("/", cfg.site_name), slot_dir, old,
             digests=search, on_page=on_page,
         )
-        rendered = render_pages(job, jobs=jobs, quiet=quiet)
-        # The store is written by a forked child while this process writes the other files.
+        rendered = render_pages(job, jobs=jobs, quiet=quiet)  # render
+        # store: written by a forked child while this process writes the other files
         built = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         pending.append(StoreJob(cfg.store_path, rendered.rows, {"built": built}, jobs))
-        pending.extend(stage(cfg, models, jobs) for stage in DATA_STAGES)
+        for data_stage in DATA_STAGES:
+            pending.append(data_stage(cfg, models, jobs))
         writer = SlotWriter(slot_dir, old, taken=rendered.files)
         with phase("pages", quiet=quiet):
-            write_site_files(theme, models, writer)
+            write_site_files(theme, models, writer)  # write
         indexed: Indexed | None = None
-        if search:
+        if search:  # index
             indexed = search_stage(cfg, models, db, rendered.search_digests, clean=clean, quiet=quiet)
             publish_search(db, writer, rendered.files, indexed.files)
         files = rendered.files
@@ -211,7 +212,7 @@ def full_build(
             output.abort()
         raise
     with phase("publish", quiet=quiet):
-        slots.publish(slot, files, live)
+        slots.publish(slot, files, live)  # publish: the one rename that makes the new site live
     with phase("state", quiet=quiet):
         idents = hand_identities(models, loaded.pages, cfg)
         record_build(
