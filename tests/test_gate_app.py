@@ -475,24 +475,6 @@ def test_missing_store_is_503(root: Path) -> None:
         assert unlock(c, "cpt", "27252").status_code == 503
 
 
-def test_static_site_serving(make: Factory, root: Path) -> None:
-    c = make()
-    page = c.get("/cpt/27252/")
-    assert page.status_code == 200 and "Public description" in page.text and "PROTECTED" not in page.text
-    assert page.headers["cache-control"] == "public, max-age=300"
-    asset = c.get("/assets/coderef.abc123.css")
-    assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
-    missing = c.get("/no/such/page/")
-    assert missing.status_code == 404 and "No such page" in missing.text
-    assert c.get("/cpt/27252", follow_redirects=False).status_code in (301, 307)
-    (root / "secret.txt").write_text("outside")
-    for p in ("/../secret.txt", "/%2e%2e/secret.txt", "/cpt/..%2f..%2fsecret.txt", "/..%5csecret.txt"):
-        r = c.get(p)
-        assert r.status_code == 404 and "outside" not in r.text, p
-    os.symlink(root / "secret.txt", root / "site" / "leak.txt")
-    assert c.get("/leak.txt").status_code == 404
-
-
 def test_site_symlink_swaps_are_followed(root: Path) -> None:
     (root / "site").rename(root / "build-1")
     (root / "site").symlink_to(root / "build-1")
