@@ -133,15 +133,24 @@ def _as_new_account(conn: Conn, gate: Gate, email: str, guest_id: str | None) ->
     }
 
 
-async def register(request: Request) -> Response:
+async def _credentials(request: Request) -> tuple[Gate, Context, Response | None, bool, str, str, str]:
+    """(gate, context, a cross-site refusal or None, form?, next, email, password) of a register or
+    login post, normalised."""
     gate: Gate = request.app.state.gate
     ctx = context.of(request)
     if (refused := refusal(ctx.cross_site)) is not None:
-        return refused
+        return gate, ctx, refused, False, "/", "", ""
     fields, form, nxt = await _fields(request, gate, ctx)
-    page = REGISTER
     email = passwords.normalise_email(fields.get("email", ""))
     password = passwords.normalise_password(fields.get("password", ""))
+    return gate, ctx, None, form, nxt, email, password
+
+
+async def register(request: Request) -> Response:
+    gate, ctx, refused, form, nxt, email, password = await _credentials(request)
+    if refused is not None:
+        return refused
+    page = REGISTER
     problem = passwords.email_problem(email) or passwords.password_problem(password)
     if problem:
         return _refused(gate, form, page, problem, nxt, email)
@@ -185,14 +194,10 @@ async def _existing(ctx: Context, gate: Gate, visitor: Visitor, email: str, form
 
 
 async def login(request: Request) -> Response:
-    gate: Gate = request.app.state.gate
-    ctx = context.of(request)
-    if (refused := refusal(ctx.cross_site)) is not None:
+    gate, ctx, refused, form, nxt, email, password = await _credentials(request)
+    if refused is not None:
         return refused
-    fields, form, nxt = await _fields(request, gate, ctx)
     page = LOGIN
-    email = passwords.normalise_email(fields.get("email", ""))
-    password = passwords.normalise_password(fields.get("password", ""))
     if passwords.email_problem(email):
         return _refused(gate, form, page, "invalid_email", nxt, email)
     if len(password.encode("utf-8")) > passwords.MAX_BYTES:
