@@ -306,20 +306,19 @@ class Database:
         if not self.pg:
             with self.connection(busy_ms) as conn:
                 return fn(conn, *args)
-        for attempt in (1, 2):
+        # Pooled connections that died while idle (a database restart) fail on their first
+        # statement, before anything was done: the pool drops each one, and the call runs again
+        # on the next (at most as many times as the pool holds connections, plus a new one).
+        for attempt in range(self.pool_size + 1):
             pgc: Conn | None = None
             try:
                 with self.connection(busy_ms) as pgc:
                     return fn(pgc, *args)
             except Unavailable as exc:
-                # A pooled connection that died while idle (a database restart) fails on its first
-                # statement: nothing was done, so check the pool and run the call once more.
                 cause = exc.__cause__
                 dead = pgc is not None and not pgc.used and (pgc.raw.closed or pgc.raw.broken)
-                if attempt == 2 or not dead or not isinstance(cause, psycopg.OperationalError):
+                if attempt == self.pool_size or not dead or not isinstance(cause, psycopg.OperationalError):
                     raise
-                if self._pool is not None:
-                    self._pool.check()
         raise AssertionError("unreachable")
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -346,8 +345,9 @@ class Database:
         wait = PG_WAIT if self.pg else BUSY_WAIT
         try:
             with anyio.fail_after(wait + 1):
+                # abandon_on_cancel: the answer (503) does not wait for a thread stuck in the driver.
                 return await anyio.to_thread.run_sync(
-                    self._call, fn, args, int(wait * 1000), flush, limiter=limiter
+                    self._call, fn, args, int(wait * 1000), flush, limiter=limiter, abandon_on_cancel=True
                 )
         except TimeoutError:
             raise Unavailable(f"the gate database did not answer within {wait:.0f} s") from None

@@ -113,7 +113,10 @@ def personalise(html: str, viewer: Viewer) -> str:
 def form_page(html: str, message: str, field: str | None, email: str, next_path: str) -> str:
     """A built register or login page re-shown after a refused form post: the message above the
     form and at its field, the email kept, the page to return to kept."""
-    html = _show(_fill(html, "data-form-error", message), "data-form-error", True)
+    if "data-form-error" in html:
+        html = _show(_fill(html, "data-form-error", message), "data-form-error", True)
+    else:  # a theme without the marker: the message still shows, above the form
+        html = html.replace("<form", f'<p class="form-error" role="alert">{escape(message)}</p><form', 1)
     if field is not None:
         html = re.sub(rf'(<p class="field-error" id="[a-z]+-{field}-error") hidden>',
                       lambda m: m.group(1) + ">" + escape(message), html)

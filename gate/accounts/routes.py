@@ -49,13 +49,14 @@ def _refused(gate: Gate, form: bool, page: str, code: str, nxt: str, email: str 
              message: str | None = None, retry_after: int | None = None) -> Response:
     """A refused register/login: JSON for fetch(); for an HTML form, the built form page again with
     the message, the email and the page to return to (no JavaScript needed to see why)."""
-    status, default = MESSAGES[code]
+    default = MESSAGES[code][1]
     html = pages.built_page(gate.site_dir(), page) if form and page in (REGISTER, LOGIN) else None
     if html is None:
         response = fail(form, page, code, nxt) if form else error(code, message, retry_after=retry_after)
     else:
-        response = HTMLResponse(pages.form_page(html, message or default, _FIELDS.get(code), email, nxt),
-                                status_code=status)
+        # 200: the page itself is fine, the message is in it (browsers report a 4xx document as
+        # a console error); fetch() callers get the status in JSON.
+        response = HTMLResponse(pages.form_page(html, message or default, _FIELDS.get(code), email, nxt))
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)
     return response
