@@ -8,6 +8,7 @@ build stops after fingerprinting its inputs.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import fcntl
 import gc
 import hashlib
@@ -30,6 +31,8 @@ from .content import HandPage, read_pages
 from .errors import BuildError, ContentErrors, Problems
 from .fragments import AncestorCache
 from .frames import FrameRenderer
+from .jobs import publish as jobs_publish
+from .jobs import stage as jobs_stage
 from .link import CodeSetModel, link
 from .load import (
     check_unique,
@@ -61,6 +64,7 @@ class BuildResult:
     counts: dict[str, int] = field(default_factory=dict)
     reindexed: list[str] = field(default_factory=list)
     problems: Problems = field(default_factory=Problems)
+    changed: list[str] = field(default_factory=list)  # site paths a fast path replaced or removed
     # The build's large structures, handed to the caller instead of being freed on return: the
     # `coderef` command then exits without freeing them (see cli.run); a library caller frees
     # them with the result.
@@ -77,6 +81,8 @@ class Loaded:
     problems: Problems
     pages: list[HandPage]
     hand: dict[str, str]  # content path -> hash
+    day: datetime.date  # the build's day: job listings open and close by date
+    jobs_fp: str  # fingerprint of the job listings and the day (see jobs/stage.py)
 
 
 def load_inputs(root: Path) -> Loaded:
@@ -88,7 +94,8 @@ def load_inputs(root: Path) -> Loaded:
         if page.codeset not in cfg.codesets:
             problems.warn(page.path, 0, f"code set '{page.codeset}' is not enabled in content/site.yml; page skipped")
     pages = [p for p in pages if p.codeset in cfg.codesets]
-    return Loaded(cfg, problems, pages, hand_hashes(cfg.content_dir, root))
+    day = jobs_stage.today()
+    return Loaded(cfg, problems, pages, hand_hashes(cfg.content_dir, root), day, jobs_stage.fingerprint(cfg, day))
 
 
 def load_models(
@@ -155,8 +162,10 @@ def _attach_premium(
 
 
 def check(root: Path, *, quiet: bool = True) -> Problems:
-    """Validates config, hand-written pages and their merge with the imported data; writes nothing."""
+    """Validates config, hand-written pages (and their merge with the imported data) and job listings;
+    writes nothing."""
     loaded = load_inputs(root)
+    jobs_stage.read(loaded.cfg, loaded.problems)
     if not loaded.problems.errors:
         try:
             load_models(loaded.cfg, loaded.pages, loaded.problems, quiet=quiet)
@@ -436,19 +445,24 @@ def _locked_build(loaded: Loaded, t0: float, *, clean: bool, jobs: int, quiet: b
         )
         if up_to_date:
             stored = dict(db.execute("SELECT path, hash FROM hand"))
-            if stored == loaded.hand:
+            jobs_changed = get_meta(db, jobs_publish.META) != loaded.jobs_fp
+            if stored == loaded.hand and not jobs_changed:
                 result = BuildResult("noop", problems=problems)
                 result.seconds = time.perf_counter() - t0
                 say(f"build      nothing changed ({result.seconds:.2f}s)", quiet=quiet)
                 return result
-            if stored.keys() == loaded.hand.keys():
+            fast: BuildResult | None = BuildResult("noop", problems=problems)
+            if stored != loaded.hand:
                 from .incremental import build_pages
 
-                fast = build_pages(loaded, db, slots, stored, quiet=quiet, search=search)
-                if fast is not None:
-                    fast.seconds = time.perf_counter() - t0
-                    say(f"build      {fast.written} files changed ({fast.seconds:.2f}s)", quiet=quiet)
-                    return fast
+                fast = build_pages(loaded, db, slots, stored, quiet=quiet, search=search) if (
+                    stored.keys() == loaded.hand.keys()) else None
+            if fast is not None and jobs_changed:
+                fast = publish_jobs(loaded, db, slots, fast, quiet=quiet)
+            if fast is not None:
+                fast.seconds = time.perf_counter() - t0
+                say(f"build      {fast.written} files changed ({fast.seconds:.2f}s)", quiet=quiet)
+                return fast
         result = full_build(loaded, db, slots, gfp, clean=clean, jobs=jobs, quiet=quiet, search=search)
         result.seconds = time.perf_counter() - t0
         say(
@@ -461,11 +475,28 @@ def _locked_build(loaded: Loaded, t0: float, *, clean: bool, jobs: int, quiet: b
         db.close()
 
 
+def publish_jobs(
+    loaded: Loaded, db: sqlite3.Connection, slots: Slots, before: BuildResult, *, quiet: bool
+) -> BuildResult | None:
+    """The jobs-only publish after `before` (a no-op or the hand-written pages' fast path)."""
+    done = jobs_publish.publish(loaded.cfg, loaded.problems, db, slots, loaded.jobs_fp, loaded.day)
+    if done is None:
+        return None
+    say(f"jobs       {done.files} board files, {len(done.written)} replaced, {len(done.removed)} removed", quiet=quiet)
+    mode = "jobs" if before.mode == "noop" else f"{before.mode}+jobs"
+    return BuildResult(
+        mode, pages=before.pages + done.files, written=before.written + len(done.written),
+        removed=before.removed + len(done.removed), reindexed=before.reindexed, problems=loaded.problems,
+        changed=[*before.changed, *done.written, *done.removed],
+    )
+
+
 def full_build(
     loaded: Loaded, db: sqlite3.Connection, slots: Slots, gfp: str, *, clean: bool, jobs: int, quiet: bool,
     search: bool = True,
 ) -> BuildResult:
     cfg, problems = loaded.cfg, loaded.problems
+    listings = jobs_stage.read(cfg, problems)
     models = load_models(cfg, loaded.pages, problems, quiet=quiet, jobs=jobs)
     if problems.errors:
         raise ContentErrors(problems)
@@ -489,6 +520,11 @@ def full_build(
         writer.new = {}
         with phase("pages", quiet=quiet):
             for rel, data in special_pages(cfg, env, site, assets, models):
+                if rel in manifest:
+                    raise BuildError(f"two outputs want the same path '{rel}'")
+                writer.write(rel, data)
+        with phase("jobs", quiet=quiet):
+            for rel, data in jobs_stage.render(cfg, env, base, listings, loaded.day):
                 if rel in manifest:
                     raise BuildError(f"two outputs want the same path '{rel}'")
                 writer.write(rel, data)
@@ -522,6 +558,7 @@ def full_build(
     db.execute("BEGIN")
     set_meta(db, "global", gfp)
     set_meta(db, "site", json.dumps(site, sort_keys=True))
+    set_meta(db, jobs_publish.META, loaded.jobs_fp)
     db.execute("DELETE FROM hand")
     idents = hand_identities(models, loaded.pages, cfg)
     db.executemany(

@@ -63,11 +63,12 @@ def common(
         "chrome": Ctx({
             "brand": once("site_brand", site_ctx),
             "search": once("search_form", "site-search-header"),
+            "nav": once("site_nav", site_ctx),
             "account": once("site_account_and_meter", site_ctx),
             "footer": once("site_footer", site_ctx),
         }),
         "site": site_ctx,
-        "assets": Ctx({"css": assets.css, "js": assets.js, "search": assets.search}),
+        "assets": Ctx({"css": assets.css, "js": assets.js, "search": assets.search, "jobs": assets.jobs}),
         "canonical": urls.absolute(cfg.base_url, path),
         "title": title,
     }
@@ -94,7 +95,7 @@ def special_pages(
         out.append((urls.file_for(cs["url"]), env.get_template("codeset.html").render(ctx).encode()))
     out.append(("robots.txt", robots(cfg).encode()))
     html_dirs = ["/", "/index.html", "/404.html", "/robots.txt", "/sitemap.xml", "/sitemaps/*"]
-    html_dirs += [f"/{d}/*" for d in [*cfg.codesets, "search", "register", "login", "account"]]
+    html_dirs += [f"/{d}/*" for d in [*cfg.codesets, "search", "register", "login", "account", "jobs"]]
     html_rules = "".join(f"{d}\n  Cache-Control: public, max-age=300, must-revalidate\n" for d in html_dirs)
     out.append(("_headers", HEADERS.format(csp=CSP, html_rules=html_rules).encode()))
     out.extend(sitemaps(cfg, models))
@@ -131,6 +132,8 @@ def sitemaps(cfg: SiteConfig, models: dict[str, CodeSetModel]) -> list[tuple[str
         )
         out.append((rel, xml.encode()))
         children.append(urls.absolute(base, "/" + rel))
+    if cfg.jobs.enabled:  # written by the job board's stage (generator/jobs/pages.py)
+        children.append(urls.absolute(base, "/sitemaps/jobs.xml"))
     index = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'

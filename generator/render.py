@@ -83,6 +83,7 @@ class Assets:
     css: str
     js: str
     search: str
+    jobs: str  # the job board's script (filters, the posting form)
     files: dict[str, bytes]  # relative output path -> bytes
 
 
@@ -95,7 +96,7 @@ def _fingerprint(files: dict[str, bytes], name: str, ext: str, data: bytes) -> s
 
 def build_assets(theme_dir: Path) -> Assets:
     """One fingerprinted CSS file (the theme's `static/css/*.css` joined in name order), the page
-    script and the search module (loaded only when a visitor starts a search)."""
+    script, the search module (loaded only when a visitor starts a search) and the job board's script."""
     static = theme_dir / "static"
     files: dict[str, bytes] = {}
     css = b"\n".join(p.read_bytes() for p in sorted((static / "css").glob("*.css")))
@@ -106,6 +107,7 @@ def build_assets(theme_dir: Path) -> Assets:
         css=_fingerprint(files, "coderef", "css", css),
         js=_fingerprint(files, "coderef", "js", js),
         search=_fingerprint(files, "search", "js", search),
+        jobs=_fingerprint(files, "jobs", "js", (static / "jobs.js").read_bytes()),
         files=files,
     )
 
@@ -166,6 +168,7 @@ def site_context(cfg: SiteConfig, models: dict[str, CodeSetModel]) -> dict[str, 
         "codesets": codesets,
         "auto_unlock": cfg.meter.auto_unlock,
         "plans": cfg.meter.plans,
+        "jobs": cfg.jobs.enabled,
     }
 
 

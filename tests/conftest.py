@@ -23,13 +23,17 @@ def shared_data() -> Path:
 
 
 def make_project(
-    dest: Path, *, site_yml: str | None = None, pages: bool = True, codesets: str = "[icd-10-cm, icd-10-pcs, cpt, hcpcs]"
+    dest: Path, *, site_yml: str | None = None, pages: bool = True, codesets: str = "[icd-10-cm, icd-10-pcs, cpt, hcpcs]",
+    jobs: bool = True,
 ) -> Path:
-    """A project folder using the repo's theme, the demo pages and the small data files of tests/data."""
+    """A project folder using the repo's theme, the demo pages, the sample job listings and the small
+    data files of tests/data."""
     dest.mkdir(parents=True, exist_ok=True)
     (dest / "content").mkdir(exist_ok=True)
     if pages:
         shutil.copytree(ROOT / "content" / "codes", dest / "content" / "codes")
+    if jobs:
+        shutil.copytree(ROOT / "content" / "jobs", dest / "content" / "jobs")
     if (ROOT / "content" / "codesets").is_dir():
         shutil.copytree(ROOT / "content" / "codesets", dest / "content" / "codesets", dirs_exist_ok=True)
     shutil.copytree(ROOT / "themes", dest / "themes", symlinks=False)
