@@ -97,7 +97,8 @@ def load_inputs(root: Path) -> Loaded:
             )
     pages = [p for p in pages if p.codeset in cfg.codesets]
     day = jobs_stage.today()
-    return Loaded(cfg, problems, pages, hand_hashes(cfg.content_dir, root), day, jobs_stage.fingerprint(cfg, day))
+    hand = hand_hashes(cfg.content_dir, root)
+    return Loaded(cfg, problems, pages, hand, day, jobs_stage.fingerprint(cfg, day))
 
 
 def load_models(
@@ -500,7 +501,10 @@ def publish_jobs(
     done = jobs_publish.publish(loaded.cfg, loaded.problems, db, slots, loaded.jobs_fp, loaded.day)
     if done is None:
         return None
-    say(f"jobs       {done.files} board files, {len(done.written)} replaced, {len(done.removed)} removed", quiet=quiet)
+    say(
+        f"jobs       {done.files} board files, {len(done.written)} replaced, {len(done.removed)} removed",
+        quiet=quiet,
+    )
     mode = "jobs" if before.mode == "noop" else f"{before.mode}+jobs"
     return BuildResult(
         mode, pages=before.pages + done.files, written=before.written + len(done.written),

@@ -5,6 +5,7 @@ targets, images are not rendered, and the result goes through nh3 (the Ammonia s
 allow-list of tags that also marks every link rel="nofollow ugc". Two independent layers: a gap in
 one is caught by the other.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,10 +15,30 @@ import nh3
 from markdown_it import MarkdownIt
 
 SCHEMES = frozenset({"http", "https", "mailto"})
-TAGS = frozenset({
-    "p", "br", "hr", "strong", "em", "code", "pre", "blockquote", "ul", "ol", "li", "a", "h3", "h4",
-    "table", "thead", "tbody", "tr", "th", "td",
-})
+TAGS = frozenset(
+    {
+        "p",
+        "br",
+        "hr",
+        "strong",
+        "em",
+        "code",
+        "pre",
+        "blockquote",
+        "ul",
+        "ol",
+        "li",
+        "a",
+        "h3",
+        "h4",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+    }
+)
 ATTRIBUTES = {"a": {"href"}, "ol": {"start"}, "th": {"style"}, "td": {"style"}}
 LINK_REL = "nofollow ugc"
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):", re.IGNORECASE)
@@ -56,10 +77,16 @@ _MD = _md()
 def render(markdown: str) -> str:
     """Safe HTML for a description written in Markdown."""
     html = _MD.render(markdown)
-    return str(nh3.clean(
-        html, tags=set(TAGS), attributes={k: set(v) for k, v in ATTRIBUTES.items()}, url_schemes=set(SCHEMES),
-        link_rel=LINK_REL, strip_comments=True,
-    )).strip()
+    return str(
+        nh3.clean(
+            html,
+            tags=set(TAGS),
+            attributes={k: set(v) for k, v in ATTRIBUTES.items()},
+            url_schemes=set(SCHEMES),
+            link_rel=LINK_REL,
+            strip_comments=True,
+        )
+    ).strip()
 
 
 def plain(html: str) -> str:

@@ -1,4 +1,5 @@
 """The Atom feed of new jobs (`/jobs/feed.xml`, RFC 4287): the newest open listings first."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,6 +11,7 @@ from .model import Job
 from .views import pay, where
 
 FEED_SIZE = 50
+FEED = "/jobs/feed.xml"
 
 
 def _stamp(d: dt.date) -> str:
@@ -27,8 +29,8 @@ def atom(cfg: SiteConfig, jobs: list[Job]) -> bytes:
         f"  <title>{escape(cfg.site_name)} — medical coding jobs</title>\n",
         "  <subtitle>New coding, auditing and clinical documentation jobs</subtitle>\n",
         f"  <id>{escape(board)}</id>\n",
-        f"  <link rel=\"alternate\" type=\"text/html\" href={quoteattr(board)}/>\n",
-        f"  <link rel=\"self\" type=\"application/atom+xml\" href={quoteattr(urls.absolute(base, '/jobs/feed.xml'))}/>\n",
+        f'  <link rel="alternate" type="text/html" href={quoteattr(board)}/>\n',
+        f"  <link rel=\"self\" type=\"application/atom+xml\" href={quoteattr(urls.absolute(base, FEED))}/>\n",
         f"  <updated>{_stamp(updated)}</updated>\n",
         f"  <author><name>{escape(cfg.site_name)}</name></author>\n",
     ]
@@ -40,12 +42,12 @@ def atom(cfg: SiteConfig, jobs: list[Job]) -> bytes:
             "  <entry>\n",
             f"    <title>{escape(title)}</title>\n",
             f"    <id>{escape(link)}</id>\n",
-            f"    <link rel=\"alternate\" type=\"text/html\" href={quoteattr(link)}/>\n",
+            f'    <link rel="alternate" type="text/html" href={quoteattr(link)}/>\n',
             f"    <published>{_stamp(job.posted)}</published>\n",
             f"    <updated>{_stamp(job.posted)}</updated>\n",
             f"    <author><name>{escape(job.employer.name)}</name></author>\n",
             f"    <summary>{escape(summary)}</summary>\n",
-            f"    <content type=\"html\">{escape(job.description_html)}</content>\n",
+            f'    <content type="html">{escape(job.description_html)}</content>\n',
             "  </entry>\n",
         ]
     out.append("</feed>\n")

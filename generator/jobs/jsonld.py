@@ -2,6 +2,7 @@
 or recommends (title, description, datePosted, validThrough, employmentType, hiringOrganization,
 jobLocation and/or jobLocationType TELECOMMUTE with applicantLocationRequirements, baseSalary,
 identifier, directApply where true) and the experience and education properties it reads too."""
+
 from __future__ import annotations
 
 import json
@@ -49,7 +50,9 @@ def qualifications(job: Job) -> str:
     parts = []
     if job.required:
         names = job.required
-        parts.append((names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]) + " required")
+        parts.append(
+            (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]) + " required"
+        )
     if job.preferred:
         parts.append(", ".join(job.preferred) + " preferred")
     return "; ".join(parts)
@@ -93,11 +96,13 @@ def job_posting(job: Job, canonical: str) -> dict[str, Any]:
     if job.experience is not None:
         ld["experienceRequirements"] = (
             {"@type": "OccupationalExperienceRequirements", "monthsOfExperience": job.experience * 12}
-            if job.experience else "no requirements"
+            if job.experience
+            else "no requirements"
         )
     if job.required:
         ld["educationRequirements"] = {
-            "@type": "EducationalOccupationalCredential", "credentialCategory": "professional certificate",
+            "@type": "EducationalOccupationalCredential",
+            "credentialCategory": "professional certificate",
         }
     quals = qualifications(job)
     if quals:

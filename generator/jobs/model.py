@@ -1,4 +1,5 @@
 """One job listing as the rest of the build sees it, whatever file or post it came from."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,7 +26,9 @@ class Location:
     @property
     def label(self) -> str:
         where = f"{self.city}, {self.state}" if self.state else self.city
-        return where if self.country == "US" else f"{where}, {vocab.country_name(self.country) or self.country}"
+        return (
+            where if self.country == "US" else f"{where}, {vocab.country_name(self.country) or self.country}"
+        )
 
 
 @dataclass(frozen=True, slots=True)

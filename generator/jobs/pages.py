@@ -1,5 +1,6 @@
 """The job board's outputs: one page per listing, `/jobs/` with its filters, the posting form, the
 Atom feed and the jobs sitemap. Every path is under `jobs/` except `sitemaps/jobs.xml`."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,7 +32,11 @@ def listed(cfg: SiteConfig, jobs: list[Job]) -> list[Job]:
 
 
 def outputs(
-    cfg: SiteConfig, env: jinja2.Environment, base: dict[str, Any], jobs: list[Job], today: dt.date,
+    cfg: SiteConfig,
+    env: jinja2.Environment,
+    base: dict[str, Any],
+    jobs: list[Job],
+    today: dt.date,
 ) -> list[tuple[str, bytes]]:
     """(site path, bytes) of every job board file. `base` is `pages.common()` of any page."""
     jobs = sorted(listed(cfg, jobs), key=lambda j: (j.posted, j.slug), reverse=True)
@@ -44,12 +49,27 @@ def outputs(
         ctx = {**base, "canonical": canonical, "title": f"{job.title} — {job.employer.name}"}
         ctx.update(views.context(job, today, canonical))
         out.append((urls.file_for(job.url), render_page(tpl, ctx).encode()))
-    board = Ctx({"total": len(open_jobs), "jobs": [views.card(j, today) for j in open_jobs],
-                 "facets": views.facets(open_jobs)})
-    ctx = {**base, "canonical": urls.absolute(cfg.base_url, BOARD), "title": "Medical coding jobs", "board": board}
+    board = Ctx(
+        {
+            "total": len(open_jobs),
+            "jobs": [views.card(j, today) for j in open_jobs],
+            "facets": views.facets(open_jobs),
+        }
+    )
+    ctx = {
+        **base,
+        "canonical": urls.absolute(cfg.base_url, BOARD),
+        "title": "Medical coding jobs",
+        "board": board,
+    }
     out.append((urls.file_for(BOARD), render_page(env.get_template("jobs.html"), ctx).encode()))
     form = Ctx({"data": Ctx(views.EMPTY_FORM), "errors": Ctx(), "options": views.form_options()})
-    ctx = {**base, "canonical": urls.absolute(cfg.base_url, POST), "title": "Post a medical coding job", "form": form}
+    ctx = {
+        **base,
+        "canonical": urls.absolute(cfg.base_url, POST),
+        "title": "Post a medical coding job",
+        "form": form,
+    }
     out.append((urls.file_for(POST), render_page(env.get_template("jobs_post.html"), ctx).encode()))
     out.append((f"{JOBS_DIR}/feed.xml", feed.atom(cfg, open_jobs)))
     out.append((SITEMAP, sitemap(cfg, [j for j in open_jobs if not j.sample])))
@@ -60,7 +80,8 @@ def sitemap(cfg: SiteConfig, jobs: list[Job]) -> bytes:
     """The board and its open, real (not sample) jobs: closed ones leave at the next build."""
     rows = [f"<url><loc>{escape(urls.absolute(cfg.base_url, BOARD))}</loc></url>\n"]
     rows += [
-        f"<url><loc>{escape(urls.absolute(cfg.base_url, j.url))}</loc><lastmod>{j.posted.isoformat()}</lastmod></url>\n"
+        f"<url><loc>{escape(urls.absolute(cfg.base_url, j.url))}</loc>"
+        f"<lastmod>{j.posted.isoformat()}</lastmod></url>\n"
         for j in jobs
     ]
     return (

@@ -1,6 +1,7 @@
 """The jobs-only publish: when nothing but the listings (or the day) changed, only the board's files
 are rendered, and those that differ replace the live ones through the publish journal — the same
 atomic unit as the hand-written-pages fast path (`publish.Journal`). No code set is loaded."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,13 +30,19 @@ class Published:
 def live_paths(db: sqlite3.Connection) -> dict[str, str]:
     """The board's files in the live manifest, path -> hash."""
     rows = db.execute(
-        "SELECT path, hash FROM files WHERE (path >= 'jobs/' AND path < 'jobs0') OR path = ?", (pages.SITEMAP,)
+        "SELECT path, hash FROM files WHERE (path >= 'jobs/' AND path < 'jobs0') OR path = ?",
+        (pages.SITEMAP,),
     )
     return {p: h for p, h in rows if pages.is_job_output(p)}
 
 
 def publish(
-    cfg: SiteConfig, problems: Problems, db: sqlite3.Connection, slots: Slots, fp: str, day: dt.date,
+    cfg: SiteConfig,
+    problems: Problems,
+    db: sqlite3.Connection,
+    slots: Slots,
+    fp: str,
+    day: dt.date,
 ) -> Published | None:
     """Re-renders the board into the live slot; None when there is no live site to update (the caller
     builds in full). Listing errors stop it before anything is written."""

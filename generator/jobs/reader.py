@@ -3,8 +3,10 @@
 Every problem is collected with its file and line (the line of the offending key or list item) and
 says how to fix it. A listing with errors is left out of the result; the build then stops.
 """
+
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Callable
@@ -21,13 +23,40 @@ from .model import Employer, Job, Location, Salary
 T = TypeVar("T")
 
 KEYS = (
-    "title", "employer", "sample", "work", "locations", "remote_in", "employment", "credentials", "specialty",
-    "setting", "experience", "salary", "posted", "valid_through", "closed", "apply", "post",
+    "title",
+    "employer",
+    "sample",
+    "work",
+    "locations",
+    "remote_in",
+    "employment",
+    "credentials",
+    "specialty",
+    "setting",
+    "experience",
+    "salary",
+    "posted",
+    "valid_through",
+    "closed",
+    "apply",
+    "post",
 )
-REQUIRED = ("title", "employer", "work", "employment", "setting", "salary", "posted", "valid_through", "apply")
+REQUIRED = (
+    "title",
+    "employer",
+    "work",
+    "employment",
+    "setting",
+    "salary",
+    "posted",
+    "valid_through",
+    "apply",
+)
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 RESERVED = frozenset({"post", "feed", "index", "assets"})
-EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+EMAIL = re.compile(
+    r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
 URL = re.compile(r"^https://[^\s/?#@]+\.[^\s/?#@]+(?:[/?#]\S*)?$", re.IGNORECASE)
 TITLE_MAX = 120
 TEXT_MAX = 200
@@ -49,7 +78,9 @@ class _Reader:
         self.problems.error(self.rel, line, message)
         self.failed = True
 
-    def mapping(self, node: yaml.Node, what: str, example: str) -> dict[str, tuple[yaml.Node, yaml.Node]] | None:
+    def mapping(
+        self, node: yaml.Node, what: str, example: str
+    ) -> dict[str, tuple[yaml.Node, yaml.Node]] | None:
         if not isinstance(node, yaml.MappingNode):
             self.bad(node, f"'{what}' must be a mapping, e.g. {example}")
             return None
@@ -85,10 +116,8 @@ class _Reader:
     def date(self, node: yaml.Node, what: str) -> dt.date | None:
         value = frontmatter.value(node)
         if isinstance(value, str):
-            try:
+            with contextlib.suppress(ValueError):  # not a date: reported below
                 value = dt.date.fromisoformat(value.strip())
-            except ValueError:
-                pass
         if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
             self.bad(node, f"'{what}' must be a date written as YYYY-MM-DD, e.g. 2026-11-20")
             return None
@@ -141,7 +170,9 @@ def read_job(text: str, slug: str, rel: str, problems: Problems) -> Job | None:
     """One listing from its file text; None (with the problems recorded) when anything is wrong."""
     if not SLUG.match(slug) or len(slug) > 90 or slug in RESERVED:
         problems.error(
-            rel, 0, f"'{slug}' cannot be a job's address: name the file with lower-case letters, digits and "
+            rel,
+            0,
+            f"'{slug}' cannot be a job's address: name the file with lower-case letters, digits and "
             "hyphens (at most 90), e.g. remote-outpatient-coder-example-health.md"
             + (f"; '{slug}' is reserved" if slug in RESERVED else ""),
         )
@@ -158,11 +189,18 @@ def read_job(text: str, slug: str, rel: str, problems: Problems) -> Job | None:
         return None
     for key, (knode, _) in fields.items():
         if key not in KEYS:
-            problems.warn(rel, doc.line(knode), f"unknown front matter key '{key}' is ignored (known: {', '.join(KEYS)})")
+            problems.warn(
+                rel,
+                doc.line(knode),
+                f"unknown front matter key '{key}' is ignored (known: {', '.join(KEYS)})",
+            )
     missing = [k for k in REQUIRED if k not in fields]
     if missing:
-        r.bad(1, f"missing {', '.join(repr(k) for k in missing)} in the front matter; add "
-              f"{'it' if len(missing) == 1 else 'them'} (see README, 'Job listings')")
+        r.bad(
+            1,
+            f"missing {', '.join(repr(k) for k in missing)} in the front matter; add "
+            f"{'it' if len(missing) == 1 else 'them'} (see README, 'Job listings')",
+        )
     values: dict[str, Any] = {}
     for key, (knode, vnode) in fields.items():
         reader = _FIELDS.get(key)
@@ -171,42 +209,75 @@ def read_job(text: str, slug: str, rel: str, problems: Problems) -> Job | None:
     _check_together(r, fields, values)
     body = doc.body.strip()
     if len(body) < DESCRIPTION_MIN:
-        r.bad(doc.body_line, f"the description below the front matter has {len(body)} characters; "
-              f"describe the job in at least {DESCRIPTION_MIN}")
+        r.bad(
+            doc.body_line,
+            f"the description below the front matter has {len(body)} characters; "
+            f"describe the job in at least {DESCRIPTION_MIN}",
+        )
     elif len(body) > DESCRIPTION_MAX:
-        r.bad(doc.body_line, f"the description has {len(body)} characters; shorten it to at most {DESCRIPTION_MAX}")
+        r.bad(
+            doc.body_line,
+            f"the description has {len(body)} characters; shorten it to at most {DESCRIPTION_MAX}",
+        )
     if r.failed or missing:
         return None
     html = describe.render(body)
     apply = values["apply"]
     return Job(
-        slug=slug, path=rel, title=values["title"], employer=values["employer"], work=values["work"],
-        employment=values["employment"], settings=values["setting"], salary=values["salary"],
-        posted=values["posted"], valid_through=values["valid_through"], description_html=html,
-        description_text=describe.plain(html), locations=values.get("locations") or [],
-        remote_in=values.get("remote_in") or [], required=values.get("credentials", ([], []))[0],
-        preferred=values.get("credentials", ([], []))[1], specialty=values.get("specialty") or [],
-        experience=values.get("experience"), apply_url=apply[0], apply_email=apply[1], direct_apply=apply[2],
-        closed=values.get("closed"), sample=bool(values.get("sample")), post_id=values.get("post"),
+        slug=slug,
+        path=rel,
+        title=values["title"],
+        employer=values["employer"],
+        work=values["work"],
+        employment=values["employment"],
+        settings=values["setting"],
+        salary=values["salary"],
+        posted=values["posted"],
+        valid_through=values["valid_through"],
+        description_html=html,
+        description_text=describe.plain(html),
+        locations=values.get("locations") or [],
+        remote_in=values.get("remote_in") or [],
+        required=values.get("credentials", ([], []))[0],
+        preferred=values.get("credentials", ([], []))[1],
+        specialty=values.get("specialty") or [],
+        experience=values.get("experience"),
+        apply_url=apply[0],
+        apply_email=apply[1],
+        direct_apply=apply[2],
+        closed=values.get("closed"),
+        sample=bool(values.get("sample")),
+        post_id=values.get("post"),
     )
 
 
-def _check_together(r: _Reader, fields: dict[str, tuple[yaml.Node, yaml.Node]], values: dict[str, Any]) -> None:
+def _check_together(
+    r: _Reader, fields: dict[str, tuple[yaml.Node, yaml.Node]], values: dict[str, Any]
+) -> None:
     """Rules that involve two fields: dates in order, locations or remote regions for the arrangement."""
     posted, through, closed = values.get("posted"), values.get("valid_through"), values.get("closed")
     if posted and through and through < posted:
-        r.bad(fields["valid_through"][0], f"'valid_through' ({through}) is before 'posted' ({posted}); "
-              "a job cannot close before it is posted")
+        r.bad(
+            fields["valid_through"][0],
+            f"'valid_through' ({through}) is before 'posted' ({posted}); "
+            "a job cannot close before it is posted",
+        )
     if posted and through and through > posted + dt.timedelta(days=366):
-        r.bad(fields["valid_through"][0], f"'valid_through' ({through}) is more than a year after 'posted'; "
-              "post the job again when it is still open then")
+        r.bad(
+            fields["valid_through"][0],
+            f"'valid_through' ({through}) is more than a year after 'posted'; "
+            "post the job again when it is still open then",
+        )
     if posted and closed and closed < posted:
         r.bad(fields["closed"][0], f"'closed' ({closed}) is before 'posted' ({posted})")
     work = values.get("work")
     if work in ("onsite", "hybrid") and not values.get("locations") and "locations" not in fields:
         r.bad(fields["work"][0], f"an {work} job needs 'locations' (a list of {{city, state}} entries)")
     if work == "remote" and "remote_in" not in fields:
-        r.bad(fields["work"][0], "a remote job needs 'remote_in': the countries (US) or states (US-OH) it hires in")
+        r.bad(
+            fields["work"][0],
+            "a remote job needs 'remote_in': the countries (US) or states (US-OH) it hires in",
+        )
     if work in ("onsite", "hybrid") and "remote_in" in fields:
         r.bad(fields["remote_in"][0], f"'remote_in' is for remote jobs; this job is {work}")
 
@@ -238,6 +309,7 @@ def _flag(what: str) -> Callable[[_Reader, yaml.Node, yaml.Node], bool | None]:
             r.bad(node, f"'{what}' must be true or false")
             return None
         return value
+
     return read
 
 
@@ -267,13 +339,19 @@ def _locations(r: _Reader, node: yaml.Node, key: yaml.Node) -> list[Location]:
         city = r.text(fields["city"][1], "city")
         country = r.text(fields["country"][1], "country") if "country" in fields else "US"
         if country is not None and vocab.country_name(country) is None:
-            r.bad(fields["country"][1], f"unknown country '{country}'; use its two-letter ISO code, e.g. US or CA")
+            r.bad(
+                fields["country"][1],
+                f"unknown country '{country}'; use its two-letter ISO code, e.g. US or CA",
+            )
             continue
         state = None
         if "state" in fields:
             state = r.text(fields["state"][1], "state")
             if state is not None and country is not None and vocab.region_name(country, state) is None:
-                r.bad(fields["state"][1], f"'{state}' is not a state of {country}; use its postal abbreviation, e.g. OH")
+                r.bad(
+                    fields["state"][1],
+                    f"'{state}' is not a state of {country}; use its postal abbreviation, e.g. OH",
+                )
                 continue
         elif country == "US":
             r.bad(item, "a US location needs a 'state' (postal abbreviation, e.g. OH)")
@@ -286,8 +364,12 @@ def _locations(r: _Reader, node: yaml.Node, key: yaml.Node) -> list[Location]:
 
 
 def _remote_in(r: _Reader, node: yaml.Node, key: yaml.Node) -> list[str]:
-    return r.words(node, "remote_in", _remote_region,
-                   "use a two-letter country code (US) or a country-state code (US-OH)")
+    return r.words(
+        node,
+        "remote_in",
+        _remote_region,
+        "use a two-letter country code (US) or a country-state code (US-OH)",
+    )
 
 
 def _employment(r: _Reader, node: yaml.Node, key: yaml.Node) -> list[str]:
@@ -302,7 +384,10 @@ def _credentials(r: _Reader, node: yaml.Node, key: yaml.Node) -> tuple[list[str]
     fields = r.mapping(node, "credentials", "{required: [CPC], preferred: [CRC]}")
     if fields is None:
         return [], []
-    hint = "use a credential such as CPC, CCS, CCS-P, COC, CIC, CRC, CPMA, RHIT or RHIA (see README, 'Job listings')"
+    hint = (
+        "use a credential such as CPC, CCS, CCS-P, COC, CIC, CRC, CPMA, RHIT or RHIA "
+        "(see README, 'Job listings')"
+    )
     lists: dict[str, list[str]] = {"required": [], "preferred": []}
     for k, (kn, vn) in fields.items():
         if k not in lists:
@@ -339,7 +424,9 @@ def _salary(r: _Reader, node: yaml.Node, key: yaml.Node) -> Salary | None:
             continue
         v = frontmatter.value(fields[k][1])
         if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 < v < 10_000_000:
-            r.bad(fields[k][1], f"'salary.{k}' must be a positive number such as 52000 or 24.50, without commas")
+            r.bad(
+                fields[k][1], f"'salary.{k}' must be a positive number such as 52000 or 24.50, without commas"
+            )
             continue
         amounts[k] = float(v)
     currency = "USD"
@@ -352,10 +439,15 @@ def _salary(r: _Reader, node: yaml.Node, key: yaml.Node) -> Salary | None:
     if "unit" not in fields:
         r.bad(key, f"'salary' needs a 'unit': {', '.join(vocab.PAY_UNITS)}")
     else:
-        got = r.words(fields["unit"][1], "salary.unit", _choice(vocab.PAY_UNITS), f"use {', '.join(vocab.PAY_UNITS)}")
+        got = r.words(
+            fields["unit"][1], "salary.unit", _choice(vocab.PAY_UNITS), f"use {', '.join(vocab.PAY_UNITS)}"
+        )
         unit = got[0] if got else None
     if len(amounts) == 2 and amounts["min"] > amounts["max"]:
-        r.bad(fields["min"][1], f"'salary.min' ({amounts['min']:g}) is above 'salary.max' ({amounts['max']:g}); swap them")
+        r.bad(
+            fields["min"][1],
+            f"'salary.min' ({amounts['min']:g}) is above 'salary.max' ({amounts['max']:g}); swap them",
+        )
         return None
     if len(amounts) < 2 or unit is None:
         return None
@@ -363,12 +455,18 @@ def _salary(r: _Reader, node: yaml.Node, key: yaml.Node) -> Salary | None:
 
 
 def _apply(r: _Reader, node: yaml.Node, key: yaml.Node) -> tuple[str | None, str | None, bool] | None:
-    fields = r.mapping(node, "apply", "{url: https://careers.example.org/apply/123} or {email: jobs@example.org}")
+    fields = r.mapping(
+        node, "apply", "{url: https://careers.example.org/apply/123} or {email: jobs@example.org}"
+    )
     if fields is None:
         return None
     for k, (kn, _) in fields.items():
         if k not in ("url", "email", "direct"):
-            r.bad(kn, f"unknown 'apply.{k}'; use url or email (and direct: true when the URL is the application form)")
+            r.bad(
+                kn,
+                f"unknown 'apply.{k}'; use url or email "
+                "(and direct: true when the URL is the application form)",
+            )
     url = r.url(fields["url"][1], "apply.url") if "url" in fields else None
     email = None
     if "email" in fields:
@@ -378,9 +476,14 @@ def _apply(r: _Reader, node: yaml.Node, key: yaml.Node) -> tuple[str | None, str
             email = None
     if "url" not in fields and "email" not in fields:
         r.bad(key, "'apply' needs a 'url' (https://…) or an 'email' where candidates apply")
-    direct = _flag("apply.direct")(r, fields["direct"][1], fields["direct"][0]) if "direct" in fields else False
+    direct = (
+        _flag("apply.direct")(r, fields["direct"][1], fields["direct"][0]) if "direct" in fields else False
+    )
     if direct and "url" not in fields:
-        r.bad(fields["direct"][0], "'apply.direct: true' means the apply URL is the application form; give 'apply.url'")
+        r.bad(
+            fields["direct"][0],
+            "'apply.direct: true' means the apply URL is the application form; give 'apply.url'",
+        )
     return url, email, bool(direct)
 
 
@@ -391,14 +494,30 @@ def _date(what: str) -> Callable[[_Reader, yaml.Node, yaml.Node], dt.date | None
 def _post(r: _Reader, node: yaml.Node, key: yaml.Node) -> int | None:
     value = frontmatter.value(node)
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        r.bad(node, "'post' is the number of the gate post this listing came from (set by `coderef jobs approve`)")
+        r.bad(
+            node,
+            "'post' is the number of the gate post this listing came from (set by `coderef jobs approve`)",
+        )
         return None
     return value
 
 
 _FIELDS: dict[str, Callable[[_Reader, yaml.Node, yaml.Node], Any]] = {
-    "title": _title, "employer": _employer, "sample": _flag("sample"), "work": _work, "locations": _locations,
-    "remote_in": _remote_in, "employment": _employment, "credentials": _credentials, "specialty": _specialty,
-    "setting": _setting, "experience": _experience, "salary": _salary, "posted": _date("posted"),
-    "valid_through": _date("valid_through"), "closed": _date("closed"), "apply": _apply, "post": _post,
+    "title": _title,
+    "employer": _employer,
+    "sample": _flag("sample"),
+    "work": _work,
+    "locations": _locations,
+    "remote_in": _remote_in,
+    "employment": _employment,
+    "credentials": _credentials,
+    "specialty": _specialty,
+    "setting": _setting,
+    "experience": _experience,
+    "salary": _salary,
+    "posted": _date("posted"),
+    "valid_through": _date("valid_through"),
+    "closed": _date("closed"),
+    "apply": _apply,
+    "post": _post,
 }

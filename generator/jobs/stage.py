@@ -3,6 +3,7 @@
 What the board shows depends on the listings and on the day (jobs open and close by date), so its
 fingerprint covers both: the first build of a new day re-renders the board, and only the board.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -52,7 +53,11 @@ def read(cfg: SiteConfig, problems: Problems) -> list[Job]:
 
 
 def render(
-    cfg: SiteConfig, env: jinja2.Environment, base: dict[str, Any], jobs: list[Job], day: dt.date,
+    cfg: SiteConfig,
+    env: jinja2.Environment,
+    base: dict[str, Any],
+    jobs: list[Job],
+    day: dt.date,
 ) -> list[tuple[str, bytes]]:
     """The board's files, (site path, bytes); none when the board is off."""
     if not cfg.jobs.enabled:

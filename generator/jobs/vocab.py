@@ -3,6 +3,7 @@
 Each is a slug (what front matter, URLs and filters use) mapped to the words a person reads; the
 schema.org values that Google's job search expects sit beside them.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
