@@ -19,6 +19,7 @@ from . import auth, meter
 from .core import Gate
 from .db import Unavailable
 from .hotpath import FastUnlock
+from .jobs import views as jobs
 from .security import GateHeaders
 from .settings import Settings, load_settings
 from .static import SiteFiles
@@ -37,6 +38,10 @@ def gate_routes() -> list[BaseRoute]:
         Route("/password", auth.change_password, methods=["POST"]),
         Route("/page/{codeset}/{code}/", meter.page, methods=["GET"]),
         Route("/account", meter.account, methods=["GET"]),
+        Route("/jobs/post", jobs.post, methods=["POST"]),
+        Route("/jobs/mine", jobs.mine, methods=["GET"]),
+        Route("/jobs/queue", jobs.queue, methods=["GET"]),
+        Route("/jobs/{post_id}/{action:str}", jobs.decide, methods=["POST"]),
     ]
 
 

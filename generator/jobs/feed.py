@@ -30,7 +30,7 @@ def atom(cfg: SiteConfig, jobs: list[Job]) -> bytes:
         "  <subtitle>New coding, auditing and clinical documentation jobs</subtitle>\n",
         f"  <id>{escape(board)}</id>\n",
         f'  <link rel="alternate" type="text/html" href={quoteattr(board)}/>\n',
-        f"  <link rel=\"self\" type=\"application/atom+xml\" href={quoteattr(urls.absolute(base, FEED))}/>\n",
+        f'  <link rel="self" type="application/atom+xml" href={quoteattr(urls.absolute(base, FEED))}/>\n',
         f"  <updated>{_stamp(updated)}</updated>\n",
         f"  <author><name>{escape(cfg.site_name)}</name></author>\n",
     ]
