@@ -34,7 +34,8 @@ FORM = {
     "salary_unit": "year",
     "salary_currency": "USD",
     "apply_url": "https://tbj.example.com/careers/77",
-    "description": "Work coding denials for an orthopedic group.\n\n## Duties\n\n- Appeal denials\n- Fix edits\n\n"
+    "description": "Work coding denials for an orthopedic group.\n\n"
+    "## Duties\n\n- Appeal denials\n- Fix edits\n\n"
     "The group has twelve surgeons and two clinics; the coding team is small and works closely together.",
 }
 
