@@ -522,7 +522,7 @@ def full_build(
     models = load_models(cfg, loaded.pages, problems, quiet=quiet, jobs=jobs)
     if problems.errors:
         raise ContentErrors(problems)
-    env = make_env(cfg.theme_dir)
+    env = make_env(cfg.theme_dir, cfg.state_dir / "cache" / "jinja")
     assets = build_assets(cfg.theme_dir)
     site = site_context(cfg, models)
     base = common(cfg, site, assets, "/", cfg.site_name, env)

@@ -112,9 +112,14 @@ def build_assets(theme_dir: Path) -> Assets:
     )
 
 
-def make_env(theme_dir: Path) -> jinja2.Environment:
+def make_env(theme_dir: Path, cache_dir: Path | None = None) -> jinja2.Environment:
+    """The theme's templates. With `cache_dir`, compiled templates are kept there between runs (Jinja
+    checks each against its source): compiling the job board's templates is most of a jobs-only publish."""
+    if cache_dir is not None:
+        cache_dir.mkdir(parents=True, exist_ok=True)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(theme_dir / "templates")),
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(cache_dir)) if cache_dir is not None else None,
         autoescape=True,
         auto_reload=False,
         trim_blocks=True,

@@ -53,7 +53,7 @@ def publish(
     jobs = stage.read(cfg, problems)
     if problems.errors:
         raise ContentErrors(problems)
-    env = make_env(cfg.theme_dir)
+    env = make_env(cfg.theme_dir, cfg.state_dir / "cache" / "jinja")
     base = common(cfg, to_ctx(json.loads(site_json)), build_assets(cfg.theme_dir), "/", cfg.site_name, env)
     outputs = stage.render(cfg, env, base, jobs, day)
     old = live_paths(db)
