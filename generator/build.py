@@ -31,7 +31,9 @@ from .content import HandPage, read_pages
 from .errors import BuildError, ContentErrors, Problems
 from .fragments import AncestorCache
 from .frames import FrameRenderer
+from .jobs import pages as jobs_pages
 from .jobs import publish as jobs_publish
+from .jobs import search as jobs_search
 from .jobs import stage as jobs_stage
 from .link import CodeSetModel, link
 from .load import (
@@ -464,7 +466,7 @@ def _locked_build(
         )
         if up_to_date:
             stored = dict(db.execute("SELECT path, hash FROM hand"))
-            jobs_changed = get_meta(db, jobs_publish.META) != loaded.jobs_fp
+            jobs_changed = not jobs_publish.is_current(db, loaded.jobs_fp, search)
             if stored == loaded.hand and not jobs_changed:
                 result = BuildResult("noop", problems=problems)
                 result.seconds = time.perf_counter() - t0
@@ -477,7 +479,7 @@ def _locked_build(
                 fast = build_pages(loaded, db, slots, stored, quiet=quiet, search=search) if (
                     stored.keys() == loaded.hand.keys()) else None
             if fast is not None and jobs_changed:
-                fast = publish_jobs(loaded, db, slots, fast, quiet=quiet)
+                fast = publish_jobs(loaded, db, slots, fast, quiet=quiet, search=search)
             if fast is not None:
                 fast.seconds = time.perf_counter() - t0
                 say(f"build      {fast.written} files changed ({fast.seconds:.2f}s)", quiet=quiet)
@@ -495,10 +497,11 @@ def _locked_build(
 
 
 def publish_jobs(
-    loaded: Loaded, db: sqlite3.Connection, slots: Slots, before: BuildResult, *, quiet: bool
+    loaded: Loaded, db: sqlite3.Connection, slots: Slots, before: BuildResult, *, quiet: bool, search: bool
 ) -> BuildResult | None:
     """The jobs-only publish after `before` (a no-op or the hand-written pages' fast path)."""
-    done = jobs_publish.publish(loaded.cfg, loaded.problems, db, slots, loaded.jobs_fp, loaded.day)
+    cfg, fp = loaded.cfg, loaded.jobs_fp
+    done = jobs_publish.publish(cfg, loaded.problems, db, slots, fp, loaded.day, search=search)
     if done is None:
         return None
     say(
@@ -562,6 +565,11 @@ def full_build(
                         raise BuildError(f"search file '{rel}' collides with a page")
                     if rel not in writer.new:
                         writer.link(rel, src, h)
+        if search_files is not None and cfg.jobs.enabled:
+            listed = jobs_pages.listed(cfg, listings)
+            bundle = jobs_search.index(listed, loaded.day, cfg.state_dir / "search" / "jobs")
+            for rel, src, h in _file_hashes(db, bundle):
+                writer.link(rel, src, h)
         manifest.update(writer.new)
         written += writer.written
         removed = slots.remove_stale(slot, old, manifest) if old else 0
@@ -585,6 +593,8 @@ def full_build(
     set_meta(db, "global", gfp)
     set_meta(db, "site", json.dumps(site, sort_keys=True))
     set_meta(db, jobs_publish.META, loaded.jobs_fp)
+    if search:
+        set_meta(db, jobs_publish.SEARCH_META, loaded.jobs_fp)
     db.execute("DELETE FROM hand")
     idents = hand_identities(models, loaded.pages, cfg)
     db.executemany(

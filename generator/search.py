@@ -361,9 +361,10 @@ def _files(codeset: str, gen_dir: Path) -> list[tuple[str, Path]]:
     return out
 
 
-def _site_index(out_dir: Path, codesets: list[str], models: dict[str, CodeSetModel]) -> Path:
-    """`/lookup/index.json`: the code sets with a search index, for search.js. Content-addressed."""
-    doc = {
+def _site_index(out_dir: Path, codesets: list[str], models: dict[str, CodeSetModel], jobs: bool) -> Path:
+    """`/lookup/index.json`: the code sets with a search index, for search.js, and the job board's
+    bundle when it is on (written by generator/jobs/search.py; no code lookup). Content-addressed."""
+    doc: dict[str, list[dict[str, object]]] = {
         "codesets": [
             {
                 "slug": cs,
@@ -375,6 +376,9 @@ def _site_index(out_dir: Path, codesets: list[str], models: dict[str, CodeSetMod
             for cs in codesets
         ]
     }
+    if jobs:
+        doc["codesets"].append({"slug": "jobs", "name": "Jobs", "count": None, "pagefind": "/pagefind/jobs/",
+                                "lookup": None})
     data = json.dumps(doc, separators=(",", ":")).encode()
     shared = out_dir / "shared"
     shared.mkdir(parents=True, exist_ok=True)
@@ -417,7 +421,7 @@ def index_codesets(
         for job in jobs:
             _set_state(out_dir / job.codeset, job.generation)
             current[job.codeset] = job.generation
-    index = _site_index(out_dir, codesets, models)
+    index = _site_index(out_dir, codesets, models, cfg.jobs.enabled)
     result: dict[str, list[tuple[str, Path]]] = {}
     for cs in codesets:
         files = _files(cs, out_dir / cs / current[cs])

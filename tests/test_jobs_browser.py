@@ -3,6 +3,7 @@ the URL keeps them; the posting form works with JavaScript (inline errors, no pa
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,12 +12,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from browser_helpers import browser, copy_project, js_errors, new_page, run_axe, screenshot, serve  # noqa: F401
+from conftest import TEST_DAY
 from test_jobs_gate import FORM, PASSWORD, make_editor
 
 from generator.errors import Problems
 from generator.jobs.model import Job
 from generator.jobs.reader import read_jobs
-from generator.jobs.stage import today
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,8 +44,10 @@ def expect() -> Any:
 
 
 def open_samples() -> list[Job]:
+    """The sample listings open on the day the served site was built."""
     problems = Problems()
-    jobs = [j for j in read_jobs(ROOT / "content", ROOT, problems) if j.is_open(today())]
+    day = dt.date.fromisoformat(TEST_DAY)
+    jobs = [j for j in read_jobs(ROOT / "content", ROOT, problems) if j.is_open(day)]
     assert jobs and not problems.items
     return jobs
 
@@ -219,3 +222,23 @@ def test_editor_approves_on_the_web_and_the_gate_pages_pass_axe(
     assert run_axe(editor) == []
     poster.goto("/gate/jobs/mine")
     x(poster.locator(".post-item").first).to_contain_text("Published")
+
+
+def test_jobs_are_found_in_the_site_search_under_their_own_filter(browser: Any, live_site: str) -> None:  # noqa: F811
+    x = expect()
+    page = new_page(browser, live_site)
+    page.goto("/search/?q=risk+adjustment+coder")
+    hit = page.locator("#search-page-results li", has_text="Risk Adjustment Coder (HCC)")
+    x(hit).to_have_count(1)
+    x(hit.locator(".search-set")).to_have_text("Jobs")
+    chip = page.locator("#search-page-chips button[data-codeset=jobs]")
+    x(chip).to_contain_text("Jobs")
+    chip.click()
+    assert query(page) == {"q": ["risk adjustment coder"], "codeset": ["jobs"]}
+    x(hit).to_have_count(1)
+    sets = page.locator("#search-page-results li .search-set").all_inner_texts()
+    assert sets and set(sets) == {"Jobs"}  # under the filter: jobs only
+    hit.locator("a").click()
+    page.wait_for_url("**/jobs/risk-adjustment-coder-example-health-plan/")
+    x(page.locator("h1")).to_have_text("Risk Adjustment Coder (HCC), Contract")
+    assert js_errors(page) == []

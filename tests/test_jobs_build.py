@@ -222,3 +222,32 @@ def test_a_listing_error_stops_the_build_and_keeps_the_site(tmp_path: Path, day:
         for m in messages
     )
     assert site_hashes(root) == before
+
+
+def test_the_search_bundle_follows_the_board(tmp_path: Path, day: object) -> None:
+    root = make_project(tmp_path / "proj")
+    build(root, quiet=True, jobs=1)
+    index = text(root, "lookup/index.json")
+    assert '{"slug":"jobs","name":"Jobs","count":null,"pagefind":"/pagefind/jobs/","lookup":null}' in index
+    assert (root / "site" / "pagefind" / "jobs" / "pagefind-entry.json").is_file()
+    before = site_hashes(root)
+    add_listing(root, "physician-practice-coder-real-clinic")
+    result = build(root, quiet=True, jobs=1)
+    assert result.mode == "jobs"
+    changed = {
+        p for p in before.keys() | site_hashes(root).keys() if before.get(p) != site_hashes(root).get(p)
+    }
+    assert all(is_job_output(p) for p in changed), changed
+    assert any(p.startswith("pagefind/jobs/") for p in changed)
+    assert not any(p.startswith(("pagefind/icd", "pagefind/cpt", "lookup/")) for p in changed)
+    # A build without search leaves the bundle alone, and the next build with search brings it up to date.
+    add_listing(root, "second-coder-real-clinic", title="Second Coder")
+    before = site_hashes(root)
+    assert build(root, quiet=True, jobs=1, search=False).mode == "jobs"
+    after = site_hashes(root)
+    assert {p for p in after if p.startswith("pagefind/jobs/")} == {
+        p for p in before if p.startswith("pagefind/jobs/")
+    }
+    assert build(root, quiet=True, jobs=1).mode == "jobs"
+    assert any(before.get(p) != h for p, h in site_hashes(root).items() if p.startswith("pagefind/jobs/"))
+    assert build(root, quiet=True, jobs=1).mode == "noop"

@@ -11,14 +11,14 @@ from typing import Any
 
 import jsonschema
 import pytest
-from conftest import make_project
+from conftest import TEST_DAY, make_project
 from jobs_kit import job_posting, robots_noindex
 
 from generator.build import build
 from generator.errors import Problems
 from generator.jobs.reader import read_jobs
 
-DAY = "2026-12-02"
+DAY = TEST_DAY
 ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 ISO_DATETIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:\d{2})$"
 EMPLOYMENT = ["FULL_TIME", "PART_TIME", "CONTRACTOR", "TEMPORARY", "INTERN", "VOLUNTEER", "PER_DIEM", "OTHER"]

@@ -22,8 +22,9 @@ POST = "/jobs/post/"
 
 
 def is_job_output(rel: str) -> bool:
-    """Whether a site path belongs to the job board (what a jobs-only publish may rewrite)."""
-    return rel.startswith(JOBS_DIR + "/") or rel == SITEMAP
+    """Whether a site path belongs to the job board (what a jobs-only publish may rewrite), its
+    search bundle included."""
+    return rel.startswith((JOBS_DIR + "/", "pagefind/jobs/")) or rel == SITEMAP
 
 
 def listed(cfg: SiteConfig, jobs: list[Job]) -> list[Job]:
