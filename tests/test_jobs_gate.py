@@ -12,10 +12,10 @@ import pytest
 from browser_helpers import copy_project
 from fixtures.gate.sitekit import client, settings_for
 
+from gate.accounts.roles import grant
 from gate.app import create_app
 from gate.db import Database
 from gate.jobs import posts
-from gate.roles import grant
 
 PASSWORD = "a long enough passphrase"
 Factory = Callable[..., Any]
@@ -186,6 +186,7 @@ def test_editors_review_reject_and_the_poster_reads_why(make: Factory, root: Pat
     mine = poster.get("/gate/jobs/mine").text
     assert "Rejected" in mine and "Pay is not stated per hour" in mine
     assert editor.post("/gate/jobs/abc/approve", headers=JSON_ACCEPT).status_code == 404
+    assert editor.post(f"/gate/jobs/{post_id}/destroy", headers=JSON_ACCEPT).status_code == 404
 
 
 @pytest.mark.slow

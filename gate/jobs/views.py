@@ -19,16 +19,19 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 from generator.jobs.stage import today
 
-from .. import roles
+from .. import context
+from ..accounts import roles
+from ..accounts.sessions import Account
+from ..context import Context
 from ..core import Gate
-from ..security import cross_site_refusal
-from ..sessions import Account
-from ..web import BadInput, error, read_fields, wants_form
+from ..security import refusal
+from ..web import BadInput, error, read_fields
 from . import form, moderation, pages, posts
 
 log = logging.getLogger("coderef.gate")
 PUBLISH_WAIT = 20.0  # seconds an editor's request waits for the publish before answering anyway
 EDITOR = "editor"
+ACTIONS = ("approve", "reject", "expire")
 
 
 def _gate(request: Request) -> Gate:
@@ -36,13 +39,8 @@ def _gate(request: Request) -> Gate:
     return gate
 
 
-async def _account(request: Request, gate: Gate) -> Account | None:
-    return (await gate.visitor(request)).account
-
-
-def _refused(request: Request, gate: Gate) -> Response | None:
-    why = cross_site_refusal(request, gate.settings.trust_proxy, gate.settings.allowed_origins)
-    return error("cross_site", f"Refused ({why}): this request came from another site.") if why else None
+async def _account(gate: Gate, ctx: Context) -> Account | None:
+    return (await gate.visitor(ctx)).account
 
 
 def _html(gate: Gate, title: str, macro: str, *args: object, status: int = 200) -> Response:
@@ -59,11 +57,11 @@ def _html(gate: Gate, title: str, macro: str, *args: object, status: int = 200) 
 
 async def post(request: Request) -> Response:
     """POST /gate/jobs/post: queue a job post of the logged-in account."""
-    gate = _gate(request)
-    if (refused := _refused(request, gate)) is not None:
+    gate, ctx = _gate(request), context.of(request)
+    if (refused := refusal(ctx.cross_site)) is not None:
         return refused
-    as_form = wants_form(request)
-    raw = await read_fields(request, gate.settings.job_post_max_body)
+    as_form = ctx.form
+    raw = await read_fields(request, ctx, gate.settings.job_post_max_body, gate.settings.body_timeout)
     values = form.clean(raw)
 
     def again(message: str, errors: dict[str, str], status: int, code: str) -> Response:
@@ -72,7 +70,7 @@ async def post(request: Request) -> Response:
             return _html(gate, "Post a medical coding job", "posting", ctx, "", status=status)
         return error(code, message, status=status, errors=errors)
 
-    account = await _account(request, gate)
+    account = await _account(gate, ctx)
     if account is None:
         return again(
             "Log in or create a free account first; then send the form again.", {}, 401, "login_required"
@@ -90,7 +88,7 @@ async def post(request: Request) -> Response:
     got = await gate.db.run(
         posts.submit,
         account.id,
-        gate.ip(request),
+        ctx.ip,
         values,
         parsed.front["title"],
         parsed.front["employer"]["name"],
@@ -112,7 +110,7 @@ async def post(request: Request) -> Response:
 async def mine(request: Request) -> Response:
     """GET /gate/jobs/mine: the logged-in account's posts and what became of them."""
     gate = _gate(request)
-    account = await _account(request, gate)
+    account = await _account(gate, context.of(request))
     if account is None:
         return RedirectResponse("/login/?next=/gate/jobs/mine", status_code=303)
     items = await gate.db.run(posts.mine, account.id)
@@ -131,7 +129,7 @@ async def mine(request: Request) -> Response:
 
 
 async def _editor(request: Request, gate: Gate) -> tuple[Account | None, Response | None]:
-    account = await _account(request, gate)
+    account = await _account(gate, context.of(request))
     if account is None:
         return None, RedirectResponse(f"/login/?{urlencode({'next': request.url.path})}", status_code=303)
     if not await gate.db.run(roles.has, account.id, EDITOR):
@@ -160,18 +158,20 @@ async def queue(request: Request) -> Response:
 
 async def decide(request: Request) -> Response:
     """POST /gate/jobs/{id}/approve|reject|expire (editors)."""
-    gate = _gate(request)
-    if (refused := _refused(request, gate)) is not None:
+    gate, ctx = _gate(request), context.of(request)
+    if (refused := refusal(ctx.cross_site)) is not None:
         return refused
     account, refused = await _editor(request, gate)
     if refused is not None or account is None:
         return refused or error("login_required")
     action = request.path_params["action"]
+    if action not in ACTIONS:
+        raise BadInput("not_found", f"There is no action '{action[:20]}'; use {', '.join(ACTIONS)}.")
     raw_id = request.path_params["post_id"]
     if not raw_id.isdigit() or len(raw_id) > 12:
         raise BadInput("not_found", f"There is no post '{raw_id[:20]}'.")
     post_id = int(raw_id)
-    fields = await read_fields(request, gate.settings.max_body)
+    fields = await read_fields(request, ctx, gate.settings.max_body, gate.settings.body_timeout)
     root, now, day, who = gate.root, int(time.time()), today(), account.email
     if action == "approve":
         outcome = await anyio.to_thread.run_sync(moderation.approve, gate.db, root, post_id, who, day, now)
@@ -187,7 +187,7 @@ async def decide(request: Request) -> Response:
     if outcome.changed:
         message += " " + await _publish(root)
     back = "/gate/jobs/queue" + ("?show=approved&" if action == "expire" else "?")
-    if wants_form(request):
+    if ctx.form:
         query = urlencode({"notice": message, **({} if outcome.ok else {"failed": "1"})})
         return RedirectResponse(back + query, status_code=303)
     return JSONResponse({"ok": outcome.ok, "message": message}, status_code=200 if outcome.ok else 409)

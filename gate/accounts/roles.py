@@ -3,7 +3,7 @@ consultant: answer consult cases). Granted with `coderef accounts set-role EMAIL
 
 from __future__ import annotations
 
-from .db import Conn
+from ..db import Conn
 
 ROLES: dict[str, str] = {
     "editor": "reviews job posts: approve, reject, expire",
