@@ -551,7 +551,7 @@ def full_build(
                     raise BuildError(f"two outputs want the same path '{rel}'")
                 writer.write(rel, data)
         with phase("jobs", quiet=quiet):
-            for rel, data in jobs_stage.render(cfg, env, base, listings, loaded.day):
+            for rel, data in jobs_pages.outputs(cfg, env, base, listings, loaded.day):
                 if rel in manifest:
                     raise BuildError(f"two outputs want the same path '{rel}'")
                 writer.write(rel, data)

@@ -192,12 +192,18 @@ def load_config(root: Path, problems: Problems) -> SiteConfig:
     return cfg
 
 
-def _load_meter(meter: Meter, node: yaml.Node, rel: str, problems: Problems) -> None:
+def _settings(
+    node: yaml.Node, what: str, example: str, rel: str, problems: Problems
+) -> list[tuple[str, int, Any]]:
+    """(key, line, value) of a nested mapping of settings; none (and an error) when it is not a mapping."""
     if not isinstance(node, yaml.MappingNode):
-        problems.error(rel, _line(node), "'meter' must be a mapping")
-        return
-    for knode, vnode in node.value:
-        key, line, value = knode.value, _line(knode), _scalar(vnode)
+        problems.error(rel, _line(node), f"'{what}' must be a mapping, e.g. {example}")
+        return []
+    return [(knode.value, _line(knode), _scalar(vnode)) for knode, vnode in node.value]
+
+
+def _load_meter(meter: Meter, node: yaml.Node, rel: str, problems: Problems) -> None:
+    for key, line, value in _settings(node, "meter", "{period: month, auto_unlock: true}", rel, problems):
         if key == "auto_unlock":
             if not isinstance(value, bool):
                 problems.error(rel, line, "'meter.auto_unlock' must be true or false")
@@ -236,11 +242,7 @@ def _load_meter(meter: Meter, node: yaml.Node, rel: str, problems: Problems) -> 
 
 
 def _load_jobs(jobs: Jobs, node: yaml.Node, rel: str, problems: Problems) -> None:
-    if not isinstance(node, yaml.MappingNode):
-        problems.error(rel, _line(node), "'jobs' must be a mapping, e.g. {enabled: true, samples: false}")
-        return
-    for knode, vnode in node.value:
-        key, line, value = knode.value, _line(knode), _scalar(vnode)
+    for key, line, value in _settings(node, "jobs", "{enabled: true, samples: false}", rel, problems):
         if key in ("enabled", "samples"):
             if not isinstance(value, bool):
                 problems.error(rel, line, f"'jobs.{key}' must be true or false")

@@ -10,10 +10,9 @@ from typing import Any
 
 import pytest
 from browser_helpers import copy_project
-from fixtures.gate.sitekit import client, settings_for
+from fixtures.gate.sitekit import app_clients
 
 from gate.accounts.roles import grant
-from gate.app import create_app
 from gate.db import Database
 from gate.jobs import posts
 
@@ -52,17 +51,8 @@ def root(built: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture()
 def make(root: Path) -> Iterator[Factory]:
-    clients: list[Any] = []
-
-    def factory(**env: str) -> Any:
-        c = client(create_app(root, settings=settings_for(root, None, **env)))
-        c.__enter__()
-        clients.append(c)
-        return c
-
-    yield factory
-    for c in clients:
-        c.__exit__(None, None, None)
+    with app_clients(root) as factory:
+        yield factory
 
 
 def register(c: Any, email: str) -> None:

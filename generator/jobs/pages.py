@@ -39,7 +39,10 @@ def outputs(
     jobs: list[Job],
     today: dt.date,
 ) -> list[tuple[str, bytes]]:
-    """(site path, bytes) of every job board file. `base` is `pages.common()` of any page."""
+    """(site path, bytes) of every job board file (none when the board is off). `base` is
+    `pages.common()` of any page."""
+    if not cfg.jobs.enabled:
+        return []
     jobs = sorted(listed(cfg, jobs), key=lambda j: (j.posted, j.slug), reverse=True)
     published = [j for j in jobs if j.is_published(today)]
     open_jobs = [j for j in published if j.is_open(today)]

@@ -66,7 +66,7 @@ def publish(
         raise ContentErrors(problems)
     env = make_env(cfg.theme_dir, cfg.state_dir / "cache" / "jinja")
     base = common(cfg, to_ctx(json.loads(site_json)), build_assets(cfg.theme_dir), "/", cfg.site_name, env)
-    outputs = stage.render(cfg, env, base, jobs, day)
+    outputs = pages.outputs(cfg, env, base, jobs, day)
     old = live_paths(db)
     if not search:  # the bundle stays as it is (SEARCH_META says it is stale)
         old = {p: h for p, h in old.items() if not jobs_search.is_search_output(p)}

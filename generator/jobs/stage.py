@@ -1,4 +1,5 @@
-"""The job board stage of a build: read the listings (collecting problems), render the board's files.
+"""The job board stage of a build: its day, the listings' fingerprint, the listings read (problems
+collected); `pages.py` renders them.
 
 What the board shows depends on the listings and on the day (jobs open and close by date), so its
 fingerprint covers both: the first build of a new day re-renders the board, and only the board.
@@ -9,13 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from typing import Any
-
-import jinja2
 
 from ..config import SiteConfig
 from ..errors import BuildError, Problems
-from . import pages, reader
+from . import reader
 from .model import Job
 
 TODAY_ENV = "CODEREF_TODAY"
@@ -51,15 +49,3 @@ def read(cfg: SiteConfig, problems: Problems) -> list[Job]:
         return []
     return reader.read_jobs(cfg.content_dir, cfg.root, problems)
 
-
-def render(
-    cfg: SiteConfig,
-    env: jinja2.Environment,
-    base: dict[str, Any],
-    jobs: list[Job],
-    day: dt.date,
-) -> list[tuple[str, bytes]]:
-    """The board's files, (site path, bytes); none when the board is off."""
-    if not cfg.jobs.enabled:
-        return []
-    return pages.outputs(cfg, env, base, jobs, day)
