@@ -368,7 +368,7 @@ def index_search(
     except ImportError:  # pragma: no cover - lands with the search stage
         return None
     t0 = time.perf_counter()
-    files = index_codesets(cfg, models, cfg.state_dir / "search", changed)
+    files = index_codesets(cfg, models, cfg.state_dir / "search", changed, job_board=cfg.jobs.enabled)
     say(
         f"search     re-indexed {', '.join(sorted(changed)) or 'nothing'} in {time.perf_counter() - t0:.2f}s",
         quiet=quiet,
