@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator.errors import Problems
-from generator.jobs import reader, vocab
+from generator.jobs import fields, reader, vocab
 from generator.jobs.files import listing_text
 from generator.jobs.model import Job
 
@@ -129,7 +129,7 @@ def _number(p: Parsed, v: dict[str, str], name: str, what: str) -> float | None:
 def parse(v: dict[str, str], day: dt.date) -> Parsed:
     """The listing a form describes, posted on `day`; `errors` is empty when it is valid."""
     p = Parsed()
-    for name, what, limit in (("title", "job title", reader.TITLE_MAX), ("employer_name", "employer", 200)):
+    for name, what, limit in (("title", "job title", fields.TITLE_MAX), ("employer_name", "employer", 200)):
         text = _one_line(v, name)
         if not text:
             p.bad(name, f"Enter the {what}.")

@@ -66,8 +66,8 @@ async def post(request: Request) -> Response:
 
     def again(message: str, errors: dict[str, str], status: int, code: str) -> Response:
         if as_form:
-            ctx = pages.form_ctx(values, {"form": message, **errors})
-            return _html(gate, "Post a medical coding job", "posting", ctx, "", status=status)
+            view = pages.form_ctx(values, {"form": message, **errors})
+            return _html(gate, "Post a medical coding job", "posting", view, "", status=status)
         return error(code, message, status=status, errors=errors)
 
     account = await _account(gate, ctx)
