@@ -2,10 +2,10 @@
 `coderef serve` gates (production mode) sharing one PostgreSQL database of this run's own.
 
 PostgreSQL budget (the server is shared and allows 100 connections in all): each gate keeps at
-most POOL connections (CODEREF_PG_POOL_SIZE), so the gates hold at most GATES × POOL = 6, and the
-operator's CLI (`coderef accounts create`) one more while it runs: BUDGET = 7 on this run's
-database, asserted from pg_stat_activity. The connection watch adds one on the maintenance
-database. The role the gates log in as has a hard CONNECTION LIMIT of BUDGET + 2 as a safety belt
+most POOL connections (CODEREF_PG_POOL_SIZE), and so does the operator's CLI (`coderef accounts
+create`, same settings) while it runs: BUDGET = (GATES + 1) × POOL = 8 on this run's database,
+asserted from pg_stat_activity. The connection watch adds one on the maintenance database: 9 for
+the run. The role the gates log in as has a hard CONNECTION LIMIT of BUDGET + 1 as a safety belt
 for the shared server.
 """
 from __future__ import annotations
@@ -28,8 +28,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 GATES = 3
 POOL = 2
-BUDGET = GATES * POOL + 1
-ROLE_LIMIT = BUDGET + 2
+BUDGET = (GATES + 1) * POOL
+ROLE_LIMIT = BUDGET + 1  # + the watch: never more than 10 on the shared server
 PASSWORD = "a long enough passphrase"
 PRO_VIEWS = 60  # the `pro` plan of this site: enough views to keep unlocking through a gate's death
 PAGES = 200 + 2 * PRO_VIEWS  # V9000… V9319: story, race and load use separate codes
