@@ -11,7 +11,6 @@ from .model import Job
 from .views import pay, where
 
 FEED_SIZE = 50
-FEED = "/jobs/feed.xml"
 
 
 def _stamp(d: dt.date) -> str:
@@ -21,7 +20,8 @@ def _stamp(d: dt.date) -> str:
 def atom(cfg: SiteConfig, jobs: list[Job]) -> bytes:
     """`jobs` are the open ones, newest first. The feed changes only when they do (no build time in it)."""
     base = cfg.base_url
-    board = urls.absolute(base, "/jobs/")
+    board = urls.absolute(base, urls.JOBS)
+    feed = urls.absolute(base, urls.JOBS_FEED)
     shown = jobs[:FEED_SIZE]
     updated = max((j.posted for j in shown), default=dt.date(2000, 1, 1))
     out = [
@@ -30,7 +30,7 @@ def atom(cfg: SiteConfig, jobs: list[Job]) -> bytes:
         "  <subtitle>New coding, auditing and clinical documentation jobs</subtitle>\n",
         f"  <id>{escape(board)}</id>\n",
         f'  <link rel="alternate" type="text/html" href={quoteattr(board)}/>\n',
-        f'  <link rel="self" type="application/atom+xml" href={quoteattr(urls.absolute(base, FEED))}/>\n',
+        f"  <link rel=\"self\" type=\"application/atom+xml\" href={quoteattr(feed)}/>\n",
         f"  <updated>{_stamp(updated)}</updated>\n",
         f"  <author><name>{escape(cfg.site_name)}</name></author>\n",
     ]

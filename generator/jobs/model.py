@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from .. import urls
 from . import vocab
 
 
@@ -84,7 +85,7 @@ class Job:
 
     @property
     def url(self) -> str:
-        return f"/jobs/{self.slug}/"
+        return urls.job_path(self.slug)
 
     @property
     def credentials(self) -> list[str]:

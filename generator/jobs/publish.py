@@ -4,17 +4,15 @@ atomic unit as the hand-written-pages fast path (`publish.Journal`). No code set
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sqlite3
 from dataclasses import dataclass
 
 from ..config import SiteConfig
-from ..errors import ContentErrors, Problems
-from ..pages import common
+from ..errors import ContentErrors
 from ..publish import Journal, Slots, SlotWriter, digest
-from ..render import build_assets, make_env, to_ctx
 from ..state import get_meta, set_meta
+from ..theme import Theme
 from . import pages, stage
 from . import search as jobs_search
 
@@ -31,28 +29,30 @@ class Published:
 
 def live_paths(db: sqlite3.Connection) -> dict[str, str]:
     """The board's files in the live manifest (search bundle included), path -> hash."""
-    rows = db.execute(
-        "SELECT path, hash FROM files WHERE (path >= 'jobs/' AND path < 'jobs0')"
-        " OR (path >= 'pagefind/jobs/' AND path < 'pagefind/jobs0') OR path = ?",
-        (pages.SITEMAP,),
-    )
-    return {p: h for p, h in rows if pages.is_job_output(p)}
+    out: dict[str, str] = {}
+    for prefix in pages.PREFIXES:  # range scans of the manifest's b-tree, not all of its rows
+        upper = prefix + "\U0010ffff"  # above every path starting with `prefix`
+        rows = db.execute("SELECT path, hash FROM files WHERE path >= ? AND path < ?", (prefix, upper))
+        out.update(rows)
+    row = db.execute("SELECT path, hash FROM files WHERE path = ?", (pages.SITEMAP,)).fetchone()
+    if row is not None:
+        out[row[0]] = row[1]
+    return out
 
 
-def is_current(db: sqlite3.Connection, fp: str, search: bool) -> bool:
-    """Whether the live board (and its search bundle, when `search`) was made from `fp`."""
+def is_current(db: sqlite3.Connection, cfg: SiteConfig, search: bool) -> bool:
+    """Whether the live board (and its search bundle, when `search`) shows today's listings."""
+    fp = stage.fingerprint(cfg, stage.today())
     return get_meta(db, META) == fp and (not search or get_meta(db, SEARCH_META) == fp)
 
 
+def state(fingerprint: str, search: bool) -> dict[str, str]:
+    """The state a build that published the board from `fingerprint` records."""
+    return {META: fingerprint, **({SEARCH_META: fingerprint} if search else {})}
+
+
 def publish(
-    cfg: SiteConfig,
-    problems: Problems,
-    db: sqlite3.Connection,
-    slots: Slots,
-    fp: str,
-    day: dt.date,
-    *,
-    search: bool = True,
+    cfg: SiteConfig, db: sqlite3.Connection, slots: Slots, *, search: bool = True
 ) -> Published | None:
     """Re-renders the board (and, with `search`, its search bundle) into the live slot; None when there
     is no live site to update (the caller builds in full). Listing errors stop it before anything is
@@ -61,12 +61,11 @@ def publish(
     live = slots.active()
     if site_json is None or live is None:
         return None
-    jobs = stage.read(cfg, problems)
-    if problems.errors:
-        raise ContentErrors(problems)
-    env = make_env(cfg.theme_dir, cfg.state_dir / "cache" / "jinja")
-    base = common(cfg, to_ctx(json.loads(site_json)), build_assets(cfg.theme_dir), "/", cfg.site_name, env)
-    outputs = pages.outputs(cfg, env, base, jobs, day)
+    board = stage.listings(cfg)
+    if board.problems.errors:
+        raise ContentErrors(board.problems)
+    theme = Theme.load(cfg, json.loads(site_json))
+    outputs = pages.board_files(theme, board.jobs, board.day)
     old = live_paths(db)
     if not search:  # the bundle stays as it is (SEARCH_META says it is stale)
         old = {p: h for p, h in old.items() if not jobs_search.is_search_output(p)}
@@ -74,15 +73,14 @@ def publish(
     writer = SlotWriter(journal.stage(), old)
     for rel, data in outputs:
         writer.write(rel, data)
-    if search and cfg.jobs.enabled:
-        for rel, src in jobs_search.index(pages.listed(cfg, jobs), day, cfg.state_dir / "search" / "jobs"):
+    if search:
+        for rel, src in jobs_search.bundle(cfg, board):
             writer.link(rel, src, digest(src.read_bytes()))
     moves = [(rel, rel) for rel, h in sorted(writer.new.items()) if old.get(rel) != h]
     deletes = sorted(old.keys() - writer.new.keys())
     journal.commit(slots, live, moves, deletes, {rel: writer.new[rel] for _, rel in moves})
     db.execute("BEGIN")
-    set_meta(db, META, fp)
-    if search:
-        set_meta(db, SEARCH_META, fp)
+    for key, value in state(board.fingerprint, search).items():
+        set_meta(db, key, value)
     db.execute("COMMIT")
     return Published(len(outputs), [rel for _, rel in moves], deletes)

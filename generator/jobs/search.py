@@ -19,14 +19,18 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from .. import urls
+from ..config import SiteConfig
 from ..errors import BuildError
 from ..search import pagefind_binary
 from .model import Job
+from .pages import listed
+from .stage import Listings
 from .views import pay, where
 
 SCHEMA = "1"  # bump when the indexed HTML changes
-SITE_DIR = "pagefind/jobs"
-FILTER = "jobs"
+SITE_DIR = urls.relative(urls.pagefind_path(urls.JOBS_SEARCH)).rstrip("/")
+FILTER = urls.JOBS_SEARCH
 # Pagefind's own UI bundles are not used (search.js draws the results).
 _SKIP = re.compile(r"^pagefind-(?:ui|modular-ui|component-ui|highlight)\.|^wasm\.unknown\.|^playground/")
 
@@ -97,6 +101,13 @@ def index(jobs: list[Job], day: dt.date, out_dir: Path) -> list[tuple[str, Path]
         if p.is_file() and not _SKIP.search(rel):
             files.append((f"{SITE_DIR}/{rel}", p))
     return sorted(files, key=lambda f: f[0])
+
+
+def bundle(cfg: SiteConfig, board: Listings) -> list[tuple[str, Path]]:
+    """The search files of the board the build publishes (none when the board is off)."""
+    if not cfg.jobs.enabled:
+        return []
+    return index(listed(cfg, board.jobs), board.day, cfg.state_dir / "search" / urls.JOBS_SEARCH)
 
 
 def is_search_output(rel: str) -> bool:

@@ -1,8 +1,8 @@
-"""The job board stage of a build: its day, the listings' fingerprint, the listings read (problems
-collected); `pages.py` renders them.
+"""The job board's stage of a build: its listings read once per build (problems collected before
+any output is written), its site files, and the fingerprint that tells whether they changed.
 
-What the board shows depends on the listings and on the day (jobs open and close by date), so its
-fingerprint covers both: the first build of a new day re-renders the board, and only the board.
+What the board shows depends on the listing files and on the day (jobs open and close by date), so
+the fingerprint covers both: the first build of a new day re-renders the board, and only the board.
 """
 
 from __future__ import annotations
@@ -10,10 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 from ..config import SiteConfig
-from ..errors import BuildError, Problems
-from . import reader
+from ..errors import BuildError, ContentErrors, Problems
+from ..link import CodeSetModel
+from ..theme import SiteFile, Theme
+from . import pages, reader
 from .model import Job
 
 TODAY_ENV = "CODEREF_TODAY"
@@ -43,9 +47,42 @@ def fingerprint(cfg: SiteConfig, day: dt.date) -> str:
     return h.hexdigest()
 
 
-def read(cfg: SiteConfig, problems: Problems) -> list[Job]:
-    """Every listing of `content/jobs/` (none when the board is off)."""
-    if not cfg.jobs.enabled:
-        return []
-    return reader.read_jobs(cfg.content_dir, cfg.root, problems)
+@dataclass(frozen=True)
+class Listings:
+    """The listings as a build reads them on `day` (none when the board is off)."""
 
+    day: dt.date
+    fingerprint: str
+    jobs: list[Job]
+    problems: Problems
+
+
+# The listings last read, by (content folder, fingerprint): the build's validate, write and index
+# stages each ask for them, and the files are read and checked once.
+_LAST: dict[tuple[str, str], Listings] = {}
+
+
+def listings(cfg: SiteConfig) -> Listings:
+    day = today()
+    fp = fingerprint(cfg, day)
+    key = (str(cfg.content_dir), fp)
+    hit = _LAST.get(key)
+    if hit is None:
+        problems = Problems()
+        jobs = reader.read_jobs(cfg.content_dir, cfg.root, problems) if cfg.jobs.enabled else []
+        _LAST.clear()
+        hit = _LAST[key] = Listings(day, fp, jobs, problems)
+    return hit
+
+
+def check(cfg: SiteConfig, problems: Problems) -> None:
+    """The listings' part of the validate stage: their problems join the build's."""
+    problems.items.extend(listings(cfg).problems.items)
+
+
+def site_files(theme: Theme, models: dict[str, CodeSetModel]) -> Iterator[SiteFile]:
+    """The site stage of the job board: the job pages, `/jobs/`, the posting form, feed, sitemap."""
+    board = listings(theme.cfg)
+    if board.problems.errors:  # reported by the validate stage already; never render a broken board
+        raise ContentErrors(board.problems)
+    yield from pages.board_files(theme, board.jobs, board.day)
