@@ -5,9 +5,13 @@
 -- alternate strictly, so the clock read in request() belongs to the response that follows.
 -- wrk's own latency figures cover all kinds together; these are per kind.
 --
+-- With CODEREF_WRK_TIMED=0 (the static-file probe) there is no response() callback: wrk then
+-- copies no headers or bodies into Lua, any thread count works, and only wrk's own totals count.
+--
 -- The data file (first script argument) has one "name value" line per entry: "weight KIND N",
 -- "first_block N", and the request lists "page PATH", "asset PATH", "search PATH", "session
--- COOKIE", "review COOKIE<TAB>PATH", "first PATH", "login JSON" (bench/wrkmix.py). Each thread writes one
+-- COOKIE", "review COOKIE<TAB>PATH", "first PATH", "first_member COOKIE", "login JSON"
+-- (bench/wrkmix.py). Each thread writes one
 -- line per response ("kind status microseconds bytes") to <second argument>/thread-<id>.txt,
 -- unbuffered: wrk never closes a thread's Lua state, and its thread:get() cannot copy the nested
 -- tables per-kind figures would need.
@@ -23,6 +27,7 @@ local function now_us()
   return tonumber(ts.tv_sec) * 1000000 + tonumber(ts.tv_nsec) / 1000
 end
 
+local TIMED = os.getenv("CODEREF_WRK_TIMED") ~= "0"
 local next_id = 0
 
 function setup(thread)
@@ -35,7 +40,8 @@ local pending_kind, pending_start
 local first_base, first_k, out
 
 local function load(path)
-  local d = { page = {}, asset = {}, search = {}, session = {}, review = {}, first = {}, login = {}, weights = {} }
+  local d = { page = {}, asset = {}, search = {}, session = {}, review = {}, first = {}, first_member = {},
+              login = {}, weights = {} }
   for line in io.lines(path) do
     local name, value = line:match("^(%S+) (.*)$")
     if name == "weight" then
@@ -55,8 +61,10 @@ end
 
 function init(args)
   data = load(args[1])
-  out = assert(io.open(args[2] .. "/thread-" .. id .. ".txt", "w"))
-  out:setvbuf("no")
+  if TIMED then
+    out = assert(io.open(args[2] .. "/thread-" .. id .. ".txt", "w"))
+    out:setvbuf("no")
+  end
   math.randomseed(1000 + id)
   kinds, cumulative, total = {}, {}, 0
   for _, pair in ipairs(data.weights) do
@@ -86,7 +94,7 @@ local function build(kind)
   elseif kind == "first" then
     local path = data.first[((first_base + first_k % data.first_block) % #data.first) + 1]
     first_k = first_k + 1
-    origin["Cookie"] = pick(data.session)
+    origin["Cookie"] = pick(data.first_member)
     return wrk.format("POST", path, origin)
   else -- login
     origin["Content-Type"] = "application/json"
@@ -108,17 +116,21 @@ function request()
   return build(kind)
 end
 
-function response(status, headers, body)
-  local took = now_us() - pending_start
-  local size = #body + 17 -- the status line
-  for name, value in pairs(headers) do
-    size = size + #name + #value + 4
+if TIMED then
+  function response(status, headers, body)
+    local took = now_us() - pending_start
+    local size = #body + 17 -- the status line
+    for name, value in pairs(headers) do
+      size = size + #name + #value + 4
+    end
+    out:write(pending_kind, " ", status, " ", string.format("%.1f", took), " ", size, "\n")
   end
-  out:write(pending_kind, " ", status, " ", string.format("%.1f", took), " ", size, "\n")
 end
 
 function done(summary, latency, requests)
-  io.write(string.format('CODEREF-MIX {"seconds": %.3f, "requests": %d, "errors": %d}\n',
-    summary.duration / 1000000, summary.requests,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+  local e = summary.errors
+  io.write(string.format('CODEREF-MIX {"seconds": %.3f, "requests": %d, "errors": %d, "status_errors": %d, '
+    .. '"bytes": %d, "p50_us": %.1f, "p99_us": %.1f}\n',
+    summary.duration / 1000000, summary.requests, e.connect + e.read + e.write + e.timeout, e.status,
+    summary.bytes, latency:percentile(50), latency:percentile(99)))
 end

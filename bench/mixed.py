@@ -18,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,8 @@ PROBE_SECONDS = int(os.environ.get("BENCH_PROBE_SECONDS", "5"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 CONNECTIONS = 32
 POOL = 4  # CODEREF_PG_POOL_SIZE, the product default
-MEMBERS = 48
+MEMBERS = 32
+FIRST_MEMBERS = 64  # each ends a default run with about a hundred unlocks this period
 PASSWORD = "bench passphrase, long enough"
 # Requests per 1,000. A browser's code page view is the page (assets come from its cache after the
 # first visit) and one gate call: GET /gate/session on every page, plus the unlock on code pages.
@@ -94,24 +96,37 @@ def _static_lists(site: Path, rng: random.Random) -> tuple[list[str], list[str],
     return pages, assets, search, protected
 
 
-def _members(dep: Deployment, protected: list[str]) -> tuple[list[str], list[tuple[str, str]], list[str]]:
-    """Registers MEMBERS free accounts, each unlocking two codes; (cookies, re-views, login bodies)."""
-    cookies, review, logins = [], [], []
+def _register(dep: Deployment, email: str) -> tuple[Any, str]:
+    c = dep.client()
+    r = c.post("/gate/register", json={"email": email, "password": PASSWORD})
+    if r.status_code != 201:
+        c.close()
+        raise RuntimeError(f"registering {email}: {r.status_code} {r.text[:200]}")
+    return c, "; ".join(f"{k}={v}" for k, v in c.cookies.items())
+
+
+def _members(dep: Deployment, protected: list[str]) -> dict[str, Any]:
+    """MEMBERS free accounts that read their session, re-view their two codes and log in, like a
+    typical member; FIRST_MEMBERS more taking the first views (their unlock lists grow)."""
+    cookies, review, logins, first = [], [], [], []
     for i in range(MEMBERS):
         email = f"member{i}@example.org"
-        with dep.client() as c:
-            r = c.post("/gate/register", json={"email": email, "password": PASSWORD})
-            if r.status_code != 201:
-                raise RuntimeError(f"registering {email}: {r.status_code} {r.text[:200]}")
-            cookie = "; ".join(f"{k}={v}" for k, v in c.cookies.items())
+        c, cookie = _register(dep, email)
+        try:
             for code in protected[2 * i: 2 * i + 2]:
                 path = f"/gate/unlock/icd-10-cm/{code}"
                 if c.post(path).status_code != 200:
                     raise RuntimeError(f"unlocking {code} for {email} failed")
                 review.append((cookie, path))
+        finally:
+            c.close()
         cookies.append(cookie)
         logins.append(json.dumps({"email": email, "password": PASSWORD}))
-    return cookies, review, logins
+    for i in range(FIRST_MEMBERS):
+        c, cookie = _register(dep, f"reader{i}@example.org")
+        c.close()
+        first.append(cookie)
+    return {"session": cookies, "review": review, "login": logins, "first_members": first}
 
 
 def _pids(dep: Deployment, db: str) -> dict[str, list[int]]:
@@ -123,10 +138,12 @@ def _pids(dep: Deployment, db: str) -> dict[str, list[int]]:
 def _mixed(dep: Deployment, db: str, traffic: Traffic, work: Path) -> tuple[MixRun, dict[str, float]]:
     pids = _pids(dep, db)
     before = {part: cpu_seconds(p) for part, p in pids.items()}
+    started = time.monotonic()
     run = run_wrk(dep.base, traffic, work, connections=CONNECTIONS, seconds=SECONDS)
+    wall = time.monotonic() - started  # wrk's start and end included: that is when CPU was read
     after = {part: cpu_seconds(p) for part, p in pids.items()}
-    cpu = {part: spent(before[part], after[part]) / run.seconds for part in pids}
-    cpu["wrk"] = run.wrk_cpu_s / run.seconds
+    cpu = {part: spent(before[part], after[part]) / wall for part in pids}
+    cpu["wrk"] = run.wrk_cpu_s / wall
     return run, cpu
 
 
@@ -137,7 +154,9 @@ def _probe(dep: Deployment, db: str, traffic: Traffic, work: Path) -> dict[str, 
     pids = _pids(dep, db)
     before = {part: cpu_seconds(p) for part, p in pids.items() if part != "postgres"}
     load = run_static if set(traffic.weights) <= {"page", "asset", "search"} else run_wrk
+    started = time.monotonic()
     run = load(dep.base, traffic, work, connections=CONNECTIONS, seconds=PROBE_SECONDS)
+    wall = time.monotonic() - started
     after = {part: cpu_seconds(p) for part, p in pids.items() if part != "postgres"}
     backends = postgres.ConnectionWatch(db).backend_pids()  # all opened since end_connections
     pg_cpu = sum(cpu_seconds(backends).values())
@@ -153,7 +172,7 @@ def _probe(dep: Deployment, db: str, traffic: Traffic, work: Path) -> dict[str, 
         "us_nginx": round(1e6 * spent(before["nginx"], after["nginx"]) / n, 1),
         "us_gate": round(1e6 * spent(before["gates"], after["gates"]) / n, 1),
         "us_postgres": round(1e6 * pg_cpu / n, 1),
-        "wrk_cpu_share": round(run.wrk_cpu_s / run.seconds, 2),
+        "wrk_cpu_share": round(run.wrk_cpu_s / wall, 2),
         "commits": round((end["xact_commit"] - start["xact_commit"]) / n, 2),
         "rows_written": round(sum(end[k] - start[k] for k in WRITES) / n, 2),
         "bytes": round(sum(k.bytes for k in kinds) / n),
@@ -192,7 +211,7 @@ def run(root: Path) -> dict[str, Any]:
                 with deployment(project, work / f"g{gates}", gates=gates, database_url=db.url,
                                 pool_size=POOL, workers="auto", access_log=False, extra_env=env) as dep:
                     if not base.session:
-                        base.session, base.review, base.login = _members(dep, protected)
+                        base = Traffic(**{**asdict(base), **_members(dep, protected)})
                     if gates == 1:
                         results["probes"] = {
                             name: _probe(dep, db.name, _with(base, w, next(windows) if "first" in w else 0),

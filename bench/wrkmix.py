@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 SCRIPT = Path(__file__).resolve().parent / "mixed.lua"
-STATIC_SCRIPT = SCRIPT.with_name("static.lua")
 KINDS = ("page", "asset", "search", "session", "review", "first", "login")
 _SAFE = re.compile(r"^[\x20-\x7e\t]*$")
 
@@ -30,6 +29,7 @@ class Traffic:
     review: list[tuple[str, str]]  # (cookie, unlock path of a code that member has unlocked)
     first: list[str]  # unlock paths of codes no member has unlocked yet
     login: list[str]  # JSON bodies of members' logins
+    first_members: list[str] = field(default_factory=list)  # cookies of the members taking first views
     first_offset: int = 0  # where this run's codes start in `first`
     first_window: int = 0  # how many from there are this run's (one block per thread); 0: all
 
@@ -63,7 +63,7 @@ def write_data(traffic: Traffic, path: Path, threads: int) -> Path:
     lines = []
     for kind in KINDS:
         if traffic.weights.get(kind):
-            if not getattr(traffic, kind):
+            if not getattr(traffic, kind) or (kind == "first" and not traffic.first_members):
                 raise ValueError(f"the traffic has weight for '{kind}' but nothing to ask for")
             lines.append(f"weight {kind} {traffic.weights[kind]}")
     end = traffic.first_offset + traffic.first_window if traffic.first_window else len(traffic.first)
@@ -71,6 +71,7 @@ def write_data(traffic: Traffic, path: Path, threads: int) -> Path:
     lines.append(f"first_block {max(1, len(first) // threads)}")
     lists: dict[str, list[str]] = {"page": traffic.page, "asset": traffic.asset, "search": traffic.search,
                                    "session": traffic.session, "first": first, "login": traffic.login,
+                                   "first_member": traffic.first_members,
                                    "review": [f"{cookie}\t{target}" for cookie, target in traffic.review]}
     for name, values in lists.items():
         for value in values:
@@ -105,9 +106,9 @@ def _figures(lines: list[str], seconds: float) -> dict[str, KindFigures]:
     return figures
 
 
-def _wrk(script: Path, base: str, traffic: Traffic, out_dir: Path, threads: int, connections: int,
-         seconds: int, tag: str) -> tuple[dict[str, Any], float]:
-    """Runs wrk; returns the JSON line the script printed after `tag` and wrk's CPU seconds."""
+def _wrk(base: str, traffic: Traffic, out_dir: Path, threads: int, connections: int, seconds: int,
+         timed: bool) -> tuple[dict[str, Any], float]:
+    """Runs wrk on bench/mixed.lua; returns the figures it printed and wrk's CPU seconds."""
     wrk = shutil.which("wrk")
     if wrk is None:
         raise RuntimeError("wrk is missing: `sh scripts/install-bench.sh` (make bench runs it) installs it")
@@ -116,24 +117,26 @@ def _wrk(script: Path, base: str, traffic: Traffic, out_dir: Path, threads: int,
     try:
         out = subprocess.run(
             [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "20s",
-             "-s", str(script), base, "--", str(data), str(out_dir)],
+             "-s", str(SCRIPT), base, "--", str(data), str(out_dir)],
             capture_output=True, text=True, timeout=seconds + 90, check=False,
+            env={**os.environ, "CODEREF_WRK_TIMED": "1" if timed else "0"},
         )
     except subprocess.TimeoutExpired as exc:
         raise RuntimeError(f"wrk ran {seconds + 90} s for a {seconds} s run and was stopped") from exc
     after = os.times()
-    line = next((ln for ln in out.stdout.splitlines() if ln.startswith(tag + " ")), None)
+    tag = "CODEREF-MIX "
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith(tag)), None)
     if out.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed ({out.returncode}):\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
     cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
-    return dict(json.loads(line.removeprefix(tag + " "))), cpu
+    return dict(json.loads(line.removeprefix(tag))), cpu
 
 
 def run_wrk(base: str, traffic: Traffic, work: Path, *, connections: int, seconds: int) -> MixRun:
     """Mixed kinds, each timed: `connections` threads with one keep-alive connection each."""
     out_dir = Path(tempfile.mkdtemp(prefix="wrk-", dir=work))
     try:
-        raw, cpu = _wrk(SCRIPT, base, traffic, out_dir, connections, connections, seconds, "CODEREF-MIX")
+        raw, cpu = _wrk(base, traffic, out_dir, connections, connections, seconds, timed=True)
         lines = [ln for f in sorted(out_dir.glob("thread-*.txt")) for ln in f.read_text().splitlines()]
     finally:
         shutil.rmtree(out_dir)
@@ -141,14 +144,14 @@ def run_wrk(base: str, traffic: Traffic, work: Path, *, connections: int, second
 
 
 def run_static(base: str, traffic: Traffic, work: Path, *, connections: int, seconds: int) -> MixRun:
-    """Pages, assets and search files only, timed together by wrk itself (bench/static.lua): two
-    threads, no per-response Lua, so the load generator takes as little CPU as it can."""
+    """Pages, assets and search files only, timed together by wrk itself: two threads and no
+    per-response Lua, so the load generator takes as little CPU as it can."""
     out_dir = Path(tempfile.mkdtemp(prefix="wrk-", dir=work))
     try:
-        raw, cpu = _wrk(STATIC_SCRIPT, base, traffic, out_dir, 2, connections, seconds, "CODEREF-STATIC")
+        raw, cpu = _wrk(base, traffic, out_dir, 2, connections, seconds, timed=False)
     finally:
         shutil.rmtree(out_dir)
-    n = raw["requests"]
-    static = KindFigures(n, n - raw["errors"], raw["errors"], raw["bytes"], raw["p50_us"] / 1000,
-                         raw["p99_us"] / 1000, n / raw["seconds"])
+    n, bad = raw["requests"], raw["errors"] + raw["status_errors"]
+    static = KindFigures(n, n - bad, bad, raw["bytes"], raw["p50_us"] / 1000, raw["p99_us"] / 1000,
+                         n / raw["seconds"])
     return MixRun(raw["seconds"], n, raw["errors"], {"static": static}, cpu)
