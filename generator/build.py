@@ -355,8 +355,11 @@ def index_search(
         from .search import index_codesets
     except ImportError:  # pragma: no cover - lands with the search stage
         return None
+    from .reference import load_books
+    from .search import extra_for
+
     t0 = time.perf_counter()
-    files = index_codesets(cfg, models, cfg.state_dir / "search", changed)
+    files = index_codesets(cfg, models, cfg.state_dir / "search", changed, extra_for(cfg, load_books(cfg)))
     say(
         f"search     re-indexed {', '.join(sorted(changed)) or 'nothing'} in {time.perf_counter() - t0:.2f}s",
         quiet=quiet,

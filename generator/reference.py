@@ -62,17 +62,22 @@ def _read_cached(cfg: SiteConfig, imp: BookImporter, path: Path) -> b.Book:
     return book
 
 
+# The books last loaded, by their sources' identities: a build asks twice (page sections, search).
+_LOADED: dict[tuple[str, ...], Books] = {}
+
+
 def load_books(cfg: SiteConfig) -> Books:
     """Every book of the enabled code sets that the project has; a malformed file raises `BuildError`
     naming `path:line` (the build then stops before touching the site)."""
+    found = sources(cfg)
+    ident = (code_version(cfg.root), *(f"{k}={stat_key(p)}" for k, p in found))
+    hit = _LOADED.get(ident)
+    if hit is not None:
+        return hit
+    importers = book_importers()
     out = Books()
-    for kind, imp in book_importers().items():
-        if imp.codeset not in cfg.codesets:
-            continue
-        src = book_source(cfg, kind)
-        if src is None:
-            continue
-        book = _read_cached(cfg, imp, src)
+    for kind, src in found:
+        book = _read_cached(cfg, importers[kind], src)
         if isinstance(book, b.IndexBook) and kind in b.CM_BOOKS:
             out.cm[kind] = book
         elif isinstance(book, b.IndexBook):
@@ -81,6 +86,8 @@ def load_books(cfg: SiteConfig) -> Books:
             out.pcs_tables = book
         else:
             out.pcs_definitions = book
+    _LOADED.clear()
+    _LOADED[ident] = out
     return out
 
 

@@ -79,6 +79,8 @@ class Resolver:
             return Target(kind, code=m.group(1).rstrip("-").rstrip("."))
         if n.startswith("table of drugs") and CM_DRUG in self.books:
             return Target(CM_DRUG)
+        if n.startswith("table of neoplasms") and CM_NEOPLASM in self.books:
+            return Target(CM_NEOPLASM)
         parts = [p.strip() for p in n.split(",") if p.strip()]
         while len(parts) > 1 and parts[-1] in ("by site", "by type", "by drug"):
             parts.pop()

@@ -39,18 +39,22 @@ def text_of(node: Node) -> str:
 
 
 def _title_parts(node: Node) -> tuple[str, str, str]:
-    """(essential words, nonessential modifiers, text after them) of a `title` or `diff`."""
-    before: list[str] = [node.text]
+    """(essential words, nonessential modifiers, text after them) of a `title` or an addenda `diff`
+    (whose `unc` and `new` parts hold the current title, modifiers included)."""
+    before: list[str] = []
     nemod: list[str] = []
     after: list[str] = []
-    target = before
-    for c in node.children:
-        if c.tag == "nemod":
-            nemod.append(text_of(c))
-            target = after
-        elif c.tag != "old":
-            target.append(text_of(c))
-        target.append(c.tail)
+
+    def walk(n: Node) -> None:
+        (after if nemod else before).append(n.text)
+        for c in n.children:
+            if c.tag == "nemod":
+                nemod.append(text_of(c))
+            elif c.tag != "old":
+                walk(c)
+            (after if nemod else before).append(c.tail)
+
+    walk(node)
     return clean("".join(before)), clean(" ".join(nemod)), clean("".join(after))
 
 
