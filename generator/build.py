@@ -41,9 +41,12 @@ from .load import (
     wait_for_cache_writes,
 )
 from .model import CPT
+from .book_sections import attach as attach_books
+from .index_pages import book_pages
 from .pages import common, special_pages
 from .progress import Progress, phase, say
 from .publish import ALL, Slots, SlotWriter, digest
+from .reference import references
 from .render import build_assets, make_env, page_context, site_context, wall_text
 from .state import get_meta, global_fingerprint, hand_hashes, open_state, set_meta
 from .store import Packed, Packer, StoreWriter
@@ -128,6 +131,8 @@ def load_models(
     with phase("link", quiet=quiet):
         for codeset, model in models.items():
             models[codeset] = link(codeset, model.records, problems)
+    with phase("books", quiet=quiet):
+        attach_books(models, references(cfg))
     return models
 
 
@@ -513,6 +518,11 @@ def full_build(
         with phase("pages", quiet=quiet):
             for rel, data in special_pages(cfg, env, site, assets, models):
                 if rel in manifest:
+                    raise BuildError(f"two outputs want the same path '{rel}'")
+                writer.write(rel, data)
+        with phase("index", quiet=quiet):
+            for rel, data in book_pages(cfg, env, base, models, problems):
+                if rel in manifest or rel in writer.new:
                     raise BuildError(f"two outputs want the same path '{rel}'")
                 writer.write(rel, data)
         stored_digests = dict(db.execute("SELECT codeset, digest FROM search"))

@@ -35,15 +35,13 @@ HEADERS = """\
   Content-Security-Policy: {csp}
 /assets/*
   Cache-Control: public, max-age=31536000, immutable
-/pagefind/*
-  Cache-Control: public, max-age=3600
 /lookup/*
   Cache-Control: public, max-age=3600
 {html_rules}"""
 
-# Pagefind compiles WebAssembly, which needs 'wasm-unsafe-eval'; nothing needs 'unsafe-inline'.
+# Scripts only from the site itself: nothing inline, no eval, no WebAssembly.
 CSP = (
-    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
     "frame-ancestors 'none'"
 )

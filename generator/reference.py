@@ -14,8 +14,10 @@ from pathlib import Path
 from . import books as b
 from .config import SiteConfig
 from .importers import BookImporter, book_importers
+from .index_layout import BASES, Layout, layout, letter_slug, slug
 from .load import code_version, stat_key
-from .model import CODESET_NAMES
+from .model import CODESET_NAMES, ICD10CM, ICD10PCS
+from .xrefs import Resolver, Target, code_key
 
 CACHE_VERSION = "1"
 
@@ -112,3 +114,75 @@ def release_note(book_release: str, tabular_release: str, codeset: str) -> str:
 def _year(release: str) -> str:
     i = release.find(" FY")
     return release[i + 3 : i + 7] if i >= 0 else ""
+
+
+class References:
+    """A build's books with what pages need of them: cross-references resolved to URLs, and each
+    index's layout (pages and anchors), computed once."""
+
+    def __init__(self, books: Books) -> None:
+        self.books = books
+        self._cm: Resolver | None = None
+        self._pcs: Resolver | None = None
+        self._layouts: dict[str, Layout] = {}
+
+    def resolver(self, kind: str) -> Resolver | None:
+        if kind == b.PCS_INDEX:
+            if self._pcs is None and self.books.pcs_index is not None:
+                self._pcs = Resolver({b.PCS_INDEX: self.books.pcs_index})
+            return self._pcs
+        if self._cm is None and self.books.cm:
+            self._cm = Resolver(self.books.cm)
+        return self._cm
+
+    def resolve(self, kind: str, text: str) -> Target | None:
+        r = self.resolver(kind)
+        return r.resolve(kind, text) if r is not None else None
+
+    def layout(self, book: b.IndexBook) -> Layout:
+        found = self._layouts.get(book.kind)
+        if found is None:
+            found = self._layouts[book.kind] = layout(book)
+        return found
+
+    def row_anchor(self, book: b.IndexBook, path: list[b.IndexTerm], term: b.IndexTerm) -> str:
+        """A table row's anchor: its path below the table's main term ("lung--book-leaf")."""
+        names = [t for t in (*path, term) if t.level > 0 or book.kind == b.CM_DRUG]
+        return "--".join(slug(t.label or t.printed) for t in names) or "all"
+
+    def table_url(self, book: b.IndexBook, path: list[b.IndexTerm]) -> str:
+        base = BASES[book.kind]
+        if book.kind == b.CM_NEOPLASM:
+            if len(path) < 2:
+                return base
+            first = path[1].label[:1].upper()
+        else:
+            first = path[0].label[:1].upper()
+        return f"{base}{letter_slug(first if first.isalpha() else '#')}/#{self.row_anchor(book, path[:-1], path[-1])}"
+
+    def target_url(self, target: Target) -> str | None:
+        """The URL a resolved cross-reference links to, or None."""
+        if target.code:
+            cs = ICD10PCS if target.book == b.PCS_INDEX else ICD10CM
+            return f"/{cs}/{code_key(target.code)}/"
+        book = self.books.pcs_index if target.book == b.PCS_INDEX else self.books.cm.get(target.book)
+        if book is None:
+            return None
+        if target.book in (b.CM_NEOPLASM, b.CM_DRUG):
+            return self.table_url(book, target.path) if target.path else BASES[target.book]
+        if not target.path:
+            return None
+        return self.layout(book).url(target.path[-1])
+
+
+_REFS: dict[int, References] = {}  # id(Books) -> References; Books objects live in _LOADED
+
+
+def references(cfg: SiteConfig) -> References:
+    """The References of the build's books (one per loaded set of books)."""
+    books = load_books(cfg)
+    found = _REFS.get(id(books))
+    if found is None or found.books is not books:
+        _REFS.clear()
+        found = _REFS[id(books)] = References(books)
+    return found

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import lookup, reference
+from .book_sections import NOT_SEARCHED
 from .books import PCS_INDEX
 from .config import SiteConfig
 from .errors import ContentErrors, Problems
@@ -66,6 +67,8 @@ def public_texts(
     string among the thousands of pages that inherit a note, so this is mostly dictionary hits."""
     out = []
     for s in rec.sections:
+        if s.kind in NOT_SEARCHED:  # the word index has their lines as entries of their own
+            continue
         ck = (s.kind, s.protected, s.text)
         text = cache.get(ck) if cache is not None else None
         if text is None:

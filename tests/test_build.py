@@ -245,7 +245,7 @@ def test_headers_file_gives_each_path_one_cache_policy(small_site: Path) -> None
     assert _headers_for(text, f"/assets/{css}") == ["public, max-age=31536000, immutable"]
     assert _headers_for(text, "/icd-10-cm/S72.001A/") == ["public, max-age=300, must-revalidate"]
     assert _headers_for(text, "/") == ["public, max-age=300, must-revalidate"]
-    assert _headers_for(text, "/pagefind/cpt/pagefind.js") == ["public, max-age=3600"]
+    assert _headers_for(text, "/lookup/cpt/w/meta.json") == ["public, max-age=3600"]
     assert "Content-Security-Policy: default-src 'self'" in text
 
 

@@ -22,7 +22,7 @@ async def test_pages_are_gzipped_with_security_and_cache_headers(small_site: Pat
         assert r.headers["content-encoding"] == "gzip"
         assert "S72.001A" in r.text  # httpx decompresses
         assert r.headers["cache-control"] == "public, max-age=300"
-        assert "wasm-unsafe-eval" in r.headers["content-security-policy"]
+        assert "script-src 'self';" in r.headers["content-security-policy"]
         css = next((root / "site" / "assets").glob("coderef.*.css")).name
         r = await c.get(f"/assets/{css}", headers={"Accept-Encoding": "gzip"})
         assert r.headers["cache-control"] == "public, max-age=31536000, immutable"

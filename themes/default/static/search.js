@@ -356,7 +356,7 @@ function highlighted(text, q) {
 }
 
 // Billable or header, as the lookup files say (browse pages have neither).
-function status(it) {
+function statusOf(it) {
   if (it.billable === 1 || it.billable === true) return "Billable";
   if (it.billable === 0 || it.billable === false) return "Header";
   return "";
@@ -412,7 +412,7 @@ export async function init({ input, results }) {
         el("span", { class: "search-code", text: it.display || it.key }),
         el("span", { class: "search-title" }, ...highlighted(it.title || "", q)),
         el("span", { class: "search-set", text: it.codesetName }),
-        status(it) ? el("span", { class: `search-status search-status-${it.billable ? "ok" : "head"}`, text: status(it) }) : null));
+        statusOf(it) ? el("span", { class: `search-status search-status-${it.billable ? "ok" : "head"}`, text: statusOf(it) }) : null));
     const all = el("a", { role: "option", id: `site-search-opt-${list.length}`, class: "search-option search-all", href: `/search/?q=${encodeURIComponent(q)}`, "aria-selected": "false", tabindex: "-1" },
       el("span", { text: status || `See all results for “${q}”` }));
     results.replaceChildren(...opts, all);
@@ -534,7 +534,7 @@ async function initPage(root) {
         el("span", { class: "search-code", text: it.display || it.key }),
         el("span", { class: "search-title" }, ...highlighted(it.title || "", q))),
       el("span", { class: "search-set", text: it.codesetName }),
-      status(it) ? el("span", { class: `search-status search-status-${it.billable ? "ok" : "head"}`, text: status(it) }) : null,
+      statusOf(it) ? el("span", { class: `search-status search-status-${it.billable ? "ok" : "head"}`, text: statusOf(it) }) : null,
       it.via ? el("p", { class: "search-excerpt" }, ...highlighted(it.via, q)) : null);
 
   // Counts are codes: those found in the pages loaded so far, "+" when more pages of the code set match.
