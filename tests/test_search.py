@@ -448,7 +448,9 @@ def test_chip_counts_count_the_codes_listed(served: str, page: Any) -> None:
     page.goto(served + "/search/?q=hip+dislocation")
     expect(page.locator("#search-page-status")).to_contain_text("matching code")
     listed = _results(page)
-    assert listed[0][0] == "S73" and listed[1][0] == "S73.0"
+    # "Subluxation and dislocation of hip" says it more closely than S73's "Dislocation and sprain of joint
+    # and ligaments of hip".
+    assert listed[0][0] == "S73.0" and "S73" in [c for c, _ in listed]
     chips = {b.get_attribute("data-codeset"): b.locator(".chip-count").inner_text()
              for b in page.locator("#search-page-chips .chip").all()}
     # The sample is small: every matching page is loaded, so the counts are exact (no "+").
