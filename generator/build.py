@@ -25,11 +25,13 @@ import jinja2
 import xxhash
 
 from . import forking, urls
+from .book_sections import attach as attach_books
 from .config import SiteConfig, load_config
 from .content import HandPage, read_pages
 from .errors import BuildError, ContentErrors, Problems
 from .fragments import AncestorCache
 from .frames import FrameRenderer
+from .index_pages import book_pages
 from .link import CodeSetModel, link
 from .load import (
     check_unique,
@@ -41,8 +43,6 @@ from .load import (
     wait_for_cache_writes,
 )
 from .model import CPT
-from .book_sections import attach as attach_books
-from .index_pages import book_pages
 from .pages import common, special_pages
 from .progress import Progress, phase, say
 from .publish import ALL, Slots, SlotWriter, digest

@@ -16,12 +16,12 @@ import jinja2
 from markupsafe import Markup
 
 from . import books as b
-from .fragments import escape
-from .index_layout import BASES, Layout, Page, letter_slug, slug
-from .link import CodeSetModel
-from .model import CODESET_NAMES, ICD10CM, ICD10PCS
 from .config import SiteConfig
 from .errors import Problems
+from .fragments import escape
+from .index_layout import BASES, Layout, Page, letter_slug
+from .link import CodeSetModel
+from .model import CODESET_NAMES, ICD10CM, ICD10PCS
 from .reference import References, references
 from .xrefs import code_key
 
@@ -84,7 +84,7 @@ class Links:
         for c in term.codes:
             parts.append(self.code(c))
         if term.manif:
-            if self.book.kind in b.CM_BOOKS and b.CM_NEOPLASM != self.book.kind:
+            if self.book.kind in b.CM_BOOKS and self.book.kind != b.CM_NEOPLASM:
                 parts.append(f"[{self.code(term.manif, 'c mf')}]")
             else:
                 parts.append(f"[{escape(term.manif)}]")

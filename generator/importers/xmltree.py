@@ -16,7 +16,9 @@ from pathlib import Path
 from ..errors import BuildError
 from .xmlpos import open_maybe_gzip
 
-_NO_ELEMENTS = xml.parsers.expat.errors.codes[xml.parsers.expat.errors.XML_ERROR_NO_ELEMENTS]
+_ERR = xml.parsers.expat.errors
+# Errors an XML file cut short ends in: no element closed, a tag or a character cut in half.
+_CUT = frozenset(_ERR.codes[m] for m in (_ERR.XML_ERROR_NO_ELEMENTS, _ERR.XML_ERROR_UNCLOSED_TOKEN, _ERR.XML_ERROR_PARTIAL_CHAR))
 
 
 @dataclass(slots=True, eq=False)
@@ -80,8 +82,7 @@ def parse(path: Path, what: str, hint: str) -> Node:
             parser.ParseFile(f)
     except xml.parsers.expat.ExpatError as e:
         why = xml.parsers.expat.ErrorString(e.code)
-        # An unclosed document ends in "no element found" at its last line.
-        cut = " (the file ends before its elements are closed: truncated?)" if e.code == _NO_ELEMENTS and len(stack) > 1 else ""
+        cut = " (the file ends before its elements are closed: truncated?)" if e.code in _CUT and len(stack) > 1 else ""
         raise BuildError(
             f"{path}:{e.lineno}: not a readable {what} ({why} at column {e.offset + 1}){cut}; {hint}"
         ) from None

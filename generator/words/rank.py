@@ -58,4 +58,4 @@ def score(kind: int, slots: int, matches: list[tuple[float, int, bool]]) -> floa
     return s
 
 
-__all__ = ["STOP", "can_prefix", "pf", "query_tokens", "quality", "score"]
+__all__ = ["STOP", "can_prefix", "pf", "quality", "query_tokens", "score"]

@@ -2,8 +2,7 @@
 drives the same words through both and compares.
 
 Lower case, accents folded, apostrophes dropped ("Crohn's" -> "crohns"), split on anything that is not
-a letter or digit, a light English stem (plurals only: "fractures" -> "fracture", "injuries" -> "injury"),
-stop words left out. Multi-word synonyms become one token joined by "_" ("heart_attack").
+a letter or digit, a light English stem (see `stem`), stop words left out. Multi-word synonyms become one token joined by "_" ("heart_attack").
 """
 from __future__ import annotations
 
@@ -17,6 +16,7 @@ _SPLIT = re.compile(r"[^0-9a-z_]+")
 _APOS = re.compile(r"['\u2019]")
 # Endings that are not plural "s": "abscess", "arthritis", "fetus", "nervous", "pancreas", "herpes"…
 _KEEP_S = ("ss", "is", "us", "as", "os")
+_SUFFIXES = ("ion", "ive", "ing", "ed")
 
 
 def fold(text: str) -> str:
@@ -28,18 +28,27 @@ def fold(text: str) -> str:
 
 
 def stem(word: str) -> str:
-    """Plural to singular, and nothing else: "fractures" -> "fracture", "injuries" -> "injury",
-    "abscesses" -> "abscess"; short words and words ending like "abscess" or "arthritis" stay."""
+    """A light English stem, the same for a word's common forms: plurals ("fractures" -> "fracture",
+    "injuries" -> "injury", "abscesses" -> "abscess"), then -ion/-ive/-ing/-ed and a final -e
+    ("dislocation", "dislocated" -> "dislocat"; "infection", "infected", "infective" -> "infect";
+    "fracture", "fractured" -> "fractur"). Short words, numbers and a stem under four letters stay."""
     n = len(word)
-    if n <= SHORT or word[-1] != "s" or word.isdigit():
+    if n <= SHORT or word.isdigit():
         return word
-    if word.endswith("ies") and n > 4:
-        return word[:-3] + "y"
-    if word.endswith(("sses", "xes", "ches", "shes", "zes")):
-        return word[:-2]
-    if word.endswith(_KEEP_S):
-        return word
-    return word[:-1]
+    if word.endswith("s"):
+        if word.endswith("ies") and n > 4:
+            word = word[:-3] + "y"
+        elif word.endswith(("sses", "xes", "ches", "shes", "zes")):
+            word = word[:-2]
+        elif not word.endswith(_KEEP_S):
+            word = word[:-1]
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            word = word[: -len(suffix)]
+            break
+    if word.endswith("e") and len(word) > 4:
+        word = word[:-1]
+    return word
 
 
 def words(text: str) -> list[str]:

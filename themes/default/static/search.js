@@ -97,13 +97,24 @@ export function fold(text) {
   return /^[\x00-\x7f]*$/.test(t) ? t : t.normalize("NFKD").replace(/[^\x00-\x7f]/g, "");
 }
 
-export function stem(w) {
-  const n = w.length;
-  if (n <= SHORT || !w.endsWith("s") || /^\d+$/.test(w)) return w;
-  if (w.endsWith("ies") && n > 4) return w.slice(0, -3) + "y";
-  if (["sses", "xes", "ches", "shes", "zes"].some((e) => w.endsWith(e))) return w.slice(0, -2);
-  if (KEEP_S.some((e) => w.endsWith(e))) return w;
-  return w.slice(0, -1);
+const SUFFIXES = ["ion", "ive", "ing", "ed"];
+
+export function stem(word) {
+  let w = word;
+  if (w.length <= SHORT || /^\d+$/.test(w)) return w;
+  if (w.endsWith("s")) {
+    if (w.endsWith("ies") && w.length > 4) w = w.slice(0, -3) + "y";
+    else if (["sses", "xes", "ches", "shes", "zes"].some((e) => w.endsWith(e))) w = w.slice(0, -2);
+    else if (!KEEP_S.some((e) => w.endsWith(e))) w = w.slice(0, -1);
+  }
+  for (const suffix of SUFFIXES) {
+    if (w.endsWith(suffix) && w.length - suffix.length >= 4) {
+      w = w.slice(0, -suffix.length);
+      break;
+    }
+  }
+  if (w.endsWith("e") && w.length > 4) w = w.slice(0, -1);
+  return w;
 }
 
 export function words(text) {
