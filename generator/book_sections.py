@@ -6,6 +6,7 @@
   meaning of all seven characters and shows the definitions that apply (root operation, approach,
   body part, device).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -84,12 +85,20 @@ def _index_entries(model: CodeSetModel, refs: References) -> None:
             continue
         shown = lines[:ENTRIES_MAX]
         items = "".join(
-            f'<li><a href="{escape(u)}">{escape(t)}</a>{" " + escape(x) if x else ""}</li>' for u, t, x in shown)
-        more = (f'<p>And {len(lines) - len(shown)} more lines of the <a href="{home}">Alphabetic Index</a>.</p>'
-                if len(lines) > len(shown) else "")
+            f'<li><a href="{escape(u)}">{escape(t)}</a>{" " + escape(x) if x else ""}</li>'
+            for u, t, x in shown
+        )
+        more = (
+            f'<p>And {len(lines) - len(shown)} more lines of the <a href="{home}">Alphabetic Index</a>.</p>'
+            if len(lines) > len(shown)
+            else ""
+        )
         html = f'<ul class="index-entries">{items}</ul>{more}'
         text = "\n".join(f"{t} {x}".strip() for _, t, x in lines)
-        rec.sections = [*rec.sections, Section(INDEX_ENTRIES, INDEX_ENTRIES, "Index entries for this code", html, text, False)]
+        rec.sections = [
+            *rec.sections,
+            Section(INDEX_ENTRIES, INDEX_ENTRIES, "Index entries for this code", html, text, False),
+        ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -97,11 +106,17 @@ def _index_entries(model: CodeSetModel, refs: References) -> None:
 
 
 def _grid(table: b.PcsTable) -> str:
-    head = "".join(f"<th scope=\"col\">{escape(t)}</th>" for t in (table.rows[0].titles[p] for p in (4, 5, 6, 7)))
+    head = "".join(
+        f'<th scope="col">{escape(t)}</th>' for t in (table.rows[0].titles[p] for p in (4, 5, 6, 7))
+    )
     out = [
         '<table class="pcs-grid pcs-head"><tbody>',
-        *(f'<tr><th scope="row">{escape(table.titles.get(p, ""))}</th><td><span class="v">{escape(table.head[p].code)}</span>'
-          f"{escape(table.head[p].label)}</td></tr>" for p in (1, 2, 3)),
+        *(
+            f'<tr><th scope="row">{escape(table.titles.get(p, ""))}</th><td><span '
+            f'class="v">{escape(table.head[p].code)}</span>'
+            f"{escape(table.head[p].label)}</td></tr>"
+            for p in (1, 2, 3)
+        ),
         "</tbody></table>",
     ]
     if table.definition:
@@ -115,10 +130,15 @@ def _grid(table: b.PcsTable) -> str:
                 ids.append(v.code)
         anchor = f' id="row-{escape(ids[0])}"' if ids else ""
         cells = "".join(
-            "<td>" + "<br>".join(f'<span class="v">{escape(v.code)}</span>{escape(v.label)}' for v in row.axes[p]) + "</td>"
-            for p in (4, 5, 6, 7))
-        out.append(f'<table class="pcs-grid"{anchor}><caption>Row {n}</caption><thead><tr>{head}</tr></thead>'
-                   f"<tbody><tr>{cells}</tr></tbody></table>")
+            "<td>"
+            + "<br>".join(f'<span class="v">{escape(v.code)}</span>{escape(v.label)}' for v in row.axes[p])
+            + "</td>"
+            for p in (4, 5, 6, 7)
+        )
+        out.append(
+            f'<table class="pcs-grid"{anchor}><caption>Row {n}</caption><thead><tr>{head}</tr></thead>'
+            f"<tbody><tr>{cells}</tr></tbody></table>"
+        )
     return "".join(out)
 
 
@@ -145,15 +165,22 @@ def _pcs(model: CodeSetModel, refs: References) -> None:
                 for p in (4, 5, 6, 7):
                     values[p] = next(v for v in row.axes[p] if v.code == code[p - 1])
                 titles = {**table.titles, **row.titles}
-                rec.facts = [(f"{titles.get(p, f'Character {p}')} (character {p})", f"{values[p].code} \u2014 {values[p].label}")
-                             for p in range(1, 8)]
+                rec.facts = [
+                    (
+                        f"{titles.get(p, f'Character {p}')} (character {p})",
+                        f"{values[p].code} \u2014 {values[p].label}",
+                    )
+                    for p in range(1, 8)
+                ]
                 section = _definitions(table, values, lookup, shared)
                 if section is not None:
                     rec.sections = [*rec.sections, section]
 
 
 def _definitions(
-    table: b.PcsTable, values: dict[int, b.PcsValue], lookup: dict[tuple[str, int, str], b.PcsTerm],
+    table: b.PcsTable,
+    values: dict[int, b.PcsValue],
+    lookup: dict[tuple[str, int, str], b.PcsTerm],
     shared: dict[tuple[str, ...], Section],
 ) -> Section | None:
     """The definitions that apply to one code, as one section shared by every code with the same ones."""
@@ -178,6 +205,7 @@ def _definitions(
         if t.includes:
             html.append(f"<dd>Includes: {escape('; '.join(t.includes))}</dd>")
         text.append(f"{t.title}: {t.definition} {t.explanation} {'; '.join(t.includes)}".strip())
-    hit = shared[key] = Section(PCS_DEFINITIONS, PCS_DEFINITIONS, "Definitions", f"<dl>{''.join(html)}</dl>",
-                                "\n".join(text), False)
+    hit = shared[key] = Section(
+        PCS_DEFINITIONS, PCS_DEFINITIONS, "Definitions", f"<dl>{''.join(html)}</dl>", "\n".join(text), False
+    )
     return hit

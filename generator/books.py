@@ -3,6 +3,7 @@
 Importers in `generator/importers/` read the official files into these types; the rest of the build
 (cross-references, index pages, PCS pages, search) never knows which file a term came from.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -94,7 +94,9 @@ def _count(importer: CodeSetImporter | BookImporter, path: Path) -> int:
     return len(book.terms)
 
 
-def import_codeset(cfg: SiteConfig, importer: CodeSetImporter | BookImporter, path: Path, name: str) -> tuple[int, Path]:
+def import_codeset(
+    cfg: SiteConfig, importer: CodeSetImporter | BookImporter, path: Path, name: str
+) -> tuple[int, Path]:
     """Reads the whole file (which validates it), then copies it into data/sources and registers it."""
     count = _count(importer, path)
     dest_dir = cfg.data_path / "sources" / importer.kind

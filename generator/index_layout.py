@@ -7,6 +7,7 @@ A main term too large for one page (HTML_BUDGET) is split: its biggest subterms 
 own below it (the main page keeps their line, linking on), and when the lines alone are still too many,
 they are cut into consecutive parts ("Disorder (of): acoustic – hemorrhagic").
 """
+
 from __future__ import annotations
 
 import re
@@ -36,8 +37,15 @@ def slug(text: str) -> str:
 
 def estimate(term: IndexTerm) -> int:
     """Bytes of markup one term's own line takes (without its subterms)."""
-    return 80 + len(term.printed) * 11 // 10 + 70 * len(term.codes) + 70 * bool(term.manif or term.subcat or term.seecat) \
-        + (len(term.see) + len(term.see_also) + len(term.use)) * 2 + 60 * len(term.see_codes) + 24 * term.level
+    return (
+        80
+        + len(term.printed) * 11 // 10
+        + 70 * len(term.codes)
+        + 70 * bool(term.manif or term.subcat or term.seecat)
+        + (len(term.see) + len(term.see_also) + len(term.use)) * 2
+        + 60 * len(term.see_codes)
+        + 24 * term.level
+    )
 
 
 @dataclass(slots=True, eq=False)
@@ -123,7 +131,12 @@ def _anchors(term: IndexTerm, prefix: str, anchors: dict[int, str], used: set[st
 
 
 def _paginate(
-    out: Layout, main: IndexTerm, parents: list[IndexTerm], items: list[IndexTerm], url: str, title: str,
+    out: Layout,
+    main: IndexTerm,
+    parents: list[IndexTerm],
+    items: list[IndexTerm],
+    url: str,
+    title: str,
     sizes: dict[int, int],
 ) -> None:
     page = Page(url, title, main, items, parents)
@@ -160,7 +173,15 @@ def _paginate(
     for t in items:
         out.page_of[id(t)] = url
         if id(t) in page.moved:
-            _paginate(out, main, [*parents, t], t.children, page.moved[id(t)], f"{title}, {t.label or t.printed}", sizes)
+            _paginate(
+                out,
+                main,
+                [*parents, t],
+                t.children,
+                page.moved[id(t)],
+                f"{title}, {t.label or t.printed}",
+                sizes,
+            )
         else:
             for _, d in t.walk():
                 if d is not t:
@@ -168,7 +189,13 @@ def _paginate(
 
 
 def _part(
-    out: Layout, main: IndexTerm, parents: list[IndexTerm], terms: list[IndexTerm], url: str, title: str, n: int,
+    out: Layout,
+    main: IndexTerm,
+    parents: list[IndexTerm],
+    terms: list[IndexTerm],
+    url: str,
+    title: str,
+    n: int,
     sizes: dict[int, int],
 ) -> tuple[str, str]:
     first = terms[0].label or terms[0].printed

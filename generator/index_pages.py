@@ -6,6 +6,7 @@ code pages (an incomplete code, "C79.8-", links to its category and says so), ma
 brackets, `see`/`see also` linked to the term they name. Cross-references that lead nowhere are
 counted for the build's report.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -54,7 +55,8 @@ class Links:
             if i is not None:
                 return f'<a class="{cls}" href="/{ICD10PCS}/{key[:3]}/#row-{escape(key[3:4])}">{e}</a>'
         if i is None:
-            return f'<span class="{cls} nf" title="not in the {CODESET_NAMES[self.codeset]} code list">{e}</span>'
+            name = CODESET_NAMES[self.codeset]
+            return f'<span class="{cls} nf" title="not in the {name} code list">{e}</span>'
         href = f"/{self.codeset}/{escape(model.records[i].key)}/"
         if printed.endswith("-"):
             return f'<a class="{cls} inc" href="{href}" aria-describedby="{INCOMPLETE}">{e}</a>'
@@ -132,19 +134,35 @@ class Writer:
     tabular: dict[str, str]  # code set -> its release line
     unresolved: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
 
-    def render(self, url: str, title: str, crumbs: list[tuple[str, str]], body: str, *, book: b.IndexBook | None,
-               table: bool = False, description: str = "") -> tuple[str, bytes]:
+    def render(
+        self,
+        url: str,
+        title: str,
+        crumbs: list[tuple[str, str]],
+        body: str,
+        *,
+        book: b.IndexBook | None,
+        table: bool = False,
+        description: str = "",
+    ) -> tuple[str, bytes]:
         from . import urls
         from .reference import release_note
 
         tpl = self.env.get_template("index_page.html")
         cs = ICD10PCS if book is not None and book.kind == b.PCS_INDEX else ICD10CM
         ctx = {
-            **self.base, "title": title, "canonical": self.base["canonical"].rstrip("/").rsplit("/", 0)[0],
+            **self.base,
+            "title": title,
+            "canonical": self.base["canonical"].rstrip("/").rsplit("/", 0)[0],
             "ip": {
-                "title": title, "crumbs": crumbs, "body": Markup(body), "table": table,
+                "title": title,
+                "crumbs": crumbs,
+                "body": Markup(body),
+                "table": table,
                 "description": description or title,
-                "source": release_note(book.release, self.tabular.get(cs, ""), cs) if book is not None else "",
+                "source": release_note(book.release, self.tabular.get(cs, ""), cs)
+                if book is not None
+                else "",
             },
         }
         ctx["canonical"] = urls.absolute(self.base["site"]["base_url"], url)
@@ -158,29 +176,53 @@ class Writer:
         cs = ICD10PCS if book.kind == b.PCS_INDEX else ICD10CM
         top = [(f"/{cs}/", CODESET_NAMES[cs]), (home, name)]
         letters = [(letter, letter_slug(letter.title)) for letter in book.letters]
-        nav = '<nav class="letters" aria-label="Letters"><ul>' + "".join(
-            f'<li><a href="{home}{s}/">{escape(letter.title)}</a></li>' for letter, s in letters) + "</ul></nav>"
-        yield self.render(home, f"{CODESET_NAMES[cs]} {name}", top[:1], nav, book=book,
-                          description=f"The {CODESET_NAMES[cs]} {name}, letter by letter.")
+        nav = (
+            '<nav class="letters" aria-label="Letters"><ul>'
+            + "".join(f'<li><a href="{home}{s}/">{escape(letter.title)}</a></li>' for letter, s in letters)
+            + "</ul></nav>"
+        )
+        yield self.render(
+            home,
+            f"{CODESET_NAMES[cs]} {name}",
+            top[:1],
+            nav,
+            book=book,
+            description=f"The {CODESET_NAMES[cs]} {name}, letter by letter.",
+        )
         for letter, s in letters:
             items = "".join(
-                f'<li><a href="{home}{lay.slugs[id(m)]}/">{escape(m.label or m.printed)}</a></li>' for m in letter.terms)
+                f'<li><a href="{home}{lay.slugs[id(m)]}/">{escape(m.label or m.printed)}</a></li>'
+                for m in letter.terms
+            )
             body = nav + f'<ul class="terms">{items}</ul>'
             yield self.render(f"{home}{s}/", f"{name}: {letter.title}", top, body, book=book)
         for first, group in lay.shared.items():
             items = "".join(
-                f'<li><a href="{home}{lay.slugs[id(m)]}/">{escape(m.label or m.printed)}</a></li>' for m in group)
-            yield self.render(f"{home}{first}/", f"{name}: {group[0].label.split(', ')[0]}", top,
-                              f'<p>Main terms that start with this word:</p><ul class="terms">{items}</ul>', book=book)
+                f'<li><a href="{home}{lay.slugs[id(m)]}/">{escape(m.label or m.printed)}</a></li>'
+                for m in group
+            )
+            yield self.render(
+                f"{home}{first}/",
+                f"{name}: {group[0].label.split(', ')[0]}",
+                top,
+                f'<p>Main terms that start with this word:</p><ul class="terms">{items}</ul>',
+                book=book,
+            )
         for page in lay.pages:
-            out: list[str] = [f'<p class="legend" id="{INCOMPLETE}">A code ending in \u201c-\u201d is incomplete: '
-                              "see the Tabular List for the full code.</p>"]
+            out: list[str] = [
+                f'<p class="legend" id="{INCOMPLETE}">A code ending in \u201c-\u201d is '
+                "incomplete: "
+                "see the Tabular List for the full code.</p>"
+            ]
             main = page.main
             if not page.parents:
                 out.append(f'<p class="main-line">{links.line(main)}</p>')
             if page.parts:
-                out.append('<ul class="parts">' + "".join(
-                    f'<li><a href="{u}">{escape(label)}</a></li>' for label, u in page.parts) + "</ul>")
+                out.append(
+                    '<ul class="parts">'
+                    + "".join(f'<li><a href="{u}">{escape(label)}</a></li>' for label, u in page.parts)
+                    + "</ul>"
+                )
             else:
                 _tree(links, lay, page, page.terms, out)
             crumbs = [*top]
@@ -210,11 +252,21 @@ class Writer:
                 key = (main.label or "#")[:1].upper()
                 groups.setdefault(key if key.isalpha() else "#", []).extend(rows)
         letters = sorted(groups)
-        nav = '<nav class="letters" aria-label="Letters"><ul>' + "".join(
-            f'<li><a href="{home}{letter_slug(k)}/">{escape(k)}</a></li>' for k in letters) + "</ul></nav>"
+        nav = (
+            '<nav class="letters" aria-label="Letters"><ul>'
+            + "".join(f'<li><a href="{home}{letter_slug(k)}/">{escape(k)}</a></li>' for k in letters)
+            + "</ul></nav>"
+        )
         intro = nav + (self._rows(links, book, lead, 0) if lead else "")
-        yield self.render(home, f"ICD-10-CM {name}", top[:1], intro, book=book, table=bool(lead),
-                          description=f"The ICD-10-CM {name}, with its official columns.")
+        yield self.render(
+            home,
+            f"ICD-10-CM {name}",
+            top[:1],
+            intro,
+            book=book,
+            table=bool(lead),
+            description=f"The ICD-10-CM {name}, with its official columns.",
+        )
         for k in letters:
             body = nav + self._rows(links, book, groups[k], 1 if book.kind == b.CM_NEOPLASM else 0)
             yield self.render(f"{home}{letter_slug(k)}/", f"{name}: {k}", top, body, book=book, table=True)
@@ -224,17 +276,32 @@ class Writer:
     def _rows(links: Links, book: b.IndexBook, rows: list[tuple[b.IndexTerm, int, str]], base: int) -> str:
         heads = "".join(f'<th scope="col">{escape(h)}</th>' for h in book.heads)
         out = [
-            f'<p class="legend" id="{INCOMPLETE}">A code ending in \u201c-\u201d is incomplete: see the Tabular List '
-            'for the full code. \u201c\u2014\u201d: no code.</p>',
+            f'<p class="legend" id="{INCOMPLETE}">A code ending in \u201c-\u201d is incomplete: '
+            "see the Tabular List "
+            "for the full code. \u201c\u2014\u201d: no code.</p>",
             '<p class="filter"><label for="table-filter">Filter rows</label> '
             '<input id="table-filter" type="search" autocomplete="off" data-filter="#book-table"></p>',
-            f'<div class="table-wrap"><table id="book-table" class="book-table"><thead><tr>{heads}</tr></thead><tbody>',
+            '<div class="table-wrap"><table id="book-table" class="book-table">',
+            f"<thead><tr>{heads}</tr></thead><tbody>",
         ]
         for term, depth, anchor in rows:
-            title = links.line(b.IndexTerm(term.title, term.level, term.line, term.nemod, term.tail, term.see,
-                                           term.see_also, manif=term.manif))
-            cells = "".join(f"<td>{links.code(c) if c else NO_CODE}</td>" for c in term.cells) if term.cells else \
-                f'<td colspan="{len(book.heads) - 1}"></td>'
+            title = links.line(
+                b.IndexTerm(
+                    term.title,
+                    term.level,
+                    term.line,
+                    term.nemod,
+                    term.tail,
+                    term.see,
+                    term.see_also,
+                    manif=term.manif,
+                )
+            )
+            cells = (
+                "".join(f"<td>{links.code(c) if c else NO_CODE}</td>" for c in term.cells)
+                if term.cells
+                else f'<td colspan="{len(book.heads) - 1}"></td>'
+            )
             pad = max(0, depth - base)
             out.append(f'<tr id="{anchor}"><th scope="row" class="lv{min(pad, 6)}">{title}</th>{cells}</tr>')
         out.append("</tbody></table></div>")
@@ -242,11 +309,23 @@ class Writer:
 
     def landing(self) -> tuple[str, bytes]:
         """`/icd-10-cm/index/` lists the books; it is the disease index's own home when that is present."""
-        items = [(BASES[k], b.BOOK_NAMES[k]) for k in (b.CM_INDEX, b.CM_EINDEX, b.CM_NEOPLASM, b.CM_DRUG)
-                 if k in self.refs.books.cm]
-        body = '<ul class="terms">' + "".join(f'<li><a href="{u}">{escape(n)}</a></li>' for u, n in items) + "</ul>"
-        return self.render(f"/{ICD10CM}/index-and-tables/", "ICD-10-CM Index and Tables",
-                           [(f"/{ICD10CM}/", CODESET_NAMES[ICD10CM])], body, book=None)
+        items = [
+            (BASES[k], b.BOOK_NAMES[k])
+            for k in (b.CM_INDEX, b.CM_EINDEX, b.CM_NEOPLASM, b.CM_DRUG)
+            if k in self.refs.books.cm
+        ]
+        body = (
+            '<ul class="terms">'
+            + "".join(f'<li><a href="{u}">{escape(n)}</a></li>' for u, n in items)
+            + "</ul>"
+        )
+        return self.render(
+            f"/{ICD10CM}/index-and-tables/",
+            "ICD-10-CM Index and Tables",
+            [(f"/{ICD10CM}/", CODESET_NAMES[ICD10CM])],
+            body,
+            book=None,
+        )
 
 
 def _level1(main: b.IndexTerm, term: b.IndexTerm) -> b.IndexTerm:
@@ -257,11 +336,16 @@ def _level1(main: b.IndexTerm, term: b.IndexTerm) -> b.IndexTerm:
 
 
 def index_pages(
-    env: jinja2.Environment, base: dict[str, Any], refs: References, models: dict[str, CodeSetModel],
+    env: jinja2.Environment,
+    base: dict[str, Any],
+    refs: References,
+    models: dict[str, CodeSetModel],
 ) -> tuple[list[tuple[str, bytes]], dict[str, list[tuple[int, str]]]]:
     """Every page of the books a build has, and per book the cross-references that lead nowhere
     (line, text)."""
-    tabular = {cs: next((r.source for r in m.records if r.is_code and r.source), "") for cs, m in models.items()}
+    tabular = {
+        cs: next((r.source for r in m.records if r.is_code and r.source), "") for cs, m in models.items()
+    }
     w = Writer(env, base, refs, models, tabular)
     out: list[tuple[str, bytes]] = []
     books = refs.books
@@ -279,7 +363,11 @@ def index_pages(
 
 
 def book_pages(
-    cfg: SiteConfig, env: jinja2.Environment, base: dict[str, Any], models: dict[str, CodeSetModel], problems: Problems,
+    cfg: SiteConfig,
+    env: jinja2.Environment,
+    base: dict[str, Any],
+    models: dict[str, CodeSetModel],
+    problems: Problems,
 ) -> list[tuple[str, bytes]]:
     """The stage: the books' pages; cross-references that lead nowhere are reported as one warning per
     book, their list written to `.coderef/xrefs-<kind>.txt`."""
@@ -296,6 +384,11 @@ def book_pages(
         assert book is not None
         report.write_text("".join(f"{book.path}:{line}: {text}\n" for line, text in found), encoding="utf-8")
         line, text = found[0]
-        problems.warn(book.path, line, f"{len(found)} cross-references lead to no term of the index (this one: "
-                      f"'{text}'); all are listed in {report}")
+        problems.warn(
+            book.path,
+            line,
+            f"{len(found)} cross-references lead to no term of the index "
+            "(this one: "
+            f"'{text}'); all are listed in {report}",
+        )
     return pages

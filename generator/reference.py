@@ -1,8 +1,9 @@
 """Loading stage of the reference books: each imported book file read once, then from a parse cache.
 
-A book comes from `sources` in site.yml, else from `coderef import <kind>`. Books are optional: a site without them simply has
-no index pages and searches titles only.
+A book comes from `sources` in site.yml, else from `coderef import <kind>`. Books are optional: a
+site without them has no index pages and searches titles and public text only.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -158,7 +159,8 @@ class References:
             first = path[1].label[:1].upper()
         else:
             first = path[0].label[:1].upper()
-        return f"{base}{letter_slug(first if first.isalpha() else '#')}/#{self.row_anchor(book, path[:-1], path[-1])}"
+        anchor = self.row_anchor(book, path[:-1], path[-1])
+        return f"{base}{letter_slug(first if first.isalpha() else '#')}/#{anchor}"
 
     def target_url(self, target: Target) -> str | None:
         """The URL a resolved cross-reference links to, or None."""

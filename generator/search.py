@@ -96,7 +96,10 @@ def extension_suffix(parent: CodeRecord, rec: CodeRecord) -> str | None:
     return rec.title[len(parent.title) + 2 :].strip() or None
 
 
-def records_text(cfg: SiteConfig, model: CodeSetModel) -> tuple[list[str], set[int], list[list[tuple[str, str, str]]]]:
+Texts = list[list[tuple[str, str, str]]]  # per record: (kind, title, text) of its public sections
+
+
+def records_text(cfg: SiteConfig, model: CodeSetModel) -> tuple[list[str], set[int], Texts]:
     """Per record: the lookup title and the public texts; and the folded 7th-character extensions (no
     public text of their own beyond their title)."""
     recs = model.records
@@ -228,7 +231,8 @@ def _set_state(cs_dir: Path, generation: str, inputs: str) -> None:
 
 def _files(codeset: str, gen_dir: Path) -> list[tuple[str, Path]]:
     base = gen_dir / LOOKUP_DIR
-    return [(f"{LOOKUP_DIR}/{codeset}/{p.relative_to(base).as_posix()}", p) for p in base.rglob("*") if p.is_file()]
+    found = [p for p in base.rglob("*") if p.is_file()]
+    return [(f"{LOOKUP_DIR}/{codeset}/{p.relative_to(base).as_posix()}", p) for p in found]
 
 
 def _site_index(out_dir: Path, codesets: list[str], models: dict[str, CodeSetModel]) -> Path:
@@ -260,7 +264,8 @@ def _site_index(out_dir: Path, codesets: list[str], models: dict[str, CodeSetMod
 
 
 def index_codesets(
-    cfg: SiteConfig, models: dict[str, CodeSetModel], out_dir: Path, changed: set[str], extra: Extra | None = None
+    cfg: SiteConfig, models: dict[str, CodeSetModel], out_dir: Path, changed: set[str],
+    extra: Extra | None = None,
 ) -> dict[str, list[tuple[str, Path]]]:
     """Indexes the code sets in `changed` (and any without a usable index in `out_dir`); returns, per
     code set, every (site path, file) to publish, sorted."""

@@ -8,6 +8,7 @@ subterm's title or one of its comma-separated variants ("myocardium" is "myocard
 Chemicals") resolve to the table (and its row when one is named); generic instructions ("see
 condition") are not cross-references.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,16 +19,38 @@ from .books import CM_DRUG, CM_INDEX, CM_NEOPLASM, IndexBook, IndexTerm
 
 _PARENS = re.compile(r"\([^)]*\)")
 _SPACE = re.compile(r"\s+")
-GENERIC = frozenset({
-    "condition", "also condition", "by site", "specific condition", "disease, by site", "also disease, by site",
-    "anatomical site", "also specific condition", "specified condition", "condition, by site",
-})
-_CODE_REF = re.compile(r"^(?:category|subcategory|code|codes)\s+([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z-]{0,5})?)", re.I)
+GENERIC = frozenset(
+    {
+        "condition",
+        "also condition",
+        "by site",
+        "specific condition",
+        "disease, by site",
+        "also disease, by site",
+        "anatomical site",
+        "also specific condition",
+        "specified condition",
+        "condition, by site",
+    }
+)
+_CODE_REF = re.compile(
+    r"^(?:category|subcategory|code|codes)\s+([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z-]{0,5})?)", re.I
+)
 # Words that name a Neoplasm Table column in a cross-reference ("Neoplasm, skin, benign").
 NEOPLASM_COLUMNS = {
-    "malignant": 0, "malignant primary": 0, "primary": 0, "malignant secondary": 1, "secondary": 1,
-    "in situ": 2, "ca in situ": 2, "benign": 3, "uncertain behavior": 4, "uncertain": 4,
-    "unspecified behavior": 5, "unspecified": 5, "by site": -1,
+    "malignant": 0,
+    "malignant primary": 0,
+    "primary": 0,
+    "malignant secondary": 1,
+    "secondary": 1,
+    "in situ": 2,
+    "ca in situ": 2,
+    "benign": 3,
+    "uncertain behavior": 4,
+    "uncertain": 4,
+    "unspecified behavior": 5,
+    "unspecified": 5,
+    "by site": -1,
 }
 
 

@@ -1,4 +1,5 @@
 """ICD-10-CM Index and Tables importer: CDC's XML layout, every element of the schema, path:line errors."""
+
 from __future__ import annotations
 
 import gzip
@@ -60,24 +61,50 @@ def test_tables_read_column_heads_and_cells() -> None:
 
 
 def test_a_file_of_another_kind_is_refused_with_the_kind_to_use() -> None:
-    with pytest.raises(BuildError, match=r"this is the Neoplasm Table, not the Table of Drugs and Chemicals; import it as `icd10cm-neoplasm`"):
+    with pytest.raises(
+        BuildError,
+        match=r"this is the Neoplasm Table, not the Table of Drugs and "
+        r"Chemicals; import it as `icd10cm-neoplasm`",
+    ):
         IndexReader(b.CM_DRUG).read(BOOKS / "icd10cm_neoplasm_2025.xml")
-    with pytest.raises(BuildError, match=r"External Cause of Injuries Index, not the Index to Diseases and Injuries; import it as `icd10cm-eindex`"):
+    with pytest.raises(
+        BuildError,
+        match=r"External Cause of Injuries Index, not the Index to Diseases "
+        r"and Injuries; import it as `icd10cm-eindex`",
+    ):
         IndexReader(b.CM_INDEX).read(BOOKS / "icd10cm_eindex_2025.xml")
 
 
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda s: s.replace("<code>E11.00</code>", "<code>E11.00</cod>"), r":36: not a readable .*mismatched tag"),
+        (
+            lambda s: s.replace("<code>E11.00</code>", "<code>E11.00</cod>"),
+            r":36: not a readable "
+            r".*mismatched tag",
+        ),
         (lambda s: s[: s.index("<letter>\n    <title>E")], r":\d+: not a readable .*truncated"),
-        (lambda s: s.replace('<term level="4">', '<term level="5">'), r':37: <term level="5"> under a level-3 term'),
-        (lambda s: s.replace("<code>E11.9</code>\n      <term", "<code>E11.9</code>\n      <color>red</color>\n      <term"),
-         r":24: unexpected element <color>"),
-        (lambda s: s.replace("<code>R73.9</code>", "<code>R73.99.9</code>"), r":\d+: <code> holds 'R73.99.9', which is not an ICD-10-CM code"),
+        (
+            lambda s: s.replace('<term level="4">', '<term level="5">'),
+            r':37: <term level="5"> under a '
+            r"level-3 term",
+        ),
+        (
+            lambda s: s.replace(
+                "<code>E11.9</code>\n      <term", "<code>E11.9</code>\n      <color>red</color>\n      <term"
+            ),
+            r":24: unexpected element <color>",
+        ),
+        (
+            lambda s: s.replace("<code>R73.9</code>", "<code>R73.99.9</code>"),
+            r":\d+: <code> holds "
+            r"'R73.99.9', which is not an ICD-10-CM code",
+        ),
     ],
 )
-def test_malformed_or_truncated_files_name_path_and_line(tmp_path: Path, change: object, message: str) -> None:
+def test_malformed_or_truncated_files_name_path_and_line(
+    tmp_path: Path, change: object, message: str
+) -> None:
     text = (BOOKS / "icd10cm_index_2025.xml").read_text()
     bad = tmp_path / "icd10cm_index_2025.xml"
     bad.write_text(change(text))  # type: ignore[operator]
@@ -104,14 +131,22 @@ def test_shared_fy2025_files_read_completely() -> None:
     data = shared_data() / "icd10cm-index"
     counts = {}
     for kind, name in [
-        (b.CM_INDEX, "icd10cm_index_2025_reconstructed.xml.gz"), (b.CM_EINDEX, "icd10cm_eindex_2025.xml.gz"),
-        (b.CM_NEOPLASM, "icd10cm_neoplasm_2025.xml.gz"), (b.CM_DRUG, "icd10cm_drug_2025.xml.gz"),
+        (b.CM_INDEX, "icd10cm_index_2025_reconstructed.xml.gz"),
+        (b.CM_EINDEX, "icd10cm_eindex_2025.xml.gz"),
+        (b.CM_NEOPLASM, "icd10cm_neoplasm_2025.xml.gz"),
+        (b.CM_DRUG, "icd10cm_drug_2025.xml.gz"),
     ]:
         book = IndexReader(kind).read(data / name)
-        counts[kind] = (sum(1 for _ in book.main_terms()), sum(1 for m in book.main_terms() for _ in m.walk()))
+        counts[kind] = (
+            sum(1 for _ in book.main_terms()),
+            sum(1 for m in book.main_terms() for _ in m.walk()),
+        )
     # PROVENANCE.md: 8,100 main terms + 72,924 subterms; 314 + 7,750; 1,939 terms; 5,177 + 2,251.
     assert counts == {
-        b.CM_INDEX: (8100, 81024), b.CM_EINDEX: (314, 8064), b.CM_NEOPLASM: (1, 1939), b.CM_DRUG: (5177, 7428),
+        b.CM_INDEX: (8100, 81024),
+        b.CM_EINDEX: (314, 8064),
+        b.CM_NEOPLASM: (1, 1939),
+        b.CM_DRUG: (5177, 7428),
     }
     drug = IndexReader(b.CM_DRUG).read(data / "icd10cm_drug_2025.xml.gz")
     assert _term(drug, "Acetaminophen").cells[:4] == ("T39.1X1", "T39.1X2", "T39.1X3", "T39.1X4")

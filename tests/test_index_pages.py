@@ -1,5 +1,6 @@
 """Index pages: the books of the small sample project drawn as printed, split when large, linked both
 ways; a malformed book stops the build with path:line and leaves the live site as it was."""
+
 from __future__ import annotations
 
 import html
@@ -22,11 +23,18 @@ def test_main_term_page_draws_the_tree_as_printed(small_site: Path) -> None:
     assert 'id="type-2--with--hyperosmolarity--with-coma"' in page
     assert '[<span class="c mf nf" title="not in the ICD-10-CM code list">M14.6-</span>]' in page
     assert "<i>see subcategory</i>" in page and 'class="warn">Use additional code' in page
-    assert "ICD-10-CM Index to Diseases and Injuries FY2025, CDC; codes link to the ICD-10-CM code list of" in page
+    assert (
+        "ICD-10-CM Index to Diseases and Injuries FY2025, CDC; codes link to the ICD-10-CM code list of"
+        in page
+    )
     fracture = (small_site / "site" / "icd-10-cm" / "index" / "fracture-traumatic" / "index.html").read_text()
     assert 'href="/icd-10-cm/S72.00/" aria-describedby="inc-note">S72.00-</a>' in fracture
     # "see Fracture, femur, neck" resolves through the main term "Fracture, traumatic".
-    assert '<i>see</i> <a href="/icd-10-cm/index/fracture-traumatic/#femur-femoral--neck">Fracture, femur, neck</a>' in fracture
+    assert (
+        '<i>see</i> <a href="/icd-10-cm/index/fracture-traumatic/#femur-femoral--neck">'
+        "Fracture, femur, neck</a>"
+        in fracture
+    )
     # "Fracture" alone names three main terms: a page lists them.
     shared = (small_site / "site" / "icd-10-cm" / "index" / "fracture" / "index.html").read_text()
     assert "Fracture, pathological" in shared and "Fracture, traumatic" in shared
@@ -86,7 +94,11 @@ def test_a_malformed_index_file_stops_the_build_and_keeps_the_site(project: Call
     bad.write_text(src.read_text().replace("<code>E11.00</code>", "<code>E11.00</cod>"))
     yml = root / "content" / "site.yml"
     yml.write_text(yml.read_text().replace(str(src), str(bad)))
-    with pytest.raises(BuildError, match=rf"{bad}:36: not a readable ICD-10-CM Index to Diseases and Injuries XML file \(mismatched tag"):
+    with pytest.raises(
+        BuildError,
+        match=rf"{bad}:36: not a readable ICD-10-CM Index to Diseases and "
+        rf"Injuries XML file \(mismatched tag",
+    ):
         build(root, quiet=True, jobs=1)
     assert (root / "site" / "icd-10-cm" / "index" / "diabetes" / "index.html").read_bytes() == live
     # Truncated: the same, with the line where the file ends.

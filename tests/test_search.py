@@ -259,7 +259,8 @@ def test_seventh_character_extensions_fold_into_their_base_code() -> None:
     a03 = CodeRecord(ICD10CM, "A03", "Shigellosis")
     assert search.extension_suffix(a03, CodeRecord(ICD10CM, "A03.9", "Shigellosis, unspecified")) is None
     s7291 = CodeRecord(ICD10CM, "S72.91", "Unspecified fracture of right femur")
-    assert search.extension_suffix(s7291, CodeRecord(ICD10CM, "S72.91XS", "Unspecified fracture of right femur, sequela")) == "sequela"
+    assert search.extension_suffix(s7291, CodeRecord(ICD10CM, "S72.91XS", "Unspecified fracture of "
+        "right femur, sequela")) == "sequela"
 
 
 def test_own_text_drops_inherited_note_blocks() -> None:

@@ -2,6 +2,7 @@
 the 2024 ICD-10-PCS tables, definitions and index imported (`coderef import`): everyday coder queries in
 real headless Chromium against `coderef serve`, the same queries through the Python reader, and the
 index pages' weight."""
+
 from __future__ import annotations
 
 import os
@@ -114,7 +115,11 @@ def real_site() -> Iterator[Path]:
     Built on tmpfs when the machine has one: 190k pages."""
     data = shared_data()
     shm = Path("/dev/shm")
-    base = Path(tempfile.mkdtemp(prefix="coderef-real-", dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None))
+    base = Path(
+        tempfile.mkdtemp(
+            prefix="coderef-real-", dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None
+        )
+    )
     try:
         root = base / "proj"
         root.mkdir()
@@ -131,11 +136,21 @@ def real_site() -> Iterator[Path]:
         }
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         for kind, path in books.items():
-            done = subprocess.run([sys.executable, "-m", "generator", "--root", str(root), "import", kind, str(path)],
-                                  env=env, capture_output=True, text=True, check=False)
+            done = subprocess.run(
+                [sys.executable, "-m", "generator", "--root", str(root), "import", kind, str(path)],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             assert done.returncode == 0, done.stdout + done.stderr
-        built = subprocess.run([sys.executable, "-m", "generator", "--root", str(root), "build", "--quiet"],
-                               env=env, capture_output=True, text=True, check=False)
+        built = subprocess.run(
+            [sys.executable, "-m", "generator", "--root", str(root), "build", "--quiet"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert built.returncode == 0, built.stdout + built.stderr
         yield root
     finally:
@@ -163,12 +178,17 @@ def test_uti_finds_infection_not_utility(real_site: Path) -> None:
     assert hits and hits[0].key == "N39.0"
     assert not any("utilit" in h.title.lower() for h in hits)
     # Whole words and word prefixes match, never the inside of a word.
-    assert all("infect" in h.via.lower() + h.title.lower() or "urinary" in h.via.lower() + h.title.lower() for h in hits[:10])
+    assert all(
+        "infect" in h.via.lower() + h.title.lower() or "urinary" in h.via.lower() + h.title.lower()
+        for h in hits[:10]
+    )
 
 
 def _top(page: Any, q: str) -> list[str]:
     page.goto(f"/search/?q={quote(q)}")
-    expect(page.locator("#search-page-status")).to_contain_text(re.compile("matching code|No codes"), timeout=30_000)
+    expect(page.locator("#search-page-status")).to_contain_text(
+        re.compile("matching code|No codes"), timeout=30_000
+    )
     return [c.strip() for c in page.locator("#search-page-results .search-code").all_inner_texts()]
 
 
@@ -214,11 +234,27 @@ def test_text_rules_are_the_same_in_the_browser(browser: Any, real_served: str) 
     page.goto("/search/")
     src = page.locator("script[type=module][src*='search.']").first.get_attribute("src")
     samples = [
-        "Fractures of the femur", "Dislocated hips", "Infected, infective, infection", "Crohn's disease", "Injuries",
-        "Abscesses of kidneys", "Arthritis", "Type 2 diabetes mellitus", "Sjögren syndrome", "Hearing loss",
-        "Acetaminophen overdose", "uti", "CABG x3", "heart-attack", "bleeding ulcers", "Café-au-lait spots",
+        "Fractures of the femur",
+        "Dislocated hips",
+        "Infected, infective, infection",
+        "Crohn's disease",
+        "Injuries",
+        "Abscesses of kidneys",
+        "Arthritis",
+        "Type 2 diabetes mellitus",
+        "Sjögren syndrome",
+        "Hearing loss",
+        "Acetaminophen overdose",
+        "uti",
+        "CABG x3",
+        "heart-attack",
+        "bleeding ulcers",
+        "Café-au-lait spots",
     ]
-    got = page.evaluate("async ([src, xs]) => { const m = await import(src); return xs.map((x) => m.tokens(x)); }", [src, samples])
+    got = page.evaluate(
+        "async ([src, xs]) => { const m = await import(src); return xs.map((x) => m.tokens(x)); }",
+        [src, samples],
+    )
     assert got == [tokens(x) for x in samples]
     page.context.close()
 

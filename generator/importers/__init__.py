@@ -84,14 +84,17 @@ def book_importers() -> dict[str, BookImporter]:
 
     cdc = "CDC XML from icd10cm-table-index-<date>.zip"
     cms = "CMS XML from the ICD-10-PCS release zip"
-    found: list[BookImporter] = [
-        _Book(books.CM_INDEX, ICD10CM, f"ICD-10-CM Index to Diseases and Injuries ({cdc})", IndexReader(books.CM_INDEX)),
-        _Book(books.CM_EINDEX, ICD10CM, f"ICD-10-CM External Cause of Injuries Index ({cdc})", IndexReader(books.CM_EINDEX)),
-        _Book(books.CM_NEOPLASM, ICD10CM, f"ICD-10-CM Neoplasm Table ({cdc})", IndexReader(books.CM_NEOPLASM)),
-        _Book(books.CM_DRUG, ICD10CM, f"ICD-10-CM Table of Drugs and Chemicals ({cdc})", IndexReader(books.CM_DRUG)),
-        _Book(books.PCS_TABLES, ICD10PCS, f"ICD-10-PCS Tables, icd10pcs_tables_<year>.xml ({cms})", PcsTablesReader()),
-        _Book(books.PCS_DEFINITIONS, ICD10PCS, f"ICD-10-PCS Definitions, icd10pcs_definitions_<year>.xml ({cms})",
-              PcsDefinitionsReader()),
-        _Book(books.PCS_INDEX, ICD10PCS, f"ICD-10-PCS Index, icd10pcs_index_<year>.xml ({cms})", PcsIndexReader()),
+    cm = [
+        (books.CM_INDEX, "ICD-10-CM Index to Diseases and Injuries"),
+        (books.CM_EINDEX, "ICD-10-CM External Cause of Injuries Index"),
+        (books.CM_NEOPLASM, "ICD-10-CM Neoplasm Table"),
+        (books.CM_DRUG, "ICD-10-CM Table of Drugs and Chemicals"),
     ]
+    found: list[BookImporter] = [_Book(k, ICD10CM, f"{name} ({cdc})", IndexReader(k)) for k, name in cm]
+    pcs: list[tuple[str, str, object]] = [
+        (books.PCS_TABLES, "Tables, icd10pcs_tables_<year>.xml", PcsTablesReader()),
+        (books.PCS_DEFINITIONS, "Definitions, icd10pcs_definitions_<year>.xml", PcsDefinitionsReader()),
+        (books.PCS_INDEX, "Index, icd10pcs_index_<year>.xml", PcsIndexReader()),
+    ]
+    found += [_Book(k, ICD10PCS, f"ICD-10-PCS {name} ({cms})", reader) for k, name, reader in pcs]
     return {b.kind: b for b in found}

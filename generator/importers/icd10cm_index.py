@@ -6,6 +6,7 @@ the nonessential modifiers) and any of `see`, `seeAlso`, `code`, `seecat`, `subc
 `warning`, `cell col=N` (the tables) and subterms. Addenda mark changes with `diff` (`unc`, `old`,
 `new`) and, in the tables, `new`/`old` inside any text: the current text is everything but `old`.
 """
+
 from __future__ import annotations
 
 import re
@@ -71,7 +72,10 @@ class IndexReader:
     def read(self, path: Path) -> IndexBook:
         root = parse(path, f"ICD-10-CM {BOOK_NAMES[self.kind]} XML file", self.hint)
         if root.tag != "ICD10CM.index":
-            raise BuildError(f"{path}:{root.line}: expected the root element <ICD10CM.index>, found <{root.tag}>; {self.hint}")
+            raise BuildError(
+                f"{path}:{root.line}: expected the root element <ICD10CM.index>, found "
+                f"<{root.tag}>; {self.hint}"
+            )
         version = title = ""
         heads: dict[int, str] = {}
         for child in root:
@@ -88,9 +92,13 @@ class IndexReader:
         if not any(letter.terms for letter in letters):
             raise BuildError(f"{path}:{root.line}: no <mainTerm> found; {self.hint}")
         return IndexBook(
-            kind=self.kind, title=title or BOOK_NAMES[self.kind], version=version,
+            kind=self.kind,
+            title=title or BOOK_NAMES[self.kind],
+            version=version,
             release=release_line(version, path).replace("ICD-10-CM", f"ICD-10-CM {BOOK_NAMES[self.kind]}", 1),
-            path=str(path), heads=tuple(heads[c] for c in sorted(heads)), letters=letters,
+            path=str(path),
+            heads=tuple(heads[c] for c in sorted(heads)),
+            letters=letters,
         )
 
     # --- structure -----------------------------------------------------------------------------
@@ -112,7 +120,10 @@ class IndexReader:
         first = heads.get(1, "").lower()
         found = next((k for k, h in _TABLE_HEAD.items() if first.startswith(h)), None)
         if found is None and heads:
-            raise BuildError(f"{path}:{root.line}: the first column head is '{heads.get(1, '')}', not a Neoplasm or Drug table")
+            raise BuildError(
+                f"{path}:{root.line}: the first column head is '{heads.get(1, '')}', not a "
+                "Neoplasm or Drug table"
+            )
         if found is None:
             found = next((k for k, w in _TITLE_WORD.items() if w in title.lower()), None)
         if found is not None and found != self.kind:
@@ -121,7 +132,9 @@ class IndexReader:
                 f"import it as `{found}`"
             )
         if self.table and not heads:
-            raise BuildError(f"{path}:{root.line}: the {BOOK_NAMES[self.kind]} needs its <indexHeading> column heads")
+            raise BuildError(
+                f"{path}:{root.line}: the {BOOK_NAMES[self.kind]} needs its <indexHeading> column heads"
+            )
 
     def _letter(self, path: Path, node: Node, columns: int) -> Letter:
         letter = Letter("", node.line)
@@ -141,10 +154,13 @@ class IndexReader:
             raw = node.attrs.get("level", "")
             if not raw.isdigit() or int(raw) != level:
                 raise BuildError(
-                    f"{path}:{node.line}: <term level=\"{raw}\"> under a level-{level - 1} term; expected level=\"{level}\""
+                    f'{path}:{node.line}: <term level="{raw}"> under a level-{level - 1} term; '
+                    f'expected level="{level}"'
                 )
         if level > _MAX_LEVEL:
-            raise BuildError(f"{path}:{node.line}: subterms nest deeper than the {_MAX_LEVEL} levels the schema allows")
+            raise BuildError(
+                f"{path}:{node.line}: subterms nest deeper than the {_MAX_LEVEL} levels the schema allows"
+            )
         term = IndexTerm("", level, node.line)
         seen: set[str] = set()
         cells: dict[int, str] = {}
@@ -162,7 +178,9 @@ class IndexReader:
             elif tag == "cell":
                 col = self._col(path, child)
                 if not self.table or col < 2 or col > columns:
-                    raise BuildError(f"{path}:{child.line}: <cell col=\"{col}\"> outside the table's columns 2-{columns}")
+                    raise BuildError(
+                        f'{path}:{child.line}: <cell col="{col}"> outside the table\'s columns 2-{columns}'
+                    )
                 if col in cells:
                     raise BuildError(f"{path}:{child.line}: column {col} given twice for one term")
                 cells[col] = self._code(path, child, allow_empty=True)
@@ -190,14 +208,16 @@ class IndexReader:
         if allow_empty and value in NO_CODE:
             return ""
         if not CODE.fullmatch(value):
-            raise BuildError(f"{path}:{node.line}: <{node.tag}> holds '{value}', which is not an ICD-10-CM code")
+            raise BuildError(
+                f"{path}:{node.line}: <{node.tag}> holds '{value}', which is not an ICD-10-CM code"
+            )
         return value
 
     @staticmethod
     def _col(path: Path, node: Node) -> int:
         raw = node.attrs.get("col", "")
         if not raw.isdigit() or not 1 <= int(raw) <= 9:
-            raise BuildError(f"{path}:{node.line}: <{node.tag}> needs col=\"1\" … col=\"9\", got '{raw}'")
+            raise BuildError(f'{path}:{node.line}: <{node.tag}> needs col="1" … col="9", got \'{raw}\'')
         return int(raw)
 
     @staticmethod

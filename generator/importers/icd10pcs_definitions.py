@@ -3,6 +3,7 @@
 `ICD10PCS.definitions > section code=… > axis pos=… > terms (title+, definition?, explanation?,
 includes*)`, and `deviceAggregation > aggregate (device, operation, bodySys+, parent value=…)`.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,7 +20,10 @@ class PcsDefinitionsReader:
     def read(self, path: Path) -> PcsDefinitions:
         root = parse(path, "ICD-10-PCS Definitions XML file", HINT)
         if root.tag != "ICD10PCS.definitions":
-            raise BuildError(f"{path}:{root.line}: expected the root element <ICD10PCS.definitions>, found <{root.tag}>; {HINT}")
+            raise BuildError(
+                f"{path}:{root.line}: expected the root element <ICD10PCS.definitions>, "
+                f"found <{root.tag}>; {HINT}"
+            )
         version = clean((root.find("version") or Node("", {}, 0)).text)
         out = PcsDefinitions(version, release(version, path, "Definitions"), str(path))
         for node in root:
@@ -31,7 +35,10 @@ class PcsDefinitionsReader:
                 for agg in node:
                     out.aggregates.append(self._aggregate(path, agg))
             else:
-                raise BuildError(f"{path}:{node.line}: unexpected element <{node.tag}>; expected <section> or <deviceAggregation>")
+                raise BuildError(
+                    f"{path}:{node.line}: unexpected element <{node.tag}>; expected "
+                    "<section> or <deviceAggregation>"
+                )
         if not out.terms:
             raise BuildError(f"{path}:{root.line}: no defined <terms> found; {HINT}")
         return out
@@ -39,14 +46,14 @@ class PcsDefinitionsReader:
     def _section(self, path: Path, node: Node, out: PcsDefinitions) -> None:
         code = node.attrs.get("code", "")
         if len(code) != 1:
-            raise BuildError(f"{path}:{node.line}: <section> needs code=\"…\" (one character)")
+            raise BuildError(f'{path}:{node.line}: <section> needs code="…" (one character)')
         for c in node:
             if c.tag == "title":
                 out.sections[code] = c.all_text()
             elif c.tag == "axis":
                 raw = c.attrs.get("pos", "")
                 if not raw.isdigit() or not 1 <= int(raw) <= 7:
-                    raise BuildError(f"{path}:{c.line}: <axis pos=\"{raw}\"> must be a character position 1-7")
+                    raise BuildError(f'{path}:{c.line}: <axis pos="{raw}"> must be a character position 1-7')
                 pos = int(raw)
                 for t in c:
                     if t.tag == "title":
@@ -54,9 +61,14 @@ class PcsDefinitionsReader:
                     elif t.tag == "terms":
                         out.terms.extend(self._terms(path, t, code, pos))
                     else:
-                        raise BuildError(f"{path}:{t.line}: unexpected element <{t.tag}> in <axis>; expected <title> or <terms>")
+                        raise BuildError(
+                            f"{path}:{t.line}: unexpected element <{t.tag}> in <axis>; "
+                            "expected <title> or <terms>"
+                        )
             else:
-                raise BuildError(f"{path}:{c.line}: unexpected element <{c.tag}> in <section>; expected <title> or <axis>")
+                raise BuildError(
+                    f"{path}:{c.line}: unexpected element <{c.tag}> in <section>; expected <title> or <axis>"
+                )
 
     @staticmethod
     def _terms(path: Path, node: Node, section: str, pos: int) -> list[PcsTerm]:
@@ -75,7 +87,8 @@ class PcsDefinitionsReader:
                 includes.append(text)
             else:
                 raise BuildError(
-                    f"{path}:{c.line}: unexpected element <{c.tag}> in <terms>; expected <title>, <definition>, "
+                    f"{path}:{c.line}: unexpected element <{c.tag}> in <terms>; expected <title>, "
+                    "<definition>, "
                     "<explanation> or <includes>"
                 )
         if not titles:
@@ -85,12 +98,20 @@ class PcsDefinitionsReader:
     @staticmethod
     def _aggregate(path: Path, node: Node) -> DeviceAggregate:
         if node.tag != "aggregate":
-            raise BuildError(f"{path}:{node.line}: unexpected element <{node.tag}> in <deviceAggregation>; expected <aggregate>")
+            raise BuildError(
+                f"{path}:{node.line}: unexpected element <{node.tag}> in "
+                "<deviceAggregation>; expected <aggregate>"
+            )
         parent = node.find("parent")
         device, operation = node.find("device"), node.find("operation")
         if parent is None or device is None or operation is None:
-            raise BuildError(f"{path}:{node.line}: an <aggregate> needs <device>, <operation> and <parent value=…>")
+            raise BuildError(
+                f"{path}:{node.line}: an <aggregate> needs <device>, <operation> and <parent value=…>"
+            )
         return DeviceAggregate(
-            device.all_text(), operation.all_text(), tuple(b.all_text() for b in node.findall("bodySys")),
-            parent.all_text(), parent.attrs.get("value", ""),
+            device.all_text(),
+            operation.all_text(),
+            tuple(b.all_text() for b in node.findall("bodySys")),
+            parent.all_text(),
+            parent.attrs.get("value", ""),
         )

@@ -5,6 +5,7 @@ and only say "see …") and any of `use` (a value name to use), `see` (another t
 `codes` or `tab` it leads to inside), `code` (7 characters), `codes` (the first 4+ characters) and
 `tab` (a table: 3 characters).
 """
+
 from __future__ import annotations
 
 import re
@@ -23,7 +24,9 @@ _MAX_LEVEL = 9
 def _code(path: Path, node: Node) -> str:
     value = clean(node.text).replace(" ", "")
     if not CODE.fullmatch(value):
-        raise BuildError(f"{path}:{node.line}: <{node.tag}> holds '{value}', which is not an ICD-10-PCS code or table")
+        raise BuildError(
+            f"{path}:{node.line}: <{node.tag}> holds '{value}', which is not an ICD-10-PCS code or table"
+        )
     return value
 
 
@@ -31,7 +34,9 @@ class PcsIndexReader:
     def read(self, path: Path) -> IndexBook:
         root = parse(path, "ICD-10-PCS Index XML file", HINT)
         if root.tag != "ICD10PCS.index":
-            raise BuildError(f"{path}:{root.line}: expected the root element <ICD10PCS.index>, found <{root.tag}>; {HINT}")
+            raise BuildError(
+                f"{path}:{root.line}: expected the root element <ICD10PCS.index>, found <{root.tag}>; {HINT}"
+            )
         version = title = ""
         letters: list[Letter] = []
         for node in root:
@@ -45,7 +50,10 @@ class PcsIndexReader:
                     if mt.tag == "mainTerm":
                         letter.terms.append(self._term(path, mt, 0))
                     elif mt.tag != "title":
-                        raise BuildError(f"{path}:{mt.line}: unexpected element <{mt.tag}> in <letter>; expected <mainTerm>")
+                        raise BuildError(
+                            f"{path}:{mt.line}: unexpected element <{mt.tag}> in <letter>; "
+                            "expected <mainTerm>"
+                        )
                 if not letter.title:
                     raise BuildError(f"{path}:{node.line}: <letter> without a <title>")
                 letters.append(letter)
@@ -53,15 +61,22 @@ class PcsIndexReader:
                 raise BuildError(f"{path}:{node.line}: unexpected element <{node.tag}>; expected <letter>")
         if not any(letter.terms for letter in letters):
             raise BuildError(f"{path}:{root.line}: no <mainTerm> found; {HINT}")
-        return IndexBook(PCS_INDEX, title or "ICD-10-PCS Index", version, release(version, path, "Index"), str(path),
-                         letters=letters)
+        return IndexBook(
+            PCS_INDEX,
+            title or "ICD-10-PCS Index",
+            version,
+            release(version, path, "Index"),
+            str(path),
+            letters=letters,
+        )
 
     def _term(self, path: Path, node: Node, level: int) -> IndexTerm:
         if level:
             raw = node.attrs.get("level", "")
             if not raw.isdigit() or int(raw) != level:
                 raise BuildError(
-                    f"{path}:{node.line}: <term level=\"{raw}\"> under a level-{level - 1} term; expected level=\"{level}\""
+                    f'{path}:{node.line}: <term level="{raw}"> under a level-{level - 1} term; '
+                    f'expected level="{level}"'
                 )
         if level > _MAX_LEVEL:
             raise BuildError(f"{path}:{node.line}: subterms nest deeper than {_MAX_LEVEL} levels")

@@ -5,6 +5,7 @@ parsing (an unknown element, a term without a title, a cross-reference that lead
 each element carries its line. Built with expat directly; mixed content is kept as `text` (before
 the first child) and `tail` (after an element, before its next sibling), as in ElementTree.
 """
+
 from __future__ import annotations
 
 import xml.parsers.expat
@@ -18,7 +19,10 @@ from .xmlpos import open_maybe_gzip
 
 _ERR = xml.parsers.expat.errors
 # Errors an XML file cut short ends in: no element closed, a tag or a character cut in half.
-_CUT = frozenset(_ERR.codes[m] for m in (_ERR.XML_ERROR_NO_ELEMENTS, _ERR.XML_ERROR_UNCLOSED_TOKEN, _ERR.XML_ERROR_PARTIAL_CHAR))
+_CUT = frozenset(
+    _ERR.codes[m]
+    for m in (_ERR.XML_ERROR_NO_ELEMENTS, _ERR.XML_ERROR_UNCLOSED_TOKEN, _ERR.XML_ERROR_PARTIAL_CHAR)
+)
 
 
 @dataclass(slots=True, eq=False)
@@ -82,12 +86,18 @@ def parse(path: Path, what: str, hint: str) -> Node:
             parser.ParseFile(f)
     except xml.parsers.expat.ExpatError as e:
         why = xml.parsers.expat.ErrorString(e.code)
-        cut = " (the file ends before its elements are closed: truncated?)" if e.code in _CUT and len(stack) > 1 else ""
+        cut = (
+            " (the file ends before its elements are closed: truncated?)"
+            if e.code in _CUT and len(stack) > 1
+            else ""
+        )
         raise BuildError(
             f"{path}:{e.lineno}: not a readable {what} ({why} at column {e.offset + 1}){cut}; {hint}"
         ) from None
     except (OSError, EOFError, zlib.error) as e:  # unreadable, or a bad or truncated .gz copy
-        raise BuildError(f"{path}: cannot read the {what}: {getattr(e, 'strerror', None) or e}; {hint}") from None
+        raise BuildError(
+            f"{path}: cannot read the {what}: {getattr(e, 'strerror', None) or e}; {hint}"
+        ) from None
     if not root.children:
         raise BuildError(f"{path}:1: empty file; {hint}")
     return root.children[0]

@@ -6,6 +6,7 @@ of an index path, variants such as "Infection, infected, infective" sharing one 
 that may be searched but are not needed (nonessential modifiers, a PCS code's approach and device under
 an index term). Ranking compares how many slots a query covers (see `generator.words.rank`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -21,10 +22,29 @@ from .text import tokens
 
 # Entry kinds, in the order of the index files (an entry's kind is stored with each of its postings).
 TITLE, INCLUSION, INDEX, EXTERNAL, NEOPLASM, DRUG, PCS_INDEX, DEFINITION, TEXT = range(9)
-KIND_NAMES = ("title", "inclusion", "index", "external", "neoplasm", "drug", "pcs-index", "definition", "text")
+KIND_NAMES = (
+    "title",
+    "inclusion",
+    "index",
+    "external",
+    "neoplasm",
+    "drug",
+    "pcs-index",
+    "definition",
+    "text",
+)
 # What the result line says an entry came from.
-KIND_LABELS = ("", "Inclusion term", "Index", "External cause index", "Neoplasm Table", "Table of Drugs",
-               "ICD-10-PCS Index", "Definition", "")
+KIND_LABELS = (
+    "",
+    "Inclusion term",
+    "Index",
+    "External cause index",
+    "Neoplasm Table",
+    "Table of Drugs",
+    "ICD-10-PCS Index",
+    "Definition",
+    "",
+)
 MAX_SLOTS = 31
 CM_EXPAND = 12  # children of an ICD-10-CM header an index line names that get entries of their own
 PCS_EXPAND = 60  # a partial PCS code leading to more codes than this points at its table instead
@@ -99,7 +119,9 @@ class SynonymIndex:
         for w in words:
             for token, phrase in self.by_word.get(w, ()):
                 if phrase <= words:
-                    cover = sum(1 for s in entry.slots if s & phrase) + (1 if entry.main and entry.slots[0] & phrase else 0)
+                    cover = sum(1 for s in entry.slots if s & phrase) + (
+                        1 if entry.main and entry.slots[0] & phrase else 0
+                    )
                     if cover >= out.get(token, 0):
                         out[token] = cover
         return out
@@ -151,7 +173,7 @@ class Collector:
         return found
 
     def from_records(self, public_texts: list[list[tuple[str, str, str]]]) -> Iterator[Entry]:
-        for i, rec in enumerate(self.model.records):
+        for i, _ in enumerate(self.model.records):
             if i in self.skip:
                 continue
             title = self.titles[i]
@@ -165,7 +187,9 @@ class Collector:
                     slots = word_slots(line)
                     if slots:
                         k = INCLUSION if kind == "inclusion-terms" else TEXT
-                        yield Entry(k, [i], line if len(line) <= 160 else line[:159] + "\u2026", slots[:MAX_SLOTS])
+                        yield Entry(
+                            k, [i], line if len(line) <= 160 else line[:159] + "\u2026", slots[:MAX_SLOTS]
+                        )
 
     # --- ICD-10-CM ---------------------------------------------------------------------------
 
@@ -252,8 +276,14 @@ class Collector:
                     if i is None:
                         continue
                     for c, words in self.with_children([i]):
-                        yield Entry(kind, [c], f"{label} \u2014 {head}", (slots + hs)[:MAX_SLOTS], extra | hm | words,
-                                    main=True)
+                        yield Entry(
+                            kind,
+                            [c],
+                            f"{label} \u2014 {head}",
+                            (slots + hs)[:MAX_SLOTS],
+                            extra | hm | words,
+                            main=True,
+                        )
 
     # --- ICD-10-PCS --------------------------------------------------------------------------
 
@@ -313,8 +343,13 @@ class Collector:
                 slots = word_slots(text)
                 if slots:
                     via = f"{term.title}: {text}"
-                    yield Entry(DEFINITION, list(targets), via if len(via) <= 160 else via[:159] + "\u2026",
-                                slots[:MAX_SLOTS], set(tokens(term.title)))
+                    yield Entry(
+                        DEFINITION,
+                        list(targets),
+                        via if len(via) <= 160 else via[:159] + "\u2026",
+                        slots[:MAX_SLOTS],
+                        set(tokens(term.title)),
+                    )
 
 
 def _head_slots(head: str) -> tuple[list[set[str]], set[str]]:
@@ -326,8 +361,13 @@ def _head_slots(head: str) -> tuple[list[set[str]], set[str]]:
 
 
 def collect(
-    cfg: SiteConfig, model: CodeSetModel, titles: list[str], skip: set[int],
-    public_texts: list[list[tuple[str, str, str]]], books: object, resolver: Resolver | None,
+    cfg: SiteConfig,
+    model: CodeSetModel,
+    titles: list[str],
+    skip: set[int],
+    public_texts: list[list[tuple[str, str, str]]],
+    books: object,
+    resolver: Resolver | None,
 ) -> list[Entry]:
     """Every entry of one code set, sorted so that the entries of one code (and family) are neighbours."""
     from ..reference import Books
@@ -350,4 +390,3 @@ def collect(
     out = [e for e in out if e.slots]
     out.sort(key=lambda e: e.order)
     return out
-

@@ -6,6 +6,7 @@ sorted; `nbytes` = 0 means the postings are in a file of their own (`p-<token>.b
 `entry-delta, info` pairs, entries ascending; `info` packs what ranking needs without the entry:
 kind << 11 | slots << 6 | cover << 2 | role.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

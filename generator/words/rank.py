@@ -8,6 +8,7 @@ synonym): an exact title or index term ranks first. A code ranks by its best ent
 official order (a category before its codes, the code an index line names before its siblings, since
 index lines outweigh titles).
 """
+
 from __future__ import annotations
 
 from . import postings as pf

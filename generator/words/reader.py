@@ -7,6 +7,7 @@
 Made for server-side callers (the assistant): it reads `/lookup/<codeset>/w/*` and the lookup buckets
 under `site/` (public files only), caching what it has read; a rebuilt site needs a new `WordSearch`.
 """
+
 from __future__ import annotations
 
 import json
@@ -112,7 +113,11 @@ class WordSearch:
 
     def __init__(self, site: Path) -> None:
         index = json.loads((site / "lookup" / "index.json").read_text())
-        self.sets = [_CodeSet(site, cs["slug"]) for cs in index["codesets"] if (site / "lookup" / cs["slug"] / "w").is_dir()]
+        self.sets = [
+            _CodeSet(site, cs["slug"])
+            for cs in index["codesets"]
+            if (site / "lookup" / cs["slug"] / "w").is_dir()
+        ]
 
     def search(self, query: str, codeset: str = "", limit: int = 20) -> list[Hit]:
         ranked: list[tuple[float, int, int]] = []
@@ -132,8 +137,9 @@ class WordSearch:
                     continue
                 seen.add((cs.codeset, key))
                 title, billable = cs.describe(key)
-                hits.append(Hit(cs.codeset, key, title, billable, round(s, 6), via, cs.labels[kind] if via else ""))
+                hits.append(
+                    Hit(cs.codeset, key, title, billable, round(s, 6), via, cs.labels[kind] if via else "")
+                )
                 if len(hits) >= limit:
                     return hits
         return hits
-

@@ -5,6 +5,7 @@ texts use (one phrase or a list of phrases). Every indexed phrase that contains 
 those phrases also answers to the key. A key of several words is one token ("heart_attack"): search.js
 joins those words in a query the same way (the index's meta file lists them).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -38,7 +39,9 @@ def load(root: Path, problems: Problems) -> list[Synonym]:
     try:
         doc = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        problems.error(rel, exc.problem_mark.line + 1 if exc.problem_mark else 0, f"invalid YAML: {exc.problem}")
+        problems.error(
+            rel, exc.problem_mark.line + 1 if exc.problem_mark else 0, f"invalid YAML: {exc.problem}"
+        )
         return []
     if doc is None:
         return []
@@ -48,23 +51,35 @@ def load(root: Path, problems: Problems) -> list[Synonym]:
     out: dict[str, Synonym] = {}
     for group_key, group in doc.value:
         if not isinstance(group, yaml.MappingNode):
-            problems.error(rel, group_key.start_mark.line + 1, f"'{group_key.value}' must map keys to phrases")
+            problems.error(
+                rel, group_key.start_mark.line + 1, f"'{group_key.value}' must map keys to phrases"
+            )
             continue
         for knode, vnode in group.value:
             line = knode.start_mark.line + 1
             key = str(knode.value).strip()
             raw = yaml.safe_load(yaml.serialize(vnode))
             phrases = [raw] if isinstance(raw, str) else raw
-            if not key or not isinstance(phrases, list) or not all(isinstance(p, str) and p.strip() for p in phrases):
+            if (
+                not key
+                or not isinstance(phrases, list)
+                or not all(isinstance(p, str) and p.strip() for p in phrases)
+            ):
                 problems.error(rel, line, f"'{key}' needs a phrase or a list of phrases")
                 continue
             token = key_token(key)
             sets = tuple(frozenset(tokens(p)) for p in phrases)
             if not token or not all(sets):
-                problems.error(rel, line, f"'{key}': a key and each phrase need at least one word that is not a stop word")
+                problems.error(
+                    rel,
+                    line,
+                    f"'{key}': a key and each phrase need at least one word that is not a stop word",
+                )
                 continue
             if token in out:
-                problems.error(rel, line, f"'{key}' is listed twice (first on line {out[token].line}); merge the phrases")
+                problems.error(
+                    rel, line, f"'{key}' is listed twice (first on line {out[token].line}); merge the phrases"
+                )
                 continue
             if any(s == frozenset({token}) for s in sets):
                 problems.error(rel, line, f"'{key}' stands for itself")

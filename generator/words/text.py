@@ -2,8 +2,10 @@
 drives the same words through both and compares.
 
 Lower case, accents folded, apostrophes dropped ("Crohn's" -> "crohns"), split on anything that is not
-a letter or digit, a light English stem (see `stem`), stop words left out. Multi-word synonyms become one token joined by "_" ("heart_attack").
+a letter or digit, a light English stem (see `stem`), stop words left out. Multi-word synonyms become
+one token joined by "_" ("heart_attack").
 """
+
 from __future__ import annotations
 
 import functools

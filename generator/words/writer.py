@@ -1,4 +1,5 @@
 """Writes one code set's word index: token shards, entry chunks and a meta file (see `postings`)."""
+
 from __future__ import annotations
 
 import json
@@ -80,9 +81,16 @@ def write(dest: Path, model: CodeSetModel, entries: list[Entry], synonyms: list[
     recs = model.records
     for start in range(0, len(entries), CHUNK):
         rows = [[e.kind, e.via, *(recs[i].key for i in e.targets)] for e in entries[start : start + CHUNK]]
-        (dest / f"e-{start // CHUNK}.json").write_bytes(json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode())
+        (dest / f"e-{start // CHUNK}.json").write_bytes(
+            json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode()
+        )
     meta = {
-        "v": 1, "codeset": model.codeset, "entries": len(entries), "chunk": CHUNK, "shards": list(shards),
-        "phrases": sorted({s.token for s in synonyms if "_" in s.token}), "labels": list(KIND_LABELS),
+        "v": 1,
+        "codeset": model.codeset,
+        "entries": len(entries),
+        "chunk": CHUNK,
+        "shards": list(shards),
+        "phrases": sorted({s.token for s in synonyms if "_" in s.token}),
+        "labels": list(KIND_LABELS),
     }
     (dest / "meta.json").write_bytes(json.dumps(meta, separators=(",", ":")).encode())
