@@ -215,7 +215,8 @@ def report(r: dict[str, Any]) -> list[str]:
         f"page sections from books {r['book_sections_s']}s",
         f"  word index without books {r['index_without_books_s']}s, with books {r['index_with_books_s']}s "
         f"(extra {extra:.1f}s); one code set again {r['reindex_one_set_s']}s",
-        f"  files {r['total_files']}, {r['total_mb']} MB on disk; word index {r['word_index_mb_gzip']} MB gzip'd; "
+        f"  files {r['total_files']}, {r['total_mb']} MB on disk; "
+        f"word index {r['word_index_mb_gzip']} MB gzip'd; "
         f"peak {r['peak_rss_mb']} MB",
     ]
     for q, m in r["queries"].items():

@@ -12,6 +12,8 @@ from markupsafe import Markup
 from . import urls
 from .config import SiteConfig
 from .link import CodeSetModel
+from .index_layout import BASES
+from .reference import References, references
 from .render import Assets, Ctx, codeset_context, to_ctx
 
 SITEMAP_CHUNK = 50_000
@@ -88,6 +90,7 @@ def special_pages(
         if m is None:
             continue
         cs = codeset_context(cfg, m)
+        cs["books"] = book_links(references(cfg), slug)
         ctx = common(cfg, site, assets, cs["url"], f"{cs['codeset_name']} codes", env)
         ctx["cs"] = cs
         out.append((urls.file_for(cs["url"]), env.get_template("codeset.html").render(ctx).encode()))
@@ -99,6 +102,19 @@ def special_pages(
     out.extend(sitemaps(cfg, models))
     out.extend((rel, data) for rel, data in sorted(assets.files.items()))
     return out
+
+
+def book_links(refs: References, codeset: str) -> list[Ctx]:
+    """The reference books a code set's page links to ({url, name}), in the order of the printed books."""
+    from .books import BOOK_NAMES, CM_DRUG, CM_EINDEX, CM_INDEX, CM_NEOPLASM, PCS_INDEX
+    from .model import ICD10CM, ICD10PCS
+
+    kinds: list[str] = []
+    if codeset == ICD10CM:
+        kinds = [k for k in (CM_INDEX, CM_NEOPLASM, CM_DRUG, CM_EINDEX) if k in refs.books.cm]
+    elif codeset == ICD10PCS and refs.books.pcs_index is not None:
+        kinds = [PCS_INDEX]
+    return [Ctx({"url": BASES[k], "name": BOOK_NAMES[k]}) for k in kinds]
 
 
 def robots(cfg: SiteConfig) -> str:
