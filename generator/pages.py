@@ -11,8 +11,8 @@ from markupsafe import Markup
 
 from . import urls
 from .config import SiteConfig
-from .link import CodeSetModel
 from .index_layout import BASES
+from .link import CodeSetModel
 from .reference import References, references
 from .render import Assets, Ctx, codeset_context, to_ctx
 
