@@ -15,7 +15,7 @@ from pathlib import Path
 from ..books import BOOK_NAMES, CM_DRUG, CM_EINDEX, CM_INDEX, CM_NEOPLASM, IndexBook, IndexTerm, Letter
 from ..errors import BuildError
 from .icd10cm import release_line
-from .xmltree import Node, clean, parse
+from .xmltree import Node, check_level, clean, document
 
 CODE = re.compile(r"[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{0,4})?-?")
 NO_CODE = frozenset({"", "-", "--", "\u2014", "\u2013"})  # table cells without a code
@@ -70,12 +70,7 @@ class IndexReader:
         self.hint = f"pass the CDC {BOOK_NAMES[kind]} XML (from icd10cm-table-index-<date>.zip)"
 
     def read(self, path: Path) -> IndexBook:
-        root = parse(path, f"ICD-10-CM {BOOK_NAMES[self.kind]} XML file", self.hint)
-        if root.tag != "ICD10CM.index":
-            raise BuildError(
-                f"{path}:{root.line}: expected the root element <ICD10CM.index>, found "
-                f"<{root.tag}>; {self.hint}"
-            )
+        root = document(path, "ICD10CM.index", f"ICD-10-CM {BOOK_NAMES[self.kind]} XML file", self.hint)
         version = title = ""
         heads: dict[int, str] = {}
         for child in root:
@@ -150,17 +145,7 @@ class IndexReader:
         return letter
 
     def _term(self, path: Path, node: Node, level: int, columns: int) -> IndexTerm:
-        if level:
-            raw = node.attrs.get("level", "")
-            if not raw.isdigit() or int(raw) != level:
-                raise BuildError(
-                    f'{path}:{node.line}: <term level="{raw}"> under a level-{level - 1} term; '
-                    f'expected level="{level}"'
-                )
-        if level > _MAX_LEVEL:
-            raise BuildError(
-                f"{path}:{node.line}: subterms nest deeper than the {_MAX_LEVEL} levels the schema allows"
-            )
+        check_level(path, node, level, _MAX_LEVEL)
         term = IndexTerm("", level, node.line)
         seen: set[str] = set()
         cells: dict[int, str] = {}

@@ -11,19 +11,14 @@ from pathlib import Path
 from ..books import DeviceAggregate, PcsDefinitions, PcsTerm
 from ..errors import BuildError
 from .icd10pcs_tables import release
-from .xmltree import Node, clean, parse
+from .xmltree import Node, clean, document
 
 HINT = "pass the CMS ICD-10-PCS Definitions XML (icd10pcs_definitions_<year>.xml)"
 
 
 class PcsDefinitionsReader:
     def read(self, path: Path) -> PcsDefinitions:
-        root = parse(path, "ICD-10-PCS Definitions XML file", HINT)
-        if root.tag != "ICD10PCS.definitions":
-            raise BuildError(
-                f"{path}:{root.line}: expected the root element <ICD10PCS.definitions>, "
-                f"found <{root.tag}>; {HINT}"
-            )
+        root = document(path, "ICD10PCS.definitions", "ICD-10-PCS Definitions XML file", HINT)
         version = clean((root.find("version") or Node("", {}, 0)).text)
         out = PcsDefinitions(version, release(version, path, "Definitions"), str(path))
         for node in root:

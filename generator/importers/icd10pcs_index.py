@@ -14,7 +14,7 @@ from pathlib import Path
 from ..books import PCS_INDEX, IndexBook, IndexTerm, Letter
 from ..errors import BuildError
 from .icd10pcs_tables import release
-from .xmltree import Node, clean, parse
+from .xmltree import Node, check_level, clean, document
 
 HINT = "pass the CMS ICD-10-PCS Index XML (icd10pcs_index_<year>.xml)"
 CODE = re.compile(r"[0-9A-HJ-NP-Z]{3,7}")
@@ -32,11 +32,7 @@ def _code(path: Path, node: Node) -> str:
 
 class PcsIndexReader:
     def read(self, path: Path) -> IndexBook:
-        root = parse(path, "ICD-10-PCS Index XML file", HINT)
-        if root.tag != "ICD10PCS.index":
-            raise BuildError(
-                f"{path}:{root.line}: expected the root element <ICD10PCS.index>, found <{root.tag}>; {HINT}"
-            )
+        root = document(path, "ICD10PCS.index", "ICD-10-PCS Index XML file", HINT)
         version = title = ""
         letters: list[Letter] = []
         for node in root:
@@ -71,15 +67,7 @@ class PcsIndexReader:
         )
 
     def _term(self, path: Path, node: Node, level: int) -> IndexTerm:
-        if level:
-            raw = node.attrs.get("level", "")
-            if not raw.isdigit() or int(raw) != level:
-                raise BuildError(
-                    f'{path}:{node.line}: <term level="{raw}"> under a level-{level - 1} term; '
-                    f'expected level="{level}"'
-                )
-        if level > _MAX_LEVEL:
-            raise BuildError(f"{path}:{node.line}: subterms nest deeper than {_MAX_LEVEL} levels")
+        check_level(path, node, level, _MAX_LEVEL)
         term = IndexTerm("", level, node.line)
         codes: list[str] = []
         for c in node:

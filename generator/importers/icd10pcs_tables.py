@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..books import PcsRow, PcsTable, PcsTables, PcsValue
 from ..errors import BuildError
-from .xmltree import Node, clean, parse
+from .xmltree import Node, clean, document
 
 HINT = "pass the CMS ICD-10-PCS Tables XML (icd10pcs_tables_<year>.xml)"
 _VALUE = re.compile(r"[0-9A-HJ-NP-Z]")  # PCS never uses the letters I and O
@@ -61,12 +61,7 @@ def _axis(path: Path, node: Node, positions: range) -> tuple[int, str, list[PcsV
 
 class PcsTablesReader:
     def read(self, path: Path) -> PcsTables:
-        root = parse(path, "ICD-10-PCS Tables XML file", HINT)
-        if root.tag != "ICD10PCS.tabular":
-            raise BuildError(
-                f"{path}:{root.line}: expected the root element <ICD10PCS.tabular>, found "
-                f"<{root.tag}>; {HINT}"
-            )
+        root = document(path, "ICD10PCS.tabular", "ICD-10-PCS Tables XML file", HINT)
         version = clean((root.find("version") or Node("", {}, 0)).text)
         out = PcsTables(version, release(version, path, "Tables"), str(path))
         seen: dict[str, int] = {}

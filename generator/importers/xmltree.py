@@ -106,3 +106,28 @@ def parse(path: Path, what: str, hint: str) -> Node:
 def clean(text: str | None) -> str:
     """Text with runs of whitespace collapsed."""
     return " ".join(text.split()) if text else ""
+
+
+def document(path: Path, root_tag: str, what: str, hint: str) -> Node:
+    """The document element of `path`, which must be `<root_tag>`."""
+    root = parse(path, what, hint)
+    if root.tag != root_tag:
+        raise BuildError(
+            f"{path}:{root.line}: expected the root element <{root_tag}>, found <{root.tag}>; {hint}"
+        )
+    return root
+
+
+def check_level(path: Path, node: Node, level: int, deepest: int) -> None:
+    """A `<term level="N">` must sit one level below its parent, and no deeper than `deepest`."""
+    if level:
+        raw = node.attrs.get("level", "")
+        if not raw.isdigit() or int(raw) != level:
+            raise BuildError(
+                f'{path}:{node.line}: <term level="{raw}"> under a level-{level - 1} term; '
+                f'expected level="{level}"'
+            )
+    if level > deepest:
+        raise BuildError(
+            f"{path}:{node.line}: subterms nest deeper than the {deepest} levels the schema allows"
+        )
