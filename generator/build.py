@@ -47,6 +47,7 @@ from .pages import common, special_pages
 from .progress import Progress, phase, say
 from .publish import ALL, Slots, SlotWriter, digest
 from .reference import references
+from .words import synonyms
 from .render import build_assets, make_env, page_context, site_context, wall_text
 from .state import get_meta, global_fingerprint, hand_hashes, open_state, set_meta
 from .store import Packed, Packer, StoreWriter
@@ -87,6 +88,7 @@ def load_inputs(root: Path) -> Loaded:
     problems = Problems()
     cfg = load_config(root, problems)
     pages = read_pages(cfg.content_dir, root, problems)
+    synonyms.load(root, problems)  # checked with the rest of the content; the search stage reads it
     for page in pages:
         if page.codeset not in cfg.codesets:
             problems.warn(

@@ -106,3 +106,15 @@ def test_a_malformed_index_file_stops_the_build_and_keeps_the_site(project: Call
     with pytest.raises(BuildError, match=rf"{bad}:\d+: not a readable .*truncated"):
         build(root, quiet=True, jobs=1)
     assert (root / "site" / "icd-10-cm" / "index" / "diabetes" / "index.html").read_bytes() == live
+
+
+def test_a_bad_synonyms_list_is_a_content_error_with_its_line(project: Callable[..., Path]) -> None:
+    root = project()
+    (root / "content" / "search").mkdir()
+    (root / "content" / "search" / "synonyms.yml").write_text("abbreviations:\n  uti: urinary tract infection\n  uti: cystitis\n")
+    from generator.build import check
+
+    problems = check(root)
+    assert [str(p) for p in problems.errors] == [
+        "content/search/synonyms.yml:3: error: 'uti' is listed twice (first on line 2); merge the phrases"
+    ]
