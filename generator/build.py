@@ -47,10 +47,10 @@ from .pages import common, special_pages
 from .progress import Progress, phase, say
 from .publish import ALL, Slots, SlotWriter, digest
 from .reference import references
-from .words import synonyms
 from .render import build_assets, make_env, page_context, site_context, wall_text
 from .state import get_meta, global_fingerprint, hand_hashes, open_state, set_meta
 from .store import Packed, Packer, StoreWriter
+from .words import synonyms
 
 StoreRow = tuple[str, str, str, list[Packed]]
 
