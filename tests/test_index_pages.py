@@ -111,7 +111,8 @@ def test_a_malformed_index_file_stops_the_build_and_keeps_the_site(project: Call
 def test_a_bad_synonyms_list_is_a_content_error_with_its_line(project: Callable[..., Path]) -> None:
     root = project()
     (root / "content" / "search").mkdir()
-    (root / "content" / "search" / "synonyms.yml").write_text("abbreviations:\n  uti: urinary tract infection\n  uti: cystitis\n")
+    text = "abbreviations:\n  uti: urinary tract infection\n  uti: cystitis\n"
+    (root / "content" / "search" / "synonyms.yml").write_text(text)
     from generator.build import check
 
     problems = check(root)
