@@ -7,8 +7,9 @@ import sys
 import time
 from pathlib import Path
 
-from . import accounts, passwords
+from .accounts import passwords, records, roles
 from .db import Database, IntegrityErrors, Unavailable
+from .jobs import cli as jobs_cli
 from .settings import Settings, SettingsError, load_settings
 
 
@@ -29,10 +30,16 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
     set_plan.add_argument("email")
     set_plan.add_argument("plan")
     set_plan.set_defaults(func=cmd_set_plan)
+    set_role = sub.add_parser("set-role", help="give an account a role (editor, consultant), or take it away")
+    set_role.add_argument("email")
+    set_role.add_argument("role", choices=list(roles.ROLES))
+    set_role.add_argument("--remove", action="store_true", help="take the role away")
+    set_role.set_defaults(func=cmd_set_role)
     sub.add_parser("list", help="list accounts").set_defaults(func=cmd_list)
     delete = sub.add_parser("delete", help="delete an account, its sessions and unlocks")
     delete.add_argument("email")
     delete.set_defaults(func=cmd_delete)
+    jobs_cli.add_commands(subparsers)
 
 
 def _settings(args: argparse.Namespace) -> Settings | None:
@@ -44,7 +51,8 @@ def _settings(args: argparse.Namespace) -> Settings | None:
 
 
 def _db(s: Settings) -> Database:
-    return Database(str(s.database_url) if s.database_url is not None else None, s.sqlite_path)
+    url = str(s.database_url) if s.database_url is not None else None
+    return Database(url, s.sqlite_path, s.pg_pool_size)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -108,7 +116,7 @@ def cmd_create(args: argparse.Namespace) -> int:
         return 2
     ph = passwords.hasher(s.argon2_time_cost, s.argon2_memory_kib, s.argon2_parallelism)
     try:
-        _run(s, accounts.create, email, passwords.hash_password(ph, password), args.plan, int(time.time()))
+        _run(s, records.create, email, passwords.hash_password(ph, password), args.plan, int(time.time()))
     except IntegrityErrors:
         print(f"error: an account for {email} already exists", file=sys.stderr)
         return 1
@@ -124,10 +132,25 @@ def cmd_set_plan(args: argparse.Namespace) -> int:
     if s is None or not _plan_ok(s, args.plan):
         return 2
     email = passwords.normalise_email(args.email)
-    if not _run(s, accounts.set_plan, email, args.plan):
+    if not _run(s, records.set_plan, email, args.plan):
         print(f"error: no account for {email}", file=sys.stderr)
         return 1
     print(f"{email}: plan {args.plan}")
+    return 0
+
+
+def cmd_set_role(args: argparse.Namespace) -> int:
+    s = _settings(args)
+    if s is None:
+        return 2
+    email = passwords.normalise_email(args.email)
+    row = _run(s, records.find, email)
+    if row is None:
+        print(f"error: no account for {email}", file=sys.stderr)
+        return 1
+    changed = _run(s, roles.revoke if args.remove else roles.grant, row.id, args.role)
+    had = "no longer has" if args.remove else "has"
+    print(f"{email} {had} the {args.role} role" + ("" if changed else " (unchanged)"))
     return 0
 
 
@@ -135,7 +158,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     s = _settings(args)
     if s is None:
         return 2
-    for email, plan, created in _run(s, accounts.listing):
+    for email, plan, created in _run(s, records.listing):
         print(f"{email}\t{plan}\t{time.strftime('%Y-%m-%d', time.gmtime(created))}")
     return 0
 
@@ -145,7 +168,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
     if s is None:
         return 2
     email = passwords.normalise_email(args.email)
-    if not _run(s, accounts.delete, email):
+    if not _run(s, records.delete, email):
         print(f"error: no account for {email}", file=sys.stderr)
         return 1
     print(f"deleted {email}")

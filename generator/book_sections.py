@@ -12,17 +12,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from . import books as b
+from .config import SiteConfig
 from .fragments import escape
 from .index_layout import BASES
 from .link import CodeSetModel
 from .model import ICD10CM, ICD10PCS, Section
-from .reference import References
+from .progress import phase
+from .reference import References, references
 from .xrefs import code_key
 
 ENTRIES_MAX = 30  # lines in the block; a code named by more links the rest through the index
 # Section kinds added here (all public: see config.DEFAULT_PROTECTED).
 INDEX_ENTRIES, PCS_TABLE, PCS_DEFINITIONS = "index-entries", "pcs-table", "pcs-definitions"
 NOT_SEARCHED = frozenset({INDEX_ENTRIES, PCS_TABLE, PCS_DEFINITIONS})  # the word index has these as entries
+
+
+def attach_books(cfg: SiteConfig, models: dict[str, CodeSetModel], *, quiet: bool = False) -> None:
+    """The books stage: loads the project's reference books (if any) and adds their sections."""
+    refs = references(cfg)
+    if refs.books:
+        with phase("books", quiet=quiet):
+            attach(models, refs)
 
 
 def attach(models: dict[str, CodeSetModel], refs: References) -> None:

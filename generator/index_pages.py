@@ -11,19 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
-import jinja2
 from markupsafe import Markup
 
 from . import books as b
-from .config import SiteConfig
-from .errors import Problems
 from .fragments import escape
 from .index_layout import BASES, Layout, Page, letter_slug
 from .link import CodeSetModel
 from .model import CODESET_NAMES, ICD10CM, ICD10PCS
-from .reference import References, references
+from .progress import say
+from .reference import References, references, release_note
+from .theme import SiteFile, Theme
 from .xrefs import code_key
 
 NO_CODE = "\u2014"
@@ -127,46 +125,23 @@ def _tree(links: Links, lay: Layout, page: Page, terms: list[b.IndexTerm], out: 
 class Writer:
     """Renders the pages of the books with the theme's `index_page.html`."""
 
-    env: jinja2.Environment
-    base: dict[str, Any]
+    theme: Theme
     refs: References
     models: dict[str, CodeSetModel]
     tabular: dict[str, str]  # code set -> its release line
     unresolved: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
 
     def render(
-        self,
-        url: str,
-        title: str,
-        crumbs: list[tuple[str, str]],
-        body: str,
-        *,
-        book: b.IndexBook | None,
-        table: bool = False,
-        description: str = "",
-    ) -> tuple[str, bytes]:
-        from . import urls
-        from .reference import release_note
-
-        tpl = self.env.get_template("index_page.html")
+        self, url: str, title: str, crumbs: list[tuple[str, str]], body: str, *, book: b.IndexBook | None,
+        table: bool = False, description: str = "",
+    ) -> SiteFile:
         cs = ICD10PCS if book is not None and book.kind == b.PCS_INDEX else ICD10CM
-        ctx = {
-            **self.base,
-            "title": title,
-            "canonical": self.base["canonical"].rstrip("/").rsplit("/", 0)[0],
-            "ip": {
-                "title": title,
-                "crumbs": crumbs,
-                "body": Markup(body),
-                "table": table,
-                "description": description or title,
-                "source": release_note(book.release, self.tabular.get(cs, ""), cs)
-                if book is not None
-                else "",
-            },
+        source = release_note(book.release, self.tabular.get(cs, ""), cs) if book is not None else ""
+        ip = {
+            "title": title, "crumbs": crumbs, "body": Markup(body), "table": table,
+            "description": description or title, "source": source,
         }
-        ctx["canonical"] = urls.absolute(self.base["site"]["base_url"], url)
-        return urls.file_for(url), tpl.render(ctx).encode()
+        return self.theme.page("index_page.html", url, title, ip=ip)
 
     def index_book(self, book: b.IndexBook) -> Iterator[tuple[str, bytes]]:
         lay = self.refs.layout(book)
@@ -336,18 +311,15 @@ def _level1(main: b.IndexTerm, term: b.IndexTerm) -> b.IndexTerm:
 
 
 def index_pages(
-    env: jinja2.Environment,
-    base: dict[str, Any],
-    refs: References,
-    models: dict[str, CodeSetModel],
-) -> tuple[list[tuple[str, bytes]], dict[str, list[tuple[int, str]]]]:
+    theme: Theme, refs: References, models: dict[str, CodeSetModel],
+) -> tuple[list[SiteFile], dict[str, list[tuple[int, str]]]]:
     """Every page of the books a build has, and per book the cross-references that lead nowhere
     (line, text)."""
     tabular = {
         cs: next((r.source for r in m.records if r.is_code and r.source), "") for cs, m in models.items()
     }
-    w = Writer(env, base, refs, models, tabular)
-    out: list[tuple[str, bytes]] = []
+    w = Writer(theme, refs, models, tabular)
+    out: list[SiteFile] = []
     books = refs.books
     for kind in (b.CM_INDEX, b.CM_EINDEX):
         if kind in books.cm:
@@ -362,19 +334,14 @@ def index_pages(
     return out, w.unresolved
 
 
-def book_pages(
-    cfg: SiteConfig,
-    env: jinja2.Environment,
-    base: dict[str, Any],
-    models: dict[str, CodeSetModel],
-    problems: Problems,
-) -> list[tuple[str, bytes]]:
-    """The stage: the books' pages; cross-references that lead nowhere are reported as one warning per
+def book_pages(theme: Theme, models: dict[str, CodeSetModel]) -> list[SiteFile]:
+    """The site stage of the books' pages. Cross-references that lead nowhere are reported, one line per
     book, their list written to `.coderef/xrefs-<kind>.txt`."""
+    cfg = theme.cfg
     refs = references(cfg)
     if not refs.books:
         return []
-    pages, unresolved = index_pages(env, base, refs, models)
+    pages, unresolved = index_pages(theme, refs, models)
     for kind, found in unresolved.items():
         report = cfg.state_dir / f"xrefs-{kind}.txt"
         if not found:
@@ -383,12 +350,5 @@ def book_pages(
         book = refs.books.pcs_index if kind == b.PCS_INDEX else refs.books.cm[kind]
         assert book is not None
         report.write_text("".join(f"{book.path}:{line}: {text}\n" for line, text in found), encoding="utf-8")
-        line, text = found[0]
-        problems.warn(
-            book.path,
-            line,
-            f"{len(found)} cross-references lead to no term of the index "
-            "(this one: "
-            f"'{text}'); all are listed in {report}",
-        )
+        say(f"books      {kind}: {len(found)} cross-references lead to no term of the index; see {report}")
     return pages

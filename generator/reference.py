@@ -1,7 +1,7 @@
 """Loading stage of the reference books: each imported book file read once, then from a parse cache.
 
-A book comes from `sources` in site.yml, else from `coderef import <kind>`. Books are optional: a
-site without them has no index pages and searches titles and public text only.
+A book comes from `sources` in site.yml, else `coderef import <kind>`, else content/official/.
+Books are optional: a site without them has no index pages and searches titles and public text only.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import books as b
+from . import official
 from .config import SiteConfig
 from .importers import BookImporter, book_importers
 from .index_layout import BASES, Layout, layout, letter_slug, slug
@@ -24,12 +25,10 @@ CACHE_VERSION = "1"
 
 
 def book_source(cfg: SiteConfig, kind: str) -> Path | None:
-    """The file a book is read from, or None when the project has none."""
-    if kind in cfg.sources:
-        return cfg.root / cfg.sources[kind]
-    from .imports import imported_source
-
-    return imported_source(cfg, kind)
+    """The file a book is read from (`sources:` in site.yml, else `coderef import`, else the copy the
+    project ships in content/official/), or None when the project has none."""
+    found = official.source(cfg, kind)
+    return found.path if found is not None else None
 
 
 @dataclass

@@ -27,11 +27,13 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import lookup, reference
+from pagefind_bin import get_executable
+
+from . import lookup, reference, urls
 from .book_sections import NOT_SEARCHED
 from .books import PCS_INDEX
 from .config import SiteConfig
-from .errors import ContentErrors, Problems
+from .errors import BuildError, ContentErrors, Problems
 from .link import CodeSetModel
 from .load import stat_key
 from .model import CODESET_NAMES, ICD10CM, ICD10PCS, CodeRecord
@@ -41,11 +43,23 @@ from .words.synonyms import Synonym
 from .xrefs import Resolver
 
 SCHEMA = "3"  # bump when the indexed data or the file layout changes: every code set is re-indexed
-LOOKUP_DIR = "lookup"
+LOOKUP_DIR = urls.LOOKUP_DIR
 WORDS_DIR = "w"
 # The ICD-10-CM importer repeats every ancestor's notes on each descendant as "From <node> — ..." blocks.
 _INHERITED = re.compile(r"^From .{1,300} — ", re.MULTILINE)
 SUMMARY_KINDS = ("summary", "description")
+
+
+def pagefind_binary() -> Path:
+    """The Pagefind executable shipped by the `pagefind[bin]` dependency (the job board's search bundle,
+    generator/jobs/search.py; the code sets have the word index)."""
+    try:
+        path: Path = get_executable()
+    except FileNotFoundError as exc:
+        raise BuildError(
+            f"the Pagefind binary is missing ({exc}): reinstall the 'pagefind[bin]' package"
+        ) from None
+    return path
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,20 +249,28 @@ def _files(codeset: str, gen_dir: Path) -> list[tuple[str, Path]]:
     return [(f"{LOOKUP_DIR}/{codeset}/{p.relative_to(base).as_posix()}", p) for p in found]
 
 
-def _site_index(out_dir: Path, codesets: list[str], models: dict[str, CodeSetModel]) -> Path:
-    """`/lookup/index.json`: the code sets with a search index, for search.js. Content-addressed."""
-    doc = {
+def _site_index(
+    out_dir: Path, codesets: list[str], models: dict[str, CodeSetModel], jobs: bool = False
+) -> Path:
+    """`/lookup/index.json`: the code sets with their lookup files and word index, for search.js, and the
+    job board's Pagefind bundle when it is on (written by generator/jobs/search.py). Content-addressed."""
+    doc: dict[str, list[dict[str, object]]] = {
         "codesets": [
             {
                 "slug": cs,
                 "name": CODESET_NAMES.get(cs, cs),
                 "count": models[cs].code_count,
-                "lookup": f"/{LOOKUP_DIR}/{cs}/",
-                "words": f"/{LOOKUP_DIR}/{cs}/{WORDS_DIR}/",
+                "lookup": urls.lookup_path(cs),
+                "words": f"{urls.lookup_path(cs)}{WORDS_DIR}/",
             }
             for cs in codesets
         ]
     }
+    if jobs:
+        doc["codesets"].append(
+            {"slug": urls.JOBS_SEARCH, "name": "Jobs", "count": None,
+             "pagefind": urls.pagefind_path(urls.JOBS_SEARCH), "lookup": None}
+        )
     data = json.dumps(doc, separators=(",", ":")).encode()
     shared = out_dir / "shared"
     shared.mkdir(parents=True, exist_ok=True)
@@ -265,9 +287,10 @@ def _site_index(out_dir: Path, codesets: list[str], models: dict[str, CodeSetMod
 
 def index_codesets(
     cfg: SiteConfig, models: dict[str, CodeSetModel], out_dir: Path, changed: set[str],
-    extra: Extra | None = None,
+    extra: Extra | None = None, *, job_board: bool = False,
 ) -> dict[str, list[tuple[str, Path]]]:
-    """Indexes the code sets in `changed` (and any without a usable index in `out_dir`); returns, per
+    """Indexes the code sets in `changed` (and any without a usable index in `out_dir`); `job_board` lists
+    the job board's bundle (published by the build's jobs stage) in `/lookup/index.json`. Returns, per
     code set, every (site path, file) to publish, sorted."""
     extra = extra or Extra()
     # An enabled code set without records (no data imported, no pages yet) has nothing to search.
@@ -282,10 +305,10 @@ def index_codesets(
             gen = prepare(cfg, models[cs], cs_dir, extra).generation
             _set_state(cs_dir, gen, extra.inputs)
         current[cs] = gen
-    index = _site_index(out_dir, codesets, models)
+    index = _site_index(out_dir, codesets, models, job_board)
     result: dict[str, list[tuple[str, Path]]] = {}
     for cs in codesets:
         files = _files(cs, out_dir / cs / current[cs])
-        files.append((f"{LOOKUP_DIR}/index.json", index))
+        files.append((urls.relative(urls.lookup_index_path()), index))
         result[cs] = sorted(files)
     return result

@@ -18,6 +18,7 @@ BOOK_FIXTURES = {
     "icd10pcs-tables": "icd10pcs_tables_2024.xml", "icd10pcs-definitions": "icd10pcs_definitions_2024.xml",
     "icd10pcs-index": "icd10pcs_index_2024.xml",
 }
+TEST_DAY = "2026-12-02"  # the day the small sample site is built on (job listings open and close by date)
 
 
 def shared_data() -> Path:
@@ -35,18 +36,19 @@ def make_project(
     site_yml: str | None = None,
     pages: bool = True,
     codesets: str = "[icd-10-cm, icd-10-pcs, cpt, hcpcs]",
+    jobs: bool = True,
 ) -> Path:
-    """A project folder using the repo's theme, the demo pages and the small data files of tests/data."""
+    """A project folder using the repo's theme, the demo pages, the sample job listings and the small
+    data files of tests/data."""
     dest.mkdir(parents=True, exist_ok=True)
     (dest / "content").mkdir(exist_ok=True)
     if pages:
         shutil.copytree(ROOT / "content" / "codes", dest / "content" / "codes")
+    if jobs:
+        shutil.copytree(ROOT / "content" / "jobs", dest / "content" / "jobs")
     if (ROOT / "content" / "codesets").is_dir():
         shutil.copytree(ROOT / "content" / "codesets", dest / "content" / "codesets", dirs_exist_ok=True)
     shutil.copytree(ROOT / "themes", dest / "themes", symlinks=False)
-    stub = dest / "themes" / "default" / "templates" / "search.html"  # TEMP until the search page lands
-    if not stub.exists():
-        stub.write_text('{% extends "base.html" %}{% block content %}<h1>Search</h1>{% endblock %}')
     if site_yml is None:
         site_yml = (
             "site_name: coderef test\n"
@@ -73,9 +75,13 @@ def project(tmp_path: Path) -> Callable[..., Path]:
 
 @pytest.fixture(scope="session")
 def small_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample project, built once per test session (site/ + var/protected.sqlite). Read-only!"""
+    """The sample project, built once per test session (site/ + var/protected.sqlite). Read-only!
+
+    Built as on TEST_DAY, so that which sample job listings are open does not depend on the calendar."""
     from generator.build import build
 
     root = make_project(tmp_path_factory.mktemp("small") / "proj")
-    build(root, quiet=True, jobs=1)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CODEREF_TODAY", TEST_DAY)
+        build(root, quiet=True, jobs=1)
     return root

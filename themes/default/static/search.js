@@ -71,7 +71,8 @@ export async function lookupCodes(q, codeset = "", max = DROPDOWN_MAX) {
   if (!looksLikeCode(q)) return [];
   const n = normalize(q);
   const index = await loadSiteIndex();
-  const sets = index.codesets.filter((cs) => !codeset || cs.slug === codeset);
+  // The job board's bundle has no code lookup files.
+  const sets = index.codesets.filter((cs) => cs.lookup && (!codeset || cs.slug === codeset));
   const found = (await Promise.all(sets.map((cs) => lookupIn(cs, n, max)))).flat();
   // Exact codes first, then shorter (more general) codes, keeping official order within a length.
   found.sort((a, b) => (b.exact - a.exact) || (normalize(a.key).length - normalize(b.key).length));
@@ -284,9 +285,49 @@ async function describe(cs, key) {
   return doc.codes.find((row) => normalize(row[0]) === n) || null;
 }
 
+// The job board's listings: a small Pagefind bundle (generator/jobs/search.py), one page per job whose
+// h3 heading is "Job — <title>, <employer>" with the job's URL segment as its id.
+const pagefinds = new Map();
+
+function loadPagefind(cs) {
+  if (!pagefinds.has(cs.slug)) {
+    pagefinds.set(cs.slug, (async () => {
+      const pf = await import(`${cs.pagefind}pagefind.js`);
+      await pf.options({ basePath: cs.pagefind, excerptLength: 24 });
+      return pf;
+    })().catch((err) => {
+      pagefinds.delete(cs.slug);
+      throw err;
+    }));
+  }
+  return pagefinds.get(cs.slug);
+}
+
+async function bundleHits(cs, q) {
+  const pf = await loadPagefind(cs);
+  const res = await pf.search(q);
+  if (!res) return [];
+  const pages = await Promise.all(res.results.slice(0, PAGE_SIZE).map((r) => r.data()));
+  const out = [];
+  for (const d of pages) {
+    const a = (d.anchors || []).find((x) => x.id);
+    if (!a) continue;
+    const heading = a.text || a.id;
+    const cut = heading.indexOf(" — ");
+    out.push({
+      codeset: cs.slug, codesetName: cs.name, key: a.id, display: cut >= 0 ? heading.slice(0, cut) : a.id,
+      title: cut >= 0 ? heading.slice(cut + 3) : heading, billable: null, via: "", url: codeUrl(cs.slug, a.id),
+    });
+  }
+  return out;
+}
+
 // One search: the matching codes in batches, best first, and per code set how many are known so far.
 export async function fullText(q, codeset = "") {
   const index = await loadSiteIndex();
+  const bundles = index.codesets.filter((cs) => !cs.words && cs.pagefind && (!codeset || cs.slug === codeset));
+  let extra = (await Promise.all(bundles.map((cs) => bundleHits(cs, q).catch(() => [])))).flat();
+  const bundleCounts = Object.fromEntries(bundles.map((cs) => [cs.slug, extra.filter((h) => h.codeset === cs.slug).length]));
   const sets = index.codesets.filter((cs) => cs.words && (!codeset || cs.slug === codeset));
   const lists = await Promise.all(sets.map(async (cs, n) => {
     const meta = await wordMeta(cs);
@@ -318,7 +359,7 @@ export async function fullText(q, codeset = "") {
     }
     return out;
   };
-  // The next `max` codes, best first.
+  // The next `max` codes, best first (job listings after the codes of the first batch).
   const next = async (max = PAGE_SIZE) => {
     const out = [];
     while (out.length < max && offset < all.length) {
@@ -326,16 +367,21 @@ export async function fullText(q, codeset = "") {
       offset += batch.length;
       for (const codes of await Promise.all(batch.map(resolve))) out.push(...codes);
     }
-    return out;
+    const jobs = extra;
+    extra = [];
+    return out.concat(jobs);
   };
   const counts = async () => {
     const out = {};
     sets.forEach((cs, n) => {
       out[cs.slug] = { n: codesOf[n], more: done[n] < perSet[n] };
     });
+    for (const [slug, n] of Object.entries(bundleCounts)) out[slug] = { n, more: false };
     return out;
   };
-  return { total: all.length, counts, next, rest: async () => [], more: () => offset < all.length };
+  return {
+    total: all.length + extra.length, counts, next, rest: async () => [], more: () => offset < all.length,
+  };
 }
 
 // The lookup's answer in fullText's shape, counted per code set.
