@@ -31,8 +31,14 @@ BASES = {
 _NON = re.compile(r"[^a-z0-9]+")
 
 
+SLUG_MAX = 60  # characters: a subterm that is a whole note must still make a short anchor and folder name
+
+
 def slug(text: str) -> str:
-    return _NON.sub("-", text.lower()).strip("-") or "x"
+    s = _NON.sub("-", text.lower()).strip("-") or "x"
+    if len(s) > SLUG_MAX:
+        s = s[:SLUG_MAX].rsplit("-", 1)[0] or s[:SLUG_MAX]
+    return s
 
 
 def estimate(term: IndexTerm) -> int:

@@ -119,3 +119,11 @@ def test_a_bad_synonyms_list_is_a_content_error_with_its_line(project: Callable[
     assert [str(p) for p in problems.errors] == [
         "content/search/synonyms.yml:3: error: 'uti' is listed twice (first on line 2); merge the phrases"
     ]
+
+
+def test_anchors_and_page_names_stay_short() -> None:
+    note = "NOTE: Heart failure stages A, B, C and D are based on the American College of Cardiology " * 3
+    main = IndexTerm("Failure", 0, 1, children=[IndexTerm(note, 1, 2, children=[IndexTerm("x", 2, 3)] * 400)])
+    lay = layout(IndexBook(CM_INDEX, "t", "2025", "r", "x.xml", letters=[Letter("F", 1, [main])]))
+    assert all(len(a) <= 60 for a in lay.anchors.values() if "--" not in a)
+    assert all(len(p.url.rstrip("/").rsplit("/", 1)[-1]) <= 60 for p in lay.pages)
