@@ -19,6 +19,7 @@ from . import auth, meter
 from .core import Gate
 from .db import Unavailable
 from .hotpath import FastUnlock
+from .mail.worker import Worker as MailWorker
 from .security import GateHeaders
 from .settings import Settings, load_settings
 from .static import SiteFiles
@@ -83,8 +84,16 @@ def _build(root: Path, settings: Settings | None, routes: list[BaseRoute], with_
         gc.freeze()
         # Requests allocate few reference cycles; collect them 10x less often than the default.
         gc.set_threshold(7000, 20, 20)
-        yield
-        gate.close()
+        worker = None
+        if settings.mail.relay is not None and settings.mail.worker:
+            worker = app.state.mail_worker = MailWorker(gate.db, settings.mail)
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+            gate.close()
 
     app = Starlette(
         routes=routes,
@@ -93,6 +102,7 @@ def _build(root: Path, settings: Settings | None, routes: list[BaseRoute], with_
         lifespan=lifespan,
     )
     app.state.gate = gate
+    app.state.mail_worker = None  # set while serving when a relay is configured (see lifespan)
     return FastUnlock(app, gate)
 
 

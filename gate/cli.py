@@ -34,6 +34,10 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
     delete.add_argument("email")
     delete.set_defaults(func=cmd_delete)
 
+    from .mail.cli import add_commands as add_mail
+
+    add_mail(subparsers, _settings)
+
 
 def _settings(args: argparse.Namespace) -> Settings | None:
     try:

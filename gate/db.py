@@ -18,6 +18,8 @@ from typing import Any, ParamSpec, TypeVar
 
 import anyio.to_thread
 
+from .mail import schema as mail_schema
+
 log = logging.getLogger("coderef.gate")
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -49,6 +51,7 @@ MIGRATIONS: list[list[str]] = [
         "sqlite: ALTER TABLE unlocks_v2 RENAME TO unlocks",
         "sqlite: CREATE INDEX unlocks_guest_ip ON unlocks(guest_ip, period) WHERE guest_ip IS NOT NULL",
     ],
+    mail_schema.MIGRATION,  # 3: the mail outbox
 ]
 _SQLITE_ONLY = "sqlite: "
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -6,12 +6,15 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from starlette.config import Config
 from starlette.datastructures import Secret
 
 from generator.config import SiteConfig, load_config
 from generator.errors import Problems
+
+from .mail.settings import MailSettings, MailSettingsError, load_mail_settings
 
 # OWASP's argon2id floor: m=19 MiB, t=2, p=1. Anything weaker is refused.
 ARGON2_FLOOR = {"memory_kib": 19456, "time_cost": 2, "parallelism": 1}
@@ -41,6 +44,7 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     max_body: int = 16 * 1024
     bench: bool = False  # mounts a bare endpoint for benchmarks
+    mail: MailSettings = field(default_factory=MailSettings)  # SMTP relay, sender, DKIM, retries
 
     @property
     def keys(self) -> list[str]:
@@ -124,6 +128,10 @@ def load_settings(root: Path, environ: Mapping[str, str] | None = None) -> Setti
     origins = config("CODEREF_ALLOWED_ORIGINS", default="") or ""
     s.allowed_origins = tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip())
     s.bench = _bool_word(config, "CODEREF_BENCH", "false", ("true", "false")) == "true"
+    try:
+        s.mail = load_mail_settings(lambda name: config(name, default=None), urlsplit(site.base_url).hostname or "localhost")
+    except MailSettingsError as exc:
+        raise SettingsError(str(exc)) from None
     if not s.keys:
         if s.production:
             raise SettingsError(
