@@ -57,7 +57,9 @@ def is_unlocked(conn: Conn, subject: str, period: Period, codeset: str, code: st
     return row is not None and int(row[0]) >= period.since
 
 
-def unlocked(conn: Conn, subject: str, period: Period, limit: int = UNLOCKED_LIST_LIMIT) -> list[tuple[str, str]]:
+def unlocked(
+    conn: Conn, subject: str, period: Period, limit: int = UNLOCKED_LIST_LIMIT
+) -> list[tuple[str, str]]:
     """The most recent unlocks of the period, newest first."""
     rows = conn.all(
         "SELECT codeset, code FROM unlocks WHERE subject=? AND period=? AND unlocked_at>=?"
@@ -83,7 +85,9 @@ _RECORD = (
 )
 
 
-def _record(conn: Conn, subject: str, period: Period, codeset: str, code: str, ip: str | None, now: int) -> None:
+def _record(
+    conn: Conn, subject: str, period: Period, codeset: str, code: str, ip: str | None, now: int
+) -> None:
     conn.execute(_RECORD, (subject, period.key, codeset, code, ip, now))
 
 

@@ -96,7 +96,10 @@ async def login(request: Request) -> Response:
         return fail(request, form, page, "invalid_email", nxt)
     if len(password.encode("utf-8")) > passwords.MAX_BYTES:
         return fail(request, form, page, "password_too_long", nxt)
-    keys = [(f"login-account:{email}", s.login_fail_account), (f"login-ip:{gate.ip(request)}", s.login_fail_ip)]
+    keys = [
+        (f"login-account:{email}", s.login_fail_account),
+        (f"login-ip:{gate.ip(request)}", s.login_fail_ip),
+    ]
     if await gate.db.run(ratelimit.over, keys):
         return fail(request, form, page, "rate_limited", nxt)
     row = await gate.db.run(accounts.find, email)
@@ -136,7 +139,9 @@ async def logout(request: Request) -> Response:
     if form:
         response: Response = RedirectResponse(nxt, status_code=303)
     else:
-        response = JSONResponse(await gate.db.run(session_payload, gate, None, visitor.guest_id, gate.ip(request)))
+        response = JSONResponse(
+            await gate.db.run(session_payload, gate, None, visitor.guest_id, gate.ip(request))
+        )
     gate.clear_session(request, response)
     return response
 
@@ -150,7 +155,11 @@ async def change_password(request: Request) -> Response:
     page = "/gate/account"
     visitor = await gate.visitor(request)
     if visitor.account is None:
-        return RedirectResponse("/login/?next=/gate/account", status_code=303) if form else error("login_required")
+        return (
+            RedirectResponse("/login/?next=/gate/account", status_code=303)
+            if form
+            else error("login_required")
+        )
     account = visitor.account
     current = passwords.normalise_password(fields.get("current_password", ""))
     new = passwords.normalise_password(fields.get("new_password", ""))

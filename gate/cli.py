@@ -159,7 +159,9 @@ def cmd_delete(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Standalone entry (`python -m gate`), for when the main CLI is not at hand."""
     parser = argparse.ArgumentParser(prog="python -m gate")
-    parser.add_argument("--root", type=Path, default=Path.cwd(), help="project root (default: current directory)")
+    parser.add_argument(
+        "--root", type=Path, default=Path.cwd(), help="project root (default: current directory)"
+    )
     add_commands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
     return int(args.func(args))

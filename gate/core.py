@@ -108,7 +108,9 @@ class Gate:
 
     def clear_session(self, request: Request, response: Response) -> None:
         secure = self.secure(request)
-        response.delete_cookie(sessions.cookie_names(secure)[0], path="/", secure=secure, httponly=True, samesite="lax")
+        response.delete_cookie(
+            sessions.cookie_names(secure)[0], path="/", secure=secure, httponly=True, samesite="lax"
+        )
 
     # -- the visitor ---------------------------------------------------------------------------
     _COOKIE_HEADERS_MAX = 50_000
@@ -129,7 +131,8 @@ class Gate:
             session_name, guest_name = sessions.cookie_names(secure)
             cookies = cookie_parser(header)
             hit = (self.signer.session_id(cookies.get(session_name)), cookies.get(guest_name))
-            if len(header) <= self._COOKIE_HEADER_CACHED_LEN:  # bounded memory: long headers are parsed each time
+            # Bounded memory: long headers are parsed each time.
+            if len(header) <= self._COOKIE_HEADER_CACHED_LEN:
                 if len(self._cookie_headers) >= self._COOKIE_HEADERS_MAX:
                     self._cookie_headers.clear()
                 self._cookie_headers[key] = hit
@@ -144,7 +147,9 @@ class Gate:
         account = None
         if sid is not None:
             s = self.settings
-            account = await self.db.run(sessions.load, sid, int(time.time()), s.session_idle, s.session_max_age)
+            account = await self.db.run(
+                sessions.load, sid, int(time.time()), s.session_idle, s.session_max_age
+            )
         return Visitor(account, sid if account else None, guest_cookie, self.signer)
 
     # -- the protected store -------------------------------------------------------------------

@@ -46,7 +46,8 @@ MIGRATIONS: list[list[str]] = [
         ("sqlite: CREATE TABLE unlocks_v2(subject TEXT NOT NULL, period TEXT NOT NULL, codeset TEXT NOT NULL,"
          " code TEXT NOT NULL, guest_ip TEXT, unlocked_at BIGINT NOT NULL,"
          " PRIMARY KEY (subject, period, codeset, code)) WITHOUT ROWID"),
-        "sqlite: INSERT INTO unlocks_v2 SELECT subject, period, codeset, code, guest_ip, unlocked_at FROM unlocks",
+        ("sqlite: INSERT INTO unlocks_v2 SELECT subject, period, codeset, code, guest_ip, unlocked_at"
+         " FROM unlocks"),
         "sqlite: DROP TABLE unlocks",
         "sqlite: ALTER TABLE unlocks_v2 RENAME TO unlocks",
         "sqlite: CREATE INDEX unlocks_guest_ip ON unlocks(guest_ip, period) WHERE guest_ip IS NOT NULL",
@@ -145,14 +146,17 @@ class Database:
         raw = sqlite3.connect(self.sqlite_path, isolation_level=None, check_same_thread=False, timeout=10)
         raw.execute("PRAGMA busy_timeout=10000")
         raw.execute("PRAGMA journal_mode=WAL")
-        raw.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across app crashes, no fsync per commit
+        # WAL + NORMAL: durable across app crashes, no fsync per commit.
+        raw.execute("PRAGMA synchronous=NORMAL")
         raw.execute("PRAGMA foreign_keys=ON")
         # Checkpoints (copying the WAL into the database, with an fsync) run in a background
         # thread, not inside a request's commit where they stall the event loop for tens of ms;
         # the large automatic threshold is only a backstop.
         raw.execute("PRAGMA wal_autocheckpoint=20000")
         if self._checkpointer is None:
-            self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="sqlite-checkpoint", daemon=True)
+            self._checkpointer = threading.Thread(
+                target=self._checkpoint_loop, name="sqlite-checkpoint", daemon=True
+            )
             self._checkpointer.start()
         return raw
 

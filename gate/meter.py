@@ -17,7 +17,9 @@ from .sessions import Account
 from .web import MESSAGES, error, wants_form
 
 
-def _left(conn: Conn, gate: Gate, subject: str | None, plan: str, ip: str, period: allowance.Period) -> tuple[int, int | None]:
+def _left(
+    conn: Conn, gate: Gate, subject: str | None, plan: str, ip: str, period: allowance.Period
+) -> tuple[int, int | None]:
     """(views used, views left or None for unlimited); guests also count against the per-IP cap."""
     allow = gate.allowance_for(plan)
     used = allowance.used(conn, subject, period) if subject else 0
@@ -29,7 +31,9 @@ def _left(conn: Conn, gate: Gate, subject: str | None, plan: str, ip: str, perio
     return used, left
 
 
-def session_payload(conn: Conn, gate: Gate, account: Account | None, guest_id: str | None, ip: str) -> dict[str, Any]:
+def session_payload(
+    conn: Conn, gate: Gate, account: Account | None, guest_id: str | None, ip: str
+) -> dict[str, Any]:
     period = gate.period()
     plan = account.plan if account else "guest"
     subject = account.subject if account else (f"g:{guest_id}" if guest_id else None)
@@ -113,7 +117,9 @@ def _decide(conn: Conn, gate: Gate, sid: str | None, guest_cookie: str | None, i
     return Unlock(outcome, left, account, plan, new_guest, sections)
 
 
-async def decide(gate: Gate, sid: str | None, guest_cookie: str | None, ip: str, codeset: str, code: str) -> Unlock:
+async def decide(
+    gate: Gate, sid: str | None, guest_cookie: str | None, ip: str, codeset: str, code: str
+) -> Unlock:
     """The meter's one decision: checks the code, finds the visitor, consumes a view if needed.
 
     `sid` is the verified session id of the cookie (or None) and `guest_cookie` the raw guest
@@ -143,7 +149,9 @@ def json_answer(gate: Gate, u: Unlock, codeset: str, code: str) -> Response:
         return Response(body, media_type="application/json")
     reason = "guest_limit" if u.account is None else f"{u.plan}_limit"
     if u.account is None:
-        message = "You have used your free code page for this period. Register for a free account to view more."
+        message = (
+            "You have used your free code page for this period. Register for a free account to view more."
+        )
     else:
         n = gate.allowance_for(u.plan)
         message = f"You have used all {n} views of your plan this period. Upgrade for unlimited code pages."

@@ -54,7 +54,9 @@ def is_https(request: Request, trust_proxy: int) -> bool:
 def client_ip(request: Request, trust_proxy: int) -> str:
     """The peer address; X-Forwarded-For only counts when `trust_proxy` hops are configured."""
     if trust_proxy:
-        chain = [p.strip() for h in request.headers.getlist("x-forwarded-for") for p in h.split(",") if p.strip()]
+        chain = [
+            p.strip() for h in request.headers.getlist("x-forwarded-for") for p in h.split(",") if p.strip()
+        ]
         if chain:
             return chain[-trust_proxy] if len(chain) >= trust_proxy else chain[0]
     return request.client.host if request.client else "unknown"

@@ -97,7 +97,9 @@ def dev_secret(root: Path) -> str:
 def load_settings(root: Path, environ: Mapping[str, str] | None = None) -> Settings:
     """Reads CODEREF_* from `environ` (default os.environ) over `root/.env`, and content/site.yml."""
     env_file = root / ".env"
-    config = Config(env_file if env_file.is_file() else None, environ=dict(os.environ if environ is None else environ))
+    config = Config(
+        env_file if env_file.is_file() else None, environ=dict(os.environ if environ is None else environ)
+    )
     problems = Problems()
     site = load_config(root, problems)
     if problems.errors:

@@ -20,7 +20,10 @@ MESSAGES: dict[str, tuple[int, str]] = {
     "cross_site": (403, "Refused: this request came from another site."),
     "bad_request": (400, "The request could not be read."),
     "payload_too_large": (413, "The request body is too large."),
-    "unsupported_media_type": (415, "Send JSON (application/json) or an HTML form (application/x-www-form-urlencoded)."),
+    "unsupported_media_type": (
+        415,
+        "Send JSON (application/json) or an HTML form (application/x-www-form-urlencoded).",
+    ),
     "unknown_codeset": (404, "There is no such code set."),
     "unknown_code": (404, "There is no such code."),
     "not_found": (404, "Not found."),
@@ -46,7 +49,10 @@ def wants_form(request: Request) -> bool:
     """An HTML form post (the no-JavaScript path) rather than a fetch() call expecting JSON."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     accept = request.headers.get("accept", "")
-    return ctype in ("application/x-www-form-urlencoded", "multipart/form-data") and "application/json" not in accept
+    return (
+        ctype in ("application/x-www-form-urlencoded", "multipart/form-data")
+        and "application/json" not in accept
+    )
 
 
 async def read_fields(request: Request, limit: int) -> dict[str, str]:

@@ -139,7 +139,9 @@ def load_config(root: Path, problems: Problems) -> SiteConfig:
             setattr(cfg, key, value.strip())
         elif key == "codesets":
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                problems.error(rel, line, "'codesets' must be a list such as [icd-10-cm, icd-10-pcs, cpt, hcpcs]")
+                problems.error(
+                    rel, line, "'codesets' must be a list such as [icd-10-cm, icd-10-pcs, cpt, hcpcs]"
+                )
                 continue
             unknown = [v for v in value if v not in CODESET_NAMES]
             if unknown:
@@ -159,7 +161,11 @@ def load_config(root: Path, problems: Problems) -> SiteConfig:
             cfg.protected.update(value)
         elif key == "sources":
             if not isinstance(value, dict) or not all(isinstance(v, str) and v for v in value.values()):
-                problems.error(rel, line, "'sources' maps an importer kind to a file path, e.g. 'icd10cm: data/icd10cm.xml'")
+                problems.error(
+                    rel,
+                    line,
+                    "'sources' maps an importer kind to a file path, e.g. 'icd10cm: data/icd10cm.xml'",
+                )
                 continue
             for kind, src in value.items():
                 if not (root / src).is_file():
@@ -200,7 +206,9 @@ def _load_meter(meter: Meter, node: yaml.Node, rel: str, problems: Problems) -> 
                 v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 0)
                 for v in value.values()
             ):
-                problems.error(rel, line, "'meter.plans' maps plan names to a count of code pages, or null for unlimited")
+                problems.error(
+                    rel, line, "'meter.plans' maps plan names to a count of code pages, or null for unlimited"
+                )
                 continue
             missing = {"guest", "free", "paid"} - set(value)
             if missing:

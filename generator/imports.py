@@ -102,7 +102,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"{k:<{width}}  {desc}")
         return 0
     if not args.kind or not args.source:
-        print("usage: coderef import KIND PATH_OR_URL [--sha256 HEX]   (coderef import --list shows the kinds)")
+        print(
+            "usage: coderef import KIND PATH_OR_URL [--sha256 HEX]   (coderef import --list shows the kinds)"
+        )
         return 1
     if args.kind not in table:
         print(f"error: unknown kind '{args.kind}'; known kinds: {', '.join(table)}")
@@ -153,7 +155,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {args.source}: the compressed file is damaged ({exc}); download it again")
         return 1
     except UnicodeDecodeError as exc:
-        print(f"error: {args.source}: not a text file in a known encoding ({exc.reason}); is this the right file?")
+        print(
+            f"error: {args.source}: not a text file in a known encoding ({exc.reason}); "
+            "is this the right file?"
+        )
         return 1
     seconds = time.perf_counter() - started
     print(f"{args.kind}: {rows:,} {note} in {seconds:.1f} s -> {out} ({_size(out.stat().st_size)})")

@@ -21,7 +21,8 @@ HAND_ORDER_BASE = 10_000_000  # hand-only codes sort after imported ones unless 
 
 
 def source_for(cfg: SiteConfig, imp: CodeSetImporter) -> Path | None:
-    """The file a code set is read from: `sources` in site.yml, else the imported one, else the packaged default."""
+    """The file a code set is read from: `sources` in site.yml, else the imported one, else the packaged
+    default."""
     if imp.kind in cfg.sources:
         return cfg.root / cfg.sources[imp.kind]
     try:
@@ -61,7 +62,9 @@ def code_version(root: Path) -> str:
 
 
 def _cache_path(cfg: SiteConfig, imp: CodeSetImporter, path: Path, version: str) -> Path:
-    key = hashlib.blake2b(f"{CACHE_VERSION}|{version}|{imp.kind}|{stat_key(path)}".encode(), digest_size=12).hexdigest()
+    key = hashlib.blake2b(
+        f"{CACHE_VERSION}|{version}|{imp.kind}|{stat_key(path)}".encode(), digest_size=12
+    ).hexdigest()
     return cfg.state_dir / "cache" / f"{imp.kind}-{key}.pickle"
 
 
@@ -79,7 +82,11 @@ def read_source(
             records: list[CodeRecord] = pickle.load(f)
         return records
     records = _share_sections(list(imp.read(path)))
-    pid = forking.start(lambda: _write_cache(cache, imp.kind, records)) if background and forking.can_fork() else None
+    pid = (
+        forking.start(lambda: _write_cache(cache, imp.kind, records))
+        if background and forking.can_fork()
+        else None
+    )
     if pid is not None:
         _BACKGROUND.append(pid)
     else:
@@ -144,7 +151,8 @@ def read_sources(
                 out[cs] = read_source(cfg, imp, src, version, background=jobs > 1)
         for cs, imp, src in wanted:
             if cs in children:
-                forking.succeeded(children.pop(cs))  # if it failed, read_source parses here and raises the error
+                # If it failed, read_source parses here and raises the error.
+                forking.succeeded(children.pop(cs))
                 out[cs] = read_source(cfg, imp, src, version)
     finally:
         for pid in children.values():  # this process's own parse failed: the others are not wanted
@@ -182,7 +190,11 @@ def merge_hand_pages(
                 )
                 continue
             if not page.title and codeset != CPT:
-                problems.error(page.path, 1, f"'{page.key}' is not in any imported file, so the page needs a 'title' in its front matter")
+                problems.error(
+                    page.path, 1,
+                    f"'{page.key}' is not in any imported file, "
+                    "so the page needs a 'title' in its front matter",
+                )
                 continue
             rec = CodeRecord(
                 codeset=codeset,
@@ -210,7 +222,11 @@ def merge_hand_pages(
         new_sections = list(rec.sections)
         for s in page.sections:
             if s.id in taken:
-                problems.error(page.path, 1, f"section '{s.title}' clashes with the official section '{s.id}' of {page.key}; rename the heading")
+                problems.error(
+                    page.path, 1,
+                    f"section '{s.title}' clashes with the official section '{s.id}' of {page.key}; "
+                    "rename the heading",
+                )
                 continue
             new_sections.append(s)
         rec.sections = new_sections

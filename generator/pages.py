@@ -1,4 +1,5 @@
-"""The site's pages other than code pages: home, code-set indexes, account pages, sitemaps, robots, headers."""
+"""The site's pages other than code pages: home, code-set indexes, account pages, sitemaps, robots,
+headers."""
 from __future__ import annotations
 
 from collections.abc import Callable

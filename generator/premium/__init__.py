@@ -31,7 +31,8 @@ class PremiumKind:
 
 
 PREMIUM_KINDS: dict[str, PremiumKind] = {k.kind: k for k in (
-    PremiumKind("ncci-ptp-practitioner", "NCCI PTP edits, practitioner (column 1/column 2 pairs)", ncci.import_ptp),
+    PremiumKind("ncci-ptp-practitioner", "NCCI PTP edits, practitioner (column 1/column 2 pairs)",
+                ncci.import_ptp),
     PremiumKind("ncci-ptp-hospital", "NCCI PTP edits, outpatient hospital", ncci.import_ptp),
     PremiumKind("mue-practitioner", "NCCI MUEs, practitioner services", mue.import_mue),
     PremiumKind("mue-hospital", "NCCI MUEs, outpatient hospital services", mue.import_mue),
