@@ -131,7 +131,8 @@ def load_settings(root: Path, environ: Mapping[str, str] | None = None) -> Setti
     s.allowed_origins = tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip())
     s.bench = _bool_word(config, "CODEREF_BENCH", "false", ("true", "false")) == "true"
     try:
-        s.mail = load_mail_settings(lambda name: config(name, default=None), urlsplit(site.base_url).hostname or "localhost")
+        domain = urlsplit(site.base_url).hostname or "localhost"
+        s.mail = load_mail_settings(lambda name: config(name, default=None), domain)
     except MailSettingsError as exc:
         raise SettingsError(str(exc)) from None
     if not s.keys:

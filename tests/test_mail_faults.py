@@ -1,4 +1,5 @@
 """Mail fault tests with real processes: a worker killed mid-delivery, several workers on one database."""
+
 from __future__ import annotations
 
 import asyncio
@@ -32,8 +33,13 @@ def fill(root: Path, url: str | None, n: int) -> list[str]:
 
     def add(conn: Conn) -> list[str]:
         with conn.transaction():
-            return [outbox.enqueue(conn, Message(to=f"r{i}@example.org", subject=f"n{i}", text=f"t{i}", sender=SENDER))
-                    for i in range(n)]
+            return [
+                outbox.enqueue(
+                    conn, Message(to=f"r{i}@example.org", subject=f"n{i}", text=f"t{i}", sender=SENDER)
+                )
+                for i in range(n)
+            ]
+
     try:
         return db.call(add)
     finally:
@@ -55,7 +61,9 @@ def wait_until(check: object, timeout: float = 20.0) -> None:
 
 
 @pytest.mark.slow
-def test_worker_killed_mid_delivery_sends_each_mail_exactly_once(tmp_path: Path, database_url: str | None) -> None:
+def test_worker_killed_mid_delivery_sends_each_mail_exactly_once(
+    tmp_path: Path, database_url: str | None
+) -> None:
     ids = fill(tmp_path, database_url, 5)
     with relay() as (rec, ctl):
         rec.stall_rcpt = 30.0  # the worker is mid-conversation when it dies
@@ -84,6 +92,7 @@ def test_killed_after_the_relay_accepted_resends_the_same_message(tmp_path: Path
     it hears 250. The resend is byte-identical with the same Message-ID, so receivers drop it."""
     ids = fill(tmp_path, None, 3)
     with relay() as (rec, ctl):
+
         async def hold_first(item: Received) -> None:
             if len(rec.received) == 1:
                 await asyncio.sleep(30)
@@ -108,7 +117,9 @@ def test_killed_after_the_relay_accepted_resends_the_same_message(tmp_path: Path
 
 
 @pytest.mark.slow
-def test_several_workers_on_one_database_deliver_each_mail_once(tmp_path: Path, database_url: str | None) -> None:
+def test_several_workers_on_one_database_deliver_each_mail_once(
+    tmp_path: Path, database_url: str | None
+) -> None:
     ids = fill(tmp_path, database_url, 200)
     with relay() as (rec, ctl):
         env = mail_env(url_of(ctl), database_url, CODEREF_MAIL_BATCH="5")

@@ -1,4 +1,5 @@
 """The outbox: enqueued in the caller's transaction, claimed by one worker at a time, backoff, give-up."""
+
 from __future__ import annotations
 
 import email
@@ -20,8 +21,9 @@ SENDER = "coderef <no-reply@codes.example.org>"
 
 
 def note(to: str = "ann@example.org", **kw: object) -> Message:
-    return Message(to=to, subject=str(kw.pop("subject", "Hello")), text=str(kw.pop("text", "Body")),
-                   sender=SENDER, **kw)  # type: ignore[arg-type]
+    return Message(
+        to=to, subject=str(kw.pop("subject", "Hello")), text=str(kw.pop("text", "Body")), sender=SENDER, **kw
+    )  # type: ignore[arg-type]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -34,9 +36,14 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
 
 
 def test_render_is_7bit_with_stable_ids_and_threading_headers() -> None:
-    m = note(subject="Réponse: S72.001A — hip", text="Grüße\nline two",
-             in_reply_to="<a@x>", references=("<a@x>", "<b@x>"), auto_submitted="auto-replied",
-             reply_to="case+1.sig@codes.example.org")
+    m = note(
+        subject="Réponse: S72.001A — hip",
+        text="Grüße\nline two",
+        in_reply_to="<a@x>",
+        references=("<a@x>", "<b@x>"),
+        auto_submitted="auto-replied",
+        reply_to="case+1.sig@codes.example.org",
+    )
     mid, raw = render(m, 1_700_000_000.0)
     assert raw.isascii() and "\r\n" in raw
     parsed = email.message_from_string(raw, policy=email.policy.default)

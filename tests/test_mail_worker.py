@@ -1,5 +1,6 @@
 """The delivery worker against a real SMTP relay on loopback (aiosmtpd): delivery, retries, give-up,
 STARTTLS/SMTPS with login, DKIM."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -31,8 +32,14 @@ def db(tmp_path: Path) -> Iterator[Database]:
 
 
 def settings(url: str, **kw: object) -> MailSettings:
-    base = {"relay": parse_smtp_url(url, timeout=5), "sender": SENDER, "retry_base": 0.05, "retry_max": 0.2, "poll": 0.02,
-                "lease": 30.0}
+    base = {
+        "relay": parse_smtp_url(url, timeout=5),
+        "sender": SENDER,
+        "retry_base": 0.05,
+        "retry_max": 0.2,
+        "poll": 0.02,
+        "lease": 30.0,
+    }
     base.update(kw)
     return MailSettings(**base)  # type: ignore[arg-type]
 
@@ -40,8 +47,16 @@ def settings(url: str, **kw: object) -> MailSettings:
 def enqueue(db: Database, n: int, prefix: str = "u") -> list[str]:
     def add(conn: Conn) -> list[str]:
         with conn.transaction():
-            return [outbox.enqueue(conn, Message(to=f"{prefix}{i}@example.org", subject=f"Note {i}",
-                                                 text=f"Body {i}", sender=SENDER)) for i in range(n)]
+            return [
+                outbox.enqueue(
+                    conn,
+                    Message(
+                        to=f"{prefix}{i}@example.org", subject=f"Note {i}", text=f"Body {i}", sender=SENDER
+                    ),
+                )
+                for i in range(n)
+            ]
+
     return db.call(add)
 
 
@@ -124,7 +139,9 @@ def test_dkim_signature_verifies(db: Database, tmp_path: Path) -> None:
     record = dkim_dns_record(key)
     with relay() as (rec, ctl):
         enqueue(db, 2)
-        s = settings(url_of(ctl), dkim_key=key.read_bytes(), dkim_selector="s1", dkim_domain="codes.example.org")
+        s = settings(
+            url_of(ctl), dkim_key=key.read_bytes(), dkim_selector="s1", dkim_domain="codes.example.org"
+        )
         assert Worker(db, s).deliver_due().sent == 2
         got = rec.wait_for(2)
 
@@ -142,7 +159,9 @@ class Login:
     def __init__(self) -> None:
         self.seen: list[str] = []
 
-    def __call__(self, server: object, session: object, envelope: object, mechanism: str, data: object) -> AuthResult:
+    def __call__(
+        self, server: object, session: object, envelope: object, mechanism: str, data: object
+    ) -> AuthResult:
         assert isinstance(data, LoginPassword)
         self.seen.append(data.login.decode())
         return AuthResult(success=data.login == b"mailer" and data.password == b"p@ss word")
@@ -185,4 +204,3 @@ def test_settings_keep_the_password_out_of_reprs() -> None:
     assert target.port == 465 and target.implicit_tls and "hunter2" not in repr(target)
     s = dataclasses.replace(MailSettings(), relay=target)
     assert "hunter2" not in repr(s)
-

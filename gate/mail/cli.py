@@ -1,7 +1,9 @@
 """`coderef mail status|show|retry|deliver`: the outbox seen and worked by hand."""
+
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 import time
@@ -19,20 +21,28 @@ SettingsLoader = Callable[[argparse.Namespace], Settings | None]
 def add_commands(subparsers: argparse._SubParsersAction, load: SettingsLoader) -> None:  # type: ignore[type-arg]
     mail = subparsers.add_parser("mail", help="outgoing mail: outbox status, retries, a delivery worker")
     sub = mail.add_subparsers(dest="mail_command", required=True, metavar="ACTION")
-    status = sub.add_parser("status", help="counts per state and the latest messages (failed ones with the reason)")
-    status.add_argument("--state", choices=(outbox.QUEUED, outbox.SENT, outbox.FAILED), help="list only this state")
+    status = sub.add_parser(
+        "status", help="counts per state and the latest messages (failed ones with the reason)"
+    )
+    status.add_argument(
+        "--state", choices=(outbox.QUEUED, outbox.SENT, outbox.FAILED), help="list only this state"
+    )
     status.add_argument("--limit", type=int, default=20, help="messages listed (default 20)")
     show = sub.add_parser("show", help="print one message as it is (or will be) sent")
     show.add_argument("id", type=int)
     retry = sub.add_parser("retry", help="queue failed messages again")
     retry.add_argument("id", type=int, nargs="?", help="one message id (default: every failed message)")
-    deliver = sub.add_parser("deliver", help="run a delivery worker in the foreground (the gate runs one too)")
+    deliver = sub.add_parser(
+        "deliver", help="run a delivery worker in the foreground (the gate runs one too)"
+    )
     deliver.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
     for p, fn in ((status, cmd_status), (show, cmd_show), (retry, cmd_retry), (deliver, cmd_deliver)):
         p.set_defaults(func=lambda args, fn=fn: _with(load, args, fn))
 
 
-def _with(load: SettingsLoader, args: argparse.Namespace, fn: Callable[[Settings, Database, Any], int]) -> int:
+def _with(
+    load: SettingsLoader, args: argparse.Namespace, fn: Callable[[Settings, Database, Any], int]
+) -> int:
     s = load(args)
     if s is None:
         return 2
@@ -49,7 +59,9 @@ def _when(ms: int | None) -> str:
 
 def cmd_status(s: Settings, db: Database, args: argparse.Namespace) -> int:
     counts = db.call(outbox.counts)
-    print(" ".join(f"{state}={counts.get(state, 0)}" for state in (outbox.QUEUED, outbox.SENT, outbox.FAILED)))
+    print(
+        " ".join(f"{state}={counts.get(state, 0)}" for state in (outbox.QUEUED, outbox.SENT, outbox.FAILED))
+    )
     if s.mail.relay is None:
         print("note: CODEREF_SMTP_URL is not set: queued mail waits until a relay is configured")
     for r in db.call(outbox.listing, args.state, args.limit):
@@ -91,8 +103,6 @@ def cmd_deliver(s: Settings, db: Database, args: argparse.Namespace) -> int:
         print(f"sent={done.sent} retry={done.retried} failed={done.failed}")
         return 0
     print(f"coderef mail: delivering through {s.mail.relay!r} as {worker.name}", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         worker.run()
-    except KeyboardInterrupt:
-        pass
     return 0

@@ -1,4 +1,5 @@
 """An outgoing message and its rendering to the exact bytes the relay receives (rendered once, at enqueue)."""
+
 from __future__ import annotations
 
 import secrets

@@ -5,6 +5,7 @@ A message is claimed by exactly one worker at a time: PostgreSQL takes the rows 
 lock for the claim. The claim sets a lease; a worker that dies mid-delivery leaves the lease to
 expire and the message is delivered again — the same bytes, the same Message-ID.
 """
+
 from __future__ import annotations
 
 import time
@@ -55,9 +56,19 @@ def enqueue(conn: Conn, message: Message, *, now: int | None = None) -> str:
     at = now_ms() if now is None else now
     message_id, raw = render(message, at / 1000)
     conn.execute(
-        "INSERT INTO mail_outbox(message_id, kind, sender, recipient, subject, raw, status, created_at, next_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (message_id, message.kind, message.envelope_from, message.to, message.subject[:300], raw, QUEUED, at, at),
+        "INSERT INTO mail_outbox(message_id, kind, sender, recipient, subject, raw, status, created_at,"
+        " next_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            message_id,
+            message.kind,
+            message.envelope_from,
+            message.to,
+            message.subject[:300],
+            raw,
+            QUEUED,
+            at,
+            at,
+        ),
     )
     return message_id
 
@@ -97,7 +108,8 @@ def mark_retry(conn: Conn, outbox_id: int, next_at: int, error: str) -> None:
 
 def mark_failed(conn: Conn, outbox_id: int, error: str) -> None:
     conn.execute(
-        "UPDATE mail_outbox SET status='failed', lease_until=0, last_error=? WHERE id=?", (error[:500], outbox_id)
+        "UPDATE mail_outbox SET status='failed', lease_until=0, last_error=? WHERE id=?",
+        (error[:500], outbox_id),
     )
 
 
@@ -107,7 +119,8 @@ def retry_failed(conn: Conn, outbox_id: int | None = None, now: int | None = Non
     where, params = ("id=? AND ", (outbox_id,)) if outbox_id is not None else ("", ())
     cur = conn.execute(
         f"UPDATE mail_outbox SET status='queued', attempts=0, created_at=?, next_at=?, lease_until=0"
-        f" WHERE {where}status='failed'", (at, at, *params),
+        f" WHERE {where}status='failed'",
+        (at, at, *params),
     )
     return int(cur.rowcount)
 
@@ -116,8 +129,19 @@ _ROW = "id, message_id, kind, recipient, subject, status, attempts, created_at, 
 
 
 def _row(r: Any) -> OutboxRow:
-    return OutboxRow(int(r[0]), r[1], r[2], r[3], r[4], r[5], int(r[6]), int(r[7]), int(r[8]),
-                     None if r[9] is None else int(r[9]), r[10])
+    return OutboxRow(
+        int(r[0]),
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        r[5],
+        int(r[6]),
+        int(r[7]),
+        int(r[8]),
+        None if r[9] is None else int(r[9]),
+        r[10],
+    )
 
 
 def counts(conn: Conn) -> dict[str, int]:
@@ -128,7 +152,9 @@ def listing(conn: Conn, status: str | None = None, limit: int = 50) -> list[Outb
     if status is None:
         rows = conn.all(f"SELECT {_ROW} FROM mail_outbox ORDER BY id DESC LIMIT ?", (limit,))
     else:
-        rows = conn.all(f"SELECT {_ROW} FROM mail_outbox WHERE status=? ORDER BY id DESC LIMIT ?", (status, limit))
+        rows = conn.all(
+            f"SELECT {_ROW} FROM mail_outbox WHERE status=? ORDER BY id DESC LIMIT ?", (status, limit)
+        )
     return [_row(r) for r in rows]
 
 

@@ -1,5 +1,6 @@
 """The SMTP relay client (smtplib): one connection reused across a batch; failures sorted into
 temporary (retry later) and permanent (give up now) by their reply codes."""
+
 from __future__ import annotations
 
 import smtplib
@@ -42,8 +43,9 @@ class Relay:
         t = self.target
         smtp: smtplib.SMTP
         if t.implicit_tls:
-            smtp = smtplib.SMTP_SSL(t.host, t.port, local_hostname=self.local_hostname, timeout=t.timeout,
-                                    context=_context(t))
+            smtp = smtplib.SMTP_SSL(
+                t.host, t.port, local_hostname=self.local_hostname, timeout=t.timeout, context=_context(t)
+            )
         else:
             smtp = smtplib.SMTP(t.host, t.port, local_hostname=self.local_hostname, timeout=t.timeout)
         try:
@@ -53,8 +55,12 @@ class Relay:
                     smtp.starttls(context=_context(t))
                     smtp.ehlo()
                 elif t.starttls == "require":
-                    raise DeliveryError(f"the relay {t.host}:{t.port} does not offer STARTTLS "
-                                        "(CODEREF_SMTP_URL has starttls=require)", temporary=True, relay_down=True)
+                    raise DeliveryError(
+                        f"the relay {t.host}:{t.port} does not offer STARTTLS "
+                        "(CODEREF_SMTP_URL has starttls=require)",
+                        temporary=True,
+                        relay_down=True,
+                    )
             if t.username is not None:
                 smtp.login(t.username, str(t.password) if t.password is not None else "")
         except BaseException:
@@ -74,22 +80,33 @@ class Relay:
         except smtplib.SMTPRecipientsRefused as exc:
             self._reset()
             code, text = next(iter(exc.recipients.values()))
-            raise DeliveryError(f"recipient refused: {_reply(code, text)}", temporary=400 <= code < 500) from None
+            raise DeliveryError(
+                f"recipient refused: {_reply(code, text)}", temporary=400 <= code < 500
+            ) from None
         except smtplib.SMTPAuthenticationError as exc:
             self.close()  # a wrong password is an operator's fix; keep the mail and retry later
-            raise DeliveryError(f"relay login failed: {_reply(exc.smtp_code, exc.smtp_error)}",
-                                temporary=True, relay_down=True) from None
+            raise DeliveryError(
+                f"relay login failed: {_reply(exc.smtp_code, exc.smtp_error)}",
+                temporary=True,
+                relay_down=True,
+            ) from None
         except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
             self._reset()
-            raise DeliveryError(_reply(exc.smtp_code, exc.smtp_error), temporary=400 <= exc.smtp_code < 500) from None
+            raise DeliveryError(
+                _reply(exc.smtp_code, exc.smtp_error), temporary=400 <= exc.smtp_code < 500
+            ) from None
         except smtplib.SMTPResponseException as exc:
             self.close()
-            raise DeliveryError(_reply(exc.smtp_code, exc.smtp_error), temporary=exc.smtp_code < 500,
-                                relay_down=True) from None
+            raise DeliveryError(
+                _reply(exc.smtp_code, exc.smtp_error), temporary=exc.smtp_code < 500, relay_down=True
+            ) from None
         except (TimeoutError, smtplib.SMTPException, OSError, ssl.SSLError) as exc:
             self.close()
-            raise DeliveryError(f"relay {self.target.host}:{self.target.port}: {type(exc).__name__}: {exc}",
-                                temporary=True, relay_down=True) from None
+            raise DeliveryError(
+                f"relay {self.target.host}:{self.target.port}: {type(exc).__name__}: {exc}",
+                temporary=True,
+                relay_down=True,
+            ) from None
         if refused:  # only one recipient: a partial refusal cannot happen, but never ignore it
             code, text = next(iter(refused.values()))
             raise DeliveryError(f"recipient refused: {_reply(code, text)}", temporary=400 <= code < 500)

@@ -1,4 +1,5 @@
-"""Mail settings from the environment (CODEREF_SMTP_URL, CODEREF_MAIL_*, CODEREF_DKIM_*); secrets never print."""
+"""Mail settings from the environment (CODEREF_SMTP_URL, CODEREF_MAIL_*, CODEREF_DKIM_*)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -42,7 +43,9 @@ def parse_smtp_url(url: str, timeout: float = 30.0) -> RelayTarget:
     """
     parts = urlsplit(url)
     if parts.scheme not in ("smtp", "smtps"):
-        raise MailSettingsError("CODEREF_SMTP_URL must start with smtp:// or smtps://, e.g. smtp://user:pass@mail.example.org:587")
+        raise MailSettingsError(
+            "CODEREF_SMTP_URL must start with smtp:// or smtps://, e.g. smtp://user:pass@mail.example.org:587"
+        )
     if not parts.hostname:
         raise MailSettingsError("CODEREF_SMTP_URL has no host name, e.g. smtp://mail.example.org:587")
     try:
@@ -52,16 +55,25 @@ def parse_smtp_url(url: str, timeout: float = 30.0) -> RelayTarget:
     query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
     unknown = set(query) - {"starttls", "verify", "cafile"}
     if unknown:
-        raise MailSettingsError(f"CODEREF_SMTP_URL: unknown option {min(unknown)!r}; use starttls, verify or cafile")
+        raise MailSettingsError(
+            f"CODEREF_SMTP_URL: unknown option {min(unknown)!r}; use starttls, verify or cafile"
+        )
     starttls = query.get("starttls", "auto").lower()
     if starttls not in STARTTLS_MODES:
-        raise MailSettingsError(f"CODEREF_SMTP_URL: starttls={starttls!r}; use one of {', '.join(STARTTLS_MODES)}")
+        raise MailSettingsError(
+            f"CODEREF_SMTP_URL: starttls={starttls!r}; use one of {', '.join(STARTTLS_MODES)}"
+        )
     verify = query.get("verify", "1").lower() not in ("0", "false", "no", "off")
     return RelayTarget(
-        host=parts.hostname, port=port, implicit_tls=parts.scheme == "smtps", starttls=starttls,
+        host=parts.hostname,
+        port=port,
+        implicit_tls=parts.scheme == "smtps",
+        starttls=starttls,
         username=unquote(parts.username) if parts.username else None,
         password=Secret(unquote(parts.password)) if parts.password else None,
-        verify=verify, cafile=query.get("cafile"), timeout=timeout,
+        verify=verify,
+        cafile=query.get("cafile"),
+        timeout=timeout,
     )
 
 
@@ -112,7 +124,9 @@ def load_mail_settings(get: Callable[[str], str | None], site_domain: str) -> Ma
     sender = (get("CODEREF_MAIL_FROM") or "").strip() or f"coderef <no-reply@{site_domain}>"
     name, addr = parseaddr(sender)
     if "@" not in addr:
-        raise MailSettingsError(f"CODEREF_MAIL_FROM={sender!r} is not an address like 'coderef <no-reply@example.org>'")
+        raise MailSettingsError(
+            f"CODEREF_MAIL_FROM={sender!r} is not an address like 'coderef <no-reply@example.org>'"
+        )
     try:
         Address(display_name=name, addr_spec=addr)
     except (ValueError, IndexError):
@@ -135,7 +149,9 @@ def load_mail_settings(get: Callable[[str], str | None], site_domain: str) -> Ma
             "or a slow delivery could be taken over and sent twice"
         )
     return MailSettings(
-        relay=relay, sender=sender, dkim_key=key,
+        relay=relay,
+        sender=sender,
+        dkim_key=key,
         dkim_selector=(get("CODEREF_DKIM_SELECTOR") or "coderef").strip(),
         dkim_domain=(get("CODEREF_DKIM_DOMAIN") or "").strip() or addr.rpartition("@")[2],
         give_up_after=_float(get, "CODEREF_MAIL_GIVE_UP", 2 * 86400.0, 1.0),

@@ -4,6 +4,7 @@ Retries back off exponentially (with jitter) while the relay is down or answers 
 undelivered `give_up_after` seconds after it was queued is marked failed and logged (see
 `coderef mail status`). Any number of workers may run against one database: claims are exclusive.
 """
+
 from __future__ import annotations
 
 import logging
@@ -69,7 +70,7 @@ class Worker:
                 except DeliveryError as exc:
                     self._failed(item, exc, done)
                     if exc.relay_down:  # the rest would fail the same way: back off all of them
-                        for rest in batch[i + 1:]:
+                        for rest in batch[i + 1 :]:
                             self._failed(rest, exc, done)
                         break
                     continue
@@ -90,13 +91,22 @@ class Worker:
         now = outbox.now_ms()
         age = (now - item.created_at) / 1000
         if not exc.temporary or age >= self.settings.give_up_after:
-            why = str(exc) if not exc.temporary else f"gave up after {age:.0f} s and {item.attempts} attempts: {exc}"
+            why = (
+                str(exc)
+                if not exc.temporary
+                else f"gave up after {age:.0f} s and {item.attempts} attempts: {exc}"
+            )
             log.error("mail %s to %s failed: %s", item.message_id, item.recipient, why)
             self.db.call(outbox.mark_failed, item.id, why)
             done.failed += 1
             return
-        log.warning("mail %s to %s: attempt %d failed, will retry: %s", item.message_id, item.recipient,
-                    item.attempts, exc)
+        log.warning(
+            "mail %s to %s: attempt %d failed, will retry: %s",
+            item.message_id,
+            item.recipient,
+            item.attempts,
+            exc,
+        )
         self.db.call(outbox.mark_retry, item.id, now + backoff_ms(self.settings, item.attempts), str(exc))
         done.retried += 1
 
