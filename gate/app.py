@@ -21,8 +21,11 @@ from .db import Unavailable
 from .hotpath import FastUnlock
 from .mail.worker import Worker as MailWorker
 from .security import GateHeaders
+from .selfservice import routes as selfservice
+from .selfservice import security as account_security
 from .settings import Settings, load_settings
 from .static import SiteFiles
+from .views import Views
 from .web import BadInput, error
 
 log = logging.getLogger("coderef.gate")
@@ -38,6 +41,16 @@ def gate_routes() -> list[BaseRoute]:
         Route("/password", auth.change_password, methods=["POST"]),
         Route("/page/{codeset}/{code}/", meter.page, methods=["GET"]),
         Route("/account", meter.account, methods=["GET"]),
+        Route("/password/forgot", selfservice.forgot_form, methods=["GET"]),
+        Route("/password/forgot", selfservice.forgot, methods=["POST"]),
+        Route("/password/reset", selfservice.reset_form, methods=["GET"]),
+        Route("/password/reset", selfservice.reset, methods=["POST"]),
+        Route("/email/verify", selfservice.verify_form, methods=["GET"]),
+        Route("/email/verify", selfservice.verify, methods=["POST"]),
+        Route("/email/verify/send", selfservice.verify_send, methods=["POST"]),
+        Route("/account/security", account_security.page, methods=["GET"]),
+        Route("/account/sessions/logout-others", account_security.logout_others, methods=["POST"]),
+        Route("/account/delete", account_security.delete, methods=["POST"]),
     ]
 
 
@@ -102,6 +115,7 @@ def _build(root: Path, settings: Settings | None, routes: list[BaseRoute], with_
         lifespan=lifespan,
     )
     app.state.gate = gate
+    app.state.views = Views(settings.site)
     app.state.mail_worker = None  # set while serving when a relay is configured (see lifespan)
     return FastUnlock(app, gate)
 

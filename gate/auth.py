@@ -10,8 +10,10 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from . import accounts, allowance, passwords, ratelimit, sessions
 from .core import Gate, Visitor
 from .db import Conn, IntegrityErrors
+from .mail.worker import wake
 from .meter import session_payload
 from .security import cross_site_refusal
+from .selfservice.notices import notices_for, send_verification
 from .sessions import Account
 from .web import error, fail, read_fields, safe_next, wants_form
 
@@ -75,13 +77,16 @@ async def register(request: Request) -> Response:
     def create(conn: Conn) -> tuple[int, str]:
         with conn.transaction():
             account_id = accounts.create(conn, email, digest, "free", now)
+            send_verification(conn, notices_for(gate.site, gate.settings.mail), account_id, email, now)
             return account_id, sessions.create(conn, account_id, now)
 
     try:
         account_id, sid = await gate.db.run(create)
     except IntegrityErrors:  # a parallel registration of the same email won
         return fail(request, form, page, "email_taken", nxt)
-    return await _signed_in(request, gate, visitor, Account(account_id, email, "free"), sid, form, nxt, 201)
+    wake(request.app.state)
+    account = Account(account_id, email, "free", verified=False)
+    return await _signed_in(request, gate, visitor, account, sid, form, nxt, 201)
 
 
 async def login(request: Request) -> Response:
@@ -177,14 +182,19 @@ async def change_password(request: Request) -> Response:
         return fail(request, form, page, problem, nxt)
     digest = await anyio.to_thread.run_sync(passwords.hash_password, gate.hasher, new)
 
+    ip = gate.ip(request)
+
     def rotate(conn: Conn) -> str:
-        # Every session of the account ends; this browser gets a fresh one.
+        # Every session of the account ends; this browser gets a fresh one; the owner is told by mail.
         with conn.transaction():
+            now = int(time.time())
             accounts.set_password_hash(conn, account.id, digest)
             sessions.delete_all(conn, account.id)
-            return sessions.create(conn, account.id, int(time.time()))
+            notices_for(gate.site, gate.settings.mail).password_changed(conn, account.email, ip, now)
+            return sessions.create(conn, account.id, now)
 
     sid = await gate.db.run(rotate)
+    wake(request.app.state)
     response: Response = RedirectResponse(nxt, status_code=303) if form else JSONResponse({"ok": True})
     gate.set_session(request, response, sid)
     return response

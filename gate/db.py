@@ -19,6 +19,7 @@ from typing import Any, ParamSpec, TypeVar
 import anyio.to_thread
 
 from .mail import schema as mail_schema
+from .selfservice import schema as selfservice_schema
 
 log = logging.getLogger("coderef.gate")
 P = ParamSpec("P")
@@ -53,6 +54,7 @@ MIGRATIONS: list[list[str]] = [
         "sqlite: CREATE INDEX unlocks_guest_ip ON unlocks(guest_ip, period) WHERE guest_ip IS NOT NULL",
     ],
     mail_schema.MIGRATION,  # 3: the mail outbox
+    selfservice_schema.MIGRATION,  # 4: reset and verification tokens, verified addresses
 ]
 _SQLITE_ONLY = "sqlite: "
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -11,7 +11,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from generator.urls import file_for, gate_page_path, page_path
 
 from . import allowance, pages, sessions
-from .core import Gate
+from .core import UNVERIFIED, Gate
 from .db import Conn
 from .sessions import Account
 from .web import MESSAGES, error, wants_form
@@ -35,7 +35,7 @@ def session_payload(
     conn: Conn, gate: Gate, account: Account | None, guest_id: str | None, ip: str
 ) -> dict[str, Any]:
     period = gate.period()
-    plan = account.plan if account else "guest"
+    plan = gate.plan_of(account) if account else "guest"
     subject = account.subject if account else (f"g:{guest_id}" if guest_id else None)
     used, left = _left(conn, gate, subject, plan, ip, period)
     unlocked = allowance.unlocked(conn, subject, period) if subject else []
@@ -105,7 +105,7 @@ def _decide(conn: Conn, gate: Gate, sid: str | None, guest_cookie: str | None, i
         already = unlocked_at is not None and unlocked_at >= period.since
     new_guest = None
     if account is not None:
-        subject, plan = account.subject, account.plan
+        subject, plan = account.subject, gate.plan_of(account)
     else:
         plan, already = "guest", None
         gid = gate.signer.guest_id(guest_cookie)
@@ -152,6 +152,9 @@ def json_answer(gate: Gate, u: Unlock, codeset: str, code: str) -> Response:
         message = (
             "You have used your free code page for this period. Register for a free account to view more."
         )
+    elif u.plan == UNVERIFIED:
+        message = ("Confirm your email address to get the views of your free account: open the link we mailed"
+                   " you, or send a new one from your account page.")
     else:
         n = gate.allowance_for(u.plan)
         message = f"You have used all {n} views of your plan this period. Upgrade for unlimited code pages."
@@ -184,7 +187,7 @@ async def page(request: Request) -> Response:
     gate.code_json(codeset, code)  # 404 for unknown codes
     v = await gate.visitor(request)
     period = gate.period()
-    subject, plan, ip = v.subject, v.plan, gate.ip(request)
+    subject, plan, ip = v.subject, gate.plan_of(v.account) if v.account else "guest", gate.ip(request)
 
     def state(conn: Conn) -> tuple[bool, int | None]:
         done = subject is not None and allowance.is_unlocked(conn, subject, period, codeset, code)

@@ -35,6 +35,12 @@ def wall(plan: str, codeset: str, code: str, allowance: int | None) -> str:
             f'<p><a href="/register/?next={here}">Register</a> or '
             f'<a href="/login/?next={here}">log in</a></p></div>'
         )
+    if plan == "unverified":
+        return (
+            '<div class="wall"><p>Confirm your email address to get the views of your free account: '
+            "open the link we mailed you.</p>"
+            '<p><a href="/gate/account/security">Send a new link</a></p></div>'
+        )
     count = "" if allowance is None else f" all {allowance} views"
     return (
         f'<div class="wall"><p>You have used{escape(count)} of your plan for this period. '

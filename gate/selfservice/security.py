@@ -1,0 +1,121 @@
+"""The account's security page: address verification state, active sessions ("log out other
+sessions"), and self-service deletion."""
+
+from __future__ import annotations
+
+import time
+
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from .. import accounts, passwords, ratelimit, sessions
+from ..auth import refusal
+from ..core import Gate
+from ..db import Conn
+from ..mail.worker import wake
+from ..views import Views
+from ..web import MESSAGES, error, read_fields, wants_form
+from .routes import notices
+
+PAGE = "/gate/account/security"
+NOTES = {
+    "verify=sent": "We sent you a link to confirm your address. It works for 7 days.",
+    "verify=verified": "Your address is already confirmed.",
+    "others=0": "No other sessions were open.",
+}
+
+
+def _when(ts: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(ts))
+
+
+async def page(request: Request) -> Response:
+    gate: Gate = request.app.state.gate
+    visitor = await gate.visitor(request)
+    if visitor.account is None:
+        return RedirectResponse(f"/login/?next={PAGE}", status_code=303)
+    account = visitor.account
+
+    def load(conn: Conn) -> tuple[bool, list[sessions.SessionInfo]]:
+        return accounts.is_verified(conn, account.id), sessions.listing(conn, account.id, visitor.session_id)
+
+    verified, rows = await gate.db.run(load)
+    query = request.url.query
+    note = NOTES.get(query) or (
+        f"{query[7:]} other session(s) were logged out." if query.startswith("others=") else None
+    )
+    code = request.query_params.get("error")
+    views: Views = request.app.state.views
+    return views.page(
+        "account_security.html",
+        PAGE,
+        "Account security",
+        email=account.email,
+        verified=verified,
+        required=gate.site.meter.require_verified_email,
+        sessions=[
+            {"created": _when(r.created_at), "seen": _when(r.seen_at), "current": r.current} for r in rows
+        ],
+        note=note,
+        error=MESSAGES[code][1] if code in MESSAGES else None,
+    )
+
+
+async def logout_others(request: Request) -> Response:
+    gate: Gate = request.app.state.gate
+    if (refused := refusal(request, gate)) is not None:
+        return refused
+    form = wants_form(request)
+    await read_fields(request, gate.settings.max_body)
+    visitor = await gate.visitor(request)
+    if visitor.account is None or visitor.session_id is None:
+        return RedirectResponse(f"/login/?next={PAGE}", status_code=303) if form else error("login_required")
+    ended = await gate.db.run(sessions.delete_others, visitor.account.id, visitor.session_id)
+    if form:
+        return RedirectResponse(f"{PAGE}?others={ended}", status_code=303)
+    return JSONResponse({"ok": True, "ended": ended})
+
+
+async def delete(request: Request) -> Response:
+    """Deletes the account after its password is given again; a goodbye mail confirms it."""
+    gate: Gate = request.app.state.gate
+    if (refused := refusal(request, gate)) is not None:
+        return refused
+    form = wants_form(request)
+    fields = await read_fields(request, gate.settings.max_body)
+    visitor = await gate.visitor(request)
+    if visitor.account is None:
+        return RedirectResponse(f"/login/?next={PAGE}", status_code=303) if form else error("login_required")
+    account = visitor.account
+    key = f"login-account:{account.email}"
+    if await gate.db.run(ratelimit.over, [(key, gate.settings.login_fail_account)]):
+        return (
+            RedirectResponse(f"{PAGE}?error=rate_limited", status_code=303) if form else error("rate_limited")
+        )
+    row = await gate.db.run(accounts.get, account.id)
+    password = passwords.normalise_password(fields.get("password", ""))
+    ok, _ = await anyio.to_thread.run_sync(
+        passwords.verify_password, gate.hasher, row.password_hash if row else None, password
+    )
+    if not ok or row is None:
+        await gate.db.run(ratelimit.hit, key)
+        return (
+            RedirectResponse(f"{PAGE}?error=bad_credentials", status_code=303)
+            if form
+            else error("bad_credentials")
+        )
+    n = notices(gate)
+
+    def work(conn: Conn) -> None:
+        with conn.transaction():
+            accounts.delete_rows(conn, account.id)
+            n.account_deleted(conn, account.email)
+
+    await gate.db.run(work)
+    wake(request.app.state)
+    response: Response = (
+        RedirectResponse("/?deleted=1", status_code=303) if form else JSONResponse({"ok": True})
+    )
+    gate.clear_session(request, response)
+    return response
