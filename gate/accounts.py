@@ -66,6 +66,12 @@ def delete_rows(conn: Conn, account_id: int) -> None:
     sessions.delete_all(conn, account_id)
     conn.execute("DELETE FROM unlocks WHERE subject=?", (f"a:{account_id}",))
     conn.execute("DELETE FROM account_tokens WHERE account_id=?", (account_id,))
+    own_cases = "SELECT id FROM consult_cases WHERE account_id=?"
+    conn.execute(f"DELETE FROM consult_refs WHERE case_id IN ({own_cases})", (account_id,))
+    conn.execute(f"DELETE FROM consult_messages WHERE case_id IN ({own_cases})", (account_id,))
+    conn.execute("DELETE FROM consult_cases WHERE account_id=?", (account_id,))
+    conn.execute("UPDATE consult_cases SET claimed_by=NULL WHERE claimed_by=?", (account_id,))
+    conn.execute("UPDATE consult_messages SET author_id=NULL WHERE author_id=?", (account_id,))
     conn.execute("DELETE FROM accounts WHERE id=?", (account_id,))
 
 

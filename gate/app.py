@@ -16,10 +16,11 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from . import auth, meter
+from .consult import web as consult
+from .consult.service import Background, intake_for
 from .core import Gate
 from .db import Unavailable
 from .hotpath import FastUnlock
-from .mail.worker import Worker as MailWorker
 from .security import GateHeaders
 from .selfservice import routes as selfservice
 from .selfservice import security as account_security
@@ -54,6 +55,20 @@ def gate_routes() -> list[BaseRoute]:
     ]
 
 
+def page_routes() -> list[BaseRoute]:
+    """Pages the gate renders outside /gate/: CaseConsultant (the proxy routes these paths here too)."""
+    return [
+        Route("/consult/", consult.form, methods=["GET"]),
+        Route("/consult/", consult.ask, methods=["POST"]),
+        Route("/consult/inbox/", consult.inbox, methods=["GET"]),
+        Route("/consult/inbox/{case_id}/", consult.inbox_case, methods=["GET"]),
+        Route("/consult/inbox/{case_id}/{action}", consult.inbox_action, methods=["POST"]),
+        Route("/account/consult/", consult.my_cases, methods=["GET"]),
+        Route("/account/consult/{case_id}/", consult.my_thread, methods=["GET"]),
+        Route("/account/consult/{case_id}/", consult.follow_up, methods=["POST"]),
+    ]
+
+
 async def _bad_input(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, BadInput)
     return error(exc.code, exc.message)
@@ -81,7 +96,7 @@ async def _bare(request: Request) -> Response:
 def _build(root: Path, settings: Settings | None, routes: list[BaseRoute], with_site: bool) -> FastUnlock:
     settings = settings or load_settings(root)
     gate = Gate(root, settings)
-    routes = [Mount("/gate", routes=gate_routes()), *routes]
+    routes = [Mount("/gate", routes=gate_routes()), *page_routes(), *routes]
     if settings.bench:
         routes.insert(0, Route("/__bench/bare", _bare))
     if with_site:
@@ -97,15 +112,14 @@ def _build(root: Path, settings: Settings | None, routes: list[BaseRoute], with_
         gc.freeze()
         # Requests allocate few reference cycles; collect them 10x less often than the default.
         gc.set_threshold(7000, 20, 20)
-        worker = None
-        if settings.mail.relay is not None and settings.mail.worker:
-            worker = app.state.mail_worker = MailWorker(gate.db, settings.mail)
-            worker.start()
+        # First answers to consult questions and mail delivery run beside the requests, as threads.
+        background = app.state.consult = Background(gate.db, settings)
+        app.state.mail_worker = background.worker
+        background.start()
         try:
             yield
         finally:
-            if worker is not None:
-                worker.stop()
+            background.stop()
             gate.close()
 
     app = Starlette(
@@ -116,6 +130,8 @@ def _build(root: Path, settings: Settings | None, routes: list[BaseRoute], with_
     )
     app.state.gate = gate
     app.state.views = Views(settings.site)
+    app.state.consult_intake = intake_for(settings)
+    app.state.consult = None  # the background threads, while serving (see lifespan)
     app.state.mail_worker = None  # set while serving when a relay is configured (see lifespan)
     return FastUnlock(app, gate)
 

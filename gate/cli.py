@@ -34,9 +34,16 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
     delete.add_argument("email")
     delete.set_defaults(func=cmd_delete)
 
+    role = sub.add_parser("set-role", help="give an account a role (consultant) or take it away (none)")
+    role.add_argument("email")
+    role.add_argument("role", choices=("consultant", "none"))
+    role.set_defaults(func=cmd_set_role)
+
+    from .consult.cli import add_commands as add_consult
     from .mail.cli import add_commands as add_mail
 
     add_mail(subparsers, _settings)
+    add_consult(subparsers, _settings)
 
 
 def _settings(args: argparse.Namespace) -> Settings | None:
@@ -132,6 +139,20 @@ def cmd_set_plan(args: argparse.Namespace) -> int:
         print(f"error: no account for {email}", file=sys.stderr)
         return 1
     print(f"{email}: plan {args.plan}")
+    return 0
+
+
+def cmd_set_role(args: argparse.Namespace) -> int:
+    from .consult.cases import set_role
+
+    s = _settings(args)
+    if s is None:
+        return 2
+    email = passwords.normalise_email(args.email)
+    if not _run(s, set_role, email, "" if args.role == "none" else args.role):
+        print(f"error: no account for {email}", file=sys.stderr)
+        return 1
+    print(f"{email}: role {args.role}")
     return 0
 
 

@@ -22,7 +22,8 @@ class Views:
     def _load(self) -> tuple[jinja2.Environment, Assets, dict[str, Any]]:
         if self._ready is None:
             # The same fingerprinted names the build wrote: the theme's files are the same bytes.
-            self._ready = (make_env(self.site.theme_dir), build_assets(self.site.theme_dir), site_context(self.site, {}))
+            theme = self.site.theme_dir
+            self._ready = (make_env(theme), build_assets(theme), site_context(self.site, {}))
         return self._ready
 
     def render(self, template: str, path: str, title: str, **ctx: Any) -> str:
