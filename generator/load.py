@@ -15,6 +15,7 @@ from .content import HandPage
 from .errors import BuildError, Problems
 from .importers import CodeSetImporter, codeset_importers
 from .model import CODESET_NAMES, CPT, CodeRecord
+from .registry import imported_source
 
 CACHE_VERSION = "1"
 HAND_ORDER_BASE = 10_000_000  # hand-only codes sort after imported ones unless they set `order`
@@ -25,12 +26,7 @@ def source_for(cfg: SiteConfig, imp: CodeSetImporter) -> Path | None:
     default."""
     if imp.kind in cfg.sources:
         return cfg.root / cfg.sources[imp.kind]
-    try:
-        from .imports import imported_source
-    except ImportError:  # pragma: no cover - lands with the import command
-        imported = None
-    else:
-        imported = imported_source(cfg, imp.kind)
+    imported = imported_source(cfg, imp.kind)
     return imported or imp.default_source()
 
 

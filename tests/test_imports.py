@@ -15,7 +15,7 @@ from cms_fixtures import CMS, FILES
 
 from generator.cli import main
 from generator.config import SiteConfig
-from generator.imports import imported_source
+from generator.registry import imported_source
 
 
 def _run(root: Path, *args: str) -> int:
