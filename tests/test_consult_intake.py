@@ -42,7 +42,8 @@ def env(tmp_path: Path) -> Iterator[dict[str, Any]]:
 def questions(db: Database) -> list[tuple[str, str]]:
     rows = db.call(
         lambda conn: conn.all(
-            "SELECT c.subject, m.body FROM consult_messages m JOIN consult_cases c ON c.id=m.case_id ORDER BY m.id"
+            "SELECT c.subject, m.body FROM consult_messages m JOIN consult_cases c ON c.id=m.case_id"
+            " ORDER BY m.id"
         )
     )
     return [(r[0], r[1]) for r in rows]
@@ -79,14 +80,16 @@ BAD = [
         "html-only",
         raw(
             f"From: {ASKER}\r\nSubject: html\r\nMessage-ID: <b4@x>\r\nContent-Type: text/html; charset=utf-8",
-            "<html><body><p>Is <b>99213</b> right?</p><ul><li>new patient</li></ul><script>x()</script></body></html>",
+            "<html><body><p>Is <b>99213</b> right?</p><ul><li>new patient</li></ul>"
+            "<script>x()</script></body></html>",
         ),
         "Is 99213 right?",
     ),
     (
         "unknown-charset",
         raw(
-            f"From: {ASKER}\r\nSubject: cs\r\nMessage-ID: <b5@x>\r\nContent-Type: text/plain; charset=x-nonsense",
+            f"From: {ASKER}\r\nSubject: cs\r\nMessage-ID: <b5@x>\r\n"
+            "Content-Type: text/plain; charset=x-nonsense",
             "Charset question about J45.909",
         ),
         "Charset question about J45.909",
@@ -124,7 +127,7 @@ def test_bad_input_is_read_and_the_good_mail_around_it_kept(
     assert code == 250
     send(port, question(ASKER, ADDRESS, "after", "good mail after"), ASKER, [ADDRESS])
     got = questions(db)
-    assert [b for _, b in got][0] == "good mail before" and [b for _, b in got][-1] == "good mail after"
+    assert got[0][1] == "good mail before" and got[-1][1] == "good mail after"
     assert expected in got[1][1]
     if name == "encoded-word":
         assert got[1][0] == "Épaule douloureuse"
