@@ -66,6 +66,7 @@ def delete_rows(conn: Conn, account_id: int) -> None:
     sessions.delete_all(conn, account_id)
     conn.execute("DELETE FROM unlocks WHERE subject=?", (f"a:{account_id}",))
     conn.execute("DELETE FROM account_tokens WHERE account_id=?", (account_id,))
+    conn.execute("DELETE FROM billing_subscriptions WHERE account_id=?", (account_id,))
     own_cases = "SELECT id FROM consult_cases WHERE account_id=?"
     conn.execute(f"DELETE FROM consult_refs WHERE case_id IN ({own_cases})", (account_id,))
     conn.execute(f"DELETE FROM consult_messages WHERE case_id IN ({own_cases})", (account_id,))

@@ -16,6 +16,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from . import auth, meter
+from .billing import routes as billing
 from .consult import web as consult
 from .consult.service import Background, intake_for
 from .core import Gate
@@ -52,12 +53,16 @@ def gate_routes() -> list[BaseRoute]:
         Route("/account/security", account_security.page, methods=["GET"]),
         Route("/account/sessions/logout-others", account_security.logout_others, methods=["POST"]),
         Route("/account/delete", account_security.delete, methods=["POST"]),
+        Route("/billing/checkout", billing.checkout, methods=["POST"]),
+        Route("/billing/done", billing.done, methods=["GET"]),
+        Route("/billing/webhook", billing.webhook, methods=["POST"]),
     ]
 
 
 def page_routes() -> list[BaseRoute]:
-    """Pages the gate renders outside /gate/: CaseConsultant (the proxy routes these paths here too)."""
+    """Pages the gate renders outside /gate/: plans and CaseConsultant (the proxy routes these here too)."""
     return [
+        Route("/plans/", billing.plans, methods=["GET"]),
         Route("/consult/", consult.form, methods=["GET"]),
         Route("/consult/", consult.ask, methods=["POST"]),
         Route("/consult/inbox/", consult.inbox, methods=["GET"]),

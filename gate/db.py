@@ -18,6 +18,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import anyio.to_thread
 
+from .billing import schema as billing_schema
 from .consult import schema as consult_schema
 from .mail import schema as mail_schema
 from .selfservice import schema as selfservice_schema
@@ -57,6 +58,7 @@ MIGRATIONS: list[list[str]] = [
     mail_schema.MIGRATION,  # 3: the mail outbox
     selfservice_schema.MIGRATION,  # 4: reset and verification tokens, verified addresses
     consult_schema.MIGRATION,  # 5: consult cases and messages, account roles
+    billing_schema.MIGRATION,  # 6: Stripe events seen, subscriptions
 ]
 _SQLITE_ONLY = "sqlite: "
 SCHEMA_VERSION = len(MIGRATIONS)

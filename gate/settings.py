@@ -14,6 +14,7 @@ from starlette.datastructures import Secret
 from generator.config import SiteConfig, load_config
 from generator.errors import Problems
 
+from .billing.settings import BillingSettings, BillingSettingsError, load_billing_settings
 from .mail.settings import MailSettings, MailSettingsError, load_mail_settings
 
 # OWASP's argon2id floor: m=19 MiB, t=2, p=1. Anything weaker is refused.
@@ -45,6 +46,7 @@ class Settings:
     max_body: int = 16 * 1024
     bench: bool = False  # mounts a bare endpoint for benchmarks
     mail: MailSettings = field(default_factory=MailSettings)  # SMTP relay, sender, DKIM, retries
+    billing: BillingSettings = field(default_factory=BillingSettings)  # Stripe keys
 
     @property
     def keys(self) -> list[str]:
@@ -133,7 +135,8 @@ def load_settings(root: Path, environ: Mapping[str, str] | None = None) -> Setti
     try:
         domain = urlsplit(site.base_url).hostname or "localhost"
         s.mail = load_mail_settings(lambda name: config(name, default=None), domain)
-    except MailSettingsError as exc:
+        s.billing = load_billing_settings(lambda name: config(name, default=None))
+    except (MailSettingsError, BillingSettingsError) as exc:
         raise SettingsError(str(exc)) from None
     if not s.keys:
         if s.production:

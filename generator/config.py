@@ -93,6 +93,7 @@ class SiteConfig:
     meter: Meter = field(default_factory=Meter)
     consult: Consult = field(default_factory=Consult)
     plans: dict[str, PlanInfo] = field(default_factory=default_plans)
+    contact: str = ""  # the operator's address, shown where people need a person (e.g. /plans/)
     theme: str = "default"
     output: str = "site"
     store: str = "var/protected.sqlite"
@@ -208,6 +209,11 @@ def load_config(root: Path, problems: Problems) -> SiteConfig:
                     cfg.sources[str(kind)] = src
         elif key == "meter":
             _load_meter(cfg.meter, vnode, rel, problems)
+        elif key == "contact":
+            if not isinstance(value, str) or value.count("@") != 1 or " " in value.strip():
+                problems.error(rel, line, "'contact' must be an address such as help@example.org")
+                continue
+            cfg.contact = value.strip()
         elif key == "consult":
             _load_consult(cfg.consult, vnode, rel, problems)
         elif key == "plans":
