@@ -89,8 +89,8 @@ async def checkout(request: Request) -> Response:
     if (refused := refusal(request, gate)) is not None:
         return refused
     fields = await read_fields(request, gate.settings.max_body)
-    visitor = await gate.visitor(request)
-    if visitor.account is None:
+    account = (await gate.visitor(request)).account
+    if account is None:
         return RedirectResponse("/login/?next=/plans/", status_code=303)
     billing = _billing(request)
     name = fields.get("plan", "")
@@ -101,15 +101,15 @@ async def checkout(request: Request) -> Response:
         url = await anyio.to_thread.run_sync(
             lambda: create_session(
                 billing,
-                account_id=visitor.account.id,
-                email=visitor.account.email,  # type: ignore[union-attr]
+                account_id=account.id,
+                email=account.email,
                 plan=name,
                 price=info.stripe_price,
                 base_url=gate.site.base_url.rstrip("/"),
             )
         )
     except CheckoutError as exc:
-        log.error("checkout for account %d failed: %s", visitor.account.id, exc)
+        log.error("checkout for account %d failed: %s", account.id, exc)
         return RedirectResponse("/plans/?error=checkout", status_code=303)
     return RedirectResponse(url, status_code=303)
 
