@@ -115,10 +115,28 @@ class ConsultServer:
         self.port = int(self._server.sockets[0].getsockname()[1])
 
     def start(self) -> None:
-        """Binds (port 0: any free port, then `self.port`) and serves in a background thread."""
-        self.loop.run_until_complete(self._start())
-        self._thread = threading.Thread(target=self.loop.run_forever, name="consult-smtpd", daemon=True)
+        """Binds (port 0: any free port, then `self.port`) and serves in a background thread (which
+        owns the loop: the caller's thread may run an event loop of its own)."""
+        ready = threading.Event()
+        failed: list[BaseException] = []
+
+        def run() -> None:
+            asyncio.set_event_loop(self.loop)
+            try:
+                self.loop.run_until_complete(self._start())
+            except BaseException as exc:
+                failed.append(exc)
+                ready.set()
+                return
+            ready.set()
+            self.loop.run_forever()
+            self._close()
+
+        self._thread = threading.Thread(target=run, name="consult-smtpd", daemon=True)
         self._thread.start()
+        ready.wait(30)
+        if failed:
+            raise failed[0]
 
     def serve_forever(self, started: Callable[[int], Any] | None = None) -> None:
         self.loop.run_until_complete(self._start())
@@ -140,8 +158,5 @@ class ConsultServer:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(10)
             self._thread = None
-            self._close()
-            for task in asyncio.all_tasks(self.loop):
-                task.cancel()
-            self.loop.run_until_complete(asyncio.sleep(0))
-        self.loop.close()
+        if not self.loop.is_closed():
+            self.loop.close()

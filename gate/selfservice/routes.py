@@ -168,7 +168,7 @@ async def reset(request: Request) -> Response:
             )
         return error("invalid_token", message, status=400)
     wake(request.app.state)
-    response = _answer(form, "/gate/account?reset=1", {"ok": True})
+    response = _answer(form, "/account/", {"ok": True})
     gate.set_session(request, response, sid)
     return response
 
