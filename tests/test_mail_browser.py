@@ -1,6 +1,7 @@
 """In real headless Chromium against a real `coderef serve` (site + gate) with a stand-in relay and the
 consult SMTP server: password reset from the mailed link, the plans page, the /consult/ form, the
 asker's thread and the consultant's inbox."""
+
 from __future__ import annotations
 
 import re
@@ -28,12 +29,22 @@ PASSWORD = "correct horse battery staple"
 def world(small_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     root = copy_project(small_site, tmp_path_factory.mktemp("mailbrowser") / "proj")
     with relay() as (rec, ctl):
-        env = {"CODEREF_SECRET_KEYS": KEY, "CODEREF_ENV": "development", "CODEREF_SMTP_URL": url_of(ctl),
-               "CODEREF_MAIL_POLL": "0.05"}
+        env = {
+            "CODEREF_SECRET_KEYS": KEY,
+            "CODEREF_ENV": "development",
+            "CODEREF_SMTP_URL": url_of(ctl),
+            "CODEREF_MAIL_POLL": "0.05",
+        }
         settings = settings_for(root, None, **env)
         db = Database(None, settings.sqlite_path)
         ph = passwords.hasher(2, 19456, 1)
-        db.call(accounts.create, "carl@example.org", passwords.hash_password(ph, PASSWORD), "free", int(time.time()))
+        db.call(
+            accounts.create,
+            "carl@example.org",
+            passwords.hash_password(ph, PASSWORD),
+            "free",
+            int(time.time()),
+        )
         db.call(cases.set_role, "carl@example.org", "consultant")
         with uvicorn_server(root, env, module="generator.cli") as base, consult_server(settings):
             yield {"base": base, "rec": rec, "db": db}
@@ -47,7 +58,9 @@ def mail_to(rec: Recorder, to: str, subject: str, timeout: float = 20) -> Receiv
             if r.rcpt_tos == [to] and subject in str(r.message["Subject"]):
                 return r
         time.sleep(0.05)
-    raise AssertionError(f"no mail to {to} about {subject!r}: {[str(r.message['Subject']) for r in rec.received]}")
+    raise AssertionError(
+        f"no mail to {to} about {subject!r}: {[str(r.message['Subject']) for r in rec.received]}"
+    )
 
 
 def login(page: Any, email: str, password: str) -> None:
@@ -58,7 +71,7 @@ def login(page: Any, email: str, password: str) -> None:
     page.wait_for_load_state("load")
 
 
-def test_password_reset_from_the_email_link(browser: Any, world: dict[str, Any]) -> None:
+def test_password_reset_from_the_email_link(browser: Any, world: dict[str, Any]) -> None:  # noqa: F811
     page = new_page(browser, world["base"])
     page.goto("/register/")
     page.fill("#reg-email", "rita@example.org")
@@ -73,8 +86,10 @@ def test_password_reset_from_the_email_link(browser: Any, world: dict[str, Any])
     other.click("form[action='/gate/password/forgot'] button[type=submit]")
     other.wait_for_selector("[data-reset-sent]")
     assert "If an account exists for that address" in other.inner_text("[data-reset-sent]")
-    link = re.search(r"https?://\S+/gate/password/reset\?token=\S+", mail_to(world["rec"], "rita@example.org",
-                                                                             "Reset your").text)
+    link = re.search(
+        r"https?://\S+/gate/password/reset\?token=\S+",
+        mail_to(world["rec"], "rita@example.org", "Reset your").text,
+    )
     assert link
     path = link.group(0).split("://", 1)[1].split("/", 1)[1]
     other.goto("/" + path)
@@ -89,7 +104,7 @@ def test_password_reset_from_the_email_link(browser: Any, world: dict[str, Any])
     assert js_errors(other) == []
 
 
-def test_plans_page(browser: Any, world: dict[str, Any]) -> None:
+def test_plans_page(browser: Any, world: dict[str, Any]) -> None:  # noqa: F811
     page = new_page(browser, world["base"])
     page.goto("/plans/")
     cards = page.locator("article.plan-card")
@@ -101,7 +116,7 @@ def test_plans_page(browser: Any, world: dict[str, Any]) -> None:
     screenshot(page, "mail-plans")
 
 
-def test_consult_form_thread_and_inbox(browser: Any, world: dict[str, Any]) -> None:
+def test_consult_form_thread_and_inbox(browser: Any, world: dict[str, Any]) -> None:  # noqa: F811
     asker = new_page(browser, world["base"])
     asker.goto("/register/")
     asker.fill("#reg-email", "ann@example.org")
