@@ -11,6 +11,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from generator.urls import file_for, gate_page_path, page_path
 
 from . import allowance, pages, sessions
+from .consult.account import quota_text
 from .core import UNVERIFIED, Gate
 from .db import Conn
 from .sessions import Account
@@ -220,5 +221,6 @@ async def account(request: Request) -> Response:
         site_name=gate.site.site_name, email=v.account.email, plan=v.account.plan, used=data["views_used"],
         allowance=data["allowance"], unlocked=[(u["codeset"], u["code"]) for u in data["unlocked"]],
         css=pages.stylesheets(gate.site_dir()), error=MESSAGES[code][1] if code in MESSAGES else None,
+        consult=await quota_text(gate, v.account),
     )
     return HTMLResponse(html)

@@ -60,7 +60,7 @@ def stylesheets(site_dir: Path) -> list[str]:
 
 def account_page(
     *, site_name: str, email: str, plan: str, used: int, allowance: int | None,
-    unlocked: list[tuple[str, str]], css: list[str], error: str | None,
+    unlocked: list[tuple[str, str]], css: list[str], error: str | None, consult: str = "",
 ) -> str:
     links = "".join(
         f'<li><a href="{escape(gate_page_path(cs, code))}">{escape(code)}</a> ({escape(cs)})</li>'
@@ -78,6 +78,10 @@ def account_page(
 <dl><dt>Email</dt><dd>{escape(email)}</dd><dt>Plan</dt><dd>{escape(plan)}</dd>
 <dt>Views used this period</dt><dd>{used} of {escape(limit)}</dd></dl>
 <h2>Codes unlocked this period</h2><ul>{links}</ul>
+<h2>Consult questions</h2><p>{escape(consult)}. <a href="/account/consult/">Your questions and answers</a> ·
+<a href="/consult/">Ask a consultant</a></p>
+<p><a href="/gate/account/security">Account security</a>: your address, where you are logged in, deleting the
+account. <a href="/plans/">Plans</a></p>
 <h2>Change password</h2>
 <form method="post" action="/gate/password">
 <label>Current password \

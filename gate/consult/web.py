@@ -17,6 +17,7 @@ from ..sessions import Account
 from ..views import Views
 from ..web import error, read_fields
 from . import cases
+from .account import quota_line
 from .intake import Intake, consult_address
 
 MAX_QUESTION = 20_000  # characters
@@ -59,11 +60,6 @@ def _entries(thread: list[cases.Entry]) -> list[dict[str, Any]]:
     ]
 
 
-def quota_line(q: cases.Quota) -> str:
-    if q.allowed is None:
-        return f"{q.used} questions this period (unlimited)"
-    renews = f"; renews {time.strftime('%Y-%m-%d', time.gmtime(q.renews_at))}" if q.renews_at else ""
-    return f"{q.used} of {q.allowed} questions used this period{renews}"
 
 
 async def _login(request: Request, gate: Gate) -> Account | RedirectResponse:
