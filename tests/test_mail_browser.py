@@ -63,6 +63,15 @@ def mail_to(rec: Recorder, to: str, subject: str, timeout: float = 20) -> Receiv
     )
 
 
+def register(page: Any, email: str) -> Any:
+    page.goto("/register/")
+    page.fill("#reg-email", email)
+    page.fill("#reg-password", PASSWORD)
+    page.click("form[data-auth-form] button[type=submit]")
+    page.wait_for_load_state("load")
+    return page
+
+
 def login(page: Any, email: str, password: str) -> None:
     page.goto("/login/")
     page.fill("#login-email", email)
@@ -72,12 +81,7 @@ def login(page: Any, email: str, password: str) -> None:
 
 
 def test_password_reset_from_the_email_link(browser: Any, world: dict[str, Any]) -> None:  # noqa: F811
-    page = new_page(browser, world["base"])
-    page.goto("/register/")
-    page.fill("#reg-email", "rita@example.org")
-    page.fill("#reg-password", PASSWORD)
-    page.click("form[data-auth-form] button[type=submit]")
-    page.wait_for_load_state("load")
+    page = register(new_page(browser, world["base"]), "rita@example.org")
     mail_to(world["rec"], "rita@example.org", "Confirm your email address")
 
     other = new_page(browser, world["base"])
@@ -117,12 +121,7 @@ def test_plans_page(browser: Any, world: dict[str, Any]) -> None:  # noqa: F811
 
 
 def test_consult_form_thread_and_inbox(browser: Any, world: dict[str, Any]) -> None:  # noqa: F811
-    asker = new_page(browser, world["base"])
-    asker.goto("/register/")
-    asker.fill("#reg-email", "ann@example.org")
-    asker.fill("#reg-password", PASSWORD)
-    asker.click("form[data-auth-form] button[type=submit]")
-    asker.wait_for_load_state("load")
+    asker = register(new_page(browser, world["base"]), "ann@example.org")
     asker.goto("/consult/")
     assert "0 of 1 questions used" in asker.inner_text("[data-consult-quota]")
     asker.fill("#consult-subject", "Modifier for bilateral 27252?")

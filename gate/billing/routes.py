@@ -12,10 +12,10 @@ import stripe
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from ..auth import refusal
 from ..core import Gate
+from ..posts import read_post
 from ..views import Views
-from ..web import error, read_fields
+from ..web import error
 from . import events
 from .checkout import CheckoutError, create_session
 from .settings import BillingSettings
@@ -85,10 +85,10 @@ async def plans(request: Request) -> Response:
 
 
 async def checkout(request: Request) -> Response:
-    gate: Gate = request.app.state.gate
-    if (refused := refusal(request, gate)) is not None:
-        return refused
-    fields = await read_fields(request, gate.settings.max_body)
+    post = await read_post(request)
+    if isinstance(post, Response):
+        return post
+    gate, fields = post.gate, post.fields
     account = (await gate.visitor(request)).account
     if account is None:
         return RedirectResponse("/login/?next=/plans/", status_code=303)

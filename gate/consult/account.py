@@ -1,4 +1,5 @@
 """The consult quota line of the account page."""
+
 from __future__ import annotations
 
 import time

@@ -5,10 +5,11 @@ whichever process (gate or SMTP server) gets to it, and again after a crash unti
 from __future__ import annotations
 
 import logging
-import threading
 import time
+from collections.abc import Callable
 
-from ..db import Conn, Database, Unavailable
+from ..db import Conn, Database
+from ..loops import Looper
 from ..mail import outbox
 from ..mail.message import new_message_id
 from . import cases
@@ -33,23 +34,20 @@ def claim(conn: Conn, now: float, limit: int = 10) -> list[int]:
     return sorted(int(r[0]) for r in rows)
 
 
-class Responder:
+class Responder(Looper):
     def __init__(
         self,
         db: Database,
         intake: Intake,
         answerer: FirstAnswerer,
         poll: float = 0.5,
-        wake_mail: object = None,
+        wake_mail: Callable[[], None] | None = None,
     ) -> None:
         self.db = db
         self.intake = intake
         self.answerer = answerer
-        self.poll = poll
         self._wake_mail = wake_mail
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__("consult-responder", poll, log)
 
     def answer_pending(self) -> int:
         """Answers the cases waiting for their first answer; returns how many were answered."""
@@ -69,7 +67,7 @@ class Responder:
                 )
             if self.db.call(self._finish, case_id, question, answer):
                 done += 1
-        if done and callable(self._wake_mail):
+        if done and self._wake_mail is not None:
             self._wake_mail()
         return done
 
@@ -93,30 +91,5 @@ class Responder:
             self.intake.notify(conn, case, question, first=answer)
         return True
 
-    def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                busy = self.answer_pending() > 0
-            except Unavailable as exc:
-                log.error("consult responder: the database is unavailable, retrying: %s", exc)
-                busy = False
-            except Exception:
-                log.exception("consult responder: round failed, retrying")
-                busy = False
-            if not busy:
-                self._wake.wait(self.poll)
-                self._wake.clear()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self.run, name="consult-responder", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+    def round(self) -> bool:
+        return self.answer_pending() > 0

@@ -10,12 +10,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from .. import accounts
-from ..auth import refusal
 from ..core import Gate
 from ..db import Conn
+from ..posts import read_post
 from ..sessions import Account
 from ..views import Views
-from ..web import error, read_fields
+from ..web import error
 from . import cases
 from .account import quota_line
 from .intake import Intake, consult_address
@@ -60,8 +60,6 @@ def _entries(thread: list[cases.Entry]) -> list[dict[str, Any]]:
     ]
 
 
-
-
 async def _login(request: Request, gate: Gate) -> Account | RedirectResponse:
     visitor = await gate.visitor(request)
     if visitor.account is None:
@@ -95,14 +93,21 @@ async def form(
     )
 
 
+async def _posted(request: Request, consultant: bool = False) -> tuple[dict[str, str], Account] | Response:
+    """The fields of a same-site post and who sent it (logged in; a consultant where asked)."""
+    post = await read_post(request, MAX_BODY)
+    if isinstance(post, Response):
+        return post
+    who = await (_consultant(request, post.gate) if consultant else _login(request, post.gate))
+    return (post.fields, who) if isinstance(who, Account) else who
+
+
 async def ask(request: Request) -> Response:
     gate, _, intake = _ctx(request)
-    if (refused := refusal(request, gate)) is not None:
-        return refused
-    fields = await read_fields(request, MAX_BODY)
-    who = await _login(request, gate)
-    if isinstance(who, RedirectResponse):
-        return who
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    fields, who = posted
     subject = " ".join(fields.get("subject", "").split())[:200]
     question = fields.get("question", "").strip()
     if not question:
@@ -179,12 +184,10 @@ async def my_thread(request: Request) -> Response:
 
 async def follow_up(request: Request) -> Response:
     gate, views, intake = _ctx(request)
-    if (refused := refusal(request, gate)) is not None:
-        return refused
-    fields = await read_fields(request, MAX_BODY)
-    who = await _login(request, gate)
-    if isinstance(who, RedirectResponse):
-        return who
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    fields, who = posted
     case = await _own_case(request, gate, who)
     text = fields.get("text", "").strip()[:MAX_QUESTION]
     if case is None:
@@ -277,12 +280,10 @@ async def inbox_case(request: Request) -> Response:
 async def inbox_action(request: Request) -> Response:
     """POST /consult/inbox/{id}/{claim|reply|close}."""
     gate, views, intake = _ctx(request)
-    if (refused := refusal(request, gate)) is not None:
-        return refused
-    fields = await read_fields(request, MAX_BODY)
-    who = await _consultant(request, gate)
-    if not isinstance(who, Account):
-        return who
+    posted = await _posted(request, consultant=True)
+    if isinstance(posted, Response):
+        return posted
+    fields, who = posted
     case = await _inbox_case(request, gate)
     action = request.path_params["action"]
     if case is None or action not in ("claim", "reply", "close"):

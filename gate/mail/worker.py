@@ -12,10 +12,10 @@ import os
 import random
 import secrets
 import socket
-import threading
 from dataclasses import dataclass
 
-from ..db import Database, Unavailable
+from ..db import Database
+from ..loops import Looper
 from . import dkim, outbox
 from .outbox import Claimed
 from .relay import DeliveryError, Relay
@@ -43,7 +43,7 @@ def backoff_ms(settings: MailSettings, attempts: int) -> int:
     return int(delay * random.uniform(0.8, 1.2) * 1000)
 
 
-class Worker:
+class Worker(Looper):
     """Delivers the outbox of `db` through the configured relay; `start()` runs it in a thread."""
 
     def __init__(self, db: Database, settings: MailSettings, name: str | None = None) -> None:
@@ -51,11 +51,9 @@ class Worker:
             raise ValueError("a mail worker needs CODEREF_SMTP_URL")
         self.db = db
         self.settings = settings
-        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"  # the lease holder
         self.relay = Relay(settings.relay, local_hostname=settings.domain)
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__(f"mail-worker-{self.name}", settings.poll, log)
 
     # -- one round -----------------------------------------------------------------------------
     def deliver_due(self) -> Round:
@@ -110,36 +108,9 @@ class Worker:
         self.db.call(outbox.mark_retry, item.id, now + backoff_ms(self.settings, item.attempts), str(exc))
         done.retried += 1
 
-    # -- the thread ----------------------------------------------------------------------------
-    def run(self) -> None:
-        """Delivers until `stop()`; a full batch goes straight on, otherwise waits `poll` or a `wake()`."""
-        while not self._stop.is_set():
-            try:
-                full = self.deliver_due().handled >= self.settings.batch
-            except Unavailable as exc:
-                log.error("mail worker: the database is unavailable, retrying: %s", exc)
-                full = False
-            except Exception:
-                log.exception("mail worker: delivery round failed, retrying")
-                full = False
-            if not full:
-                self._wake.wait(self.settings.poll)
-                self._wake.clear()
-
-    def wake(self) -> None:
-        """Looks at the outbox now (call after committing a transaction that enqueued mail)."""
-        self._wake.set()
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self.run, name=f"mail-worker-{self.name}", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+    def round(self) -> bool:
+        """One delivery round for the thread: a full batch means more may be due."""
+        return self.deliver_due().handled >= self.settings.batch
 
 
 def wake(state: object) -> None:

@@ -6,18 +6,19 @@ Each answers JSON to fetch() callers and redirects/HTML to forms, like the rest 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from .. import accounts, passwords, ratelimit, sessions
-from ..auth import refusal
 from ..core import Gate
 from ..db import Conn
 from ..mail.worker import wake
+from ..posts import read_post
 from ..views import Views
-from ..web import MESSAGES, error, read_fields, wants_form
+from ..web import MESSAGES, error
 from . import tokens
 from .notices import Notices, notices_for, send_verification
 
@@ -41,36 +42,53 @@ def _answer(form: bool, redirect: str, payload: dict[str, object], status: int =
     return RedirectResponse(redirect, status_code=303) if form else JSONResponse(payload, status_code=status)
 
 
-# -- forgotten password ------------------------------------------------------------------------
-async def forgot_form(request: Request) -> Response:
-    sent = request.query_params.get("sent") == "1"
+def _forgot_page(request: Request, problem: str | None, status: int = 200, sent: bool = False) -> Response:
     return _views(request).page(
         "password_forgot.html",
         "/gate/password/forgot",
         "Reset your password",
+        status=status,
         sent_message=SENT if sent else None,
-        error=None,
+        error=problem,
     )
+
+
+def _reset_page(request: Request, token: str | None, problem: str | None, status: int) -> Response:
+    return _views(request).page(
+        "password_reset.html",
+        "/gate/password/reset",
+        "Choose a new password",
+        status=status,
+        token=token,
+        error=problem,
+    )
+
+
+async def _token_page(
+    request: Request, purpose: str, render: Callable[[str | None, int], Response]
+) -> Response:
+    """The page a mailed link opens: its form when the token still works (not spent by showing it)."""
+    gate: Gate = request.app.state.gate
+    token = request.query_params.get("token", "")
+    ok = await gate.db.run(tokens.peek, token, purpose, int(time.time())) is not None
+    return render(token if ok else None, 200 if ok else 400)
+
+
+# -- forgotten password ------------------------------------------------------------------------
+async def forgot_form(request: Request) -> Response:
+    return _forgot_page(request, None, sent=request.query_params.get("sent") == "1")
 
 
 async def forgot(request: Request) -> Response:
     """Mails a reset link when the address has an account; the answer is the same either way."""
-    gate: Gate = request.app.state.gate
-    if (refused := refusal(request, gate)) is not None:
-        return refused
-    form = wants_form(request)
-    fields = await read_fields(request, gate.settings.max_body)
+    post = await read_post(request)
+    if isinstance(post, Response):
+        return post
+    gate, form, fields = post.gate, post.form, post.fields
     email = passwords.normalise_email(fields.get("email", ""))
     if passwords.email_problem(email):
         if form:
-            return _views(request).page(
-                "password_forgot.html",
-                "/gate/password/forgot",
-                "Reset your password",
-                status=400,
-                sent_message=None,
-                error="Enter a valid email address.",
-            )
+            return _forgot_page(request, "Enter a valid email address.", 400)
         return error("invalid_email")
     ip, now, n = gate.ip(request), int(time.time()), notices(gate)
 
@@ -89,52 +107,29 @@ async def forgot(request: Request) -> Response:
 
     if not await gate.db.run(work):
         if form:
-            return _views(request).page(
-                "password_forgot.html",
-                "/gate/password/forgot",
-                "Reset your password",
-                status=429,
-                sent_message=None,
-                error=MESSAGES["rate_limited"][1],
-            )
+            return _forgot_page(request, MESSAGES["rate_limited"][1], 429)
         return error("rate_limited")
     wake(request.app.state)
     return _answer(form, "/gate/password/forgot?sent=1", {"ok": True, "message": SENT}, status=202)
 
 
 async def reset_form(request: Request) -> Response:
-    gate: Gate = request.app.state.gate
-    token = request.query_params.get("token", "")
-    ok = await gate.db.run(tokens.peek, token, tokens.RESET, int(time.time())) is not None
-    return _views(request).page(
-        "password_reset.html",
-        "/gate/password/reset",
-        "Choose a new password",
-        status=200 if ok else 400,
-        token=token if ok else None,
-        error=None,
+    return await _token_page(
+        request, tokens.RESET, lambda token, status: _reset_page(request, token, None, status)
     )
 
 
 async def reset(request: Request) -> Response:
     """Spends the token, sets the password, ends every session, signs this browser in afresh."""
-    gate: Gate = request.app.state.gate
-    if (refused := refusal(request, gate)) is not None:
-        return refused
-    form = wants_form(request)
-    fields = await read_fields(request, gate.settings.max_body)
+    post = await read_post(request)
+    if isinstance(post, Response):
+        return post
+    gate, form, fields = post.gate, post.form, post.fields
     token = fields.get("token", "")
     new = passwords.normalise_password(fields.get("new_password", ""))
     if (problem := passwords.password_problem(new)) is not None:
         if form:
-            return _views(request).page(
-                "password_reset.html",
-                "/gate/password/reset",
-                "Choose a new password",
-                status=400,
-                token=token,
-                error=MESSAGES[problem][1],
-            )
+            return _reset_page(request, token, MESSAGES[problem][1], 400)
         return error(problem)
     digest = await anyio.to_thread.run_sync(passwords.hash_password, gate.hasher, new)
     now, ip, n = int(time.time()), gate.ip(request), notices(gate)
@@ -158,14 +153,7 @@ async def reset(request: Request) -> Response:
     if sid is None:
         message = "This link has expired or was already used. Ask for a new one."
         if form:
-            return _views(request).page(
-                "password_reset.html",
-                "/gate/password/reset",
-                "Choose a new password",
-                status=400,
-                token=None,
-                error=message,
-            )
+            return _reset_page(request, None, message, 400)
         return error("invalid_token", message, status=400)
     wake(request.app.state)
     response = _answer(form, "/account/", {"ok": True})
@@ -177,11 +165,10 @@ async def reset(request: Request) -> Response:
 
 
 async def verify_send(request: Request) -> Response:
-    gate: Gate = request.app.state.gate
-    if (refused := refusal(request, gate)) is not None:
-        return refused
-    form = wants_form(request)
-    await read_fields(request, gate.settings.max_body)
+    post = await read_post(request)
+    if isinstance(post, Response):
+        return post
+    gate, form = post.gate, post.form
     visitor = await gate.visitor(request)
     if visitor.account is None:
         return (
@@ -213,27 +200,29 @@ async def verify_send(request: Request) -> Response:
     return _answer(form, f"/gate/account/security?verify={outcome}", {"ok": True, "state": outcome})
 
 
-async def verify_form(request: Request) -> Response:
-    """The link from the mail shows a button: mail scanners that fetch links do not confirm anything."""
-    gate: Gate = request.app.state.gate
-    token = request.query_params.get("token", "")
-    ok = await gate.db.run(tokens.peek, token, tokens.VERIFY, int(time.time())) is not None
+def _verify_page(request: Request, token: str | None, done: bool, status: int) -> Response:
     return _views(request).page(
         "email_verify.html",
         "/gate/email/verify",
         "Confirm your email address",
-        status=200 if ok else 400,
-        token=token if ok else None,
-        done=False,
+        status=status,
+        token=token,
+        done=done,
+    )
+
+
+async def verify_form(request: Request) -> Response:
+    """The link from the mail shows a button: mail scanners that fetch links do not confirm anything."""
+    return await _token_page(
+        request, tokens.VERIFY, lambda token, status: _verify_page(request, token, False, status)
     )
 
 
 async def verify(request: Request) -> Response:
-    gate: Gate = request.app.state.gate
-    if (refused := refusal(request, gate)) is not None:
-        return refused
-    form = wants_form(request)
-    fields = await read_fields(request, gate.settings.max_body)
+    post = await read_post(request)
+    if isinstance(post, Response):
+        return post
+    gate, form, fields = post.gate, post.form, post.fields
     now = int(time.time())
 
     def work(conn: Conn) -> bool:
@@ -247,12 +236,5 @@ async def verify(request: Request) -> Response:
 
     ok = await gate.db.run(work)
     if form:
-        return _views(request).page(
-            "email_verify.html",
-            "/gate/email/verify",
-            "Confirm your email address",
-            status=200 if ok else 400,
-            token=None,
-            done=ok,
-        )
+        return _verify_page(request, None, ok, 200 if ok else 400)
     return JSONResponse({"ok": True}) if ok else error("invalid_token", "This link has expired or was used.")

@@ -10,12 +10,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from .. import accounts, passwords, ratelimit, sessions
-from ..auth import refusal
 from ..core import Gate
 from ..db import Conn
 from ..mail.worker import wake
+from ..posts import read_post
 from ..views import Views
-from ..web import MESSAGES, error, read_fields, wants_form
+from ..web import MESSAGES, error
 from .routes import notices
 
 PAGE = "/gate/account/security"
@@ -63,11 +63,10 @@ async def page(request: Request) -> Response:
 
 
 async def logout_others(request: Request) -> Response:
-    gate: Gate = request.app.state.gate
-    if (refused := refusal(request, gate)) is not None:
-        return refused
-    form = wants_form(request)
-    await read_fields(request, gate.settings.max_body)
+    post = await read_post(request)
+    if isinstance(post, Response):
+        return post
+    gate, form = post.gate, post.form
     visitor = await gate.visitor(request)
     if visitor.account is None or visitor.session_id is None:
         return RedirectResponse(f"/login/?next={PAGE}", status_code=303) if form else error("login_required")
@@ -79,11 +78,10 @@ async def logout_others(request: Request) -> Response:
 
 async def delete(request: Request) -> Response:
     """Deletes the account after its password is given again; a goodbye mail confirms it."""
-    gate: Gate = request.app.state.gate
-    if (refused := refusal(request, gate)) is not None:
-        return refused
-    form = wants_form(request)
-    fields = await read_fields(request, gate.settings.max_body)
+    post = await read_post(request)
+    if isinstance(post, Response):
+        return post
+    gate, form, fields = post.gate, post.form, post.fields
     visitor = await gate.visitor(request)
     if visitor.account is None:
         return RedirectResponse(f"/login/?next={PAGE}", status_code=303) if form else error("login_required")
