@@ -153,7 +153,7 @@ def run(root: Path) -> dict[str, Any]:
         with httpx.Client(base_url=base) as c:
             c.post("/gate/register", json={"email": "bench@example.org", "password": "bench passphrase"})
             sys.path.insert(0, str(REPO))
-            from gate import accounts
+            from gate.accounts import records as accounts
             from gate.db import Database
             db = Database(None, work / "var" / "gate.sqlite")
             db.call(accounts.set_plan, "bench@example.org", "paid")

@@ -49,7 +49,7 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def _account(root: Path, email: str) -> None:
-    from gate import accounts
+    from gate.accounts import records as accounts
     from gate.db import Database
 
     db = Database(None, root / "var" / "gate.sqlite")

@@ -1,12 +1,16 @@
-"""ASGI wiring: the gate under /gate/ (create_gate_app) and, for `coderef serve`, the built site too."""
+"""The one place that wires the gate: routes, middleware, error answers, the fast path in front.
+
+`create_gate_app` answers /gate/* alone (behind a CDN serving the site); `create_app` also
+serves the built site, as `coderef serve` does. Products add their routes to `gate_routes`.
+"""
 from __future__ import annotations
 
 import contextlib
 import gc
-import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import anyio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -15,13 +19,15 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from . import auth, meter
+from . import housekeeping
+from .accounts import routes as auth
 from .billing import routes as billing
 from .consult import web as consult
 from .consult.service import Background, intake_for
 from .core import Gate
 from .db import Unavailable
-from .hotpath import FastUnlock
+from .meter import routes as meter
+from .meter.hotpath import FastUnlock
 from .security import GateHeaders
 from .selfservice import routes as selfservice
 from .selfservice import security as account_security
@@ -29,8 +35,6 @@ from .settings import Settings, load_settings
 from .static import SiteFiles
 from .views import Views
 from .web import BadInput, error
-
-log = logging.getLogger("coderef.gate")
 
 
 def gate_routes() -> list[BaseRoute]:
@@ -80,7 +84,8 @@ async def _bad_input(request: Request, exc: Exception) -> Response:
 
 
 async def _unavailable(request: Request, exc: Exception) -> Response:
-    log.error("gate unavailable: %s", exc)  # the detail goes to the log, never to the client
+    assert isinstance(exc, Unavailable)
+    request.app.state.gate.db.report(exc)  # the detail goes to the log, never to the client
     return error("unavailable")
 
 
@@ -98,10 +103,10 @@ async def _bare(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
-def _build(root: Path, settings: Settings | None, routes: list[BaseRoute], with_site: bool) -> FastUnlock:
+def _build(root: Path, settings: Settings | None, with_site: bool) -> FastUnlock:
     settings = settings or load_settings(root)
     gate = Gate(root, settings)
-    routes = [Mount("/gate", routes=gate_routes()), *page_routes(), *routes]
+    routes: list[BaseRoute] = [Mount("/gate", routes=gate_routes()), *page_routes()]
     if settings.bench:
         routes.insert(0, Route("/__bench/bare", _bare))
     if with_site:
@@ -122,7 +127,12 @@ def _build(root: Path, settings: Settings | None, routes: list[BaseRoute], with_
         app.state.mail_worker = background.worker
         background.start()
         try:
-            yield
+            async with anyio.create_task_group() as tasks:
+                s = gate.settings
+                tasks.start_soon(housekeeping.run_forever, gate.db, gate.period, s.session_idle,
+                                 s.session_max_age)
+                yield
+                tasks.cancel_scope.cancel()
         finally:
             background.stop()
             gate.close()
@@ -143,9 +153,9 @@ def _build(root: Path, settings: Settings | None, routes: list[BaseRoute], with_
 
 def create_gate_app(root: Path, *, settings: Settings | None = None) -> FastUnlock:
     """The gate alone, answering /gate/* (behind a CDN that serves the static site)."""
-    return _build(root, settings, [], with_site=False)
+    return _build(root, settings, with_site=False)
 
 
 def create_app(root: Path, *, settings: Settings | None = None) -> FastUnlock:
     """The gate plus the built site on one origin: what `coderef serve` runs."""
-    return _build(root, settings, [], with_site=True)
+    return _build(root, settings, with_site=True)

@@ -7,22 +7,30 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .auth import refusal
+from . import context
+from .context import Context
 from .core import Gate
-from .web import read_fields, wants_form
+from .security import refusal
+from .web import read_fields
 
 
 @dataclass(frozen=True, slots=True)
 class Post:
     gate: Gate
-    form: bool  # an HTML form post (answer with a redirect or a page), else a fetch() call (JSON)
+    ctx: Context
     fields: dict[str, str]
+
+    @property
+    def form(self) -> bool:
+        """An HTML form post (answer with a redirect or a page), else a fetch() call (JSON)."""
+        return self.ctx.form
 
 
 async def read_post(request: Request, limit: int | None = None) -> Post | Response:
     """The post's fields, or the refusal to send back when it came from another site."""
     gate: Gate = request.app.state.gate
-    if (refused := refusal(request, gate)) is not None:
+    ctx = context.of(request)
+    if (refused := refusal(ctx.cross_site)) is not None:
         return refused
-    form = wants_form(request)
-    return Post(gate, form, await read_fields(request, limit or gate.settings.max_body))
+    fields = await read_fields(request, ctx, limit or gate.settings.max_body, gate.settings.body_timeout)
+    return Post(gate, ctx, fields)

@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS blobs(id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQ
 # about 4 KB.
 
 Packed = tuple[str, str, bytes, "bytes | None"]  # (id, title, hash, packed html or None if packed before)
+StoreRow = tuple[str, str, str, list[Packed]]  # (code set, key, title, protected sections) of one code page
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,16 +86,15 @@ class Packer:
 
     def __init__(self) -> None:
         self.sent: set[bytes] = set()
-        # Imported sections are shared objects (see load._share_sections): hash each one once.
-        self._by_id: dict[int, tuple[str, bytes]] = {}
+        # Imported sections are shared objects (see load._share_sections): hash each text once.
+        # Keyed on the text itself: a str caches its hash and compares by identity first, so a
+        # shared text costs what an id() key did, and an equal copy finds the same entry.
+        self._hashes: dict[str, bytes] = {}
 
-    def __call__(self, sid: str, title: str, html: str) -> tuple[str, str, bytes, bytes | None]:
-        hit = self._by_id.get(id(html))
-        if hit is not None and hit[0] is html:
-            h = hit[1]
-        else:
-            h = html_hash(html)
-            self._by_id[id(html)] = (html, h)
+    def __call__(self, sid: str, title: str, html: str) -> Packed:
+        h = self._hashes.get(html)
+        if h is None:
+            h = self._hashes[html] = html_hash(html)
         if h in self.sent:
             return (sid, title, h, None)
         self.sent.add(h)
@@ -147,7 +147,7 @@ class StoreWriter:
             self.delete_code(codeset, key)
         self.add_many([(codeset, key, title, sections)])
 
-    def add_many(self, rows: Iterable[tuple[str, str, str, list[Packed]]]) -> None:
+    def add_many(self, rows: Iterable[StoreRow]) -> None:
         """(codeset, key, title, [(id, title, hash, packed html or None)]) per code page.
 
         A section whose html is None was packed before by the same `Packer` (its text is in this

@@ -15,7 +15,8 @@ from fixtures.mail.consultkit import consult_server, question, reply_code, send
 from fixtures.mail.gatekit import gate_client, gate_root
 from fixtures.mail.relaykit import Received, Recorder, relay, url_of
 
-from gate import accounts, passwords
+from gate.accounts import passwords
+from gate.accounts import records as accounts
 from gate.consult import cases
 from gate.db import Database
 

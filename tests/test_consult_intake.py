@@ -13,7 +13,8 @@ from fixtures.gate.sitekit import settings_for
 from fixtures.mail.consultkit import consult_server, question, reply_code, send
 from fixtures.mail.gatekit import gate_root
 
-from gate import accounts, passwords
+from gate.accounts import passwords
+from gate.accounts import records as accounts
 from gate.consult import cases, inbound
 from gate.db import Database
 

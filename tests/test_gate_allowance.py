@@ -8,9 +8,19 @@ from pathlib import Path
 import pytest
 from fixtures.gate.sitekit import pg_schema
 
-from gate import accounts, allowance
-from gate.allowance import ALREADY, EXHAUSTED, IP_CAP, UNLOCKED, Period, consume, merge_guest, period_for
+from gate.accounts import records as accounts
 from gate.db import Database
+from gate.meter import allowance
+from gate.meter.allowance import (
+    ALREADY,
+    EXHAUSTED,
+    IP_CAP,
+    UNLOCKED,
+    Period,
+    consume,
+    merge_guest,
+    period_for,
+)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

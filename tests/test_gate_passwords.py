@@ -5,7 +5,7 @@ import time
 
 from argon2 import extract_parameters
 
-from gate import passwords as pw
+from gate.accounts import passwords as pw
 
 
 def test_rules_without_composition() -> None:
@@ -51,5 +51,6 @@ def test_unknown_account_costs_a_real_verify() -> None:
             pw.verify_password(ph, stored, "some guess here")
         return time.perf_counter() - start
 
+    pw.dummy_hash(ph)  # computed once per process: not part of what an unknown email costs
     real, dummy = timed(h), timed(None)
     assert 0.4 < dummy / real < 2.5

@@ -16,7 +16,8 @@ from fixtures.gate.sitekit import settings_for, uvicorn_server
 from fixtures.mail.consultkit import consult_server
 from fixtures.mail.relaykit import Received, Recorder, relay, url_of
 
-from gate import accounts, passwords
+from gate.accounts import passwords
+from gate.accounts import records as accounts
 from gate.consult import cases
 from gate.db import Database
 

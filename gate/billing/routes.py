@@ -12,6 +12,7 @@ import stripe
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from .. import context
 from ..core import Gate
 from ..posts import read_post
 from ..views import Views
@@ -68,7 +69,7 @@ def plan_cards(gate: Gate, current: str | None, billing: BillingSettings) -> lis
 async def plans(request: Request) -> Response:
     gate: Gate = request.app.state.gate
     views: Views = request.app.state.views
-    visitor = await gate.visitor(request)
+    visitor = await gate.visitor(context.of(request))
     current = visitor.account.plan if visitor.account else None
     billing = _billing(request)
     code = request.query_params.get("error")
@@ -89,7 +90,7 @@ async def checkout(request: Request) -> Response:
     if isinstance(post, Response):
         return post
     gate, fields = post.gate, post.fields
-    account = (await gate.visitor(request)).account
+    account = (await gate.visitor(context.of(request))).account
     if account is None:
         return RedirectResponse("/login/?next=/plans/", status_code=303)
     billing = _billing(request)
@@ -117,7 +118,7 @@ async def checkout(request: Request) -> Response:
 async def done(request: Request) -> Response:
     gate: Gate = request.app.state.gate
     views: Views = request.app.state.views
-    visitor = await gate.visitor(request)
+    visitor = await gate.visitor(context.of(request))
     plan = visitor.account.plan if visitor.account else None
     title = gate.site.plans[plan].title if plan in gate.site.plans else plan
     return views.page("billing_done.html", "/gate/billing/done", "Thank you", plan=title)

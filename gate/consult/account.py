@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
+from ..accounts.sessions import Account
 from ..core import Gate
-from ..sessions import Account
 from . import cases
 
 

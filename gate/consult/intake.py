@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from generator.config import SiteConfig
 
-from .. import accounts, ratelimit
+from ..accounts import limits
+from ..accounts import records as accounts
 from ..db import Conn
 from ..mail import outbox
 from ..mail.message import Message, new_message_id
@@ -47,9 +48,8 @@ class Intake:
     def _refuse(self, conn: Conn, code: str, to: str, message: Message | None, now: float) -> Outcome:
         """Queues the refusal mail unless this sender was refused a few times this hour already."""
         key = f"consult-refusal:{to}"
-        if message is None or ratelimit.over(conn, [(key, REFUSALS_PER_SENDER)], now):
+        if message is None or not limits.counted(conn, key, REFUSALS_PER_SENDER, now):
             return Outcome(code)
-        ratelimit.hit(conn, key, now)
         return Outcome(code, mail=outbox.enqueue(conn, message))
 
     def receive(self, conn: Conn, mail: Inbound, tag: ReplyTag | None, now: float) -> Outcome:
@@ -58,9 +58,8 @@ class Intake:
             if cases.known_message(conn, mail.message_id) is not None:
                 return Outcome(DUPLICATE)  # resent after a 451, or delivered twice: stored once
             key = f"consult-sender:{mail.sender}"
-            if ratelimit.over(conn, [(key, self.site.consult.sender_rate)], now):
+            if not limits.counted(conn, key, self.site.consult.sender_rate, now):
                 return Outcome(RATE)
-            ratelimit.hit(conn, key, now)
             account = accounts.find(conn, mail.sender) if mail.sender else None
             if tag is not None:
                 return self._reply(conn, mail, tag, account, now)

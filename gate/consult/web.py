@@ -9,11 +9,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from .. import accounts
+from .. import context
+from ..accounts import records as accounts
+from ..accounts.sessions import Account
 from ..core import Gate
 from ..db import Conn
 from ..posts import read_post
-from ..sessions import Account
 from ..views import Views
 from ..web import error
 from . import cases
@@ -61,7 +62,7 @@ def _entries(thread: list[cases.Entry]) -> list[dict[str, Any]]:
 
 
 async def _login(request: Request, gate: Gate) -> Account | RedirectResponse:
-    visitor = await gate.visitor(request)
+    visitor = await gate.visitor(context.of(request))
     if visitor.account is None:
         return RedirectResponse(f"/login/?next={request.url.path}", status_code=303)
     return visitor.account
@@ -72,7 +73,7 @@ async def form(
     request: Request, problem: str | None = None, status: int = 200, subject: str = "", question: str = ""
 ) -> Response:
     gate, views, intake = _ctx(request)
-    visitor = await gate.visitor(request)
+    visitor = await gate.visitor(context.of(request))
     account = visitor.account
     quota = None
     if account is not None:

@@ -99,8 +99,17 @@ class Notices:
             ),
         )
 
-    def already_registered(self, conn: Conn, to: str) -> str:
-        """For registration: the address has an account already (told by mail, never on screen)."""
+    def already_registered(self, conn: Conn, to: str) -> str | None:
+        """For registration: the address has an account already (told by mail, never on screen);
+        at most 3 such mails a day, so nobody can flood an owner by registering their address."""
+        day_ago = outbox.now_ms() - 86_400_000
+        sent = conn.one(
+            "SELECT COUNT(*) FROM mail_outbox WHERE recipient=? AND kind='already-registered'"
+            " AND created_at>?",
+            (to, day_ago),
+        )
+        if int(sent[0]) >= 3:
+            return None
         return self._send(
             conn,
             to,

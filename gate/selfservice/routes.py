@@ -8,11 +8,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from .. import accounts, passwords, ratelimit, sessions
+from ..accounts import limits, passwords, sessions
+from ..accounts import records as accounts
 from ..core import Gate
 from ..db import Conn
 from ..mail.worker import wake
@@ -84,22 +84,20 @@ async def forgot(request: Request) -> Response:
     post = await read_post(request)
     if isinstance(post, Response):
         return post
-    gate, form, fields = post.gate, post.form, post.fields
+    gate, form, fields, ctx = post.gate, post.form, post.fields, post.ctx
     email = passwords.normalise_email(fields.get("email", ""))
     if passwords.email_problem(email):
         if form:
             return _forgot_page(request, "Enter a valid email address.", 400)
         return error("invalid_email")
-    ip, now, n = gate.ip(request), int(time.time()), notices(gate)
+    ip, now, n = ctx.ip, int(time.time()), notices(gate)
 
     def work(conn: Conn) -> bool:
         with conn.transaction():
-            if ratelimit.over(conn, [(f"reset-ip:{ip}", RESET_PER_IP)]):
+            if not limits.counted(conn, f"reset-ip:{ip}", RESET_PER_IP):
                 return False
-            ratelimit.hit(conn, f"reset-ip:{ip}")
             # Per address the limit is silent: a mailbox is not flooded, and nobody learns anything.
-            quiet = ratelimit.over(conn, [(f"reset-email:{email}", RESET_PER_EMAIL)])
-            ratelimit.hit(conn, f"reset-email:{email}")
+            quiet = not limits.counted(conn, f"reset-email:{email}", RESET_PER_EMAIL)
             row = accounts.find(conn, email)
             if row is not None and not quiet:
                 n.reset(conn, row.email, tokens.issue(conn, row.id, tokens.RESET, row.email, now))
@@ -124,15 +122,15 @@ async def reset(request: Request) -> Response:
     post = await read_post(request)
     if isinstance(post, Response):
         return post
-    gate, form, fields = post.gate, post.form, post.fields
+    gate, form, fields, ctx = post.gate, post.form, post.fields, post.ctx
     token = fields.get("token", "")
     new = passwords.normalise_password(fields.get("new_password", ""))
     if (problem := passwords.password_problem(new)) is not None:
         if form:
             return _reset_page(request, token, MESSAGES[problem][1], 400)
         return error(problem)
-    digest = await anyio.to_thread.run_sync(passwords.hash_password, gate.hasher, new)
-    now, ip, n = int(time.time()), gate.ip(request), notices(gate)
+    digest = await passwords.off_loop(passwords.hash_password, gate.hasher, new)
+    now, ip, n = int(time.time()), ctx.ip, notices(gate)
 
     def work(conn: Conn) -> str | None:
         with conn.transaction():
@@ -145,7 +143,7 @@ async def reset(request: Request) -> Response:
             accounts.mark_verified(conn, account_id, now)  # the link reached the mailbox
             tokens.void(conn, account_id, tokens.RESET, now)
             sessions.delete_all(conn, account_id)
-            ratelimit.clear(conn, f"login-account:{row.email}")
+            limits.clear(conn, f"login-account:{row.email}")
             n.password_changed(conn, row.email, ip, now)
             return sessions.create(conn, account_id, now)
 
@@ -157,7 +155,7 @@ async def reset(request: Request) -> Response:
         return error("invalid_token", message, status=400)
     wake(request.app.state)
     response = _answer(form, "/account/", {"ok": True})
-    gate.set_session(request, response, sid)
+    gate.set_session(ctx, response, sid)
     return response
 
 
@@ -168,8 +166,8 @@ async def verify_send(request: Request) -> Response:
     post = await read_post(request)
     if isinstance(post, Response):
         return post
-    gate, form = post.gate, post.form
-    visitor = await gate.visitor(request)
+    gate, form, ctx = post.gate, post.form, post.ctx
+    visitor = await gate.visitor(ctx)
     if visitor.account is None:
         return (
             RedirectResponse("/login/?next=/gate/account/security", status_code=303)
@@ -183,9 +181,8 @@ async def verify_send(request: Request) -> Response:
             if accounts.is_verified(conn, account.id):
                 return "verified"
             key = f"verify-account:{account.id}"
-            if ratelimit.over(conn, [(key, VERIFY_PER_ACCOUNT)]):
+            if not limits.counted(conn, key, VERIFY_PER_ACCOUNT):
                 return "rate_limited"
-            ratelimit.hit(conn, key)
             send_verification(conn, notices(gate), account.id, account.email, now)
             return "sent"
 

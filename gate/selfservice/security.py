@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import time
 
-import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from .. import accounts, passwords, ratelimit, sessions
+from .. import context
+from ..accounts import limits, passwords, sessions
+from ..accounts import records as accounts
+from ..accounts.routes import login_limits
 from ..core import Gate
 from ..db import Conn
 from ..mail.worker import wake
@@ -32,7 +34,7 @@ def _when(ts: int) -> str:
 
 async def page(request: Request) -> Response:
     gate: Gate = request.app.state.gate
-    visitor = await gate.visitor(request)
+    visitor = await gate.visitor(context.of(request))
     if visitor.account is None:
         return RedirectResponse(f"/login/?next={PAGE}", status_code=303)
     account = visitor.account
@@ -67,7 +69,7 @@ async def logout_others(request: Request) -> Response:
     if isinstance(post, Response):
         return post
     gate, form = post.gate, post.form
-    visitor = await gate.visitor(request)
+    visitor = await gate.visitor(post.ctx)
     if visitor.account is None or visitor.session_id is None:
         return RedirectResponse(f"/login/?next={PAGE}", status_code=303) if form else error("login_required")
     ended = await gate.db.run(sessions.delete_others, visitor.account.id, visitor.session_id)
@@ -81,23 +83,22 @@ async def delete(request: Request) -> Response:
     post = await read_post(request)
     if isinstance(post, Response):
         return post
-    gate, form, fields = post.gate, post.form, post.fields
-    visitor = await gate.visitor(request)
+    gate, form, fields, ctx = post.gate, post.form, post.fields, post.ctx
+    visitor = await gate.visitor(ctx)
     if visitor.account is None:
         return RedirectResponse(f"/login/?next={PAGE}", status_code=303) if form else error("login_required")
     account = visitor.account
-    key = f"login-account:{account.email}"
-    if await gate.db.run(ratelimit.over, [(key, gate.settings.login_fail_account)]):
+    # Each try counts like a login attempt (the same limits): the password cannot be guessed here.
+    if await gate.db.run(limits.attempt, login_limits(gate, account.email, ctx.ip)) is not None:
         return (
             RedirectResponse(f"{PAGE}?error=rate_limited", status_code=303) if form else error("rate_limited")
         )
     row = await gate.db.run(accounts.get, account.id)
     password = passwords.normalise_password(fields.get("password", ""))
-    ok, _ = await anyio.to_thread.run_sync(
+    ok, _ = await passwords.off_loop(
         passwords.verify_password, gate.hasher, row.password_hash if row else None, password
     )
     if not ok or row is None:
-        await gate.db.run(ratelimit.hit, key)
         return (
             RedirectResponse(f"{PAGE}?error=bad_credentials", status_code=303)
             if form
@@ -115,5 +116,5 @@ async def delete(request: Request) -> Response:
     response: Response = (
         RedirectResponse("/?deleted=1", status_code=303) if form else JSONResponse({"ok": True})
     )
-    gate.clear_session(request, response)
+    gate.clear_session(ctx, response)
     return response

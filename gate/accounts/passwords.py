@@ -2,13 +2,20 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any, TypeVar
 
+import anyio.to_thread
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from ..db import LoopLimiters
+
+T = TypeVar("T")
 MIN_BYTES = 8
 MAX_BYTES = 1024
 
@@ -87,3 +94,13 @@ def verify_password(ph: PasswordHasher, stored: str | None, password: str) -> tu
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False, None
     return True, (ph.hash(password) if ph.check_needs_rehash(stored) else None)
+
+
+_HASHING = LoopLimiters(os.cpu_count() or 1)
+
+
+async def off_loop(fn: Callable[..., T], *args: Any) -> T:
+    """Runs a hash or a verification in a worker thread, at most one per CPU at a time: each
+    takes ~20 MiB and a CPU for tens of ms, so a burst queues here instead of starving the
+    database calls of CPU and the process of memory."""
+    return await anyio.to_thread.run_sync(fn, *args, limiter=_HASHING.get())

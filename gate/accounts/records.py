@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..db import Conn
 from . import sessions
-from .db import Conn
 
 
 @dataclass(frozen=True, slots=True)
