@@ -181,3 +181,15 @@ def test_require_verified_email_holds_free_views_until_confirmed(tmp_path: Path)
         c.post("/gate/email/verify", json={"token": token})
         assert c.get("/gate/session").json()["views_left"] == 5
         assert c.post("/gate/unlock/cpt/27253").status_code == 200
+
+
+def test_registering_an_existing_address_mails_its_owner(root: Path, c: Any) -> None:
+    register(c)
+    c.cookies.clear()
+    for _ in range(5):
+        again = c.post("/gate/register", json={"email": "ann@example.org", "password": "another passphrase here"})
+        assert again.status_code == 201  # the same answer as for a new address
+        c.cookies.clear()
+    notes = [m for m in queued(root) if m["Subject"] == "You already have a coderef test account"]
+    assert len(notes) == 3  # told, but never flooded
+    assert "/gate/password/forgot" in body(notes[0])

@@ -26,6 +26,10 @@ _CLAIM = (
 
 
 def claim(conn: Conn, now: float, limit: int = 10) -> list[int]:
+    # A read first: an idle poll takes no write lock (SQLite) and no row locks (PostgreSQL).
+    if conn.one("SELECT 1 FROM consult_cases WHERE auto_state='pending' AND auto_lease<=? LIMIT 1",
+                (int(now),)) is None:
+        return []
     with conn.transaction():
         rows = conn.all(
             _CLAIM.format(lock=" FOR UPDATE SKIP LOCKED" if conn.pg else ""),

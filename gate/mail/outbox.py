@@ -84,6 +84,10 @@ _CLAIM = (
 def claim(conn: Conn, worker: str, limit: int, lease_ms: int, now: int | None = None) -> list[Claimed]:
     """Takes up to `limit` due messages for `worker` until now + `lease_ms`."""
     at = now_ms() if now is None else now
+    # A read first: an idle poll takes no write lock (SQLite) and no row locks (PostgreSQL).
+    due = "SELECT 1 FROM mail_outbox WHERE status='queued' AND next_at<=? AND lease_until<=? LIMIT 1"
+    if conn.one(due, (at, at)) is None:
+        return []
     sql = _CLAIM.format(lock=" FOR UPDATE SKIP LOCKED" if conn.pg else "")
     with conn.transaction():
         rows = conn.all(sql, (at + lease_ms, worker, at, at, limit))
