@@ -26,9 +26,10 @@ from .consult import web as consult
 from .consult.service import Background, intake_for
 from .core import Gate
 from .db import Unavailable
+from .jobs import views as jobs
 from .meter import routes as meter
 from .meter.hotpath import FastUnlock
-from .security import GateHeaders
+from .security import GATE_ROOT, GateHeaders
 from .selfservice import routes as selfservice
 from .selfservice import security as account_security
 from .settings import Settings, load_settings
@@ -47,6 +48,10 @@ def gate_routes() -> list[BaseRoute]:
         Route("/password", auth.change_password, methods=["POST"]),
         Route("/page/{codeset}/{code}/", meter.page, methods=["GET"]),
         Route("/account", meter.account, methods=["GET"]),
+        Route("/jobs/post", jobs.post, methods=["POST"]),
+        Route("/jobs/mine", jobs.mine, methods=["GET"]),
+        Route("/jobs/queue", jobs.queue, methods=["GET"]),
+        Route("/jobs/{post_id}/{action:str}", jobs.decide, methods=["POST"]),
         Route("/password/forgot", selfservice.forgot_form, methods=["GET"]),
         Route("/password/forgot", selfservice.forgot, methods=["POST"]),
         Route("/password/reset", selfservice.reset_form, methods=["GET"]),
@@ -91,7 +96,7 @@ async def _unavailable(request: Request, exc: Exception) -> Response:
 
 async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    if not request.url.path.startswith("/gate"):
+    if not request.url.path.startswith(GATE_ROOT):
         return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
     response = error(code, status=exc.status_code)
@@ -106,7 +111,7 @@ async def _bare(request: Request) -> Response:
 def _build(root: Path, settings: Settings | None, with_site: bool) -> FastUnlock:
     settings = settings or load_settings(root)
     gate = Gate(root, settings)
-    routes: list[BaseRoute] = [Mount("/gate", routes=gate_routes()), *page_routes()]
+    routes: list[BaseRoute] = [Mount(GATE_ROOT, routes=gate_routes()), *page_routes()]
     if settings.bench:
         routes.insert(0, Route("/__bench/bare", _bare))
     if with_site:

@@ -7,8 +7,11 @@ import sys
 import time
 from pathlib import Path
 
-from .accounts import passwords, records
+from .accounts import passwords, records, roles
+from .consult import cli as consult_cli
 from .db import Database, IntegrityErrors, Unavailable
+from .jobs import cli as jobs_cli
+from .mail import cli as mail_cli
 from .settings import Settings, SettingsError, load_settings
 
 
@@ -29,21 +32,19 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
     set_plan.add_argument("email")
     set_plan.add_argument("plan")
     set_plan.set_defaults(func=cmd_set_plan)
+    set_role = sub.add_parser("set-role", help="give an account a role (editor, consultant), or take it away")
+    set_role.add_argument("email")
+    set_role.add_argument("role", choices=list(roles.ROLES))
+    set_role.add_argument("--remove", action="store_true", help="take the role away")
+    set_role.set_defaults(func=cmd_set_role)
     sub.add_parser("list", help="list accounts").set_defaults(func=cmd_list)
     delete = sub.add_parser("delete", help="delete an account, its sessions and unlocks")
     delete.add_argument("email")
     delete.set_defaults(func=cmd_delete)
+    jobs_cli.add_commands(subparsers)
 
-    role = sub.add_parser("set-role", help="give an account a role (consultant) or take it away (none)")
-    role.add_argument("email")
-    role.add_argument("role", choices=("consultant", "none"))
-    role.set_defaults(func=cmd_set_role)
-
-    from .consult.cli import add_commands as add_consult
-    from .mail.cli import add_commands as add_mail
-
-    add_mail(subparsers, _settings)
-    add_consult(subparsers, _settings)
+    mail_cli.add_commands(subparsers, _settings)
+    consult_cli.add_commands(subparsers, _settings)
 
 
 def _settings(args: argparse.Namespace) -> Settings | None:
@@ -144,16 +145,17 @@ def cmd_set_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_set_role(args: argparse.Namespace) -> int:
-    from .consult.cases import set_role
-
     s = _settings(args)
     if s is None:
         return 2
     email = passwords.normalise_email(args.email)
-    if not _run(s, set_role, email, "" if args.role == "none" else args.role):
+    row = _run(s, records.find, email)
+    if row is None:
         print(f"error: no account for {email}", file=sys.stderr)
         return 1
-    print(f"{email}: role {args.role}")
+    changed = _run(s, roles.revoke if args.remove else roles.grant, row.id, args.role)
+    had = "no longer has" if args.remove else "has"
+    print(f"{email} {had} the {args.role} role" + ("" if changed else " (unchanged)"))
     return 0
 
 

@@ -32,6 +32,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .billing import schema as billing_schema
 from .consult import schema as consult_schema
+from .jobs import schema as jobs_schema
 from .mail import schema as mail_schema
 from .selfservice import schema as selfservice_schema
 
@@ -67,10 +68,11 @@ MIGRATIONS: list[list[str]] = [
         "sqlite: ALTER TABLE unlocks_v2 RENAME TO unlocks",
         "sqlite: CREATE INDEX unlocks_guest_ip ON unlocks(guest_ip, period) WHERE guest_ip IS NOT NULL",
     ],
-    mail_schema.MIGRATION,  # 3: the mail outbox
-    selfservice_schema.MIGRATION,  # 4: reset and verification tokens, verified addresses
-    consult_schema.MIGRATION,  # 5: consult cases and messages, account roles
-    billing_schema.MIGRATION,  # 6: Stripe events seen, subscriptions
+    jobs_schema.MIGRATION,  # 3: account roles, the job board's moderation queue
+    mail_schema.MIGRATION,  # 4: the mail outbox
+    selfservice_schema.MIGRATION,  # 5: reset and verification tokens, verified addresses
+    consult_schema.MIGRATION,  # 6: consult cases and messages
+    billing_schema.MIGRATION,  # 7: Stripe events seen, subscriptions
 ]
 _SQLITE_ONLY = "sqlite: "
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -82,6 +82,14 @@ def default_plans() -> dict[str, PlanInfo]:
 
 
 @dataclass
+class Jobs:
+    """The job board (CareerCenter): listings from `content/jobs/`, posts through the gate."""
+
+    enabled: bool = True  # build /jobs/, its feed and sitemap, and link "Jobs" in the header
+    samples: bool = True  # publish the sample listings (front matter `sample: true`); false in production
+
+
+@dataclass
 class SiteConfig:
     """What `content/site.yml` holds. Paths are relative to the project root."""
 
@@ -94,6 +102,7 @@ class SiteConfig:
     consult: Consult = field(default_factory=Consult)
     plans: dict[str, PlanInfo] = field(default_factory=default_plans)
     contact: str = ""  # the operator's address, shown where people need a person (e.g. /plans/)
+    jobs: Jobs = field(default_factory=Jobs)
     theme: str = "default"
     output: str = "site"
     store: str = "var/protected.sqlite"
@@ -218,6 +227,8 @@ def load_config(root: Path, problems: Problems) -> SiteConfig:
             _load_consult(cfg.consult, vnode, rel, problems)
         elif key == "plans":
             _load_plans(cfg, vnode, rel, problems)
+        elif key == "jobs":
+            _load_jobs(cfg.jobs, vnode, rel, problems)
         else:
             problems.warn(rel, line, f"unknown setting '{key}' is ignored")
     for name in [*cfg.plans, *cfg.consult.plans]:
@@ -229,12 +240,18 @@ def load_config(root: Path, problems: Problems) -> SiteConfig:
     return cfg
 
 
-def _load_meter(meter: Meter, node: yaml.Node, rel: str, problems: Problems) -> None:
+def _settings(
+    node: yaml.Node, what: str, example: str, rel: str, problems: Problems
+) -> list[tuple[str, int, Any]]:
+    """(key, line, value) of a nested mapping of settings; none (and an error) when it is not a mapping."""
     if not isinstance(node, yaml.MappingNode):
-        problems.error(rel, _line(node), "'meter' must be a mapping")
-        return
-    for knode, vnode in node.value:
-        key, line, value = knode.value, _line(knode), _scalar(vnode)
+        problems.error(rel, _line(node), f"'{what}' must be a mapping, e.g. {example}")
+        return []
+    return [(knode.value, _line(knode), _scalar(vnode)) for knode, vnode in node.value]
+
+
+def _load_meter(meter: Meter, node: yaml.Node, rel: str, problems: Problems) -> None:
+    for key, line, value in _settings(node, "meter", "{period: month, auto_unlock: true}", rel, problems):
         if key == "auto_unlock":
             if not isinstance(value, bool):
                 problems.error(rel, line, "'meter.auto_unlock' must be true or false")
@@ -282,11 +299,8 @@ def _count(value: Any) -> bool:
 
 
 def _load_consult(consult: Consult, node: yaml.Node, rel: str, problems: Problems) -> None:
-    if not isinstance(node, yaml.MappingNode):
-        problems.error(rel, _line(node), "'consult' must be a mapping")
-        return
-    for knode, vnode in node.value:
-        key, line, value = knode.value, _line(knode), _scalar(vnode)
+    for key, line, value in _settings(node, "consult", "{address: ask@example.org, plans: {free: 1}}", rel,
+                                      problems):
         if key == "address":
             if not isinstance(value, str) or value.count("@") != 1 or " " in value.strip():
                 problems.error(rel, line, "'consult.address' must be an address such as ask@example.org")
@@ -339,3 +353,14 @@ def _load_plans(cfg: SiteConfig, node: yaml.Node, rel: str, problems: Problems) 
         problems.error(rel, _line(node), "'plans' lists account plans; guests are not a plan to present")
         return
     cfg.plans = plans
+
+
+def _load_jobs(jobs: Jobs, node: yaml.Node, rel: str, problems: Problems) -> None:
+    for key, line, value in _settings(node, "jobs", "{enabled: true, samples: false}", rel, problems):
+        if key in ("enabled", "samples"):
+            if not isinstance(value, bool):
+                problems.error(rel, line, f"'jobs.{key}' must be true or false")
+            else:
+                setattr(jobs, key, value)
+        else:
+            problems.warn(rel, line, f"unknown setting 'jobs.{key}' is ignored")

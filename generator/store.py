@@ -37,7 +37,12 @@ CREATE TABLE IF NOT EXISTS lists(
     blob INTEGER NOT NULL,
     PRIMARY KEY (list, position)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS blobs(id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, html BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS free_pages(codeset TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (codeset, key))
+    WITHOUT ROWID;
 """
+# `free_pages`: pages whose protected sections open without spending a view (browse pages and
+# non-billable header codes: README "The gate"). Kept apart from `codes` so that a code's row can
+# be replaced (hand-written pages, in place) without touching its kind.
 # `blobs` keeps its rowid (which is its id): a WITHOUT ROWID row of more than about 1 KB spills
 # into overflow pages (tripling the file for typical section sizes), a rowid table row only past
 # about 4 KB.
@@ -203,6 +208,10 @@ class StoreWriter:
         if found is None:
             raise ValueError(f"section text {h.hex()} was never packed into this store")
         return found
+
+    def mark_free(self, pages: Iterable[tuple[str, str]]) -> None:
+        """Records pages (codeset, key) whose sections open without spending a view."""
+        self.db.executemany("INSERT OR IGNORE INTO free_pages VALUES (?, ?)", pages)
 
     def delete_code(self, codeset: str, key: str) -> None:
         # Its list stays (other codes may share it); the next full build drops unused ones.
@@ -395,6 +404,13 @@ class StoreReader:
         if keep:
             self.remember(codeset, key, data)
         return data
+
+    def free_pages(self) -> frozenset[tuple[str, str]]:
+        """Every page whose sections open without spending a view (none in stores before the table)."""
+        db = self._conn()
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name='free_pages'").fetchone():
+            return frozenset()
+        return frozenset((r[0], r[1]) for r in db.execute("SELECT codeset, key FROM free_pages"))
 
     def code_title(self, codeset: str, key: str) -> str | None:
         row = self._conn().execute(

@@ -15,7 +15,7 @@ from fixtures.mail.consultkit import consult_server, question, reply_code, send
 from fixtures.mail.gatekit import gate_client, gate_root
 from fixtures.mail.relaykit import Received, Recorder, relay, url_of
 
-from gate.accounts import passwords
+from gate.accounts import passwords, roles
 from gate.accounts import records as accounts
 from gate.consult import cases
 from gate.db import Database
@@ -34,7 +34,7 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
         db = Database(None, settings.sqlite_path)
         ph = passwords.hasher(2, 19456, 1)
         db.call(accounts.create, CONSULTANT, passwords.hash_password(ph, PASSWORD), "free", int(time.time()))
-        db.call(cases.set_role, CONSULTANT, "consultant")
+        db.call(roles.grant, db.call(accounts.find, CONSULTANT).id, "consultant")
         with (
             gate_client(root, **env) as asker,
             gate_client(root, **env) as consultant,

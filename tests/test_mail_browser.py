@@ -16,9 +16,8 @@ from fixtures.gate.sitekit import settings_for, uvicorn_server
 from fixtures.mail.consultkit import consult_server
 from fixtures.mail.relaykit import Received, Recorder, relay, url_of
 
-from gate.accounts import passwords
+from gate.accounts import passwords, roles
 from gate.accounts import records as accounts
-from gate.consult import cases
 from gate.db import Database
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -46,7 +45,8 @@ def world(small_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             "free",
             int(time.time()),
         )
-        db.call(cases.set_role, "carl@example.org", "consultant")
+        carl = db.call(accounts.find, "carl@example.org")
+        db.call(roles.grant, carl.id, "consultant")
         with uvicorn_server(root, env, module="generator.cli") as base, consult_server(settings):
             yield {"base": base, "rec": rec, "db": db}
         db.close()

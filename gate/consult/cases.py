@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from ..accounts import roles
 from ..db import Conn
 
 OPEN, ANSWERED, CLOSED = "open", "answered", "closed"
@@ -247,21 +248,18 @@ def first_question(conn: Conn, case_id: int) -> str:
     return "" if row is None else str(row[0])
 
 
-# -- roles ---------------------------------------------------------------------------------------
-def role_of(conn: Conn, account_id: int) -> str:
-    row = conn.one("SELECT role FROM accounts WHERE id=?", (account_id,))
-    return "" if row is None else str(row[0])
-
-
-def set_role(conn: Conn, email: str, role: str) -> bool:
-    return bool(conn.execute("UPDATE accounts SET role=? WHERE email=?", (role, email)).rowcount > 0)
+# -- consultants ---------------------------------------------------------------------------------
+def is_consultant(conn: Conn, account_id: int) -> bool:
+    return roles.has(conn, account_id, CONSULTANT)
 
 
 def consultants(conn: Conn) -> list[tuple[int, str]]:
-    return [
-        (int(r[0]), r[1])
-        for r in conn.all("SELECT id, email FROM accounts WHERE role='consultant' ORDER BY id")
-    ]
+    rows = conn.all(
+        "SELECT a.id, a.email FROM accounts a JOIN account_roles r ON r.account_id=a.id WHERE r.role=?"
+        " ORDER BY a.id",
+        (CONSULTANT,),
+    )
+    return [(int(r[0]), r[1]) for r in rows]
 
 
 # -- figures -------------------------------------------------------------------------------------

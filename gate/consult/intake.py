@@ -122,7 +122,7 @@ class Intake:
             and (not threaded or threaded == {case.id})  # never attach a reply to another case's thread
             and (
                 (tag.role == addresses.ASKER and case.account_id == account.id)
-                or (tag.role == addresses.CONSULTANT and cases.role_of(conn, account.id) == "consultant")
+                or (tag.role == addresses.CONSULTANT and cases.is_consultant(conn, account.id))
             )
         )
         if not ok or case is None or account is None:

@@ -1,9 +1,9 @@
-"""Cases, their messages, and account roles (one gate database migration)."""
+"""Cases and their messages (one gate database migration; consultants are the accounts with the
+`consultant` role of gate/accounts/roles.py)."""
 
 from __future__ import annotations
 
 MIGRATION: list[str] = [
-    "ALTER TABLE accounts ADD COLUMN role TEXT NOT NULL DEFAULT ''",
     # status: open (waits for a consultant), answered (a consultant replied), closed.
     # auto_state: pending until the automatic first answer is queued, then done.
     (

@@ -216,7 +216,7 @@ async def _consultant(request: Request, gate: Gate) -> Account | Response:
     who = await _login(request, gate)
     if isinstance(who, RedirectResponse):
         return who
-    if await gate.db.run(cases.role_of, who.id) != "consultant":
+    if not await gate.db.run(cases.is_consultant, who.id):
         views: Views = request.app.state.views
         return views.page("consult_forbidden.html", request.url.path, "Consultants only", status=403)
     return who
