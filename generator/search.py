@@ -33,8 +33,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from pagefind_bin import get_executable
-
 from . import lookup, urls
 from .config import SiteConfig
 from .errors import BuildError
@@ -54,6 +52,10 @@ SUMMARY_KINDS = ("summary", "description")
 
 def pagefind_binary() -> Path:
     """The Pagefind executable shipped by the `pagefind[bin]` dependency."""
+    # Imported here, when the index stage runs: its platform detection would cost every `coderef`
+    # command (a no-op build included) a few milliseconds.
+    from pagefind_bin import get_executable
+
     try:
         path: Path = get_executable()
     except FileNotFoundError as exc:
