@@ -81,9 +81,7 @@ class Rendered:
 def _protected_row(
     cfg: SiteConfig, codeset: str, model: CodeSetModel, i: int, packer: Packer
 ) -> StoreRow | None:
-    rec = model.records[i]
-    if not rec.is_code:
-        return None
+    rec = model.records[i]  # browse pages too: their protected sections unlock like a code's
     sections = [packer(s.id, s.title, s.html) for s in rec.sections if cfg.is_protected(s.kind, s.protected)]
     return (codeset, rec.key, rec.title or rec.short_title or rec.key, sections)
 

@@ -37,7 +37,12 @@ CREATE TABLE IF NOT EXISTS lists(
     blob INTEGER NOT NULL,
     PRIMARY KEY (list, position)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS blobs(id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, html BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS free_pages(codeset TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (codeset, key))
+    WITHOUT ROWID;
 """
+# `free_pages`: pages whose protected sections open without spending a view (browse pages and
+# non-billable header codes: README "The gate"). Kept apart from `codes` so that a code's row can
+# be replaced (hand-written pages, in place) without touching its kind.
 # `blobs` keeps its rowid (which is its id): a WITHOUT ROWID row of more than about 1 KB spills
 # into overflow pages (tripling the file for typical section sizes), a rowid table row only past
 # about 4 KB.
@@ -203,6 +208,10 @@ class StoreWriter:
         if found is None:
             raise ValueError(f"section text {h.hex()} was never packed into this store")
         return found
+
+    def mark_free(self, pages: Iterable[tuple[str, str]]) -> None:
+        """Records pages (codeset, key) whose sections open without spending a view."""
+        self.db.executemany("INSERT OR IGNORE INTO free_pages VALUES (?, ?)", pages)
 
     def delete_code(self, codeset: str, key: str) -> None:
         # Its list stays (other codes may share it); the next full build drops unused ones.
@@ -396,11 +405,35 @@ class StoreReader:
             self.remember(codeset, key, data)
         return data
 
+    def free_pages(self) -> frozenset[tuple[str, str]]:
+        """Every page whose sections open without spending a view (none in stores before the table)."""
+        db = self._conn()
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name='free_pages'").fetchone():
+            return frozenset()
+        return frozenset((r[0], r[1]) for r in db.execute("SELECT codeset, key FROM free_pages"))
+
     def code_title(self, codeset: str, key: str) -> str | None:
         row = self._conn().execute(
             "SELECT title FROM codes WHERE codeset=? AND key=?", (codeset, key)
         ).fetchone()
         return None if row is None else str(row[0])
+
+    def titles_matching(
+        self, words: list[str], codesets: list[str], limit: int = 8
+    ) -> list[tuple[str, str, str]]:
+        """(codeset, code, title) of codes whose title contains every one of `words` (case-insensitive),
+        shortest titles first: the most general codes for those words."""
+        if not words or not codesets:
+            return []
+        where = " AND ".join(["title LIKE ? ESCAPE '\\'"] * len(words))
+        marks = ",".join("?" * len(codesets))
+        params = [f"%{w.replace('%', '').replace('_', '').replace(chr(92), '')}%" for w in words]
+        rows = self._conn().execute(
+            f"SELECT codeset, key, title FROM codes WHERE codeset IN ({marks}) AND {where}"
+            " ORDER BY length(title), key LIMIT ?",
+            (*codesets, *params, limit),
+        ).fetchall()
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
 
     def sections(self, codeset: str, key: str) -> list[StoredSection]:
         rows = self._conn().execute(self._lookup, (codeset, key)).fetchall()

@@ -15,9 +15,11 @@ class StoreJob:
     child and removes the unfinished file. (The interface of every `build.Pending` job.)
     """
 
-    def __init__(self, path: Path, rows: list[StoreRow], meta: dict[str, str], jobs: int) -> None:
+    def __init__(self, path: Path, rows: list[StoreRow], meta: dict[str, str], jobs: int,
+                 free: list[tuple[str, str]] | None = None) -> None:
         self.path = path
         self.rows = rows
+        self.free = free or []  # pages that open without spending a view (generator/free.py)
         self.meta = meta
         self.pid = forking.start(self._write) if jobs > 1 and forking.can_fork() else None
 
@@ -25,6 +27,7 @@ class StoreJob:
         writer = StoreWriter(self.path, fresh=True)
         try:
             writer.add_many(self.rows)
+            writer.mark_free(self.free)
             for key, value in self.meta.items():
                 writer.set_meta(key, value)
             writer.finish()

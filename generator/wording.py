@@ -55,11 +55,10 @@ def rule(meter: Meter, plan: str) -> str:
     if plan == "guest":
         if limit is None:
             return "Code pages are free to view."
-        limited = f"Guest accounts are limited to {_plural(limit, 'page view')} {period_name(meter)}."
-        return f"{limited} {register_offer(meter)}"
+        return f"Guest accounts are limited to {_plural(limit, 'page view')}. {register_offer(meter)}"
     if limit is None:
         return f"Your {plan} plan includes unlimited code page views."
-    return f"{plan.capitalize()} accounts are limited to {_plural(limit, 'page view')} {period_name(meter)}."
+    return f"{plan.capitalize()} accounts are limited to {_plural(limit, 'page view')}."
 
 
 def renews(meter: Meter, now: float | None = None) -> str:
@@ -82,6 +81,18 @@ def exhausted(meter: Meter, plan: str, *, capped: bool = False) -> Words:
             f"{period_name(meter)}, so guest views are paused here. {register_offer(meter)} "
             "Or log in if you have an account.",
         )
+    if plan == "unverified":  # a free account before its address is confirmed (require_verified_email)
+        return Words(
+            "Confirm your email address",
+            "Confirm your email address to get the views of your free account: open the link we mailed you, "
+            "or send a new one from your account's security page.",
+        )
+    if plan == "unverified":  # a free account before its address is confirmed (require_verified_email)
+        return Words(
+            "Confirm your email address",
+            "Confirm your email address to get the views of your free account: open the link we mailed you, "
+            "or send a new one from your account's security page.",
+        )
     limit = meter.plans.get(plan)
     if plan == "guest":
         used = "your free code page view" if limit == 1 else f"your {views(limit or 0)} as a guest"
@@ -91,6 +102,20 @@ def exhausted(meter: Meter, plan: str, *, capped: bool = False) -> Words:
         "Upgrade to view content",
         f"You have used {used} of your {plan} plan. Upgrade to a paid plan for unlimited code pages.",
     )
+
+
+def for_visitor(meter: Meter, plan: str, *, capped: bool = False) -> dict[str, object]:
+    """The words `coderef.js` shows for this visitor's meter and wall (`{n}`: views left)."""
+    wall = exhausted(meter, plan, capped=capped)
+    return {
+        "count": "{n} code page views remaining.",
+        "count_one": "1 code page view remaining.",
+        "unlimited": count(None),
+        "rule": rule(meter, plan),
+        "renews": renews(meter),
+        "wall": {"title": wall.title, "text": wall.text},
+        "unlock": "Unlock (uses 1 of {n} views)",
+    }
 
 
 def static_wall(meter: Meter) -> str:

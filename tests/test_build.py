@@ -342,3 +342,19 @@ def test_coderef_no_fork_keeps_every_helper_in_the_build_process(
     monkeypatch.delenv("CODEREF_NO_FORK")
     build(root, quiet=True, jobs=2, clean=True)
     assert forks  # without it, a build with two jobs does fork its helpers (the store child)
+
+
+def test_progress_prints_lines_when_stderr_is_not_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    """`make run > log`: a line every few seconds with pages done and rate (before: silence)."""
+    from generator.progress import Progress
+
+    p = Progress("render", 1000, log_every=0.0)
+    for _ in range(10):
+        p.advance(50)
+    p.finish()
+    lines = capsys.readouterr().err.splitlines()
+    assert any(ln.startswith("render") and "500/1,000 (50%)" in ln and "/s" in ln for ln in lines), lines
+    assert lines[-1].startswith("render     500 in")
+    quiet = Progress("render", 10, quiet=True, log_every=0.0)
+    quiet.advance(5)
+    assert capsys.readouterr().err == ""

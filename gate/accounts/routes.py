@@ -10,16 +10,21 @@ import time
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from .. import context
+from generator import wording
+from generator.urls import LOGIN, REGISTER, gate_endpoint, login_path
+
+from .. import context, pages
 from ..context import Context
 from ..core import Gate, Visitor
 from ..db import Conn, IntegrityErrors
+from ..mail.worker import wake
 from ..meter import allowance
 from ..meter.decision import session_payload
 from ..security import refusal
-from ..web import error, fail, read_fields, safe_next
+from ..selfservice.notices import notices_for, send_verification
+from ..web import MESSAGES, error, fail, read_fields, safe_next
 from . import limits, passwords, records, sessions
 from .limits import Limit, Refusal
 from .sessions import Account
@@ -38,15 +43,32 @@ async def _fields(request: Request, gate: Gate, ctx: Context) -> tuple[dict[str,
     return fields, ctx.form, nxt
 
 
-def _limited(refused: Refusal, form: bool, page: str, nxt: str) -> Response:
+_FIELDS = {"invalid_email": "email", "email_taken": "email", "weak_password": "password",
+           "password_too_short": "password", "password_too_long": "password"}
+
+
+def _refused(gate: Gate, form: bool, page: str, code: str, nxt: str, email: str = "",
+             message: str | None = None, retry_after: int | None = None) -> Response:
+    """A refused register/login: JSON for fetch(); for an HTML form, the built form page again with
+    the message, the email and the page to return to (no JavaScript needed to see why)."""
+    default = MESSAGES[code][1]
+    html = pages.built_page(gate.site_dir(), page) if form and page in (REGISTER, LOGIN) else None
+    if html is None:
+        response = fail(form, page, code, nxt) if form else error(code, message, retry_after=retry_after)
+    else:
+        # 200: the page itself is fine, the message is in it (browsers report a 4xx document as
+        # a console error); fetch() callers get the status in JSON.
+        response = HTMLResponse(pages.form_page(html, message or default, _FIELDS.get(code), email, nxt))
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def _limited(gate: Gate, refused: Refusal, form: bool, page: str, nxt: str, email: str = "") -> Response:
     """429 with Retry-After and a sentence saying what happened and when to try again."""
     reason = _WAIT_REASONS.get(refused.key.split(":", 1)[0], "Too many attempts.")
     message = f"{reason} Try again in {limits.in_words(refused.retry_after)}."
-    if form:
-        response = fail(form, page, "rate_limited", nxt)
-        response.headers["Retry-After"] = str(refused.retry_after)
-        return response
-    return error("rate_limited", message, retry_after=refused.retry_after)
+    return _refused(gate, form, page, "rate_limited", nxt, email, message, refused.retry_after)
 
 
 def login_limits(gate: Gate, email: str, ip: str) -> list[Limit]:
@@ -82,10 +104,11 @@ async def _signed_in(ctx: Context, gate: Gate, visitor: Visitor, account: Accoun
     return response
 
 
-def on_existing_email(conn: Conn, account: records.AccountRow) -> None:
+def on_existing_email(conn: Conn, gate: Gate, account: records.AccountRow) -> None:
     """Someone registered with the email of an existing account. The answer they get is the one a
-    new account gets (nothing tells them the address is taken); the owner is to be told by mail
-    (the mail outbox hooks in here). Runs inside the registration's transaction."""
+    new account gets (nothing tells them the address is taken); the owner is told by mail, at most
+    a few times a day. Runs inside the registration's transaction."""
+    notices_for(gate.site, gate.settings.mail).already_registered(conn, account.email)
 
 
 def _as_new_account(conn: Conn, gate: Gate, email: str, guest_id: str | None) -> dict[str, Any]:
@@ -110,24 +133,34 @@ def _as_new_account(conn: Conn, gate: Gate, email: str, guest_id: str | None) ->
         "unlocked": [{"codeset": cs, "code": c} for cs, c in carried],
         "plan": "free",
         "auto_unlock": gate.site.meter.auto_unlock,
+        "words": wording.for_visitor(gate.site.meter, "free"),
     }
 
 
-async def register(request: Request) -> Response:
+async def _credentials(request: Request) -> tuple[Gate, Context, Response | None, bool, str, str, str]:
+    """(gate, context, a cross-site refusal or None, form?, next, email, password) of a register or
+    login post, normalised."""
     gate: Gate = request.app.state.gate
     ctx = context.of(request)
     if (refused := refusal(ctx.cross_site)) is not None:
-        return refused
+        return gate, ctx, refused, False, "/", "", ""
     fields, form, nxt = await _fields(request, gate, ctx)
-    page = "/register/"
     email = passwords.normalise_email(fields.get("email", ""))
     password = passwords.normalise_password(fields.get("password", ""))
+    return gate, ctx, None, form, nxt, email, password
+
+
+async def register(request: Request) -> Response:
+    gate, ctx, refused, form, nxt, email, password = await _credentials(request)
+    if refused is not None:
+        return refused
+    page = REGISTER
     problem = passwords.email_problem(email) or passwords.password_problem(password)
     if problem:
-        return fail(form, page, problem, nxt)
+        return _refused(gate, form, page, problem, nxt, email)
     cap = await gate.db.run(limits.attempt, [Limit(f"register-ip:{ctx.ip}", gate.settings.register_ip)])
     if cap is not None:
-        return _limited(cap, form, page, nxt)
+        return _limited(gate, cap, form, page, nxt, email)
     # The hash is computed whether or not the email exists: both answers take the same time.
     digest = await passwords.off_loop(passwords.hash_password, gate.hasher, password)
     visitor = await gate.visitor(ctx)
@@ -137,19 +170,22 @@ async def register(request: Request) -> Response:
         with conn.transaction():
             existing = records.find(conn, email)
             if existing is not None:
-                on_existing_email(conn, existing)
+                on_existing_email(conn, gate, existing)
                 return None
             account_id = records.create(conn, email, digest, "free", now)
+            send_verification(conn, notices_for(gate.site, gate.settings.mail), account_id, email, now)
             return account_id, sessions.create(conn, account_id, now)
 
     try:
         made = await gate.db.run(create)
     except IntegrityErrors:  # a parallel registration of the same email won
         made = None
+    wake(request.app.state)
     if made is None:
         return await _existing(ctx, gate, visitor, email, form, nxt)
     account_id, sid = made
-    return await _signed_in(ctx, gate, visitor, Account(account_id, email, "free"), sid, form, nxt, 201)
+    account = Account(account_id, email, "free", verified=False)
+    return await _signed_in(ctx, gate, visitor, account, sid, form, nxt, 201)
 
 
 async def _existing(ctx: Context, gate: Gate, visitor: Visitor, email: str, form: bool, nxt: str) -> Response:
@@ -165,27 +201,23 @@ async def _existing(ctx: Context, gate: Gate, visitor: Visitor, email: str, form
 
 
 async def login(request: Request) -> Response:
-    gate: Gate = request.app.state.gate
-    ctx = context.of(request)
-    if (refused := refusal(ctx.cross_site)) is not None:
+    gate, ctx, refused, form, nxt, email, password = await _credentials(request)
+    if refused is not None:
         return refused
-    fields, form, nxt = await _fields(request, gate, ctx)
-    page = "/login/"
-    email = passwords.normalise_email(fields.get("email", ""))
-    password = passwords.normalise_password(fields.get("password", ""))
+    page = LOGIN
     if passwords.email_problem(email):
-        return fail(form, page, "invalid_email", nxt)
+        return _refused(gate, form, page, "invalid_email", nxt, email)
     if len(password.encode("utf-8")) > passwords.MAX_BYTES:
-        return fail(form, page, "password_too_long", nxt)
+        return _refused(gate, form, page, "password_too_long", nxt, email)
     limited = await gate.db.run(limits.attempt, login_limits(gate, email, ctx.ip))
     if limited is not None:
-        return _limited(limited, form, page, nxt)
+        return _limited(gate, limited, form, page, nxt, email)
     row = await gate.db.run(records.find, email)
     ok, new_hash = await passwords.off_loop(
         passwords.verify_password, gate.hasher, row.password_hash if row else None, password
     )
     if not ok or row is None:
-        return fail(form, page, "bad_credentials", nxt)  # the attempt was counted before the hash
+        return _refused(gate, form, page, "bad_credentials", nxt, email)  # counted before the hash
     visitor = await gate.visitor(ctx)
     account_id = row.id
 
@@ -225,19 +257,19 @@ async def change_password(request: Request) -> Response:
     if (refused := refusal(ctx.cross_site)) is not None:
         return refused
     fields, form, nxt = await _fields(request, gate, ctx)
-    nxt = nxt if nxt != "/" else "/gate/account"
-    page = "/gate/account"
+    page = gate_endpoint("account")
+    nxt = nxt if nxt != "/" else page
     visitor = await gate.visitor(ctx)
     if visitor.account is None:
         if form:
-            return RedirectResponse("/login/?next=/gate/account", status_code=303)
+            return RedirectResponse(login_path(page), status_code=303)
         return error("login_required")
     account = visitor.account
     current = passwords.normalise_password(fields.get("current_password", ""))
     new = passwords.normalise_password(fields.get("new_password", ""))
     limited = await gate.db.run(limits.attempt, login_limits(gate, account.email, ctx.ip))
     if limited is not None:
-        return _limited(limited, form, page, nxt)
+        return _limited(gate, limited, form, page, nxt)
     row = await gate.db.run(records.get, account.id)
     ok, _ = await passwords.off_loop(
         passwords.verify_password, gate.hasher, row.password_hash if row else None, current
@@ -249,14 +281,17 @@ async def change_password(request: Request) -> Response:
     digest = await passwords.off_loop(passwords.hash_password, gate.hasher, new)
 
     def rotate(conn: Conn) -> str:
-        # Every session of the account ends; this browser gets a fresh one.
+        # Every session of the account ends; this browser gets a fresh one; the owner is told by mail.
         with conn.transaction():
+            now = int(time.time())
             records.set_password_hash(conn, account.id, digest)
             sessions.delete_all(conn, account.id)
             _forget_failures(conn, account.email, ctx.ip)
-            return sessions.create(conn, account.id, int(time.time()))
+            notices_for(gate.site, gate.settings.mail).password_changed(conn, account.email, ctx.ip, now)
+            return sessions.create(conn, account.id, now)
 
     sid = await gate.db.run(rotate)
+    wake(request.app.state)
     response: Response = RedirectResponse(nxt, status_code=303) if form else JSONResponse({"ok": True})
     gate.set_session(ctx, response, sid)
     return response
