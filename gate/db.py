@@ -79,8 +79,8 @@ class Busy(Unavailable):
     """SQLite: another connection holds the lock (retried off the loop before it is a 503)."""
 
 
-BUSY_WAIT = 2.0  # seconds a request may wait for a SQLite lock (in a worker thread), then 503
-PG_WAIT = 2.0  # seconds a request may wait for a PostgreSQL connection of the pool, then 503
+BUSY_WAIT = 5.0  # seconds a request may wait for a SQLite lock (in a worker thread), then 503
+PG_WAIT = 5.0  # seconds a request may wait for a PostgreSQL connection of the pool, then 503
 _SQLITE_DOWN = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_IOERR",
                 "SQLITE_FULL", "SQLITE_PROTOCOL", "SQLITE_PERM", "SQLITE_NOTADB", "SQLITE_CORRUPT")
 _PG_ERRORS: tuple[type[BaseException], ...] = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout)
