@@ -30,7 +30,11 @@ import anyio.to_thread
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from .billing import schema as billing_schema
+from .consult import schema as consult_schema
 from .jobs import schema as jobs_schema
+from .mail import schema as mail_schema
+from .selfservice import schema as selfservice_schema
 
 log = logging.getLogger("coderef.gate")
 P = ParamSpec("P")
@@ -65,6 +69,10 @@ MIGRATIONS: list[list[str]] = [
         "sqlite: CREATE INDEX unlocks_guest_ip ON unlocks(guest_ip, period) WHERE guest_ip IS NOT NULL",
     ],
     jobs_schema.MIGRATION,  # 3: account roles, the job board's moderation queue
+    mail_schema.MIGRATION,  # 4: the mail outbox
+    selfservice_schema.MIGRATION,  # 5: reset and verification tokens, verified addresses
+    consult_schema.MIGRATION,  # 6: consult cases and messages
+    billing_schema.MIGRATION,  # 7: Stripe events seen, subscriptions
 ]
 _SQLITE_ONLY = "sqlite: "
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -123,12 +131,14 @@ def _pg_sql(sql: str) -> str:
 class Conn:
     """One connection with the few calls the gate needs."""
 
-    __slots__ = ("pg", "raw", "used")
+    __slots__ = ("lock_wait", "pg", "raw", "used", "writers")
 
-    def __init__(self, raw: Any, pg: bool) -> None:
+    def __init__(self, raw: Any, pg: bool, writers: threading.RLock | None = None) -> None:
         self.raw = raw
         self.pg = pg
         self.used = False  # a statement succeeded on it (PostgreSQL: a retry could repeat work)
+        self.writers = writers  # SQLite: the write transactions of this process, one at a time
+        self.lock_wait = 0.0  # seconds this connection's thread may wait for `writers` (0: the loop)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         if self.pg:
@@ -164,13 +174,24 @@ class Conn:
             with self.raw.transaction():
                 yield self
             return
-        self.raw.execute("BEGIN IMMEDIATE")
+        # Threads of this process (mail delivery, consult answers, requests retried off the loop)
+        # queue on a mutex instead of in SQLite's busy handler, which polls with sleeps of up to
+        # 100 ms and cut the write rate several times; the loop never waits for it (Busy: retried
+        # in a worker thread, like a lock held by another process).
+        writers = self.writers
+        if writers is not None and not writers.acquire(timeout=self.lock_wait if self.lock_wait > 0 else 0):
+            raise Busy("another thread of this process holds the SQLite write lock")
         try:
-            yield self
-        except BaseException:
-            self.raw.execute("ROLLBACK")
-            raise
-        self.raw.execute("COMMIT")
+            self.raw.execute("BEGIN IMMEDIATE")
+            try:
+                yield self
+            except BaseException:
+                self.raw.execute("ROLLBACK")
+                raise
+            self.raw.execute("COMMIT")
+        finally:
+            if writers is not None:
+                writers.release()
 
     def lock_row(self, table: str, key_column: str, key: Any) -> None:
         """PostgreSQL row lock held to the end of the transaction (SQLite already holds the write lock)."""
@@ -194,6 +215,7 @@ class Database:
         self._local = threading.local()
         self._pool: ConnectionPool | None = None
         self._lock = threading.Lock()
+        self._writers = threading.RLock()  # SQLite write transactions of this process (Conn.transaction)
         self._migrated = False
         self._all: list[sqlite3.Connection] = []  # every SQLite connection opened, to close them on shutdown
         self._stop = threading.Event()
@@ -251,11 +273,12 @@ class Database:
         """This thread's connection; the event loop's waits for no lock, worker threads up to `busy_ms`."""
         conn: Conn | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = self._local.conn = Conn(self._open_sqlite(busy_ms), False)
+            conn = self._local.conn = Conn(self._open_sqlite(busy_ms), False, self._writers)
             self._local.busy_ms = busy_ms
         elif self._local.busy_ms != busy_ms:
             conn.raw.execute(f"PRAGMA busy_timeout={busy_ms}")
             self._local.busy_ms = busy_ms
+        conn.lock_wait = busy_ms / 1000
         return conn
 
     # -- PostgreSQL ----------------------------------------------------------------------------
