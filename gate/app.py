@@ -23,6 +23,7 @@ from . import housekeeping
 from .accounts import routes as auth
 from .core import Gate
 from .db import Unavailable
+from .jobs import views as jobs
 from .meter import routes as meter
 from .meter.hotpath import FastUnlock
 from .security import GATE_ROOT, GateHeaders
@@ -41,6 +42,10 @@ def gate_routes() -> list[BaseRoute]:
         Route("/password", auth.change_password, methods=["POST"]),
         Route("/page/{codeset}/{code}/", meter.page, methods=["GET"]),
         Route("/account", meter.account, methods=["GET"]),
+        Route("/jobs/post", jobs.post, methods=["POST"]),
+        Route("/jobs/mine", jobs.mine, methods=["GET"]),
+        Route("/jobs/queue", jobs.queue, methods=["GET"]),
+        Route("/jobs/{post_id}/{action:str}", jobs.decide, methods=["POST"]),
     ]
 
 

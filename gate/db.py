@@ -30,6 +30,8 @@ import anyio.to_thread
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from .jobs import schema as jobs_schema
+
 log = logging.getLogger("coderef.gate")
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -62,6 +64,7 @@ MIGRATIONS: list[list[str]] = [
         "sqlite: ALTER TABLE unlocks_v2 RENAME TO unlocks",
         "sqlite: CREATE INDEX unlocks_guest_ip ON unlocks(guest_ip, period) WHERE guest_ip IS NOT NULL",
     ],
+    jobs_schema.MIGRATION,  # 3: account roles, the job board's moderation queue
 ]
 _SQLITE_ONLY = "sqlite: "
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -50,6 +50,14 @@ class Meter:
 
 
 @dataclass
+class Jobs:
+    """The job board (CareerCenter): listings from `content/jobs/`, posts through the gate."""
+
+    enabled: bool = True  # build /jobs/, its feed and sitemap, and link "Jobs" in the header
+    samples: bool = True  # publish the sample listings (front matter `sample: true`); false in production
+
+
+@dataclass
 class SiteConfig:
     """What `content/site.yml` holds. Paths are relative to the project root."""
 
@@ -59,6 +67,7 @@ class SiteConfig:
     codesets: list[str] = field(default_factory=lambda: list(CODESET_NAMES))
     protected: dict[str, bool] = field(default_factory=lambda: dict(DEFAULT_PROTECTED))
     meter: Meter = field(default_factory=Meter)
+    jobs: Jobs = field(default_factory=Jobs)
     theme: str = "default"
     output: str = "site"
     store: str = "var/protected.sqlite"
@@ -174,6 +183,8 @@ def load_config(root: Path, problems: Problems) -> SiteConfig:
                     cfg.sources[str(kind)] = src
         elif key == "meter":
             _load_meter(cfg.meter, vnode, rel, problems)
+        elif key == "jobs":
+            _load_jobs(cfg.jobs, vnode, rel, problems)
         else:
             problems.warn(rel, line, f"unknown setting '{key}' is ignored")
     if cfg.base_url and not cfg.base_url.startswith(("http://", "https://")):
@@ -181,12 +192,18 @@ def load_config(root: Path, problems: Problems) -> SiteConfig:
     return cfg
 
 
-def _load_meter(meter: Meter, node: yaml.Node, rel: str, problems: Problems) -> None:
+def _settings(
+    node: yaml.Node, what: str, example: str, rel: str, problems: Problems
+) -> list[tuple[str, int, Any]]:
+    """(key, line, value) of a nested mapping of settings; none (and an error) when it is not a mapping."""
     if not isinstance(node, yaml.MappingNode):
-        problems.error(rel, _line(node), "'meter' must be a mapping")
-        return
-    for knode, vnode in node.value:
-        key, line, value = knode.value, _line(knode), _scalar(vnode)
+        problems.error(rel, _line(node), f"'{what}' must be a mapping, e.g. {example}")
+        return []
+    return [(knode.value, _line(knode), _scalar(vnode)) for knode, vnode in node.value]
+
+
+def _load_meter(meter: Meter, node: yaml.Node, rel: str, problems: Problems) -> None:
+    for key, line, value in _settings(node, "meter", "{period: month, auto_unlock: true}", rel, problems):
         if key == "auto_unlock":
             if not isinstance(value, bool):
                 problems.error(rel, line, "'meter.auto_unlock' must be true or false")
@@ -222,3 +239,14 @@ def _load_meter(meter: Meter, node: yaml.Node, rel: str, problems: Problems) -> 
                 meter.guest_ip_cap = value
         else:
             problems.warn(rel, line, f"unknown setting 'meter.{key}' is ignored")
+
+
+def _load_jobs(jobs: Jobs, node: yaml.Node, rel: str, problems: Problems) -> None:
+    for key, line, value in _settings(node, "jobs", "{enabled: true, samples: false}", rel, problems):
+        if key in ("enabled", "samples"):
+            if not isinstance(value, bool):
+                problems.error(rel, line, f"'jobs.{key}' must be true or false")
+            else:
+                setattr(jobs, key, value)
+        else:
+            problems.warn(rel, line, f"unknown setting 'jobs.{key}' is ignored")

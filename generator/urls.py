@@ -25,6 +25,12 @@ NOT_FOUND = "/404.html"
 ROBOTS = "/robots.txt"
 SITEMAP = "/sitemap.xml"
 
+# The job board: its list, one page per listing below it, the posting form, the feed.
+JOBS = "/jobs/"
+JOBS_POST = JOBS + "post/"
+JOBS_FEED = JOBS + "feed.xml"
+JOBS_SEARCH = "jobs"  # the name of its search bundle and filter (beside the code sets')
+
 # The gate: everything below GATE is answered by the gate service, never by site files.
 GATE = "/gate/"
 GATE_UNLOCK = GATE + "unlock/"
@@ -96,6 +102,15 @@ def sitemap_path(name: str) -> str:
     return folder_path(SITEMAPS_DIR) + name
 
 
+def job_path(slug: str) -> str:
+    """A job listing's page: its file name (`content/jobs/<slug>.md`) below the board."""
+    return f"{JOBS}{slug}/"
+
+
+def jobs_sitemap_path() -> str:
+    return sitemap_path("jobs.xml")
+
+
 # The gate's endpoints (see gate/app.py, the one place that wires them).
 
 
@@ -109,7 +124,9 @@ def gate_unlock_path(codeset: str, key: str) -> str:
     return f"{GATE_UNLOCK}{codeset}/{_seg(key)}"
 
 
-GateEndpoint = Literal["account", "session", "register", "login", "logout", "password"]
+GateEndpoint = Literal[
+    "account", "session", "register", "login", "logout", "password", "jobs/post", "jobs/mine", "jobs/queue",
+]
 
 
 def gate_endpoint(name: GateEndpoint) -> str:
