@@ -39,7 +39,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
 
-from . import pages, sitemaps
+from . import index_pages, pages, sitemaps
+from .book_sections import attach_books
 from .cache_policy import HEADERS_FILE, headers_file
 from .config import SiteConfig
 from .errors import BuildError, Problems
@@ -77,7 +78,8 @@ DataStage = Callable[[SiteConfig, Models, int], Pending]
 
 # The write stage: files of the site beside the record pages, in this order (see the docstring).
 SITE_STAGES: tuple[SiteStage, ...] = (
-    pages.special_pages, sitemaps.robots_txt, sitemaps.sitemaps, jobs_stage.site_files, asset_files,
+    pages.special_pages, index_pages.book_pages, sitemaps.robots_txt, sitemaps.sitemaps,
+    jobs_stage.site_files, asset_files,
 )
 # Data files beside the protected store, committed with it (see the docstring).
 DATA_STAGES: tuple[DataStage, ...] = ()
@@ -186,6 +188,7 @@ def full_build(
     cfg, problems = loaded.cfg, loaded.problems
     models = load_models(cfg, loaded.pages, problems, quiet=quiet, jobs=jobs)  # load
     models = link_models(models, problems, quiet=quiet)  # link
+    attach_books(cfg, models, quiet=quiet)  # books: index entries, PCS tables and definitions on pages
     jobs_stage.check(cfg, problems)  # read the job listings
     validate(problems)  # validate
     theme = Theme.load(cfg, site_context(cfg, models))
@@ -278,7 +281,7 @@ def check(root: Path, *, quiet: bool = True) -> Problems:
     if not loaded.problems.errors:
         try:
             models = load_models(loaded.cfg, loaded.pages, loaded.problems, quiet=quiet)
-            link_models(models, loaded.problems, quiet=quiet)
+            attach_books(loaded.cfg, link_models(models, loaded.problems, quiet=quiet), quiet=quiet)
         except BuildError as exc:
             loaded.problems.error("build", 0, str(exc))
     return loaded.problems

@@ -17,7 +17,8 @@ RULES: tuple[tuple[str, str], ...] = (
     (urls.folder_path(urls.LOOKUP_DIR), INDEX),
 )
 
-# Pagefind compiles WebAssembly, which needs 'wasm-unsafe-eval'; nothing needs 'unsafe-inline'.
+# Pagefind (the job board's search) compiles WebAssembly, which needs 'wasm-unsafe-eval'; nothing
+# needs 'unsafe-inline'.
 CSP = (
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "

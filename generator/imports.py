@@ -12,7 +12,7 @@ from typing import Any
 from .config import SiteConfig, load_config
 from .errors import BuildError, Problems
 from .fetch import fetch, is_url, original_name, sha256_of
-from .importers import CodeSetImporter, codeset_importers
+from .importers import BookImporter, CodeSetImporter, book_importers, codeset_importers
 from .premium import PREMIUM_KINDS, import_premium
 from .registry import register
 
@@ -35,6 +35,7 @@ def add_commands(subparsers: Any) -> None:
 def kinds() -> dict[str, str]:
     """Every importable kind with its one-line description."""
     out = {k: imp.description for k, imp in codeset_importers().items()}
+    out.update({k: b.description for k, b in book_importers().items()})
     out.update({k: pk.description for k, pk in PREMIUM_KINDS.items()})
     return out
 
@@ -47,9 +48,26 @@ def _size(n: int) -> str:
     return str(n)
 
 
-def import_codeset(cfg: SiteConfig, importer: CodeSetImporter, path: Path, name: str) -> tuple[int, Path]:
+def _count(importer: CodeSetImporter | BookImporter, path: Path) -> int:
+    """Reads the whole file (which validates it): records of a code set, terms or table rows of a book."""
+    from .books import ALL_BOOKS, IndexBook, PcsDefinitions, PcsTables
+
+    book = importer.read(path)
+    if importer.kind not in ALL_BOOKS:
+        return sum(1 for _ in book)  # type: ignore[union-attr, misc]
+    if isinstance(book, IndexBook):
+        return sum(1 for m in book.main_terms() for _ in m.walk())
+    if isinstance(book, PcsTables):
+        return len(book.tables)
+    assert isinstance(book, PcsDefinitions)
+    return len(book.terms)
+
+
+def import_codeset(
+    cfg: SiteConfig, importer: CodeSetImporter | BookImporter, path: Path, name: str
+) -> tuple[int, Path]:
     """Reads the whole file (which validates it), then copies it into data/sources and registers it."""
-    count = sum(1 for _ in importer.read(path))
+    count = _count(importer, path)
     dest_dir = cfg.data_path / "sources" / importer.kind
     dest_dir.mkdir(parents=True, exist_ok=True)
     dest = dest_dir / name
@@ -98,10 +116,10 @@ def run(args: argparse.Namespace) -> int:
                 if got != args.sha256.lower():
                     raise BuildError(f"{path}: sha256 mismatch: expected {args.sha256.lower()}, got {got}")
             name = path.name
-        importers = codeset_importers()
+        importers: dict[str, CodeSetImporter | BookImporter] = {**codeset_importers(), **book_importers()}
         if args.kind in importers:
             count, dest = import_codeset(cfg, importers[args.kind], path, name)
-            rows, out, note = count, dest, "records"
+            rows, out, note = count, dest, "records" if args.kind in codeset_importers() else "entries"
         else:
             if is_url(args.source):
                 # The importers read release dates from the file name; keep the server's name visible.

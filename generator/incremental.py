@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import urls
+from .book_sections import attach_books
 from .identity import hand_identities, record_identity
 from .inputs import Loaded, validate
 from .link import link_models
@@ -44,6 +45,7 @@ def build_pages(
         cfg, loaded.pages, problems, only={pg.codeset for pg in pages}, quiet=True, premium_keys=keys
     )
     models = link_models(models, problems, quiet=True)
+    attach_books(cfg, models, quiet=True)
     validate(problems)
     stored = {path: (ident, public) for path, (_, ident, public) in hand_records(db).items()}
     new = hand_identities(models, pages, cfg)

@@ -8,6 +8,7 @@ from .config import SiteConfig, load_config
 from .content import HandPage, read_pages
 from .errors import ContentErrors, Problems
 from .state import hand_hashes
+from .words import synonyms
 
 
 @dataclass
@@ -25,6 +26,7 @@ def load_inputs(root: Path) -> Loaded:
     problems = Problems()
     cfg = load_config(root, problems)
     pages = read_pages(cfg.content_dir, root, problems)
+    synonyms.load(root, problems)  # checked with the rest of the content; the search stage reads it
     for page in pages:
         if page.codeset not in cfg.codesets:
             problems.warn(

@@ -40,6 +40,7 @@ class Entry:
     key: str
     title: str
     billable: bool | None
+    label: str = ""  # how the page names itself when that is not its key ("Chapter 19")
 
 
 def entries(model: CodeSetModel, titles: list[str]) -> list[Entry]:
@@ -51,7 +52,7 @@ def entries(model: CodeSetModel, titles: list[str]) -> list[Entry]:
         if not norm or norm in seen:  # "A00-A09" and "A00A09" cannot both exist; keep the first
             continue
         seen.add(norm)
-        out.append(Entry(norm, rec.key, title, rec.billable))
+        out.append(Entry(norm, rec.key, title, rec.billable, rec.label if rec.label != rec.key else ""))
     return out
 
 
@@ -81,7 +82,13 @@ def split(items: list[Entry], max_bucket: int = MAX_BUCKET) -> dict[str, list[En
 
 
 def bucket_json(codeset: str, prefix: str, group: list[Entry]) -> bytes:
-    """One bucket file: `[[key, title, billable], ...]` in official order (billable 1/0/null)."""
-    rows = [[e.key, e.title, None if e.billable is None else int(e.billable)] for e in group]
+    """One bucket file: `[[key, title, billable(, label)], ...]` in official order (billable 1/0/null;
+    the label only when the page is named otherwise than by its key)."""
+    rows: list[list[object]] = []
+    for e in group:
+        row: list[object] = [e.key, e.title, None if e.billable is None else int(e.billable)]
+        if e.label:
+            row.append(e.label)
+        rows.append(row)
     doc = {"codeset": codeset, "prefix": prefix, "codes": rows}
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()

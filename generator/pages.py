@@ -4,8 +4,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from . import urls
+from .index_layout import BASES
 from .link import CodeSetModel
-from .render import codeset_context
+from .reference import References, references
+from .render import Ctx, codeset_context
 from .theme import SiteFile, Theme
 
 # Template -> (URL path, title) of the pages that exist once per site.
@@ -28,4 +30,18 @@ def special_pages(theme: Theme, models: dict[str, CodeSetModel]) -> Iterator[Sit
         if m is None:
             continue
         cs = codeset_context(theme.cfg, m)
+        cs["books"] = book_links(references(theme.cfg), slug)
         yield theme.page("codeset.html", cs["url"], f"{cs['codeset_name']} codes", cs=cs)
+
+
+def book_links(refs: References, codeset: str) -> list[Ctx]:
+    """The reference books a code set's page links to ({url, name}), in the order of the printed books."""
+    from .books import BOOK_NAMES, CM_DRUG, CM_EINDEX, CM_INDEX, CM_NEOPLASM, PCS_INDEX
+    from .model import ICD10CM, ICD10PCS
+
+    kinds: list[str] = []
+    if codeset == ICD10CM:
+        kinds = [k for k in (CM_INDEX, CM_NEOPLASM, CM_DRUG, CM_EINDEX) if k in refs.books.cm]
+    elif codeset == ICD10PCS and refs.books.pcs_index is not None:
+        kinds = [PCS_INDEX]
+    return [Ctx({"url": BASES[k], "name": BOOK_NAMES[k]}) for k in kinds]

@@ -1,59 +1,60 @@
-"""Search stage: a Pagefind full-text index and exact-code lookup files per code set, built from public text.
+"""Search stage: a word index and exact-code lookup files per code set, built from public text.
 
 Only public sections of the model are read (`cfg.is_protected` decides), never rendered pages, so no
-protected text or placeholder can reach an index file.
+protected text or placeholder can reach an index file. Besides titles and public text, the reference
+books feed the word index: index paths, Neoplasm and Drug table rows, PCS index terms and definitions
+(`generator.words.entries`), with the project's synonyms and abbreviations
+(`content/search/synonyms.yml`) applied as it is built.
 
-Pagefind writes one fragment file per indexed page and needs ~2 GB and a minute for 98k pages here,
-so codes are indexed in groups: one Pagefind page holds up to GROUP_SIZE codes of whole families (an
-ICD-10-CM category, the body parts of one ICD-10-PCS root operation), each code under its own
-`<h2 id="KEY">` heading, and the titles of the families it starts as its Pagefind title (which Pagefind
-ranks highest). 7th-character extensions are folded into their base code. search.js matches the
-codes of the returned pages itself and turns each back into the code's own URL. Each code set gets
-its own bundle (`/pagefind/<codeset>/`), merged in the browser with `mergeIndex`, so a rebuild
-re-indexes only the code sets whose public content changed.
+7th-character extensions without text of their own are folded into their base code: their titles
+repeat the base code's, and 16 copies of the same words outranked the category a coder looks for.
+The lookup files still list every extension.
 
 Layout of the cache (`out_dir`, kept between builds):
-    <codeset>/state.json             which generation is current (and the schema it was built with)
-    <codeset>/<generation>/pagefind/ the Pagefind bundle      -> site /pagefind/<codeset>/
-    <codeset>/<generation>/lookup/   the lookup buckets       -> site /lookup/<codeset>/
-    shared/index-<hash>.json         the list of code sets    -> site /lookup/index.json
-A generation is named by the hash of its input, and is never rewritten once returned.
+    <codeset>/state.json             which generation is current (and the inputs it was built with)
+    <codeset>/<generation>/lookup/   lookup buckets and the word index (w/) -> site /lookup/<codeset>/
+    shared/index-<hash>.json         the list of code sets               -> site /lookup/index.json
+A generation is named by the hash of its files, and is never rewritten once returned.
 """
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import os
 import re
 import shutil
-import subprocess
 import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from pagefind_bin import get_executable
-
-from . import lookup, urls
+from . import lookup, reference, urls
+from .book_sections import NOT_SEARCHED
+from .books import PCS_INDEX
 from .config import SiteConfig
-from .errors import BuildError
-from .link import CodeSetModel, ancestors
-from .model import CODESET_NAMES, ICD10PCS, CodeRecord
+from .errors import BuildError, ContentErrors, Problems
+from .link import CodeSetModel
+from .load import stat_key
+from .model import CODESET_NAMES, ICD10CM, ICD10PCS, CodeRecord
+from .reference import Books
+from .words import entries, synonyms, writer
+from .words.synonyms import Synonym
+from .xrefs import Resolver
 
-SCHEMA = "2"  # bump when the indexed HTML or the file layout changes: every code set is re-indexed
-GROUP_SIZE = 32
-PAGEFIND_DIR = urls.PAGEFIND_DIR  # a generation's folders, named like the site's
+SCHEMA = "3"  # bump when the indexed data or the file layout changes: every code set is re-indexed
 LOOKUP_DIR = urls.LOOKUP_DIR
-# Pagefind's own UI bundles are not used: search.js draws the results.
-_SKIP = re.compile(r"^pagefind-(?:ui|modular-ui|component-ui|highlight)\.|^wasm\.unknown\.|^playground/")
+WORDS_DIR = "w"
 # The ICD-10-CM importer repeats every ancestor's notes on each descendant as "From <node> — ..." blocks.
 _INHERITED = re.compile(r"^From .{1,300} — ", re.MULTILINE)
 SUMMARY_KINDS = ("summary", "description")
 
 
 def pagefind_binary() -> Path:
-    """The Pagefind executable shipped by the `pagefind[bin]` dependency."""
+    """The Pagefind executable shipped by the `pagefind[bin]` dependency (the job board's search bundle,
+    generator/jobs/search.py; the code sets have the word index)."""
+    # Imported here, when the index stage runs: its platform detection would cost every `coderef`
+    # command (a no-op build included) a few milliseconds.
+    from pagefind_bin import get_executable
+
     try:
         path: Path = get_executable()
     except FileNotFoundError as exc:
@@ -82,6 +83,8 @@ def public_texts(
     string among the thousands of pages that inherit a note, so this is mostly dictionary hits."""
     out = []
     for s in rec.sections:
+        if s.kind in NOT_SEARCHED:  # the word index has their lines as entries of their own
+            continue
         ck = (s.kind, s.protected, s.text)
         text = cache.get(ck) if cache is not None else None
         if text is None:
@@ -97,34 +100,6 @@ def summary_of(texts: list[tuple[str, str, str]]) -> str:
     return next((t for kind, _, t in texts if kind in SUMMARY_KINDS), "")
 
 
-@dataclass(slots=True)
-class Doc:
-    """One indexed record, ready to be written into a group page."""
-
-    key: str
-    heading: str
-    body: list[tuple[str, str]]  # (section title, text)
-    unit: str  # the family it is packed with (see `unit_of`)
-    pack: str  # units sharing this are packed into the same pages
-    labelled: bool = False  # the heading starts with a label ("Chapter 19 — ...") instead of the key
-    suffixes: tuple[str, ...] = ()  # what the folded 7th-character extensions add to the title
-
-
-def unit_of(model: CodeSetModel, i: int, anc: list[int]) -> str:
-    """The family a record is indexed with: an ICD-10-CM category with all its codes, an ICD-10-PCS
-    body part (the first four characters: "Resection of Sigmoid Colon"), the sibling browse nodes of one
-    parent. A family's first page carries the family's title as its Pagefind title, so a query made of
-    the family's words ranks that page (and so the family's head code) first."""
-    recs = model.records
-    rec = recs[i]
-    if not rec.is_code:
-        return "node:" + (recs[anc[-1]].key if anc else "")
-    if model.codeset == ICD10PCS:
-        return lookup.normalize(rec.key)[:4]
-    top = next((a for a in anc if recs[a].is_code), i)
-    return recs[top].key
-
-
 def extension_suffix(parent: CodeRecord, rec: CodeRecord) -> str | None:
     """What a 7th-character extension adds to its base code's title ("initial encounter for closed
     fracture"), or None when `rec` is not such an extension of `parent`."""
@@ -137,123 +112,27 @@ def extension_suffix(parent: CodeRecord, rec: CodeRecord) -> str | None:
     return rec.title[len(parent.title) + 2 :].strip() or None
 
 
-def docs(cfg: SiteConfig, model: CodeSetModel) -> tuple[list[Doc], list[str]]:
-    """Index documents and lookup titles (one per record), both in record order.
+Texts = list[list[tuple[str, str, str]]]  # per record: (kind, title, text) of its public sections
 
-    A 7th-character extension without public text of its own is folded into its base code: its title
-    repeats the base code's title, and 16 copies of the same words per base code made whole groups of
-    extensions outrank the category a coder looks for. The lookup files still list every extension."""
+
+def records_text(cfg: SiteConfig, model: CodeSetModel) -> tuple[list[str], set[int], Texts]:
+    """Per record: the lookup title and the public texts; and the folded 7th-character extensions (no
+    public text of their own beyond their title)."""
     recs = model.records
-    out: list[Doc] = []
     titles: list[str] = []
+    texts: list[list[tuple[str, str, str]]] = []
+    folded: set[int] = set()
     cache: dict[tuple[str, bool | None, str], str] = {}
-    by_key: dict[str, Doc] = {}
-    folded: dict[str, list[str]] = {}
     for i, rec in enumerate(recs):
-        texts = public_texts(cfg, rec, cache)
-        title = lookup.display_title(rec, summary_of(texts))
+        found = public_texts(cfg, rec, cache)
+        title = lookup.display_title(rec, summary_of(found))
         titles.append(title)
-        body = [(t, x) for kind, t, x in texts if not (kind in SUMMARY_KINDS and x == title)]
+        texts.append(found)
+        own = [x for kind, _, x in found if not (kind in SUMMARY_KINDS and x == title)]
         p = model.parent.get(i)
-        if not body and p is not None and recs[p].key in by_key:
-            suffix = extension_suffix(recs[p], rec)
-            if suffix is not None:
-                folded.setdefault(recs[p].key, []).append(suffix)
-                continue
-        anc = ancestors(model, i)
-        name = rec.title or rec.short_title or title or rec.display
-        labelled = rec.display != rec.key
-        heading = f"{rec.display} — {name}" if labelled else name
-        unit = unit_of(model, i, anc)
-        # Families under the same browse node (a block, a PCS root operation) may share pages.
-        pack = next((recs[a].key for a in reversed(anc) if not recs[a].is_code), "") if rec.is_code else unit
-        doc = Doc(rec.key, heading, body, unit, pack, labelled)
-        by_key[rec.key] = doc
-        out.append(doc)
-    for key, suffixes in folded.items():
-        by_key[key].suffixes = tuple(suffixes)
-    return out, titles
-
-
-@dataclass(slots=True)
-class Group:
-    """One Pagefind page: up to GROUP_SIZE docs of whole families where they fit."""
-
-    docs: list[Doc]
-    titles: list[str]  # titles of the families that start in this page (its Pagefind title)
-
-
-def _family_title(unit: list[Doc]) -> str:
-    """A family's title: its head code's, or the words all its codes' titles start with (ICD-10-PCS)."""
-    if len(unit) < 2 or unit[0].labelled:
-        return ""
-    if unit[0].key == unit[0].unit:
-        return unit[0].heading
-    common = unit[0].heading.split()
-    for d in unit[1:]:
-        words = d.heading.split()
-        n = 0
-        while n < min(len(common), len(words)) and common[n] == words[n]:
-            n += 1
-        common = common[:n]
-    return " ".join(common).rstrip(",;:")
-
-
-def groups(items: list[Doc], size: int = GROUP_SIZE) -> Iterator[Group]:
-    """Pages of whole families: the families of one pack (e.g. the body parts of one PCS root
-    operation) share pages up to `size` codes; a bigger family is split, its title on its first page."""
-    packs: dict[str, dict[str, list[Doc]]] = {}
-    for d in items:
-        packs.setdefault(d.pack, {}).setdefault(d.unit, []).append(d)
-    for units in packs.values():
-        page: list[Doc] = []
-        titles: list[str] = []
-        for unit in units.values():
-            if page and len(page) + len(unit) > size:
-                yield Group(page, titles)
-                page, titles = [], []
-            title = _family_title(unit)
-            if title:
-                titles.append(title)
-            for d in unit:
-                if len(page) >= size:
-                    yield Group(page, titles)
-                    page, titles = [], []
-                page.append(d)
-        if page:
-            yield Group(page, titles)
-
-
-def group_html(codeset: str, group: Group) -> str:
-    """A page Pagefind indexes: the code set filter, the families' titles as the page title, one
-    weighted heading per code. Codes themselves are not indexed (the lookup files find codes): as words
-    they only matched nonsense queries by prefix ("zzzzqqq" found GZ2ZZZZ)."""
-    e = html.escape
-    # An empty <title>: Pagefind would otherwise index the document title as every page's title.
-    parts = [
-        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title> </title></head>'
-        "<body><div data-pagefind-body>"
-    ]
-    if group.titles:
-        parts.append(
-            f'<span data-pagefind-meta="title[data-t]" data-t="{e("; ".join(group.titles))}"></span>'
-        )
-    # The only filter: search.js filters and counts by code set (each filter costs a download per query).
-    parts.append(f'<span data-pagefind-filter="codeset:{e(codeset)}"></span>')
-    seen: set[tuple[str, ...]] = set()
-    for d in group.docs:
-        # h3 marks a heading that starts with its label (search.js shows the label instead of the key).
-        tag = "h3" if d.labelled else "h2"
-        parts.append(f'<section><{tag} id="{e(d.key)}" data-pagefind-weight="10">{e(d.heading)}</{tag}>')
-        for title, text in d.body:
-            parts.append(f"<p><b>{e(title)}:</b> {e(text)}</p>")
-        if d.suffixes and d.suffixes not in seen:
-            # Once per page: the same list follows every base code of a category.
-            seen.add(d.suffixes)
-            parts.append(f"<p><b>With a 7th character:</b> {e('; '.join(d.suffixes))}</p>")
-        parts.append("</section>")
-    parts.append("</div></body></html>")
-    return "".join(parts)
+        if not own and p is not None and p not in folded and extension_suffix(recs[p], rec) is not None:
+            folded.add(i)
+    return titles, folded, texts
 
 
 # ---------------------------------------------------------------------------------------------
@@ -265,88 +144,101 @@ class Prepared:
     codeset: str
     generation: str
     gen_dir: Path
-    src_dir: Path | None  # the group pages to index; None when the generation already exists
 
 
-def _write_lookup(model: CodeSetModel, titles: list[str], dest: Path, h: hashlib.blake2b) -> None:
+def _write_lookup(model: CodeSetModel, titles: list[str], dest: Path) -> None:
     buckets = lookup.split(lookup.entries(model, titles))
     dest.mkdir(parents=True, exist_ok=True)
     for prefix, group in buckets.items():
-        data = lookup.bucket_json(model.codeset, prefix, group)
-        h.update(prefix.encode() + b"\0" + data)
-        (dest / f"{prefix}.json").write_bytes(data)
-    prefixes = list(buckets)
-    doc = {"codeset": model.codeset, "buckets": prefixes, "count": model.code_count}
+        (dest / f"{prefix}.json").write_bytes(lookup.bucket_json(model.codeset, prefix, group))
+    doc = {"codeset": model.codeset, "buckets": list(buckets), "count": model.code_count}
     (dest / "index.json").write_bytes(json.dumps(doc, separators=(",", ":")).encode())
 
 
-def prepare(cfg: SiteConfig, model: CodeSetModel, cs_dir: Path, tmp: Path) -> Prepared:
-    """Writes the lookup files and the group pages of one code set into a fresh generation folder."""
-    items, titles = docs(cfg, model)
-    h = hashlib.blake2b(f"{SCHEMA}|{GROUP_SIZE}|{model.codeset}".encode(), digest_size=8)
+def prepare(cfg: SiteConfig, model: CodeSetModel, cs_dir: Path, extra: Extra) -> Prepared:
+    """Writes the lookup files and the word index of one code set into a generation folder."""
+    titles, folded, texts = records_text(cfg, model)
     staging = Path(tempfile.mkdtemp(prefix="gen-", dir=cs_dir))
-    _write_lookup(model, titles, staging / LOOKUP_DIR, h)
-    src = tmp / model.codeset
-    for n, group in enumerate(groups(items)):
-        page = group_html(model.codeset, group).encode()
-        h.update(page)
-        d = src / "g" / f"{n:05d}"
-        d.mkdir(parents=True)
-        (d / "index.html").write_bytes(page)
-    generation = h.hexdigest()
-    gen_dir = cs_dir / generation
-    if (gen_dir / "done").exists():
-        shutil.rmtree(staging)
-        return Prepared(model.codeset, generation, gen_dir, None)
-    shutil.rmtree(gen_dir, ignore_errors=True)  # an interrupted earlier attempt
-    os.replace(staging, gen_dir)
-    return Prepared(model.codeset, generation, gen_dir, src)
+    try:
+        dest = staging / LOOKUP_DIR
+        _write_lookup(model, titles, dest)
+        found = entries.collect(cfg, model, titles, folded, texts, extra.books, extra.resolver(model.codeset))
+        writer.write(dest / WORDS_DIR, model, found, extra.synonyms)
+        h = hashlib.blake2b(f"{SCHEMA}|{model.codeset}".encode(), digest_size=8)
+        for p in sorted(dest.rglob("*")):
+            if p.is_file():
+                h.update(p.relative_to(dest).as_posix().encode() + b"\0" + p.read_bytes())
+        generation = h.hexdigest()
+        gen_dir = cs_dir / generation
+        if (gen_dir / "done").exists():
+            shutil.rmtree(staging)
+            return Prepared(model.codeset, generation, gen_dir)
+        shutil.rmtree(gen_dir, ignore_errors=True)  # an interrupted earlier attempt
+        (staging / "done").write_text(generation)
+        os.replace(staging, gen_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return Prepared(model.codeset, generation, gen_dir)
 
 
-def run_pagefind(jobs: list[Prepared]) -> None:
-    """Runs one Pagefind process per code set, side by side (each is multi-threaded)."""
-    binary = str(pagefind_binary())
-    procs = []
-    for job in jobs:
-        assert job.src_dir is not None
-        cmd = [
-            binary, "--site", str(job.src_dir), "--output-path", str(job.gen_dir / PAGEFIND_DIR),
-            "--force-language", "en", "--quiet",
-        ]
-        procs.append((job, subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)))
-    failed = []
-    for job, proc in procs:
-        out, _ = proc.communicate()
-        if proc.returncode != 0:
-            failed.append(
-                f"{job.codeset}: pagefind exited with {proc.returncode}: "
-                f"{out.decode(errors='replace')[-2000:]}"
-            )
-        else:
-            (job.gen_dir / "done").write_text(job.generation)
-    if failed:
-        raise BuildError("search index failed — " + "; ".join(failed))
+@dataclass
+class Extra:
+    """What the word index reads besides the code sets: the books and the synonyms list; `inputs`
+    fingerprints both (a change re-indexes every code set)."""
+
+    books: Books | None = None
+    synonyms: list[Synonym] = field(default_factory=list)
+    inputs: str = ""
+    _resolver: Resolver | None = None
+
+    def resolver(self, codeset: str) -> Resolver | None:
+        if self.books is None:
+            return None
+        if codeset == ICD10CM and self.books.cm:
+            self._resolver = self._resolver or Resolver(self.books.cm)
+            return self._resolver
+        if codeset == ICD10PCS and self.books.pcs_index is not None:
+            return Resolver({PCS_INDEX: self.books.pcs_index})
+        return None
+
+
+def extra_for(cfg: SiteConfig, books: Books) -> Extra:
+    """The books and synonyms of a build, fingerprinted; the synonyms list must be valid (the build
+    checks it with the rest of the content first)."""
+    problems = Problems()
+    syns = synonyms.load(cfg.root, problems)
+    if problems.errors:
+        raise ContentErrors(problems)
+    h = hashlib.blake2b(digest_size=12)
+    path = cfg.root / synonyms.PATH
+    if path.exists():
+        h.update(path.read_bytes())
+    for kind, src in reference.sources(cfg):
+        h.update(f"{kind}={stat_key(src)}".encode())
+    return Extra(books, syns, h.hexdigest())
 
 
 # ---------------------------------------------------------------------------------------------
 # The stage
 
 
-def _state(cs_dir: Path) -> str | None:
-    """The current generation of a code set, if its files are complete and of this schema."""
+def _state(cs_dir: Path, inputs: str) -> str | None:
+    """The current generation of a code set, if its files are complete and of this schema and inputs."""
     try:
         state = json.loads((cs_dir / "state.json").read_text())
     except (OSError, ValueError):
         return None
-    gen = state.get("generation") if isinstance(state, dict) and state.get("schema") == SCHEMA else None
+    ok = isinstance(state, dict) and state.get("schema") == SCHEMA and state.get("inputs", "") == inputs
+    gen = state.get("generation") if ok else None
     if not isinstance(gen, str) or not (cs_dir / gen / "done").exists():
         return None
     return gen
 
 
-def _set_state(cs_dir: Path, generation: str) -> None:
+def _set_state(cs_dir: Path, generation: str, inputs: str) -> None:
     tmp = cs_dir / "state.json.tmp"
-    tmp.write_text(json.dumps({"schema": SCHEMA, "generation": generation}))
+    tmp.write_text(json.dumps({"schema": SCHEMA, "generation": generation, "inputs": inputs}))
     os.replace(tmp, cs_dir / "state.json")
     for old in cs_dir.iterdir():  # earlier generations; published copies are hard links and survive
         if old.is_dir() and old.name != generation:
@@ -354,28 +246,24 @@ def _set_state(cs_dir: Path, generation: str) -> None:
 
 
 def _files(codeset: str, gen_dir: Path) -> list[tuple[str, Path]]:
-    out = []
-    bundle = gen_dir / PAGEFIND_DIR
-    for p in bundle.rglob("*"):
-        rel = p.relative_to(bundle).as_posix()
-        if p.is_file() and not _SKIP.search(rel):
-            out.append((urls.relative(urls.pagefind_path(codeset)) + rel, p))
-    for p in (gen_dir / LOOKUP_DIR).iterdir():
-        out.append((urls.relative(urls.lookup_path(codeset)) + p.name, p))
-    return out
+    base = gen_dir / LOOKUP_DIR
+    found = [p for p in base.rglob("*") if p.is_file()]
+    return [(f"{LOOKUP_DIR}/{codeset}/{p.relative_to(base).as_posix()}", p) for p in found]
 
 
-def _site_index(out_dir: Path, codesets: list[str], models: dict[str, CodeSetModel], jobs: bool) -> Path:
-    """`/lookup/index.json`: the code sets with a search index, for search.js, and the job board's
-    bundle when it is on (written by generator/jobs/search.py; no code lookup). Content-addressed."""
+def _site_index(
+    out_dir: Path, codesets: list[str], models: dict[str, CodeSetModel], jobs: bool = False
+) -> Path:
+    """`/lookup/index.json`: the code sets with their lookup files and word index, for search.js, and the
+    job board's Pagefind bundle when it is on (written by generator/jobs/search.py). Content-addressed."""
     doc: dict[str, list[dict[str, object]]] = {
         "codesets": [
             {
                 "slug": cs,
                 "name": CODESET_NAMES.get(cs, cs),
                 "count": models[cs].code_count,
-                "pagefind": urls.pagefind_path(cs),
                 "lookup": urls.lookup_path(cs),
+                "words": f"{urls.lookup_path(cs)}{WORDS_DIR}/",
             }
             for cs in codesets
         ]
@@ -400,39 +288,25 @@ def _site_index(out_dir: Path, codesets: list[str], models: dict[str, CodeSetMod
 
 
 def index_codesets(
-    cfg: SiteConfig,
-    models: dict[str, CodeSetModel],
-    out_dir: Path,
-    changed: set[str],
-    *,
-    job_board: bool = False,
+    cfg: SiteConfig, models: dict[str, CodeSetModel], out_dir: Path, changed: set[str],
+    extra: Extra | None = None, *, job_board: bool = False,
 ) -> dict[str, list[tuple[str, Path]]]:
     """Indexes the code sets in `changed` (and any without a usable index in `out_dir`); `job_board` lists
     the job board's bundle (published by the build's jobs stage) in `/lookup/index.json`. Returns, per
     code set, every (site path, file) to publish, sorted."""
-    # An enabled code set without records (no data imported, no pages yet) has nothing to search, and
-    # Pagefind refuses to index an empty folder.
+    extra = extra or Extra()
+    # An enabled code set without records (no data imported, no pages yet) has nothing to search.
     codesets = [cs for cs in cfg.codesets if cs in models and models[cs].records]
     out_dir.mkdir(parents=True, exist_ok=True)
     current: dict[str, str] = {}
-    todo = []
     for cs in codesets:
-        gen = _state(out_dir / cs)
+        cs_dir = out_dir / cs
+        gen = _state(cs_dir, extra.inputs)
         if gen is None or cs in changed:
-            todo.append(cs)
-        else:
-            current[cs] = gen
-    if todo:
-        with tempfile.TemporaryDirectory(prefix="pages-", dir=out_dir) as tmp:
-            jobs = []
-            for cs in todo:
-                cs_dir = out_dir / cs
-                cs_dir.mkdir(parents=True, exist_ok=True)
-                jobs.append(prepare(cfg, models[cs], cs_dir, Path(tmp)))
-            run_pagefind([j for j in jobs if j.src_dir is not None])
-        for job in jobs:
-            _set_state(out_dir / job.codeset, job.generation)
-            current[job.codeset] = job.generation
+            cs_dir.mkdir(parents=True, exist_ok=True)
+            gen = prepare(cfg, models[cs], cs_dir, extra).generation
+            _set_state(cs_dir, gen, extra.inputs)
+        current[cs] = gen
     index = _site_index(out_dir, codesets, models, job_board)
     result: dict[str, list[tuple[str, Path]]] = {}
     for cs in codesets:

@@ -20,7 +20,8 @@ from .jobs.stage import listings
 from .link import CodeSetModel
 from .progress import say
 from .publish import SlotWriter, digest
-from .search import index_codesets
+from .reference import load_books
+from .search import extra_for, index_codesets
 from .state import search_digests
 
 SearchFiles = dict[str, list[tuple[str, Path]]]  # code set -> (site path, file) of its search files
@@ -41,7 +42,8 @@ def index_search(
 ) -> SearchFiles:
     """Indexes the code sets in `changed` (and any without a usable index); returns every code set's files."""
     t0 = time.perf_counter()
-    files = index_codesets(cfg, models, cfg.state_dir / "search", changed, job_board=cfg.jobs.enabled)
+    extra = extra_for(cfg, load_books(cfg))
+    files = index_codesets(cfg, models, cfg.state_dir / "search", changed, extra, job_board=cfg.jobs.enabled)
     took = time.perf_counter() - t0
     say(f"search     re-indexed {', '.join(sorted(changed)) or 'nothing'} in {took:.2f}s", quiet=quiet)
     return files

@@ -108,6 +108,14 @@ def global_fingerprint(cfg: SiteConfig) -> str:
         h.update(extra.read_bytes())
     for p in premium_inputs(cfg):
         h.update(stat_key(p).encode())
+    from .reference import sources as book_sources
+
+    for kind, src in book_sources(cfg):
+        h.update(f"{kind}={stat_key(src)}".encode())
+    search_dir = cfg.content_dir / "search"
+    for extra in sorted(search_dir.glob("*")) if search_dir.is_dir() else []:
+        h.update(extra.name.encode())
+        h.update(extra.read_bytes())
     h.update(str(cfg.store_path).encode())
     return h.hexdigest()
 

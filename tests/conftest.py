@@ -11,6 +11,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
 SHARED_DATA = ROOT.parent / "shared" / "data"
+# The small reference books of tests/data/books (official layouts), by import kind.
+BOOK_FIXTURES = {
+    "icd10cm-index": "icd10cm_index_2025.xml", "icd10cm-eindex": "icd10cm_eindex_2025.xml",
+    "icd10cm-neoplasm": "icd10cm_neoplasm_2025.xml", "icd10cm-drug": "icd10cm_drug_2025.xml",
+    "icd10pcs-tables": "icd10pcs_tables_2024.xml", "icd10pcs-definitions": "icd10pcs_definitions_2024.xml",
+    "icd10pcs-index": "icd10pcs_index_2024.xml",
+}
 TEST_DAY = "2026-12-02"  # the day the small sample site is built on (job listings open and close by date)
 
 
@@ -50,6 +57,7 @@ def make_project(
             "sources:\n"
             f"  icd10cm: {DATA / 'icd10cm-sample.xml'}\n"
             f"  icd10pcs: {DATA / 'icd10pcs-sample.txt'}\n"
+            + "".join(f"  {kind}: {DATA / 'books' / name}\n" for kind, name in BOOK_FIXTURES.items())
         )
     (dest / "content" / "site.yml").write_text(site_yml, encoding="utf-8")
     return dest

@@ -11,6 +11,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PAGES = [
     "/", "/cpt/27252/", "/icd-10-cm/S72.001A/", "/register/", "/login/", "/account/", "/jobs/",
     "/jobs/?remote=1&credential=CPC", "/jobs/inpatient-coder-example-health/", "/jobs/post/",
+    "/icd-10-cm/index/diabetes/", "/icd-10-cm/neoplasm-table/letter-l/", "/icd-10-cm/drug-table/letter-a/",
+    "/icd-10-pcs/0DT/", "/icd-10-pcs/index/letter-r/",
     "/search/?q=femur",
 ]
 

@@ -17,6 +17,13 @@ PAGES = [
     "cpt/27252/index.html", "cpt/27250/index.html", "hcpcs/E0601/index.html",
     "icd-10-cm/S72.001A/index.html", "icd-10-cm/S72.0/index.html", "icd-10-cm/chapter-19/index.html",
     "jobs/index.html", "jobs/post/index.html",
+    # The reference books: index home, letter, main term, tables, PCS table and code pages.
+    "icd-10-cm/index/index.html", "icd-10-cm/index/letter-f/index.html",
+    "icd-10-cm/index/fracture-traumatic/index.html",
+    "icd-10-cm/index/diabetes/index.html", "icd-10-cm/neoplasm-table/letter-l/index.html",
+    "icd-10-cm/drug-table/letter-a/index.html", "icd-10-cm/external-cause-index/fall/index.html",
+    "icd-10-cm/index-and-tables/index.html", "icd-10-pcs/index/sigmoidectomy/index.html",
+    "icd-10-pcs/0DT/index.html", "icd-10-pcs/0DTN4ZZ/index.html", "icd-10-cm/S72.001/index.html",
 ]
 
 

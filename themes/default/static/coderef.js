@@ -354,3 +354,32 @@ start();
 addEventListener("pageshow", (e) => {
   if (e.persisted) start();
 });
+
+// --- index and table pages ------------------------------------------------------------------------
+
+// A table's filter box hides the rows that do not contain what is typed (a row's subterms stay with it).
+for (const input of $$("input[data-filter]")) {
+  const table = $(input.dataset.filter);
+  if (!table) continue;
+  const rows = $$("tbody tr", table).map((tr) => [tr, tr.textContent.toLowerCase()]);
+  input.addEventListener("input", () => {
+    const q = input.value.trim().toLowerCase();
+    for (const [tr, text] of rows) tr.hidden = Boolean(q) && !text.includes(q);
+  });
+}
+
+// A link to a subterm whose subterms moved to a page of their own ("#femur--neck" on the main term's
+// page) goes on to that page.
+if (location.hash.length > 1 && document.body.classList.contains("index-page")) {
+  const id = decodeURIComponent(location.hash.slice(1));
+  if (!document.getElementById(id)) {
+    const parts = id.split("--");
+    for (let n = parts.length - 1; n > 0; n--) {
+      const more = document.getElementById(parts.slice(0, n).join("--"))?.querySelector(":scope > a.more");
+      if (more) {
+        location.replace(`${more.getAttribute("href")}#${id}`);
+        break;
+      }
+    }
+  }
+}

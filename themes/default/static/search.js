@@ -1,16 +1,14 @@
-// Site search: exact code lookup from small static JSON buckets, then Pagefind full text (one bundle per
-// code set, merged). Loaded only when a visitor starts a search (coderef.js imports it and calls init)
-// or opens /search/ (the page loads it; the module detects #search-page). No inline code or styles.
+// Site search: exact code lookup from small static JSON buckets, then the word index of each code set
+// (index lines, table rows, titles…), ranked together. Loaded only when a visitor starts a search
+// (coderef.js imports it and calls init) or opens /search/ (the page loads it; the module detects
+// #search-page). No inline code or styles.
 
 const DROPDOWN_MAX = 8;
 const PAGE_SIZE = 20;
-const PAGES_PER_BATCH = 6; // Pagefind pages (groups of codes) whose fragments one batch loads
 
 let siteIndex = null; // promise of /lookup/index.json
 const lookupIndexes = new Map(); // codeset -> promise of its bucket list
 const buckets = new Map(); // url -> promise of bucket json
-let pagefind = null; // promise of the merged Pagefind instance
-let filtersLoaded = null;
 
 export const normalize = (q) => q.toLowerCase().replace(/[^0-9a-z]/g, "");
 
@@ -60,8 +58,8 @@ async function lookupIn(cs, n, max) {
   const out = [];
   for (const prefix of wanted) {
     const doc = await bucket(cs, prefix);
-    for (const [key, title, billable] of doc.codes) {
-      if (normalize(key).startsWith(n)) out.push({ codeset: cs.slug, codesetName: cs.name, key, title, billable, url: codeUrl(cs.slug, key), exact: normalize(key) === n });
+    for (const [key, title, billable, label] of doc.codes) {
+      if (normalize(key).startsWith(n)) out.push({ codeset: cs.slug, codesetName: cs.name, key, display: label || key, title, billable, url: codeUrl(cs.slug, key), exact: normalize(key) === n });
     }
     if (out.length >= max) break;
   }
@@ -81,171 +79,309 @@ export async function lookupCodes(q, codeset = "", max = DROPDOWN_MAX) {
   return found.slice(0, max);
 }
 
-// --- full text (Pagefind) ------------------------------------------------------------------------
+// --- words ---------------------------------------------------------------------------------------
 //
-// Each Pagefind page is a family of codes (an ICD-10-CM category, the body parts of a PCS root operation)
-// with one heading per code; its Pagefind title is the family's title, so a query made of a family's
-// words ranks that family's page first. Pagefind matches pages; this module then matches the codes of
-// the loaded pages itself: every query word must be in a code's own title or text, codes with every
-// word in their title come first, then page rank, then higher-level (shorter) codes, then official order.
+// Each code set has a word index (generator/words/): token shards (`t-<prefix>.bin`, binary postings),
+// entry chunks (`e-<n>.json`: what each indexed phrase leads to) and `meta.json`. An entry is a title, an
+// index line, a table row, a PCS index term…; a query's tokens must all be in one entry. The rules below
+// (tokens, stem, score) are generator/words/text.py and rank.py, kept equal by a browser test.
 
-function loadPagefind() {
-  pagefind ??= (async () => {
-    const index = await loadSiteIndex();
-    const [first, ...rest] = index.codesets;
-    if (!first) return null;
-    const pf = await import(`${first.pagefind}pagefind.js`);
-    await pf.options({ basePath: first.pagefind, excerptLength: 24 });
-    for (const cs of rest) await pf.mergeIndex(cs.pagefind);
-    return pf;
-  })().catch((err) => {
-    pagefind = null;
-    throw err;
-  });
-  return pagefind;
-}
-
-// Words in nearly every title ("of", "with") add large index chunks to download and change no result.
 const STOP = new Set(["a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or", "the", "to", "with"]);
-// A light English stem, close enough to Pagefind's for "does this code contain the word": Pagefind
-// already matched the page, this only decides which of its codes did.
-const SUFFIX = /(?:ations?|ions?|ings?|ies|ied|es|ed|s|e|y)$/;
+const SHORT = 3; // tokens this short match whole words only: "uti" never finds "utility"
+const KEEP_S = ["ss", "is", "us", "as", "os"];
+const WEIGHTS = [0.92, 0.85, 1.0, 0.95, 1.0, 1.0, 1.0, 0.6, 0.5];
+const EXACT = [1.0, 0.8, 1.0]; // by role: word, modifier, synonym
+const PREFIX = [0.7, 0.55, 0.7];
 
-export function queryWords(q) {
-  const words = q.toLowerCase().split(/[^0-9a-z]+/).filter(Boolean);
-  const kept = words.filter((w) => !STOP.has(w));
-  return kept.length ? kept : words;
+export function fold(text) {
+  const t = text.toLowerCase().replace(/['\u2019]/g, "");
+  return /^[\x00-\x7f]*$/.test(t) ? t : t.normalize("NFKD").replace(/[^\x00-\x7f]/g, "");
 }
 
-function stem(w) {
-  const s = w.replace(SUFFIX, "");
-  return s.length >= 3 ? s : w;
-}
+const SUFFIXES = ["ion", "ive", "ing", "ed"];
 
-const tokens = (text) => text.toLowerCase().split(/[^0-9a-z]+/).filter(Boolean);
-const hasAll = (toks, stems) => stems.every((s) => toks.some((t) => t.startsWith(s)));
-// Browse nodes ("chapter-19", "S70-S79") before categories before subcategories before codes.
-const depth = (key) => (key.includes("-") ? 1 : normalize(key).length);
-
-// Pagefind's excerpt starts with the heading the result already shows.
-function withoutHeading(excerpt, heading) {
-  return excerpt.startsWith(heading) ? excerpt.slice(heading.length).replace(/^[.\s]+/, "") : excerpt;
-}
-
-// The codes of one loaded page that match every query word, with their sort keys.
-function codesOf(data, stems, rank, names) {
-  const cs = data.filters?.codeset?.[0] || data.meta?.codeset || "";
-  // Pagefind's word locations count the page text's whitespace-separated words.
-  const words = (data.content || "").trim().split(/\s+/);
-  const anchors = (data.anchors || []).filter((a) => a.id).sort((a, b) => a.location - b.location);
-  const excerpts = new Map();
-  for (const sub of data.sub_results || []) {
-    const hash = sub.url.indexOf("#");
-    if (hash >= 0) excerpts.set(decodeURIComponent(sub.url.slice(hash + 1)), withoutHeading(sub.plain_excerpt || "", sub.title || ""));
+export function stem(word) {
+  let w = word;
+  if (w.length <= SHORT || /^\d+$/.test(w)) return w;
+  if (w.endsWith("s")) {
+    if (w.endsWith("ies") && w.length > 4) w = w.slice(0, -3) + "y";
+    else if (["sses", "xes", "ches", "shes", "zes"].some((e) => w.endsWith(e))) w = w.slice(0, -2);
+    else if (!KEEP_S.some((e) => w.endsWith(e))) w = w.slice(0, -1);
   }
+  for (const suffix of SUFFIXES) {
+    if (w.endsWith(suffix) && w.length - suffix.length >= 4) {
+      w = w.slice(0, -suffix.length);
+      break;
+    }
+  }
+  if (w.endsWith("e") && w.length > 4) w = w.slice(0, -1);
+  return w;
+}
+
+export function words(text) {
+  return fold(text).split(/[^0-9a-z_]+/).filter(Boolean).map(stem);
+}
+
+export function tokens(text) {
+  return words(text).filter((w) => !STOP.has(w));
+}
+
+export function queryTokens(q, phrases) {
+  let toks = tokens(q);
+  if (!toks.length) toks = words(q);
   const out = [];
-  anchors.forEach((a, i) => {
-    const heading = a.text || a.id;
-    const headWords = heading.trim().split(/\s+/).length;
-    const end = i + 1 < anchors.length ? anchors[i + 1].location : words.length;
-    const titleToks = tokens(heading);
-    const tier = hasAll(titleToks, stems) ? 0 : hasAll(titleToks.concat(tokens(words.slice(a.location + headWords, end).join(" "))), stems) ? 1 : -1;
-    if (tier < 0) return;
-    // An h3 heading starts with the node's label ("Chapter 19 — ...").
-    const cut = a.element === "h3" ? heading.indexOf(" — ") : -1;
-    out.push({
-      codeset: cs, codesetName: names[cs] || cs, key: a.id,
-      display: cut >= 0 ? heading.slice(0, cut) : a.id,
-      title: cut >= 0 ? heading.slice(cut + 3) : heading,
-      excerpt: tier === 0 ? "" : excerpts.get(a.id) || "", url: codeUrl(cs, a.id),
-      sort: [tier, rank, depth(a.id), i],
-    });
-  });
+  for (let i = 0; i < toks.length; ) {
+    let n = 4;
+    for (; n >= 2; n--) {
+      if (i + n <= toks.length && phrases.has(toks.slice(i, i + n).join("_"))) break;
+    }
+    if (n >= 2) {
+      out.push(toks.slice(i, i + n).join("_"));
+      i += n;
+    } else {
+      out.push(toks[i]);
+      i += 1;
+    }
+  }
+  return [...new Set(out)];
+}
+
+const canPrefix = (t) => t.length > SHORT && !/^\d+$/.test(t) && !t.includes("_");
+const quality = (info, exact) => (exact ? EXACT : PREFIX)[info & 3];
+
+export function score(kind, slots, matches) {
+  const n = matches.length;
+  let sum = 0;
+  let covered = 0;
+  for (const [m, c] of matches) {
+    sum += m;
+    covered += c;
+  }
+  const mean = sum / n;
+  const share = slots ? Math.min(1.0, covered / slots) : 1.0;
+  let s = WEIGHTS[kind] * mean * (0.35 + 0.65 * share);
+  if (covered >= slots && matches.every(([m, , whole]) => whole && m >= 1.0)) s += 1.0;
+  return s;
+}
+
+function varint(data, pos) {
+  let n = 0;
+  let shift = 0;
+  for (;;) {
+    const b = data[pos++];
+    n += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) return [n, pos];
+    shift += 7;
+  }
+}
+
+const files = new Map(); // url -> promise of bytes or json
+
+function getBytes(url) {
+  if (!files.has(url)) {
+    files.set(url, fetch(url).then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(new Error(`${url}: ${r.status}`))))
+      .then((b) => new Uint8Array(b)).catch((err) => {
+        files.delete(url);
+        throw err;
+      }));
+  }
+  return files.get(url);
+}
+
+function getCachedJSON(url) {
+  if (!files.has(url)) {
+    files.set(url, getJSON(url).catch((err) => {
+      files.delete(url);
+      throw err;
+    }));
+  }
+  return files.get(url);
+}
+
+function parseShard(data) {
+  const out = new Map();
+  let pos = 0;
+  while (pos < data.length) {
+    let n;
+    [n, pos] = varint(data, pos);
+    const token = new TextDecoder().decode(data.subarray(pos, pos + n));
+    pos += n;
+    let count;
+    let size;
+    [count, pos] = varint(data, pos);
+    [size, pos] = varint(data, pos);
+    out.set(token, size ? data.subarray(pos, pos + size) : null);
+    pos += size;
+  }
   return out;
 }
 
-function byRank(a, b) {
-  for (let i = 0; i < a.sort.length; i++) if (a.sort[i] !== b.sort[i]) return a.sort[i] - b.sort[i];
-  return 0;
+const shards = new Map(); // url -> promise of parsed shard
+
+function shard(cs, prefix) {
+  const url = `${cs.words}t-${prefix}.bin`;
+  if (!shards.has(url)) shards.set(url, getBytes(url).then(parseShard));
+  return shards.get(url);
 }
 
-const PROBE_RANK = 1e6; // pages loaded only to count a code set's matches sort after every ranked page
+// entry -> [info, whole word] for a query token (and the tokens it starts), best match per entry.
+async function postings(cs, meta, token) {
+  const prefix = canPrefix(token);
+  const own = meta.shards.filter((p) => token.startsWith(p)).sort((a, b) => b.length - a.length).slice(0, 1);
+  const below = prefix ? meta.shards.filter((p) => p.length > token.length && p.startsWith(token)) : [];
+  const out = new Map();
+  for (const sh of await Promise.all(own.concat(below).map((p) => shard(cs, p)))) {
+    for (const [t, inline] of sh) {
+      const exact = t === token;
+      if (!exact && !(prefix && t.startsWith(token) && !t.includes("_"))) continue;
+      const data = inline || (await getBytes(`${cs.words}p-${t}.bin`));
+      let pos = 0;
+      let entry = 0;
+      while (pos < data.length) {
+        let delta;
+        let info;
+        [delta, pos] = varint(data, pos);
+        [info, pos] = varint(data, pos);
+        entry += delta;
+        const old = out.get(entry);
+        if (!old || quality(info, exact) > quality(old[0], old[1])) out.set(entry, [info, exact]);
+      }
+    }
+  }
+  return out;
+}
 
-// One search: the matching codes in batches, and per code set how many of them are known so far.
-export async function fullText(q, codeset = "", withCounts = false) {
-  const none = { total: 0, counts: async () => ({}), next: async () => [], rest: async () => [], more: () => false };
-  const pf = await loadPagefind();
-  // The filter chunks carry the per-code-set page counts; only the search page and a filter need them.
-  if (pf && (withCounts || codeset)) await (filtersLoaded ??= pf.filters());
+// [score, entry] of every entry holding all the query's tokens, best first.
+async function ranked(cs, meta, q) {
+  const toks = queryTokens(q, new Set(meta.phrases));
+  if (!toks.length) return [];
+  const lists = await Promise.all(toks.map((t) => postings(cs, meta, t)));
+  if (lists.some((l) => !l.size)) return [];
+  const smallest = lists.reduce((a, b) => (b.size < a.size ? b : a));
+  const out = [];
+  for (const [entry, first] of smallest) {
+    const found = lists.map((l) => l.get(entry));
+    if (found.some((f) => !f)) continue;
+    const matches = found.map(([info, whole]) => [quality(info, whole), (info >> 2) & 15, whole]);
+    out.push([score(first[0] >> 11, (first[0] >> 6) & 31, matches), entry]);
+  }
+  out.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  return out;
+}
+
+const metas = new Map();
+
+function wordMeta(cs) {
+  if (!metas.has(cs.slug)) metas.set(cs.slug, getCachedJSON(`${cs.words}meta.json`).catch(() => null));
+  return metas.get(cs.slug);
+}
+
+async function describe(cs, key) {
+  const n = normalize(key);
+  const prefixes = await lookupIndex(cs);
+  const own = prefixes.filter((p) => n.startsWith(p)).sort((a, b) => b.length - a.length)[0];
+  if (own === undefined) return null;
+  const doc = await bucket(cs, own);
+  return doc.codes.find((row) => normalize(row[0]) === n) || null;
+}
+
+// The job board's listings: a small Pagefind bundle (generator/jobs/search.py), one page per job whose
+// h3 heading is "Job — <title>, <employer>" with the job's URL segment as its id.
+const pagefinds = new Map();
+
+function loadPagefind(cs) {
+  if (!pagefinds.has(cs.slug)) {
+    pagefinds.set(cs.slug, (async () => {
+      const pf = await import(`${cs.pagefind}pagefind.js`);
+      await pf.options({ basePath: cs.pagefind, excerptLength: 24 });
+      return pf;
+    })().catch((err) => {
+      pagefinds.delete(cs.slug);
+      throw err;
+    }));
+  }
+  return pagefinds.get(cs.slug);
+}
+
+async function bundleHits(cs, q) {
+  const pf = await loadPagefind(cs);
+  const res = await pf.search(q);
+  if (!res) return [];
+  const pages = await Promise.all(res.results.slice(0, PAGE_SIZE).map((r) => r.data()));
+  const out = [];
+  for (const d of pages) {
+    const a = (d.anchors || []).find((x) => x.id);
+    if (!a) continue;
+    const heading = a.text || a.id;
+    const cut = heading.indexOf(" — ");
+    out.push({
+      codeset: cs.slug, codesetName: cs.name, key: a.id, display: cut >= 0 ? heading.slice(0, cut) : a.id,
+      title: cut >= 0 ? heading.slice(cut + 3) : heading, billable: null, via: "", url: codeUrl(cs.slug, a.id),
+    });
+  }
+  return out;
+}
+
+// One search: the matching codes in batches, best first, and per code set how many are known so far.
+export async function fullText(q, codeset = "") {
   const index = await loadSiteIndex();
-  const names = Object.fromEntries(index.codesets.map((cs) => [cs.slug, cs.name]));
-  const words = queryWords(q);
-  if (!pf || !words.length) return none;
-  const stems = words.map(stem);
-  const terms = words.join(" ");
-  const res = await pf.search(terms, codeset ? { filters: { codeset } } : {});
-  if (!res) return none; // a newer search replaced this one
-  const pagesPer = res.totalFilters?.codeset || res.filters?.codeset || {};
-  const loaded = new Map(); // page id -> promise of {codeset, codes}
+  const bundles = index.codesets.filter((cs) => !cs.words && cs.pagefind && (!codeset || cs.slug === codeset));
+  let extra = (await Promise.all(bundles.map((cs) => bundleHits(cs, q).catch(() => [])))).flat();
+  const bundleCounts = Object.fromEntries(bundles.map((cs) => [cs.slug, extra.filter((h) => h.codeset === cs.slug).length]));
+  const sets = index.codesets.filter((cs) => cs.words && (!codeset || cs.slug === codeset));
+  const lists = await Promise.all(sets.map(async (cs, n) => {
+    const meta = await wordMeta(cs);
+    return meta ? (await ranked(cs, meta, q)).map(([s, e]) => [s, n, e]) : [];
+  }));
+  const all = lists.flat().sort((a, b) => b[0] - a[0] || a[1] - b[1] || a[2] - b[2]);
+  const perSet = sets.map((_, n) => lists[n].length);
+  const done = sets.map(() => 0); // entries of each code set turned into codes
+  const codesOf = sets.map(() => 0);
   const shown = new Set();
-  const load = (r, rank) => {
-    if (!loaded.has(r.id)) {
-      loaded.set(r.id, r.data().then((d) => {
-        const codes = codesOf(d, stems, rank, names);
-        return { codeset: codes[0]?.codeset || d.filters?.codeset?.[0] || "", codes };
-      }));
-    }
-    return loaded.get(r.id);
-  };
-  const fresh = (codes) => codes.filter((c) => {
-    const id = `${c.codeset}/${c.key}`;
-    if (shown.has(id) || (codeset && c.codeset !== codeset)) return false;
-    shown.add(id);
-    return true;
-  });
   let offset = 0;
-  let extra = []; // codes of pages loaded for the counts, shown after the current batch
-  // The next batch of codes, best first. A batch of pages without one matching code (Pagefind matched
-  // the words across different codes, or only a prefix of a nonsense word) is skipped, a few at most.
-  const next = async () => {
-    let out = fresh(extra);
-    extra = [];
-    for (let tries = 0; !out.length && tries < 3 && offset < res.results.length; tries++) {
-      const slice = res.results.slice(offset, offset + PAGES_PER_BATCH);
-      const pages = await Promise.all(slice.map((r, i) => load(r, offset + i)));
-      offset += slice.length;
-      out = fresh(pages.flatMap((p) => p.codes));
+  const resolve = async ([, n, entry]) => {
+    const cs = sets[n];
+    const meta = await wordMeta(cs);
+    const row = (await getCachedJSON(`${cs.words}e-${Math.floor(entry / meta.chunk)}.json`))[entry % meta.chunk];
+    const [kind, via, ...keys] = row;
+    done[n] += 1;
+    const out = [];
+    for (const key of keys) {
+      const id = `${cs.slug}/${key}`;
+      if (shown.has(id)) continue;
+      shown.add(id);
+      const d = await describe(cs, key);
+      codesOf[n] += 1;
+      out.push({
+        codeset: cs.slug, codesetName: cs.name, key, display: (d && d[3]) || key, title: d ? d[1] : "",
+        billable: d ? d[2] : null, via: via ? `${meta.labels[kind] ? meta.labels[kind] + ": " : ""}${via}` : "", url: codeUrl(cs.slug, key),
+      });
     }
-    return out.sort(byRank);
+    return out;
   };
-  // Matching codes per code set among the loaded pages ({n, more}); a code set with matching pages none
-  // of which is loaded yet gets its best page loaded, so every count is a count of codes.
+  // The next `max` codes, best first (job listings after the codes of the first batch).
+  const next = async (max = PAGE_SIZE) => {
+    const out = [];
+    while (out.length < max && offset < all.length) {
+      const batch = all.slice(offset, offset + Math.max(8, max - out.length));
+      offset += batch.length;
+      for (const codes of await Promise.all(batch.map(resolve))) out.push(...codes);
+    }
+    const jobs = extra;
+    extra = [];
+    return out.concat(jobs);
+  };
   const counts = async () => {
     const out = {};
-    await Promise.all(index.codesets.map(async (cs) => {
-      const pages = pagesPer[cs.slug] || 0;
-      let mine = (await Promise.all(loaded.values())).filter((p) => p.codeset === cs.slug);
-      if (pages && !mine.length) {
-        const probe = await pf.search(terms, { filters: { codeset: cs.slug } });
-        const top = probe?.results?.[0];
-        if (top) {
-          const page = await load(top, PROBE_RANK);
-          mine = [page];
-          if (!codeset) extra = extra.concat(page.codes);
-        }
-      }
-      const n = mine.reduce((sum, p) => sum + p.codes.length, 0);
-      out[cs.slug] = { n, more: n > 0 && pages > mine.length };
-    }));
+    sets.forEach((cs, n) => {
+      out[cs.slug] = { n: codesOf[n], more: done[n] < perSet[n] };
+    });
+    for (const [slug, n] of Object.entries(bundleCounts)) out[slug] = { n, more: false };
     return out;
   };
-  // The codes of pages `counts` loaded that `next` has not returned yet.
-  const rest = async () => {
-    const out = fresh(extra).sort(byRank);
-    extra = [];
-    return out;
+  return {
+    total: all.length + extra.length, counts, next, rest: async () => [], more: () => offset < all.length,
   };
-  return { total: res.results.length, counts, next, rest, more: () => offset < res.results.length || extra.length > 0 };
 }
 
 // The lookup's answer in fullText's shape, counted per code set.
@@ -274,6 +410,13 @@ function highlighted(text, q) {
   if (!words.length) return [document.createTextNode(text)];
   const re = new RegExp(`(${words.join("|")})`, "ig");
   return text.split(re).map((part, i) => (i % 2 ? el("mark", { text: part }) : document.createTextNode(part)));
+}
+
+// Billable or header, as the lookup files say (browse pages have neither).
+function statusOf(it) {
+  if (it.billable === 1 || it.billable === true) return "Billable";
+  if (it.billable === 0 || it.billable === false) return "Header";
+  return "";
 }
 
 function dedupe(items) {
@@ -325,7 +468,8 @@ export async function init({ input, results }) {
       el("a", { role: "option", id: `site-search-opt-${i}`, class: "search-option", href: it.url, "aria-selected": "false", tabindex: "-1" },
         el("span", { class: "search-code", text: it.display || it.key }),
         el("span", { class: "search-title" }, ...highlighted(it.title || "", q)),
-        el("span", { class: "search-set", text: it.codesetName })));
+        el("span", { class: "search-set", text: it.codesetName }),
+        statusOf(it) ? el("span", { class: `search-status search-status-${it.billable ? "ok" : "head"}`, text: statusOf(it) }) : null));
     const all = el("a", { role: "option", id: `site-search-opt-${list.length}`, class: "search-option search-all", href: `/search/?q=${encodeURIComponent(q)}`, "aria-selected": "false", tabindex: "-1" },
       el("span", { text: status || `See all results for “${q}”` }));
     results.replaceChildren(...opts, all);
@@ -353,7 +497,7 @@ export async function init({ input, results }) {
       if (codes.length && looksLikeCode(q)) return; // a code and its family: no full-text download
       const ft = await fullText(q);
       if (mine !== seq) return;
-      const words = ft.total ? await ft.next() : [];
+      const words = ft.total ? await ft.next(DROPDOWN_MAX) : [];
       if (mine !== seq) return;
       const list = dedupe(codes.concat(words)).slice(0, DROPDOWN_MAX);
       render(q, list, list.length ? "" : `No matches for “${q}” — search all`);
@@ -447,7 +591,8 @@ async function initPage(root) {
         el("span", { class: "search-code", text: it.display || it.key }),
         el("span", { class: "search-title" }, ...highlighted(it.title || "", q))),
       el("span", { class: "search-set", text: it.codesetName }),
-      it.excerpt ? el("p", { class: "search-excerpt" }, ...highlighted(it.excerpt, q)) : null);
+      statusOf(it) ? el("span", { class: `search-status search-status-${it.billable ? "ok" : "head"}`, text: statusOf(it) }) : null,
+      it.via ? el("p", { class: "search-excerpt" }, ...highlighted(it.via, q)) : null);
 
   // Counts are codes: those found in the pages loaded so far, "+" when more pages of the code set match.
   const label = (c) => `${c.n}${c.more ? "+" : ""}`;
@@ -507,7 +652,7 @@ async function initPage(root) {
     const codes = await lookupCodes(q, codeset, PAGE_SIZE);
     if (mine !== seq) return;
     // A code query answered by the lookup files needs no full-text index (and its download).
-    const ft = codes.length && looksLikeCode(q) ? await codeOnly(q, codes) : await fullText(q, codeset, true);
+    const ft = codes.length && looksLikeCode(q) ? await codeOnly(q, codes) : await fullText(q, codeset);
     if (mine !== seq) return;
     current = ft;
     const words = ft.total ? await ft.next() : [];

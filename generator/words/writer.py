@@ -1,0 +1,96 @@
+"""Writes one code set's word index: token shards, entry chunks and a meta file (see `postings`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..link import CodeSetModel
+from . import postings as pf
+from .entries import KIND_LABELS, Entry, SynonymIndex
+from .synonyms import Synonym
+
+SHARD_BYTES = 48_000  # a shard bigger than this is split by one more character of its tokens
+OWN_FILE = 16_000  # a token with more postings bytes than this gets a file of its own
+CHUNK = 64  # entries per chunk file
+FIRST = 2  # characters of the first split
+
+
+def postings(entries: list[Entry], synonyms: list[Synonym]) -> dict[str, list[tuple[int, int]]]:
+    """token -> [(entry, info)], entries ascending; a token's best role in an entry wins."""
+    out: dict[str, list[tuple[int, int]]] = {}
+    syns = SynonymIndex(synonyms)
+    for eid, e in enumerate(entries):
+        n = len(e.slots) + (1 if e.main else 0)
+        roles: dict[str, tuple[int, int]] = {}  # token -> (role, cover)
+        for t in e.extra:
+            roles[t] = (pf.MODIFIER, 0)
+        for token, cover in syns.tokens_for(e).items():
+            if token not in roles or roles[token][0] == pf.MODIFIER:
+                roles[token] = (pf.SYNONYM, cover)
+        for k, slot in enumerate(e.slots):
+            for t in slot:
+                roles[t] = (pf.WORD, 2 if k == 0 and e.main else 1)
+        for t, (role, cover) in roles.items():
+            out.setdefault(t, []).append((eid, pf.pack(e.kind, n, cover, role)))
+    return out
+
+
+def _groups(sizes: dict[str, int]) -> dict[str, list[str]]:
+    """Tokens by shard prefix: first by FIRST characters, a shard over SHARD_BYTES one character deeper
+    (tokens no longer than the prefix stay in its shard)."""
+    out: dict[str, list[str]] = {}
+    pending: list[tuple[str, list[str]]] = []
+    first: dict[str, list[str]] = {}
+    for t in sorted(sizes):
+        first.setdefault(t[:FIRST], []).append(t)
+    pending.extend(first.items())
+    while pending:
+        prefix, toks = pending.pop()
+        longer = [t for t in toks if len(t) > len(prefix)]
+        if sum(sizes[t] for t in toks) <= SHARD_BYTES or not longer or len(prefix) >= 6:
+            out[prefix] = toks
+            continue
+        own = [t for t in toks if len(t) <= len(prefix)]
+        if own:
+            out[prefix] = own
+        deeper: dict[str, list[str]] = {}
+        for t in longer:
+            deeper.setdefault(t[: len(prefix) + 1], []).append(t)
+        pending.extend(deeper.items())
+    return dict(sorted(out.items()))
+
+
+def write(dest: Path, model: CodeSetModel, entries: list[Entry], synonyms: list[Synonym]) -> None:
+    """All files of one code set's index into `dest` (a fresh folder)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    table = postings(entries, synonyms)
+    encoded = {t: pf.encode(p) for t, p in table.items()}
+    sizes = {t: min(len(d), OWN_FILE) for t, d in encoded.items()}
+    shards = _groups(sizes)
+    for prefix, toks in shards.items():
+        records: list[tuple[str, int, bytes | None]] = []
+        for t in toks:
+            data = encoded[t]
+            if len(data) > OWN_FILE:
+                (dest / f"p-{t}.bin").write_bytes(data)
+                records.append((t, len(table[t]), None))
+            else:
+                records.append((t, len(table[t]), data))
+        (dest / f"t-{prefix}.bin").write_bytes(pf.shard(records))
+    recs = model.records
+    for start in range(0, len(entries), CHUNK):
+        rows = [[e.kind, e.via, *(recs[i].key for i in e.targets)] for e in entries[start : start + CHUNK]]
+        (dest / f"e-{start // CHUNK}.json").write_bytes(
+            json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode()
+        )
+    meta = {
+        "v": 1,
+        "codeset": model.codeset,
+        "entries": len(entries),
+        "chunk": CHUNK,
+        "shards": list(shards),
+        "phrases": sorted({s.token for s in synonyms if "_" in s.token}),
+        "labels": list(KIND_LABELS),
+    }
+    (dest / "meta.json").write_bytes(json.dumps(meta, separators=(",", ":")).encode())
