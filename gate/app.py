@@ -83,6 +83,11 @@ def page_routes() -> list[BaseRoute]:
     ]
 
 
+def page_prefixes() -> tuple[str, ...]:
+    """The static part of each page route's path: answers under them get the gate's headers."""
+    return tuple(sorted({route.path.split("{")[0] for route in page_routes() if isinstance(route, Route)}))
+
+
 async def _bad_input(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, BadInput)
     return error(exc.code, exc.message)
@@ -144,7 +149,7 @@ def _build(root: Path, settings: Settings | None, with_site: bool) -> FastUnlock
 
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(GateHeaders)],
+        middleware=[Middleware(GateHeaders, also=page_prefixes())],
         exception_handlers={BadInput: _bad_input, Unavailable: _unavailable, HTTPException: _http},
         lifespan=lifespan,
     )
