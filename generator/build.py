@@ -28,8 +28,11 @@ from . import forking, urls
 from .config import SiteConfig, load_config
 from .content import HandPage, read_pages
 from .errors import BuildError, ContentErrors, Problems
+from .assistant_facts import FactsJob
+from .casepilot_pages import casepilot_pages
 from .fragments import AncestorCache
 from .frames import FrameRenderer
+from .guides import Guide, read_guides
 from .link import CodeSetModel, link
 from .load import (
     check_unique,
@@ -77,18 +80,20 @@ class Loaded:
     problems: Problems
     pages: list[HandPage]
     hand: dict[str, str]  # content path -> hash
+    guides: list[Guide] = field(default_factory=list)
 
 
 def load_inputs(root: Path) -> Loaded:
-    """Reads config and hand-written pages, collecting every problem."""
+    """Reads config, hand-written pages and guides, collecting every problem."""
     problems = Problems()
     cfg = load_config(root, problems)
     pages = read_pages(cfg.content_dir, root, problems)
+    guides = read_guides(cfg.content_dir, root, problems)
     for page in pages:
         if page.codeset not in cfg.codesets:
             problems.warn(page.path, 0, f"code set '{page.codeset}' is not enabled in content/site.yml; page skipped")
     pages = [p for p in pages if p.codeset in cfg.codesets]
-    return Loaded(cfg, problems, pages, hand_hashes(cfg.content_dir, root))
+    return Loaded(cfg, problems, pages, hand_hashes(cfg.content_dir, root), guides)
 
 
 def load_models(
@@ -478,6 +483,7 @@ def full_build(
         live_manifest = slots.manifest()
         slot, slot_dir, old = slots.open_target(clean=clean)
     store: StoreJob | None = None
+    facts: FactsJob | None = None
     try:
         manifest, written, rows, search_digests = render_pages(
             cfg, models, env, base, slot_dir, old, jobs, quiet, digests=search
@@ -488,10 +494,15 @@ def full_build(
         writer = SlotWriter(slot_dir, old)
         writer.new = {}
         with phase("pages", quiet=quiet):
-            for rel, data in special_pages(cfg, env, site, assets, models):
+            for rel, data in [*special_pages(cfg, env, site, assets, models),
+                              *casepilot_pages(cfg, env, site, assets, loaded.guides)]:
                 if rel in manifest:
                     raise BuildError(f"two outputs want the same path '{rel}'")
                 writer.write(rel, data)
+        if cfg.assistant.enabled:
+            with phase("assistant", quiet=quiet):
+                facts = FactsJob(cfg)
+                facts.write(models, loaded.guides)
         stored_digests = dict(db.execute("SELECT codeset, digest FROM search"))
         changed = {cs for cs, d in search_digests.items() if clean or stored_digests.get(cs) != d}
         search_files = index_search(cfg, models, changed, quiet) if search else None
@@ -506,11 +517,15 @@ def full_build(
         written += writer.written
         removed = slots.remove_stale(slot, old, manifest) if old else 0
         with phase("store", quiet=quiet):
-            # Commit point: store first, then the one rename that makes the new site live.
+            # Commit point: store and CasePilot's facts, then the one rename that makes the new site live.
             store.commit()
+            if facts is not None:
+                facts.publish()
     except BaseException:
         if store is not None:
             store.abort()
+        if facts is not None:
+            facts.abort()
         raise
     if not live_manifest:
         changed_paths: set[str] = ALL

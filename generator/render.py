@@ -166,6 +166,7 @@ def site_context(cfg: SiteConfig, models: dict[str, CodeSetModel]) -> dict[str, 
         "codesets": codesets,
         "auto_unlock": cfg.meter.auto_unlock,
         "plans": cfg.meter.plans,
+        "assistant": cfg.assistant.enabled,
     }
 
 

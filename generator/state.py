@@ -54,6 +54,10 @@ def global_fingerprint(cfg: SiteConfig) -> str:
     for extra in sorted((cfg.content_dir / "codesets").glob("*")) if (cfg.content_dir / "codesets").is_dir() else []:
         h.update(extra.name.encode())
         h.update(extra.read_bytes())
+    guides = cfg.content_dir / "guides"
+    for p in sorted(guides.glob("*.md")) if guides.is_dir() else []:
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
     try:
         from .premium import premium_inputs
     except ImportError:  # pragma: no cover - lands with the CMS premium data

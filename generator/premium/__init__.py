@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..config import SiteConfig
 from ..model import CPT, HCPCS, ICD10CM, ICD10PCS, CodeRecord, Section
-from . import aoc, gems, mpfs, mue, ncci, payment
+from . import aoc, gems, lcd, modifiers, mpfs, mue, ncci, payment
 from .db import ImportResult, connect, data_file, read_meta
 from .sections import cms_codeset
 
@@ -48,6 +48,10 @@ PREMIUM_KINDS: dict[str, PremiumKind] = {k.kind: k for k in (
                 gems.import_descriptions),
     PremiumKind("icd9-descriptions-sg", "ICD-9-CM procedure descriptions (CMS32_DESC_LONG_SG.txt)",
                 gems.import_descriptions),
+    PremiumKind("hcpcs-modifiers", "HCPCS Level II modifiers from the CMS alpha-numeric HCPCS file (for CasePilot)",
+                modifiers.import_modifiers),
+    PremiumKind("lcd-documents", "CMS Medicare Coverage Database list of LCDs and Articles (IDs, contractors, dates, titles)",
+                lcd.import_lcd),
 )}
 
 
