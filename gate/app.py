@@ -16,10 +16,15 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from . import auth, meter
+from .assistant import routes as assistant
+from .assistant.answer import CasePilot
+from .assistant.llm import ModelSettings
 from .core import Gate
 from .db import Unavailable
 from .hotpath import FastUnlock
 from .security import GateHeaders
+from generator.assistant_facts import facts_path
+
 from .settings import Settings, load_settings
 from .static import SiteFiles
 from .web import BadInput, error
@@ -37,6 +42,8 @@ def gate_routes() -> list[BaseRoute]:
         Route("/password", auth.change_password, methods=["POST"]),
         Route("/page/{codeset}/{code}/", meter.page, methods=["GET"]),
         Route("/account", meter.account, methods=["GET"]),
+        Route("/ask", assistant.ask, methods=["POST"]),
+        Route("/asks", assistant.status, methods=["GET"]),
     ]
 
 
@@ -67,6 +74,7 @@ async def _bare(request: Request) -> Response:
 def _build(root: Path, settings: Settings | None, routes: list[BaseRoute], with_site: bool) -> FastUnlock:
     settings = settings or load_settings(root)
     gate = Gate(root, settings)
+    pilot = CasePilot(facts_path(settings.site), ModelSettings.from_env())
     routes = [Mount("/gate", routes=gate_routes()), *routes]
     if settings.bench:
         routes.insert(0, Route("/__bench/bare", _bare))
@@ -84,6 +92,7 @@ def _build(root: Path, settings: Settings | None, routes: list[BaseRoute], with_
         # Requests allocate few reference cycles; collect them 10x less often than the default.
         gc.set_threshold(7000, 20, 20)
         yield
+        await pilot.aclose()
         gate.close()
 
     app = Starlette(
@@ -93,6 +102,7 @@ def _build(root: Path, settings: Settings | None, routes: list[BaseRoute], with_
         lifespan=lifespan,
     )
     app.state.gate = gate
+    app.state.casepilot = pilot
     return FastUnlock(app, gate)
 
 

@@ -49,6 +49,9 @@ MIGRATIONS: list[list[str]] = [
         "sqlite: ALTER TABLE unlocks_v2 RENAME TO unlocks",
         "sqlite: CREATE INDEX unlocks_guest_ip ON unlocks(guest_ip, period) WHERE guest_ip IS NOT NULL",
     ],
+    [  # 3: CasePilot questions asked per subject and allowance period (gate/assistant/asks.py)
+        "CREATE TABLE asks(subject TEXT NOT NULL, period TEXT NOT NULL, used INTEGER NOT NULL, PRIMARY KEY (subject, period))",
+    ],
 ]
 _SQLITE_ONLY = "sqlite: "
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -56,6 +56,8 @@ CREATE TABLE modifiers(code TEXT PRIMARY KEY, description TEXT NOT NULL, short T
 CREATE TABLE lcd(id TEXT NOT NULL, type TEXT NOT NULL, title TEXT NOT NULL, contractor TEXT NOT NULL,
   effective TEXT NOT NULL, retired TEXT NOT NULL, version TEXT NOT NULL, updated TEXT NOT NULL, url TEXT NOT NULL);
 CREATE VIRTUAL TABLE lcd_fts USING fts5(title, content='lcd', tokenize='porter unicode61');
+CREATE TABLE gem_by_icd9(kind TEXT NOT NULL, icd9 TEXT NOT NULL, icd10 TEXT NOT NULL, approx INTEGER NOT NULL,
+  combo INTEGER NOT NULL, scenario INTEGER NOT NULL, choice INTEGER NOT NULL);
 CREATE TABLE snapshots(kind TEXT PRIMARY KEY, file TEXT NOT NULL, release TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE sources(kind TEXT PRIMARY KEY, release TEXT NOT NULL, source_file TEXT NOT NULL) WITHOUT ROWID;
 """
@@ -96,6 +98,7 @@ class FactsJob:
             db.executemany("INSERT INTO meta VALUES (?, ?)", [
                 ("schema", SCHEMA_VERSION), ("built", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())),
             ])
+            db.execute("CREATE INDEX gem_by_icd9_code ON gem_by_icd9(icd9)")
             db.execute("COMMIT")
             db.execute("INSERT INTO code_fts(code_fts) VALUES ('optimize')")
             db.execute("ANALYZE")
@@ -125,6 +128,9 @@ class FactsJob:
                         "SELECT id, type, title, contractor, effective, retired, version, updated, url FROM lcd"))
                     db.execute("INSERT INTO lcd_fts(rowid, title) SELECT rowid, title FROM lcd")
                     continue
+                if kind in ("gem-icd9-to-cm", "gem-icd9-to-pcs"):  # the snapshot is keyed by ICD-10 only
+                    db.executemany("INSERT INTO gem_by_icd9 VALUES (?,?,?,?,?,?,?)", ((kind, *r) for r in src.execute(
+                        "SELECT icd9, icd10, approx, combo, scenario, choice FROM gem WHERE icd9 IS NOT NULL")))
             finally:
                 src.close()
             name = self._snapshot(kind, path)
