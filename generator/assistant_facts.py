@@ -49,8 +49,7 @@ CREATE TABLE guides(slug TEXT PRIMARY KEY, title TEXT NOT NULL, summary TEXT NOT
   topics TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE passages(id INTEGER PRIMARY KEY, slug TEXT NOT NULL, anchor TEXT NOT NULL, heading TEXT NOT NULL,
   text TEXT NOT NULL);
-CREATE VIRTUAL TABLE passage_fts USING fts5(heading, text, content='passages', content_rowid='id',
-  tokenize='porter unicode61');
+CREATE VIRTUAL TABLE passage_fts USING fts5(title, heading, text, tokenize='porter unicode61');
 CREATE TABLE modifiers(code TEXT PRIMARY KEY, description TEXT NOT NULL, short TEXT NOT NULL, facts TEXT NOT NULL)
   WITHOUT ROWID;
 CREATE TABLE lcd(id TEXT NOT NULL, type TEXT NOT NULL, title TEXT NOT NULL, contractor TEXT NOT NULL,
@@ -223,5 +222,5 @@ def _write_guides(db: sqlite3.Connection, guides: Iterable[Guide]) -> None:
         for p in g.passages:
             cur = db.execute("INSERT INTO passages(slug, anchor, heading, text) VALUES (?, ?, ?, ?)",
                              (g.slug, p.anchor, p.heading, p.text))
-            db.execute("INSERT INTO passage_fts(rowid, heading, text) VALUES (?, ?, ?)",
-                       (cur.lastrowid, p.heading, p.text))
+            db.execute("INSERT INTO passage_fts(rowid, title, heading, text) VALUES (?, ?, ?, ?)",
+                       (cur.lastrowid, f"{g.title} {' '.join(g.topics)}", p.heading if p.anchor else "", p.text))

@@ -36,7 +36,7 @@ def label(code: CodeFact) -> str:
 
 def _lines(text: str, limit: int) -> list[str]:
     lines = [x.strip() for x in text.split("\n") if x.strip()]
-    return lines[:limit] + ([f"… and {len(lines) - limit} more on the page"] if len(lines) > limit else [])
+    return lines[:limit] + (["… and more on the page"] if len(lines) > limit else [])
 
 
 def _status(code: CodeFact) -> str:
@@ -70,6 +70,8 @@ def code_facts(facts: Facts, code: CodeFact, q: Question) -> Doc:
                 items.append([doc.cite_code(code.codeset, key, title, rel), f" {title}"])
             doc.p("More specific codes:").ul(items)
     wanted = [k for k in NOTE_ORDER if re.search(k.replace("-", "[ -]?").replace("seventh", "(?:seventh|7th)"), q.low)]
+    if len(wanted) > 1 and "notes" in wanted:
+        wanted.remove("notes")
     notes = dict(code.notes)
     shown = wanted or [k for k in ("seventh-character", "code-first", "use-additional-code", "excludes1") if k in notes]
     for kind in shown:
@@ -77,8 +79,6 @@ def code_facts(facts: Facts, code: CodeFact, q: Question) -> Doc:
             doc.p(f"{NOTE_TITLES[kind]}:").ul([[x] for x in _lines(notes[kind], 6)])
         elif wanted:
             doc.p(f"{label(code)} has no {NOTE_TITLES[kind].split(' (')[0]} note.")
-    if code.codeset in (CPT, HCPCS):
-        doc.p("Ask about it further: NCCI edits with another code, units (MUE), Medicare payment, add-on status.")
     doc.p(f"Release: {rel}." if rel else "")
     doc.blocks = [b for b in doc.blocks if b[1] != [[""]]]
     return doc

@@ -116,27 +116,24 @@ def addon(facts: Facts, code: CodeFact, q: Question) -> Doc:
         if glob == "ZZZ":
             doc.p("The fee schedule gives ", link, f" global days ZZZ — {GLOBAL['ZZZ']}.")
         return doc
-    cite = cite("NCCI add-on code edits", src.release, src.file)
+    source = cite("NCCI add-on code edits", src.release, src.file)
     as_addon = [r for r in src.as_addon(code.key) if r[2] is None]
     as_primary = [r for r in src.as_primary(code.key) if r[2] is None]
     if as_addon:
         types = sorted({t for _, t, _ in as_addon})
         prims = sorted({p for p, _, _ in as_addon if p})
-        doc.p("Yes: ", link, f" is an add-on code ({cite}); report it only with a primary service.")
+        doc.p("Yes: ", link, f" is an add-on code ({source}); report it only with a primary service.")
         doc.ul([[aoc_mod.EDIT_TYPE.get(t, str(t))] for t in types])
         if prims:
-            shown = prims[:40]
-            doc.p(f"Eligible primary codes ({len(prims)}): " + ", ".join(shown)
-                  + (f" and {len(prims) - len(shown)} more on the page." if len(prims) > len(shown) else "."))
+            doc.p("Eligible primary codes: " + ", ".join(prims[:40]) + (" and more on the page." if len(prims) > 40 else "."))
         else:
             doc.p("CMS lists no specific primary codes for it: the Medicare contractor decides which primaries are eligible.")
     else:
-        doc.p("No: ", link, f" is not an add-on code in the NCCI add-on code list ({cite}).")
+        doc.p("No: ", link, f" is not an add-on code in the NCCI add-on code list ({source}).")
         if glob == "ZZZ":
             doc.p(f"Note: the fee schedule gives it global days ZZZ — {GLOBAL['ZZZ']}.")
     if as_primary:
         addons = sorted({a for a, _, _ in as_primary})
-        doc.p(f"{label(code)} is an eligible primary code for {len(addons)} add-on code"
-              f"{'s' if len(addons) != 1 else ''}: " + ", ".join(addons[:40])
-              + (f" and {len(addons) - 40} more on the page." if len(addons) > 40 else "."))
+        doc.p(f"{label(code)} is an eligible primary code for these add-on codes: " + ", ".join(addons[:40])
+              + (" and more on the page." if len(addons) > 40 else "."))
     return doc

@@ -85,7 +85,7 @@ def _amounts(doc: Doc, link: object, row: RvuRow, what: str, src: object, q: Que
                           f"{money(locality_payment(row, loc, False))} non-facility, "
                           f"{money(locality_payment(row, loc, True))} facility"])
         if len(locs) > _LOCALITY_LIMIT:
-            lines.append([f"… and {len(locs) - _LOCALITY_LIMIT} more localities on the page"])
+            lines.append(["… and more localities on the page"])
         doc.ul(lines)
         doc.p("Locality payment = (work RVU × work GPCI + PE RVU × PE GPCI + MP RVU × MP GPCI) × conversion factor. "
               + (rvus + "." if rvus else ""))

@@ -14,12 +14,12 @@ from .understand import ICD9_PROC, Mention, Question
 
 GUIDE_RELEASE = "coderef guide"
 GUIDE_SYNONYMS = {
-    r"\be/?m\b": "evaluation management visit", r"\bmdm\b": "medical decision making",
+    r"\be/?m\b": "em evaluation management visit", r"\bmdm\b": "medical decision making",
     r"\b7th\b": "7th character", r"\bseventh\b": "7th character", r"\bx modifiers?\b": "modifier XE XS XP XU",
     r"\bptp\b": "procedure-to-procedure edit", r"\bmai\b": "adjudication indicator", r"\bgpci\b": "geographic",
     r"\brvus?\b": "relative value units", r"\blcds?\b": "local coverage determination",
 }
-GUIDE_STOP = {"guideline", "guidelines", "rule", "rules", "explain", "mean", "means", "meaning", "when", "should",
+GUIDE_STOP = {"rule", "rules", "explain", "mean", "means", "meaning", "when", "should",
               "would", "does", "tell", "about", "use", "using", "used"}
 
 
@@ -82,7 +82,7 @@ def from_icd9(facts: Facts, m: Mention) -> Doc:
         target = doc.cite_code(codeset, key, title, release_of(facts, code) if code else "") if code else key
         lines.append([target, f" {title} — {_flags(approx, combo, scenario, choice)}"])
     if len(rows) > 20:
-        lines.append([f"… and {len(rows) - 20} more"])
+        lines.append(["… and more"])
     doc.ul(lines)
     src = next((g for g in facts.gems if g.codeset == codeset and not g.forward), None)
     if src is not None:
@@ -170,11 +170,25 @@ def guide_match(text: str) -> str:
     return " OR ".join(f'"{t}"' for t in dict.fromkeys(terms))
 
 
+PHRASES = ("code first", "use additional code", "code also", "placeholder x", "7th character", "excludes1",
+           "excludes2", "modifier indicator", "adjudication indicator", "add-on code", "root operation",
+           "medical decision making", "global days", "conversion factor", "new patient", "established patient",
+           "prolonged", "etiology", "manifestation", "sequela", "initial encounter", "subsequent encounter",
+           "column 1", "column 2", "local coverage determination", "distinct procedural", "separate encounter",
+           "separate structure", "separate practitioner", "unusual non-overlapping", "principal diagnosis")
+
+
 def guidelines(facts: Facts, q: Question, limit: int = 2) -> Doc | None:
+    low = q.words().lower().replace("excludes 1", "excludes1").replace("excludes 2", "excludes2")
+    for rx, repl in GUIDE_SYNONYMS.items():
+        low = re.sub(rx, repl, low)
+    phrases = [p for p in PHRASES if p in low]
+    hits = facts.passages(" AND ".join(f'"{p}"' for p in phrases), limit) if phrases else []
+    if not hits and phrases:
+        hits = facts.passages(" OR ".join(f'"{p}"' for p in phrases), limit)
     match = guide_match(q.words())
-    if not match:
-        return None
-    hits = facts.passages(match, limit)
+    if not hits and match:
+        hits = facts.passages(match, limit)
     if not hits:
         return None
     doc = Doc()

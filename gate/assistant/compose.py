@@ -6,7 +6,7 @@ import re
 from generator.casepilot_pages import example_questions
 from generator.model import ICD10CM, ICD10PCS
 
-from . import answers_codes, answers_ncci, answers_payment, answers_reference
+from . import answers_codes, answers_ncci, answers_payment, answers_reference, answers_summary
 from .doc import Doc
 from .facts import CodeFact, Facts
 from .resolve import Resolved, resolve
@@ -45,12 +45,16 @@ def respond(facts: Facts, q: Question) -> tuple[str, Doc]:
     if q.modifiers and len(procs) < 2 and not q.wants("payment"):
         return "modifier", answers_reference.modifiers(facts, q)
     if len(procs) >= 2 and not q.wants("payment"):
-        return "ncci", answers_ncci.pair(facts, procs[0], procs[1], q)
+        doc = Doc()
+        pairs = [(a, b) for i, a in enumerate(procs[:4]) for b in procs[i + 1:4]]
+        for a, b in pairs:
+            doc.extend(answers_ncci.pair(facts, a, b, q))
+        return "ncci", doc
     if procs and q.wants("addon"):
         return "addon", _each(procs, lambda c: answers_ncci.addon(facts, c, q))
     if procs and q.wants("payment"):
         return "payment", _each(procs, lambda c: answers_payment.payment(facts, c, q))
-    if procs and q.wants("mue") and not q.wants("guideline"):
+    if procs and q.wants("mue"):
         return "mue", _each(procs, lambda c: answers_ncci.mue(facts, c, q))
     if not codes and r.unknown and not q.wants("find"):
         return "unknown_code", answers_codes.unknown(facts, r.unknown)
@@ -66,11 +70,18 @@ def respond(facts: Facts, q: Question) -> tuple[str, Doc]:
         if found is not None:
             return "find", found
     if codes:
-        return "code", _each(codes[:3], lambda c: answers_codes.code_facts(facts, c, q))
+        return "code", _each(codes[:3], lambda c: _code(facts, c, q))
     if r.ambiguous:
         m, found_codes = r.ambiguous[0]
         return "ambiguous", answers_codes.ambiguous(facts, m, found_codes)
     return "unknown", dont_know(q)
+
+
+def _code(facts: Facts, code: CodeFact, q: Question) -> Doc:
+    doc = answers_codes.code_facts(facts, code, q)
+    if code.codeset in ("cpt", "hcpcs") and code.is_code:
+        doc.extend(answers_summary.cms_summary(facts, code))
+    return doc
 
 
 def _each(codes: list[CodeFact], make: object) -> Doc:

@@ -176,7 +176,7 @@ class Facts:
         rows = self.db.execute(
             "SELECT p.slug, p.anchor, p.heading, p.text, g.title, g.sources FROM passage_fts f"
             " JOIN passages p ON p.id = f.rowid JOIN guides g ON g.slug = p.slug"
-            " WHERE passage_fts MATCH ? ORDER BY bm25(passage_fts, 4.0, 1.0) LIMIT ?", (match, limit)).fetchall()
+            " WHERE passage_fts MATCH ? ORDER BY bm25(passage_fts, 3.0, 4.0, 1.0) LIMIT ?", (match, limit)).fetchall()
         return [PassageHit(str(a), str(b), str(c), str(d), str(e), tuple(json.loads(s))) for a, b, c, d, e, s in rows]
 
     def guide(self, slug: str) -> tuple[str, tuple[str, ...]] | None:
