@@ -17,8 +17,11 @@ MODIFIER = "modifier"
 _CM_DOTTED = re.compile(r"(?<![0-9A-Z.])([A-Z][0-9][0-9A-Z])\.([0-9A-Z]{1,4})(?![0-9A-Z])")
 _ICD9_DOTTED = re.compile(r"(?<![0-9A-Z.$])((?:[0-9]{3}|V[0-9]{2})\.[0-9]{1,2}|E[0-9]{3}\.[0-9]|[0-9]{2}\.[0-9]{1,2})(?![0-9A-Z.])")
 _TOKEN = re.compile(r"(?<![0-9A-Z$.,])([0-9A-Z]{3,7})(?![0-9A-Z]|\.[0-9])")
-_MOD_AFTER = re.compile(r"\bMODIFIERS?\s*(?:[-:#]\s*)?((?:[0-9A-Z]{2}\b(?:\s*(?:,|AND|OR|/|&)\s*)?)+)")
-_MOD_BEFORE = re.compile(r"(?<![0-9A-Z-])-?([0-9A-Z]{2})\s+MODIFIERS?\b")
+_MOD_AFTER = re.compile(r"\bmodifiers?\s*(?:[-:#]\s*)?((?:[0-9a-z]{2}\b(?:\s*(?:,|and|or|/|&|vs\.?|versus)\s*)?)+)", re.I)
+_MOD_BEFORE = re.compile(r"(?<![0-9a-z-])-?([0-9a-z]{2})\s+modifiers?\b", re.I)
+# Two-letter English words that are not taken for a modifier unless written in capitals ("modifier AS").
+_WORDS = {"is", "in", "of", "to", "on", "at", "by", "or", "an", "as", "be", "do", "if", "it", "me", "my", "no", "so",
+          "up", "us", "we", "he", "go", "am", "vs", "and"}
 _MOD_SUFFIX = re.compile(r"\b([0-9]{4}[0-9FTU]|[A-V][0-9]{4})-([0-9A-Z]{2})\b")
 _LCD_ID = re.compile(r"\b([LA][0-9]{5})\b")
 
@@ -140,6 +143,7 @@ def parse(text: str, context: str | None = None) -> Question:
         if cs and key and len(key) <= 12:
             q.context = (cs, key.upper() if cs != ICD10CM else key.upper())
     taken: list[tuple[int, int]] = []
+    icd9_wanted = bool(re.search(r"icd[- ]?9|\bgem|crosswalk|\bconvert|\bicd[- ]?10\b.*\b(?:for|of)\b", q.low))
 
     def free(a: int, b: int) -> bool:
         return all(b <= x or a >= y for x, y in taken)
@@ -148,19 +152,23 @@ def parse(text: str, context: str | None = None) -> Question:
         q.modifiers.append(m[2])
         taken.append((m.start(2) - 1, m.end(2)))
     for rx in (_MOD_AFTER, _MOD_BEFORE):
-        for m in rx.finditer(up):
-            for tok in re.findall(r"[0-9A-Z]{2}", re.sub(r"\b(?:AND|OR)\b", " ", m[1])):
-                if tok not in q.modifiers:
+        for m in rx.finditer(text):
+            for raw in re.findall(r"\b[0-9A-Za-z]{2}\b", m[1]):
+                if raw.lower() in _WORDS and not raw.isupper():
+                    continue
+                tok = raw.upper()
+                if tok not in q.modifiers and tok not in ("VS", "OR"):
                     q.modifiers.append(tok)
             taken.append((m.start(1), m.end(1)))
     for m in _LCD_ID.finditer(up):
         q.lcd_ids.append(m[1])
         taken.append((m.start(1), m.end(1)))
-    icd9_wanted = bool(re.search(r"icd[- ]?9|\bgem|crosswalk", q.low))
     found: list[Mention] = []
     for m in _CM_DOTTED.finditer(up):
         if free(m.start(), m.end()):
-            found.append(Mention(m[1] + "." + m[2], m.start(), (ICD10CM,)))
+            tok = m[1] + "." + m[2]
+            icd9_too = icd9_wanted and _ICD9_DOTTED.fullmatch(tok) is not None
+            found.append(Mention(tok, m.start(), (ICD10CM, ICD9) if icd9_too else (ICD10CM,)))
             taken.append((m.start(), m.end()))
     for m in _ICD9_DOTTED.finditer(up):
         if free(m.start(), m.end()):
