@@ -12,6 +12,8 @@ from .facts import CodeFact, Facts
 from .resolve import Resolved, resolve
 from .understand import Question
 
+_NOTE_WORDS = re.compile(r"excludes|code first|use additional|code also|7th|seventh|\bnotes?\b|inclusion|"
+                         r"\bincludes\b|billable|\bvalid\b|\bheader\b|this code|\bit\b")
 _TO_ICD9 = re.compile(r"icd[- ]?9|\bgems?\b|crosswalk|\bmaps?\b|\bmapping\b|\bconvert|\bequivalen|\bold code")
 
 
@@ -62,7 +64,8 @@ def respond(facts: Facts, q: Question) -> tuple[str, Doc]:
         found = answers_codes.find_codes(facts, q)
         if found is not None:
             return "find", found
-    if not codes or q.wants("guideline") > q.wants("facts") and not r.codes:
+    about_context = not r.codes and codes and _NOTE_WORDS.search(q.low) is not None
+    if not codes or (q.wants("guideline") > q.wants("facts") and not r.codes and not about_context):
         doc = answers_reference.guidelines(facts, q)
         if doc is not None:
             return "guideline", doc

@@ -154,7 +154,7 @@ def _answer_html(answer: Answer, left: str) -> str:
         f'<li><a href="{escape(c.url)}">{escape(c.title)}</a>{" — " + escape(c.release) if c.release else ""}</li>'
         for c in answer.citations)
     return (f'<div class="ask-result" data-kind="{escape(answer.kind)}">{answer.html}'
-            + (f'<h3>Sources</h3><ul class="ask-sources">{cites}</ul>' if cites else "")
+            + (f'<p class="ask-sources-title"><strong>Sources</strong></p><ul class="ask-sources">{cites}</ul>' if cites else "")
             + f'<p class="ask-left">{escape(left)}</p></div>')
 
 

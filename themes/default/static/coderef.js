@@ -437,7 +437,7 @@ async function ask(form, question) {
     result.append(body);
     const cites = data.citations || [];
     if (cites.length) {
-      result.append(el("h3", { text: "Sources" }));
+      result.append(el("p", { class: "ask-sources-title" }, el("strong", { text: "Sources" })));
       const list = el("ul", { class: "ask-sources" });
       for (const c of cites) {
         const item = el("li", {}, el("a", { href: c.url, text: c.title }));
