@@ -132,7 +132,7 @@ def search_terms(text: str) -> list[str]:
     low = text.lower()
     for phrase, repl in SYNONYMS.items():
         low = re.sub(rf"\b{re.escape(phrase)}\b", repl, low)
-    return [w for w in re.findall(r"[a-z][a-z0-9]+", low) if w not in STOP]
+    return [w for w in re.findall(r"[a-z][a-z0-9]+|\b[0-9]\b", low) if w not in STOP]
 
 
 def find_codes(facts: Facts, q: Question) -> Doc | None:

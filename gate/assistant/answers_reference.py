@@ -14,7 +14,10 @@ from .understand import ICD9_PROC, Mention, Question
 
 GUIDE_RELEASE = "coderef guide"
 GUIDE_SYNONYMS = {
-    r"\be/?m\b": "em evaluation management visit", r"\bmdm\b": "medical decision making",
+    r"\b(?:7th|seventh) character a\b": "initial encounter active treatment 7th character",
+    r"\b(?:7th|seventh) character d\b": "subsequent encounter healing recovery 7th character",
+    r"\b(?:7th|seventh) character s\b": "sequela 7th character", r"\bglobal period\b": "global days",
+    r"\be/?m\b": "em office outpatient evaluation management visit level", r"\bmdm\b": "medical decision making",
     r"\b7th\b": "7th character", r"\bseventh\b": "7th character", r"\bx modifiers?\b": "modifier XE XS XP XU",
     r"\bptp\b": "procedure-to-procedure edit", r"\bmai\b": "adjudication indicator", r"\bgpci\b": "geographic",
     r"\brvus?\b": "relative value units", r"\blcds?\b": "local coverage determination",
@@ -138,6 +141,10 @@ def coverage(facts: Facts, q: Question, codes: list[CodeFact]) -> Doc:
             found = facts.lcds(joiner.join(f'"{w}"' for w in words))
             if found:
                 break
+    if not found and not codes and not q.lcd_ids:
+        guide = guidelines(facts, q, 1)
+        if guide is not None:
+            return guide
     if not found:
         doc.kind = "unknown"
         what = " ".join(words) or "that"
@@ -183,9 +190,10 @@ def guidelines(facts: Facts, q: Question, limit: int = 2) -> Doc | None:
     for rx, repl in GUIDE_SYNONYMS.items():
         low = re.sub(rx, repl, low)
     phrases = [p for p in PHRASES if p in low]
-    hits = facts.passages(" AND ".join(f'"{p}"' for p in phrases), limit) if phrases else []
+    body = "{heading text} : "  # a guide's title names its subject, not every passage's
+    hits = facts.passages(" AND ".join(f'{body}"{p}"' for p in phrases), limit) if phrases else []
     if not hits and phrases:
-        hits = facts.passages(" OR ".join(f'"{p}"' for p in phrases), limit)
+        hits = facts.passages(" OR ".join(f'{body}"{p}"' for p in phrases), limit)
     match = guide_match(q.words())
     if not hits and match:
         hits = facts.passages(match, limit)

@@ -140,14 +140,23 @@ class Facts:
             "SELECT key, title, billable FROM codes WHERE codeset=? AND parent=? ORDER BY key LIMIT ?",
             (codeset, key, limit))]
 
-    def search_codes(self, match: str, codesets: tuple[str, ...], limit: int = 8) -> list[tuple[str, str, str]]:
-        """(codeset, key, title) best first (BM25) for an FTS5 match expression."""
+    def search_codes(self, match: str, codesets: tuple[str, ...], limit: int = 8,
+                     pool: int = 60) -> list[tuple[str, str, str]]:
+        """(codeset, key, title) for an FTS5 match expression: the `pool` best by BM25, then those whose title
+        has every searched word first and, among them, the shortest (most general) titles."""
         marks = ",".join("?" * len(codesets))
         rows = self.db.execute(
-            f"SELECT f.codeset, f.key, c.title FROM code_fts f JOIN codes c ON c.codeset = f.codeset AND c.key = f.key"
-            f" WHERE code_fts MATCH ? AND f.codeset IN ({marks}) ORDER BY bm25(code_fts), length(c.title) LIMIT ?",
-            (match, *codesets, limit)).fetchall()
-        return [(str(a), str(b), str(c)) for a, b, c in rows]
+            f"SELECT f.codeset, f.key, c.title, f.words FROM code_fts f"
+            f" JOIN codes c ON c.codeset = f.codeset AND c.key = f.key"
+            f" WHERE code_fts MATCH ? AND f.codeset IN ({marks}) ORDER BY bm25(code_fts) LIMIT ?",
+            (match, *codesets, pool)).fetchall()
+        words = [w.strip('"').lower()[:5] for w in match.replace(" OR ", " AND ").split(" AND ")]
+
+        def rank(row: tuple[Any, ...]) -> tuple[int, int]:
+            title = str(row[2]).lower()
+            return (sum(1 for w in words if w not in title), len(title))
+
+        return [(str(a), str(b), str(c)) for a, b, c, _ in sorted(rows, key=rank)[:limit]]
 
     # -- modifiers, coverage, guides -------------------------------------------------------------
     def modifier(self, code: str) -> tuple[str, str, list[tuple[str, str]]] | None:
@@ -176,7 +185,7 @@ class Facts:
         rows = self.db.execute(
             "SELECT p.slug, p.anchor, p.heading, p.text, g.title, g.sources FROM passage_fts f"
             " JOIN passages p ON p.id = f.rowid JOIN guides g ON g.slug = p.slug"
-            " WHERE passage_fts MATCH ? ORDER BY bm25(passage_fts, 3.0, 4.0, 1.0) LIMIT ?", (match, limit)).fetchall()
+            " WHERE passage_fts MATCH ? ORDER BY bm25(passage_fts, 8.0, 4.0, 1.0) LIMIT ?", (match, limit)).fetchall()
         return [PassageHit(str(a), str(b), str(c), str(d), str(e), tuple(json.loads(s))) for a, b, c, d, e, s in rows]
 
     def guide(self, slug: str) -> tuple[str, tuple[str, ...]] | None:
