@@ -63,10 +63,10 @@ def code_facts(facts: Facts, code: CodeFact, q: Question) -> Doc:
     facts_lines: list[list[str | Link]] = [[f"{k}: {v}"] for k, v in code.facts if k not in ("Status",)][:8]
     doc.ul(list(facts_lines))
     if code.billable is False and code.codeset in (ICD10CM, ICD10PCS, HCPCS):
-        kids = facts.children(code.codeset, code.key)
+        kids = facts.children(code.codeset, code.key, 12)
         if kids:
             items: list[list[str | Link]] = []
-            for key, title, _ in kids[:8]:
+            for key, title, _ in kids:
                 items.append([doc.cite_code(code.codeset, key, title, rel), f" {title}"])
             doc.p("More specific codes:").ul(items)
     wanted = [k for k in NOTE_ORDER if re.search(k.replace("-", "[ -]?").replace("seventh", "(?:seventh|7th)"), q.low)]
@@ -95,6 +95,8 @@ def unknown(facts: Facts, mentions: list[Mention]) -> Doc:
 
 
 def _release_tag(facts: Facts, codeset: str) -> str:
+    if codeset == CPT:
+        return ""  # CPT code numbers come from several CMS files, not one release
     rel = facts.releases.get(codeset, "")
     m = re.search(r"FY\s?\d{4}|\b20\d\d\b", rel)
     return m[0].replace(" ", "") if m else ""

@@ -6,7 +6,7 @@ import re
 _CODE = re.compile(
     r"(?<![0-9A-Za-z])(?:[A-Z][0-9][0-9A-Z]\.[0-9A-Z]{1,4}|[0-9]{4}[0-9FTU]|[A-V][0-9]{4}|[A-Z][0-9][0-9A-Z]{1,5}"
     r"|[0-9BCDFGHX][0-9A-HJ-NP-Z]{6}|[LA][0-9]{5})(?![0-9A-Za-z])")
-_NUMBER = re.compile(r"(?<![0-9A-Za-z.])\$?[0-9][0-9,]*(?:\.[0-9]+)?(?![0-9A-Za-z])")
+_NUMBER = re.compile(r"(?<![0-9A-Za-z./-])\$?[0-9][0-9,]*(?:\.[0-9]+)?(?![0-9A-Za-z])")
 
 
 def codes(text: str) -> set[str]:

@@ -46,7 +46,7 @@ def respond(facts: Facts, q: Question) -> tuple[str, Doc]:
         return "crosswalk", doc
     if q.modifiers and len(procs) < 2 and not q.wants("payment"):
         return "modifier", answers_reference.modifiers(facts, q)
-    if len(procs) >= 2 and not q.wants("payment"):
+    if len(procs) >= 2 and (not q.wants("payment") or q.wants("pair") or q.modifiers):
         doc = Doc()
         pairs = [(a, b) for i, a in enumerate(procs[:4]) for b in procs[i + 1:4]]
         for a, b in pairs:
