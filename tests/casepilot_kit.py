@@ -55,3 +55,47 @@ def build_casepilot_project(dest: Path, site_yml: str | None = None) -> Path:
 def casepilot_small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The small CasePilot project, built once per module (read-only; copy it to serve it)."""
     yield build_casepilot_project(tmp_path_factory.mktemp("casepilot") / "proj")
+
+
+CMS_IMPORTS = {
+    "ncci-ptp-practitioner": "ncci/ptp_practitioner_2024q3.tsv.gz",
+    "ncci-ptp-hospital": "ncci/ptp_outpatient_hospital_2024q3.tsv.gz",
+    "mue-practitioner": "mue/mue_practitioner_2024-07-01.tsv.gz",
+    "mue-hospital": "mue/mue_outpatient_hospital_2024-07-01.tsv.gz",
+    "mue-dme": "mue/mue_dme_supplier_2024-07-01.tsv.gz",
+    "ncci-aoc": "ncci/aoc_2024-06.tsv.gz",
+    "pprrvu": "mpfs/pprrvu_2024_quarters_noCPTdesc.tsv.gz",
+    "gpci": "mpfs/gpci_2024_quarters.tsv.gz",
+    "gem-cm-to-icd9": "gems/2018_I10gem.txt.gz",
+    "gem-icd9-to-cm": "gems/2018_I9gem.txt.gz",
+    "gem-pcs-to-icd9": "gems/gem_pcsi9.txt.gz",
+    "gem-icd9-to-pcs": "gems/gem_i9pcs.txt.gz",
+    "icd9-descriptions-dx": "icd9cm/CMS32_DESC_LONG_DX.txt.gz",
+    "icd9-descriptions-sg": "icd9cm/CMS32_DESC_LONG_SG.txt.gz",
+    "hcpcs-modifiers": "hcpcs/HCPC2020_ANWEB_w_disclaimer.txt.gz",
+    "lcd-documents": "lcd/documents_latest_2025-08.csv.gz",
+}
+CMS_SITE_YML = (
+    "site_name: coderef\nbase_url: https://codes.example.org\ncodesets: [icd-10-cm, icd-10-pcs, cpt, hcpcs]\n"
+    "assistant:\n  plans:\n    guest: {asks: null}\n    free: {asks: null}\n    paid: {asks: null}\n  rate_limit: 1000000\n"
+)
+
+
+def build_cms_project(dest: Path, data: Path) -> Path:
+    """The default site (packaged ICD-10-CM FY2026 and ICD-10-PCS, the demo pages, the guides) with every
+    official CMS file of ../shared/data imported, as `coderef import` does, and built."""
+    from generator.build import build
+    from generator.config import SiteConfig
+    from generator.imports import import_codeset
+    from generator.importers.hcpcs import HcpcsImporter
+    from generator.premium import import_premium
+
+    root = make_project(dest, site_yml=CMS_SITE_YML)
+    shutil.copytree(ROOT / "content" / "guides", root / "content" / "guides")
+    cfg = SiteConfig(root=root)
+    hcpcs = data / "hcpcs" / "HCPC2020_ANWEB_w_disclaimer.txt.gz"
+    import_codeset(cfg, HcpcsImporter(), hcpcs, hcpcs.name)
+    for kind, rel in CMS_IMPORTS.items():
+        import_premium(cfg, kind, data / rel)
+    build(root, quiet=True, jobs=2, search=False)
+    return root

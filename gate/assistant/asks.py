@@ -6,6 +6,7 @@ PostgreSQL both run it atomically, so parallel questions can never take more tha
 """
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import dataclass
 
@@ -29,6 +30,8 @@ def period_key(per: str, now: float | None = None) -> str:
         return f"d:{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}"
     if per == "month":
         return f"m:{t.tm_year:04d}-{t.tm_mon:02d}"
+    if per == "minute":
+        return f"w:{int(now // 60)}"
     if per.startswith("rolling:"):
         n = int(per[8:])
         return f"r{n}:{int(now // 86400) // n}"
@@ -57,6 +60,16 @@ def take(conn: Conn, subject: str, plan: AskPlan, now: float | None = None) -> T
     if row is None:
         return Taken(False, 0)
     return Taken(True, max(0, plan.asks - int(row[0])))
+
+
+def rate(conn: Conn, ip: str, per_minute: int, now: float | None = None) -> bool:
+    """Counts a question against its client IP's per-minute limit (one upsert, like `take`); False when over.
+
+    Old minutes are pruned now and then, so the table keeps about one row per active IP."""
+    now = time.time() if now is None else now
+    if random.random() < 0.001:
+        conn.execute("DELETE FROM asks WHERE period < ? AND period LIKE 'w:%'", (f"w:{int(now // 60) - 1}",))
+    return take(conn, f"ip:{ip}", AskPlan(per_minute, "minute"), now).ok
 
 
 def give_back(conn: Conn, subject: str, plan: AskPlan, now: float | None = None) -> None:

@@ -10,7 +10,6 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from generator.config import AskPlan
 
-from .. import ratelimit
 from ..core import Gate, Visitor
 from ..db import Conn, Unavailable
 from ..sessions import new_id
@@ -85,10 +84,8 @@ async def ask(request: Request) -> Response:
     limit = gate.site.assistant.rate_limit
 
     def meter(conn: Conn) -> tuple[str, int | None]:
-        key = f"ask:{ip}"
-        if ratelimit.count(conn, key, window=RATE_WINDOW) >= limit:
+        if not asks.rate(conn, ip, limit):
             return "rate_limited", None
-        ratelimit.hit(conn, key)
         taken = asks.take(conn, subject, plan)
         return ("ok" if taken.ok else "exhausted"), taken.left
 
