@@ -6,15 +6,16 @@ import dataclasses
 from pathlib import Path
 
 from generator.cli import parser
-from generator.config import DEFAULT_PROTECTED, Meter, SiteConfig
+from generator.config import DEFAULT_PROTECTED, Assistant, Meter, SiteConfig
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
 
 def test_every_config_key_is_documented() -> None:
     internal = {"root", "path"}
-    keys = [f.name for f in dataclasses.fields(SiteConfig) if f.name not in internal and f.name != "meter"]
+    keys = [f.name for f in dataclasses.fields(SiteConfig) if f.name not in internal | {"meter", "assistant"}]
     keys += [f"meter.{f.name}" for f in dataclasses.fields(Meter)]
+    keys += [f"assistant.{f.name}" for f in dataclasses.fields(Assistant)]
     missing = [k for k in keys if f"`{k}`" not in README]
     assert missing == []
 
@@ -34,3 +35,9 @@ def test_every_cli_command_is_documented() -> None:
             for opt in action.option_strings:
                 if opt.startswith("--") and opt != "--help":
                     assert opt in README, f"coderef {name} {opt} is not in README.md"
+
+
+def test_every_casepilot_setting_is_documented() -> None:
+    for name in ("CODEREF_ASSISTANT_LLM_URL", "CODEREF_ASSISTANT_LLM_MODEL", "CODEREF_ASSISTANT_LLM_KEY",
+                 "CODEREF_ASSISTANT_LLM_TIMEOUT", "POST /gate/ask", "GET /gate/asks", "lcd-documents", "hcpcs-modifiers"):
+        assert name in README, name
