@@ -141,11 +141,11 @@ def report(r: dict[str, Any]) -> list[str]:
     b, h, p = r["build"], r["http"], r["in_process_ms"]
     mb = 1024 * 1024
     return [
-        f"assistant build stage: {b['seconds']:.2f} s (median of {RUNS}); var/assistant.sqlite "
-        f"{b['facts_bytes'] / mb:.1f} MB; CMS snapshots hard-linked {b['snapshot_bytes_linked'] / mb:.1f} MB "
-        f"(no extra disk), copied {b['snapshot_bytes_copied'] / mb:.1f} MB; /casepilot/ and {b['guides']} guide "
-        f"pages {b['page_bytes'] / 1024:.0f} KB",
+        (f"assistant build stage: {b['seconds']:.2f} s (median of {RUNS}); var/assistant.sqlite "
+         f"{b['facts_bytes'] / mb:.1f} MB; CMS snapshots hard-linked {b['snapshot_bytes_linked'] / mb:.1f} MB "
+         f"(no extra disk), copied {b['snapshot_bytes_copied'] / mb:.1f} MB; /casepilot/ and {b['guides']} guide "
+         f"pages {b['page_bytes'] / 1024:.0f} KB"),
         f"deterministic answers in-process over {r['questions']} questions: p50 {p['p50']:.2f} ms, p99 {p['p99']:.2f} ms",
-        f"POST /gate/ask, 1 uvicorn worker, wrk {CONNECTIONS} connections, the question set in turn: "
-        f"{h['rps']:.0f} req/s, p50 {h['p50']:.2f} ms, p99 {h['p99']:.2f} ms (median of {RUNS} runs of {DURATION} s)",
+        (f"POST /gate/ask, 1 uvicorn worker, wrk {CONNECTIONS} connections, the question set in turn: "
+         f"{h['rps']:.0f} req/s, p50 {h['p50']:.2f} ms, p99 {h['p99']:.2f} ms (median of {RUNS} runs of {DURATION} s)"),
     ]

@@ -15,6 +15,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from generator.assistant_facts import facts_path
+
 from . import auth, meter
 from .assistant import routes as assistant
 from .assistant.answer import CasePilot
@@ -23,8 +25,6 @@ from .core import Gate
 from .db import Unavailable
 from .hotpath import FastUnlock
 from .security import GateHeaders
-from generator.assistant_facts import facts_path
-
 from .settings import Settings, load_settings
 from .static import SiteFiles
 from .web import BadInput, error

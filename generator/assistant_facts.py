@@ -91,7 +91,7 @@ class FactsJob:
             db.execute("PRAGMA synchronous=OFF")
             db.executescript(SCHEMA)
             db.execute("BEGIN")
-            _write_codes(db, self.cfg, models)
+            _write_codes(db, models)
             _write_guides(db, guides)
             self._write_premium(db)
             db.executemany("INSERT INTO meta VALUES (?, ?)", [
@@ -168,13 +168,13 @@ class FactsJob:
         self.tmp.unlink(missing_ok=True)
 
 
-def _write_codes(db: sqlite3.Connection, cfg: SiteConfig, models: dict[str, CodeSetModel]) -> None:
+def _write_codes(db: sqlite3.Connection, models: dict[str, CodeSetModel]) -> None:
     text_ids: dict[str, int] = {}
     list_ids: dict[tuple[tuple[str, int], ...], int] = {}
     by_object: dict[int, tuple[object, int]] = {}  # imported sections are shared objects: hash each once
-    code_rows = []
-    note_rows = []
-    fts_rows = []
+    code_rows: list[tuple[object, ...]] = []
+    note_rows: list[tuple[int, int, str, int]] = []
+    fts_rows: list[tuple[str, str, str]] = []
     for codeset, model in models.items():
         for rec in model.records:
             members: list[tuple[str, int]] = []
@@ -212,7 +212,6 @@ def _write_codes(db: sqlite3.Connection, cfg: SiteConfig, models: dict[str, Code
     db.execute("INSERT INTO meta VALUES ('codesets', ?)", (json.dumps(names),))
     releases = {cs: next((r.source for r in m.records if r.is_code and r.source), "") for cs, m in models.items()}
     db.execute("INSERT INTO meta VALUES ('releases', ?)", (json.dumps(releases),))
-    del cfg
 
 
 def _write_guides(db: sqlite3.Connection, guides: Iterable[Guide]) -> None:

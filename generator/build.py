@@ -25,11 +25,11 @@ import jinja2
 import xxhash
 
 from . import forking, urls
+from .assistant_facts import FactsJob
+from .casepilot_pages import casepilot_pages
 from .config import SiteConfig, load_config
 from .content import HandPage, read_pages
 from .errors import BuildError, ContentErrors, Problems
-from .assistant_facts import FactsJob
-from .casepilot_pages import casepilot_pages
 from .fragments import AncestorCache
 from .frames import FrameRenderer
 from .guides import Guide, read_guides

@@ -86,8 +86,8 @@ def build_cms_project(dest: Path, data: Path) -> Path:
     official CMS file of ../shared/data imported, as `coderef import` does, and built."""
     from generator.build import build
     from generator.config import SiteConfig
-    from generator.imports import import_codeset
     from generator.importers.hcpcs import HcpcsImporter
+    from generator.imports import import_codeset
     from generator.premium import import_premium
 
     root = make_project(dest, site_yml=CMS_SITE_YML)

@@ -46,7 +46,7 @@ def test_answer_shape_citations_and_headers(c: Any) -> None:
     assert r.headers["cache-control"] == "no-store, private"
     assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
     assert r.headers["x-content-type-options"] == "nosniff"
-    assert any(k.startswith("__Host-") or "guest" in k for k in c.cookies.keys())
+    assert any(k.startswith("__Host-") or "guest" in k for k in c.cookies)
 
 
 def test_guest_allowance_wall_then_free_account(c: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import jinja2
 import pytest
 from casepilot_kit import FIXTURES, build_casepilot_project, make_casepilot_project
 from conftest import shared_data
@@ -148,7 +149,7 @@ def test_facts_are_written_and_published_with_the_store(tmp_path: Path) -> None:
     before = path.stat()
     tpl = root / "themes" / "default" / "templates" / "casepilot.html"
     tpl.write_text("{% extends 'base.html' %}{% block content %}{{ undefined_thing.x }}{% endblock %}")
-    with pytest.raises(Exception):
+    with pytest.raises(jinja2.UndefinedError):
         build(root, quiet=True, jobs=1, search=False)
     assert (path.stat().st_ino, path.stat().st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
     assert not path.with_name(path.name + ".new").exists()

@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from casepilot_kit import casepilot_small  # noqa: F401 (fixture)
@@ -27,15 +27,15 @@ GOOD = ("E11.9 is Type 2 diabetes mellitus without complications, and it is bill
 
 class Script:
     mode = "good"
-    requests: list[dict[str, Any]] = []
-    headers: list[dict[str, str]] = []
+    requests: ClassVar[list[dict[str, Any]]] = []
+    headers: ClassVar[list[dict[str, str]]] = []
 
 
 class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:  # quiet
         pass
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["content-length"])))
         Script.requests.append(body)
         Script.headers.append(dict(self.headers))

@@ -5,7 +5,7 @@ import re
 
 from generator.model import CODESET_NAMES, CPT, HCPCS, ICD10CM, ICD10PCS
 
-from .doc import Doc, Link
+from .doc import Doc, Line
 from .facts import CodeFact, Facts
 from .understand import ICD9, Mention, Question
 
@@ -60,12 +60,13 @@ def code_facts(facts: Facts, code: CodeFact, q: Question) -> Doc:
     status = _status(code)
     if status:
         doc.p(status)
-    facts_lines: list[list[str | Link]] = [[f"{k}: {v}"] for k, v in code.facts if k not in ("Status",)][:8]
-    doc.ul(list(facts_lines))
+    facts_lines: list[Line] = [[f"{k}: {v}"] for k, v in code.facts if k != "Status"]
+    facts_lines = facts_lines[:8]
+    doc.ul(facts_lines)
     if code.billable is False and code.codeset in (ICD10CM, ICD10PCS, HCPCS):
         kids = facts.children(code.codeset, code.key, 12)
         if kids:
-            items: list[list[str | Link]] = []
+            items: list[Line] = []
             for key, title, _ in kids:
                 items.append([doc.cite_code(code.codeset, key, title, rel), f" {title}"])
             doc.p("More specific codes:").ul(items)
@@ -123,9 +124,7 @@ SYNONYMS = {
     "uti": "urinary tract infection", "chf": "heart failure", "afib": "atrial fibrillation",
     "appendectomy": "resection appendix", "colonoscopy": "colonoscopy",
 }
-STOP = set("""a an the of for to in on at by with and or what which is are was be code codes coding icd icd10 icd-10 10 cm
-pcs hcpcs cpt diagnosis diagnoses dx procedure do does i we you how should would could can find me please tell
-give use report bill look up lookup patient patients right correct proper best number numbers there that this it""".split())
+STOP = {"a", "an", "the", "of", "for", "to", "in", "on", "at", "by", "with", "and", "or", "what", "which", "is", "are", "was", "be", "code", "codes", "coding", "icd", "icd10", "icd-10", "10", "cm", "pcs", "hcpcs", "cpt", "diagnosis", "diagnoses", "dx", "procedure", "do", "does", "i", "we", "you", "how", "should", "would", "could", "can", "find", "me", "please", "tell", "give", "use", "report", "bill", "look", "up", "lookup", "patient", "patients", "right", "correct", "proper", "best", "number", "numbers", "there", "that", "this", "it"}
 PROCEDURE_WORDS = re.compile(r"ectomy|otomy|ostomy|plasty|scopy|pexy|\bprocedure|\bsurgery|\bremoval|\binsertion|"
                              r"\bresection|\breplacement|\bbiopsy|\brepair")
 
@@ -161,7 +160,7 @@ def find_codes(facts: Facts, q: Question) -> Doc | None:
     what = " ".join(terms)
     doc.p(f"Codes whose official titles or inclusion terms match '{what}' (best matches first, by a word search "
           "of code titles; check the Alphabetic Index and the code's notes before you choose):")
-    items: list[list[str | Link]] = []
+    items: list[Line] = []
     for cs, key, title in hits:
         code = facts.code(cs, key)
         billable = "" if code is None or code.billable is None else (" (billable)" if code.billable else " (header: pick a more specific code)")

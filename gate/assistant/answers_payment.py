@@ -1,13 +1,26 @@
 """Medicare payment answers: the same RVU rows, GPCIs and formula (generator/premium/payment.py) as the page."""
 from __future__ import annotations
 
+import re
+
 from generator.premium.payment import (
-    ASST, BILAT, CO, GLOBAL, MULT, PAYABLE, PCTC, STATUS, TEAM, RvuRow, locality_payment,
+    ASST,
+    BILAT,
+    CO,
+    GLOBAL,
+    MULT,
+    PAYABLE,
+    PCTC,
+    STATUS,
+    TEAM,
+    RvuRow,
+    RvuSource,
+    locality_payment,
 )
 from generator.premium.sections import money, num
 
 from .answers_codes import release_of
-from .doc import Doc, Line
+from .doc import Doc, Line, Link
 from .facts import CodeFact, Facts
 from .places import find_places
 from .understand import Question
@@ -26,8 +39,6 @@ _LOCALITY_LIMIT = 12
 
 
 def payment(facts: Facts, code: CodeFact, q: Question) -> Doc:
-    import re
-
     doc = Doc()
     link = doc.cite_code(code.codeset, code.key, code.title, release_of(facts, code))
     src = facts.rvu
@@ -69,21 +80,18 @@ def payment(facts: Facts, code: CodeFact, q: Question) -> Doc:
     return doc
 
 
-def _amounts(doc: Doc, link: object, row: RvuRow, what: str, src: object, q: Question) -> None:
-    from generator.premium.payment import RvuSource
-
-    assert isinstance(src, RvuSource)
+def _amounts(doc: Doc, link: Link, row: RvuRow, what: str, src: RvuSource, q: Question) -> None:
     locs, named = find_places(q.text, src.localities) if src.localities else ([], "")
     rvus = (f"RVUs: work {num(row.work)}, practice expense {num(row.nf_pe)} non-facility / {num(row.f_pe)} facility, "
             f"malpractice {num(row.mp)}; conversion factor {row.cf:.4f}" if row.cf else "")
     if locs:
-        doc.p(f"Medicare Physician Fee Schedule payment for ", link, f"{what} in {named.title()} ({src.release}; GPCIs "
+        doc.p("Medicare Physician Fee Schedule payment for ", link, f"{what} in {named.title()} ({src.release}; GPCIs "
               f"{src.gpci_release or src.release}):")
         lines: list[Line] = []
         for loc in locs[:_LOCALITY_LIMIT]:
-            lines.append([f"{loc.name.title()} ({loc.state}, locality {loc.number}): "
-                          f"{money(locality_payment(row, loc, False))} non-facility, "
-                          f"{money(locality_payment(row, loc, True))} facility"])
+            lines.append([(f"{loc.name.title()} ({loc.state}, locality {loc.number}): "
+                           f"{money(locality_payment(row, loc, False))} non-facility, "
+                           f"{money(locality_payment(row, loc, True))} facility")])
         if len(locs) > _LOCALITY_LIMIT:
             lines.append(["… and more localities on the page"])
         doc.ul(lines)

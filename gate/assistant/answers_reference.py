@@ -51,8 +51,8 @@ def to_icd9(facts: Facts, code: CodeFact) -> Doc:
                 lines.append([f"No ICD-9-CM equivalent (no map) ({src.label} GEMs {src.release})"])
                 continue
             desc = facts.icd9_description(code.codeset, icd9)
-            lines.append([f"{gems_mod.icd9_display(icd9, procedure)}{' ' + desc if desc else ''} — "
-                          f"{_flags(approx, combo, scenario, choice)} ({src.label} GEMs {src.release})"])
+            lines.append([(f"{gems_mod.icd9_display(icd9, procedure)}{' ' + desc if desc else ''} — "
+                           f"{_flags(approx, combo, scenario, choice)} ({src.label} GEMs {src.release})")])
     if lines:
         doc.p("ICD-9-CM crosswalk of ", link, f" — {code.title}:")
         doc.ul(lines)
@@ -172,8 +172,7 @@ def guide_match(text: str) -> str:
     for phrase, repl in SYNONYMS.items():
         low = re.sub(rf"\b{re.escape(phrase)}\b", repl, low)
     terms = [t for t in search_terms(low) if t not in GUIDE_STOP]
-    for m in re.findall(r"\b(?:modifier|placeholder)\s+([a-z0-9]{1,2})\b", low):
-        terms.append(m)
+    terms.extend(re.findall(r"\b(?:modifier|placeholder)\s+([a-z0-9]{1,2})\b", low))
     return " OR ".join(f'"{t}"' for t in dict.fromkeys(terms))
 
 

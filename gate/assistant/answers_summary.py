@@ -23,10 +23,10 @@ def cms_summary(facts: Facts, code: CodeFact) -> Doc:
                 text += (f"; national payment {money((row.nf_total or 0) * row.cf)} non-facility, "
                          f"{money((row.f_total or 0) * row.cf)} facility")
             lines.append([text + "."])
-    for src in facts.mue:
-        for value, mai, _ in src.rows(code.key):
-            lines.append([f"MUE ({src.setting.lower()}, {src.release}): {value} unit{'s' if value != 1 else ''} per "
-                          f"date of service, adjudication indicator {mai}."])
+    for mue_src in facts.mue:
+        for value, mai, _ in mue_src.rows(code.key):
+            lines.append([(f"MUE ({mue_src.setting.lower()}, {mue_src.release}): {value} unit{'s' if value != 1 else ''} per "
+                           f"date of service, adjudication indicator {mai}.")])
     roles = []
     for src in facts.ptp:
         cid = src.ids.get(code.key)

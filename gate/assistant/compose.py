@@ -9,7 +9,7 @@ from generator.model import ICD10CM, ICD10PCS
 from . import answers_codes, answers_ncci, answers_payment, answers_reference, answers_summary
 from .doc import Doc
 from .facts import CodeFact, Facts
-from .resolve import Resolved, resolve
+from .resolve import resolve
 from .understand import Question
 
 _NOTE_WORDS = re.compile(r"excludes|code first|use additional|code also|7th|seventh|\bnotes?\b|inclusion|"
@@ -21,16 +21,16 @@ def respond(facts: Facts, q: Question) -> tuple[str, Doc]:
     """(topic, answer) for a question; topic names the capability that answered it."""
     r = resolve(facts, q)
     codes = list(r.codes)
-    if not codes and r.context is not None and not r.icd9 and not r.unknown and not r.ambiguous:
-        if not (q.modifiers or q.lcd_ids) or q.wants("pair"):
-            codes = [r.context]
+    if (not codes and r.context is not None and not r.icd9 and not r.unknown and not r.ambiguous
+            and (not (q.modifiers or q.lcd_ids) or q.wants("pair"))):
+        codes = [r.context]
     procs = [c for c in codes if c.codeset in ("cpt", "hcpcs")]
     if len(procs) == 1 and r.context is not None and r.context.codeset in ("cpt", "hcpcs") \
             and r.context.key != procs[0].key and q.wants("pair") and not q.wants("payment"):
         procs = [r.context, procs[0]]
     if r.ambiguous and not codes:
-        m, found = r.ambiguous[0]
-        return "ambiguous", answers_codes.ambiguous(facts, m, found)
+        mention, candidates = r.ambiguous[0]
+        return "ambiguous", answers_codes.ambiguous(facts, mention, candidates)
     if q.lcd_ids or (q.wants("coverage") and not q.wants("payment")):
         return "coverage", answers_reference.coverage(facts, q, codes)
     if r.icd9 and (q.wants("crosswalk") or not codes):
@@ -64,19 +64,19 @@ def respond(facts: Facts, q: Question) -> tuple[str, Doc]:
         found = answers_codes.find_codes(facts, q)
         if found is not None:
             return "find", found
-    about_context = not r.codes and codes and _NOTE_WORDS.search(q.low) is not None
+    about_context = not r.codes and bool(codes) and _NOTE_WORDS.search(q.low) is not None
     if not codes or (q.wants("guideline") > q.wants("facts") and not r.codes and not about_context):
-        doc = answers_reference.guidelines(facts, q)
-        if doc is not None:
-            return "guideline", doc
+        guide = answers_reference.guidelines(facts, q)
+        if guide is not None:
+            return "guideline", guide
         found = answers_codes.find_codes(facts, q) if not codes else None
         if found is not None:
             return "find", found
     if codes:
         return "code", _each(codes[:3], lambda c: _code(facts, c, q))
     if r.ambiguous:
-        m, found_codes = r.ambiguous[0]
-        return "ambiguous", answers_codes.ambiguous(facts, m, found_codes)
+        mention, candidates = r.ambiguous[0]
+        return "ambiguous", answers_codes.ambiguous(facts, mention, candidates)
     return "unknown", dont_know(q)
 
 

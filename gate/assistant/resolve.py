@@ -31,10 +31,9 @@ def resolve(facts: Facts, q: Question) -> Resolved:
         r.context = facts.code(*q.context) or next(iter(facts.lookup(q.context[1])), None)
     seen: set[tuple[str, str]] = set()
     for m in q.mentions:
-        if ICD9 in m.shapes or ICD9_PROC in m.shapes:
-            if len(m.shapes) == 1 or not facts.lookup(m.token):
-                r.icd9.append(m)
-                continue
+        if (ICD9 in m.shapes or ICD9_PROC in m.shapes) and (len(m.shapes) == 1 or not facts.lookup(m.token)):
+            r.icd9.append(m)
+            continue
         found = [c for c in facts.lookup(m.token) if c.codeset in m.shapes]
         if m.token.count(".") and found:  # written with its dot: ICD-10-CM as printed
             found = [c for c in found if c.codeset == ICD10CM] or found
