@@ -1,5 +1,7 @@
 """CasePilot: the build's extra time and disk for the assistant's facts, and deterministic answers under load
-on one `coderef serve` worker (wrk, POSTing the question set), with the in-process answer times beside them."""
+on one `coderef serve` worker (wrk, POSTing the question set), with the in-process answer times
+beside them."""
+
 from __future__ import annotations
 
 import json
@@ -49,10 +51,20 @@ def _build_cost(root: Path) -> dict[str, Any]:
     path = facts_path(loaded.cfg)
     snaps = list((path.parent / "assistant.d").iterdir())
     linked = sum(p.stat().st_size for p in snaps if p.stat().st_nlink > 1)
-    pages = sum(p.stat().st_size for d in ("casepilot", "guides") for p in (root / "site" / d).rglob("*") if p.is_file())
-    return {"seconds": round(median(times), 2), "facts_bytes": path.stat().st_size, "snapshot_bytes_linked": linked,
-            "snapshot_bytes_copied": sum(p.stat().st_size for p in snaps) - linked, "page_bytes": pages,
-            "guides": len(loaded.guides)}
+    pages = sum(
+        p.stat().st_size
+        for d in ("casepilot", "guides")
+        for p in (root / "site" / d).rglob("*")
+        if p.is_file()
+    )
+    return {
+        "seconds": round(median(times), 2),
+        "facts_bytes": path.stat().st_size,
+        "snapshot_bytes_linked": linked,
+        "snapshot_bytes_copied": sum(p.stat().st_size for p in snaps) - linked,
+        "page_bytes": pages,
+        "guides": len(loaded.guides),
+    }
 
 
 def _in_process(root: Path, questions: list[dict[str, Any]]) -> dict[str, float]:
@@ -76,19 +88,24 @@ def _in_process(root: Path, questions: list[dict[str, Any]]) -> dict[str, float]
 
 def _wrk(base: str, bodies: list[str]) -> dict[str, float]:
     items = ",".join(json.dumps(b) for b in bodies)
-    script = textwrap.dedent(f'''
+    script = textwrap.dedent(f"""
         local bodies = {{{items}}}
         local i = 0
         request = function()
           i = i % #bodies + 1
           return wrk.format("POST", "/gate/ask", {{["Content-Type"] = "application/json"}}, bodies[i])
         end
-    ''')
+    """)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write(script)
     try:
-        out = subprocess.run(["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency", "-s", fh.name, base],
-                             capture_output=True, text=True, timeout=DURATION + 60, check=False).stdout
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency", "-s", fh.name, base],
+            capture_output=True,
+            text=True,
+            timeout=DURATION + 60,
+            check=False,
+        ).stdout
     finally:
         os.unlink(fh.name)
     if "Non-2xx" in out:
@@ -141,11 +158,19 @@ def report(r: dict[str, Any]) -> list[str]:
     b, h, p = r["build"], r["http"], r["in_process_ms"]
     mb = 1024 * 1024
     return [
-        (f"assistant build stage: {b['seconds']:.2f} s (median of {RUNS}); var/assistant.sqlite "
-         f"{b['facts_bytes'] / mb:.1f} MB; CMS snapshots hard-linked {b['snapshot_bytes_linked'] / mb:.1f} MB "
-         f"(no extra disk), copied {b['snapshot_bytes_copied'] / mb:.1f} MB; /casepilot/ and {b['guides']} guide "
-         f"pages {b['page_bytes'] / 1024:.0f} KB"),
-        f"deterministic answers in-process over {r['questions']} questions: p50 {p['p50']:.2f} ms, p99 {p['p99']:.2f} ms",
-        (f"POST /gate/ask, 1 uvicorn worker, wrk {CONNECTIONS} connections, the question set in turn: "
-         f"{h['rps']:.0f} req/s, p50 {h['p50']:.2f} ms, p99 {h['p99']:.2f} ms (median of {RUNS} runs of {DURATION} s)"),
+        (
+            f"assistant build stage: {b['seconds']:.2f} s (median of {RUNS}); var/assistant.sqlite "
+            f"{b['facts_bytes'] / mb:.1f} MB; CMS snapshots hard-linked "
+            f"{b['snapshot_bytes_linked'] / mb:.1f} MB "
+            f"(no extra disk), copied {b['snapshot_bytes_copied'] / mb:.1f} MB; /casepilot/ and "
+            f"{b['guides']} guide "
+            f"pages {b['page_bytes'] / 1024:.0f} KB"
+        ),
+        (f"deterministic answers in-process over {r['questions']} questions: p50 {p['p50']:.2f} ms, p99 "
+         f"{p['p99']:.2f} ms"),
+        (
+            f"POST /gate/ask, 1 uvicorn worker, wrk {CONNECTIONS} connections, the question set in turn: "
+            f"{h['rps']:.0f} req/s, p50 {h['p50']:.2f} ms, p99 {h['p99']:.2f} ms (median of {RUNS} runs of "
+            f"{DURATION} s)"
+        ),
     ]

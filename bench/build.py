@@ -40,7 +40,9 @@ def run(root: Path = ROOT, runs: int = RUNS) -> dict[str, Any]:
         one = []
         for n in range(runs):
             # A public section: the page file itself changes (and the protected store row).
-            page.write_text(text.replace("The physician puts the ball", f"The physician (edit {n}) puts the ball"))
+            page.write_text(
+                text.replace("The physician puts the ball", f"The physician (edit {n}) puts the ball")
+            )
             one.append(run_timed(coderef(proj, "build", "--no-search", "--quiet"))[0])
         out.update(
             pages=pages,
@@ -69,9 +71,11 @@ def report(r: dict[str, Any]) -> list[str]:
     hugo = 11.5 * r["pages"] / 98_000  # Hugo 0.111 reference, scaled to our page count
     return [
         f"build: {r['pages']} pages",
-        (f"  clean build, cold caches ({r['tmp']}): {r['clean_cold_s']:.2f}s = {r['clean_cold_pages_per_s']:.0f} pages/s "
+        (f"  clean build, cold caches ({r['tmp']}): {r['clean_cold_s']:.2f}s = "
+        f"{r['clean_cold_pages_per_s']:.0f} pages/s "
         f"({r['clean_cold_s'] / hugo:.2f}x Hugo's {hugo:.1f}s scaled reference)"),
-        f"  clean build --clean, parse cache warm: {r['clean_warm_s']:.2f}s = {r['clean_warm_pages_per_s']:.0f} pages/s",
+        f"  clean build --clean, parse cache warm: {r['clean_warm_s']:.2f}s = "
+        f"{r['clean_warm_pages_per_s']:.0f} pages/s",
         f"  clean build, cold, on disk: {r['clean_cold_disk_s']:.2f}s",
         f"  no-op rebuild: {r['noop_s']:.2f}s; one hand-written page changed: {r['one_page_s']:.2f}s",
         f"  peak memory (largest process): {r['peak_rss_mib']:.0f} MiB",

@@ -120,7 +120,8 @@ def run(root: Path) -> dict[str, Any]:
 def report(r: dict[str, Any]) -> list[str]:
     if r.get("skipped"):
         return ["cms: skipped (no shared data)"]
-    lines = [f"{k:<22} {v['rows']:>10,} rows {v['seconds']:>6.1f} s {v['bytes'] / 1e6:>7.1f} MB  {v['release']}"
+    lines = [f"{k:<22} {v['rows']:>10,} rows {v['seconds']:>6.1f} s {v['bytes'] / 1e6:>7.1f} MB  "
+             f"{v['release']}"
              for k, v in r["imports"].items()]
     big = r["largest_section"]
     lines += [

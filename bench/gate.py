@@ -1,4 +1,5 @@
-"""Gate throughput: bare endpoint vs re-view and first-time unlocks on a real uvicorn (wrk or a built-in load generator)."""
+"""Gate throughput: bare endpoint vs re-view and first-time unlocks on a real uvicorn (wrk or a built-in
+load generator)."""
 from __future__ import annotations
 
 import json
@@ -25,7 +26,8 @@ RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 STEP = 25_000 * DURATION
 CODES = STEP * RUNS + 2
 
-PAGE = '<main id="main" data-codeset="cpt" data-code="{code}"><!--premium:s--><div class="wall"></div><!--/premium:s--></main>'
+PAGE = ('<main id="main" data-codeset="cpt" data-code="{code}">'
+        '<!--premium:s--><div class="wall"></div><!--/premium:s--></main>')
 
 
 def _build(root: Path) -> None:
@@ -39,9 +41,13 @@ def _build(root: Path) -> None:
     html1 = "<ul>" + "".join(f"<li>Excludes code X{i:03d}</li>" for i in range(20)) + "</ul>"
     html2 = "<table>" + "".join(f"<tr><td>{i}</td><td>edit</td></tr>" for i in range(40)) + "</table>"
     w = StoreWriter(root / "var" / "protected.sqlite", fresh=True)
-    w.add_many(("cpt", f"B{i:06d}", f"Bench code {i}", [packer("excludes1", "Excludes1", html1 + f"<p>B{i:06d}</p>"),
-                                                          packer("ncci", "NCCI", html2 + f"<p>B{i:06d}</p>")])
-               for i in range(CODES))
+    w.add_many(
+        ("cpt", f"B{i:06d}", f"Bench code {i}", [
+            packer("excludes1", "Excludes1", html1 + f"<p>B{i:06d}</p>"),
+            packer("ncci", "NCCI", html2 + f"<p>B{i:06d}</p>"),
+        ])
+        for i in range(CODES)
+    )
     w.commit()
 
 
@@ -61,7 +67,8 @@ LOADGEN = textwrap.dedent('''
         while time.perf_counter() < deadline:
             path = path_tpl.replace("{n}", "%06d" % counter[0]); counter[0] += 1
             t = time.perf_counter()
-            w.write(f"{method} {path} HTTP/1.1\\r\\nHost: {host}\\r\\nCookie: {cookie}\\r\\nContent-Length: 0\\r\\n\\r\\n".encode())
+            w.write((f"{method} {path} HTTP/1.1\\r\\nHost: {host}\\r\\nCookie: {cookie}\\r\\n"
+                     "Content-Length: 0\\r\\n\\r\\n").encode())
             head = await r.readuntil(b"\\r\\n\\r\\n")
             n = int(head.lower().split(b"content-length:")[1].split(b"\\r\\n")[0])
             await r.readexactly(n)
@@ -73,7 +80,8 @@ LOADGEN = textwrap.dedent('''
         return time.perf_counter() - t0
     elapsed = asyncio.run(main())
     lat.sort()
-    print(json.dumps({"rps": len(lat) / elapsed, "p50": lat[len(lat) // 2] * 1000, "p99": lat[int(len(lat) * .99)] * 1000}))
+    print(json.dumps({"rps": len(lat) / elapsed, "p50": lat[len(lat) // 2] * 1000,
+                      "p99": lat[int(len(lat) * .99)] * 1000}))
 ''')
 
 
@@ -89,8 +97,8 @@ def _wrk(base: str, path: str, method: str, cookie: str, start: int) -> dict[str
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write(script)
     try:
-        out = subprocess.run(["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency", "-s", fh.name, base],
-                             capture_output=True, text=True, timeout=DURATION + 60, check=False).stdout
+        cmd = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency", "-s", fh.name, base]
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=DURATION + 60, check=False).stdout
     finally:
         os.unlink(fh.name)
 
@@ -131,8 +139,10 @@ def run(root: Path) -> dict[str, Any]:
         env = {**os.environ, "PYTHONPATH": str(REPO), "CODEREF_BENCH": "1", "CODEREF_ENV": "development",
                "CODEREF_SECRET_KEYS": "bench-key-" + "b" * 32}
         env.pop("CODEREF_DATABASE_URL", None)
-        proc = subprocess.Popen([sys.executable, "-m", "gate", "--root", str(work), "serve", "--port", str(port)],
-                                env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gate", "--root", str(work), "serve", "--port", str(port)],
+            env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
         base = f"http://127.0.0.1:{port}"
         for _ in range(200):
             try:
@@ -143,7 +153,7 @@ def run(root: Path) -> dict[str, Any]:
         with httpx.Client(base_url=base) as c:
             c.post("/gate/register", json={"email": "bench@example.org", "password": "bench passphrase"})
             sys.path.insert(0, str(REPO))
-            from gate import accounts
+            from gate.accounts import records as accounts
             from gate.db import Database
             db = Database(None, work / "var" / "gate.sqlite")
             db.call(accounts.set_plan, "bench@example.org", "paid")

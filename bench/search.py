@@ -21,7 +21,10 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-QUERIES = ("hip dislocation", "fracture of femur", "type 2 diabetes", "resection sigmoid colon", "E11.9", "0dtn0zz", "zzzzqqq")
+QUERIES = (
+    "hip dislocation", "fracture of femur", "type 2 diabetes", "resection sigmoid colon", "E11.9", "0dtn0zz",
+    "zzzzqqq",
+)
 
 
 def _child(out_dir: Path) -> dict[str, Any]:
@@ -70,7 +73,8 @@ def _child(out_dir: Path) -> dict[str, Any]:
         "reindex_one_set_s": round(t3 - t2, 2),
         "reindex_touched_only_changed_set": unchanged,
         "per_codeset": per_set,
-        "total_files": sum(v["files"] for v in per_set.values()) - (len(per_set) - 1),  # lookup/index.json shared
+        # lookup/index.json is shared by the code sets
+        "total_files": sum(v["files"] for v in per_set.values()) - (len(per_set) - 1),
         "total_mb": round(sum(v["bytes"] for v in per_set.values()) / 1e6, 1),
     }
 
@@ -123,7 +127,9 @@ def _measure_queries(out_dir: Path) -> dict[str, Any]:
                     gz_bytes += g
                     detail.append((g, path.split("?")[0]))
                 top = page.locator("#search-page-results .search-code").all_inner_texts()[:5]
-                chips = [c.replace("\n", " ") for c in page.locator("#search-page-chips .chip").all_inner_texts()]
+                chips = [
+                    c.replace("\n", " ") for c in page.locator("#search-page-chips .chip").all_inner_texts()
+                ]
                 out[q] = {
                     "requests": n, "bytes_uncompressed_server": raw_bytes, "bytes_gzip_host": gz_bytes,
                     "top5": top, "chips": chips, "seconds_to_results": round(elapsed, 2),
@@ -142,7 +148,8 @@ def run(root: Path) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
         out_dir = Path(tmp)
         proc = subprocess.run(
-            [sys.executable, __file__, "--child", str(out_dir)], cwd=root, capture_output=True, text=True, check=False,
+            [sys.executable, __file__, "--child", str(out_dir)],
+            cwd=root, capture_output=True, text=True, check=False,
         )
         if proc.returncode != 0:
             raise RuntimeError(f"indexing child failed:\n{proc.stderr[-3000:]}")

@@ -1,12 +1,16 @@
-"""ASGI wiring: the gate under /gate/ (create_gate_app) and, for `coderef serve`, the built site too."""
+"""The one place that wires the gate: routes, middleware, error answers, the fast path in front.
+
+`create_gate_app` answers /gate/* alone (behind a CDN serving the site); `create_app` also
+serves the built site, as `coderef serve` does. Products add their routes to `gate_routes`.
+"""
 from __future__ import annotations
 
 import contextlib
 import gc
-import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import anyio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -17,19 +21,19 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from generator.assistant_facts import facts_path
 
-from . import auth, meter
+from . import housekeeping
+from .accounts import routes as auth
 from .assistant import routes as assistant
 from .assistant.answer import CasePilot
 from .assistant.llm import ModelSettings
 from .core import Gate
 from .db import Unavailable
-from .hotpath import FastUnlock
+from .meter import routes as meter
+from .meter.hotpath import FastUnlock
 from .security import GateHeaders
 from .settings import Settings, load_settings
 from .static import SiteFiles
 from .web import BadInput, error
-
-log = logging.getLogger("coderef.gate")
 
 
 def gate_routes() -> list[BaseRoute]:
@@ -53,7 +57,8 @@ async def _bad_input(request: Request, exc: Exception) -> Response:
 
 
 async def _unavailable(request: Request, exc: Exception) -> Response:
-    log.error("gate unavailable: %s", exc)  # the detail goes to the log, never to the client
+    assert isinstance(exc, Unavailable)
+    request.app.state.gate.db.report(exc)  # the detail goes to the log, never to the client
     return error("unavailable")
 
 
@@ -71,11 +76,11 @@ async def _bare(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
-def _build(root: Path, settings: Settings | None, routes: list[BaseRoute], with_site: bool) -> FastUnlock:
+def _build(root: Path, settings: Settings | None, with_site: bool) -> FastUnlock:
     settings = settings or load_settings(root)
     gate = Gate(root, settings)
     pilot = CasePilot(facts_path(settings.site), ModelSettings.from_env())
-    routes = [Mount("/gate", routes=gate_routes()), *routes]
+    routes: list[BaseRoute] = [Mount("/gate", routes=gate_routes())]
     if settings.bench:
         routes.insert(0, Route("/__bench/bare", _bare))
     if with_site:
@@ -91,7 +96,12 @@ def _build(root: Path, settings: Settings | None, routes: list[BaseRoute], with_
         gc.freeze()
         # Requests allocate few reference cycles; collect them 10x less often than the default.
         gc.set_threshold(7000, 20, 20)
-        yield
+        async with anyio.create_task_group() as tasks:
+            s = gate.settings
+            tasks.start_soon(housekeeping.run_forever, gate.db, gate.period, s.session_idle,
+                             s.session_max_age)
+            yield
+            tasks.cancel_scope.cancel()
         await pilot.aclose()
         gate.close()
 
@@ -108,9 +118,9 @@ def _build(root: Path, settings: Settings | None, routes: list[BaseRoute], with_
 
 def create_gate_app(root: Path, *, settings: Settings | None = None) -> FastUnlock:
     """The gate alone, answering /gate/* (behind a CDN that serves the static site)."""
-    return _build(root, settings, [], with_site=False)
+    return _build(root, settings, with_site=False)
 
 
 def create_app(root: Path, *, settings: Settings | None = None) -> FastUnlock:
     """The gate plus the built site on one origin: what `coderef serve` runs."""
-    return _build(root, settings, [], with_site=True)
+    return _build(root, settings, with_site=True)

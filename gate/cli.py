@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import accounts, passwords
+from .accounts import passwords, records
 from .db import Database, IntegrityErrors, Unavailable
 from .settings import Settings, SettingsError, load_settings
 
@@ -44,7 +44,8 @@ def _settings(args: argparse.Namespace) -> Settings | None:
 
 
 def _db(s: Settings) -> Database:
-    return Database(str(s.database_url) if s.database_url is not None else None, s.sqlite_path)
+    url = str(s.database_url) if s.database_url is not None else None
+    return Database(url, s.sqlite_path, s.pg_pool_size)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -108,7 +109,7 @@ def cmd_create(args: argparse.Namespace) -> int:
         return 2
     ph = passwords.hasher(s.argon2_time_cost, s.argon2_memory_kib, s.argon2_parallelism)
     try:
-        _run(s, accounts.create, email, passwords.hash_password(ph, password), args.plan, int(time.time()))
+        _run(s, records.create, email, passwords.hash_password(ph, password), args.plan, int(time.time()))
     except IntegrityErrors:
         print(f"error: an account for {email} already exists", file=sys.stderr)
         return 1
@@ -124,7 +125,7 @@ def cmd_set_plan(args: argparse.Namespace) -> int:
     if s is None or not _plan_ok(s, args.plan):
         return 2
     email = passwords.normalise_email(args.email)
-    if not _run(s, accounts.set_plan, email, args.plan):
+    if not _run(s, records.set_plan, email, args.plan):
         print(f"error: no account for {email}", file=sys.stderr)
         return 1
     print(f"{email}: plan {args.plan}")
@@ -135,7 +136,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     s = _settings(args)
     if s is None:
         return 2
-    for email, plan, created in _run(s, accounts.listing):
+    for email, plan, created in _run(s, records.listing):
         print(f"{email}\t{plan}\t{time.strftime('%Y-%m-%d', time.gmtime(created))}")
     return 0
 
@@ -145,7 +146,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
     if s is None:
         return 2
     email = passwords.normalise_email(args.email)
-    if not _run(s, accounts.delete, email):
+    if not _run(s, records.delete, email):
         print(f"error: no account for {email}", file=sys.stderr)
         return 1
     print(f"deleted {email}")
@@ -155,7 +156,9 @@ def cmd_delete(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Standalone entry (`python -m gate`), for when the main CLI is not at hand."""
     parser = argparse.ArgumentParser(prog="python -m gate")
-    parser.add_argument("--root", type=Path, default=Path.cwd(), help="project root (default: current directory)")
+    parser.add_argument(
+        "--root", type=Path, default=Path.cwd(), help="project root (default: current directory)"
+    )
     add_commands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
     return int(args.func(args))

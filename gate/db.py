@@ -1,22 +1,34 @@
 """The gate's database: SQLite (WAL, default) or PostgreSQL (psycopg 3), one schema, migrations on start.
 
 SQL is written once with `?` placeholders; PostgreSQL gets them rewritten to `%s`.
-SQLite calls run inline on the event loop (each takes microseconds; a thread hop would cost more);
-PostgreSQL calls run in worker threads, each borrowing a pooled connection.
+
+SQLite calls run inline on the event loop (each takes microseconds; a thread hop would cost more)
+with no busy wait: when another process holds the lock, the call is retried in a worker thread
+that waits at most BUSY_WAIT seconds, and then the request gets 503 + Retry-After. The loop
+never waits for a lock, so static files and re-views (reads, which WAL never blocks) keep flowing.
+PostgreSQL calls run in worker threads (as many as the pool has connections), each borrowing a
+connection of a bounded pool (psycopg_pool); a pooled connection that died (a database restart)
+is noticed on its first statement, the pool checked, and the call retried once.
 """
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
+import anyio
 import anyio.to_thread
+import psycopg
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 log = logging.getLogger("coderef.gate")
 P = ParamSpec("P")
@@ -44,13 +56,15 @@ MIGRATIONS: list[list[str]] = [
         ("sqlite: CREATE TABLE unlocks_v2(subject TEXT NOT NULL, period TEXT NOT NULL, codeset TEXT NOT NULL,"
          " code TEXT NOT NULL, guest_ip TEXT, unlocked_at BIGINT NOT NULL,"
          " PRIMARY KEY (subject, period, codeset, code)) WITHOUT ROWID"),
-        "sqlite: INSERT INTO unlocks_v2 SELECT subject, period, codeset, code, guest_ip, unlocked_at FROM unlocks",
+        ("sqlite: INSERT INTO unlocks_v2 SELECT subject, period, codeset, code, guest_ip, unlocked_at"
+         " FROM unlocks"),
         "sqlite: DROP TABLE unlocks",
         "sqlite: ALTER TABLE unlocks_v2 RENAME TO unlocks",
         "sqlite: CREATE INDEX unlocks_guest_ip ON unlocks(guest_ip, period) WHERE guest_ip IS NOT NULL",
     ],
     [  # 3: CasePilot questions asked per subject and allowance period (gate/assistant/asks.py)
-        "CREATE TABLE asks(subject TEXT NOT NULL, period TEXT NOT NULL, used INTEGER NOT NULL, PRIMARY KEY (subject, period))",
+        ("CREATE TABLE asks(subject TEXT NOT NULL, period TEXT NOT NULL, used INTEGER NOT NULL,"
+         " PRIMARY KEY (subject, period))"),
     ],
 ]
 _SQLITE_ONLY = "sqlite: "
@@ -59,18 +73,47 @@ _PG_MIGRATION_LOCK = 0x636F6465  # any constant: serialises migrations of instan
 
 
 class Unavailable(Exception):
-    """The database cannot be reached or used right now (the gate answers 503)."""
+    """The database cannot be reached or used right now (the gate answers 503 + Retry-After)."""
 
 
-try:  # psycopg is a dependency, but the gate must still import where only SQLite is used
-    import psycopg
+class Busy(Unavailable):
+    """SQLite: another connection holds the lock (retried off the loop before it is a 503)."""
 
-    _PG_ERRORS: tuple[type[BaseException], ...] = (psycopg.OperationalError, psycopg.InterfaceError)
-    IntegrityErrors: tuple[type[BaseException], ...] = (sqlite3.IntegrityError, psycopg.IntegrityError)
-except ImportError:  # pragma: no cover
-    psycopg = None  # type: ignore[assignment]
-    _PG_ERRORS = ()
-    IntegrityErrors = (sqlite3.IntegrityError,)
+
+BUSY_WAIT = 2.0  # seconds a request may wait for a SQLite lock (in a worker thread), then 503
+PG_WAIT = 2.0  # seconds a request may wait for a PostgreSQL connection of the pool, then 503
+_SQLITE_DOWN = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_IOERR",
+                "SQLITE_FULL", "SQLITE_PROTOCOL", "SQLITE_PERM", "SQLITE_NOTADB", "SQLITE_CORRUPT")
+_PG_ERRORS: tuple[type[BaseException], ...] = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout)
+IntegrityErrors: tuple[type[BaseException], ...] = (sqlite3.IntegrityError, psycopg.IntegrityError)
+
+
+def _sqlite_down(exc: sqlite3.Error) -> bool:
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return name.startswith(_SQLITE_DOWN)
+
+
+def _busy(exc: sqlite3.Error) -> bool:
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
+
+
+class LoopLimiters:
+    """A CapacityLimiter of `size` per running event loop (a limiter belongs to one loop; tests run
+    one app under several)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def get(self) -> anyio.CapacityLimiter:
+        loop = asyncio.get_running_loop()
+        limiter = self._by_loop.get(loop)
+        if limiter is None:
+            limiter = self._by_loop[loop] = anyio.CapacityLimiter(self.size)
+        return limiter
 
 
 @lru_cache(maxsize=512)
@@ -81,18 +124,39 @@ def _pg_sql(sql: str) -> str:
 class Conn:
     """One connection with the few calls the gate needs."""
 
+    __slots__ = ("pg", "raw", "used")
+
     def __init__(self, raw: Any, pg: bool) -> None:
         self.raw = raw
         self.pg = pg
+        self.used = False  # a statement succeeded on it (PostgreSQL: a retry could repeat work)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return self.raw.execute(_pg_sql(sql) if self.pg else sql, params)
+        if self.pg:
+            cur = self.raw.execute(_pg_sql(sql), params)
+            self.used = True
+            return cur
+        return self.raw.execute(sql, params)
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self.execute(sql, params).fetchone()
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         return list(self.execute(sql, params).fetchall())
+
+    def try_write(self, sql: str, params: Sequence[Any] = ()) -> bool:
+        """A write that may be skipped when SQLite is locked by another process (bookkeeping such
+        as a session's last-seen time): False when skipped."""
+        if self.pg:
+            self.execute(sql, params)
+            return True
+        try:
+            self.raw.execute(sql, params)
+        except sqlite3.OperationalError as exc:
+            if _busy(exc):
+                return False
+            raise
+        return True
 
     @contextmanager
     def transaction(self) -> Iterator[Conn]:
@@ -123,42 +187,59 @@ class Conn:
 class Database:
     """Connections for the engine chosen by `url` (PostgreSQL) or `sqlite_path`."""
 
-    def __init__(self, url: str | None, sqlite_path: Path) -> None:
+    def __init__(self, url: str | None, sqlite_path: Path, pool_size: int = 4) -> None:
         self.url = url
+        self.pool_size = pool_size
         self.sqlite_path = sqlite_path
         self.pg = url is not None
         self._local = threading.local()
-        self._pool: list[Any] = []
+        self._pool: ConnectionPool | None = None
         self._lock = threading.Lock()
         self._migrated = False
-        self._all: list[Any] = []  # every connection opened, to close them on shutdown
+        self._all: list[sqlite3.Connection] = []  # every SQLite connection opened, to close them on shutdown
         self._stop = threading.Event()
         self._checkpointer: threading.Thread | None = None
         self._behind: list[tuple[str, Sequence[Any]]] = []
+        self._limiters = LoopLimiters(pool_size if url is not None else 8)
 
     @property
     def engine(self) -> str:
         return "postgresql" if self.pg else "sqlite"
 
-    def _open_sqlite(self) -> sqlite3.Connection:
+    # -- SQLite --------------------------------------------------------------------------------
+    def _create_private(self) -> None:
+        """The database file holds emails and password hashes: created readable by its owner only
+        (SQLite gives its -wal and -shm files the same mode)."""
         self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-        raw = sqlite3.connect(self.sqlite_path, isolation_level=None, check_same_thread=False, timeout=10)
-        raw.execute("PRAGMA busy_timeout=10000")
-        raw.execute("PRAGMA journal_mode=WAL")
-        raw.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across app crashes, no fsync per commit
+        with suppress(FileExistsError):
+            os.close(os.open(self.sqlite_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+    def _open_sqlite(self, busy_ms: int) -> sqlite3.Connection:
+        self._create_private()
+        raw = sqlite3.connect(
+            self.sqlite_path, isolation_level=None, check_same_thread=False, timeout=busy_ms / 1000
+        )
+        raw.execute(f"PRAGMA busy_timeout={busy_ms}")
+        if raw.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            raw.execute("PRAGMA journal_mode=WAL")
+        # WAL + NORMAL: durable across app crashes, no fsync per commit.
+        raw.execute("PRAGMA synchronous=NORMAL")
         raw.execute("PRAGMA foreign_keys=ON")
         # Checkpoints (copying the WAL into the database, with an fsync) run in a background
         # thread, not inside a request's commit where they stall the event loop for tens of ms;
         # the large automatic threshold is only a backstop.
         raw.execute("PRAGMA wal_autocheckpoint=20000")
-        if self._checkpointer is None:
-            self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="sqlite-checkpoint", daemon=True)
-            self._checkpointer.start()
+        with self._lock:
+            self._all.append(raw)
+            if self._checkpointer is None:
+                self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="sqlite-checkpoint",
+                                                      daemon=True)
+                self._checkpointer.start()
         return raw
 
     def _checkpoint_loop(self) -> None:
         try:
-            conn = sqlite3.connect(self.sqlite_path, isolation_level=None, check_same_thread=False, timeout=1)
+            conn = sqlite3.connect(self.sqlite_path, isolation_level=None, check_same_thread=False, timeout=0)
         except sqlite3.Error:
             return
         with suppress(sqlite3.Error):
@@ -167,71 +248,111 @@ class Database:
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         conn.close()
 
-    def _open_pg(self) -> Any:
-        assert psycopg is not None and self.url is not None
-        return psycopg.connect(self.url, autocommit=True, connect_timeout=5)
+    def _sqlite_conn(self, busy_ms: int) -> Conn:
+        """This thread's connection; the event loop's waits for no lock, worker threads up to `busy_ms`."""
+        conn: Conn | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = Conn(self._open_sqlite(busy_ms), False)
+            self._local.busy_ms = busy_ms
+        elif self._local.busy_ms != busy_ms:
+            conn.raw.execute(f"PRAGMA busy_timeout={busy_ms}")
+            self._local.busy_ms = busy_ms
+        return conn
+
+    # -- PostgreSQL ----------------------------------------------------------------------------
+    def _pg_pool(self) -> ConnectionPool:
+        with self._lock:
+            if self._pool is None:
+                assert self.url is not None
+                self._pool = ConnectionPool(
+                    self.url, min_size=1, max_size=self.pool_size, timeout=PG_WAIT, max_idle=300,
+                    kwargs={"autocommit": True, "connect_timeout": 5}, open=False, name="coderef-gate",
+                )
+                self._pool.open(wait=False)
+            return self._pool
 
     @contextmanager
-    def connection(self) -> Iterator[Conn]:
-        """Borrows this thread's SQLite connection or a pooled PostgreSQL one; maps outages to Unavailable."""
+    def _pg_conn(self) -> Iterator[Conn]:
+        with self._pg_pool().connection() as raw:
+            yield Conn(raw, True)
+
+    # -- calls ---------------------------------------------------------------------------------
+    @contextmanager
+    def connection(self, busy_ms: int = 0) -> Iterator[Conn]:
+        """Borrows this thread's SQLite connection or a pooled PostgreSQL one; maps outages to
+        Unavailable (a locked SQLite database to Busy)."""
         try:
-            if not self.pg:
-                conn = getattr(self._local, "conn", None)
-                if conn is None:
-                    conn = self._local.conn = Conn(self._open_sqlite(), False)
-                    with self._lock:
-                        self._all.append(conn.raw)
+            with ExitStack() as stack:
+                conn = stack.enter_context(self._pg_conn()) if self.pg else self._sqlite_conn(busy_ms)
                 if not self._migrated:
                     self._migrate(conn)
                 yield conn
-                return
-            with self._lock:
-                raw = self._pool.pop() if self._pool else None
-            if raw is None:
-                raw = self._open_pg()
-            conn = Conn(raw, True)
-            ok = False
-            try:
-                if not self._migrated:
-                    self._migrate(conn)
-                yield conn
-                ok = not raw.closed and raw.info.transaction_status == 0  # idle, not broken
-            finally:
-                if ok:
-                    with self._lock:
-                        if len(self._pool) < 64:
-                            self._pool.append(raw)
-                            raw = None
-                if raw is not None:
-                    raw.close()
         except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "unable to open" in str(exc) or "disk" in str(exc):
+            if _busy(exc):
+                raise Busy(f"SQLite database {self.sqlite_path} is locked by another connection") from exc
+            if _sqlite_down(exc) or "unable to open" in str(exc):
+                raise Unavailable(f"SQLite database {self.sqlite_path}: {exc}") from exc
+            raise
+        except sqlite3.DatabaseError as exc:  # e.g. "file is not a database"
+            if _sqlite_down(exc):
                 raise Unavailable(f"SQLite database {self.sqlite_path}: {exc}") from exc
             raise
         except _PG_ERRORS as exc:
-            raise Unavailable(f"PostgreSQL: {type(exc).__name__}") from exc
+            raise Unavailable(f"PostgreSQL: {type(exc).__name__}: {str(exc).strip()[:200]}") from exc
         except OSError as exc:  # e.g. var/ not writable
             raise Unavailable(f"gate database: {exc}") from exc
 
-    def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        if self._behind:
+    def _call(self, fn: Callable[..., T], args: tuple[Any, ...], busy_ms: int, flush: bool) -> T:
+        if flush and self._behind:
             self.flush()  # reads see the writes queued by write_behind
-        with self.connection() as conn:
-            return fn(conn, *args, **kwargs)
+        if not self.pg:
+            with self.connection(busy_ms) as conn:
+                return fn(conn, *args)
+        for attempt in (1, 2):
+            pgc: Conn | None = None
+            try:
+                with self.connection() as pgc:
+                    return fn(pgc, *args)
+            except Unavailable as exc:
+                # A pooled connection that died while idle (a database restart) fails on its first
+                # statement: nothing was done, so check the pool and run the call once more.
+                cause = exc.__cause__
+                dead = pgc is not None and not pgc.used and (pgc.raw.closed or pgc.raw.broken)
+                if attempt == 2 or not dead or not isinstance(cause, psycopg.OperationalError):
+                    raise
+                if self._pool is not None:
+                    self._pool.check()
+        raise AssertionError("unreachable")
+
+    def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Runs `fn(conn, *args, **kwargs)` here and now (CLI, tests; SQLite waits up to 10 s for a lock)."""
+        return self._call(functools.partial(fn, **kwargs) if kwargs else fn, args, 10_000, True)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Runs `fn(conn, *args)`: inline for SQLite, in a worker thread for PostgreSQL."""
-        if not self.pg:
-            return self.call(fn, *args)
-        return await anyio.to_thread.run_sync(self.call, fn, *args)
+        """Runs `fn(conn, *args)`: inline for SQLite (off the loop when it is locked), in a worker
+        thread for PostgreSQL; Unavailable when that takes longer than the bounded wait."""
+        return await self._run(fn, args, True)
 
     async def run_behind(self, fn: Callable[..., T], *args: Any) -> T:
         """`run` without flushing queued writes first: for the unlock decision, which needs none
         of them (they are unlimited plans' records) and is the call they are batched across."""
+        return await self._run(fn, args, False)
+
+    async def _run(self, fn: Callable[..., T], args: tuple[Any, ...], flush: bool) -> T:
         if not self.pg:
-            with self.connection() as conn:
-                return fn(conn, *args)
-        return await anyio.to_thread.run_sync(self.call, fn, *args)
+            try:
+                return self._call(fn, args, 0, flush)
+            except Busy:
+                pass  # locked by another process: wait for it in a worker thread, not on the loop
+        limiter = self._limiters.get()
+        wait = PG_WAIT if self.pg else BUSY_WAIT
+        try:
+            with anyio.fail_after(wait + 1):
+                return await anyio.to_thread.run_sync(
+                    self._call, fn, args, int(wait * 1000), flush, limiter=limiter
+                )
+        except TimeoutError:
+            raise Unavailable(f"the gate database did not answer within {wait:.0f} s") from None
 
     # -- write-behind --------------------------------------------------------------------------
     def write_behind(self, sql: str, params: Sequence[Any]) -> bool:
@@ -253,7 +374,8 @@ class Database:
         return True
 
     def flush(self) -> None:
-        """Commits the queued writes in one transaction (a no-op when none are queued)."""
+        """Commits the queued writes in one transaction (a no-op when none are queued); when the
+        database is locked, a background thread commits them once it can."""
         rows, self._behind = self._behind, []
         if not rows:
             return
@@ -261,7 +383,19 @@ class Database:
             with self.connection() as conn, conn.transaction():
                 for sql, params in rows:
                     conn.execute(sql, params)
+        except Busy:
+            later = threading.Thread(target=self._flush_later, args=(rows,), name="sqlite-write-behind",
+                                     daemon=True)
+            later.start()
         except (Unavailable, sqlite3.Error) as exc:  # nothing to answer to: the requests are done
+            log.error("gate: %d unlock records of unlimited plans were not saved: %s", len(rows), exc)
+
+    def _flush_later(self, rows: list[tuple[str, Sequence[Any]]]) -> None:
+        try:
+            with self.connection(60_000) as conn, conn.transaction():
+                for sql, params in rows:
+                    conn.execute(sql, params)
+        except (Unavailable, sqlite3.Error) as exc:
             log.error("gate: %d unlock records of unlimited plans were not saved: %s", len(rows), exc)
 
     def _migrate(self, conn: Conn) -> None:
@@ -290,13 +424,19 @@ class Database:
                     conn.execute("INSERT INTO schema_version(version) VALUES (?)", (version,))
             self._migrated = True
 
+    def report(self, exc: Unavailable) -> None:
+        """Logs why the database was unavailable (the client only gets the 503)."""
+        log.error("gate unavailable: %s", exc)
+
     def close(self) -> None:
         self.flush()
         self._stop.set()
         with self._lock:
-            for raw in self._all + self._pool:
+            for raw in self._all:
                 with suppress(Exception):  # closing on shutdown: nothing left to report to
                     raw.close()
             self._all.clear()
-            self._pool.clear()
+            pool, self._pool = self._pool, None
             self._local = threading.local()
+        if pool is not None:
+            pool.close()

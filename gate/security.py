@@ -1,10 +1,12 @@
-"""Response headers for every gate answer, cross-site POST refusal, and who the client is."""
+"""Security checks: the headers of every gate answer, cross-site POST refusal, the client address."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .web import error
 
 GATE_HEADERS: list[tuple[bytes, bytes]] = [
     (b"cache-control", b"no-store, private"),
@@ -42,27 +44,12 @@ class GateHeaders:
         await self.app(scope, receive, stamped)
 
 
-def is_https(request: Request, trust_proxy: int) -> bool:
-    if request.scope.get("scheme") == "https":  # cheaper than building request.url
-        return True
-    if trust_proxy:
-        proto = request.headers.get("x-forwarded-proto", "")
-        return proto.split(",")[-1].strip().lower() == "https"
-    return False
-
-
-def client_ip(request: Request, trust_proxy: int) -> str:
-    """The peer address; X-Forwarded-For only counts when `trust_proxy` hops are configured."""
-    if trust_proxy:
-        chain = [p.strip() for h in request.headers.getlist("x-forwarded-for") for p in h.split(",") if p.strip()]
-        if chain:
-            return chain[-trust_proxy] if len(chain) >= trust_proxy else chain[0]
-    return request.client.host if request.client else "unknown"
-
-
-def own_origin(request: Request, trust_proxy: int) -> str:
-    scheme = "https" if is_https(request, trust_proxy) else "http"
-    return f"{scheme}://{request.headers.get('host', '')}".lower()
+def forwarded_ip(values: list[str], trust_proxy: int) -> str | None:
+    """The client address as seen by the outermost of `trust_proxy` trusted proxy hops."""
+    chain = [p.strip() for h in values for p in h.split(",") if p.strip()]
+    if not chain:
+        return None
+    return chain[-trust_proxy] if len(chain) >= trust_proxy else chain[0]
 
 
 def _origin_of(url: str) -> str:
@@ -70,20 +57,30 @@ def _origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-def cross_site_refusal(request: Request, trust_proxy: int, allowed: tuple[str, ...]) -> str | None:
+def cross_site_verdict(
+    fetch_site: str | None, origin: str | None, referer: str | None, own_origin: str,
+    allowed: tuple[str, ...],
+) -> str | None:
     """Why a state-changing request must be refused as cross-site, or None when it may proceed.
 
     Browsers send Sec-Fetch-Site and Origin on POSTs; non-browser clients (curl, the CLI tests)
     send neither and are let through: they carry no ambient cookies of a victim.
     """
-    site = request.headers.get("sec-fetch-site")
-    if site in ("cross-site", "same-site"):
-        return f"Sec-Fetch-Site: {site}"
-    ok = {own_origin(request, trust_proxy), *(o.lower() for o in allowed)}
-    origin = request.headers.get("origin")
+    if fetch_site in ("cross-site", "same-site"):
+        return f"Sec-Fetch-Site: {fetch_site}"
+    ok = {own_origin, *(o.lower() for o in allowed)}
     if origin is not None:
         return None if origin.lower().rstrip("/") in ok else f"Origin {origin[:100]}"
-    referer = request.headers.get("referer")
-    if referer and _origin_of(referer) not in ok:
-        return "foreign Referer"
+    if referer:
+        try:
+            theirs = _origin_of(referer)
+        except ValueError:  # a Referer that is no URL at all
+            return "malformed Referer"
+        if theirs not in ok:
+            return "foreign Referer"
     return None
+
+
+def refusal(why: str | None) -> Response | None:
+    """The 403 answer for a cross-site verdict (`Context.cross_site`), or None to go on."""
+    return error("cross_site", f"Refused ({why}): this request came from another site.") if why else None

@@ -32,14 +32,17 @@ class Settings:
     trust_proxy: int = 0  # trusted proxy hops for X-Forwarded-For/-Proto; 0 = ignore them
     session_idle: int = 7 * 86400
     session_max_age: int = 30 * 86400
-    login_fail_account: int = 100  # failed logins per account per hour
-    login_fail_ip: int = 300  # failed logins per IP per hour
+    login_fail_client: int = 10  # login attempts per account and client IP per hour (then 429)
+    login_fail_account: int = 100  # failed logins per account per hour before attempts are spaced out
+    login_fail_ip: int = 300  # login attempts per client IP per hour
     register_ip: int = 20  # registration attempts per IP per hour
     argon2_memory_kib: int = ARGON2_FLOOR["memory_kib"]
     argon2_time_cost: int = ARGON2_FLOOR["time_cost"]
     argon2_parallelism: int = ARGON2_FLOOR["parallelism"]
     allowed_origins: tuple[str, ...] = ()
     max_body: int = 16 * 1024
+    body_timeout: int = 10  # seconds to receive a request body (a client announcing more than it sends)
+    pg_pool_size: int = 4  # PostgreSQL connections per gate process (each instance has its own pool)
     bench: bool = False  # mounts a bare endpoint for benchmarks
 
     @property
@@ -93,7 +96,9 @@ def dev_secret(root: Path) -> str:
 def load_settings(root: Path, environ: Mapping[str, str] | None = None) -> Settings:
     """Reads CODEREF_* from `environ` (default os.environ) over `root/.env`, and content/site.yml."""
     env_file = root / ".env"
-    config = Config(env_file if env_file.is_file() else None, environ=dict(os.environ if environ is None else environ))
+    config = Config(
+        env_file if env_file.is_file() else None, environ=dict(os.environ if environ is None else environ)
+    )
     problems = Problems()
     site = load_config(root, problems)
     if problems.errors:
@@ -112,9 +117,12 @@ def load_settings(root: Path, environ: Mapping[str, str] | None = None) -> Setti
     s.trust_proxy = _int(config, "CODEREF_TRUST_PROXY", 0)
     s.session_idle = _int(config, "CODEREF_SESSION_IDLE", s.session_idle, 60)
     s.session_max_age = _int(config, "CODEREF_SESSION_MAX_AGE", s.session_max_age, 60)
+    s.login_fail_client = _int(config, "CODEREF_LOGIN_FAILURES_PER_CLIENT", 10, 1)
     s.login_fail_account = _int(config, "CODEREF_LOGIN_FAILURES_PER_ACCOUNT", 100, 1)
     s.login_fail_ip = _int(config, "CODEREF_LOGIN_FAILURES_PER_IP", 300, 1)
     s.register_ip = _int(config, "CODEREF_REGISTRATIONS_PER_IP", 20, 1)
+    s.body_timeout = _int(config, "CODEREF_BODY_TIMEOUT", s.body_timeout, 1)
+    s.pg_pool_size = _int(config, "CODEREF_PG_POOL_SIZE", s.pg_pool_size, 1)
     s.argon2_memory_kib = _int(config, "CODEREF_ARGON2_MEMORY_KIB", ARGON2_FLOOR["memory_kib"])
     s.argon2_time_cost = _int(config, "CODEREF_ARGON2_TIME_COST", ARGON2_FLOOR["time_cost"])
     s.argon2_parallelism = _int(config, "CODEREF_ARGON2_PARALLELISM", ARGON2_FLOOR["parallelism"])

@@ -34,7 +34,11 @@ class SiteFiles(StaticFiles):
         if response.status_code in (200, 304, 404):
             top = path.split(os.sep, 1)[0] if response.status_code != 404 else ""
             response.headers["Cache-Control"] = (
-                ASSET_CACHE if top == "assets" else INDEX_CACHE if top in ("pagefind", "lookup") else HTML_CACHE
+                ASSET_CACHE
+                if top == "assets"
+                else INDEX_CACHE
+                if top in ("pagefind", "lookup")
+                else HTML_CACHE
             )
         # The same headers the build writes into `_headers` for CDNs.
         response.headers["Content-Security-Policy"] = CSP

@@ -2,11 +2,17 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
+import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
+
+if TYPE_CHECKING:
+    from .context import Context
+
+RETRY_AFTER = 2  # seconds a client should wait after a 503
 
 MESSAGES: dict[str, tuple[int, str]] = {
     "email_taken": (409, "An account with this email already exists. Log in instead."),
@@ -20,12 +26,15 @@ MESSAGES: dict[str, tuple[int, str]] = {
     "cross_site": (403, "Refused: this request came from another site."),
     "bad_request": (400, "The request could not be read."),
     "payload_too_large": (413, "The request body is too large."),
-    "unsupported_media_type": (415, "Send JSON (application/json) or an HTML form (application/x-www-form-urlencoded)."),
+    "unsupported_media_type": (
+        415, "Send JSON (application/json) or an HTML form (application/x-www-form-urlencoded)."
+    ),
     "unknown_codeset": (404, "There is no such code set."),
     "unknown_code": (404, "There is no such code."),
     "not_found": (404, "Not found."),
     "method_not_allowed": (405, "Method not allowed."),
     "unavailable": (503, "The service is temporarily unavailable. Try again shortly."),
+    "request_timeout": (408, "The request body did not arrive in time."),
 }
 
 
@@ -36,24 +45,22 @@ class BadInput(Exception):
         super().__init__(self.message)
 
 
-def error(code: str, message: str | None = None, status: int | None = None, **extra: Any) -> JSONResponse:
+def error(code: str, message: str | None = None, status: int | None = None, *,
+          retry_after: int | None = None, **extra: Any) -> JSONResponse:
+    """The JSON error answer; a 503 always says when to come back (Retry-After)."""
     default_status, default_message = MESSAGES.get(code, (400, code))
+    status = status or default_status
+    if status == 503 and retry_after is None:
+        retry_after = RETRY_AFTER
     body = {"error": code, "message": message or default_message, **extra}
-    return JSONResponse(body, status_code=status or default_status)
+    headers = None
+    if retry_after is not None:
+        body["retry_after"] = retry_after
+        headers = {"Retry-After": str(retry_after)}
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
-def wants_form(request: Request) -> bool:
-    """An HTML form post (the no-JavaScript path) rather than a fetch() call expecting JSON."""
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    accept = request.headers.get("accept", "")
-    return ctype in ("application/x-www-form-urlencoded", "multipart/form-data") and "application/json" not in accept
-
-
-async def read_fields(request: Request, limit: int) -> dict[str, str]:
-    """Text fields of a JSON object or urlencoded form body of at most `limit` bytes."""
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise BadInput("payload_too_large" if declared.isdigit() else "bad_request")
+async def _body(request: Request, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
@@ -61,10 +68,23 @@ async def read_fields(request: Request, limit: int) -> dict[str, str]:
         if size > limit:
             raise BadInput("payload_too_large")
         chunks.append(chunk)
-    body = b"".join(chunks)
+    return b"".join(chunks)
+
+
+async def read_fields(request: Request, ctx: Context, limit: int, timeout: float) -> dict[str, str]:
+    """Text fields of a JSON object or urlencoded form body of at most `limit` bytes, received
+    within `timeout` seconds."""
+    declared = ctx.content_length
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise BadInput("payload_too_large" if declared.isdigit() else "bad_request")
+    try:
+        with anyio.fail_after(timeout):
+            body = await _body(request, limit)
+    except TimeoutError:
+        raise BadInput("request_timeout") from None
     if not body.strip():
         return {}
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    ctype = ctx.content_type
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -72,8 +92,8 @@ async def read_fields(request: Request, limit: int) -> dict[str, str]:
     if ctype == "application/json" or ctype.endswith("+json"):
         try:
             data = json.loads(text)
-        except ValueError as exc:
-            raise BadInput("bad_request", f"The request body is not valid JSON: {exc}") from None
+        except (ValueError, RecursionError):  # RecursionError: nested thousands of levels deep
+            raise BadInput("bad_request", "The request body is not valid JSON.") from None
         if not isinstance(data, dict):
             raise BadInput("bad_request", "Send a JSON object, e.g. {\"email\": …, \"password\": …}.")
         bad = [k for k, v in data.items() if not isinstance(v, str)]
@@ -102,6 +122,6 @@ def back_with_error(form_page: str, code: str, next_path: str) -> RedirectRespon
     return RedirectResponse(f"{form_page}?{urlencode({'error': code, 'next': next_path})}", status_code=303)
 
 
-def fail(request: Request, form: bool, form_page: str, code: str, next_path: str) -> Response:
+def fail(form: bool, form_page: str, code: str, next_path: str) -> Response:
     """The error answer in the caller's language: a 303 back to the form page, or JSON."""
     return back_with_error(form_page, code, next_path) if form else error(code)

@@ -12,6 +12,7 @@ Written beside the protected store from the same build input, and published with
   hard-linked under `var/assistant.d/` so a later `coderef import` cannot change what this build
   answers; the gate reads them through the same source classes as the page sections.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -31,8 +32,17 @@ from .premium import PREMIUM_KINDS
 from .premium.db import connect, data_file, read_meta
 
 SCHEMA_VERSION = "1"
-NOTE_KINDS = ("notes", "inclusion-terms", "includes", "excludes1", "excludes2", "code-first",
-              "use-additional-code", "code-also", "seventh-character")
+NOTE_KINDS = (
+    "notes",
+    "inclusion-terms",
+    "includes",
+    "excludes1",
+    "excludes2",
+    "code-first",
+    "use-additional-code",
+    "code-also",
+    "seventh-character",
+)
 COPIED_KINDS = ("hcpcs-modifiers", "lcd-documents")  # small: copied in, and indexed for words
 SNAPSHOT_DIR = "assistant.d"
 
@@ -42,18 +52,22 @@ CREATE TABLE codes(codeset TEXT NOT NULL, key TEXT NOT NULL, bare TEXT NOT NULL,
   short_title TEXT NOT NULL, kind TEXT NOT NULL, billable INTEGER, parent TEXT, source TEXT NOT NULL,
   facts TEXT NOT NULL, notes INTEGER NOT NULL, PRIMARY KEY (codeset, key)) WITHOUT ROWID;
 CREATE TABLE texts(id INTEGER PRIMARY KEY, text TEXT NOT NULL);
-CREATE TABLE notes(list INTEGER NOT NULL, position INTEGER NOT NULL, kind TEXT NOT NULL, text INTEGER NOT NULL,
+CREATE TABLE notes(list INTEGER NOT NULL, position INTEGER NOT NULL, kind TEXT NOT NULL,
+  text INTEGER NOT NULL,
   PRIMARY KEY (list, position)) WITHOUT ROWID;
-CREATE VIRTUAL TABLE code_fts USING fts5(words, codeset UNINDEXED, key UNINDEXED, tokenize='porter unicode61');
+CREATE VIRTUAL TABLE code_fts USING fts5(words, codeset UNINDEXED, key UNINDEXED,
+  tokenize='porter unicode61');
 CREATE TABLE guides(slug TEXT PRIMARY KEY, title TEXT NOT NULL, summary TEXT NOT NULL, sources TEXT NOT NULL,
   topics TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE passages(id INTEGER PRIMARY KEY, slug TEXT NOT NULL, anchor TEXT NOT NULL, heading TEXT NOT NULL,
   text TEXT NOT NULL);
 CREATE VIRTUAL TABLE passage_fts USING fts5(title, heading, text, tokenize='porter unicode61');
-CREATE TABLE modifiers(code TEXT PRIMARY KEY, description TEXT NOT NULL, short TEXT NOT NULL, facts TEXT NOT NULL)
+CREATE TABLE modifiers(code TEXT PRIMARY KEY, description TEXT NOT NULL, short TEXT NOT NULL,
+  facts TEXT NOT NULL)
   WITHOUT ROWID;
 CREATE TABLE lcd(id TEXT NOT NULL, type TEXT NOT NULL, title TEXT NOT NULL, contractor TEXT NOT NULL,
-  effective TEXT NOT NULL, retired TEXT NOT NULL, version TEXT NOT NULL, updated TEXT NOT NULL, url TEXT NOT NULL);
+  effective TEXT NOT NULL, retired TEXT NOT NULL, version TEXT NOT NULL, updated TEXT NOT NULL,
+  url TEXT NOT NULL);
 CREATE VIRTUAL TABLE lcd_fts USING fts5(title, content='lcd', tokenize='porter unicode61');
 CREATE TABLE gem_by_icd9(kind TEXT NOT NULL, icd9 TEXT NOT NULL, icd10 TEXT NOT NULL, approx INTEGER NOT NULL,
   combo INTEGER NOT NULL, scenario INTEGER NOT NULL, choice INTEGER NOT NULL);
@@ -94,9 +108,13 @@ class FactsJob:
             _write_codes(db, models)
             _write_guides(db, guides)
             self._write_premium(db)
-            db.executemany("INSERT INTO meta VALUES (?, ?)", [
-                ("schema", SCHEMA_VERSION), ("built", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())),
-            ])
+            db.executemany(
+                "INSERT INTO meta VALUES (?, ?)",
+                [
+                    ("schema", SCHEMA_VERSION),
+                    ("built", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())),
+                ],
+            )
             db.execute("CREATE INDEX gem_by_icd9_code ON gem_by_icd9(icd9)")
             db.execute("COMMIT")
             db.execute("INSERT INTO code_fts(code_fts) VALUES ('optimize')")
@@ -116,20 +134,37 @@ class FactsJob:
             src = connect(path)
             try:
                 meta = read_meta(src)
-                db.execute("INSERT INTO sources VALUES (?, ?, ?)",
-                           (kind, meta.get("release", ""), meta.get("source_file", "")))
+                db.execute(
+                    "INSERT INTO sources VALUES (?, ?, ?)",
+                    (kind, meta.get("release", ""), meta.get("source_file", "")),
+                )
                 if kind == "hcpcs-modifiers":
-                    db.executemany("INSERT INTO modifiers VALUES (?, ?, ?, ?)",
-                                   src.execute("SELECT code, description, short, facts FROM modifier"))
+                    db.executemany(
+                        "INSERT INTO modifiers VALUES (?, ?, ?, ?)",
+                        src.execute("SELECT code, description, short, facts FROM modifier"),
+                    )
                     continue
                 if kind == "lcd-documents":
-                    db.executemany("INSERT INTO lcd VALUES (?,?,?,?,?,?,?,?,?)", src.execute(
-                        "SELECT id, type, title, contractor, effective, retired, version, updated, url FROM lcd"))
+                    db.executemany(
+                        "INSERT INTO lcd VALUES (?,?,?,?,?,?,?,?,?)",
+                        src.execute(
+                            "SELECT id, type, title, contractor, effective, retired, version, updated, url "
+                             "FROM lcd"
+                        ),
+                    )
                     db.execute("INSERT INTO lcd_fts(rowid, title) SELECT rowid, title FROM lcd")
                     continue
                 if kind in ("gem-icd9-to-cm", "gem-icd9-to-pcs"):  # the snapshot is keyed by ICD-10 only
-                    db.executemany("INSERT INTO gem_by_icd9 VALUES (?,?,?,?,?,?,?)", ((kind, *r) for r in src.execute(
-                        "SELECT icd9, icd10, approx, combo, scenario, choice FROM gem WHERE icd9 IS NOT NULL")))
+                    db.executemany(
+                        "INSERT INTO gem_by_icd9 VALUES (?,?,?,?,?,?,?)",
+                        (
+                            (kind, *r)
+                            for r in src.execute(
+                                "SELECT icd9, icd10, approx, combo, scenario, choice FROM gem WHERE icd9 IS "
+                                 "NOT NULL"
+                            )
+                        ),
+                    )
             finally:
                 src.close()
             name = self._snapshot(kind, path)
@@ -141,7 +176,9 @@ class FactsJob:
         Imports replace their file by renaming a new one over it, so the link keeps this build's bytes.
         """
         st = path.stat()
-        ident = hashlib.blake2b(f"{st.st_ino}|{st.st_size}|{st.st_mtime_ns}".encode(), digest_size=8).hexdigest()
+        ident = hashlib.blake2b(
+            f"{st.st_ino}|{st.st_size}|{st.st_mtime_ns}".encode(), digest_size=8
+        ).hexdigest()
         name = f"{kind}-{ident}.sqlite"
         dest = self.snap_dir / name
         if not dest.exists():
@@ -198,9 +235,21 @@ def _write_codes(db: sqlite3.Connection, models: dict[str, CodeSetModel]) -> Non
                 if not number:
                     number = list_ids[key] = len(list_ids) + 1
                     note_rows.extend((number, i, kind, tid) for i, (kind, tid) in enumerate(members))
-            code_rows.append((codeset, rec.key, bare(rec.key), rec.title, rec.short_title, rec.kind,
-                              None if rec.billable is None else int(rec.billable), rec.parent, rec.source,
-                              json.dumps(rec.facts) if rec.facts else "[]", number))
+            code_rows.append(
+                (
+                    codeset,
+                    rec.key,
+                    bare(rec.key),
+                    rec.title,
+                    rec.short_title,
+                    rec.kind,
+                    None if rec.billable is None else int(rec.billable),
+                    rec.parent,
+                    rec.source,
+                    json.dumps(rec.facts) if rec.facts else "[]",
+                    number,
+                )
+            )
             if rec.is_code and (rec.title or terms):
                 fts_rows.append((f"{rec.title} {rec.short_title} {terms}".strip(), codeset, rec.key))
     db.executemany("INSERT INTO codes VALUES (?,?,?,?,?,?,?,?,?,?,?)", code_rows)
@@ -210,16 +259,24 @@ def _write_codes(db: sqlite3.Connection, models: dict[str, CodeSetModel]) -> Non
     db.executemany("INSERT INTO code_fts(words, codeset, key) VALUES (?, ?, ?)", fts_rows)
     names = {cs: CODESET_NAMES[cs] for cs in models}
     db.execute("INSERT INTO meta VALUES ('codesets', ?)", (json.dumps(names),))
-    releases = {cs: next((r.source for r in m.records if r.is_code and r.source), "") for cs, m in models.items()}
+    releases = {
+        cs: next((r.source for r in m.records if r.is_code and r.source), "") for cs, m in models.items()
+    }
     db.execute("INSERT INTO meta VALUES ('releases', ?)", (json.dumps(releases),))
 
 
 def _write_guides(db: sqlite3.Connection, guides: Iterable[Guide]) -> None:
     for g in guides:
-        db.execute("INSERT INTO guides VALUES (?, ?, ?, ?, ?)",
-                   (g.slug, g.title, g.summary, json.dumps(g.sources), json.dumps(g.topics)))
+        db.execute(
+            "INSERT INTO guides VALUES (?, ?, ?, ?, ?)",
+            (g.slug, g.title, g.summary, json.dumps(g.sources), json.dumps(g.topics)),
+        )
         for p in g.passages:
-            cur = db.execute("INSERT INTO passages(slug, anchor, heading, text) VALUES (?, ?, ?, ?)",
-                             (g.slug, p.anchor, p.heading, p.text))
-            db.execute("INSERT INTO passage_fts(rowid, title, heading, text) VALUES (?, ?, ?, ?)",
-                       (cur.lastrowid, f"{g.title} {' '.join(g.topics)}", p.heading if p.anchor else "", p.text))
+            cur = db.execute(
+                "INSERT INTO passages(slug, anchor, heading, text) VALUES (?, ?, ?, ?)",
+                (g.slug, p.anchor, p.heading, p.text),
+            )
+            db.execute(
+                "INSERT INTO passage_fts(rowid, title, heading, text) VALUES (?, ?, ?, ?)",
+                (cur.lastrowid, f"{g.title} {' '.join(g.topics)}", p.heading if p.anchor else "", p.text),
+            )

@@ -91,14 +91,16 @@ def load_inputs(root: Path) -> Loaded:
     guides = read_guides(cfg.content_dir, root, problems)
     for page in pages:
         if page.codeset not in cfg.codesets:
-            problems.warn(page.path, 0, f"code set '{page.codeset}' is not enabled in content/site.yml; page skipped")
+            problems.warn(
+                page.path, 0, f"code set '{page.codeset}' is not enabled in content/site.yml; page skipped"
+            )
     pages = [p for p in pages if p.codeset in cfg.codesets]
     return Loaded(cfg, problems, pages, hand_hashes(cfg.content_dir, root), guides)
 
 
 def load_models(
-    cfg: SiteConfig, pages: list[HandPage], problems: Problems, only: set[str] | None = None, *, quiet: bool = False,
-    premium_keys: set[tuple[str, str]] | None = None, jobs: int = 1,
+    cfg: SiteConfig, pages: list[HandPage], problems: Problems, only: set[str] | None = None, *,
+    quiet: bool = False, premium_keys: set[tuple[str, str]] | None = None, jobs: int = 1,
 ) -> dict[str, CodeSetModel]:
     """Importer records + hand-written pages + premium data, linked, per enabled code set.
 
@@ -146,7 +148,10 @@ def _attach_premium(
         if rec.codeset in models and rec.key not in existing[rec.codeset]:
             models[rec.codeset].records.append(rec)
             existing[rec.codeset].add(rec.key)
-    code_pages = {cs: {r.key for r in m.records if r.is_code and (keys is None or (cs, r.key) in keys)} for cs, m in models.items()}
+    code_pages = {
+        cs: {r.key for r in m.records if r.is_code and (keys is None or (cs, r.key) in keys)}
+        for cs, m in models.items()
+    }
     index = {cs: {r.key: r for r in m.records} for cs, m in models.items()}
     for codeset, key, section in premium_sections(cfg, code_pages):
         target = index.get(codeset, {}).get(key)
@@ -154,7 +159,9 @@ def _attach_premium(
             continue
         rec = target
         if any(s.id == section.id for s in rec.sections):
-            problems.warn(rec.origin or codeset, 0, f"{key}: section '{section.id}' given twice; the first is kept")
+            problems.warn(
+                rec.origin or codeset, 0, f"{key}: section '{section.id}' given twice; the first is kept"
+            )
             continue
         rec.sections = [*rec.sections, section]
 
@@ -176,7 +183,9 @@ def check(root: Path, *, quiet: bool = True) -> Problems:
 _JOB: dict[str, Any] = {}
 
 
-def _public_digest(cfg: SiteConfig, model: CodeSetModel, i: int, memo: dict[int, tuple[object, str]] | None = None) -> bytes:
+def _public_digest(
+    cfg: SiteConfig, model: CodeSetModel, i: int, memo: dict[int, tuple[object, str]] | None = None
+) -> bytes:
     """What search indexes of a record, as a digest. `memo` caches per shared section object."""
     rec = model.records[i]
     parts = [rec.key, rec.title, rec.short_title, rec.kind, str(rec.billable), rec.parent or ""]
@@ -191,7 +200,9 @@ def _public_digest(cfg: SiteConfig, model: CodeSetModel, i: int, memo: dict[int,
     return xxhash.xxh3_64_digest("\x1f".join(parts).encode())
 
 
-def _protected_rows(cfg: SiteConfig, codeset: str, model: CodeSetModel, i: int, packer: Packer) -> StoreRow | None:
+def _protected_rows(
+    cfg: SiteConfig, codeset: str, model: CodeSetModel, i: int, packer: Packer
+) -> StoreRow | None:
     rec = model.records[i]
     if not rec.is_code:
         return None
@@ -199,7 +210,9 @@ def _protected_rows(cfg: SiteConfig, codeset: str, model: CodeSetModel, i: int, 
     return (codeset, rec.key, rec.title or rec.short_title or rec.key, sections)
 
 
-def _render_chunk(chunk: list[tuple[str, int]]) -> tuple[dict[str, str], int, list[StoreRow], list[tuple[str, int, bytes]]]:
+def _render_chunk(
+    chunk: list[tuple[str, int]],
+) -> tuple[dict[str, str], int, list[StoreRow], list[tuple[str, int, bytes]]]:
     cfg: SiteConfig = _JOB["cfg"]
     models: dict[str, CodeSetModel] = _JOB["models"]
     tpl: jinja2.Template = _JOB["template"]
@@ -349,7 +362,10 @@ def index_search(
         return None
     t0 = time.perf_counter()
     files = index_codesets(cfg, models, cfg.state_dir / "search", changed)
-    say(f"search     re-indexed {', '.join(sorted(changed)) or 'nothing'} in {time.perf_counter() - t0:.2f}s", quiet=quiet)
+    say(
+        f"search     re-indexed {', '.join(sorted(changed)) or 'nothing'} in {time.perf_counter() - t0:.2f}s",
+        quiet=quiet,
+    )
     return files
 
 
@@ -425,7 +441,9 @@ def build_lock(state_dir: Path, *, quiet: bool) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def _locked_build(loaded: Loaded, t0: float, *, clean: bool, jobs: int, quiet: bool, search: bool) -> BuildResult:
+def _locked_build(
+    loaded: Loaded, t0: float, *, clean: bool, jobs: int, quiet: bool, search: bool
+) -> BuildResult:
     cfg, problems = loaded.cfg, loaded.problems
     db = open_state(cfg.state_dir)
     try:
@@ -490,7 +508,9 @@ def full_build(
         )
         # The store is written by a forked child while this process writes the special pages
         # and (in a normal build) the search index.
-        store = StoreJob(cfg.store_path, rows, {"built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}, jobs)
+        store = StoreJob(
+            cfg.store_path, rows, {"built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}, jobs
+        )
         writer = SlotWriter(slot_dir, old)
         writer.new = {}
         with phase("pages", quiet=quiet):
@@ -507,7 +527,7 @@ def full_build(
         changed = {cs for cs, d in search_digests.items() if clean or stored_digests.get(cs) != d}
         search_files = index_search(cfg, models, changed, quiet) if search else None
         if search_files is not None:
-            for codeset, files in sorted(search_files.items()):
+            for _codeset, files in sorted(search_files.items()):
                 for rel, src, h in _file_hashes(db, files):
                     if rel in manifest or (rel in writer.new and writer.new[rel] != h):
                         raise BuildError(f"search file '{rel}' collides with a page")
@@ -530,7 +550,9 @@ def full_build(
     if not live_manifest:
         changed_paths: set[str] = ALL
     else:
-        changed_paths = {p for p in manifest.keys() | live_manifest.keys() if manifest.get(p) != live_manifest.get(p)}
+        changed_paths = {
+            p for p in manifest.keys() | live_manifest.keys() if manifest.get(p) != live_manifest.get(p)
+        }
     with phase("publish", quiet=quiet):
         slots.commit(slot, manifest, changed_paths)
     t_state = time.perf_counter()
@@ -562,7 +584,9 @@ def full_build(
     )
 
 
-def hand_identities(models: dict[str, CodeSetModel], pages: list[HandPage], cfg: SiteConfig) -> dict[str, tuple[str, str]]:
+def hand_identities(
+    models: dict[str, CodeSetModel], pages: list[HandPage], cfg: SiteConfig
+) -> dict[str, tuple[str, str]]:
     """Per hand page: what other pages show of it (identity) and its public search text digest.
 
     The fast path may re-render only the page itself when neither changed.
@@ -579,4 +603,6 @@ def hand_identities(models: dict[str, CodeSetModel], pages: list[HandPage], cfg:
 
 def record_identity(model: CodeSetModel, i: int) -> str:
     rec = model.records[i]
-    return "\x1f".join([rec.key, rec.title, rec.short_title, rec.kind, str(rec.billable), rec.parent or "", str(rec.order)])
+    return "\x1f".join(
+        [rec.key, rec.title, rec.short_title, rec.kind, str(rec.billable), rec.parent or "", str(rec.order)]
+    )

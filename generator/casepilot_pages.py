@@ -1,4 +1,5 @@
-"""Build stage: the public pages of CasePilot — `/casepilot/` (examples per topic) and the guides under `/guides/`."""
+"""Build stage: CasePilot's public pages — `/casepilot/` (examples per topic) and the guides (`/guides/`)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -14,18 +15,44 @@ from .render import Assets, Ctx
 # The example questions of /casepilot/, by topic (each one is answered by the data, and tested).
 TOPICS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("codes", "CPT Codes", ("What is CPT code 99213?", "What does E11.65 mean?", "Is S72.001 billable?")),
-    ("guidelines", "Guidelines", ("Guidelines for E/M services", "What is a placeholder X?",
-                                  "When do I use code first?")),
-    ("modifiers", "Modifiers", ("What does modifier 59 mean?", "When do I use modifier 25?",
-                                "What is modifier XS?")),
+    (
+        "guidelines",
+        "Guidelines",
+        ("Guidelines for E/M services", "What is a placeholder X?", "When do I use code first?"),
+    ),
+    (
+        "modifiers",
+        "Modifiers",
+        ("What does modifier 59 mean?", "When do I use modifier 25?", "What is modifier XS?"),
+    ),
     ("crosswalks", "Crosswalks", ("ICD-9 code for E11.9", "ICD-10 for 250.00", "Code for a broken wrist")),
-    ("ncci", "NCCI Edits", ("Can 99213 and 93000 be billed together?", "How many units of J1100 can I bill?",
-                            "Is 99417 an add-on code?")),
-    ("compliance", "Compliance", ("What does NCCI modifier indicator 1 mean?", "Primary codes for 11045",
-                                  "What is an MUE adjudication indicator?")),
-    ("coverage", "Medicare Coverage", ("Is there an LCD for cardiac rehabilitation?",
-                                       "What does Medicare pay for 99214 in Manhattan?",
-                                       "Global days for 27130")),
+    (
+        "ncci",
+        "NCCI Edits",
+        (
+            "Can 99213 and 93000 be billed together?",
+            "How many units of J1100 can I bill?",
+            "Is 99417 an add-on code?",
+        ),
+    ),
+    (
+        "compliance",
+        "Compliance",
+        (
+            "What does NCCI modifier indicator 1 mean?",
+            "Primary codes for 11045",
+            "What is an MUE adjudication indicator?",
+        ),
+    ),
+    (
+        "coverage",
+        "Medicare Coverage",
+        (
+            "Is there an LCD for cardiac rehabilitation?",
+            "What does Medicare pay for 99214 in Manhattan?",
+            "Global days for 27130",
+        ),
+    ),
 )
 
 

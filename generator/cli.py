@@ -26,11 +26,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     _HELD.clear()
     try:
         result = build(
-            args.root, clean=args.clean, jobs=args.jobs, quiet=args.quiet, strict=args.strict, search=not args.no_search
+            args.root, clean=args.clean, jobs=args.jobs, quiet=args.quiet, strict=args.strict,
+            search=not args.no_search,
         )
     except ContentErrors as exc:
         _print_problems(exc.problems)
-        print(f"build failed: {exc.problems.summary()}; the previous site was left as it was", file=sys.stderr)
+        print(
+            f"build failed: {exc.problems.summary()}; the previous site was left as it was", file=sys.stderr
+        )
         return 1
     except BuildError as exc:
         print(f"build failed: {exc}; the previous site was left as it was", file=sys.stderr)
@@ -51,7 +54,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     problems = check(args.root)
     _print_problems(problems)
     failed = bool(problems.errors) or (args.strict and bool(problems.warnings))
-    print(f"check {'failed' if failed else 'passed'}: {problems.summary()}", file=sys.stderr if failed else sys.stdout)
+    print(
+        f"check {'failed' if failed else 'passed'}: {problems.summary()}",
+        file=sys.stderr if failed else sys.stdout,
+    )
     return 1 if failed else 0
 
 
@@ -61,16 +67,27 @@ FAST_COMMANDS = ("build", "check")
 def parser(full: bool = True) -> argparse.ArgumentParser:
     """The argument parser; `full=False` leaves out the commands whose imports (httpx, psycopg,
     uvicorn) would add a quarter of a second to every `coderef build`."""
-    ap = argparse.ArgumentParser(prog="coderef", description="Build and serve the coderef medical-coding reference site.")
-    ap.add_argument("--root", type=Path, default=Path.cwd(), help="project folder (holds content/); default: current folder")
+    ap = argparse.ArgumentParser(
+        prog="coderef", description="Build and serve the coderef medical-coding reference site."
+    )
+    ap.add_argument(
+        "--root",
+        type=Path,
+        default=Path.cwd(),
+        help="project folder (holds content/); default: current folder",
+    )
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     b = sub.add_parser("build", help="build site/ and the protected store (incremental unless --clean)")
     b.add_argument("--clean", action="store_true", help="ignore previous output and render everything")
-    b.add_argument("--jobs", type=int, default=None, help="worker processes for rendering (default: CPU count)")
+    b.add_argument(
+        "--jobs", type=int, default=None, help="worker processes for rendering (default: CPU count)"
+    )
     b.add_argument("--quiet", action="store_true", help="print only the summary line")
     b.add_argument("--strict", action="store_true", help="fail on warnings too")
-    b.add_argument("--no-search", action="store_true", help="skip the search index stage (for timing the render)")
+    b.add_argument(
+        "--no-search", action="store_true", help="skip the search index stage (for timing the render)"
+    )
     b.set_defaults(func=cmd_build)
 
     c = sub.add_parser("check", help="validate config and content without writing anything")

@@ -163,7 +163,9 @@ def load_config(root: Path, problems: Problems) -> SiteConfig:
             setattr(cfg, key, value.strip())
         elif key == "codesets":
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                problems.error(rel, line, "'codesets' must be a list such as [icd-10-cm, icd-10-pcs, cpt, hcpcs]")
+                problems.error(
+                    rel, line, "'codesets' must be a list such as [icd-10-cm, icd-10-pcs, cpt, hcpcs]"
+                )
                 continue
             unknown = [v for v in value if v not in CODESET_NAMES]
             if unknown:
@@ -183,7 +185,11 @@ def load_config(root: Path, problems: Problems) -> SiteConfig:
             cfg.protected.update(value)
         elif key == "sources":
             if not isinstance(value, dict) or not all(isinstance(v, str) and v for v in value.values()):
-                problems.error(rel, line, "'sources' maps an importer kind to a file path, e.g. 'icd10cm: data/icd10cm.xml'")
+                problems.error(
+                    rel,
+                    line,
+                    "'sources' maps an importer kind to a file path, e.g. 'icd10cm: data/icd10cm.xml'",
+                )
                 continue
             for kind, src in value.items():
                 if not (root / src).is_file():
@@ -226,7 +232,9 @@ def _load_meter(meter: Meter, node: yaml.Node, rel: str, problems: Problems) -> 
                 v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 0)
                 for v in value.values()
             ):
-                problems.error(rel, line, "'meter.plans' maps plan names to a count of code pages, or null for unlimited")
+                problems.error(
+                    rel, line, "'meter.plans' maps plan names to a count of code pages, or null for unlimited"
+                )
                 continue
             missing = {"guest", "free", "paid"} - set(value)
             if missing:
@@ -261,7 +269,8 @@ def _load_assistant(assistant: Assistant, node: yaml.Node, rel: str, problems: P
                 assistant.enabled = value
         elif key == "rate_limit":
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                problems.error(rel, line, "'assistant.rate_limit' must be a whole number of questions per minute (1 or more)")
+                problems.error(rel, line, ("'assistant.rate_limit' must be a whole number of questions per "
+                                           "minute (1 or more)"))
             else:
                 assistant.rate_limit = value
         elif key == "plans":
@@ -273,21 +282,24 @@ def _load_assistant(assistant: Assistant, node: yaml.Node, rel: str, problems: P
 
 
 def _ask_plans(value: object, rel: str, line: int, problems: Problems) -> dict[str, AskPlan] | None:
-    hint = "e.g. 'guest: {asks: 2, per: day}'; asks: a whole number or null (unlimited); per: day, month, lifetime or rolling:N"
+    hint = ("e.g. 'guest: {asks: 2, per: day}'; asks: a whole number or null (unlimited); per: day, month, "
+            "lifetime or rolling:N")
     if not isinstance(value, dict):
         problems.error(rel, line, f"'assistant.plans' maps plan names to allowances, {hint}")
         return None
     plans: dict[str, AskPlan] = {}
     for name, spec in value.items():
         if not isinstance(spec, dict) or "asks" not in spec or set(spec) - {"asks", "per"}:
-            problems.error(rel, line, f"'assistant.plans.{name}' must be a mapping with 'asks' and 'per', {hint}")
+            problems.error(rel, line, (f"'assistant.plans.{name}' must be a mapping with 'asks' and 'per', "
+                                       f"{hint}"))
             return None
         asks, per = spec["asks"], spec.get("per", "month")
         if not (asks is None or (isinstance(asks, int) and not isinstance(asks, bool) and asks >= 0)):
             problems.error(rel, line, f"'assistant.plans.{name}.asks' must be a whole number or null, {hint}")
             return None
         if not _ask_period_ok(per):
-            problems.error(rel, line, f"'assistant.plans.{name}.per' must be day, month, lifetime or rolling:N")
+            problems.error(rel, line, (f"'assistant.plans.{name}.per' must be day, month, lifetime or "
+                                       f"rolling:N"))
             return None
         plans[str(name)] = AskPlan(asks, str(per))
     missing = {"guest", "free", "paid"} - set(plans)

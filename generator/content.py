@@ -73,7 +73,11 @@ def read_page(path: Path, root: Path, problems: Problems) -> HandPage | None:
         problems.error(rel, 0, f"unknown code set folder '{codeset}'; use one of {', '.join(CODESET_NAMES)}")
         return None
     if not CODE_PATTERNS[codeset].match(key):
-        problems.error(rel, 0, f"'{key}' is not a valid {CODESET_NAMES[codeset]} code; name the file after the code as officially printed")
+        problems.error(
+            rel, 0,
+            f"'{key}' is not a valid {CODESET_NAMES[codeset]} code; "
+            "name the file after the code as officially printed",
+        )
         return None
     try:
         text = path.read_text(encoding="utf-8")
@@ -141,14 +145,22 @@ def _read_front(
             else:
                 page.order = value
         elif key == "facts":
-            if not isinstance(value, dict) or not all(isinstance(v, (str, int, float)) for v in value.values()):
-                problems.error(rel, line, "'facts' must map a label to a short text, e.g. 'Global period: 90 days'")
+            if not isinstance(value, dict) or not all(
+                isinstance(v, (str, int, float)) for v in value.values()
+            ):
+                problems.error(
+                    rel, line, "'facts' must map a label to a short text, e.g. 'Global period: 90 days'"
+                )
                 ok = False
             else:
                 page.facts = [(str(k), str(v)) for k, v in value.items()]
         elif key == "sections":
             if not isinstance(vnode, yaml.MappingNode):
-                problems.error(rel, line, "'sections' must map section ids to settings, e.g. 'coding-tips: {protected: true}'")
+                problems.error(
+                    rel,
+                    line,
+                    "'sections' must map section ids to settings, e.g. 'coding-tips: {protected: true}'",
+                )
                 ok = False
                 continue
             for sk, sv in vnode.value:
@@ -157,12 +169,18 @@ def _read_front(
                 if not isinstance(setting, dict) or set(setting) - {"protected"} or not isinstance(
                     setting.get("protected"), bool
                 ):
-                    problems.error(rel, sline, f"section '{sk.value}' settings must be {{protected: true}} or {{protected: false}}")
+                    problems.error(
+                        rel,
+                        sline,
+                        f"section '{sk.value}' settings must be {{protected: true}} or {{protected: false}}",
+                    )
                     ok = False
                     continue
                 overrides[str(sk.value)] = (sline, setting["protected"])
         else:
-            problems.warn(rel, line, f"unknown front matter key '{key}' is ignored (known: {', '.join(FRONT_KEYS)})")
+            problems.warn(
+                rel, line, f"unknown front matter key '{key}' is ignored (known: {', '.join(FRONT_KEYS)})"
+            )
     return ok
 
 
@@ -177,16 +195,20 @@ def _read_body(
             line = first_line + (tok.map[0] if tok.map else 0)
             title = tokens[i + 1].content.strip()
             if tok.tag == "h1":
-                problems.error(rel, line, "'# ' headings are not allowed: the page title comes from the code; use '## '")
+                problems.error(
+                    rel, line, "'# ' headings are not allowed: the page title comes from the code; use '## '"
+                )
             elif tok.tag == "h2":
                 heads.append((i, line, title))
     bounds = [h[0] for h in heads] + [len(tokens)]
     renderer = _md.renderer
     options = _md.options
-    if heads and heads[0][0] > 0 or (not heads and tokens):
+    if (heads and heads[0][0] > 0) or (not heads and tokens):
         html = renderer.render(tokens[: bounds[0]], options, {}).strip()
         if html:
-            page.sections.append(Section("summary", "summary", "Summary", html, _plain(html), protected=False))
+            page.sections.append(
+                Section("summary", "summary", "Summary", html, _plain(html), protected=False)
+            )
     seen: dict[str, int] = {}
     for n, (index, line, title) in enumerate(heads):
         if not title:
@@ -194,7 +216,11 @@ def _read_body(
             continue
         sid = slugify(title)
         if sid in seen:
-            problems.error(rel, line, f"duplicate section '{title}' (first at line {seen[sid]}); merge them or rename one")
+            problems.error(
+                rel,
+                line,
+                f"duplicate section '{title}' (first at line {seen[sid]}); merge them or rename one",
+            )
             continue
         seen[sid] = line
         html = renderer.render(tokens[index + 3 : bounds[n + 1]], options, {}).strip()
@@ -203,8 +229,13 @@ def _read_body(
             continue
         override = overrides.get(sid)
         page.sections.append(
-            Section(sid, "handwritten", title, html, _plain(html), protected=None if override is None else override[1])
+            Section(sid, "handwritten", title, html, _plain(html),
+                    protected=None if override is None else override[1])
         )
     for sid, (line, _) in overrides.items():
         if sid not in seen:
-            problems.error(rel, line, f"front matter 'sections' names '{sid}' but the page has no '## ' heading with that id; headings here: {', '.join(seen) or 'none'}")
+            problems.error(
+                rel, line,
+                f"front matter 'sections' names '{sid}' but the page has no '## ' heading with that id; "
+                f"headings here: {', '.join(seen) or 'none'}",
+            )

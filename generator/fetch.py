@@ -58,7 +58,10 @@ def fetch(url: str, cache_dir: Path, *, sha256: str | None = None, timeout: floa
     try:
         h = hashlib.sha256()
         size = 0
-        with os.fdopen(fd, "wb") as out, httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as r:
+        with (
+            os.fdopen(fd, "wb") as out,
+            httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as r,
+        ):
             if r.status_code != 200:
                 raise BuildError(f"{url}: the server answered HTTP {r.status_code}; check the address")
             expected = r.headers.get("content-length")
@@ -68,7 +71,9 @@ def fetch(url: str, cache_dir: Path, *, sha256: str | None = None, timeout: floa
                 h.update(chunk)
                 size += len(chunk)
         if expected is not None and expected.isdigit() and int(expected) != size:
-            raise BuildError(f"{url}: download incomplete: got {size:,} of {int(expected):,} bytes; try again")
+            raise BuildError(
+                f"{url}: download incomplete: got {size:,} of {int(expected):,} bytes; try again"
+            )
         got = h.hexdigest()
         if want is not None and got != want:
             raise BuildError(

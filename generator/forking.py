@@ -6,6 +6,7 @@ can cost time, never correctness or error reports.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 
@@ -30,7 +31,7 @@ def start(work: Callable[[], object]) -> int | None:
     if pid == 0:  # pragma: no cover - runs in the child, which never returns
         try:
             work()
-        except BaseException:  # noqa: BLE001 - the parent redoes the work and reports the error
+        except BaseException:  # the parent redoes the work and reports the error
             os._exit(1)
         os._exit(0)
     return pid
@@ -47,8 +48,6 @@ def succeeded(pid: int) -> bool:
 
 def stop(pid: int) -> None:
     """Ends a child of `start` that is no longer wanted and reaps it."""
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, 9)
-    except ProcessLookupError:
-        pass
     succeeded(pid)

@@ -17,6 +17,9 @@ from urllib.parse import quote
 from markupsafe import Markup
 from markupsafe import escape as _markup_escape
 
+from . import urls
+from .link import CodeSetModel, ancestors
+
 _fast_escape: Callable[[str], str] | None
 try:  # markupsafe's C escaper without the Markup wrapper: a third of the cost per call
     from markupsafe._speedups import _escape_inner as _fast_escape
@@ -42,14 +45,8 @@ def narrow(html: str) -> str:
 
 def escape(text: str) -> str:
     """HTML-escapes text exactly like markupsafe (quotes included), narrowed (see `narrow`)."""
-    if _fast_escape is not None and type(text) is str:
-        out = _fast_escape(text)
-    else:
-        out = str(_markup_escape(text))
+    out = _fast_escape(text) if _fast_escape is not None and type(text) is str else str(_markup_escape(text))
     return out if out.isascii() else _WIDE.sub(_entity, out)
-
-from . import urls
-from .link import CodeSetModel, ancestors
 
 # Drawn by the stylesheet (a CSS mask of currentColor): 50 bytes a use instead of 300 of inline
 # SVG, and a code page shows it twice per protected section (heading and contents list).
@@ -103,7 +100,8 @@ def child_items(model: CodeSetModel, i: int, *, with_billable: bool) -> str:
             f'<span class="cl-title">{escape(r.title)}</span></a>'
         )
         if with_billable and r.billable is True:
-            link += ' <span class="dot-billable" title="Billable"><span class="visually-hidden">(billable)</span></span>'
+            link += (' <span class="dot-billable" title="Billable">'
+                     '<span class="visually-hidden">(billable)</span></span>')
         out.append(f"      <li>{link}</li>\n" if with_billable else f"          <li>{link}</li>\n")
     return "".join(out)
 
@@ -135,7 +133,9 @@ def premium_blocks(protected: list[dict[str, Any]], gate_page: str, page_url: st
 
 def toc_items(public: list[dict[str, Any]], protected: list[dict[str, Any]]) -> Markup:
     parts = [f'<li><a href="#s-{escape(s["id"])}">{escape(s["title"])}</a></li>' for s in public]
-    parts += [f'<li><a href="#s-{escape(s["id"])}">{escape(s["title"])}</a> {LOCK_ICON}</li>' for s in protected]
+    parts += [
+        f'<li><a href="#s-{escape(s["id"])}">{escape(s["title"])}</a> {LOCK_ICON}</li>' for s in protected
+    ]
     return Markup("".join(parts))
 
 
@@ -145,7 +145,8 @@ def pager(prev: dict[str, Any] | None, nxt: dict[str, Any] | None) -> Markup:
     out = ['  <nav class="pager" aria-label="Previous and next code">\n    ']
     if prev is not None:
         out.append(
-            f'<a class="pager-prev" rel="prev" href="{prev["url"]}"><span class="pager-dir">Previous code</span> '
+            f'<a class="pager-prev" rel="prev" href="{prev["url"]}">'
+            '<span class="pager-dir">Previous code</span> '
             f'<span class="pager-code">{escape(prev["display"])}</span> '
             f'<span class="pager-title">{escape(prev["title"])}</span></a>'
         )
@@ -169,7 +170,8 @@ def record_head(
     """Badges, release line and the H1 of a record page."""
     out = [
         '  <header class="record-head">\n    <p class="record-meta">\n',
-        f'      <a class="badge badge-set" href="{codeset_url}">{escape(codeset_name)}{"®" if is_cpt else ""}</a>\n',
+        f'      <a class="badge badge-set" href="{codeset_url}">'
+        f'{escape(codeset_name)}{"®" if is_cpt else ""}</a>\n',
     ]
     if not is_code:
         out.append(f'<span class="badge badge-kind">{escape(kind.replace("-", " ").capitalize())}</span>')
@@ -178,7 +180,8 @@ def record_head(
         out.append('<span class="badge badge-ok">Billable</span>')
     elif billable is False:
         out.append(
-            f'<span class="badge badge-warn">{"Not billable" if is_code else "Header"} &#8212; use a more specific code</span>'
+            f'<span class="badge badge-warn">{"Not billable" if is_code else "Header"} '
+            '&#8212; use a more specific code</span>'
         )
     out.append("\n")
     if source:
@@ -188,7 +191,10 @@ def record_head(
         out.append(f'    <h1 id="page-title"><span class="h1-code">CPT® {escape(display)}</span></h1>\n')
         if short_title:
             out.append(f'<p class="lede">{escape(short_title)}</p>')
-        out.append(f'    <p class="licence-note"><strong>Official descriptor not shown.</strong> {escape(licence_note)}</p>\n')
+        out.append(
+            '    <p class="licence-note"><strong>Official descriptor not shown.</strong> '
+            f'{escape(licence_note)}</p>\n'
+        )
     else:
         out.append(
             f'    <h1 id="page-title"><span class="h1-code">{escape(display)}</span> '
@@ -203,7 +209,9 @@ def record_head(
 def facts(items: list[tuple[str, str]]) -> Markup:
     if not items:
         return Markup("")
-    rows = "".join(f'    <div class="fact"><dt>{escape(k)}</dt><dd>{escape(v)}</dd></div>\n' for k, v in items)
+    rows = "".join(
+        f'    <div class="fact"><dt>{escape(k)}</dt><dd>{escape(v)}</dd></div>\n' for k, v in items
+    )
     return Markup(f'  <dl class="facts">\n{rows}  </dl>\n')
 
 

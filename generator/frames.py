@@ -71,7 +71,8 @@ class FrameRenderer:
                 probe[name] = Markup(f"\x00page.{name}\x00") if value else value
             else:
                 raise FrameError(
-                    f"page.{name} is a {type(value).__name__}; page.html frames take only strings and booleans"
+                    f"page.{name} is a {type(value).__name__}; "
+                    "page.html frames take only strings and booleans"
                 )
         ctx = dict(base)
         ctx["page"] = probe

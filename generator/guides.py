@@ -4,6 +4,7 @@ Each guide names the official sources it summarises (front matter `sources:`), i
 public page under `/guides/<slug>/`, and is split at its `## ` headings into passages that
 CasePilot retrieves from (see `assistant_facts.py`). Problems are collected with file:line.
 """
+
 from __future__ import annotations
 
 import re
@@ -69,7 +70,9 @@ def read_guides(content_dir: Path, root: Path, problems: Problems) -> list[Guide
 def read_guide(path: Path, root: Path, problems: Problems) -> Guide | None:
     rel = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
     if not _SLUG.match(path.stem):
-        problems.error(rel, 0, f"guide file name '{path.name}' must be lower-case words joined by '-' (it is the URL)")
+        problems.error(
+            rel, 0, f"guide file name '{path.name}' must be lower-case words joined by '-' (it is the URL)"
+        )
         return None
     try:
         text = path.read_text(encoding="utf-8")
@@ -78,12 +81,14 @@ def read_guide(path: Path, root: Path, problems: Problems) -> Guide | None:
         return None
     m = re.match(r"---[ \t]*\r?\n(.*?)(?:^|\n)---[ \t]*(?:\r?\n|$)", text, re.DOTALL)
     if m is None:
-        problems.error(rel, 1, "a guide starts with front matter between '---' lines (title, summary, sources)")
+        problems.error(
+            rel, 1, "a guide starts with front matter between '---' lines (title, summary, sources)"
+        )
         return None
     guide = Guide(slug=path.stem, path=rel)
     ok = _front(m.group(1), guide, rel, problems)
     body_line = text[: m.end()].count("\n") + 1
-    ok = _body(text[m.end():], body_line, guide, rel, problems) and ok
+    ok = _body(text[m.end() :], body_line, guide, rel, problems) and ok
     return guide if ok else None
 
 
@@ -108,16 +113,32 @@ def _front(front: str, guide: Guide, rel: str, problems: Problems) -> bool:
             else:
                 setattr(guide, key, " ".join(value.split()))
         elif key in ("sources", "topics"):
-            if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
-                problems.error(rel, line, f"'{key}' must be a list of short texts, e.g. '- ICD-10-CM Official Guidelines for Coding and Reporting'")
+            if (
+                not isinstance(value, list)
+                or not value
+                or not all(isinstance(v, str) and v.strip() for v in value)
+            ):
+                problems.error(
+                    rel,
+                    line,
+                    (f"'{key}' must be a list of short texts, e.g. '- ICD-10-CM Official Guidelines for "
+                     f"Coding and Reporting'"),
+                )
                 ok = False
             else:
                 setattr(guide, key, [" ".join(v.split()) for v in value])
         else:
-            problems.warn(rel, line, f"unknown front matter key '{key}' is ignored (known: {', '.join(GUIDE_KEYS)})")
+            problems.warn(
+                rel, line, f"unknown front matter key '{key}' is ignored (known: {', '.join(GUIDE_KEYS)})"
+            )
     for key in ("title", "summary", "sources"):
         if not getattr(guide, key):
-            problems.error(rel, 1, f"a guide needs '{key}' in its front matter (every guide names the official sources it summarises)")
+            problems.error(
+                rel,
+                1,
+                (f"a guide needs '{key}' in its front matter (every guide names the official sources it "
+                 f"summarises)"),
+            )
             ok = False
     return ok
 
@@ -130,7 +151,9 @@ def _body(body: str, first_line: int, guide: Guide, rel: str, problems: Problems
         if tok.type == "heading_open":
             line = first_line + (tok.map[0] if tok.map else 0)
             if tok.tag != "h2":
-                problems.error(rel, line, "guides use '## ' headings only (the title comes from the front matter)")
+                problems.error(
+                    rel, line, "guides use '## ' headings only (the title comes from the front matter)"
+                )
                 ok = False
             heads.append((i, tokens[i + 1].content.strip()))
     bounds = [h[0] for h in heads] + [len(tokens)]

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import time
@@ -15,8 +14,7 @@ from .errors import BuildError, Problems
 from .fetch import fetch, is_url, original_name, sha256_of
 from .importers import CodeSetImporter, codeset_importers
 from .premium import PREMIUM_KINDS, import_premium
-
-REGISTRY = "imports.json"
+from .registry import register
 
 
 def add_commands(subparsers: Any) -> None:
@@ -41,35 +39,6 @@ def kinds() -> dict[str, str]:
     return out
 
 
-def _registry(cfg: SiteConfig) -> dict[str, Any]:
-    path = cfg.data_path / REGISTRY
-    if not path.exists():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise BuildError(f"{path}: unreadable import registry ({exc}); delete it and import again") from None
-    return data if isinstance(data, dict) else {}
-
-
-def imported_source(cfg: SiteConfig, kind: str) -> Path | None:
-    """The registered file for a code-set kind, or None when nothing was imported (or it is gone)."""
-    entry = _registry(cfg).get(kind)
-    if not isinstance(entry, dict) or "file" not in entry:
-        return None
-    path = cfg.data_path / str(entry["file"])
-    return path if path.exists() else None
-
-
-def _register(cfg: SiteConfig, kind: str, entry: dict[str, Any]) -> None:
-    reg = _registry(cfg)
-    reg[kind] = entry
-    path = cfg.data_path / REGISTRY
-    tmp = path.with_name(path.name + ".new")
-    tmp.write_text(json.dumps(reg, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def _size(n: int) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
@@ -87,7 +56,7 @@ def import_codeset(cfg: SiteConfig, importer: CodeSetImporter, path: Path, name:
     tmp = dest.with_name(dest.name + ".new")
     shutil.copyfile(path, tmp)
     os.replace(tmp, dest)
-    _register(cfg, importer.kind, {
+    register(cfg, importer.kind, {
         "file": dest.relative_to(cfg.data_path).as_posix(), "records": count, "sha256": sha256_of(dest),
         "imported": time.strftime("%Y-%m-%dT%H:%M:%S"),
     })
@@ -102,7 +71,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"{k:<{width}}  {desc}")
         return 0
     if not args.kind or not args.source:
-        print("usage: coderef import KIND PATH_OR_URL [--sha256 HEX]   (coderef import --list shows the kinds)")
+        print(
+            "usage: coderef import KIND PATH_OR_URL [--sha256 HEX]   (coderef import --list shows the kinds)"
+        )
         return 1
     if args.kind not in table:
         print(f"error: unknown kind '{args.kind}'; known kinds: {', '.join(table)}")
@@ -153,7 +124,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {args.source}: the compressed file is damaged ({exc}); download it again")
         return 1
     except UnicodeDecodeError as exc:
-        print(f"error: {args.source}: not a text file in a known encoding ({exc.reason}); is this the right file?")
+        print(
+            f"error: {args.source}: not a text file in a known encoding ({exc.reason}); "
+            "is this the right file?"
+        )
         return 1
     seconds = time.perf_counter() - started
     print(f"{args.kind}: {rows:,} {note} in {seconds:.1f} s -> {out} ({_size(out.stat().st_size)})")

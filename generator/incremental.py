@@ -43,14 +43,17 @@ def build_pages(
     if len(pages) != len(changed) or site_json is None or live is None:
         return None
     keys = {(pg.codeset, pg.key) for pg in pages}
-    models = load_models(cfg, loaded.pages, problems, only={pg.codeset for pg in pages}, quiet=True, premium_keys=keys)
+    models = load_models(
+        cfg, loaded.pages, problems, only={pg.codeset for pg in pages}, quiet=True, premium_keys=keys
+    )
     if problems.errors:
         raise ContentErrors(problems)
     stored = {p: (ident, public) for p, ident, public in db.execute("SELECT path, ident, public FROM hand")}
     new = hand_identities(models, pages, cfg)
     for pg in pages:
         model = models[pg.codeset]
-        if pg.path not in new or stored.get(pg.path, ("", ""))[0] != record_identity(model, model.index[pg.key]):
+        old_identity = stored.get(pg.path, ("", ""))[0]
+        if pg.path not in new or old_identity != record_identity(model, model.index[pg.key]):
             return None
     reindex = {pg.codeset for pg in pages if stored[pg.path][1] != new[pg.path][1]} if search else set()
 
@@ -68,17 +71,24 @@ def build_pages(
             # Files shared by all code sets (e.g. the list of code sets with their counts) cannot
             # change here: no page was added or removed. Only this code set's own files move.
             own = f"/{cs}/"
-            old_search |= {r[0] for r in db.execute("SELECT path FROM search_files WHERE codeset=?", (cs,)) if own in r[0]}
+            old_search |= {
+                r[0]
+                for r in db.execute("SELECT path FROM search_files WHERE codeset=?", (cs,))
+                if own in r[0]
+            }
             new_search.extend(_file_hashes(db, [f for f in search_files.get(cs, []) if own in f[0]]))
     touched = sorted(set(paths) | old_search | {rel for rel, _, _ in new_search})
     live_hashes = {
-        p: h for p, h in db.execute(f"SELECT path, hash FROM files WHERE path IN ({','.join('?' * len(touched))})", touched)
+        p: h
+        for p, h in db.execute(
+            f"SELECT path, hash FROM files WHERE path IN ({','.join('?' * len(touched))})", touched
+        )
     }
     journal = Journal(cfg.state_dir, db)
     staging = journal.stage()
     _JOB.update(
-        cfg=cfg, models=models, template=env.get_template("page.html"), base=base, slot_dir=staging, old=live_hashes,
-        digests=False,  # search digests of these pages are taken by hand_identities
+        cfg=cfg, models=models, template=env.get_template("page.html"), base=base, slot_dir=staging,
+        old=live_hashes, digests=False,  # search digests of these pages are taken by hand_identities
     )
     try:
         manifest, written, rows, _ = _render_chunk(chunk)
@@ -109,8 +119,11 @@ def build_pages(
         db.execute("INSERT OR REPLACE INTO search VALUES (?, '')", (cs,))
         if search_files is not None:
             db.execute("DELETE FROM search_files WHERE codeset=?", (cs,))
-            db.executemany("INSERT INTO search_files VALUES (?, ?)", [(cs, rel) for rel, _ in search_files.get(cs, [])])
+            db.executemany(
+                "INSERT INTO search_files VALUES (?, ?)", [(cs, rel) for rel, _ in search_files.get(cs, [])]
+            )
     db.execute("COMMIT")
     return BuildResult(
-        "pages", pages=len(paths), written=len(moves), removed=len(deletes), reindexed=sorted(reindex), problems=problems
+        "pages", pages=len(paths), written=len(moves), removed=len(deletes), reindexed=sorted(reindex),
+        problems=problems,
     )

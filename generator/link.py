@@ -40,7 +40,9 @@ def link(codeset: str, records: list[CodeRecord], problems: Problems) -> CodeSet
             continue
         p = index.get(rec.parent)
         if p is None:
-            problems.error(rec.origin or codeset, 0, f"{rec.display}: parent '{rec.parent}' does not exist in {codeset}")
+            problems.error(
+                rec.origin or codeset, 0, f"{rec.display}: parent '{rec.parent}' does not exist in {codeset}"
+            )
             model.roots.append(i)
             continue
         model.parent[i] = p

@@ -15,21 +15,18 @@ from .content import HandPage
 from .errors import BuildError, Problems
 from .importers import CodeSetImporter, codeset_importers
 from .model import CODESET_NAMES, CPT, CodeRecord
+from .registry import imported_source
 
 CACHE_VERSION = "1"
 HAND_ORDER_BASE = 10_000_000  # hand-only codes sort after imported ones unless they set `order`
 
 
 def source_for(cfg: SiteConfig, imp: CodeSetImporter) -> Path | None:
-    """The file a code set is read from: `sources` in site.yml, else the imported one, else the packaged default."""
+    """The file a code set is read from: `sources` in site.yml, else the imported one, else the packaged
+    default."""
     if imp.kind in cfg.sources:
         return cfg.root / cfg.sources[imp.kind]
-    try:
-        from .imports import imported_source
-    except ImportError:  # pragma: no cover - lands with the import command
-        imported = None
-    else:
-        imported = imported_source(cfg, imp.kind)
+    imported = imported_source(cfg, imp.kind)
     return imported or imp.default_source()
 
 
@@ -61,7 +58,9 @@ def code_version(root: Path) -> str:
 
 
 def _cache_path(cfg: SiteConfig, imp: CodeSetImporter, path: Path, version: str) -> Path:
-    key = hashlib.blake2b(f"{CACHE_VERSION}|{version}|{imp.kind}|{stat_key(path)}".encode(), digest_size=12).hexdigest()
+    key = hashlib.blake2b(
+        f"{CACHE_VERSION}|{version}|{imp.kind}|{stat_key(path)}".encode(), digest_size=12
+    ).hexdigest()
     return cfg.state_dir / "cache" / f"{imp.kind}-{key}.pickle"
 
 
@@ -79,7 +78,11 @@ def read_source(
             records: list[CodeRecord] = pickle.load(f)
         return records
     records = _share_sections(list(imp.read(path)))
-    pid = forking.start(lambda: _write_cache(cache, imp.kind, records)) if background and forking.can_fork() else None
+    pid = (
+        forking.start(lambda: _write_cache(cache, imp.kind, records))
+        if background and forking.can_fork()
+        else None
+    )
     if pid is not None:
         _BACKGROUND.append(pid)
     else:
@@ -144,7 +147,8 @@ def read_sources(
                 out[cs] = read_source(cfg, imp, src, version, background=jobs > 1)
         for cs, imp, src in wanted:
             if cs in children:
-                forking.succeeded(children.pop(cs))  # if it failed, read_source parses here and raises the error
+                # If it failed, read_source parses here and raises the error.
+                forking.succeeded(children.pop(cs))
                 out[cs] = read_source(cfg, imp, src, version)
     finally:
         for pid in children.values():  # this process's own parse failed: the others are not wanted
@@ -182,7 +186,11 @@ def merge_hand_pages(
                 )
                 continue
             if not page.title and codeset != CPT:
-                problems.error(page.path, 1, f"'{page.key}' is not in any imported file, so the page needs a 'title' in its front matter")
+                problems.error(
+                    page.path, 1,
+                    f"'{page.key}' is not in any imported file, "
+                    "so the page needs a 'title' in its front matter",
+                )
                 continue
             rec = CodeRecord(
                 codeset=codeset,
@@ -210,7 +218,11 @@ def merge_hand_pages(
         new_sections = list(rec.sections)
         for s in page.sections:
             if s.id in taken:
-                problems.error(page.path, 1, f"section '{s.title}' clashes with the official section '{s.id}' of {page.key}; rename the heading")
+                problems.error(
+                    page.path, 1,
+                    f"section '{s.title}' clashes with the official section '{s.id}' of {page.key}; "
+                    "rename the heading",
+                )
                 continue
             new_sections.append(s)
         rec.sections = new_sections

@@ -46,7 +46,7 @@ def entries(model: CodeSetModel, titles: list[str]) -> list[Entry]:
     """One entry per record with a lookup form, in official order. `titles` is indexed like records."""
     out: list[Entry] = []
     seen: set[str] = set()
-    for rec, title in zip(model.records, titles):
+    for rec, title in zip(model.records, titles, strict=True):
         norm = normalize(rec.key)
         if not norm or norm in seen:  # "A00-A09" and "A00A09" cannot both exist; keep the first
             continue

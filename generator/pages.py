@@ -1,4 +1,5 @@
-"""The site's pages other than code pages: home, code-set indexes, account pages, sitemaps, robots, headers."""
+"""The site's pages other than code pages: home, code-set indexes, account pages, sitemaps, robots,
+headers."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -94,7 +95,9 @@ def special_pages(
         out.append((urls.file_for(cs["url"]), env.get_template("codeset.html").render(ctx).encode()))
     out.append(("robots.txt", robots(cfg).encode()))
     html_dirs = ["/", "/index.html", "/404.html", "/robots.txt", "/sitemap.xml", "/sitemaps/*"]
-    html_dirs += [f"/{d}/*" for d in [*cfg.codesets, "search", "register", "login", "account", "casepilot", "guides"]]
+    html_dirs += [
+        f"/{d}/*" for d in [*cfg.codesets, "search", "register", "login", "account", "casepilot", "guides"]
+    ]
     html_rules = "".join(f"{d}\n  Cache-Control: public, max-age=300, must-revalidate\n" for d in html_dirs)
     out.append(("_headers", HEADERS.format(csp=CSP, html_rules=html_rules).encode()))
     out.extend(sitemaps(cfg, models))
@@ -114,7 +117,8 @@ def sitemaps(cfg: SiteConfig, models: dict[str, CodeSetModel]) -> list[tuple[str
     base = cfg.base_url
     out: list[tuple[str, bytes]] = []
     children: list[str] = []
-    general = ["/", "/search/", *(["/casepilot/", "/guides/"] if cfg.assistant.enabled else [])] + [urls.codeset_path(s) for s in cfg.codesets if s in models]
+    pilot = ["/casepilot/", "/guides/"] if cfg.assistant.enabled else []
+    general = ["/", "/search/", *pilot] + [urls.codeset_path(s) for s in cfg.codesets if s in models]
     files: list[tuple[str, list[str]]] = [("sitemaps/site.xml", general)]
     for slug in cfg.codesets:
         m = models.get(slug)

@@ -9,6 +9,7 @@ whole tree.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -63,7 +64,9 @@ class SlotWriter:
 
     def _prepare(self, rel: str) -> str:
         if rel in self.new:
-            raise BuildError(f"two outputs want the same path '{rel}'; each URL must come from exactly one page")
+            raise BuildError(
+                f"two outputs want the same path '{rel}'; each URL must come from exactly one page"
+            )
         full = os.path.join(self.root, rel)
         parent = os.path.dirname(full)
         if parent not in self._dirs:
@@ -84,7 +87,7 @@ class SlotWriter:
         if old == h:
             return h
         if old is not None:
-            try:
+            try:  # noqa: SIM105 - once per changed page in the render loop; try is free, suppress() is not
                 os.unlink(full)
             except FileNotFoundError:
                 pass
@@ -102,7 +105,7 @@ class SlotWriter:
         self.new[rel] = h
         if self.old.get(rel) == h:
             return
-        try:
+        try:  # noqa: SIM105 - once per changed search file (one per page); try is free, suppress() is not
             os.unlink(full)
         except FileNotFoundError:
             pass
@@ -234,10 +237,8 @@ class Slots:
         """Points `site` at `slot` with one rename: the only moment the live site changes."""
         rel_target = os.path.relpath(self.slot_dir(slot), self.site_link.parent)
         tmp = self.site_link.with_name(self.site_link.name + ".swap")
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         os.symlink(rel_target, tmp)
         os.replace(tmp, self.site_link)
 

@@ -131,7 +131,10 @@ def make_env(theme_dir: Path) -> jinja2.Environment:
         every one of the site's pages repeats.
         """
         # Arguments are the build's own objects (the one `site` context), so identity is a sound key.
-        key = (name, *(a if isinstance(a, (str, int, float, bool, type(None))) else ("id", id(a)) for a in args))
+        key = (
+            name,
+            *(a if isinstance(a, (str, int, float, bool, type(None))) else ("id", id(a)) for a in args),
+        )
         hit = cache.get(key)
         if hit is None:
             macro = getattr(env.get_template("_macros.html").module, name)
@@ -235,7 +238,8 @@ def page_context(
     ld = (
         '{"@context":"https://schema.org","@type":"MedicalCode","codeValue":' + _json(rec.key)
         + ',"codingSystem":' + _json(CODESET_NAMES[cs])
-        + ',"inCodeSet":{"@type":"CategoryCodeSet","name":' + _json(CODESET_NAMES[cs]) + '},"url":' + _json(canonical)
+        + ',"inCodeSet":{"@type":"CategoryCodeSet","name":' + _json(CODESET_NAMES[cs])
+        + '},"url":' + _json(canonical)
         + (',"name":' + _json(rec.title) if rec.title else "")
         + (',"isAccessibleForFree":false,"hasPart":{"@type":"WebPageElement","isAccessibleForFree":false,'
            '"cssSelector":".premium"}' if protected else "")
@@ -245,9 +249,15 @@ def page_context(
     child_list = model.children.get(i, ())
     name = rec.title or rec.short_title
     if rec.is_code:
-        description = f"{CODESET_NAMES[cs]} {rec.display}{': ' + name if name else ''}. Hierarchy, notes and coding guidance."
+        description = (
+            f"{CODESET_NAMES[cs]} {rec.display}{': ' + name if name else ''}. "
+            "Hierarchy, notes and coding guidance."
+        )
     else:
-        description = f"{CODESET_NAMES[cs]} {rec.display}{': ' + rec.title if rec.title else ''}. Browse its {len(child_list)} entries."
+        description = (
+            f"{CODESET_NAMES[cs]} {rec.display}{': ' + rec.title if rec.title else ''}. "
+            f"Browse its {len(child_list)} entries."
+        )
     return Ctx({
         "codeset": cs,
         "codeset_name": CODESET_NAMES[cs],
@@ -270,15 +280,21 @@ def page_context(
         "has_children": bool(child_list),
         "has_toc": len(public) + len(protected) > 1,
         "child_items": Markup(child_items(model, i, with_billable=not rec.is_code)) if child_list else "",
-        "pager": pager(_ref(recs[prev], cs) if prev is not None else None, _ref(recs[nxt], cs) if nxt is not None else None),
+        "pager": pager(
+            _ref(recs[prev], cs) if prev is not None else None,
+            _ref(recs[nxt], cs) if nxt is not None else None,
+        ),
         "public_blocks": _memo(cache, ("public", sections_key), lambda: public_blocks(public)),
         "head": record_head(
-            codeset_url=urls.codeset_path(cs), codeset_name=CODESET_NAMES[cs], is_cpt=cs == CPT, is_code=rec.is_code,
-            kind=rec.kind, billable=rec.billable, source=rec.source, descriptor_missing=descriptor_missing,
+            codeset_url=urls.codeset_path(cs), codeset_name=CODESET_NAMES[cs], is_cpt=cs == CPT,
+            is_code=rec.is_code, kind=rec.kind, billable=rec.billable, source=rec.source,
+            descriptor_missing=descriptor_missing,
             display=rec.display, title=rec.title, short_title=rec.short_title,
             licence_note=CPT_LICENCE_NOTE if descriptor_missing else "",
         ),
-        "premium_blocks": premium_blocks(protected, gate_page, path, wall if wall is not None else wall_text(cfg)),
+        "premium_blocks": premium_blocks(
+            protected, gate_page, path, wall if wall is not None else wall_text(cfg)
+        ),
         "toc_items": _memo(cache, ("toc", sections_key), lambda: toc_items(public, protected)),
         "gate_page": gate_page,
         "unlock_url": urls.gate_unlock_path(cs, rec.key),
@@ -293,7 +309,7 @@ def page_context(
 def codeset_context(cfg: SiteConfig, model: CodeSetModel) -> dict[str, Any]:
     cs = model.codeset
     roots = [_ref(model.records[i], cs) for i in model.roots]  # Ctx
-    for ref, i in zip(roots, model.roots):
+    for ref, i in zip(roots, model.roots, strict=True):
         ref["child_count"] = len(model.children.get(i, ()))
     release = next((r.source for r in model.records if r.is_code and r.source), "")
     return Ctx({

@@ -69,7 +69,9 @@ def own_text(text: str) -> str:
     return (text[: m.start()] if m else text).strip()
 
 
-def public_texts(cfg: SiteConfig, rec: CodeRecord, cache: dict[tuple[str, bool | None, str], str] | None = None) -> list[tuple[str, str, str]]:
+def public_texts(
+    cfg: SiteConfig, rec: CodeRecord, cache: dict[tuple[str, bool | None, str], str] | None = None
+) -> list[tuple[str, str, str]]:
     """(kind, title, text) of every public section of `rec`, in page order.
 
     `cache` (optional) remembers the own text per (kind, override, text): the importers share one
@@ -224,9 +226,14 @@ def group_html(codeset: str, group: Group) -> str:
     they only matched nonsense queries by prefix ("zzzzqqq" found GZ2ZZZZ)."""
     e = html.escape
     # An empty <title>: Pagefind would otherwise index the document title as every page's title.
-    parts = ['<!doctype html><html lang="en"><head><meta charset="utf-8"><title> </title></head><body><div data-pagefind-body>']
+    parts = [
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title> </title></head>'
+        "<body><div data-pagefind-body>"
+    ]
     if group.titles:
-        parts.append(f'<span data-pagefind-meta="title[data-t]" data-t="{e("; ".join(group.titles))}"></span>')
+        parts.append(
+            f'<span data-pagefind-meta="title[data-t]" data-t="{e("; ".join(group.titles))}"></span>'
+        )
     # The only filter: search.js filters and counts by code set (each filter costs a download per query).
     parts.append(f'<span data-pagefind-filter="codeset:{e(codeset)}"></span>')
     seen: set[tuple[str, ...]] = set()
@@ -307,7 +314,10 @@ def run_pagefind(jobs: list[Prepared]) -> None:
     for job, proc in procs:
         out, _ = proc.communicate()
         if proc.returncode != 0:
-            failed.append(f"{job.codeset}: pagefind exited with {proc.returncode}: {out.decode(errors='replace')[-2000:]}")
+            failed.append(
+                f"{job.codeset}: pagefind exited with {proc.returncode}: "
+                f"{out.decode(errors='replace')[-2000:]}"
+            )
         else:
             (job.gen_dir / "done").write_text(job.generation)
     if failed:

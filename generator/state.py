@@ -51,7 +51,9 @@ def global_fingerprint(cfg: SiteConfig) -> str:
     for codeset, imp in sorted(importers_for(cfg).items()):
         src = source_for(cfg, imp)
         h.update(f"{codeset}={stat_key(src) if src else '-'}".encode())
-    for extra in sorted((cfg.content_dir / "codesets").glob("*")) if (cfg.content_dir / "codesets").is_dir() else []:
+    for extra in (
+        sorted((cfg.content_dir / "codesets").glob("*")) if (cfg.content_dir / "codesets").is_dir() else []
+    ):
         h.update(extra.name.encode())
         h.update(extra.read_bytes())
     guides = cfg.content_dir / "guides"

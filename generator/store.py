@@ -2,13 +2,15 @@
 
 The build is the only writer; the gate opens it read-only. Section HTML is kept as the JSON
 string the gate answers with, so an unlock joins stored bytes instead of encoding text; texts of
-4 KiB and more are zlib-compressed (NCCI lists for some codes run to hundreds of kilobytes). A clean build writes a new
-file and renames it over the old one; an incremental build changes rows in one transaction.
+4 KiB and more are zlib-compressed (NCCI lists for some codes run to hundreds of kilobytes). A clean
+build writes a new file and renames it over the old one; an incremental build changes rows in one
+transaction.
 Either way a failed build leaves the previous store as it was.
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -135,7 +137,9 @@ class StoreWriter:
     ) -> None:
         """Sets a code page's row and its protected sections as (id, title, html) triples."""
         packer = Packer()
-        self.replace_packed(codeset, key, title, [packer(sid, stitle, html) for sid, stitle, html in sections])
+        self.replace_packed(
+            codeset, key, title, [packer(sid, stitle, html) for sid, stitle, html in sections]
+        )
 
     def replace_packed(self, codeset: str, key: str, title: str, sections: list[Packed]) -> None:
         """Like `replace_code` with section HTML already packed by a `Packer`."""
@@ -237,10 +241,8 @@ class StoreWriter:
         cls.fresh_path(path).unlink(missing_ok=True)
 
     def abort(self) -> None:
-        try:
+        with contextlib.suppress(sqlite3.Error):
             self.db.execute("ROLLBACK")
-        except sqlite3.Error:
-            pass
         self.db.close()
         if self.fresh and self._target.exists():
             self._target.unlink()

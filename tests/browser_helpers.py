@@ -66,7 +66,8 @@ def browser() -> Iterator[Any]:
 
 def new_page(browser: Any, base_url: str, *, width: int = 1280, height: int = 900, js: bool = True,
              bypass_csp: bool = False) -> Any:
-    """A page in a fresh context (new cookies: a new guest); console errors fail the test at `check_console`."""
+    """A page in a fresh context (new cookies: a new guest); console errors fail the test at
+    `check_console`."""
     ctx = browser.new_context(
         base_url=base_url, viewport={"width": width, "height": height}, java_script_enabled=js,
         bypass_csp=bypass_csp,
@@ -99,6 +100,11 @@ def run_axe(page: Any) -> list[dict[str, Any]]:
         "async () => await axe.run(document, {resultTypes: ['violations']})"
     )
     return [
-        {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"]][:5],
+        }
         for v in result["violations"]
     ]

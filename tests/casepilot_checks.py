@@ -1,4 +1,5 @@
 """Checks of CasePilot answers against the question set and against the data of the pages they cite."""
+
 from __future__ import annotations
 
 import html as htmllib
@@ -41,8 +42,11 @@ class CitedData:
         if hit is not None:
             return hit
         if url.startswith("https://www.cms.gov/"):
-            rows = self.facts.execute("SELECT id, type, title, contractor, effective, retired, version, updated"
-                                      " FROM lcd WHERE url=?", (url,)).fetchall()
+            rows = self.facts.execute(
+                "SELECT id, type, title, contractor, effective, retired, version, updated"
+                " FROM lcd WHERE url=?",
+                (url,),
+            ).fetchall()
             release = self.facts.execute("SELECT release FROM sources WHERE kind='lcd-documents'").fetchone()
             found = " ".join(" ".join(map(str, r)) for r in rows) + (f" {release[0]}" if release else "")
         else:
@@ -72,7 +76,9 @@ def problems(case: dict[str, Any], body: dict[str, Any], cited: CitedData) -> li
             out.append(f"lacks {fact!r}")
     urls = [c["url"] for c in body["citations"]]
     for want in case.get("cites", []):
-        if not any(u == want or u.startswith(want + "#") or (want.endswith("/") and u.startswith(want)) for u in urls):
+        if not any(
+            u == want or u.startswith(want + "#") or (want.endswith("/") and u.startswith(want)) for u in urls
+        ):
             out.append(f"does not cite {want}")
     evidence = case["q"] + " " + " ".join(cited.text(u) for u in urls)
     if body.get("kind") == "unknown":

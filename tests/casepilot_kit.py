@@ -1,4 +1,5 @@
 """CasePilot test kit: a small built project with the guides and the LCD/modifier imports, and a client."""
+
 from __future__ import annotations
 
 import shutil
@@ -11,8 +12,10 @@ from conftest import DATA, ROOT, SHARED_DATA, make_project
 FIXTURES = SHARED_DATA / "fixtures"
 
 
-def assistant_yml(plans: str = "guest: {asks: 2, per: day}\n    free: {asks: 20, per: month}\n    paid: {asks: null}",
-                  rate_limit: int = 30) -> str:
+def assistant_yml(
+    plans: str = "guest: {asks: 2, per: day}\n    free: {asks: 20, per: month}\n    paid: {asks: null}",
+    rate_limit: int = 30,
+) -> str:
     return (
         "site_name: coderef test\n"
         "base_url: https://codes.example.org\n"
@@ -77,7 +80,8 @@ CMS_IMPORTS = {
 }
 CMS_SITE_YML = (
     "site_name: coderef\nbase_url: https://codes.example.org\ncodesets: [icd-10-cm, icd-10-pcs, cpt, hcpcs]\n"
-    "assistant:\n  plans:\n    guest: {asks: null}\n    free: {asks: null}\n    paid: {asks: null}\n  rate_limit: 1000000\n"
+    "assistant:\n  plans:\n    guest: {asks: null}\n    free: {asks: null}\n    paid: {asks: null}\n"
+    "  rate_limit: 1000000\n"
 )
 
 

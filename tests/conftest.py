@@ -23,7 +23,11 @@ def shared_data() -> Path:
 
 
 def make_project(
-    dest: Path, *, site_yml: str | None = None, pages: bool = True, codesets: str = "[icd-10-cm, icd-10-pcs, cpt, hcpcs]"
+    dest: Path,
+    *,
+    site_yml: str | None = None,
+    pages: bool = True,
+    codesets: str = "[icd-10-cm, icd-10-pcs, cpt, hcpcs]",
 ) -> Path:
     """A project folder using the repo's theme, the demo pages and the small data files of tests/data."""
     dest.mkdir(parents=True, exist_ok=True)

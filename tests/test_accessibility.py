@@ -22,7 +22,9 @@ def test_axe_finds_no_violations(browser: Any, live_site: str) -> None:  # noqa:
         page.goto(path)
         page.wait_for_load_state("networkidle")
         if page.locator("section.premium").count():
-            page.locator("section.premium[data-state='open'], section.premium[data-state='wall']").first.wait_for()
+            page.locator(
+                "section.premium[data-state='open'], section.premium[data-state='wall']"
+            ).first.wait_for()
         violations = run_axe(page)
         if violations:
             found[path] = violations

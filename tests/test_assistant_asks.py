@@ -1,5 +1,6 @@
 """CasePilot's ask meter: periods, the atomic take, and hundreds of parallel questions on SQLite and on
 several gate processes sharing PostgreSQL."""
+
 from __future__ import annotations
 
 import asyncio
@@ -68,8 +69,11 @@ async def _ask(base: str, cookie: str) -> int:
     reader, writer = await asyncio.open_connection(u.hostname, u.port)
     body = json.dumps({"question": "What is E11.9?"}).encode()
     writer.write(
-        f"POST /gate/ask HTTP/1.1\r\nHost: {u.netloc}\r\nCookie: {cookie}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+        f"POST /gate/ask HTTP/1.1\r\nHost: {u.netloc}\r\nCookie: {cookie}\r\nContent-Type: "
+        f"application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+        + body
+    )
     await writer.drain()
     data = await reader.read()
     writer.close()
@@ -96,11 +100,16 @@ def test_parallel_questions_through_real_gates(engine: str, casepilot_small: Pat
     root = tmp_path / "proj"
     shutil.copytree(casepilot_small, root, symlinks=True)
     (root / "content" / "site.yml").write_text(
-        assistant_yml("guest: {asks: 25, per: day}\n    free: {asks: 20, per: month}\n    paid: {asks: null}", 100_000))
+        assistant_yml(
+            "guest: {asks: 25, per: day}\n    free: {asks: 20, per: month}\n    paid: {asks: null}", 100_000
+        )
+    )
     with ExitStack() as stack:
         url = None if engine == "sqlite" else stack.enter_context(pg_schema())
         env = env_for(root, url, CODEREF_ASSISTANT_LLM_URL="")
-        bases = [stack.enter_context(uvicorn_server(root, env)) for _ in range(1 if engine == "sqlite" else 3)]
+        bases = [
+            stack.enter_context(uvicorn_server(root, env)) for _ in range(1 if engine == "sqlite" else 3)
+        ]
         with httpx.Client(base_url=bases[0]) as c:
             first = c.post("/gate/ask", json={"question": "What is E11.9?"})
             assert first.status_code == 200 and first.json()["asks_left"] == 24

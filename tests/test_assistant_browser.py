@@ -1,5 +1,7 @@
 """CasePilot in real headless Chromium against a real `coderef serve`: the box on a code page answers, the
-meter counts, the allowance wall shows, re-asking works after registering, and the no-JavaScript form works."""
+meter counts, the allowance wall shows, re-asking works after registering, and the no-JavaScript form
+works."""
+
 from __future__ import annotations
 
 import re
@@ -39,7 +41,10 @@ def test_box_answers_counts_walls_and_answers_again_after_registering(browser: A
     box.locator("textarea").fill("Is it billable?")
     box.get_by_role("button", name="Ask CasePilot").click()
     answer = box.locator("[data-ask-answer]")
-    x(answer).to_contain_text("S72.001A — Fracture of unspecified part of neck of right femur, initial encounter for closed fracture")
+    x(answer).to_contain_text(
+        "S72.001A — Fracture of unspecified part of neck of right femur, initial encounter for closed "
+         "fracture"
+    )
     x(answer).to_contain_text("Billable: valid on claims.")
     x(answer.locator("a[href='/icd-10-cm/S72.001A/']").first).to_be_visible()
     x(box.locator("[data-ask-left]")).to_have_text("1 question left today.")
@@ -73,11 +78,16 @@ def test_casepilot_page_examples_and_accessibility(browser: Any, pilot_site: str
     page = new_page(browser, pilot_site, bypass_csp=True)  # axe is injected as a script
     x = expect()
     page.goto("/casepilot/")
-    x(page.locator(".ask-topics")).to_contain_text("CPT Codes · Guidelines · Modifiers · Crosswalks · NCCI Edits · "
-                                                    "Compliance · Medicare Coverage")
+    x(page.locator(".ask-topics")).to_contain_text(
+        "CPT Codes · Guidelines · Modifiers · Crosswalks · NCCI Edits · Compliance · Medicare Coverage"
+    )
     page.get_by_role("button", name="What is a placeholder X?").click()
     x(page.locator("[data-ask-answer]")).to_contain_text("placeholder X")
-    x(page.locator("[data-ask-answer] a[href^='/guides/icd-10-cm-seventh-characters-and-placeholder-x/']").first).to_be_visible()
+    x(
+        page.locator(
+            "[data-ask-answer] a[href^='/guides/icd-10-cm-seventh-characters-and-placeholder-x/']"
+        ).first
+    ).to_be_visible()
     assert run_axe(page) == []
     assert js_errors(page) == []
 

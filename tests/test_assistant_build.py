@@ -1,4 +1,5 @@
 """CasePilot's build side: the LCD and modifier imports, guides, config, and the facts stage."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -24,15 +25,24 @@ def test_lcd_import_reads_quoted_multiline_contractors(tmp_path: Path) -> None:
     result = import_premium(cfg, "lcd-documents", FIXTURES / "lcd_documents_sample.csv")
     assert result.rows == 25 and result.release.startswith("updated to 2025-")
     db = sqlite3.connect(data_file(cfg, "lcd-documents"))
-    row = db.execute("SELECT type, title, contractor, effective, retired FROM lcd WHERE id='L36668'").fetchone()
-    assert row == ("LCD", "Urine Drug Testing", "Noridian Healthcare Solutions, LLC (MAC - Part A, MAC - Part B)",
-                   "2025-08-14", "")
+    row = db.execute(
+        "SELECT type, title, contractor, effective, retired FROM lcd WHERE id='L36668'"
+    ).fetchone()
+    assert row == (
+        "LCD",
+        "Urine Drug Testing",
+        "Noridian Healthcare Solutions, LLC (MAC - Part A, MAC - Part B)",
+        "2025-08-14",
+        "",
+    )
 
 
 def test_lcd_import_errors_name_the_line(tmp_path: Path) -> None:
     cfg = SiteConfig(root=tmp_path)
     bad = tmp_path / "bad.csv"
-    bad.write_text("document_display_id,document_type,title,contractor_name_type\nL12345,LCD,Ok,MAC\nX1,LCD,Bad,MAC\n")
+    bad.write_text(
+        "document_display_id,document_type,title,contractor_name_type\nL12345,LCD,Ok,MAC\nX1,LCD,Bad,MAC\n"
+    )
     with pytest.raises(BuildError, match=r"bad.csv:3: 'X1' is not an LCD or Article ID"):
         import_premium(cfg, "lcd-documents", bad)
     wrong = tmp_path / "wrong.csv"
@@ -51,9 +61,11 @@ def test_modifier_import_uses_the_hcpcs_parser(tmp_path: Path) -> None:
     assert result.rows == len(mods) and {"GA", "GZ"} <= set(mods)
     assert mods["GA"].startswith("Waiver of liability statement issued as required by payer policy")
     no_mods = tmp_path / "codes.tsv"
-    no_mods.write_text("HCPC\tLONG_DESCRIPTION\tSHORT_DESCRIPTION\n"
-                       "A0021\tAmbulance service, outside state per mile, transport\tOutside state ambulance serv\n"
-                       "A0080\tNon-emergency transportation, per mile\tNoner transport per mile\n")
+    no_mods.write_text(
+        "HCPC\tLONG_DESCRIPTION\tSHORT_DESCRIPTION\n"
+        "A0021\tAmbulance service, outside state per mile, transport\tOutside state ambulance serv\n"
+        "A0080\tNon-emergency transportation, per mile\tNoner transport per mile\n"
+    )
     with pytest.raises(BuildError, match="has no modifiers"):
         import_premium(cfg, "hcpcs-modifiers", no_mods)
 
@@ -62,13 +74,18 @@ def test_modifier_import_uses_the_hcpcs_parser(tmp_path: Path) -> None:
 def test_all_369_modifiers_of_the_official_file(tmp_path: Path) -> None:
     data = shared_data()
     cfg = SiteConfig(root=tmp_path)
-    assert import_premium(cfg, "hcpcs-modifiers", data / "hcpcs" / "HCPC2020_ANWEB_w_disclaimer.txt.gz").rows == 369
+    assert (
+        import_premium(cfg, "hcpcs-modifiers", data / "hcpcs" / "HCPC2020_ANWEB_w_disclaimer.txt.gz").rows
+        == 369
+    )
 
 
 def test_guides_need_sources_and_name_their_errors(tmp_path: Path) -> None:
     folder = tmp_path / "content" / "guides"
     folder.mkdir(parents=True)
-    (folder / "good.md").write_text("---\ntitle: T\nsummary: S\nsources: [ICD-10-CM Official Guidelines]\n---\nIntro.\n\n## A\nText.\n")
+    (folder / "good.md").write_text(
+        "---\ntitle: T\nsummary: S\nsources: [ICD-10-CM Official Guidelines]\n---\nIntro.\n\n## A\nText.\n"
+    )
     (folder / "nosource.md").write_text("---\ntitle: T\nsummary: S\n---\nText.\n")
     (folder / "h1.md").write_text("---\ntitle: T\nsummary: S\nsources: [X]\n---\nText.\n\n# Big\nMore.\n")
     (folder / "Bad Name.md").write_text("---\ntitle: T\n---\n")
@@ -88,21 +105,36 @@ def test_the_shipped_guides_read_cleanly() -> None:
     guides = read_guides(root / "content", root, problems)
     assert not problems.items, problems.items
     slugs = {g.slug for g in guides}
-    assert {"office-em-visits", "modifier-25", "modifier-59-and-x-modifiers", "ncci-basics",
-            "icd-10-cm-seventh-characters-and-placeholder-x", "icd-10-cm-sequencing-code-first-use-additional",
-            "icd-10-pcs-root-operations"} <= slugs
+    assert {
+        "office-em-visits",
+        "modifier-25",
+        "modifier-59-and-x-modifiers",
+        "ncci-basics",
+        "icd-10-cm-seventh-characters-and-placeholder-x",
+        "icd-10-cm-sequencing-code-first-use-additional",
+        "icd-10-pcs-root-operations",
+    } <= slugs
     for g in guides:
         assert g.sources and all(len(s) > 10 for s in g.sources)
 
 
-@pytest.mark.parametrize(("yml", "message"), [
-    ("assistant: 3\n", "'assistant' must be a mapping"),
-    ("assistant: {enabled: maybe}\n", "'assistant.enabled' must be true or false"),
-    ("assistant: {rate_limit: 0}\n", "'assistant.rate_limit' must be a whole number"),
-    ("assistant: {plans: {guest: {asks: 2}}}\n", "'assistant.plans' lacks free, paid"),
-    ("assistant: {plans: {guest: {asks: -1}, free: {asks: 1}, paid: {asks: null}}}\n", "guest.asks' must be a whole number"),
-    ("assistant: {plans: {guest: {asks: 1, per: week}, free: {asks: 1}, paid: {asks: null}}}\n", "guest.per' must be day"),
-])
+@pytest.mark.parametrize(
+    ("yml", "message"),
+    [
+        ("assistant: 3\n", "'assistant' must be a mapping"),
+        ("assistant: {enabled: maybe}\n", "'assistant.enabled' must be true or false"),
+        ("assistant: {rate_limit: 0}\n", "'assistant.rate_limit' must be a whole number"),
+        ("assistant: {plans: {guest: {asks: 2}}}\n", "'assistant.plans' lacks free, paid"),
+        (
+            "assistant: {plans: {guest: {asks: -1}, free: {asks: 1}, paid: {asks: null}}}\n",
+            "guest.asks' must be a whole number",
+        ),
+        (
+            "assistant: {plans: {guest: {asks: 1, per: week}, free: {asks: 1}, paid: {asks: null}}}\n",
+            "guest.per' must be day",
+        ),
+    ],
+)
 def test_assistant_config_errors(tmp_path: Path, yml: str, message: str) -> None:
     (tmp_path / "content").mkdir()
     (tmp_path / "content" / "site.yml").write_text(yml)
@@ -118,12 +150,16 @@ def test_assistant_config_defaults_and_values(tmp_path: Path) -> None:
     assert cfg.assistant.plans["paid"].asks is None
     (tmp_path / "content").mkdir()
     (tmp_path / "content" / "site.yml").write_text(
-        "assistant:\n  plans:\n    guest: {asks: 1, per: rolling:7}\n    free: {asks: 5}\n    paid: {asks: null}\n"
-        "  rate_limit: 9\n  colour: red\n")
+        "assistant:\n  plans:\n    guest: {asks: 1, per: rolling:7}\n    free: {asks: 5}\n    paid: {asks: "
+        "null}\n"
+        "  rate_limit: 9\n  colour: red\n"
+    )
     problems = Problems()
     cfg = load_config(tmp_path, problems)
     assert cfg.assistant.plans["guest"].per == "rolling:7" and cfg.assistant.rate_limit == 9
-    assert [str(p) for p in problems.warnings] == ["content/site.yml:7: warning: unknown setting 'assistant.colour' is ignored"]
+    assert [str(p) for p in problems.warnings] == [
+        "content/site.yml:7: warning: unknown setting 'assistant.colour' is ignored"
+    ]
 
 
 def test_facts_are_written_and_published_with_the_store(tmp_path: Path) -> None:
@@ -131,8 +167,9 @@ def test_facts_are_written_and_published_with_the_store(tmp_path: Path) -> None:
     root = build_casepilot_project(tmp_path / "proj")
     path = facts_path(load_config(root, Problems()))
     db = sqlite3.connect(path)
-    assert db.execute("SELECT title, billable FROM codes WHERE codeset='icd-10-cm' AND key='E11.9'").fetchone() == (
-        "Type 2 diabetes mellitus without complications", 1)
+    assert db.execute(
+        "SELECT title, billable FROM codes WHERE codeset='icd-10-cm' AND key='E11.9'"
+    ).fetchone() == ("Type 2 diabetes mellitus without complications", 1)
     assert db.execute("SELECT count(*) FROM guides").fetchone()[0] >= 7
     assert db.execute("SELECT count(*) FROM lcd").fetchone()[0] == 25
     assert db.execute("SELECT count(*) FROM modifiers WHERE code='GA'").fetchone()[0] == 1

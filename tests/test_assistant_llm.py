@@ -1,5 +1,6 @@
 """The optional language model, against a local server scripted to speak the OpenAI chat-completions API:
 tool calls, errors, slow replies, replies that cite nothing or invent a code or figure."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,7 @@ from gate.assistant.llm import ModelSettings
 from generator.assistant_facts import facts_path
 from generator.config import SiteConfig
 
-GOOD = ("E11.9 is Type 2 diabetes mellitus without complications, and it is billable "
-        "(/icd-10-cm/E11.9/).")
+GOOD = "E11.9 is Type 2 diabetes mellitus without complications, and it is billable (/icd-10-cm/E11.9/)."
 
 
 class Script:
@@ -51,18 +51,57 @@ class Handler(BaseHTTPRequestHandler):
         tool_msgs = [m for m in body["messages"] if m.get("role") == "tool"]
         if not tool_msgs and mode != "no_tool":
             name = "other_tool" if mode == "unknown_tool" else "coderef_lookup"
-            return self._send(200, {"id": "c1", "object": "chat.completion", "choices": [{"index": 0, "message": {
-                "role": "assistant", "content": None, "tool_calls": [{"id": "call_1", "type": "function", "function": {
-                    "name": name, "arguments": json.dumps({"question": body["messages"][-1]["content"]})}}]},
-                "finish_reason": "tool_calls"}]})
+            return self._send(
+                200,
+                {
+                    "id": "c1",
+                    "object": "chat.completion",
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {
+                                "role": "assistant",
+                                "content": None,
+                                "tool_calls": [
+                                    {
+                                        "id": "call_1",
+                                        "type": "function",
+                                        "function": {
+                                            "name": name,
+                                            "arguments": json.dumps(
+                                                {"question": body["messages"][-1]["content"]}
+                                            ),
+                                        },
+                                    }
+                                ],
+                            },
+                            "finish_reason": "tool_calls",
+                        }
+                    ],
+                },
+            )
         content = {
-            "good": GOOD, "slow": GOOD, "no_tool": GOOD,
+            "good": GOOD,
+            "slow": GOOD,
+            "no_tool": GOOD,
             "no_cite": "E11.9 is Type 2 diabetes mellitus without complications.",
             "invent_code": "E11.9 is billable; also report E11.99 (/icd-10-cm/E11.9/).",
             "invent_figure": "E11.9 is billable and Medicare pays $123.45 for it (/icd-10-cm/E11.9/).",
         }[mode]
-        return self._send(200, {"id": "c2", "object": "chat.completion", "choices": [{"index": 0, "message": {
-            "role": "assistant", "content": content}, "finish_reason": "stop"}]})
+        return self._send(
+            200,
+            {
+                "id": "c2",
+                "object": "chat.completion",
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": content},
+                        "finish_reason": "stop",
+                    }
+                ],
+            },
+        )
 
     def _send(self, status: int, data: dict[str, Any]) -> None:
         self._raw(status, json.dumps(data).encode())
@@ -89,8 +128,13 @@ def model_url() -> Iterator[str]:
 def pilot(casepilot_small: Path, model_url: str) -> Iterator[CasePilot]:  # noqa: F811
     Script.requests.clear()
     Script.headers.clear()
-    settings = ModelSettings.from_env({"CODEREF_ASSISTANT_LLM_URL": model_url, "CODEREF_ASSISTANT_LLM_MODEL": "local-test",
-                                       "CODEREF_ASSISTANT_LLM_KEY": "sk-test"})
+    settings = ModelSettings.from_env(
+        {
+            "CODEREF_ASSISTANT_LLM_URL": model_url,
+            "CODEREF_ASSISTANT_LLM_MODEL": "local-test",
+            "CODEREF_ASSISTANT_LLM_KEY": "sk-test",
+        }
+    )
     p = CasePilot(facts_path(SiteConfig(root=casepilot_small)), settings)
     yield p
     p.close()
@@ -113,7 +157,9 @@ def test_tool_call_protocol_and_accepted_answer(pilot: CasePilot) -> None:
     assert Script.headers[0]["Authorization"] == "Bearer sk-test"
 
 
-@pytest.mark.parametrize("mode", ["error", "garbage", "no_cite", "invent_code", "invent_figure", "unknown_tool"])
+@pytest.mark.parametrize(
+    "mode", ["error", "garbage", "no_cite", "invent_code", "invent_figure", "unknown_tool"]
+)
 def test_bad_model_replies_fall_back_to_the_deterministic_answer(pilot: CasePilot, mode: str) -> None:
     Script.mode = mode
     a = pilot.answer("What is E11.9?")
@@ -136,7 +182,10 @@ def test_a_slow_model_times_out_after_3_seconds(pilot: CasePilot) -> None:
 
 
 def test_the_gate_uses_the_model_asynchronously(
-    casepilot_small: Path, model_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+    casepilot_small: Path,  # noqa: F811
+    model_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     root = tmp_path / "proj"
     shutil.copytree(casepilot_small, root, symlinks=True)
@@ -154,6 +203,8 @@ def test_settings_need_a_model_name_and_an_http_url() -> None:
         ModelSettings.from_env({"CODEREF_ASSISTANT_LLM_URL": "http://127.0.0.1:1/v1"})
     with pytest.raises(ValueError, match="http"):
         ModelSettings.from_env({"CODEREF_ASSISTANT_LLM_URL": "ftp://x", "CODEREF_ASSISTANT_LLM_MODEL": "m"})
-    s = ModelSettings.from_env({"CODEREF_ASSISTANT_LLM_URL": "http://h/v1/", "CODEREF_ASSISTANT_LLM_MODEL": "m"})
+    s = ModelSettings.from_env(
+        {"CODEREF_ASSISTANT_LLM_URL": "http://h/v1/", "CODEREF_ASSISTANT_LLM_MODEL": "m"}
+    )
     assert s is not None and s.endpoint == "http://h/v1/chat/completions" and s.timeout == 3.0
     assert "sk" not in repr(s.key)

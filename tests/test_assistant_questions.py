@@ -1,5 +1,6 @@
 """CasePilot's question set through a real `coderef serve` over the full official data: every answer states
 the expected facts, cites the expected pages, and holds no code or figure its cited pages lack."""
+
 from __future__ import annotations
 
 import shutil
@@ -29,8 +30,10 @@ def cms_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def served(cms_root: Path) -> Iterator[tuple[httpx.Client, CitedData]]:
-    with uvicorn_server(cms_root, env_for(cms_root), module="generator.cli") as base, \
-            httpx.Client(base_url=base, timeout=30) as client:
+    with (
+        uvicorn_server(cms_root, env_for(cms_root), module="generator.cli") as base,
+        httpx.Client(base_url=base, timeout=30) as client,
+    ):
         cited = CitedData(cms_root)
         yield client, cited
         cited.close()
@@ -63,13 +66,30 @@ def test_every_example_of_the_casepilot_page_is_answered(served: tuple[httpx.Cli
         assert not errs, (question, errs)
 
 
-@pytest.mark.parametrize("question", [
-    "\x00\x01\x02 binary \xff\xfe", "%s%s%s%n", "' OR 1=1; DROP TABLE codes; --", "\u202e\u200b99213\u2066",
-    "modifier modifier modifier", "icd-9 icd-9 icd-9", "E11.9 " * 80, "99213 and " * 45 + "93000",
-    "What does Medicare pay in Narnia for 99213?", "LCD for \"unterminated", "code for *", "NEAR(a b) OR AND NOT",
-    "{heading} : x", "J1100 J1100 J1100", "0DTJ4ZZ 0DTJ4ZZ with 99213", "payment for 99213-26-TC-59 in NY",
-])
-def test_odd_questions_get_an_answer_never_a_5xx(served: tuple[httpx.Client, CitedData], question: str) -> None:
+@pytest.mark.parametrize(
+    "question",
+    [
+        "\x00\x01\x02 binary \xff\xfe",
+        "%s%s%s%n",
+        "' OR 1=1; DROP TABLE codes; --",
+        "\u202e\u200b99213\u2066",
+        "modifier modifier modifier",
+        "icd-9 icd-9 icd-9",
+        "E11.9 " * 80,
+        "99213 and " * 45 + "93000",
+        "What does Medicare pay in Narnia for 99213?",
+        'LCD for "unterminated',
+        "code for *",
+        "NEAR(a b) OR AND NOT",
+        "{heading} : x",
+        "J1100 J1100 J1100",
+        "0DTJ4ZZ 0DTJ4ZZ with 99213",
+        "payment for 99213-26-TC-59 in NY",
+    ],
+)
+def test_odd_questions_get_an_answer_never_a_5xx(
+    served: tuple[httpx.Client, CitedData], question: str
+) -> None:
     client, cited = served
     r = client.post("/gate/ask", json={"question": question[:500]})
     assert r.status_code == 200, r.text[:300]

@@ -18,7 +18,8 @@ OPEN = "section.premium[data-state='open']"
 # CLS of the page load: blocks reserve their space, so filling them in must not shake the page.
 CLS_JS = """() => new Promise(resolve => {
   let cls = 0;
-  new PerformanceObserver(list => { for (const e of list.getEntries()) if (!e.hadRecentInput) cls += e.value; })
+  new PerformanceObserver(list => { \
+for (const e of list.getEntries()) if (!e.hadRecentInput) cls += e.value; })
     .observe({type: 'layout-shift', buffered: true});
   setTimeout(() => resolve(cls), 200);
 })"""
@@ -58,7 +59,9 @@ def test_guest_unlocks_one_page_registers_and_comes_back(browser: Any, live_site
     assert_unlocked(page)
     x(page.locator("#s-coding-tips")).to_contain_text(CPT_TEXT)
     x(meter(page)).to_contain_text("0 code page views remaining")
-    x(meter(page)).to_contain_text("Guest accounts are limited to 1 page view. Register free account to get 5 more views.")
+    x(meter(page)).to_contain_text(
+        "Guest accounts are limited to 1 page view. Register free account to get 5 more views."
+    )
     x(page.locator("h1")).to_have_text(re.compile(r"^CPT® 27252$"))
     cls = page.evaluate(CLS_JS)
     assert cls < 0.1, f"cumulative layout shift {cls:.3f} while the page loaded and unlocked"
@@ -71,7 +74,9 @@ def test_guest_unlocks_one_page_registers_and_comes_back(browser: Any, live_site
     # A second code page: the register wall, and the meter says why.
     page.goto("/icd-10-cm/S72.001A/")
     assert_wall(page, "Register to view content")
-    x(page.locator("section.premium .wall-text").first).to_contain_text("Create a free account to unlock this content")
+    x(page.locator("section.premium .wall-text").first).to_contain_text(
+        "Create a free account to unlock this content"
+    )
     x(meter(page)).to_contain_text("0 code page views remaining")
     screenshot(page, "wall-guest")
 
@@ -90,7 +95,8 @@ def test_guest_unlocks_one_page_registers_and_comes_back(browser: Any, live_site
     page.get_by_role("button", name="Create free account").click()
     x(page).to_have_url(re.compile(r"/icd-10-cm/S72\.001A/$"))
     assert_unlocked(page)
-    x(meter(page)).to_contain_text("4 code page views remaining")  # 6 in all: the guest's 1 and this one spent
+    # 6 in all: the guest's 1 and this one spent.
+    x(meter(page)).to_contain_text("4 code page views remaining")
     x(page.locator(".account-nav [data-session-email]")).to_have_text("story@example.org")
     x(page.get_by_role("button", name="Log out")).to_be_visible()
 

@@ -35,7 +35,9 @@ def tree(root: Path) -> dict[str, str]:
 def test_one_page_per_code_with_official_titles(small_site: Path) -> None:
     site = small_site / "site"
     page = (site / "icd-10-cm" / "S72.001A" / "index.html").read_text()
-    assert "Fracture of unspecified part of neck of right femur, initial encounter for closed fracture" in page
+    assert (
+        "Fracture of unspecified part of neck of right femur, initial encounter for closed fracture" in page
+    )
     assert (site / "icd-10-cm" / "E11.9" / "index.html").exists()
     assert (site / "icd-10-pcs" / "0DTN0ZZ" / "index.html").exists()
     assert (site / "icd-10-pcs" / "0DT" / "index.html").exists()
@@ -49,7 +51,8 @@ def test_one_page_per_code_with_official_titles(small_site: Path) -> None:
 def test_page_metadata(small_site: Path) -> None:
     html = (small_site / "site" / "icd-10-cm" / "E11.9" / "index.html").read_text()
     assert '<link rel="canonical" href="https://codes.example.org/icd-10-cm/E11.9/">' in html
-    ld = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.DOTALL).group(1))  # type: ignore[union-attr]
+    m = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.DOTALL)
+    ld = json.loads(m.group(1))  # type: ignore[union-attr]
     assert ld["@type"] == "MedicalCode" and ld["codeValue"] == "E11.9" and ld["codingSystem"] == "ICD-10-CM"
     assert ld["isAccessibleForFree"] is False  # inherited Excludes1 of E11 is protected
     assert "ICD-10-CM FY2026" in html
@@ -129,7 +132,10 @@ def test_content_error_fails_and_keeps_previous_site(project) -> None:  # type: 
     assert any(p.path == "content/codes/cpt/27250.md" and p.line > 0 for p in exc.value.problems.errors)
     assert tree(root / "site") == before
     proc = subprocess.run(
-        [sys.executable, "-m", "generator", "--root", str(root), "build"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "generator", "--root", str(root), "build"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 1
     assert re.search(r"content/codes/cpt/27250\.md:\d+: error: duplicate section 'Coding tips'", proc.stderr)
@@ -145,8 +151,8 @@ def test_killed_build_leaves_previous_site(project) -> None:  # type: ignore[no-
     css = next((root / "themes" / "default" / "static" / "css").glob("*.css"))
     css.write_text(css.read_text() + "\n/* changed */\n")
     env = dict(os.environ, CODEREF_TEST_SLOW_RENDER="0.05")
-    proc = subprocess.Popen([sys.executable, "-m", "generator", "--root", str(root), "build", "--jobs", "1"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-m", "generator", "--root", str(root), "build", "--jobs", "1"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     time.sleep(1.5)
     assert proc.poll() is None, proc.communicate()
     proc.send_signal(signal.SIGKILL)
@@ -197,13 +203,23 @@ def test_incremental_builds_equal_clean_builds(project) -> None:  # type: ignore
 
 def test_check_writes_nothing(project) -> None:  # type: ignore[no-untyped-def]
     root = project()
-    proc = subprocess.run([sys.executable, "-m", "generator", "--root", str(root), "check"], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "generator", "--root", str(root), "check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "check passed" in proc.stdout
     assert not (root / "site").exists() and not (root / "var").exists()
     (root / "content" / "codes" / "icd-10-cm").mkdir()
     (root / "content" / "codes" / "icd-10-cm" / "E11.8.md").write_text("## Tips\nx\n")
-    proc = subprocess.run([sys.executable, "-m", "generator", "--root", str(root), "check"], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "generator", "--root", str(root), "check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 1
     assert "content/codes/icd-10-cm/E11.8.md:1: error: ICD-10-CM has no code 'E11.8'" in proc.stderr
 
@@ -300,7 +316,9 @@ def test_error_in_a_source_parsed_by_a_child_is_reported(tmp_path: Path) -> None
     bad.write_text("0DT10ZZ Resection\nnot a code line\n", encoding="utf-8")
     cfg = root / "content" / "site.yml"
     cfg.write_text(re.sub(r"icd10pcs: .*", f"icd10pcs: {bad}", cfg.read_text()))
-    with pytest.raises(BuildError, match=rf"^{re.escape(str(bad))}:2: expected an ICD-10-PCS codes-file line"):
+    with pytest.raises(
+        BuildError, match=rf"^{re.escape(str(bad))}:2: expected an ICD-10-PCS codes-file line"
+    ):
         build(root, quiet=True, jobs=2)
     assert not (root / "site").exists()
 
@@ -323,12 +341,16 @@ def test_a_build_goes_on_in_one_process_when_no_helper_can_be_forked(
     # (The sample is small enough to render in-process, so only those helpers ask for fork.)
     build(two, quiet=True, jobs=2)
     assert tree(two / "site") == tree(one / "site")
-    assert sorted(p.name.split("-")[0] for p in (two / ".coderef" / "cache").glob("*.pickle")) == ["icd10cm", "icd10pcs"]
+    cached = sorted(p.name.split("-")[0] for p in (two / ".coderef" / "cache").glob("*.pickle"))
+    assert cached == ["icd10cm", "icd10pcs"]
     reader = StoreReader(two / "var" / "protected.sqlite")
-    assert reader.sections("cpt", "27252") == StoreReader(one / "var" / "protected.sqlite").sections("cpt", "27252")
+    first = StoreReader(one / "var" / "protected.sqlite")
+    assert reader.sections("cpt", "27252") == first.sections("cpt", "27252")
 
 
-def test_coderef_no_fork_keeps_every_helper_in_the_build_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_coderef_no_fork_keeps_every_helper_in_the_build_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = make_project(tmp_path / "proj")
     forks: list[int] = []
 

@@ -40,7 +40,9 @@ def test_values_and_errors_with_lines(tmp_path: Path) -> None:
 
 def test_rolling_period_and_sources(tmp_path: Path) -> None:
     (tmp_path / "x.xml").write_text("<a/>")
-    cfg, problems = cfg_from(tmp_path, "meter:\n  period: rolling:30\nsources:\n  icd10cm: x.xml\n  icd10pcs: missing.txt\n")
+    cfg, problems = cfg_from(
+        tmp_path, "meter:\n  period: rolling:30\nsources:\n  icd10cm: x.xml\n  icd10pcs: missing.txt\n"
+    )
     assert cfg.meter.period == "rolling:30"  # type: ignore[attr-defined]
     assert cfg.sources == {"icd10cm": "x.xml"}  # type: ignore[attr-defined]
     assert "'sources.icd10pcs': file 'missing.txt' does not exist" in str(problems.errors[0])

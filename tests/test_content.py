@@ -47,19 +47,33 @@ def test_markdown_errors_carry_body_line_numbers(tmp_path: Path) -> None:
     problems = Problems()
     read_pages(tmp_path / "content", tmp_path, problems)
     messages = [str(p) for p in problems.errors]
-    assert any(m.startswith("content/codes/cpt/27250.md:7: error: duplicate section 'Tips' (first at line 4)") for m in messages), messages
-    assert any(m.startswith("content/codes/cpt/27250.md:10: error: '# ' headings") for m in messages), messages
-    assert any(m.startswith("content/codes/cpt/27250.md:12: error: section 'Empty' is empty") for m in messages), messages
+    assert any(
+        m.startswith("content/codes/cpt/27250.md:7: error: duplicate section 'Tips' (first at line 4)")
+        for m in messages
+    ), messages
+    assert any(
+        m.startswith("content/codes/cpt/27250.md:10: error: '# ' headings") for m in messages
+    ), messages
+    assert any(
+        m.startswith("content/codes/cpt/27250.md:12: error: section 'Empty' is empty") for m in messages
+    ), messages
 
 
 def test_bad_file_name_and_unknown_override(tmp_path: Path) -> None:
     write(tmp_path, "content/codes/cpt/hello.md", "## A\nx\n")
-    write(tmp_path, "content/codes/hcpcs/E0601.md", "---\ntitle: T\nsections:\n  nope: {protected: false}\n---\n## Real\nx\n")
+    write(
+        tmp_path,
+        "content/codes/hcpcs/E0601.md",
+        "---\ntitle: T\nsections:\n  nope: {protected: false}\n---\n## Real\nx\n",
+    )
     problems = Problems()
     read_pages(tmp_path / "content", tmp_path, problems)
     msgs = [str(p) for p in problems.errors]
     assert any("content/codes/cpt/hello.md: error: 'hello' is not a valid CPT code" in m for m in msgs), msgs
-    assert any(m.startswith("content/codes/hcpcs/E0601.md:4: error: front matter 'sections' names 'nope'") for m in msgs), msgs
+    assert any(
+        m.startswith("content/codes/hcpcs/E0601.md:4: error: front matter 'sections' names 'nope'")
+        for m in msgs
+    ), msgs
 
 
 def test_unknown_front_matter_key_is_a_warning(tmp_path: Path) -> None:

@@ -39,19 +39,27 @@ def test_every_sample_page_matches_plain_jinja(project) -> None:  # type: ignore
 
 
 def test_frame_refuses_non_string_values() -> None:
-    env = jinja2.Environment(loader=jinja2.DictLoader({"p.html": "{% for x in page.items %}{{ x }}{% endfor %}"}),
-                             autoescape=True)
+    env = jinja2.Environment(
+        loader=jinja2.DictLoader({"p.html": "{% for x in page.items %}{{ x }}{% endfor %}"}), autoescape=True
+    )
     frames = FrameRenderer(env.get_template("p.html"))
-    with pytest.raises(FrameError, match="page.items is a list"):
+    with pytest.raises(FrameError, match=r"page\.items is a list"):
         frames.render({}, {"items": ["a", "b"]}, {"title": "", "canonical": ""})
 
 
 def test_frame_escapes_like_jinja() -> None:
     env = jinja2.Environment(
-        loader=jinja2.DictLoader({"p.html": "<h1>{{ page.t }}</h1>{% if page.flag %}<p>{{ page.m }}</p>{% endif %}"}),
+        loader=jinja2.DictLoader(
+            {"p.html": "<h1>{{ page.t }}</h1>{% if page.flag %}<p>{{ page.m }}</p>{% endif %}"}
+        ),
         autoescape=True,
     )
     frames = FrameRenderer(env.get_template("p.html"))
-    out = frames.render({}, {"t": "a <b> & \"c\"", "flag": True, "m": Markup("<em>x</em>")}, {"title": "", "canonical": ""})
+    out = frames.render(
+        {}, {"t": "a <b> & \"c\"", "flag": True, "m": Markup("<em>x</em>")}, {"title": "", "canonical": ""}
+    )
     assert out == "<h1>a &lt;b&gt; &amp; &#34;c&#34;</h1><p><em>x</em></p>"
-    assert frames.render({}, {"t": "z", "flag": False, "m": Markup("")}, {"title": "", "canonical": ""}) == "<h1>z</h1>"
+    assert (
+        frames.render({}, {"t": "z", "flag": False, "m": Markup("")}, {"title": "", "canonical": ""})
+        == "<h1>z</h1>"
+    )

@@ -8,9 +8,19 @@ from pathlib import Path
 import pytest
 from fixtures.gate.sitekit import pg_schema
 
-from gate import accounts, allowance
-from gate.allowance import ALREADY, EXHAUSTED, IP_CAP, UNLOCKED, Period, consume, merge_guest, period_for
+from gate.accounts import records as accounts
 from gate.db import Database
+from gate.meter import allowance
+from gate.meter.allowance import (
+    ALREADY,
+    EXHAUSTED,
+    IP_CAP,
+    UNLOCKED,
+    Period,
+    consume,
+    merge_guest,
+    period_for,
+)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -48,8 +58,13 @@ def test_consume_rules(make_db) -> None:  # type: ignore[no-untyped-def]
     assert db.call(consume, "g:guest-one-abcdefghijkl", 1, p, "cpt", "1") == ALREADY
     assert db.call(consume, "g:guest-one-abcdefghijkl", 1, p, "cpt", "2") == EXHAUSTED
     assert db.call(consume, "g:guest-one-abcdefghijkl", 1, Period("2030-02", 0), "cpt", "2") == UNLOCKED
-    assert db.call(consume, "g:guest-two-abcdefghijkl", 5, p, "cpt", "3", guest_ip="1.2.3.4", ip_cap=1) == UNLOCKED
-    assert db.call(consume, "g:guest-3-abcdefghijklm", 5, p, "cpt", "3", guest_ip="1.2.3.4", ip_cap=1) == IP_CAP
+    assert (
+        db.call(consume, "g:guest-two-abcdefghijkl", 5, p, "cpt", "3", guest_ip="1.2.3.4", ip_cap=1)
+        == UNLOCKED
+    )
+    assert (
+        db.call(consume, "g:guest-3-abcdefghijklm", 5, p, "cpt", "3", guest_ip="1.2.3.4", ip_cap=1) == IP_CAP
+    )
 
 
 def test_rolling_period_expires_old_unlocks(make_db) -> None:  # type: ignore[no-untyped-def]

@@ -37,10 +37,14 @@ def test_sqlite_upgrade_keeps_unlocks(tmp_path: Path) -> None:
     raw.close()
     db = Database(None, tmp_path / "g.sqlite")
     assert db.call(_version) == SCHEMA_VERSION
-    assert db.call(lambda c: c.all("SELECT subject, code, guest_ip FROM unlocks")) == [("g:x", "27252", "10.0.0.1")]
+    assert db.call(lambda c: c.all("SELECT subject, code, guest_ip FROM unlocks")) == [
+        ("g:x", "27252", "10.0.0.1")
+    ]
     ddl = db.call(lambda c: c.one("SELECT sql FROM sqlite_master WHERE name='unlocks'")[0])
     assert "WITHOUT ROWID" in ddl
-    assert db.call(lambda c: c.one("SELECT COUNT(*) FROM sqlite_master WHERE name='unlocks_guest_ip'")[0]) == 1
+    assert (
+        db.call(lambda c: c.one("SELECT COUNT(*) FROM sqlite_master WHERE name='unlocks_guest_ip'")[0]) == 1
+    )
     db.close()
 
 

@@ -5,7 +5,7 @@ import time
 
 from argon2 import extract_parameters
 
-from gate import passwords as pw
+from gate.accounts import passwords as pw
 
 
 def test_rules_without_composition() -> None:
@@ -20,7 +20,9 @@ def test_rules_without_composition() -> None:
 
 def test_email_normalisation_and_validation() -> None:
     assert pw.normalise_email("  Ann.Lee@Example.COM ") == "ann.lee@example.com"
-    for bad in ("", "a", "a@b", "a@@b.org", "a b@c.org", "a..b@c.org", "@c.org", "a@-c.org", "x" * 65 + "@c.org"):
+    for bad in (
+        "", "a", "a@b", "a@@b.org", "a b@c.org", "a..b@c.org", "@c.org", "a@-c.org", "x" * 65 + "@c.org",
+    ):
         assert pw.email_problem(bad) == "invalid_email", bad
     assert pw.email_problem("first.last+tag@sub.example.org") is None
 
@@ -49,5 +51,6 @@ def test_unknown_account_costs_a_real_verify() -> None:
             pw.verify_password(ph, stored, "some guess here")
         return time.perf_counter() - start
 
+    pw.dummy_hash(ph)  # computed once per process: not part of what an unknown email costs
     real, dummy = timed(h), timed(None)
     assert 0.4 < dummy / real < 2.5

@@ -99,7 +99,9 @@ def _read_responses(sock: socket.socket, count: int) -> list[tuple[str, bytes]]:
             buf += chunk
         head, _, buf = buf.partition(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
-        length = next(int(v) for k, _, v in (ln.partition(":") for ln in lines[1:]) if k.lower() == "content-length")
+        length = next(
+            int(v) for k, _, v in (ln.partition(":") for ln in lines[1:]) if k.lower() == "content-length"
+        )
         while len(buf) < length:
             buf += sock.recv(65536)
         out.append((lines[0], buf[:length]))
@@ -124,7 +126,9 @@ def test_served_responses_on_one_connection_stay_whole_and_in_order(tmp_path: Pa
             sock.sendall(b"".join(requests[1:]))  # pipelined: three requests in one segment
             rest = _read_responses(sock, 3)
     statuses = [status for status, _ in first + rest]
-    assert statuses == ["HTTP/1.1 200 OK", "HTTP/1.1 200 OK", "HTTP/1.1 404 Not Found", "HTTP/1.1 404 Not Found"]
+    assert statuses == [
+        "HTTP/1.1 200 OK", "HTTP/1.1 200 OK", "HTTP/1.1 404 Not Found", "HTTP/1.1 404 Not Found",
+    ]
     assert b'data-code="27252"' in first[0][1]
     assert secret_of("cpt", "27252").encode() in rest[0][1]
     assert b"NOPE1" in rest[1][1]

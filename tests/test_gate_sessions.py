@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gate import accounts, sessions
+from gate.accounts import records as accounts
+from gate.accounts import sessions
+from gate.accounts.sessions import CookieSigner
 from gate.db import Database
-from gate.sessions import CookieSigner
 
 
 def test_signing_rotation_and_kind_separation() -> None:

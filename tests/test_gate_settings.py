@@ -21,7 +21,9 @@ def test_production_refuses_to_start_without_a_key(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="CODEREF_SECRET_KEYS"):
         load_settings(tmp_path, {"CODEREF_ENV": "production"})
     assert not (tmp_path / "var" / "secret_key").exists()
-    s = load_settings(tmp_path, {"CODEREF_ENV": "production", "CODEREF_SECRET_KEYS": "a" * 20 + ", " + "b" * 20})
+    s = load_settings(
+        tmp_path, {"CODEREF_ENV": "production", "CODEREF_SECRET_KEYS": "a" * 20 + ", " + "b" * 20}
+    )
     assert s.keys == ["a" * 20, "b" * 20] and s.cookie_secure == "true"
 
 

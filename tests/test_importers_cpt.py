@@ -49,7 +49,9 @@ def test_header_line_is_optional(tmp_path: Path) -> None:
 def test_malformed_line_names_file_and_line(tmp_path: Path, text: str, line: int) -> None:
     path = tmp_path / "cpt.tsv"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(BuildError, match=rf"^{re.escape(str(path))}:{line}: expected 'code<TAB>descriptor'.*got '"):
+    with pytest.raises(
+        BuildError, match=rf"^{re.escape(str(path))}:{line}: expected 'code<TAB>descriptor'.*got '"
+    ):
         list(CptTsvImporter().read(path))
 
 

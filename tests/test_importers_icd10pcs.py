@@ -83,7 +83,9 @@ def test_order_file_gives_the_same_pages_plus_short_titles() -> None:
 
 def test_names_fallbacks_for_a_newer_file(tmp_path: Path) -> None:
     names = tmp_path / "names.yml"
-    names.write_text('sections: {"0": {title: Medical and Surgical}}\nbody_systems: {}\nroot_operations: {}\n')
+    names.write_text(
+        'sections: {"0": {title: Medical and Surgical}}\nbody_systems: {}\nroot_operations: {}\n'
+    )
     by = {r.key: r for r in read(CODES, names_file=names)}
     assert by["0D"].title == "Medical and Surgical — Body system D"
     assert by["0DT"].title == "Body system D, Resection"  # common leading words of its codes
@@ -94,7 +96,10 @@ def test_names_fallbacks_for_a_newer_file(tmp_path: Path) -> None:
 
 
 def test_common_words() -> None:
-    assert common_words(["Resection of Upper Esophagus, Open", "Resection of Sigmoid Colon, Open"]) == "Resection"
+    assert (
+        common_words(["Resection of Upper Esophagus, Open", "Resection of Sigmoid Colon, Open"])
+        == "Resection"
+    )
     assert common_words(["Psychological Tests, Developmental", "Psychological Tests, Personality"]) == (
         "Psychological Tests"
     )

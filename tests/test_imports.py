@@ -15,7 +15,7 @@ from cms_fixtures import CMS, FILES
 
 from generator.cli import main
 from generator.config import SiteConfig
-from generator.imports import imported_source
+from generator.registry import imported_source
 
 
 def _run(root: Path, *args: str) -> int:
@@ -29,7 +29,9 @@ def test_list_names_every_kind(tmp_path: Path, capsys: pytest.CaptureFixture[str
         assert f"\n{kind} " in "\n" + out
 
 
-def test_hcpcs_file_is_validated_copied_and_registered(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_hcpcs_file_is_validated_copied_and_registered(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     src = CMS / "HCPC2024_JUL_ANWEB_sample.txt"
     assert _run(tmp_path, "hcpcs", str(src)) == 0
     out = capsys.readouterr().out
@@ -38,7 +40,10 @@ def test_hcpcs_file_is_validated_copied_and_registered(tmp_path: Path, capsys: p
     got = imported_source(cfg, "hcpcs")
     assert got == tmp_path / "data" / "sources" / "hcpcs" / src.name and got.read_bytes() == src.read_bytes()
     reg = json.loads((tmp_path / "data" / "imports.json").read_text(encoding="utf-8"))
-    assert reg["hcpcs"]["records"] == 14 and reg["hcpcs"]["sha256"] == hashlib.sha256(src.read_bytes()).hexdigest()
+    assert (
+        reg["hcpcs"]["records"] == 14
+        and reg["hcpcs"]["sha256"] == hashlib.sha256(src.read_bytes()).hexdigest()
+    )
     assert imported_source(cfg, "icd10cm") is None
 
 
@@ -76,7 +81,9 @@ def files_server() -> Iterator[str]:
     t.join()
 
 
-def test_import_from_url_with_sha256(tmp_path: Path, files_server: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_from_url_with_sha256(
+    tmp_path: Path, files_server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     name = FILES["ncci-ptp-practitioner"]
     digest = hashlib.sha256((CMS / name).read_bytes()).hexdigest()
     assert _run(tmp_path, "ncci-ptp-practitioner", f"{files_server}/{name}", "--sha256", digest) == 0
@@ -95,7 +102,8 @@ def test_damaged_gzip_is_a_clear_error_for_every_kind(tmp_path: Path) -> None:
     (tmp_path / "content").mkdir()
     bad = tmp_path / "damaged.txt.gz"
     bad.write_bytes(gzip.compress(b"HCPC\\tLONG DESCRIPTION\\n" * 500)[:40])
-    for kind in ("icd10cm", "icd10pcs", "hcpcs", "ncci-ptp-practitioner", "mue-practitioner", "pprrvu", "gem-cm-to-icd9"):
+    for kind in ("icd10cm", "icd10pcs", "hcpcs", "ncci-ptp-practitioner", "mue-practitioner", "pprrvu",
+                 "gem-cm-to-icd9"):
         proc = subprocess.run(
             [sys.executable, "-m", "generator", "--root", str(tmp_path), "import", kind, str(bad)],
             capture_output=True, text=True, check=False,

@@ -20,7 +20,8 @@ def _open(tmp_path: Path, kind: str) -> sqlite3.Connection:
 def test_forward_and_backward_with_combination_flags(tmp_path: Path) -> None:
     srcs = [gems.GemSource(k, _open(tmp_path, k)) for k in ("gem-cm-to-icd9", "gem-icd9-to-cm")]
     s = gems.render("icd-10-cm", "E11.40", srcs, _open(tmp_path, "icd9-descriptions-dx"), {})
-    assert s is not None and (s.id, s.kind, s.title) == ("gems-crosswalk", "crosswalk", "ICD-9-CM crosswalk (GEMs)")
+    assert s is not None
+    assert (s.id, s.kind, s.title) == ("gems-crosswalk", "crosswalk", "ICD-9-CM crosswalk (GEMs)")
     assert ("<li><b>357.2</b> Polyneuropathy in diabetes <i>(approximate, combination: scenario 1, "
             "choice list 2)</i></li>") in s.html
     assert "Combination: every code of one choice list" in s.html
@@ -37,14 +38,18 @@ def test_no_map(tmp_path: Path) -> None:
 def test_pcs_with_procedure_descriptions(tmp_path: Path) -> None:
     srcs = [gems.GemSource(k, _open(tmp_path, k)) for k in ("gem-pcs-to-icd9", "gem-icd9-to-pcs")]
     s = gems.render("icd-10-pcs", "0DTF0ZZ", srcs, _open(tmp_path, "icd9-descriptions-sg"), {})
-    assert s is not None and "<li><b>45.73</b> Open and other right hemicolectomy <i>(approximate)</i></li>" in s.html
+    assert (
+        s is not None
+        and "<li><b>45.73</b> Open and other right hemicolectomy <i>(approximate)</i></li>" in s.html
+    )
     assert "Combination" not in s.html
     assert "CMS file gem_pcsi9.txt" in s.html
 
 
 def test_latin1_descriptions(tmp_path: Path) -> None:
     db = _open(tmp_path, "icd9-descriptions-dx")
-    assert db.execute("SELECT description FROM icd9 WHERE code='38600'").fetchone() == ("Ménière's disease, unspecified",)
+    row = db.execute("SELECT description FROM icd9 WHERE code='38600'").fetchone()
+    assert row == ("Ménière's disease, unspecified",)
 
 
 def test_icd9_display() -> None:

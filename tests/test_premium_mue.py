@@ -24,7 +24,8 @@ def test_import_reads_value_indicator_and_release(tmp_path: Path) -> None:
     result = mue.import_mue("mue-practitioner", CMS / FILES["mue-practitioner"], tmp_path / "m.sqlite")
     assert (result.rows, result.release) == (6, "2024-07-01")
     db = sqlite3.connect(tmp_path / "m.sqlite")
-    assert db.execute("SELECT value, mai, rationale FROM mue WHERE code='J9271'").fetchone() == (400, 3, "Clinical: Data")
+    row = db.execute("SELECT value, mai, rationale FROM mue WHERE code='J9271'").fetchone()
+    assert row == (400, 3, "Clinical: Data")
 
 
 def test_section_per_setting(tmp_path: Path) -> None:
@@ -44,6 +45,9 @@ def test_dme_line_edit(tmp_path: Path) -> None:
 
 def test_bad_indicator_names_file_and_line(tmp_path: Path) -> None:
     p = tmp_path / "m.csv"
-    p.write_text("HCPCS/CPT Code,MUE Values,MUE Adjudication Indicator\n99213,2,3\n99214,2,Clinical\n", encoding="utf-8")
+    p.write_text(
+        "HCPCS/CPT Code,MUE Values,MUE Adjudication Indicator\n99213,2,3\n99214,2,Clinical\n",
+        encoding="utf-8",
+    )
     with pytest.raises(BuildError, match=r"m.csv:3: MUE adjudication indicator 'Clinical' for 99214"):
         mue.import_mue("mue-practitioner", p, tmp_path / "m.sqlite")

@@ -70,7 +70,8 @@ def test_pairs_in_both_settings_are_listed_once(tmp_path: Path) -> None:
     hosp = _source(tmp_path, "ccioph-v302r0-f1.csv", "ncci-ptp-hospital")
     s = ncci.render("45380", [prac, hosp], PAGES)
     assert s is not None
-    both = s.html.split("Practitioner and outpatient hospital · modifier indicator 0")[1].split("</details>")[0]
+    both = s.html.split("Practitioner and outpatient hospital · modifier indicator 0")[1]
+    both = both.split("</details>")[0]
     assert "45378" in both and s.html.count('href="/cpt/45378/"') == 2  # once per direction
     s2 = ncci.render("11042", [prac, hosp], PAGES)
     assert s2 is not None and "Practitioner only · modifier indicator 1" in s2.html
@@ -117,7 +118,10 @@ def test_thousands_of_edits_stay_collapsed_and_counted(tmp_path: Path) -> None:
 
 def test_html_is_escaped(tmp_path: Path) -> None:
     p = tmp_path / "x.tsv"
-    p.write_text("column1\tcolumn2\tmodifier\trationale\n99213\t36415\t1\t<script>alert(1)</script>\n", encoding="utf-8")
+    p.write_text(
+        "column1\tcolumn2\tmodifier\trationale\n99213\t36415\t1\t<script>alert(1)</script>\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "x.sqlite"
     ncci.import_ptp("ncci-ptp-practitioner", p, out)
     s = ncci.render("99213", [ncci.PtpSource("ncci-ptp-practitioner", sqlite3.connect(out))], PAGES)

@@ -55,7 +55,8 @@ def test_row_counts_match_provenance(imported: tuple[SiteConfig, dict[str, int]]
         "mue-practitioner": 14_677, "mue-hospital": 14_628, "mue-dme": 2_928, "ncci-aoc": 7_465,
         "pprrvu": 18_664,  # RVU24C (July) of the four stacked releases
         "gpci": 109,
-        "gem-cm-to-icd9": 81_593, "gem-icd9-to-cm": 24_860, "gem-pcs-to-icd9": 101_025, "gem-icd9-to-pcs": 73_593,
+        "gem-cm-to-icd9": 81_593, "gem-icd9-to-cm": 24_860,
+        "gem-pcs-to-icd9": 101_025, "gem-icd9-to-pcs": 73_593,
         "icd9-descriptions-dx": 14_567, "icd9-descriptions-sg": 3_882,
     }
     cfg, _ = imported
@@ -69,14 +70,21 @@ def test_spot_values(imported: tuple[SiteConfig, dict[str, int]]) -> None:
     got = {(k, s.id): s.html for _, k, s in premium_sections(cfg, pages)}
     # PTP: 45378 / 00731, active, modifier indicator 0 (anesthesia included in the surgical procedure).
     ncci = got[("45378", "ncci-edits")]
-    group = next(g for g in ncci.split("<summary>") if "· Anesthesia service included in surgical procedure" in g)
+    group = next(
+        g for g in ncci.split("<summary>") if "· Anesthesia service included in surgical procedure" in g
+    )
     assert "modifier indicator 0 — modifier not allowed" in group.split("</summary>")[0]
     assert '<a href="/cpt/00731/">00731</a>' in group.split("</details>")[0]
     # MUE: J9271 practitioner 400 units, date-of-service clinical edit.
-    assert '<th scope="row">Practitioner</th><td>400</td><td>3 — Date of service edit (clinical)' in got[("J9271", "mue")]
+    assert (
+        '<th scope="row">Practitioner</th><td>400</td><td>3 — Date of service edit (clinical)'
+        in got[("J9271", "mue")]
+    )
     # 99213, Manhattan (NY 01), July 2024: GPCI 1.065 / 1.166 / 1.656, CF 33.2875.
-    # Non-facility (1.30 x 1.065 + 1.33 x 1.166 + 0.10 x 1.656) x 33.2875 = 3.10088 x 33.2875 = 103.2205 -> $103.22
-    # Facility     (1.30 x 1.065 + 0.56 x 1.166 + 0.10 x 1.656) x 33.2875 = 2.20306 x 33.2875 = 73.3344 -> $73.33
+    # Non-facility (1.30 x 1.065 + 1.33 x 1.166 + 0.10 x 1.656) x 33.2875
+    #              = 3.10088 x 33.2875 = 103.2205 -> $103.22
+    # Facility     (1.30 x 1.065 + 0.56 x 1.166 + 0.10 x 1.656) x 33.2875
+    #              = 2.20306 x 33.2875 = 73.3344 -> $73.33
     assert "<td>MANHATTAN</td><td>$103.22</td><td>$73.33</td>" in got[("99213", "rvu-payment")]
     # National: 2.73 x 33.2875 = 90.87; 1.96 x 33.2875 = 65.24
     assert "<td>$90.87</td><td>$65.24</td>" in got[("99213", "rvu-payment")]

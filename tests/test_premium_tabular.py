@@ -55,7 +55,9 @@ def test_missing_columns_are_named(tmp_path: Path) -> None:
 def test_gzip_and_windows_1252(tmp_path: Path) -> None:
     p = tmp_path / "x.tsv.gz"
     with gzip.open(p, "wb") as fh:
-        fh.write("column1\tcolumn2\tmodifier\trationale\r\n45380\t45378\t1\tCMS\xae policy\r\n".encode("cp1252"))
+        fh.write(
+            "column1\tcolumn2\tmodifier\trationale\r\n45380\t45378\t1\tCMS\xae policy\r\n".encode("cp1252")
+        )
     t = Table(p, COLS, "a test table")
     assert [t.get(c, "rationale") for _, c in t.rows()] == ["CMS® policy"]
 

@@ -14,7 +14,7 @@ from generator.state import open_state
 def test_writer_refuses_one_path_twice(tmp_path: Path) -> None:
     w = SlotWriter(tmp_path, {})
     w.write("a/index.html", b"one")
-    with pytest.raises(BuildError, match="same path 'a/index.html'"):
+    with pytest.raises(BuildError, match=r"same path 'a/index\.html'"):
         w.write("a/index.html", b"two")
 
 

@@ -1,4 +1,5 @@
-"""Search stage: Pagefind bundles and lookup files from the model's public text, and the browser UI on them."""
+"""Search stage: Pagefind bundles and lookup files from the model's public text, and the browser UI on
+them."""
 from __future__ import annotations
 
 import functools
@@ -46,15 +47,23 @@ def make_models() -> dict[str, CodeSetModel]:
         if rec.key == "S72.001A":
             rec.sections.append(_sec("tips", "handwritten", f"Coding tip {CANARY} femur", protected=True))
             rec.sections.append(_sec("excl", "excludes1", f"excluded {CANARY_DEFAULT}"))
-            rec.sections.append(_sec("public-note", "handwritten", "Hand note about the femoral neck", protected=False))
+            rec.sections.append(
+                _sec("public-note", "handwritten", "Hand note about the femoral neck", protected=False)
+            )
     cpt = [
-        CodeRecord(CPT, "27250", "", order=1, short_title="Putting a dislocated hip back in place without anesthesia",
+        CodeRecord(CPT, "27250", "", order=1,
+                   short_title="Putting a dislocated hip back in place without anesthesia",
                    sections=[_sec("tips", "handwritten", f"tip {CANARY}")]),
-        CodeRecord(CPT, "27252", "", order=2, short_title="Putting a dislocated hip back in place under anesthesia",
+        CodeRecord(CPT, "27252", "", order=2,
+                   short_title="Putting a dislocated hip back in place under anesthesia",
                    sections=[_sec("common-language-description", "handwritten",
                                   "The ball of the thigh bone is put back in the socket", protected=False)]),
     ]
-    hcpcs = [CodeRecord(HCPCS, "E0601", "Continuous positive airway pressure (cpap) device", order=1, billable=True)]
+    hcpcs = [
+        CodeRecord(
+            HCPCS, "E0601", "Continuous positive airway pressure (cpap) device", order=1, billable=True
+        )
+    ]
     models = {
         ICD10CM: link(ICD10CM, cm, problems),
         CPT: link(CPT, cpt, problems),
@@ -80,7 +89,8 @@ PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{tit
 <script type="module" src="/assets/boot.js"></script>{head}</head><body>
 <form class="site-search" role="search" action="/search/" method="get">
   <label for="site-search-q" class="visually-hidden">Search codes</label>
-  <input id="site-search-q" name="q" type="search" autocomplete="off" spellcheck="false" aria-controls="site-search-results" aria-expanded="false">
+  <input id="site-search-q" name="q" type="search" autocomplete="off" spellcheck="false" \
+aria-controls="site-search-results" aria-expanded="false">
   <div id="site-search-results" class="search-results" hidden></div>
 </form>
 <main id="main"><h1>{title}</h1>{body}</main></body></html>"""
@@ -90,7 +100,8 @@ BOOT = """const input = document.getElementById("site-search-q");
 const results = document.getElementById("site-search-results");
 const load = () => import("/assets/search.js").then((m) => m.init({ input, results }));
 input.addEventListener("focus", load, { once: true });
-document.addEventListener("keydown", (e) => { if (e.key === "/" && e.target === document.body) { e.preventDefault(); input.focus(); } });
+document.addEventListener("keydown", (e) => { \
+if (e.key === "/" && e.target === document.body) { e.preventDefault(); input.focus(); } });
 """
 
 
@@ -101,7 +112,9 @@ def write_site(site: Path, models: dict[str, CodeSetModel], files: dict[str, lis
     static = ROOT / "themes" / "default" / "static"
     (site / "assets").mkdir(parents=True, exist_ok=True)
     shutil.copyfile(static / "search.js", site / "assets" / "search.js")
-    (site / "assets" / "site.css").write_bytes(b"\n".join(p.read_bytes() for p in sorted((static / "css").glob("*.css"))))
+    (site / "assets" / "site.css").write_bytes(
+        b"\n".join(p.read_bytes() for p in sorted((static / "css").glob("*.css")))
+    )
     (site / "assets" / "boot.js").write_text(BOOT)
     for cs, m in models.items():
         for rec in m.records:
@@ -118,8 +131,10 @@ def write_site(site: Path, models: dict[str, CodeSetModel], files: dict[str, lis
 
 
 class _Handler(SimpleHTTPRequestHandler):
-    extensions_map: ClassVar[dict[str, str]] = {**SimpleHTTPRequestHandler.extensions_map, ".pagefind": "application/wasm",
-                      ".js": "text/javascript", ".json": "application/json"}
+    extensions_map: ClassVar[dict[str, str]] = {
+        **SimpleHTTPRequestHandler.extensions_map, ".pagefind": "application/wasm",
+        ".js": "text/javascript", ".json": "application/json",
+    }
 
     def end_headers(self) -> None:
         self.send_header("Content-Security-Policy", CSP)
@@ -130,7 +145,9 @@ class _Handler(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, CodeSetModel], dict[str, list[tuple[str, Path]]]]:
+def built(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, dict[str, CodeSetModel], dict[str, list[tuple[str, Path]]]]:
     tmp = tmp_path_factory.mktemp("search")
     models = make_models()
     files = search.index_codesets(cfg_for(tmp), models, tmp / "cache", set(models))
@@ -249,7 +266,10 @@ def test_group_page_has_filters_and_one_heading_per_code() -> None:
     assert all(len(g.docs) <= search.GROUP_SIZE for g in groups)
     page = next(search.group_html(ICD10CM, g) for g in groups if any(d.key == "S72.001A" for d in g.docs))
     # S72.001A has a public note of its own: it keeps its heading. The code itself is not indexed text.
-    assert '<h2 id="S72.001A" data-pagefind-weight="10">Fracture of unspecified part of neck of right femur, initial' in page
+    assert (
+        '<h2 id="S72.001A" data-pagefind-weight="10">'
+        "Fracture of unspecified part of neck of right femur, initial"
+    ) in page
     assert 'data-pagefind-filter="codeset:icd-10-cm"' in page
     # The family's title is the page's Pagefind title (what Pagefind ranks highest).
     assert 'data-pagefind-meta="title[data-t]" data-t="Fracture of femur' in page
@@ -276,7 +296,12 @@ def test_seventh_character_extensions_fold_into_their_base_code() -> None:
     a03 = CodeRecord(ICD10CM, "A03", "Shigellosis")
     assert search.extension_suffix(a03, CodeRecord(ICD10CM, "A03.9", "Shigellosis, unspecified")) is None
     s7291 = CodeRecord(ICD10CM, "S72.91", "Unspecified fracture of right femur")
-    assert search.extension_suffix(s7291, CodeRecord(ICD10CM, "S72.91XS", "Unspecified fracture of right femur, sequela")) == "sequela"
+    assert (
+        search.extension_suffix(
+            s7291, CodeRecord(ICD10CM, "S72.91XS", "Unspecified fracture of right femur, sequela")
+        )
+        == "sequela"
+    )
 
 
 def test_own_text_drops_inherited_note_blocks() -> None:
@@ -308,7 +333,10 @@ def page(browser: Any) -> Iterator[Any]:
     pg = ctx.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.on("console", lambda m: m.type == "error" and "Failed to load resource" not in m.text and errors.append(m.text))
+    pg.on(
+        "console",
+        lambda m: m.type == "error" and "Failed to load resource" not in m.text and errors.append(m.text),
+    )
     pg.on("response", lambda r: r.status >= 400 and errors.append(f"{r.status} {r.url}"))
     yield pg
     ctx.close()
@@ -328,7 +356,9 @@ def until(get: Callable[[], T], ok: Callable[[T], bool], timeout: float = 10.0) 
 
 
 def _options(pg: Any) -> list[str]:
-    return [t.strip() for t in pg.locator("#site-search-results [role=option] .search-code").all_inner_texts()]
+    return [
+        t.strip() for t in pg.locator("#site-search-results [role=option] .search-code").all_inner_texts()
+    ]
 
 
 def _type(pg: Any, text: str) -> None:
@@ -404,7 +434,10 @@ def test_search_page_filters_by_code_set_and_keeps_query_in_url(served: str, pag
     assert int(chip.locator(".chip-count").inner_text()) >= 1
     chip.click()
     expect(page).to_have_url(re.compile(r"[?&]codeset=cpt"))
-    until(lambda: page.locator("#search-page-results .search-set").all_inner_texts(), lambda t: set(t) == {"CPT"})
+    until(
+        lambda: page.locator("#search-page-results .search-set").all_inner_texts(),
+        lambda t: set(t) == {"CPT"},
+    )
     assert page.locator("#search-page-results li").count() >= 1
     assert page.get_attribute("#search-page-chips [data-codeset=cpt]", "aria-pressed") == "true"
     # The URL alone restores the filtered search.
@@ -436,7 +469,7 @@ def test_canary_is_not_found(served: str, page: Any) -> None:
 def _results(pg: Any) -> list[tuple[str, str]]:
     codes = pg.locator("#search-page-results .search-code").all_inner_texts()
     sets = pg.locator("#search-page-results .search-set").all_inner_texts()
-    return list(zip(codes, sets))
+    return list(zip(codes, sets, strict=False))
 
 
 @pytest.mark.browser

@@ -19,7 +19,9 @@ def test_identical_sections_are_stored_once(tmp_path: Path) -> None:
     path = tmp_path / "p.sqlite"
     w = StoreWriter(path, fresh=True)
     packer = Packer()
-    w.add_many(("icd-10-cm", f"S72.00{i}A", "t", [packer("excludes1", "Excludes1", "<p>same</p>")]) for i in range(5))
+    w.add_many(
+        ("icd-10-cm", f"S72.00{i}A", "t", [packer("excludes1", "Excludes1", "<p>same</p>")]) for i in range(5)
+    )
     w.commit()
     db = sqlite3.connect(path)
     assert db.execute("SELECT COUNT(*) FROM codes").fetchone()[0] == 5
@@ -50,9 +52,17 @@ def test_lists_are_shared_only_when_equal_and_in_place_writes_reuse_texts(tmp_pa
     db = sqlite3.connect(path)
     assert db.execute("SELECT COUNT(DISTINCT list) FROM lists").fetchone()[0] == 2
     w = StoreWriter(path, fresh=False)  # an incremental build: new text, and one already stored
-    w.replace_code("icd-10-cm", "A01.3", "t", [("tips", "Coding tips", "<p>new</p>"), ("excludes2", "Excludes2", "<p>b</p>")])
+    w.replace_code(
+        "icd-10-cm",
+        "A01.3",
+        "t",
+        [("tips", "Coding tips", "<p>new</p>"), ("excludes2", "Excludes2", "<p>b</p>")],
+    )
     w.commit()
-    assert [(s.id, s.html) for s in reader.sections("icd-10-cm", "A01.3")] == [("tips", "<p>new</p>"), ("excludes2", "<p>b</p>")]
+    assert [(s.id, s.html) for s in reader.sections("icd-10-cm", "A01.3")] == [
+        ("tips", "<p>new</p>"),
+        ("excludes2", "<p>b</p>"),
+    ]
     assert db.execute("SELECT COUNT(*) FROM blobs").fetchone()[0] == 3
     assert [s.html for s in reader.sections("icd-10-cm", "A01.0")] == ["<p>a</p>", "<p>b</p>"]
 
@@ -94,7 +104,9 @@ def test_reader_cache_follows_fresh_and_in_place_builds(tmp_path: Path) -> None:
     path = tmp_path / "p.sqlite"
     write_tips(path, "<p>one</p>")
     reader = StoreReader(path)
-    assert json.loads(reader.sections_json("cpt", "27252")) == [{"id": "tips", "title": "Coding tips", "html": "<p>one</p>"}]
+    assert json.loads(reader.sections_json("cpt", "27252")) == [
+        {"id": "tips", "title": "Coding tips", "html": "<p>one</p>"}
+    ]
     write_tips(path, "<p>two, longer</p>", fresh=False)  # an incremental build changes the row in place
     assert json.loads(reader.sections_json("cpt", "27252"))[0]["html"] == "<p>two, longer</p>"
     write_tips(path, "<p>three</p>")  # a full build renames a new file in

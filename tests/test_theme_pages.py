@@ -26,11 +26,14 @@ def site(small_site: Path) -> Path:
 def test_protected_sections_follow_the_markup_contract_and_hold_no_protected_text(site: Path) -> None:
     html = page(site, "cpt/27252")
     assert '<main id="main" class="wrap " data-codeset="cpt" data-code="27252">' in html
-    ids = re.findall(r'<section class="premium" id="s-([^"]+)" data-section="\1" aria-labelledby="h-\1">', html)
+    ids = re.findall(
+        r'<section class="premium" id="s-([^"]+)" data-section="\1" aria-labelledby="h-\1">', html
+    )
     assert ids == ["coding-tips", "modifiers", "crosswalk"]
     for sid in ids:
         block = re.search(
-            rf'<h2 id="h-{sid}">[^<]+<span class="icon icon-lock" aria-hidden="true"></span></h2>\s*<div class="premium-body">\n<!--premium:{sid}-->\n'
+            rf'<h2 id="h-{sid}">[^<]+<span class="icon icon-lock" aria-hidden="true"></span></h2>'
+            rf'\s*<div class="premium-body">\n<!--premium:{sid}-->\n'
             rf'(.*?)\n<!--/premium:{sid}-->\n\s*</div>\s*</section>', html, re.DOTALL,
         )
         assert block, f"section {sid} lacks the premium markers"
@@ -52,10 +55,12 @@ def test_cpt_page_shows_no_descriptor_but_the_licence_note_and_ama_notice(site: 
     assert "Putting a dislocated hip back in place" in html  # the plain-language summary
     hcpcs = page(site, "hcpcs/E0601")
     assert "American Medical Association" not in hcpcs
-    assert re.search(r'<span class="h1-code">E0601</span> <span class="h1-title">Continuous positive airway', hcpcs)
+    assert re.search(
+        r'<span class="h1-code">E0601</span> <span class="h1-title">Continuous positive airway', hcpcs
+    )
 
 
-@pytest.mark.parametrize("key", CODE_PAGES + ["icd-10-cm/chapter-19"])
+@pytest.mark.parametrize("key", [*CODE_PAGES, "icd-10-cm/chapter-19"])
 def test_every_record_page_has_breadcrumbs_status_and_a_source_line(site: Path, key: str) -> None:
     html = page(site, key)
     assert '<nav class="breadcrumbs" aria-label="Breadcrumb">' in html
@@ -85,7 +90,9 @@ def test_one_fingerprinted_css_and_js_and_no_third_party_requests(site: Path) ->
         assert len(js) == 1 and re.fullmatch(r"/assets/coderef\.[0-9a-f]{8,}\.js", js[0][0]), js
         assert re.fullmatch(r"/assets/search\.[0-9a-f]{8,}\.js", js[0][1])
         assert html.count("<script") == html.count("application/ld+json") + 1
-        requests = re.findall(r'(?:src|action)="(?:https?:)?//|<link (?!rel="canonical")[^>]*href="(?:https?:)?//', html)
+        requests = re.findall(
+            r'(?:src|action)="(?:https?:)?//|<link (?!rel="canonical")[^>]*href="(?:https?:)?//', html
+        )
         sources = requests
         assert not sources, f"{rel} loads something from another origin"
     asset_css = next((site / "assets").glob("coderef.*.css")).read_text(encoding="utf-8")
@@ -96,9 +103,14 @@ def test_one_fingerprinted_css_and_js_and_no_third_party_requests(site: Path) ->
 
 def test_header_search_form_keeps_the_ids_the_search_module_needs(site: Path) -> None:
     html = page(site, "cpt/27252")
-    assert '<form class="site-search site-search-header" role="search" aria-label="Site search" action="/search/" method="get">' in html
+    assert (
+        '<form class="site-search site-search-header" role="search" aria-label="Site search" '
+        'action="/search/" method="get">'
+    ) in html
     assert '<label for="site-search-q" class="visually-hidden">Search codes</label>' in html
-    assert re.search(r'<input id="site-search-q" name="q" type="search"[^>]*aria-controls="site-search-results">', html)
+    assert re.search(
+        r'<input id="site-search-q" name="q" type="search"[^>]*aria-controls="site-search-results">', html
+    )
     assert '<div id="site-search-results" class="search-results" hidden></div>' in html
     home = read(site, "index.html")
     assert home.count('id="site-search-q"') == 1  # the home page's big search box replaces the header's
@@ -108,7 +120,9 @@ def test_register_and_login_forms_post_to_the_gate_with_password_manager_hints(s
     reg = read(site, "register/index.html")
     assert '<form class="auth-form" method="post" action="/gate/register" data-auth-form>' in reg
     assert re.search(r'<input id="reg-email" name="email" type="email" autocomplete="email" required', reg)
-    assert re.search(r'<input id="reg-password" name="password" type="password" autocomplete="new-password"', reg)
+    assert re.search(
+        r'<input id="reg-password" name="password" type="password" autocomplete="new-password"', reg
+    )
     assert '<input type="hidden" name="next" value="">' in reg
     login = read(site, "login/index.html")
     assert 'action="/gate/login"' in login
@@ -129,7 +143,9 @@ def test_home_lists_code_sets_with_counts_and_releases(site: Path) -> None:
 def test_meter_rule_is_computed_from_the_configured_plans(project: Callable[..., Path]) -> None:
     from generator.build import build
 
-    root = project(site_yml="site_name: t\ncodesets: [cpt]\nmeter:\n  plans: {guest: 2, free: 10, paid: null}\n")
+    root = project(
+        site_yml="site_name: t\ncodesets: [cpt]\nmeter:\n  plans: {guest: 2, free: 10, paid: null}\n"
+    )
     build(root, quiet=True, jobs=1)
     html = (root / "site" / "cpt" / "27252" / "index.html").read_text(encoding="utf-8")
     assert "Guest accounts are limited to 2 page views. Register free account to get 8 more views." in html

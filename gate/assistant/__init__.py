@@ -3,6 +3,7 @@
 Python API (also used by the mail consultant): `CasePilot(facts_path).answer(question, context)`
 returns an `Answer` (`html`, `text`, `citations`, `topic`, `kind`); `answer_async` for event loops.
 """
+
 from __future__ import annotations
 
 from .answer import Answer, BadQuestion, CasePilot

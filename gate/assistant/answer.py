@@ -4,6 +4,7 @@ Used by the gate's /gate/ask and by the mail consultant (#14). The deterministic
 computed; with a language model configured (see `llm.py`) the model may re-phrase it from the same
 tool results, and its text is used only when it passes the checks there.
 """
+
 from __future__ import annotations
 
 import threading

@@ -1,4 +1,5 @@
 """Answers about codes themselves: what a code is, unknown and ambiguous codes, codes found from words."""
+
 from __future__ import annotations
 
 import re
@@ -20,10 +21,21 @@ NOTE_TITLES = {
     "includes": "Includes",
     "notes": "Notes",
 }
-NOTE_ORDER = ("inclusion-terms", "includes", "notes", "seventh-character", "code-first", "use-additional-code",
-              "code-also", "excludes1", "excludes2")
-CPT_NO_DESCRIPTOR = ("The official CPT® descriptor is copyrighted by the AMA and is shown only where the site "
-                     "operator has imported a licensed CPT file; this site has not, so here is what the CMS data says.")
+NOTE_ORDER = (
+    "inclusion-terms",
+    "includes",
+    "notes",
+    "seventh-character",
+    "code-first",
+    "use-additional-code",
+    "code-also",
+    "excludes1",
+    "excludes2",
+)
+CPT_NO_DESCRIPTOR = (
+    "The official CPT® descriptor is copyrighted by the AMA and is shown only where the site "
+    "operator has imported a licensed CPT file; this site has not, so here is what the CMS data says."
+)
 
 
 def release_of(facts: Facts, code: CodeFact) -> str:
@@ -56,7 +68,9 @@ def code_facts(facts: Facts, code: CodeFact, q: Question) -> Doc:
     if code.codeset == CPT and not code.title:
         doc.p("CPT® code ", link, ": ", CPT_NO_DESCRIPTOR)
     else:
-        doc.p(f"{CODESET_NAMES.get(code.codeset, code.codeset)} ", link, f" — {code.title or code.short_title}.")
+        doc.p(
+            f"{CODESET_NAMES.get(code.codeset, code.codeset)} ", link, f" — {code.title or code.short_title}."
+        )
     status = _status(code)
     if status:
         doc.p(status)
@@ -70,11 +84,17 @@ def code_facts(facts: Facts, code: CodeFact, q: Question) -> Doc:
             for key, title, _ in kids:
                 items.append([doc.cite_code(code.codeset, key, title, rel), f" {title}"])
             doc.p("More specific codes:").ul(items)
-    wanted = [k for k in NOTE_ORDER if re.search(k.replace("-", "[ -]?").replace("seventh", "(?:seventh|7th)"), q.low)]
+    wanted = [
+        k
+        for k in NOTE_ORDER
+        if re.search(k.replace("-", "[ -]?").replace("seventh", "(?:seventh|7th)"), q.low)
+    ]
     if len(wanted) > 1 and "notes" in wanted:
         wanted.remove("notes")
     notes = dict(code.notes)
-    shown = wanted or [k for k in ("seventh-character", "code-first", "use-additional-code", "excludes1") if k in notes]
+    shown = wanted or [
+        k for k in ("seventh-character", "code-first", "use-additional-code", "excludes1") if k in notes
+    ]
     for kind in shown:
         if kind in notes:
             doc.p(f"{NOTE_TITLES[kind]}:").ul([[x] for x in _lines(notes[kind], 6)])
@@ -106,27 +126,133 @@ def _release_tag(facts: Facts, codeset: str) -> str:
 def ambiguous(facts: Facts, m: Mention, found: list[CodeFact]) -> Doc:
     doc = Doc(kind="ambiguous")
     doc.p(f"{m.token} is a code in more than one code set. Which one do you mean?")
-    doc.ul([[f"{CODESET_NAMES.get(c.codeset, c.codeset)} ", doc.cite_code(c.codeset, c.key, c.title, release_of(facts, c)),
-             f" — {c.title or 'CPT® code number (descriptor not licensed here)'}"] for c in found])
-    doc.p(f"Ask again naming the code set, e.g. '{CODESET_NAMES.get(found[0].codeset, found[0].codeset)} {m.token}'.")
+    doc.ul(
+        [
+            [
+                f"{CODESET_NAMES.get(c.codeset, c.codeset)} ",
+                doc.cite_code(c.codeset, c.key, c.title, release_of(facts, c)),
+                f" — {c.title or 'CPT® code number (descriptor not licensed here)'}",
+            ]
+            for c in found
+        ]
+    )
+    doc.p(
+        f"Ask again naming the code set, e.g. '{CODESET_NAMES.get(found[0].codeset, found[0].codeset)} "
+         f"{m.token}'."
+    )
     return doc
 
 
 SYNONYMS = {
-    "broken": "fracture", "break": "fracture", "fractured": "fracture", "busted": "fracture",
-    "heart attack": "myocardial infarction", "high blood pressure": "hypertension", "hbp": "hypertension",
-    "stroke": "cerebral infarction", "sugar": "diabetes", "diabetic": "diabetes", "flu": "influenza",
-    "kidney stone": "calculus of kidney", "kidney stones": "calculus of kidney", "pink eye": "conjunctivitis",
-    "belly": "abdominal", "tummy": "abdominal", "shot": "injection", "sprained": "sprain", "torn": "tear",
-    "cancer": "malignant neoplasm", "tumor": "neoplasm", "tumour": "neoplasm", "pneumonia": "pneumonia",
-    "dislocated": "dislocation", "burned": "burn", "cut": "laceration", "bruise": "contusion",
-    "obese": "obesity", "overweight": "overweight", "copd": "chronic obstructive pulmonary disease",
-    "uti": "urinary tract infection", "chf": "heart failure", "afib": "atrial fibrillation",
-    "appendectomy": "resection appendix", "colonoscopy": "colonoscopy",
+    "broken": "fracture",
+    "break": "fracture",
+    "fractured": "fracture",
+    "busted": "fracture",
+    "heart attack": "myocardial infarction",
+    "high blood pressure": "hypertension",
+    "hbp": "hypertension",
+    "stroke": "cerebral infarction",
+    "sugar": "diabetes",
+    "diabetic": "diabetes",
+    "flu": "influenza",
+    "kidney stone": "calculus of kidney",
+    "kidney stones": "calculus of kidney",
+    "pink eye": "conjunctivitis",
+    "belly": "abdominal",
+    "tummy": "abdominal",
+    "shot": "injection",
+    "sprained": "sprain",
+    "torn": "tear",
+    "cancer": "malignant neoplasm",
+    "tumor": "neoplasm",
+    "tumour": "neoplasm",
+    "pneumonia": "pneumonia",
+    "dislocated": "dislocation",
+    "burned": "burn",
+    "cut": "laceration",
+    "bruise": "contusion",
+    "obese": "obesity",
+    "overweight": "overweight",
+    "copd": "chronic obstructive pulmonary disease",
+    "uti": "urinary tract infection",
+    "chf": "heart failure",
+    "afib": "atrial fibrillation",
+    "appendectomy": "resection appendix",
+    "colonoscopy": "colonoscopy",
 }
-STOP = {"a", "an", "the", "of", "for", "to", "in", "on", "at", "by", "with", "and", "or", "what", "which", "is", "are", "was", "be", "code", "codes", "coding", "icd", "icd10", "icd-10", "10", "cm", "pcs", "hcpcs", "cpt", "diagnosis", "diagnoses", "dx", "procedure", "do", "does", "i", "we", "you", "how", "should", "would", "could", "can", "find", "me", "please", "tell", "give", "use", "report", "bill", "look", "up", "lookup", "patient", "patients", "right", "correct", "proper", "best", "number", "numbers", "there", "that", "this", "it"}
-PROCEDURE_WORDS = re.compile(r"ectomy|otomy|ostomy|plasty|scopy|pexy|\bprocedure|\bsurgery|\bremoval|\binsertion|"
-                             r"\bresection|\breplacement|\bbiopsy|\brepair")
+STOP = {
+    "a",
+    "an",
+    "the",
+    "of",
+    "for",
+    "to",
+    "in",
+    "on",
+    "at",
+    "by",
+    "with",
+    "and",
+    "or",
+    "what",
+    "which",
+    "is",
+    "are",
+    "was",
+    "be",
+    "code",
+    "codes",
+    "coding",
+    "icd",
+    "icd10",
+    "icd-10",
+    "10",
+    "cm",
+    "pcs",
+    "hcpcs",
+    "cpt",
+    "diagnosis",
+    "diagnoses",
+    "dx",
+    "procedure",
+    "do",
+    "does",
+    "i",
+    "we",
+    "you",
+    "how",
+    "should",
+    "would",
+    "could",
+    "can",
+    "find",
+    "me",
+    "please",
+    "tell",
+    "give",
+    "use",
+    "report",
+    "bill",
+    "look",
+    "up",
+    "lookup",
+    "patient",
+    "patients",
+    "right",
+    "correct",
+    "proper",
+    "best",
+    "number",
+    "numbers",
+    "there",
+    "that",
+    "this",
+    "it",
+}
+PROCEDURE_WORDS = re.compile(
+    r"ectomy|otomy|ostomy|plasty|scopy|pexy|\bprocedure|\bsurgery|\bremoval|\binsertion|"
+    r"\bresection|\breplacement|\bbiopsy|\brepair"
+)
 
 
 def search_terms(text: str) -> list[str]:
@@ -147,7 +273,9 @@ def find_codes(facts: Facts, q: Question) -> Doc | None:
         sets = (ICD10PCS, HCPCS)
     else:
         sets = (ICD10CM,)
-    sets = tuple(cs for cs in sets if cs in facts.codesets) or tuple(cs for cs in (ICD10CM,) if cs in facts.codesets)
+    sets = tuple(cs for cs in sets if cs in facts.codesets) or tuple(
+        cs for cs in (ICD10CM,) if cs in facts.codesets
+    )
     hits: list[tuple[str, str, str]] = []
     for joiner in (" AND ", " OR "):
         match = joiner.join(f'"{t}"' for t in terms)
@@ -158,15 +286,30 @@ def find_codes(facts: Facts, q: Question) -> Doc | None:
         return None
     doc = Doc()
     what = " ".join(terms)
-    doc.p(f"Codes whose official titles or inclusion terms match '{what}' (best matches first, by a word search "
-          "of code titles; check the Alphabetic Index and the code's notes before you choose):")
+    doc.p(
+        f"Codes whose official titles or inclusion terms match '{what}' (best matches first, by a word "
+        f"search "
+        "of code titles; check the Alphabetic Index and the code's notes before you choose):"
+    )
     items: list[Line] = []
     for cs, key, title in hits:
         code = facts.code(cs, key)
-        billable = "" if code is None or code.billable is None else (" (billable)" if code.billable else " (header: pick a more specific code)")
-        items.append([f"{CODESET_NAMES.get(cs, cs)} ", doc.cite_code(cs, key, title, facts.releases.get(cs, "")),
-                      f" — {title}{billable}"])
+        billable = (
+            ""
+            if code is None or code.billable is None
+            else (" (billable)" if code.billable else " (header: pick a more specific code)")
+        )
+        items.append(
+            [
+                f"{CODESET_NAMES.get(cs, cs)} ",
+                doc.cite_code(cs, key, title, facts.releases.get(cs, "")),
+                f" — {title}{billable}",
+            ]
+        )
     doc.ul(items)
     if CPT in (q.codesets or ()):
-        doc.p("CPT® codes cannot be found by words here: their descriptors are the AMA's and are not on this site.")
+        doc.p(
+            "CPT® codes cannot be found by words here: their descriptors are the AMA's and are not on this "
+             "site."
+        )
     return doc

@@ -1,4 +1,5 @@
 """Reference answers: modifiers, GEM crosswalks, Medicare coverage (LCDs/Articles) and the guides."""
+
 from __future__ import annotations
 
 import re
@@ -16,21 +17,45 @@ GUIDE_RELEASE = "coderef guide"
 GUIDE_SYNONYMS = {
     r"\b(?:7th|seventh) character a\b": "initial encounter active treatment 7th character",
     r"\b(?:7th|seventh) character d\b": "subsequent encounter healing recovery 7th character",
-    r"\b(?:7th|seventh) character s\b": "sequela 7th character", r"\bglobal period\b": "global days",
-    r"\be/?m\b": "em office outpatient evaluation management visit level", r"\bmdm\b": "medical decision making",
-    r"\b7th\b": "7th character", r"\bseventh\b": "7th character", r"\bx modifiers?\b": "modifier XE XS XP XU",
-    r"\bptp\b": "procedure-to-procedure edit", r"\bmai\b": "adjudication indicator", r"\bgpci\b": "geographic",
-    r"\brvus?\b": "relative value units", r"\blcds?\b": "local coverage determination",
+    r"\b(?:7th|seventh) character s\b": "sequela 7th character",
+    r"\bglobal period\b": "global days",
+    r"\be/?m\b": "em office outpatient evaluation management visit level",
+    r"\bmdm\b": "medical decision making",
+    r"\b7th\b": "7th character",
+    r"\bseventh\b": "7th character",
+    r"\bx modifiers?\b": "modifier XE XS XP XU",
+    r"\bptp\b": "procedure-to-procedure edit",
+    r"\bmai\b": "adjudication indicator",
+    r"\bgpci\b": "geographic",
+    r"\brvus?\b": "relative value units",
+    r"\blcds?\b": "local coverage determination",
 }
-GUIDE_STOP = {"rule", "rules", "explain", "mean", "means", "meaning", "when", "should",
-              "would", "does", "tell", "about", "use", "using", "used"}
+GUIDE_STOP = {
+    "rule",
+    "rules",
+    "explain",
+    "mean",
+    "means",
+    "meaning",
+    "when",
+    "should",
+    "would",
+    "does",
+    "tell",
+    "about",
+    "use",
+    "using",
+    "used",
+}
 
 
 def _flags(approx: int, combo: int, scenario: int, choice: int) -> str:
     words = ["approximate: the codes do not mean exactly the same" if approx else "exact match"]
     if combo:
-        words.append(f"combination: scenario {scenario}, choice list {choice} — one code from each choice list of the "
-                     "scenario is needed together")
+        words.append(
+            f"combination: scenario {scenario}, choice list {choice} — one code from each choice list of the "
+            "scenario is needed together"
+        )
     return "; ".join(words)
 
 
@@ -42,7 +67,9 @@ def to_icd9(facts: Facts, code: CodeFact) -> Doc:
     forward = [g for g in facts.gems if g.codeset == code.codeset and g.forward]
     if not forward:
         doc.kind = "unknown"
-        doc.p("No GEM file for this direction has been imported on this site, so I cannot crosswalk ", link, ".")
+        doc.p(
+            "No GEM file for this direction has been imported on this site, so I cannot crosswalk ", link, "."
+        )
         return doc
     lines: list[Line] = []
     for src in forward:
@@ -51,8 +78,14 @@ def to_icd9(facts: Facts, code: CodeFact) -> Doc:
                 lines.append([f"No ICD-9-CM equivalent (no map) ({src.label} GEMs {src.release})"])
                 continue
             desc = facts.icd9_description(code.codeset, icd9)
-            lines.append([(f"{gems_mod.icd9_display(icd9, procedure)}{' ' + desc if desc else ''} — "
-                           f"{_flags(approx, combo, scenario, choice)} ({src.label} GEMs {src.release})")])
+            lines.append(
+                [
+                    (
+                        f"{gems_mod.icd9_display(icd9, procedure)}{' ' + desc if desc else ''} — "
+                        f"{_flags(approx, combo, scenario, choice)} ({src.label} GEMs {src.release})"
+                    )
+                ]
+            )
     if lines:
         doc.p("ICD-9-CM crosswalk of ", link, f" — {code.title}:")
         doc.ul(lines)
@@ -72,11 +105,15 @@ def from_icd9(facts: Facts, m: Mention) -> Doc:
     if not rows:
         doc.kind = "unknown"
         known = f" ({desc})" if desc else ""
-        doc.p(f"The GEMs have no ICD-10 mapping for ICD-9-CM {shown}{known}"
-              + (" — check the code: it is not in the ICD-9-CM descriptions either." if not desc else "."))
+        doc.p(
+            f"The GEMs have no ICD-10 mapping for ICD-9-CM {shown}{known}"
+            + (" — check the code: it is not in the ICD-9-CM descriptions either." if not desc else ".")
+        )
         return doc
-    doc.p(f"ICD-10-{'PCS' if procedure else 'CM'} codes for ICD-9-CM {shown}{' ' + desc if desc else ''} "
-          "(General Equivalence Mappings, ICD-9 to ICD-10):")
+    doc.p(
+        f"ICD-10-{'PCS' if procedure else 'CM'} codes for ICD-9-CM {shown}{' ' + desc if desc else ''} "
+        "(General Equivalence Mappings, ICD-9 to ICD-10):"
+    )
     lines: list[Line] = []
     for _kind, icd10, approx, combo, scenario, choice in rows[:20]:
         key = gems_mod.page_key(codeset, icd10)
@@ -89,8 +126,11 @@ def from_icd9(facts: Facts, m: Mention) -> Doc:
     doc.ul(lines)
     src = next((g for g in facts.gems if g.codeset == codeset and not g.forward), None)
     if src is not None:
-        doc.p(f"Source: {src.label} GEMs {src.release}, CMS. The GEMs are a translation aid: always check the ICD-10 "
-              "code's own notes.")
+        doc.p(
+            f"Source: {src.label} GEMs {src.release}, CMS. The GEMs are a translation aid: always check the "
+            f"ICD-10 "
+            "code's own notes."
+        )
     return doc
 
 
@@ -108,18 +148,27 @@ def modifiers(facts: Facts, q: Question) -> Doc:
             else:
                 doc.p(f"HCPCS Level II modifier {mod}: {description} ({release}).")
         elif mod.isdigit():
-            doc.p(f"Modifier {mod} is a CPT® modifier: its official descriptor is the AMA's and is not reproduced here.")
+            doc.p(
+                f"Modifier {mod} is a CPT® modifier: its official descriptor is the AMA's and is not "
+                 f"reproduced here."
+            )
         if mod in NCCI_MODIFIERS:
-            doc.p(f"Modifier {mod} is an NCCI-associated modifier: where an NCCI procedure-to-procedure edit has "
-                  "modifier indicator 1, it may bypass the edit when the documentation supports it; with indicator 0 "
-                  "no modifier does.")
+            doc.p(
+                f"Modifier {mod} is an NCCI-associated modifier: where an NCCI procedure-to-procedure edit "
+                f"has "
+                "modifier indicator 1, it may bypass the edit when the documentation supports it; with "
+                "indicator 0 "
+                "no modifier does."
+            )
         hits = facts.passages(f'"{mod.lower()}"', 2)
         if hits:
             _passage(doc, hits[0])
         elif hcpcs is None and mod not in NCCI_MODIFIERS:
             doc.kind = "unknown"
-            doc.p(f"I have no modifier {mod}: it is not among the HCPCS Level II modifiers imported here "
-                  f"({release or 'none imported'}), and no guide describes it.")
+            doc.p(
+                f"I have no modifier {mod}: it is not among the HCPCS Level II modifiers imported here "
+                f"({release or 'none imported'}), and no guide describes it."
+            )
     return doc
 
 
@@ -133,8 +182,29 @@ def coverage(facts: Facts, q: Question, codes: list[CodeFact]) -> Doc:
     found = []
     for doc_id in q.lcd_ids:
         found += facts.lcd(doc_id)
-    words = [t for t in search_terms(q.words()) if t not in {"lcd", "lcds", "ncd", "coverage", "covered", "cover",
-             "medicare", "local", "determination", "article", "articles", "policy", "any", "mac", "is", "there"}]
+    words = [
+        t
+        for t in search_terms(q.words())
+        if t
+        not in {
+            "lcd",
+            "lcds",
+            "ncd",
+            "coverage",
+            "covered",
+            "cover",
+            "medicare",
+            "local",
+            "determination",
+            "article",
+            "articles",
+            "policy",
+            "any",
+            "mac",
+            "is",
+            "there",
+        }
+    ]
     words = [w for w in words if w not in {"billing", "medical", "necessity", "contractor", "contractors"}]
     if not found and words:
         for joiner in (" AND ", " OR "):
@@ -148,20 +218,46 @@ def coverage(facts: Facts, q: Question, codes: list[CodeFact]) -> Doc:
     if not found:
         doc.kind = "unknown"
         what = " ".join(words) or "that"
-        doc.p(f"I found no LCD or Article whose title matches '{what}' in the CMS list ({release}). There may be a "
-              "National Coverage Determination instead, or the policy may use other words: try the service's name.")
+        doc.p(
+            f"I found no LCD or Article whose title matches '{what}' in the CMS list ({release}). There may "
+            f"be a "
+            "National Coverage Determination instead, or the policy may use other words: "
+            "try the service's name."
+        )
         if codes:
-            doc.p("Note: the list holds titles, IDs, contractors and dates only, not the codes each policy covers.")
+            doc.p(
+                "Note: the list holds titles, IDs, contractors and dates only, "
+                "not the codes each policy covers."
+            )
         return doc
     doc.p(f"Medicare coverage documents whose titles match (CMS Medicare Coverage Database list, {release}):")
     lines: list[Line] = []
     for d in found:
-        link = doc.cite(d.url, f"{d.type} {d.id} — {d.title}", release) if d.url else f"{d.type} {d.id} — {d.title}"
-        status = f"retired {d.retired}" if d.retired else f"effective {d.effective}" if d.effective else "date not given"
-        lines.append([link, f" ({d.id}, {d.type}): {d.contractor}; {status}" + (f"; version {d.version}" if d.version else "")])
+        link = (
+            doc.cite(d.url, f"{d.type} {d.id} — {d.title}", release)
+            if d.url
+            else f"{d.type} {d.id} — {d.title}"
+        )
+        status = (
+            f"retired {d.retired}"
+            if d.retired
+            else f"effective {d.effective}"
+            if d.effective
+            else "date not given"
+        )
+        lines.append(
+            [
+                link,
+                f" ({d.id}, {d.type}): {d.contractor}; {status}"
+                + (f"; version {d.version}" if d.version else ""),
+            ]
+        )
     doc.ul(lines)
-    doc.p("LCDs (L…) state the coverage criteria of one Medicare contractor; the billing and coding Articles (A…) "
-          "list the codes. Check the document of the contractor that processes your claims.")
+    doc.p(
+        "LCDs (L…) state the coverage criteria of one Medicare contractor; "
+        "the billing and coding Articles (A…) "
+        "list the codes. Check the document of the contractor that processes your claims."
+    )
     return doc
 
 
@@ -176,12 +272,39 @@ def guide_match(text: str) -> str:
     return " OR ".join(f'"{t}"' for t in dict.fromkeys(terms))
 
 
-PHRASES = ("code first", "use additional code", "code also", "placeholder x", "7th character", "excludes1",
-           "excludes2", "modifier indicator", "adjudication indicator", "add-on code", "root operation",
-           "medical decision making", "global days", "conversion factor", "new patient", "established patient",
-           "prolonged", "etiology", "manifestation", "sequela", "initial encounter", "subsequent encounter",
-           "column 1", "column 2", "local coverage determination", "distinct procedural", "separate encounter",
-           "separate structure", "separate practitioner", "unusual non-overlapping", "principal diagnosis")
+PHRASES = (
+    "code first",
+    "use additional code",
+    "code also",
+    "placeholder x",
+    "7th character",
+    "excludes1",
+    "excludes2",
+    "modifier indicator",
+    "adjudication indicator",
+    "add-on code",
+    "root operation",
+    "medical decision making",
+    "global days",
+    "conversion factor",
+    "new patient",
+    "established patient",
+    "prolonged",
+    "etiology",
+    "manifestation",
+    "sequela",
+    "initial encounter",
+    "subsequent encounter",
+    "column 1",
+    "column 2",
+    "local coverage determination",
+    "distinct procedural",
+    "separate encounter",
+    "separate structure",
+    "separate practitioner",
+    "unusual non-overlapping",
+    "principal diagnosis",
+)
 
 
 def guidelines(facts: Facts, q: Question, limit: int = 2) -> Doc | None:
@@ -209,7 +332,7 @@ def _extract(text: str, limit: int = 900) -> str:
         return text
     cut = text[:limit]
     end = cut.rfind(". ")
-    return (cut[: end + 1] if end > limit // 2 else cut.rstrip() + "…")
+    return cut[: end + 1] if end > limit // 2 else cut.rstrip() + "…"
 
 
 def _passage(doc: Doc, hit: PassageHit) -> None:

@@ -4,6 +4,7 @@ One statement takes a question: an upsert that adds one only while the count is 
 allowance and returns the new count (nothing when the allowance is spent). SQLite and
 PostgreSQL both run it atomically, so parallel questions can never take more than the allowance.
 """
+
 from __future__ import annotations
 
 import random
@@ -75,8 +76,10 @@ def rate(conn: Conn, ip: str, per_minute: int, now: float | None = None) -> bool
 def give_back(conn: Conn, subject: str, plan: AskPlan, now: float | None = None) -> None:
     """Returns a question that could not be answered (the service failed after it was counted)."""
     if plan.asks is not None:
-        conn.execute("UPDATE asks SET used = used - 1 WHERE subject=? AND period=? AND used > 0",
-                     (subject, period_key(plan.per, now)))
+        conn.execute(
+            "UPDATE asks SET used = used - 1 WHERE subject=? AND period=? AND used > 0",
+            (subject, period_key(plan.per, now)),
+        )
 
 
 def left(conn: Conn, subject: str | None, plan: AskPlan, now: float | None = None) -> int | None:
@@ -86,3 +89,16 @@ def left(conn: Conn, subject: str | None, plan: AskPlan, now: float | None = Non
         return plan.asks
     row = conn.one("SELECT used FROM asks WHERE subject=? AND period=?", (subject, period_key(plan.per, now)))
     return max(0, plan.asks - (int(row[0]) if row else 0))
+
+
+def prune(conn: Conn, now: float | None = None) -> int:
+    """Deletes the counts of past days, months and minutes (they no longer limit anyone)."""
+    now = time.time() if now is None else now
+    deleted = 0
+    for per, prefix in (("day", "d:"), ("month", "m:"), ("minute", "w:")):
+        deleted += int(
+            conn.execute(
+                "DELETE FROM asks WHERE period LIKE ? AND period < ?", (prefix + "%", period_key(per, now))
+            ).rowcount
+        )
+    return deleted

@@ -1,11 +1,13 @@
 """What an answer claims: the code-like tokens and figures in a text, to check them against their sources."""
+
 from __future__ import annotations
 
 import re
 
 _CODE = re.compile(
     r"(?<![0-9A-Za-z])(?:[A-Z][0-9][0-9A-Z]\.[0-9A-Z]{1,4}|[0-9]{4}[0-9FTU]|[A-V][0-9]{4}|[A-Z][0-9][0-9A-Z]{1,5}"
-    r"|[0-9BCDFGHX][0-9A-HJ-NP-Z]{6}|[LA][0-9]{5})(?![0-9A-Za-z])")
+    r"|[0-9BCDFGHX][0-9A-HJ-NP-Z]{6}|[LA][0-9]{5})(?![0-9A-Za-z])"
+)
 _NUMBER = re.compile(r"(?<![0-9A-Za-z./-])\$?[0-9][0-9,]*(?:\.[0-9]+)?(?![0-9A-Za-z])")
 
 
@@ -29,6 +31,10 @@ def unsupported(text: str, evidence: str) -> set[str]:
     ev_codes = codes(evidence) | {c.replace(".", "") for c in codes(evidence)}
     ev_figures = figures(evidence)
     flat = evidence.replace(",", "")
-    missing = {c for c in codes(text) if c not in ev_codes and c.replace(".", "") not in ev_codes and c not in evidence}
+    missing = {
+        c
+        for c in codes(text)
+        if c not in ev_codes and c.replace(".", "") not in ev_codes and c not in evidence
+    }
     missing |= {f for f in figures(text) if f not in ev_figures and f not in flat}
     return missing

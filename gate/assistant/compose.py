@@ -1,4 +1,5 @@
 """From a parsed question to the deterministic answer: which capability answers, with which codes."""
+
 from __future__ import annotations
 
 import re
@@ -12,8 +13,10 @@ from .facts import CodeFact, Facts
 from .resolve import resolve
 from .understand import Question
 
-_NOTE_WORDS = re.compile(r"excludes|code first|use additional|code also|7th|seventh|\bnotes?\b|inclusion|"
-                         r"\bincludes\b|billable|\bvalid\b|\bheader\b|this code|\bit\b")
+_NOTE_WORDS = re.compile(
+    r"excludes|code first|use additional|code also|7th|seventh|\bnotes?\b|inclusion|"
+    r"\bincludes\b|billable|\bvalid\b|\bheader\b|this code|\bit\b"
+)
 _TO_ICD9 = re.compile(r"icd[- ]?9|\bgems?\b|crosswalk|\bmaps?\b|\bmapping\b|\bconvert|\bequivalen|\bold code")
 
 
@@ -21,12 +24,24 @@ def respond(facts: Facts, q: Question) -> tuple[str, Doc]:
     """(topic, answer) for a question; topic names the capability that answered it."""
     r = resolve(facts, q)
     codes = list(r.codes)
-    if (not codes and r.context is not None and not r.icd9 and not r.unknown and not r.ambiguous
-            and (not (q.modifiers or q.lcd_ids) or q.wants("pair"))):
+    if (
+        not codes
+        and r.context is not None
+        and not r.icd9
+        and not r.unknown
+        and not r.ambiguous
+        and (not (q.modifiers or q.lcd_ids) or q.wants("pair"))
+    ):
         codes = [r.context]
     procs = [c for c in codes if c.codeset in ("cpt", "hcpcs")]
-    if len(procs) == 1 and r.context is not None and r.context.codeset in ("cpt", "hcpcs") \
-            and r.context.key != procs[0].key and q.wants("pair") and not q.wants("payment"):
+    if (
+        len(procs) == 1
+        and r.context is not None
+        and r.context.codeset in ("cpt", "hcpcs")
+        and r.context.key != procs[0].key
+        and q.wants("pair")
+        and not q.wants("payment")
+    ):
         procs = [r.context, procs[0]]
     if r.ambiguous and not codes:
         mention, candidates = r.ambiguous[0]
@@ -48,7 +63,7 @@ def respond(facts: Facts, q: Question) -> tuple[str, Doc]:
         return "modifier", answers_reference.modifiers(facts, q)
     if len(procs) >= 2 and (not q.wants("payment") or q.wants("pair") or q.modifiers):
         doc = Doc()
-        pairs = [(a, b) for i, a in enumerate(procs[:4]) for b in procs[i + 1:4]]
+        pairs = [(a, b) for i, a in enumerate(procs[:4]) for b in procs[i + 1 : 4]]
         for a, b in pairs:
             doc.extend(answers_ncci.pair(facts, a, b, q))
         return "ncci", doc
@@ -101,8 +116,11 @@ def _each(codes: list[CodeFact], make: object) -> Doc:
 
 def dont_know(q: Question) -> Doc:
     doc = Doc(kind="unknown")
-    doc.p("I don't know: I found nothing in this site's data that answers that. I answer from the official code sets, "
-          "the CMS NCCI, MUE, fee schedule, GEM and coverage files, and our coding guides.")
+    doc.p(
+        "I don't know: I found nothing in this site's data that answers that. I answer from the official "
+        "code sets, "
+        "the CMS NCCI, MUE, fee schedule, GEM and coverage files, and our coding guides."
+    )
     doc.p("Questions I can answer look like these:")
     doc.ul([[e] for e in example_questions()[::2]])
     return doc

@@ -1,4 +1,5 @@
 """An answer as data: paragraphs and lists of text and links, rendered to escaped HTML and plain text."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

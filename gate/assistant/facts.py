@@ -5,6 +5,7 @@ through the same source classes that rendered the page sections (generator/premi
 states what its page states. A build that publishes a new facts file is picked up on the next
 question (the file's identity is checked on every `current()`).
 """
+
 from __future__ import annotations
 
 import json
@@ -118,30 +119,58 @@ class Facts:
     def code(self, codeset: str, key: str) -> CodeFact | None:
         row = self.db.execute(
             "SELECT codeset, key, title, short_title, kind, billable, parent, source, facts, notes FROM codes"
-            " WHERE codeset=? AND key=?", (codeset, key)).fetchone()
+            " WHERE codeset=? AND key=?",
+            (codeset, key),
+        ).fetchone()
         return None if row is None else self._code(row)
 
     def _code(self, row: tuple[Any, ...]) -> CodeFact:
-        notes = [(str(k), str(t)) for k, t in self.db.execute(
-            "SELECT n.kind, t.text FROM notes n JOIN texts t ON t.id = n.text WHERE n.list=? ORDER BY n.position",
-            (row[9],))] if row[9] else []
-        return CodeFact(row[0], row[1], row[2], row[3], row[4], None if row[5] is None else bool(row[5]), row[6],
-                        row[7], [(str(a), str(b)) for a, b in json.loads(row[8])], notes)
+        notes = (
+            [
+                (str(k), str(t))
+                for k, t in self.db.execute(
+                    ("SELECT n.kind, t.text FROM notes n JOIN texts t ON t.id = n.text WHERE n.list=? ORDER "
+                     "BY n.position"),
+                    (row[9],),
+                )
+            ]
+            if row[9]
+            else []
+        )
+        return CodeFact(
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            None if row[5] is None else bool(row[5]),
+            row[6],
+            row[7],
+            [(str(a), str(b)) for a, b in json.loads(row[8])],
+            notes,
+        )
 
     def lookup(self, token: str) -> list[CodeFact]:
         """Every code page whose code, written without dots and in any case, is `token`."""
         rows = self.db.execute(
             "SELECT codeset, key, title, short_title, kind, billable, parent, source, facts, notes FROM codes"
-            " WHERE bare=?", (bare(token),)).fetchall()
+            " WHERE bare=?",
+            (bare(token),),
+        ).fetchall()
         return [self._code(r) for r in rows]
 
     def children(self, codeset: str, key: str, limit: int = 12) -> list[tuple[str, str, bool | None]]:
-        return [(str(k), str(t), None if b is None else bool(b)) for k, t, b in self.db.execute(
-            "SELECT key, title, billable FROM codes WHERE codeset=? AND parent=? ORDER BY key LIMIT ?",
-            (codeset, key, limit))]
+        return [
+            (str(k), str(t), None if b is None else bool(b))
+            for k, t, b in self.db.execute(
+                "SELECT key, title, billable FROM codes WHERE codeset=? AND parent=? ORDER BY key LIMIT ?",
+                (codeset, key, limit),
+            )
+        ]
 
-    def search_codes(self, match: str, codesets: tuple[str, ...], limit: int = 8,
-                     pool: int = 60) -> list[tuple[str, str, str]]:
+    def search_codes(
+        self, match: str, codesets: tuple[str, ...], limit: int = 8, pool: int = 60
+    ) -> list[tuple[str, str, str]]:
         """(codeset, key, title) for an FTS5 match expression: the `pool` best by BM25, then those whose title
         has every searched word first and, among them, the shortest (most general) titles."""
         marks = ",".join("?" * len(codesets))
@@ -149,7 +178,8 @@ class Facts:
             f"SELECT f.codeset, f.key, c.title, f.words FROM code_fts f"
             f" JOIN codes c ON c.codeset = f.codeset AND c.key = f.key"
             f" WHERE code_fts MATCH ? AND f.codeset IN ({marks}) ORDER BY bm25(code_fts) LIMIT ?",
-            (match, *codesets, pool)).fetchall()
+            (match, *codesets, pool),
+        ).fetchall()
         words = [w.strip('"').lower()[:5] for w in match.replace(" OR ", " AND ").split(" AND ")]
 
         def rank(row: tuple[Any, ...]) -> tuple[int, int]:
@@ -160,8 +190,14 @@ class Facts:
 
     # -- modifiers, coverage, guides -------------------------------------------------------------
     def modifier(self, code: str) -> tuple[str, str, list[tuple[str, str]]] | None:
-        row = self.db.execute("SELECT description, short, facts FROM modifiers WHERE code=?", (code.upper(),)).fetchone()
-        return None if row is None else (str(row[0]), str(row[1]), [(str(a), str(b)) for a, b in json.loads(row[2])])
+        row = self.db.execute(
+            "SELECT description, short, facts FROM modifiers WHERE code=?", (code.upper(),)
+        ).fetchone()
+        return (
+            None
+            if row is None
+            else (str(row[0]), str(row[1]), [(str(a), str(b)) for a, b in json.loads(row[2])])
+        )
 
     def has_modifiers(self) -> bool:
         return self.db.execute("SELECT 1 FROM modifiers LIMIT 1").fetchone() is not None
@@ -170,12 +206,17 @@ class Facts:
         rows = self.db.execute(
             "SELECT l.id, l.type, l.title, l.contractor, l.effective, l.retired, l.version, l.updated, l.url"
             " FROM lcd_fts f JOIN lcd l ON l.rowid = f.rowid WHERE lcd_fts MATCH ?"
-            " ORDER BY l.retired != '', bm25(lcd_fts), l.type, l.id LIMIT ?", (match, limit)).fetchall()
+            " ORDER BY l.retired != '', bm25(lcd_fts), l.type, l.id LIMIT ?",
+            (match, limit),
+        ).fetchall()
         return [Lcd(*map(str, r)) for r in rows]
 
     def lcd(self, doc_id: str) -> list[Lcd]:
-        rows = self.db.execute("SELECT id, type, title, contractor, effective, retired, version, updated, url"
-                               " FROM lcd WHERE id=?", (doc_id.upper(),)).fetchall()
+        rows = self.db.execute(
+            "SELECT id, type, title, contractor, effective, retired, version, updated, url"
+            " FROM lcd WHERE id=?",
+            (doc_id.upper(),),
+        ).fetchall()
         return [Lcd(*map(str, r)) for r in rows]
 
     def has_lcds(self) -> bool:
@@ -185,18 +226,29 @@ class Facts:
         rows = self.db.execute(
             "SELECT p.slug, p.anchor, p.heading, p.text, g.title, g.sources FROM passage_fts f"
             " JOIN passages p ON p.id = f.rowid JOIN guides g ON g.slug = p.slug"
-            " WHERE passage_fts MATCH ? ORDER BY bm25(passage_fts, 8.0, 4.0, 1.0) LIMIT ?", (match, limit)).fetchall()
-        return [PassageHit(str(a), str(b), str(c), str(d), str(e), tuple(json.loads(s))) for a, b, c, d, e, s in rows]
+            " WHERE passage_fts MATCH ? ORDER BY bm25(passage_fts, 8.0, 4.0, 1.0) LIMIT ?",
+            (match, limit),
+        ).fetchall()
+        return [
+            PassageHit(str(a), str(b), str(c), str(d), str(e), tuple(json.loads(s)))
+            for a, b, c, d, e, s in rows
+        ]
 
     def guide(self, slug: str) -> tuple[str, tuple[str, ...]] | None:
         row = self.db.execute("SELECT title, sources FROM guides WHERE slug=?", (slug,)).fetchone()
         return None if row is None else (str(row[0]), tuple(json.loads(row[1])))
 
     def from_icd9(self, code: str) -> list[tuple[str, str, int, int, int, int]]:
-        """(GEM kind, ICD-10 code without dots, approximate, combination, scenario, choice list) for an ICD-9 code."""
-        return [(str(k), str(c), int(a), int(co), int(s), int(ch)) for k, c, a, co, s, ch in self.db.execute(
-            "SELECT kind, icd10, approx, combo, scenario, choice FROM gem_by_icd9 WHERE icd9=?"
-            " ORDER BY kind, scenario, choice, icd10", (code,))]
+        """(GEM kind, ICD-10 code without dots, approximate, combination, scenario, choice list)
+        for an ICD-9 code."""
+        return [
+            (str(k), str(c), int(a), int(co), int(s), int(ch))
+            for k, c, a, co, s, ch in self.db.execute(
+                "SELECT kind, icd10, approx, combo, scenario, choice FROM gem_by_icd9 WHERE icd9=?"
+                " ORDER BY kind, scenario, choice, icd10",
+                (code,),
+            )
+        ]
 
     def icd9_description(self, codeset: str, code: str) -> str:
         db = self.icd9.get(codeset)

@@ -7,6 +7,7 @@ at least one of those citations and states no code or figure that the tool resul
 any error, a reply that fails the checks, or the time limit (3 s by default) gives the
 deterministic answer instead.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,13 +35,20 @@ TOOL = {
     "function": {
         "name": "coderef_lookup",
         "description": "Look the question up in coderef's official code-set and CMS data. Returns the facts "
-                       "and the pages they come from. Answer only from its result.",
-        "parameters": {"type": "object", "properties": {"question": {"type": "string"}}, "required": ["question"]},
+        "and the pages they come from. Answer only from its result.",
+        "parameters": {
+            "type": "object",
+            "properties": {"question": {"type": "string"}},
+            "required": ["question"],
+        },
     },
 }
-SYSTEM = ("You are CasePilot, a medical coding assistant. Call coderef_lookup, then answer in a few plain sentences "
-          "using only the facts it returns. Never state a code, amount or date that the result does not contain. "
-          "Cite the pages you used by their URL in parentheses.")
+SYSTEM = (
+    "You are CasePilot, a medical coding assistant. Call coderef_lookup, then answer in a few plain "
+    "sentences "
+    "using only the facts it returns. Never state a code, amount or date that the result does not contain. "
+    "Cite the pages you used by their URL in parentheses."
+)
 
 
 @dataclass(frozen=True)
@@ -66,7 +74,9 @@ class ModelSettings:
             raise ValueError("CODEREF_ASSISTANT_LLM_URL must be an http(s) URL of an OpenAI-compatible API")
         model = env.get("CODEREF_ASSISTANT_LLM_MODEL", "").strip()
         if not model:
-            raise ValueError("CODEREF_ASSISTANT_LLM_MODEL must name the model when CODEREF_ASSISTANT_LLM_URL is set")
+            raise ValueError(
+                "CODEREF_ASSISTANT_LLM_MODEL must name the model when CODEREF_ASSISTANT_LLM_URL is set"
+            )
         raw = env.get("CODEREF_ASSISTANT_LLM_TIMEOUT", "3").strip() or "3"
         try:
             timeout = float(raw)
@@ -94,8 +104,13 @@ class ModelClient:
         return json.dumps({"answer": base.text, "citations": [c.as_json() for c in base.citations]})
 
     def _first(self, question: str) -> dict[str, Any]:
-        return {"model": self.settings.model, "temperature": 0, "tools": [TOOL], "tool_choice": "auto",
-                "messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": question}]}
+        return {
+            "model": self.settings.model,
+            "temperature": 0,
+            "tools": [TOOL],
+            "tool_choice": "auto",
+            "messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": question}],
+        }
 
     def _second(self, first: dict[str, Any], reply: dict[str, Any], base: Answer) -> dict[str, Any] | None:
         """The follow-up request with the tool results, or None when the model answered without calling."""
@@ -107,7 +122,9 @@ class ModelClient:
         for call in calls:
             if not isinstance(call, dict) or call.get("function", {}).get("name") != "coderef_lookup":
                 raise ModelRejected(f"the model called an unknown tool: {str(call)[:80]}")
-            messages.append({"role": "tool", "tool_call_id": call.get("id", ""), "content": self._tool_result(base)})
+            messages.append(
+                {"role": "tool", "tool_call_id": call.get("id", ""), "content": self._tool_result(base)}
+            )
         return {**first, "messages": messages, "tool_choice": "none"}
 
     def _accept(self, reply: dict[str, Any], base: Answer) -> Answer:
@@ -120,10 +137,17 @@ class ModelClient:
         evidence = self._tool_result(base) + "\n" + base.text
         missing = unsupported(text, evidence)
         if missing:
-            raise ModelRejected(f"the model stated what the data does not hold: {', '.join(sorted(missing))[:120]}")
+            raise ModelRejected(
+                f"the model stated what the data does not hold: {', '.join(sorted(missing))[:120]}"
+            )
         html = "".join(f"<p>{_linkify(escape(p))}</p>" for p in re.split(r"\n\s*\n", text) if p.strip())
-        return replace(base, html=html, text=text, model=self.settings.model,
-                       tools=[{"name": "coderef_lookup", "result": json.loads(self._tool_result(base))}])
+        return replace(
+            base,
+            html=html,
+            text=text,
+            model=self.settings.model,
+            tools=[{"name": "coderef_lookup", "result": json.loads(self._tool_result(base))}],
+        )
 
     async def phrase(self, question: str, base: Answer) -> Answer:
         if not base.citations:
@@ -138,7 +162,9 @@ class ModelClient:
                 left = self.settings.timeout - (time.monotonic() - started)
                 if left <= 0:
                     raise httpx.TimeoutException("no time left")
-                r = await client.post(self.settings.endpoint, json=body, headers=self._headers(), timeout=left)
+                r = await client.post(
+                    self.settings.endpoint, json=body, headers=self._headers(), timeout=left
+                )
                 return _json(r)
 
             first = self._first(question)
@@ -157,11 +183,14 @@ class ModelClient:
         started = time.monotonic()
         try:
             with httpx.Client(timeout=self.settings.timeout) as client:
+
                 def post(body: dict[str, Any]) -> dict[str, Any]:
                     left = self.settings.timeout - (time.monotonic() - started)
                     if left <= 0:
                         raise httpx.TimeoutException("no time left")
-                    return _json(client.post(self.settings.endpoint, json=body, headers=self._headers(), timeout=left))
+                    return _json(
+                        client.post(self.settings.endpoint, json=body, headers=self._headers(), timeout=left)
+                    )
 
                 first = self._first(question)
                 reply = post(first)
@@ -198,5 +227,8 @@ def _message(reply: dict[str, Any]) -> dict[str, Any]:
 
 
 def _linkify(text: str) -> str:
-    return re.sub(r"(?<![\w/])(/[a-z0-9\-]+/[A-Za-z0-9.\-]+/(?:#[a-z0-9\-]+)?)",
-                  lambda m: f'<a href="{m[1]}">{m[1]}</a>', text)
+    return re.sub(
+        r"(?<![\w/])(/[a-z0-9\-]+/[A-Za-z0-9.\-]+/(?:#[a-z0-9\-]+)?)",
+        lambda m: f'<a href="{m[1]}">{m[1]}</a>',
+        text,
+    )

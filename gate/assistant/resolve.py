@@ -1,4 +1,5 @@
 """Which code each mention is: looked up in the facts, narrowed by code-set words, the page and the intent."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -3,6 +3,7 @@
 Plain functions of the question text (and the page it was asked on); nothing here reads data.
 Which code set a mention belongs to is decided later, against the facts (`resolve.py`).
 """
+
 from __future__ import annotations
 
 import re
@@ -15,13 +16,43 @@ ICD9_PROC = "icd-9-cm-procedure"
 MODIFIER = "modifier"
 
 _CM_DOTTED = re.compile(r"(?<![0-9A-Z.])([A-Z][0-9][0-9A-Z])\.([0-9A-Z]{1,4})(?![0-9A-Z])")
-_ICD9_DOTTED = re.compile(r"(?<![0-9A-Z.$])((?:[0-9]{3}|V[0-9]{2})\.[0-9]{1,2}|E[0-9]{3}\.[0-9]|[0-9]{2}\.[0-9]{1,2})(?![0-9A-Z.])")
+_ICD9_DOTTED = re.compile(
+    r"(?<![0-9A-Z.$])((?:[0-9]{3}|V[0-9]{2})\.[0-9]{1,2}|E[0-9]{3}\.[0-9]|[0-9]{2}\.[0-9]{1,2})(?![0-9A-Z.])"
+)
 _TOKEN = re.compile(r"(?<![0-9A-Z$.,])([0-9A-Z]{3,7})(?![0-9A-Z]|\.[0-9])")
-_MOD_AFTER = re.compile(r"\bmodifiers?\s*(?:[-:#]\s*)?((?:[0-9a-z]{2}\b(?:\s*(?:,|and|or|/|&|vs\.?|versus)\s*)?)+)", re.IGNORECASE)
+_MOD_AFTER = re.compile(
+    r"\bmodifiers?\s*(?:[-:#]\s*)?((?:[0-9a-z]{2}\b(?:\s*(?:,|and|or|/|&|vs\.?|versus)\s*)?)+)", re.IGNORECASE
+)
 _MOD_BEFORE = re.compile(r"(?<![0-9a-z-])-?([0-9a-z]{2})\s+modifiers?\b", re.IGNORECASE)
 # Two-letter English words that are not taken for a modifier unless written in capitals ("modifier AS").
-_WORDS = {"is", "in", "of", "to", "on", "at", "by", "or", "an", "as", "be", "do", "if", "it", "me", "my", "no", "so",
-          "up", "us", "we", "he", "go", "am", "vs", "and"}
+_WORDS = {
+    "is",
+    "in",
+    "of",
+    "to",
+    "on",
+    "at",
+    "by",
+    "or",
+    "an",
+    "as",
+    "be",
+    "do",
+    "if",
+    "it",
+    "me",
+    "my",
+    "no",
+    "so",
+    "up",
+    "us",
+    "we",
+    "he",
+    "go",
+    "am",
+    "vs",
+    "and",
+}
 _MOD_SUFFIX = re.compile(r"\b([0-9]{4}[0-9FTU]|[A-V][0-9]{4})-([0-9A-Z]{2})\b")
 _LCD_ID = re.compile(r"\b([LA][0-9]{5})\b")
 
@@ -43,30 +74,101 @@ class Mention:
 
 # Words that name what is asked. Each intent: (pattern, weight). Patterns run on the lower-cased text.
 INTENTS: dict[str, tuple[tuple[str, float], ...]] = {
-    "crosswalk": (((r"\bicd[- ]?9\b|\bicd9|\bgems?\b|crosswalk|\bmaps? to\b|\bmapping\b|\bconvert|\bequivalen|"
-                   r"\bicd[- ]?10\b.*\bfor\b"), 1.0),),
-    "pair": (((r"\btogether\b|\bbundl|\bncci\b|\bptp\b|\bsame day\b|\bsame date\b|\bcolumn [12]\b|\bedit\b|"
-              r"\bbill(?:ed)? with\b|\breport(?:ed)? with\b|\bcode pair|\bpaired\b|\bunbundl|\bboth\b|\bwith\b"), 0.6),),
-    "mue": (((r"\bunits?\b|\bmues?\b|medically unlikely|\bhow many\b|\bmaximum\b|\bmax\b|\blimit\b|\btimes\b"), 1.0),),
-    "payment": (((r"\bpays?\b|\bpaid\b|\bpayment|reimburs|\brvus?\b|\bfee\b|\ballowable\b|\bhow much\b|\brate\b|"
-                 r"\bgpci|\blocalit|\bdollars?\b|\bprice|\bcost\b|\bworth\b|\bconversion factor\b"), 1.0),
-                ((r"\bglobal (?:days?|period|surgery)\b|\bglobal\b|multiple[- ]procedure|\bbilateral\b|"
-                 r"\bassistant\b|\bco-?surg|\bteam surg|\bpc/?tc\b|\bstatus (?:code|indicator)\b|\bindicators?\b"), 0.9)),
-    "addon": (((r"\badd[- ]?on\b|\bprimary (?:codes?|procedures?|service)\b|\baddon\b|\bstand[- ]?alone\b"), 1.2),),
+    "crosswalk": (
+        (
+            (
+                r"\bicd[- ]?9\b|\bicd9|\bgems?\b|crosswalk|\bmaps? to\b|\bmapping\b|\bconvert|\bequivalen|"
+                r"\bicd[- ]?10\b.*\bfor\b"
+            ),
+            1.0,
+        ),
+    ),
+    "pair": (
+        (
+            (
+                r"\btogether\b|\bbundl|\bncci\b|\bptp\b|\bsame day\b|\bsame date\b|\bcolumn [12]\b|\bedit\b|"
+                r"\bbill(?:ed)? with\b|\breport(?:ed)? with\b|\bcode "
+                r"pair|\bpaired\b|\bunbundl|\bboth\b|\bwith\b"
+            ),
+            0.6,
+        ),
+    ),
+    "mue": (
+        (
+            (r"\bunits?\b|\bmues?\b|medically unlikely|\bhow many\b|\bmaximum\b|\bmax\b|\blimit\b|\btimes\b"),
+            1.0,
+        ),
+    ),
+    "payment": (
+        (
+            (
+                r"\bpays?\b|\bpaid\b|\bpayment|reimburs|\brvus?\b|\bfee\b|\ballowable\b|\bhow "
+                r"much\b|\brate\b|"
+                r"\bgpci|\blocalit|\bdollars?\b|\bprice|\bcost\b|\bworth\b|\bconversion factor\b"
+            ),
+            1.0,
+        ),
+        (
+            (
+                r"\bglobal (?:days?|period|surgery)\b|\bglobal\b|multiple[- ]procedure|\bbilateral\b|"
+                r"\bassistant\b|\bco-?surg|\bteam surg|\bpc/?tc\b|\bstatus "
+                r"(?:code|indicator)\b|\bindicators?\b"
+            ),
+            0.9,
+        ),
+    ),
+    "addon": (
+        ((r"\badd[- ]?on\b|\bprimary (?:codes?|procedures?|service)\b|\baddon\b|\bstand[- ]?alone\b"), 1.2),
+    ),
     "modifier": (((r"\bmodifiers?\b"), 1.0),),
-    "coverage": (((r"\blcds?\b|\bncds?\b|\bcoverage\b|\bcovered\b|\bcover\b|\barticles?\b|medical necessity|"
-                  r"\blocal coverage\b|\bmac\b|\bcontractor"), 1.2),),
-    "guideline": (((r"\bguidelines?\b|\bwhen (?:do|should|can|to|would) (?:i|we|you)?\s*(?:use|report|append|code)|"
-                   r"\bwhen to\b|\bhow (?:do|should|to) (?:i |we |you )?(?:use|choose|pick|code|report|level|select|sequence)|"
-                   r"\brules?\b|\bplaceholder\b|\b7th character|\bseventh character|\bsequenc|\bcode first\b|"
-                   r"\buse additional\b|\bcode also\b|\bexcludes ?[12]?\b|\broot operations?\b|\bmdm\b|"
-                   r"\bmedical decision|\be/m\b|\bevaluation and management\b|\bexplain\b|\bdifference between\b|"
-                   r"\bwhat (?:is|are) (?:a |an |the )?(?:placeholder|excludes|mue|ncci|ptp|lcd|gem|rvu|gpci|global|"
-                   r"modifier indicator|adjudication)"), 1.0),),
-    "find": (((r"\b(?:what|which)(?: is the)? (?:icd[- ]?10(?:[- ]cm| pcs)?|cpt|hcpcs|diagnosis|procedure)?\s*codes?\b|"
-              r"\bcodes? (?:for|of)\b|\bhow (?:do|should) (?:i|we|you) code\b|\bcode a\b|\bcoding for\b|\bfind (?:a |the )?code"), 1.0),),
-    "facts": (((r"\bwhat (?:is|does|'s)\b|\bmean(?:s|ing)?\b|\bdescri|\bbillable\b|\bvalid\b|\bstatus\b|\bdefin|"
-               r"\btitle\b|\bexcludes\b|\bnotes?\b|\bheader\b|\bspecific"), 0.5),),
+    "coverage": (
+        (
+            (
+                r"\blcds?\b|\bncds?\b|\bcoverage\b|\bcovered\b|\bcover\b|\barticles?\b|medical necessity|"
+                r"\blocal coverage\b|\bmac\b|\bcontractor"
+            ),
+            1.2,
+        ),
+    ),
+    "guideline": (
+        (
+            (
+                r"\bguidelines?\b|\bwhen (?:do|should|can|to|would) "
+                r"(?:i|we|you)?\s*(?:use|report|append|code)|"
+                r"\bwhen to\b|\bhow (?:do|should|to) (?:i |we |you "
+                r")?(?:use|choose|pick|code|report|level|select|sequence)|"
+                r"\brules?\b|\bplaceholder\b|\b7th character|\bseventh character|\bsequenc|\bcode first\b|"
+                r"\buse additional\b|\bcode also\b|\bexcludes ?[12]?\b|\broot operations?\b|\bmdm\b|"
+                r"\bmedical decision|\be/m\b|\bevaluation and management\b|\bexplain\b|"
+                r"\bdifference between\b|"
+                r"\bwhat (?:is|are) (?:a |an |the )?"
+                r"(?:placeholder|excludes|mue|ncci|ptp|lcd|gem|rvu|gpci|global|"
+                r"modifier indicator|adjudication)"
+            ),
+            1.0,
+        ),
+    ),
+    "find": (
+        (
+            (
+                r"\b(?:what|which)(?: is the)? "
+                r"(?:icd[- ]?10(?:[- ]cm| pcs)?|cpt|hcpcs|diagnosis|procedure)?\s*codes?\b|"
+                r"\bcodes? (?:for|of)\b|\bhow (?:do|should) (?:i|we|you) code\b|\bcode a\b|\bcoding for\b|"
+                r"\bfind (?:a |the )?code"
+            ),
+            1.0,
+        ),
+    ),
+    "facts": (
+        (
+            (
+                r"\bwhat (?:is|does|'s)\b|\bmean(?:s|ing)?\b|\bdescri|\bbillable\b|\bvalid\b|"
+                r"\bstatus\b|\bdefin|"
+                r"\btitle\b|\bexcludes\b|\bnotes?\b|\bheader\b|\bspecific"
+            ),
+            0.5,
+        ),
+    ),
 }
 _COMPILED = {k: [(re.compile(p), w) for p, w in v] for k, v in INTENTS.items()}
 
@@ -143,7 +245,9 @@ def parse(text: str, context: str | None = None) -> Question:
         if cs and key and len(key) <= 12:
             q.context = (cs, key.upper())
     taken: list[tuple[int, int]] = []
-    icd9_wanted = bool(re.search(r"icd[- ]?9|\bgem|crosswalk|\bconvert|\bicd[- ]?10\b.*\b(?:for|of)\b", q.low))
+    icd9_wanted = bool(
+        re.search(r"icd[- ]?9|\bgem|crosswalk|\bconvert|\bicd[- ]?10\b.*\b(?:for|of)\b", q.low)
+    )
 
     def free(a: int, b: int) -> bool:
         return all(b <= x or a >= y for x, y in taken)

@@ -25,7 +25,9 @@ class CptTsvImporter:
             with open(path, encoding="utf-8-sig") as f:
                 lines = f.read().splitlines()
         except UnicodeDecodeError as e:
-            raise BuildError(f"{path}: not a UTF-8 text file ({e.reason}); save the CPT file as UTF-8") from None
+            raise BuildError(
+                f"{path}: not a UTF-8 text file ({e.reason}); save the CPT file as UTF-8"
+            ) from None
         except OSError as e:
             raise BuildError(f"{path}: cannot read the CPT file: {e.strerror}") from None
         seen: dict[str, int] = {}

@@ -70,7 +70,9 @@ class _Entry:
 class HcpcsImporter:
     kind = "hcpcs"
     codeset = HCPCS
-    description = "HCPCS Level II alpha-numeric file (CMS fixed-width, its XLS/TSV export, or a TSV re-export)"
+    description = (
+        "HCPCS Level II alpha-numeric file (CMS fixed-width, its XLS/TSV export, or a TSV re-export)"
+    )
 
     def default_source(self) -> Path | None:
         return None
@@ -118,14 +120,19 @@ class HcpcsImporter:
             code = fields["HCPC"].upper()
             if fields["RECID"] in NEXT:
                 if current is None or current.code != code:
-                    raise BuildError(f"{path}:{lineno}: continuation row for {code} does not follow its first row")
+                    raise BuildError(
+                        f"{path}:{lineno}: continuation row for {code} does not follow its first row"
+                    )
                 current.long.append(fields["LONG_DESCRIPTION"])
                 continue
             if current is not None:
                 yield current
             mapped = {
                 "long": fields["LONG_DESCRIPTION"], "short": fields["SHORT_DESCRIPTION"],
-                **{k: v for k, v in fields.items() if k not in ("HCPC", "LONG_DESCRIPTION", "SHORT_DESCRIPTION")},
+                **{
+                    k: v for k, v in fields.items()
+                    if k not in ("HCPC", "LONG_DESCRIPTION", "SHORT_DESCRIPTION")
+                },
             }
             current = _Entry(code, lineno, mapped, [mapped["long"]])
         if current is not None:
@@ -134,7 +141,7 @@ class HcpcsImporter:
 
 def _is_fixed_width(path: Path) -> bool:
     with open_text(path, "cp1252") as fh:
-        for _, line in zip(range(60), fh):
+        for _, line in zip(range(60), fh, strict=False):
             if "\t" in line:
                 return False
             if _RECORD.match(line) and len(line.rstrip("\r\n")) >= 91:

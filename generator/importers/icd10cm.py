@@ -153,7 +153,9 @@ def _parse(path: Path) -> tuple[list[_Node], str]:
             "pass the CDC file icd10cm-tabular-<date>.xml"
         ) from None
     except (OSError, EOFError, zlib.error) as e:  # a bad or truncated .gz copy, or an unreadable file
-        raise BuildError(f"{path}: cannot read the ICD-10-CM file: {getattr(e, 'strerror', None) or e}") from None
+        raise BuildError(
+            f"{path}: cannot read the ICD-10-CM file: {getattr(e, 'strerror', None) or e}"
+        ) from None
     if root.tag != "ICD10CM.tabular":
         raise BuildError(
             f"{path}:1: expected the root element <ICD10CM.tabular> of the CDC tabular XML, "
@@ -169,7 +171,9 @@ def _parse(path: Path) -> tuple[list[_Node], str]:
 
     def add(node: _Node, tag: str, el: ET.Element) -> None:
         if node.key in seen:
-            raise fail(tag, f"{node.key} appears twice (first as entry {seen[node.key]}); keys must be unique")
+            raise fail(
+                tag, f"{node.key} appears twice (first as entry {seen[node.key]}); keys must be unique"
+            )
         seen[node.key] = len(nodes) + 1
         _collect_notes(node, el)
         nodes.append(node)

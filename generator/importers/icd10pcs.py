@@ -1,4 +1,5 @@
-"""ICD-10-PCS importer: the CMS codes file or order file, browsed by section, body system and root operation."""
+"""ICD-10-PCS importer: the CMS codes file or order file, browsed by section, body system and root
+operation."""
 from __future__ import annotations
 
 import gzip
@@ -97,9 +98,13 @@ def read_rows(path: Path) -> tuple[list[_Row], dict[str, str]]:
         with opener(path, "rt", encoding="utf-8-sig") as f:
             lines = f.read().splitlines()
     except UnicodeDecodeError as e:
-        raise BuildError(f"{path}: not a UTF-8 text file ({e.reason}); pass the CMS ICD-10-PCS codes file") from None
+        raise BuildError(
+            f"{path}: not a UTF-8 text file ({e.reason}); pass the CMS ICD-10-PCS codes file"
+        ) from None
     except (OSError, EOFError, zlib.error) as e:  # a bad or truncated .gz copy, or an unreadable file
-        raise BuildError(f"{path}: cannot read the ICD-10-PCS file: {getattr(e, 'strerror', None) or e}") from None
+        raise BuildError(
+            f"{path}: cannot read the ICD-10-PCS file: {getattr(e, 'strerror', None) or e}"
+        ) from None
     first = next((ln for ln in lines if ln.strip()), "")
     order_layout = bool(_ORDER_LINE.fullmatch(first))
     rows: list[_Row] = []
@@ -188,7 +193,9 @@ class _Builder:
                 section = prefix[0]
                 order += 1
                 out.append(
-                    model.CodeRecord(cs, section, self.section_name(section), "section", None, order, source=src)
+                    model.CodeRecord(
+                        cs, section, self.section_name(section), "section", None, order, source=src
+                    )
                 )
             if prefix[:2] != system:
                 system = prefix[:2]
@@ -230,7 +237,11 @@ class _Builder:
 
     def operation_title(self, prefix: str, group: list[_Row]) -> str:
         """CMS table-header wording: "Gastrointestinal System, Resection"; other sections name themselves."""
-        op = self.names.root_operations.get(prefix) or common_words([r.long for r in group]) or f"Table {prefix}"
+        op = (
+            self.names.root_operations.get(prefix)
+            or common_words([r.long for r in group])
+            or f"Table {prefix}"
+        )
         parts = [self.system_name(prefix[:2]), op]
         if prefix[0] != "0":
             parts.insert(0, self.section_name(prefix[0]))
@@ -242,7 +253,9 @@ class _Builder:
             self.system_name(prefix[:2]),
             self.names.root_operations.get(prefix, ""),
         )
-        return [(_axis(axes, i), f"{prefix[i]} — {name}" if name else prefix[i]) for i, name in enumerate(names)]
+        return [
+            (_axis(axes, i), f"{prefix[i]} — {name}" if name else prefix[i]) for i, name in enumerate(names)
+        ]
 
 
 def _axis(axes: list[str], i: int) -> str:

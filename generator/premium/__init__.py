@@ -31,7 +31,8 @@ class PremiumKind:
 
 
 PREMIUM_KINDS: dict[str, PremiumKind] = {k.kind: k for k in (
-    PremiumKind("ncci-ptp-practitioner", "NCCI PTP edits, practitioner (column 1/column 2 pairs)", ncci.import_ptp),
+    PremiumKind("ncci-ptp-practitioner", "NCCI PTP edits, practitioner (column 1/column 2 pairs)",
+                ncci.import_ptp),
     PremiumKind("ncci-ptp-hospital", "NCCI PTP edits, outpatient hospital", ncci.import_ptp),
     PremiumKind("mue-practitioner", "NCCI MUEs, practitioner services", mue.import_mue),
     PremiumKind("mue-hospital", "NCCI MUEs, outpatient hospital services", mue.import_mue),
@@ -48,9 +49,11 @@ PREMIUM_KINDS: dict[str, PremiumKind] = {k.kind: k for k in (
                 gems.import_descriptions),
     PremiumKind("icd9-descriptions-sg", "ICD-9-CM procedure descriptions (CMS32_DESC_LONG_SG.txt)",
                 gems.import_descriptions),
-    PremiumKind("hcpcs-modifiers", "HCPCS Level II modifiers from the CMS alpha-numeric HCPCS file (for CasePilot)",
+    PremiumKind("hcpcs-modifiers", ("HCPCS Level II modifiers from the CMS alpha-numeric HCPCS file (for "
+                                    "CasePilot)"),
                 modifiers.import_modifiers),
-    PremiumKind("lcd-documents", "CMS Medicare Coverage Database list of LCDs and Articles (IDs, contractors, dates, titles)",
+    PremiumKind("lcd-documents", ("CMS Medicare Coverage Database list of LCDs and Articles (IDs, "
+                                  "contractors, dates, titles)"),
                 lcd.import_lcd),
 )}
 

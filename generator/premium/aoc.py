@@ -42,7 +42,9 @@ def import_aoc(kind: str, path: Path, out: Path, release: str | None = None) -> 
             addon = table.get(cells, "add-on code").upper()
             prim = table.get(cells, "primary code").upper()
             if not CODE_RE.match(addon) or not (CODE_RE.match(prim) or prim == NO_PRIMARY):
-                raise BuildError(f"{path}:{line}: add-on code '{addon}' / primary code '{prim}' are not 5-character codes")
+                raise BuildError(
+                    f"{path}:{line}: add-on code '{addon}' / primary code '{prim}' are not 5-character codes"
+                )
             etype = table.get(cells, "AOC edit type")[:1]
             if etype not in ("1", "2", "3"):
                 raise BuildError(f"{path}:{line}: AOC edit type '{etype}' must be 1, 2 or 3")
@@ -94,7 +96,9 @@ def render(code: str, src: AocSource, pages: Mapping[str, Collection[str]]) -> S
         parts.append(f"<p>{esc(code)} is an add-on code: report it only with a primary service.</p>")
         parts.append("<ul>" + "".join(f"<li>{esc(EDIT_TYPE.get(t, str(t)))}</li>" for t in types) + "</ul>")
         if prims:
-            parts.append(details("Eligible primary codes", code_list(link.code(p) for p in prims), len(prims)))
+            parts.append(
+                details("Eligible primary codes", code_list(link.code(p) for p in prims), len(prims))
+            )
     if as_primary:
         by_type: dict[int, set[str]] = defaultdict(set)
         for addon, t, _ in as_primary:

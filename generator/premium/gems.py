@@ -82,7 +82,8 @@ def import_descriptions(kind: str, path: Path, out: Path, release: str | None = 
                 parts = raw.strip().split(None, 1)
                 if len(parts) != 2 or not re.fullmatch(r"[0-9EV]\d{1,4}", parts[0]):
                     raise BuildError(
-                        f"{path}:{line}: expected an ICD-9-CM code then its description, found {raw.strip()[:60]!r}"
+                        f"{path}:{line}: expected an ICD-9-CM code then its description, "
+                        f"found {raw.strip()[:60]!r}"
                     )
                 batch.append((parts[0], parts[1].strip()))
                 rows += 1
@@ -98,7 +99,8 @@ def import_descriptions(kind: str, path: Path, out: Path, release: str | None = 
 
 
 def icd9_display(code: str, procedure: bool) -> str:
-    """CMS writes ICD-9-CM codes without the dot: '25020' -> '250.20', 'E8800' -> 'E880.0', '4573' -> '45.73'."""
+    """CMS writes ICD-9-CM codes without the dot: '25020' -> '250.20', 'E8800' -> 'E880.0',
+    '4573' -> '45.73'."""
     if procedure:
         return code[:2] + "." + code[2:] if len(code) > 2 else code
     cut = 4 if code.startswith("E") else 3
@@ -177,7 +179,9 @@ def render(codeset: str, key: str, sources: list[GemSource], descs: sqlite3.Conn
         parts.append(source(cite(f"{src.label} GEMs", src.release, src.file, effective=False)))
     if not parts:
         return None
-    note = " Combination: every code of one choice list in a scenario is needed together." if combo_seen else ""
+    note = (
+        " Combination: every code of one choice list in a scenario is needed together." if combo_seen else ""
+    )
     intro = f"<p>Approximate: the codes do not mean exactly the same.{note}</p>"
     return Section(id="gems-crosswalk", kind="crosswalk", title="ICD-9-CM crosswalk (GEMs)",
                    html="".join(parts) + intro)

@@ -1,4 +1,5 @@
 """The CMS Medicare Coverage Database list of LCDs and Articles: IDs, contractors, dates, titles."""
+
 from __future__ import annotations
 
 import csv
@@ -25,7 +26,8 @@ COLUMNS: dict[str, tuple[tuple[str, ...], bool]] = {
 
 SCHEMA = """
 CREATE TABLE lcd(id TEXT NOT NULL, type TEXT NOT NULL, title TEXT NOT NULL, contractor TEXT NOT NULL,
-  effective TEXT NOT NULL, retired TEXT NOT NULL, version TEXT NOT NULL, updated TEXT NOT NULL, url TEXT NOT NULL);
+  effective TEXT NOT NULL, retired TEXT NOT NULL, version TEXT NOT NULL, updated TEXT NOT NULL,
+  url TEXT NOT NULL);
 """
 _ID = re.compile(r"^[LA]\d{5}$")
 _URL = re.compile(r"^https://www\.cms\.gov/medicare-coverage-database/[\w./?=&%-]+$")
@@ -49,7 +51,8 @@ class _Rows:
                 self.fh.close()
                 raise BuildError(
                     f"{path}: not a CMS LCD/Article list: missing column '{col}' (found: "
-                    f"{', '.join(repr(h) for h in header[:12]) or 'no header'})")
+                    f"{', '.join(repr(h) for h in header[:12]) or 'no header'})"
+                )
 
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
         try:
@@ -92,19 +95,28 @@ def import_lcd(kind: str, path: Path, out: Path, release: str | None = None) -> 
             url = table.get(cells, "url")
             updated = _date(table, cells, "updated", path, line)
             newest = max(newest, updated)
-            batch.append((
-                doc_id, "LCD" if dtype.upper() == "LCD" else "Article", " ".join(table.get(cells, "title").split()),
-                " ".join(table.get(cells, "contractor").split()), _date(table, cells, "effective date", path, line),
-                _date(table, cells, "retirement date", path, line), table.get(cells, "version"), updated,
-                url if _URL.match(url) else "",
-            ))
+            batch.append(
+                (
+                    doc_id,
+                    "LCD" if dtype.upper() == "LCD" else "Article",
+                    " ".join(table.get(cells, "title").split()),
+                    " ".join(table.get(cells, "contractor").split()),
+                    _date(table, cells, "effective date", path, line),
+                    _date(table, cells, "retirement date", path, line),
+                    table.get(cells, "version"),
+                    updated,
+                    url if _URL.match(url) else "",
+                )
+            )
             rows += 1
         if not rows:
             raise BuildError(f"{path}: no LCDs or Articles found below the header")
         o.db.executemany("INSERT INTO lcd VALUES (?,?,?,?,?,?,?,?,?)", batch)
         rel = release_label(release, f"updated to {newest}" if newest else "", path)
-        o.commit({"kind": kind, "release": rel, "source_file": path.name, "rows": str(rows)},
-                 "CREATE INDEX lcd_id ON lcd(id);")
+        o.commit(
+            {"kind": kind, "release": rel, "source_file": path.name, "rows": str(rows)},
+            "CREATE INDEX lcd_id ON lcd(id);",
+        )
     except BaseException:
         o.abort()
         raise

@@ -1,4 +1,5 @@
 """HCPCS Level II modifiers, read by the HCPCS importer's own parser (one parser for the layout)."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,10 @@ from ..errors import BuildError
 from ..importers.hcpcs import HcpcsImporter
 from .db import ImportResult, Output, release_label
 
-SCHEMA = ("CREATE TABLE modifier(code TEXT PRIMARY KEY, description TEXT NOT NULL, short TEXT NOT NULL,"
-          " facts TEXT NOT NULL) WITHOUT ROWID;")
+SCHEMA = (
+    "CREATE TABLE modifier(code TEXT PRIMARY KEY, description TEXT NOT NULL, short TEXT NOT NULL,"
+    " facts TEXT NOT NULL) WITHOUT ROWID;"
+)
 
 
 def import_modifiers(kind: str, path: Path, out: Path, release: str | None = None) -> ImportResult:
@@ -22,8 +25,10 @@ def import_modifiers(kind: str, path: Path, out: Path, release: str | None = Non
             if not rec.is_code or rec.parent != "modifiers":
                 continue
             source = rec.source
-            o.db.execute("INSERT OR REPLACE INTO modifier VALUES (?, ?, ?, ?)",
-                         (rec.key, rec.title, rec.short_title, json.dumps(rec.facts)))
+            o.db.execute(
+                "INSERT OR REPLACE INTO modifier VALUES (?, ?, ?, ?)",
+                (rec.key, rec.title, rec.short_title, json.dumps(rec.facts)),
+            )
             rows += 1
         if not rows:
             raise BuildError(f"{path}: the HCPCS file has no modifiers (two-character entries)")

@@ -44,7 +44,8 @@ GPCI_COLUMNS = (
 )
 
 RVU_SCHEMA = """
-CREATE TABLE rvu(code TEXT NOT NULL, mod TEXT NOT NULL, status TEXT NOT NULL, work REAL, nf_pe REAL, f_pe REAL,
+CREATE TABLE rvu(code TEXT NOT NULL, mod TEXT NOT NULL, status TEXT NOT NULL, work REAL, nf_pe REAL, \
+f_pe REAL,
   mp REAL, nf_total REAL, f_total REAL, pctc TEXT, glob TEXT, mult TEXT, bilat TEXT, asst TEXT, co TEXT,
   team TEXT, cf REAL, nf_na TEXT, f_na TEXT, endo TEXT, release TEXT NOT NULL);
 """

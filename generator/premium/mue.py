@@ -38,7 +38,9 @@ INDEXES = "CREATE INDEX mue_code ON mue(code);"
 
 
 def import_mue(kind: str, path: Path, out: Path, release: str | None = None) -> ImportResult:
-    table = Table(path, COLUMNS, f"an MUE file ({SETTINGS[kind].lower()}: code / MUE value / adjudication indicator)")
+    table = Table(
+        path, COLUMNS, f"an MUE file ({SETTINGS[kind].lower()}: code / MUE value / adjudication indicator)"
+    )
     o = Output(out, SCHEMA)
     rows = 0
     batch = []

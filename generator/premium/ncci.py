@@ -83,7 +83,8 @@ def import_ptp(kind: str, path: Path, out: Path, release: str | None = None) -> 
             if i1 is None or i2 is None:
                 if not CODE_RE.match(c1) or not CODE_RE.match(c2):
                     raise BuildError(
-                        f"{path}:{line}: column 1 '{c1}' / column 2 '{c2}' is not a pair of 5-character codes")
+                        f"{path}:{line}: column 1 '{c1}' / column 2 '{c2}' is not a pair of 5-character codes"
+                    )
                 i1 = codes.setdefault(c1, len(codes) + 1)
                 i2 = codes.setdefault(c2, len(codes) + 1)
             mod_s = cells[i_mod].strip()[:1]
@@ -205,7 +206,9 @@ def _deleted(per_setting: list[tuple[str, list[Edit]]], link: Linker) -> str:
                 by_date[dele].add(other)
         for dele, others in sorted(by_date.items(), reverse=True):
             codes = ", ".join(link.code(o) for o in sorted(others, key=_sort_key))
-            parts.append(f"<p>{esc(setting.capitalize())}, deleted {show_date(dele)} ({len(others):,}): {codes}</p>")
+            parts.append(
+                f"<p>{esc(setting.capitalize())}, deleted {show_date(dele)} ({len(others):,}): {codes}</p>"
+            )
     return "".join(parts)
 
 
@@ -225,7 +228,11 @@ def render(code: str, sources: list[PtpSource], pages: Mapping[str, Collection[s
         active = [(s, [e for e in edits if e[2] is None]) for s, edits in per_setting]
         n_active = len({e[0] for _, edits in active for e in edits})
         n_deleted = sum(1 for _, edits in per_setting for e in edits if e[2] is not None)
-        inner = _active([(s, e) for s, e in active if e], link, len(sources)) if n_active else "<p>No active edits.</p>"
+        inner = (
+            _active([(s, e) for s, e in active if e], link, len(sources))
+            if n_active
+            else "<p>No active edits.</p>"
+        )
         if n_deleted:
             inner += details("Deleted edits (for claims with earlier dates of service)",
                              _deleted(per_setting, link), n_deleted, open_=False)

@@ -133,8 +133,8 @@ class RvuSource:
         return {str(r[0]) for r in self.db.execute("SELECT DISTINCT code FROM rvu")}
 
     def rows(self, code: str) -> list[RvuRow]:
-        q = ("SELECT mod, status, work, nf_pe, f_pe, mp, nf_total, f_total, pctc, glob, mult, bilat, asst, co, "
-             "team, cf, nf_na, f_na FROM rvu WHERE code=? ORDER BY mod")
+        q = ("SELECT mod, status, work, nf_pe, f_pe, mp, nf_total, f_total, pctc, glob, mult, bilat, asst, "
+             "co, team, cf, nf_na, f_na FROM rvu WHERE code=? ORDER BY mod")
         return [RvuRow(*r) for r in self.db.execute(q, (code,))]
 
 
@@ -147,7 +147,8 @@ def _explain(label: str, table: dict[str, str], value: str) -> str:
 def _localities(row: RvuRow, src: RvuSource) -> str:
     trs = "".join(
         f"<tr><td>{esc(loc.state)} {esc(loc.number)}</td><td>{esc(loc.name)}</td>"
-        f"<td>{money(locality_payment(row, loc, False))}</td><td>{money(locality_payment(row, loc, True))}</td></tr>"
+        f"<td>{money(locality_payment(row, loc, False))}</td>"
+        f"<td>{money(locality_payment(row, loc, True))}</td></tr>"
         for loc in src.localities
     )
     return (
@@ -167,7 +168,8 @@ def render(code: str, src: RvuSource) -> Section | None:
         nf = money((row.nf_total or 0) * (row.cf or 0)) if payable else "—"
         f = money((row.f_total or 0) * (row.cf or 0)) if payable else "—"
         body.append(
-            f"<tr><th scope=\"row\">{esc(row.mod) or 'none'}</th><td>{esc(row.status)}</td><td>{num(row.work)}</td>"
+            f"<tr><th scope=\"row\">{esc(row.mod) or 'none'}</th><td>{esc(row.status)}</td>"
+            f"<td>{num(row.work)}</td>"
             f"<td>{num(row.nf_pe)}</td><td>{num(row.f_pe)}</td><td>{num(row.mp)}</td>"
             f"<td>{num(row.nf_total)}</td><td>{num(row.f_total)}</td><td>{nf}</td><td>{f}</td></tr>"
         )
@@ -176,9 +178,11 @@ def render(code: str, src: RvuSource) -> Section | None:
         (
             '<table class="rvu"><thead><tr><th scope="col">Modifier</th><th scope="col">Status</th>'
             '<th scope="col">Work RVU</th><th scope="col">PE RVU non-facility</th>'
-            '<th scope="col">PE RVU facility</th><th scope="col">MP RVU</th><th scope="col">Total non-facility</th>'
+            '<th scope="col">PE RVU facility</th><th scope="col">MP RVU</th>'
+            '<th scope="col">Total non-facility</th>'
             '<th scope="col">Total facility</th><th scope="col">National payment non-facility</th>'
-            f"<th scope=\"col\">National payment facility</th></tr></thead><tbody>{''.join(body)}</tbody></table>"
+            '<th scope="col">National payment facility</th></tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table>"
         ),
     ]
     if main.cf:

@@ -8,7 +8,7 @@ from typing import Any
 
 from itsdangerous import BadSignature, Signer
 
-from .db import Conn
+from ..db import Conn
 
 SEEN_GRANULARITY = 60  # seconds: refresh seen_at at most once a minute, so reads stay reads
 
@@ -131,10 +131,11 @@ def _live(conn: Conn, key: str, row: Any, now: int, idle: int, max_age: int) -> 
     if row is None:
         return None
     if now - row[3] > max_age or now - row[4] > idle:
-        conn.execute("DELETE FROM sessions WHERE id=?", (key,))
+        conn.try_write("DELETE FROM sessions WHERE id=?", (key,))  # housekeeping prunes it otherwise
         return None
     if now - row[4] >= SEEN_GRANULARITY:
-        conn.execute("UPDATE sessions SET seen_at=? WHERE id=?", (now, key))
+        # Bookkeeping only: skipped while another process holds the lock, so reads stay reads.
+        conn.try_write("UPDATE sessions SET seen_at=? WHERE id=?", (now, key))
     return Account(int(row[0]), row[1], row[2])
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .db import Conn
+from ..db import Conn
 
 ALREADY = "already"  # unlocked earlier this period: free
 UNLOCKED = "unlocked"  # a view was consumed just now
@@ -57,7 +57,9 @@ def is_unlocked(conn: Conn, subject: str, period: Period, codeset: str, code: st
     return row is not None and int(row[0]) >= period.since
 
 
-def unlocked(conn: Conn, subject: str, period: Period, limit: int = UNLOCKED_LIST_LIMIT) -> list[tuple[str, str]]:
+def unlocked(
+    conn: Conn, subject: str, period: Period, limit: int = UNLOCKED_LIST_LIMIT
+) -> list[tuple[str, str]]:
     """The most recent unlocks of the period, newest first."""
     rows = conn.all(
         "SELECT codeset, code FROM unlocks WHERE subject=? AND period=? AND unlocked_at>=?"
@@ -67,13 +69,19 @@ def unlocked(conn: Conn, subject: str, period: Period, limit: int = UNLOCKED_LIS
     return [(r[0], r[1]) for r in rows]
 
 
-def _lock_subject(conn: Conn, subject: str, now: int) -> None:
+def _lock_subject(conn: Conn, subject: str) -> None:
+    """PostgreSQL: serialises the subject's unlocks (SQLite's write transaction already does)."""
+    kind, _, ident = subject.partition(":")
+    if kind == "g":
+        conn.lock_key("subject:" + subject)  # a guest may have no row yet: a refused guest gets none
+    else:
+        conn.lock_row("accounts", "id", int(ident))
+
+
+def _remember_guest(conn: Conn, subject: str, now: int) -> None:
     kind, _, ident = subject.partition(":")
     if kind == "g":
         conn.execute("INSERT INTO guests(id, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING", (ident, now))
-        conn.lock_row("guests", "id", ident)
-    else:
-        conn.lock_row("accounts", "id", int(ident))
 
 
 _RECORD = (
@@ -83,7 +91,9 @@ _RECORD = (
 )
 
 
-def _record(conn: Conn, subject: str, period: Period, codeset: str, code: str, ip: str | None, now: int) -> None:
+def _record(
+    conn: Conn, subject: str, period: Period, codeset: str, code: str, ip: str | None, now: int
+) -> None:
     conn.execute(_RECORD, (subject, period.key, codeset, code, ip, now))
 
 
@@ -115,7 +125,7 @@ def consume(
     """
     now = int(time.time()) if now is None else now
     with conn.transaction():
-        _lock_subject(conn, subject, now)
+        _lock_subject(conn, subject)
         if is_unlocked(conn, subject, period, codeset, code):
             return ALREADY
         if allowance is not None and used(conn, subject, period) >= allowance:
@@ -124,6 +134,7 @@ def consume(
             conn.lock_key("guest-ip:" + guest_ip)
             if guest_ip_used(conn, guest_ip, period) >= ip_cap:
                 return IP_CAP
+        _remember_guest(conn, subject, now)
         _record(conn, subject, period, codeset, code, guest_ip, now)
         return UNLOCKED
 
@@ -139,7 +150,7 @@ def merge_guest(
     now = int(time.time()) if now is None else now
     carried = 0
     with conn.transaction():
-        _lock_subject(conn, account_subject, now)
+        _lock_subject(conn, account_subject)
         rows = conn.all(
             "SELECT codeset, code FROM unlocks WHERE subject=? AND period=? AND unlocked_at>=?"
             " ORDER BY unlocked_at",

@@ -1,4 +1,5 @@
-"""Server-rendered HTML: protected sections spliced into the static page, unlock forms, walls, account page."""
+"""Server-rendered HTML: protected sections spliced into the static page, unlock forms, walls, account
+page."""
 from __future__ import annotations
 
 import re
@@ -31,7 +32,8 @@ def wall(plan: str, codeset: str, code: str, allowance: int | None) -> str:
         return (
             '<div class="wall"><p>You have used your free code page for this period. '
             "Register for a free account to view more code pages.</p>"
-            f'<p><a href="/register/?next={here}">Register</a> or <a href="/login/?next={here}">log in</a></p></div>'
+            f'<p><a href="/register/?next={here}">Register</a> or '
+            f'<a href="/login/?next={here}">log in</a></p></div>'
         )
     count = "" if allowance is None else f" all {allowance} views"
     return (
@@ -62,7 +64,8 @@ def account_page(
     note = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
     head = "".join(f'<link rel="stylesheet" href="{escape(h)}">' for h in css)
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="en"><head><meta charset="utf-8">\
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Your account – {escape(site_name)}</title>{head}</head>
 <body><main id="main" class="account">
 <h1>Your account</h1>{note}
@@ -71,8 +74,10 @@ def account_page(
 <h2>Codes unlocked this period</h2><ul>{links}</ul>
 <h2>Change password</h2>
 <form method="post" action="/gate/password">
-<label>Current password <input type="password" name="current_password" autocomplete="current-password" required></label>
-<label>New password <input type="password" name="new_password" autocomplete="new-password" minlength="8" required></label>
+<label>Current password \
+<input type="password" name="current_password" autocomplete="current-password" required></label>
+<label>New password \
+<input type="password" name="new_password" autocomplete="new-password" minlength="8" required></label>
 <input type="hidden" name="next" value="/gate/account"><button type="submit">Change password</button></form>
 <form method="post" action="/gate/logout"><input type="hidden" name="next" value="/">
 <button type="submit">Log out</button></form>

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..db import Conn
 from . import sessions
-from .db import Conn
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,10 @@ def set_password_hash(conn: Conn, account_id: int, password_hash: str) -> None:
 
 
 def listing(conn: Conn) -> list[tuple[str, str, int]]:
-    return [(r[0], r[1], int(r[2])) for r in conn.all("SELECT email, plan, created_at FROM accounts ORDER BY email")]
+    return [
+        (r[0], r[1], int(r[2]))
+        for r in conn.all("SELECT email, plan, created_at FROM accounts ORDER BY email")
+    ]
 
 
 def delete(conn: Conn, email: str) -> bool:
