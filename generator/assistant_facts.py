@@ -43,7 +43,7 @@ NOTE_KINDS = (
     "code-also",
     "seventh-character",
 )
-COPIED_KINDS = ("hcpcs-modifiers", "lcd-documents")  # small: copied in, and indexed for words
+COPIED_KINDS = ("hcpcs-modifiers", "lcd")  # small: copied in, and indexed for words
 SNAPSHOT_DIR = "assistant.d"
 
 SCHEMA = """
@@ -144,7 +144,7 @@ class FactsJob:
                         src.execute("SELECT code, description, short, facts FROM modifier"),
                     )
                     continue
-                if kind == "lcd-documents":
+                if kind == "lcd":
                     db.executemany(
                         "INSERT INTO lcd VALUES (?,?,?,?,?,?,?,?,?)",
                         src.execute(

@@ -47,7 +47,7 @@ class CitedData:
                 " FROM lcd WHERE url=?",
                 (url,),
             ).fetchall()
-            release = self.facts.execute("SELECT release FROM sources WHERE kind='lcd-documents'").fetchone()
+            release = self.facts.execute("SELECT release FROM sources WHERE kind='lcd'").fetchone()
             found = " ".join(" ".join(map(str, r)) for r in rows) + (f" {release[0]}" if release else "")
         else:
             path = url.split("#")[0]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +12,14 @@ import pytest
 from conftest import DATA, ROOT, SHARED_DATA, make_project
 
 FIXTURES = SHARED_DATA / "fixtures"
+
+
+def fast_tmp() -> Path:
+    """tmpfs when the machine has room there (a full site is ~200k small files), else the temp folder."""
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK) and shutil.disk_usage(shm).free > 6 * 1024**3:
+        return shm
+    return Path(tempfile.gettempdir())
 
 
 def assistant_yml(
@@ -39,7 +49,7 @@ def make_casepilot_project(dest: Path, site_yml: str | None = None, *, fixtures:
         from generator.premium import import_premium
 
         cfg = SiteConfig(root=root)
-        import_premium(cfg, "lcd-documents", FIXTURES / "lcd_documents_sample.csv")
+        import_premium(cfg, "lcd", FIXTURES / "lcd_documents_sample.csv")
         import_premium(cfg, "hcpcs-modifiers", FIXTURES / "HCPC2020_ANWEB_sample.txt")
         import_premium(cfg, "mue-practitioner", FIXTURES / "mue_practitioner_sample.tsv")
         import_premium(cfg, "ncci-ptp-practitioner", FIXTURES / "ptp_practitioner_sample.tsv")
@@ -76,7 +86,7 @@ CMS_IMPORTS = {
     "icd9-descriptions-dx": "icd9cm/CMS32_DESC_LONG_DX.txt.gz",
     "icd9-descriptions-sg": "icd9cm/CMS32_DESC_LONG_SG.txt.gz",
     "hcpcs-modifiers": "hcpcs/HCPC2020_ANWEB_w_disclaimer.txt.gz",
-    "lcd-documents": "lcd/documents_latest_2025-08.csv.gz",
+    "lcd": "lcd/documents_latest_2025-08.csv.gz",
 }
 CMS_SITE_YML = (
     "site_name: coderef\nbase_url: https://codes.example.org\ncodesets: [icd-10-cm, icd-10-pcs, cpt, hcpcs]\n"

@@ -22,9 +22,9 @@ from generator.premium.db import data_file
 def test_lcd_import_reads_quoted_multiline_contractors(tmp_path: Path) -> None:
     shared_data()
     cfg = SiteConfig(root=tmp_path)
-    result = import_premium(cfg, "lcd-documents", FIXTURES / "lcd_documents_sample.csv")
+    result = import_premium(cfg, "lcd", FIXTURES / "lcd_documents_sample.csv")
     assert result.rows == 25 and result.release.startswith("updated to 2025-")
-    db = sqlite3.connect(data_file(cfg, "lcd-documents"))
+    db = sqlite3.connect(data_file(cfg, "lcd"))
     row = db.execute(
         "SELECT type, title, contractor, effective, retired FROM lcd WHERE id='L36668'"
     ).fetchone()
@@ -44,12 +44,12 @@ def test_lcd_import_errors_name_the_line(tmp_path: Path) -> None:
         "document_display_id,document_type,title,contractor_name_type\nL12345,LCD,Ok,MAC\nX1,LCD,Bad,MAC\n"
     )
     with pytest.raises(BuildError, match=r"bad.csv:3: 'X1' is not an LCD or Article ID"):
-        import_premium(cfg, "lcd-documents", bad)
+        import_premium(cfg, "lcd", bad)
     wrong = tmp_path / "wrong.csv"
     wrong.write_text("code,description\nA0021,x\n")
     with pytest.raises(BuildError, match="missing column 'document display id'"):
-        import_premium(cfg, "lcd-documents", wrong)
-    assert not data_file(cfg, "lcd-documents").exists()
+        import_premium(cfg, "lcd", wrong)
+    assert not data_file(cfg, "lcd").exists()
 
 
 def test_modifier_import_uses_the_hcpcs_parser(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ the expected facts, cites the expected pages, and holds no code or figure its ci
 from __future__ import annotations
 
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from casepilot_checks import CitedData, problems, question_set
-from casepilot_kit import build_cms_project
+from casepilot_kit import build_cms_project, fast_tmp
 from conftest import shared_data
 from fixtures.gate.sitekit import env_for, uvicorn_server
 
@@ -21,11 +22,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.shareddata]
 
 
 @pytest.fixture(scope="module")
-def cms_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def cms_root() -> Iterator[Path]:
     data = shared_data()
-    root = build_cms_project(tmp_path_factory.mktemp("cms-pilot") / "proj", data)
-    yield root
-    shutil.rmtree(root / "site", ignore_errors=True)  # ~200k files: do not leave them for pytest's rotation
+    tmp = Path(tempfile.mkdtemp(prefix="cms-pilot-", dir=fast_tmp()))
+    try:
+        yield build_cms_project(tmp / "proj", data)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # ~200k files, perhaps in memory: never left behind
 
 
 @pytest.fixture(scope="module")

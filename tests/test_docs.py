@@ -39,7 +39,7 @@ def test_every_cli_command_is_documented() -> None:
 
 def test_every_casepilot_setting_is_documented() -> None:
     names = ("CODEREF_ASSISTANT_LLM_URL", "CODEREF_ASSISTANT_LLM_MODEL", "CODEREF_ASSISTANT_LLM_KEY",
-             "CODEREF_ASSISTANT_LLM_TIMEOUT", "POST /gate/ask", "GET /gate/asks", "lcd-documents",
+             "CODEREF_ASSISTANT_LLM_TIMEOUT", "POST /gate/ask", "GET /gate/asks", "lcd",
              "hcpcs-modifiers")
     for name in names:
         assert name in README, name

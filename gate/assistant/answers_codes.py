@@ -8,6 +8,7 @@ from generator.model import CODESET_NAMES, CPT, HCPCS, ICD10CM, ICD10PCS
 
 from .doc import Doc, Line
 from .facts import CodeFact, Facts
+from .finders import DEFAULT_FINDER, CodeFinder
 from .understand import ICD9, Mention, Question
 
 NOTE_TITLES = {
@@ -262,7 +263,7 @@ def search_terms(text: str) -> list[str]:
     return [w for w in re.findall(r"[a-z][a-z0-9]+|\b[0-9]\b", low) if w not in STOP]
 
 
-def find_codes(facts: Facts, q: Question) -> Doc | None:
+def find_codes(facts: Facts, q: Question, finder: CodeFinder = DEFAULT_FINDER) -> Doc | None:
     terms = search_terms(q.words())
     if not terms:
         return None
@@ -276,20 +277,14 @@ def find_codes(facts: Facts, q: Question) -> Doc | None:
     sets = tuple(cs for cs in sets if cs in facts.codesets) or tuple(
         cs for cs in (ICD10CM,) if cs in facts.codesets
     )
-    hits: list[tuple[str, str, str]] = []
-    for joiner in (" AND ", " OR "):
-        match = joiner.join(f'"{t}"' for t in terms)
-        hits = facts.search_codes(match, sets) if sets else []
-        if hits:
-            break
+    hits = finder.find(facts, terms, sets, 8) if sets else []
     if not hits:
         return None
     doc = Doc()
     what = " ".join(terms)
     doc.p(
-        f"Codes whose official titles or inclusion terms match '{what}' (best matches first, by a word "
-        f"search "
-        "of code titles; check the Alphabetic Index and the code's notes before you choose):"
+        f"Codes that match '{what}', best first (found by {finder.describe}; check the Alphabetic Index "
+        "and the code's notes before you choose):"
     )
     items: list[Line] = []
     for cs, key, title in hits:

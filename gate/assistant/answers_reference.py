@@ -174,7 +174,7 @@ def modifiers(facts: Facts, q: Question) -> Doc:
 
 def coverage(facts: Facts, q: Question, codes: list[CodeFact]) -> Doc:
     doc = Doc()
-    release = facts.sources.get("lcd-documents", ("", ""))[0]
+    release = facts.sources.get("lcd", ("", ""))[0]
     if not facts.has_lcds():
         doc.kind = "unknown"
         doc.p("The CMS LCD/Article list has not been imported on this site, so I cannot look up coverage.")

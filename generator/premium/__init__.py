@@ -52,7 +52,7 @@ PREMIUM_KINDS: dict[str, PremiumKind] = {k.kind: k for k in (
     PremiumKind("hcpcs-modifiers", ("HCPCS Level II modifiers from the CMS alpha-numeric HCPCS file (for "
                                     "CasePilot)"),
                 modifiers.import_modifiers),
-    PremiumKind("lcd-documents", ("CMS Medicare Coverage Database list of LCDs and Articles (IDs, "
+    PremiumKind("lcd", ("CMS Medicare Coverage Database list of LCDs and Articles (IDs, "
                                   "contractors, dates, titles)"),
                 lcd.import_lcd),
 )}
