@@ -70,24 +70,13 @@ def casepilot_small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     yield build_casepilot_project(tmp_path_factory.mktemp("casepilot") / "proj")
 
 
-CMS_IMPORTS = {
-    "ncci-ptp-practitioner": "ncci/ptp_practitioner_2024q3.tsv.gz",
-    "ncci-ptp-hospital": "ncci/ptp_outpatient_hospital_2024q3.tsv.gz",
-    "mue-practitioner": "mue/mue_practitioner_2024-07-01.tsv.gz",
-    "mue-hospital": "mue/mue_outpatient_hospital_2024-07-01.tsv.gz",
-    "mue-dme": "mue/mue_dme_supplier_2024-07-01.tsv.gz",
-    "ncci-aoc": "ncci/aoc_2024-06.tsv.gz",
-    "pprrvu": "mpfs/pprrvu_2024_quarters_noCPTdesc.tsv.gz",
-    "gpci": "mpfs/gpci_2024_quarters.tsv.gz",
-    "gem-cm-to-icd9": "gems/2018_I10gem.txt.gz",
-    "gem-icd9-to-cm": "gems/2018_I9gem.txt.gz",
-    "gem-pcs-to-icd9": "gems/gem_pcsi9.txt.gz",
-    "gem-icd9-to-pcs": "gems/gem_i9pcs.txt.gz",
-    "icd9-descriptions-dx": "icd9cm/CMS32_DESC_LONG_DX.txt.gz",
-    "icd9-descriptions-sg": "icd9cm/CMS32_DESC_LONG_SG.txt.gz",
-    "hcpcs-modifiers": "hcpcs/HCPC2020_ANWEB_w_disclaimer.txt.gz",
-    "lcd": "lcd/documents_latest_2025-08.csv.gz",
-}
+# Every CMS kind CasePilot answers from; the files are those generator/official.py ships (the same paths
+# below ../shared/data).
+CMS_IMPORTS = (
+    "ncci-ptp-practitioner", "ncci-ptp-hospital", "mue-practitioner", "mue-hospital", "mue-dme", "ncci-aoc",
+    "pprrvu", "gpci", "gem-cm-to-icd9", "gem-icd9-to-cm", "gem-pcs-to-icd9", "gem-icd9-to-pcs",
+    "icd9-descriptions-dx", "icd9-descriptions-sg", "hcpcs-modifiers", "lcd",
+)
 CMS_SITE_YML = (
     "site_name: coderef\nbase_url: https://codes.example.org\ncodesets: [icd-10-cm, icd-10-pcs, cpt, hcpcs]\n"
     "assistant:\n  plans:\n    guest: {asks: null}\n    free: {asks: null}\n    paid: {asks: null}\n"

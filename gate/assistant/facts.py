@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.assistant_facts import SNAPSHOT_DIR, bare
-from generator.premium import aoc, gems, mue, ncci, payment
+from generator.premium import Sources, aoc, gems, mue, ncci, payment
 
 
 class FactsMissing(Exception):
@@ -65,6 +65,9 @@ class PassageHit:
     sources: tuple[str, ...]
 
 
+_LCD_COLUMNS = "l.id, l.type, l.title, l.contractor, l.effective, l.retired, l.version, l.updated, l.url"
+
+
 def _open(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     db.execute("PRAGMA query_only=1")
@@ -103,12 +106,8 @@ class Facts:
             conn = _open(path.parent / SNAPSHOT_DIR / name)
             f._extra.append(conn)
             snaps[kind] = conn
-        f.ptp = [ncci.PtpSource(k, snaps[k]) for k in ncci.SETTINGS if k in snaps]
-        f.mue = [mue.MueSource(k, snaps[k]) for k in mue.SETTINGS if k in snaps]
-        f.aoc = aoc.AocSource(snaps["ncci-aoc"]) if "ncci-aoc" in snaps else None
-        f.rvu = payment.RvuSource(snaps["pprrvu"], snaps.get("gpci")) if "pprrvu" in snaps else None
-        f.gems = [gems.GemSource(k, snaps[k]) for k in gems.GEM_KINDS if k in snaps]
-        f.icd9 = {cs: snaps[k] for k, cs in gems.DESC_KINDS.items() if k in snaps}
+        src = Sources(snaps)
+        f.ptp, f.mue, f.aoc, f.rvu, f.gems, f.icd9 = src.ptp, src.mue, src.aoc, src.rvu, src.gems, src.descs
         return f
 
     def close(self) -> None:
@@ -204,19 +203,14 @@ class Facts:
 
     def lcds(self, match: str, limit: int = 8) -> list[Lcd]:
         rows = self.db.execute(
-            "SELECT l.id, l.type, l.title, l.contractor, l.effective, l.retired, l.version, l.updated, l.url"
-            " FROM lcd_fts f JOIN lcd l ON l.rowid = f.rowid WHERE lcd_fts MATCH ?"
+            f"SELECT {_LCD_COLUMNS} FROM lcd_fts f JOIN lcd l ON l.rowid = f.rowid WHERE lcd_fts MATCH ?"
             " ORDER BY l.retired != '', bm25(lcd_fts), l.type, l.id LIMIT ?",
             (match, limit),
         ).fetchall()
         return [Lcd(*map(str, r)) for r in rows]
 
     def lcd(self, doc_id: str) -> list[Lcd]:
-        rows = self.db.execute(
-            "SELECT id, type, title, contractor, effective, retired, version, updated, url"
-            " FROM lcd WHERE id=?",
-            (doc_id.upper(),),
-        ).fetchall()
+        rows = self.db.execute(f"SELECT {_LCD_COLUMNS} FROM lcd l WHERE l.id=?", (doc_id.upper(),)).fetchall()
         return [Lcd(*map(str, r)) for r in rows]
 
     def has_lcds(self) -> bool:

@@ -17,7 +17,7 @@ from . import aoc, gems, lcd, modifiers, mpfs, mue, ncci, payment
 from .db import ImportResult, connect, data_file, read_meta
 from .sections import cms_codeset
 
-__all__ = ["PREMIUM_KINDS", "ImportResult", "extra_records", "import_premium", "premium_inputs",
+__all__ = ["PREMIUM_KINDS", "ImportResult", "Sources", "extra_records", "import_premium", "premium_inputs",
            "premium_sections"]
 
 Importer = Callable[[str, Path, Path, "str | None"], ImportResult]
@@ -68,7 +68,21 @@ def premium_inputs(cfg: SiteConfig) -> list[Path]:
     return [p for p in (data_file(cfg, k) for k in PREMIUM_KINDS) if p.exists()]
 
 
-class _Open:
+class Sources:
+    """The source objects over opened normalised files (kind -> connection): what renders the page
+    sections, and what CasePilot answers from (gate/assistant/facts.py), so both read alike."""
+
+    def __init__(self, dbs: Mapping[str, sqlite3.Connection]) -> None:
+        self.dbs = dict(dbs)
+        self.ptp = [ncci.PtpSource(k, dbs[k]) for k in ncci.SETTINGS if k in dbs]
+        self.mue = [mue.MueSource(k, dbs[k]) for k in mue.SETTINGS if k in dbs]
+        self.aoc = aoc.AocSource(dbs["ncci-aoc"]) if "ncci-aoc" in dbs else None
+        self.rvu = payment.RvuSource(dbs["pprrvu"], dbs.get("gpci")) if "pprrvu" in dbs else None
+        self.gems = [gems.GemSource(k, dbs[k]) for k in gems.GEM_KINDS if k in dbs]
+        self.descs = {cs: dbs[k] for k, cs in gems.DESC_KINDS.items() if k in dbs}
+
+
+class _Open(Sources):
     """All imported files, opened read-only for one pass."""
 
     def __init__(self, cfg: SiteConfig, stack: ExitStack) -> None:
@@ -79,13 +93,7 @@ class _Open:
                 db = connect(path)
                 stack.callback(db.close)
                 dbs[kind] = db
-        self.dbs = dbs
-        self.ptp = [ncci.PtpSource(k, dbs[k]) for k in ncci.SETTINGS if k in dbs]
-        self.mue = [mue.MueSource(k, dbs[k]) for k in mue.SETTINGS if k in dbs]
-        self.aoc = aoc.AocSource(dbs["ncci-aoc"]) if "ncci-aoc" in dbs else None
-        self.rvu = payment.RvuSource(dbs["pprrvu"], dbs.get("gpci")) if "pprrvu" in dbs else None
-        self.gems = [gems.GemSource(k, dbs[k]) for k in gems.GEM_KINDS if k in dbs]
-        self.descs = {cs: dbs[k] for k, cs in gems.DESC_KINDS.items() if k in dbs}
+        super().__init__(dbs)
 
     def cms_codes(self) -> dict[str, set[str]]:
         """Codes named in NCCI/MUE/RVU data -> the imports naming them."""
