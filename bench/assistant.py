@@ -17,7 +17,6 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
-from .common import fast_tmp
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
@@ -129,7 +128,7 @@ def run(root: Path) -> dict[str, Any]:
         raise RuntimeError("wrk is missing (scripts/install-bench.sh installs it)")
     from casepilot_checks import question_set  # noqa: F401 (tests/ is on the path after _project)
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench-pilot-", dir=fast_tmp()))
+    tmp = Path(tempfile.mkdtemp(prefix="bench-pilot-"))  # on disk: the full site would take 2 GB of memory
     try:
         t0 = time.perf_counter()
         proj = _project(tmp)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,14 +10,6 @@ import pytest
 from conftest import DATA, ROOT, SHARED_DATA, make_project
 
 FIXTURES = SHARED_DATA / "fixtures"
-
-
-def fast_tmp() -> Path:
-    """tmpfs when the machine has room there (a full site is ~200k small files), else the temp folder."""
-    shm = Path("/dev/shm")
-    if shm.is_dir() and os.access(shm, os.W_OK) and shutil.disk_usage(shm).free > 6 * 1024**3:
-        return shm
-    return Path(tempfile.gettempdir())
 
 
 def assistant_yml(

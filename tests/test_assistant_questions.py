@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from casepilot_checks import CitedData, problems, question_set
-from casepilot_kit import build_cms_project, fast_tmp
+from casepilot_kit import build_cms_project
 from conftest import shared_data
 from fixtures.gate.sitekit import env_for, uvicorn_server
 
@@ -24,11 +24,12 @@ pytestmark = [pytest.mark.slow, pytest.mark.shareddata]
 @pytest.fixture(scope="module")
 def cms_root() -> Iterator[Path]:
     data = shared_data()
-    tmp = Path(tempfile.mkdtemp(prefix="cms-pilot-", dir=fast_tmp()))
+    # On disk, not tmpfs: ~200k small files would take 2 GB of the machine's memory.
+    tmp = Path(tempfile.mkdtemp(prefix="cms-pilot-"))
     try:
         yield build_cms_project(tmp / "proj", data)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)  # ~200k files, perhaps in memory: never left behind
+        shutil.rmtree(tmp, ignore_errors=True)  # never left for pytest's rotation
 
 
 @pytest.fixture(scope="module")
