@@ -150,25 +150,30 @@ def modifiers(facts: Facts, q: Question) -> Doc:
         elif mod.isdigit():
             doc.p(
                 f"Modifier {mod} is a CPT® modifier: its official descriptor is the AMA's and is not "
-                 f"reproduced here."
+                "reproduced here."
             )
         if mod in NCCI_MODIFIERS:
             doc.p(
                 f"Modifier {mod} is an NCCI-associated modifier: where an NCCI procedure-to-procedure edit "
-                f"has "
-                "modifier indicator 1, it may bypass the edit when the documentation supports it; with "
-                "indicator 0 "
-                "no modifier does."
+                "has modifier indicator 1, it may bypass the edit when the documentation supports it; "
+                "with indicator 0 no modifier does."
             )
         hits = facts.passages(f'"{mod.lower()}"', 2)
         if hits:
             _passage(doc, hits[0])
         elif hcpcs is None and mod not in NCCI_MODIFIERS:
             doc.kind = "unknown"
-            doc.p(
-                f"I have no modifier {mod}: it is not among the HCPCS Level II modifiers imported here "
-                f"({release or 'none imported'}), and no guide describes it."
-            )
+            where = f" ({release})" if release else ""
+            if mod.isdigit():
+                doc.p(
+                    f"None of our guides covers modifier {mod}, and it is not a HCPCS Level II "
+                    f"modifier{where}; the AMA's CPT manual defines it."
+                )
+            else:
+                doc.p(
+                    f"I have no modifier {mod}: it is not among the HCPCS Level II modifiers imported "
+                    f"here{where}, and no guide describes it."
+                )
     return doc
 
 
@@ -230,7 +235,12 @@ def coverage(facts: Facts, q: Question, codes: list[CodeFact]) -> Doc:
                 "not the codes each policy covers."
             )
         return doc
-    doc.p(f"Medicare coverage documents whose titles match (CMS Medicare Coverage Database list, {release}):")
+    listed = (
+        f"CMS Medicare Coverage Database list, {release}"
+        if release
+        else "CMS Medicare Coverage Database list"
+    )
+    doc.p(f"Medicare coverage documents whose titles match ({listed}):")
     lines: list[Line] = []
     for d in found:
         link = (

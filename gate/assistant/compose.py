@@ -7,7 +7,7 @@ import re
 from generator.casepilot_pages import example_questions
 from generator.model import ICD10CM, ICD10PCS
 
-from . import answers_codes, answers_ncci, answers_payment, answers_reference, answers_summary
+from . import answers_codes, answers_ncci, answers_notes, answers_payment, answers_reference, answers_summary
 from .doc import Doc
 from .facts import CodeFact, Facts
 from .resolve import resolve
@@ -67,6 +67,9 @@ def respond(facts: Facts, q: Question) -> tuple[str, Doc]:
         for a, b in pairs:
             doc.extend(answers_ncci.pair(facts, a, b, q))
         return "ncci", doc
+    dx = [c for c in codes if c.codeset == ICD10CM]
+    if len(dx) >= 2 and (q.wants("pair") or re.search(r"\bcoded? (?:with|together)|\bexclud", q.low)):
+        return "excludes", answers_notes.dx_pair(facts, dx[0], dx[1])
     if procs and q.wants("addon"):
         return "addon", _each(procs, lambda c: answers_ncci.addon(facts, c, q))
     if procs and q.wants("payment"):
