@@ -74,9 +74,19 @@ CMS_SITE_YML = (
 )
 
 
+def official_file(kind: str, data: Path) -> Path:
+    """The file the project ships for `kind` in content/official/, else the same file in ../shared/data."""
+    from generator.official import SHIPPED
+
+    rel = SHIPPED[kind].path
+    shipped = ROOT / "content" / "official" / rel
+    return shipped if shipped.is_file() else data / rel
+
+
 def build_cms_project(dest: Path, data: Path) -> Path:
     """The default site (packaged ICD-10-CM FY2026 and ICD-10-PCS, the demo pages, the guides) with every
-    official CMS file of ../shared/data imported, as `coderef import` does, and built."""
+    official CMS file imported (the project's content/official, else ../shared/data), as `coderef import`
+    does, and built. HCPCS comes from CMS's 2020 file, whose modifiers get pages of their own."""
     from generator.build import build
     from generator.config import SiteConfig
     from generator.importers.hcpcs import HcpcsImporter
@@ -86,9 +96,9 @@ def build_cms_project(dest: Path, data: Path) -> Path:
     root = make_project(dest, site_yml=CMS_SITE_YML)
     shutil.copytree(ROOT / "content" / "guides", root / "content" / "guides")
     cfg = SiteConfig(root=root)
-    hcpcs = data / "hcpcs" / "HCPC2020_ANWEB_w_disclaimer.txt.gz"
+    hcpcs = official_file("hcpcs-modifiers", data)
     import_codeset(cfg, HcpcsImporter(), hcpcs, hcpcs.name)
-    for kind, rel in CMS_IMPORTS.items():
-        import_premium(cfg, kind, data / rel)
+    for kind in CMS_IMPORTS:
+        import_premium(cfg, kind, official_file(kind, data))
     build(root, quiet=True, jobs=2, search=False)
     return root

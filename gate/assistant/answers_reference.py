@@ -163,17 +163,12 @@ def modifiers(facts: Facts, q: Question) -> Doc:
             _passage(doc, hits[0])
         elif hcpcs is None and mod not in NCCI_MODIFIERS:
             doc.kind = "unknown"
-            where = f" ({release})" if release else ""
             if mod.isdigit():
-                doc.p(
-                    f"None of our guides covers modifier {mod}, and it is not a HCPCS Level II "
-                    f"modifier{where}; the AMA's CPT manual defines it."
-                )
+                doc.p(f"None of our guides covers modifier {mod}, and it is not a HCPCS Level II modifier; "
+                      "the AMA's CPT manual defines it.")
             else:
-                doc.p(
-                    f"I have no modifier {mod}: it is not among the HCPCS Level II modifiers imported "
-                    f"here{where}, and no guide describes it."
-                )
+                doc.p(f"I have no modifier {mod}: it is not among the HCPCS Level II modifiers imported here, "
+                      "and no guide describes it.")
     return doc
 
 
