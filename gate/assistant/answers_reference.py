@@ -167,8 +167,8 @@ def modifiers(facts: Facts, q: Question) -> Doc:
                 doc.p(f"None of our guides covers modifier {mod}, and it is not a HCPCS Level II modifier; "
                       "the AMA's CPT manual defines it.")
             else:
-                doc.p(f"I have no modifier {mod}: it is not among the HCPCS Level II modifiers imported here, "
-                      "and no guide describes it.")
+                doc.p(f"I have no modifier {mod}: it is not among the HCPCS Level II modifiers imported "
+                      "here, and no guide describes it.")
     return doc
 
 
