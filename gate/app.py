@@ -30,7 +30,7 @@ from .core import Gate
 from .db import Unavailable
 from .meter import routes as meter
 from .meter.hotpath import FastUnlock
-from .security import GateHeaders
+from .security import GATE_ROOT, GateHeaders
 from .settings import Settings, load_settings
 from .static import SiteFiles
 from .web import BadInput, error
@@ -64,7 +64,7 @@ async def _unavailable(request: Request, exc: Exception) -> Response:
 
 async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    if not request.url.path.startswith("/gate"):
+    if not request.url.path.startswith(GATE_ROOT):
         return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
     response = error(code, status=exc.status_code)
@@ -80,7 +80,7 @@ def _build(root: Path, settings: Settings | None, with_site: bool) -> FastUnlock
     settings = settings or load_settings(root)
     gate = Gate(root, settings)
     pilot = CasePilot(facts_path(settings.site), ModelSettings.from_env())
-    routes: list[BaseRoute] = [Mount("/gate", routes=gate_routes())]
+    routes: list[BaseRoute] = [Mount(GATE_ROOT, routes=gate_routes())]
     if settings.bench:
         routes.insert(0, Route("/__bench/bare", _bare))
     if with_site:

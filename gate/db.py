@@ -272,18 +272,20 @@ class Database:
             return self._pool
 
     @contextmanager
-    def _pg_conn(self) -> Iterator[Conn]:
-        with self._pg_pool().connection() as raw:
+    def _pg_conn(self, wait: float) -> Iterator[Conn]:
+        with self._pg_pool().connection(timeout=wait) as raw:
             yield Conn(raw, True)
 
     # -- calls ---------------------------------------------------------------------------------
     @contextmanager
     def connection(self, busy_ms: int = 0) -> Iterator[Conn]:
-        """Borrows this thread's SQLite connection or a pooled PostgreSQL one; maps outages to
-        Unavailable (a locked SQLite database to Busy)."""
+        """Borrows this thread's SQLite connection or a pooled PostgreSQL one, waiting at most
+        `busy_ms` for a lock or a connection; maps outages to Unavailable (a locked SQLite
+        database to Busy)."""
         try:
             with ExitStack() as stack:
-                conn = stack.enter_context(self._pg_conn()) if self.pg else self._sqlite_conn(busy_ms)
+                conn = (stack.enter_context(self._pg_conn(busy_ms / 1000 if busy_ms else PG_WAIT)) if self.pg
+                        else self._sqlite_conn(busy_ms))
                 if not self._migrated:
                     self._migrate(conn)
                 yield conn
@@ -311,7 +313,7 @@ class Database:
         for attempt in (1, 2):
             pgc: Conn | None = None
             try:
-                with self.connection() as pgc:
+                with self.connection(busy_ms) as pgc:
                     return fn(pgc, *args)
             except Unavailable as exc:
                 # A pooled connection that died while idle (a database restart) fails on its first

@@ -6,7 +6,11 @@ from urllib.parse import urlsplit
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from generator.urls import GATE
+
 from .web import error
+
+GATE_ROOT = GATE.rstrip("/")  # "/gate": the gate answers it and everything below
 
 GATE_HEADERS: list[tuple[bytes, bytes]] = [
     (b"cache-control", b"no-store, private"),
@@ -31,7 +35,7 @@ class GateHeaders:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or not (path == "/gate" or path.startswith("/gate/")):
+        if scope["type"] != "http" or not (path == GATE_ROOT or path.startswith(GATE)):
             await self.app(scope, receive, send)
             return
 

@@ -19,10 +19,34 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 FLUSH_AT = 64 * 1024
 
 
+LINGER = 5.0  # seconds a half-closed connection may take to send its unread input and close
+
+
+class _Lingering(asyncio.Protocol):
+    """Reads and drops what a half-closed connection still sends, then closes it; the server's
+    protocol still hears of the end (uvicorn counts its connections by it)."""
+
+    def __init__(self, transport: asyncio.Transport, server: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._server = server
+        self._timer = loop.call_later(LINGER, transport.close)
+
+    def data_received(self, data: bytes) -> None:
+        pass  # the rest of a request nobody reads any more
+
+    def eof_received(self) -> bool:
+        return False  # the client closed its side: close ours
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._timer.cancel()
+        if self._server is not None:
+            self._server.connection_lost(exc)
+
+
 class CoalescingTransport:
     """Wraps an asyncio transport: writes of one loop turn leave as one write, in order."""
 
-    __slots__ = ("_loop", "_pending", "_scheduled", "_size", "_transport")
+    __slots__ = ("_closed", "_loop", "_pending", "_scheduled", "_size", "_transport")
 
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
         self._transport = transport
@@ -30,6 +54,10 @@ class CoalescingTransport:
         self._pending: list[bytes] = []
         self._size = 0
         self._scheduled = False
+        self._closed = False
+
+    def is_closing(self) -> bool:
+        return self._closed or self._transport.is_closing()
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if not data:
@@ -54,12 +82,26 @@ class CoalescingTransport:
         data = self._pending[0] if len(self._pending) == 1 else b"".join(self._pending)
         self._pending.clear()
         self._size = 0
-        if not self._transport.is_closing():
+        if not self.is_closing():
             self._transport.write(data)
 
     def close(self) -> None:
+        """Closes after everything written is sent, without a reset.
+
+        A request body still unread when the server closes (a client that sent `Connection:
+        close` and its body in a later packet, answered before the body was read) makes the
+        kernel answer the close with a reset, which drops the unsent rest of a large answer. So
+        the write side is shut (FIN after the queued data) and the input read and dropped
+        until the client closes too, or LINGER seconds pass, as web servers' lingering close does.
+        """
         self.flush()
-        self._transport.close()
+        transport = self._transport
+        if self._closed or transport.is_closing() or not transport.can_write_eof():
+            transport.close()  # a second close (server shutdown) ends the lingering at once
+            return
+        self._closed = True
+        transport.write_eof()
+        transport.set_protocol(_Lingering(transport, transport.get_protocol(), self._loop))
 
     def write_eof(self) -> None:
         self.flush()

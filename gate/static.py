@@ -8,11 +8,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from generator.pages import CSP
-
-HTML_CACHE = "public, max-age=300"
-ASSET_CACHE = "public, max-age=31536000, immutable"  # /assets/* names carry a content fingerprint
-INDEX_CACHE = "public, max-age=3600"  # search index and code lookup files (same as the build's _headers)
+from generator.cache_policy import HTML, SECURITY_HEADERS, cache_control
 
 
 class SiteFiles(StaticFiles):
@@ -30,18 +26,11 @@ class SiteFiles(StaticFiles):
         except HTTPException as exc:
             if exc.status_code != 404:
                 raise
-            return PlainTextResponse("Not found", status_code=404, headers={"Cache-Control": HTML_CACHE})
+            return PlainTextResponse("Not found", status_code=404, headers={"Cache-Control": HTML})
         if response.status_code in (200, 304, 404):
-            top = path.split(os.sep, 1)[0] if response.status_code != 404 else ""
-            response.headers["Cache-Control"] = (
-                ASSET_CACHE
-                if top == "assets"
-                else INDEX_CACHE
-                if top in ("pagefind", "lookup")
-                else HTML_CACHE
-            )
-        # The same headers the build writes into `_headers` for CDNs.
-        response.headers["Content-Security-Policy"] = CSP
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+            site_path = "/" + path.replace(os.sep, "/") if response.status_code != 404 else "/"
+            response.headers["Cache-Control"] = cache_control(site_path)
+        # The same headers the build writes into `_headers` for CDNs (one table: generator/cache_policy.py).
+        for name, value in SECURITY_HEADERS:
+            response.headers[name] = value
         return response

@@ -24,6 +24,8 @@ class ProtectedStore:
         self.path = path
         self.codesets = frozenset(codesets)
         self.reader = StoreReader(path)
+        self._free: frozenset[tuple[str, str]] | None = None
+        self._free_version: object = None
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[None]:
@@ -48,6 +50,16 @@ class ProtectedStore:
         if data is None:
             raise BadInput("unknown_code", f"There is no code '{code}' in {CODESET_NAMES[codeset]}.")
         return data
+
+    def is_free(self, codeset: str, code: str) -> bool:
+        """Whether the page's sections open without spending a view (a browse page or a
+        non-billable header code); the set is read once per store the build brings in."""
+        version = self.reader.version
+        if version != self._free_version or self._free is None:
+            with self._reading():
+                self._free = self.reader.free_pages()
+            self._free_version = self.reader.version
+        return (codeset, code) in self._free
 
     def sections(self, codeset: str, code: str) -> list[StoredSection]:
         with self._reading():

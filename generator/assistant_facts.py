@@ -21,11 +21,12 @@ import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from .config import SiteConfig
-from .guides import Guide
+from .errors import BuildError, Problems
+from .guides import Guide, read_guides
 from .link import CodeSetModel
 from .model import CODESET_NAMES
 from .premium import PREMIUM_KINDS
@@ -74,6 +75,30 @@ CREATE TABLE gem_by_icd9(kind TEXT NOT NULL, icd9 TEXT NOT NULL, icd10 TEXT NOT 
 CREATE TABLE snapshots(kind TEXT PRIMARY KEY, file TEXT NOT NULL, release TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE sources(kind TEXT PRIMARY KEY, release TEXT NOT NULL, source_file TEXT NOT NULL) WITHOUT ROWID;
 """
+
+
+def facts_stage(cfg: SiteConfig, models: Mapping[str, CodeSetModel], jobs: int) -> FactsJob | Nothing:
+    """The data stage: writes the facts beside the live file now; committed with the protected store."""
+    del jobs  # a few seconds of SQLite writes: not worth a forked child
+    if not cfg.assistant.enabled:
+        return Nothing()
+    problems = Problems()
+    guides = read_guides(cfg.content_dir, cfg.root, problems)
+    if problems.errors:
+        raise BuildError(f"{problems.errors[0]} (a guide changed while the site was built)")
+    job = FactsJob(cfg)
+    job.write(dict(models), guides)
+    return job
+
+
+class Nothing:
+    """The pending output of a stage that had nothing to write (CasePilot switched off)."""
+
+    def commit(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass
 
 
 def facts_path(cfg: SiteConfig) -> Path:
@@ -191,6 +216,9 @@ class FactsJob:
             os.replace(part, dest)
         self.kept.add(name)
         return name
+
+    def commit(self) -> None:
+        self.publish()
 
     def publish(self) -> None:
         """Renames the new facts in, then removes snapshots no facts file names any more (a gate

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import jinja2
+from collections.abc import Iterator, Mapping
 
 from . import urls
-from .config import SiteConfig
-from .guides import Guide
-from .pages import common
-from .render import Assets, Ctx
+from .errors import BuildError, Problems
+from .guides import read_guides
+from .link import CodeSetModel
+from .render import Ctx
+from .theme import SiteFile, Theme
 
 # The example questions of /casepilot/, by topic (each one is answered by the data, and tested).
 TOPICS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -60,22 +59,21 @@ def example_questions() -> list[str]:
     return [q for _, _, qs in TOPICS for q in qs]
 
 
-def casepilot_pages(
-    cfg: SiteConfig, env: jinja2.Environment, site: dict[str, Any], assets: Assets, guides: list[Guide]
-) -> list[tuple[str, bytes]]:
-    """(relative path, bytes) of /casepilot/, /guides/ and each guide; nothing when CasePilot is off."""
-    out: list[tuple[str, bytes]] = []
+def casepilot_pages(theme: Theme, models: Mapping[str, CodeSetModel]) -> Iterator[SiteFile]:
+    """The site stage of /casepilot/, /guides/ and each guide; nothing when CasePilot is off.
+
+    The guides were read and checked with the build's inputs (`inputs.load_inputs`); a guide that
+    fails here was changed during the build."""
+    del models
+    cfg = theme.cfg
     if not cfg.assistant.enabled:
-        return out
-    ctx = common(cfg, site, assets, "/casepilot/", "CasePilot — coding assistant", env)
-    ctx["topics"] = [Ctx({"slug": s, "name": n, "examples": list(qs)}) for s, n, qs in TOPICS]
-    out.append((urls.file_for("/casepilot/"), env.get_template("casepilot.html").render(ctx).encode()))
-    ctx = common(cfg, site, assets, "/guides/", "Coding guides", env)
-    ctx["guides"] = guides
-    out.append((urls.file_for("/guides/"), env.get_template("guides.html").render(ctx).encode()))
-    tpl = env.get_template("guide.html")
+        return
+    problems = Problems()
+    guides = read_guides(cfg.content_dir, cfg.root, problems)
+    if problems.errors:
+        raise BuildError(f"{problems.errors[0]} (a guide changed while the site was built)")
+    topics = [Ctx({"slug": s, "name": n, "examples": list(qs)}) for s, n, qs in TOPICS]
+    yield theme.page("casepilot.html", urls.CASEPILOT, "CasePilot — coding assistant", topics=topics)
+    yield theme.page("guides.html", urls.GUIDES, "Coding guides", guides=guides)
     for g in guides:
-        ctx = common(cfg, site, assets, g.url, g.title, env)
-        ctx["guide"] = g
-        out.append((urls.file_for(g.url), tpl.render(ctx).encode()))
-    return out
+        yield theme.page("guide.html", g.url, g.title, guide=g)

@@ -96,18 +96,12 @@ def parser(full: bool = True) -> argparse.ArgumentParser:
 
     if not full:
         return ap
-    try:
-        from .imports import add_commands as add_import
-    except ImportError:  # pragma: no cover - lands with the import command
-        pass
-    else:
-        add_import(sub)
-    try:
-        from gate.cli import add_commands as add_gate
-    except ImportError:  # pragma: no cover - lands with the gate
-        pass
-    else:
-        add_gate(sub)
+    from gate.cli import add_commands as add_gate
+
+    from .imports import add_commands as add_import
+
+    add_import(sub)
+    add_gate(sub)
     return ap
 
 

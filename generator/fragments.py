@@ -10,22 +10,19 @@ itself stays in `page.html`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
 
 from markupsafe import Markup
-from markupsafe import escape as _markup_escape
+from markupsafe import escape as markup_escape
+
+# markupsafe's C escaper without the Markup wrapper: a third of the cost per call. A private
+# function of markupsafe 3.0 (pinned in pyproject.toml): an upgrade that drops it fails here, at
+# import, instead of quietly rendering 178k pages at a third more cost. Pure-Python markupsafe
+# (no C extension) is not a supported configuration.
+from markupsafe._speedups import _escape_inner as _fast_escape
 
 from . import urls
 from .link import CodeSetModel, ancestors
-
-_fast_escape: Callable[[str], str] | None
-try:  # markupsafe's C escaper without the Markup wrapper: a third of the cost per call
-    from markupsafe._speedups import _escape_inner as _fast_escape
-except ImportError:  # pragma: no cover - pure-Python markupsafe
-    _fast_escape = None
-
 
 _WIDE = re.compile("[^\x00-\xff]")
 
@@ -45,8 +42,9 @@ def narrow(html: str) -> str:
 
 def escape(text: str) -> str:
     """HTML-escapes text exactly like markupsafe (quotes included), narrowed (see `narrow`)."""
-    out = _fast_escape(text) if _fast_escape is not None and type(text) is str else str(_markup_escape(text))
+    out = _fast_escape(text) if type(text) is str else str(markup_escape(text))
     return out if out.isascii() else _WIDE.sub(_entity, out)
+
 
 # Drawn by the stylesheet (a CSS mask of currentColor): 50 bytes a use instead of 300 of inline
 # SVG, and a code page shows it twice per protected section (heading and contents list).
@@ -59,8 +57,8 @@ class AncestorCache:
     def __init__(self, model: CodeSetModel) -> None:
         self.model = model
         self._cache: dict[int, tuple[str, str]] = {}
-        # Other fragments keyed by the (shared) Section objects they are made of; see render._memo.
-        self.fragments: dict[tuple[Any, ...], Markup] = {}
+        # Other fragments keyed by the (shared) Section objects they are made of; see render.memo.
+        self.fragments: dict[tuple[Any, ...], tuple[tuple[object, ...], Markup]] = {}
 
     def get(self, parent: int | None) -> tuple[str, str]:
         if parent is None:
@@ -108,7 +106,9 @@ def child_items(model: CodeSetModel, i: int, *, with_billable: bool) -> str:
 
 def premium_blocks(protected: list[dict[str, Any]], gate_page: str, page_url: str, wall_text: str) -> Markup:
     """The placeholder of each protected section: title, lock and the static wall, never the text."""
-    nxt = quote(page_url, safe="/")
+    if not protected:
+        return Markup("")
+    register, login = urls.register_path(page_url), urls.login_path(page_url)
     out = []
     for s in protected:
         sid = escape(s["id"])
@@ -121,8 +121,8 @@ def premium_blocks(protected: list[dict[str, Any]], gate_page: str, page_url: st
             '  <p class="wall-title">Register to view content</p>\n'
             f'  <p class="wall-text">{wall_text}</p>\n'
             f'  <p class="wall-actions"><a class="btn" href="{gate_page}#s-{sid}">View this section</a> '
-            f'<a class="btn btn-secondary" href="/register/?next={nxt}">Create free account</a> '
-            f'<a class="wall-login" href="/login/?next={nxt}">Log in</a></p>\n'
+            f'<a class="btn btn-secondary" href="{register}">Create free account</a> '
+            f'<a class="wall-login" href="{login}">Log in</a></p>\n'
             "</div>\n"
             f"<!--/premium:{sid}-->\n"
             "    </div>\n"

@@ -7,10 +7,17 @@ has a parent, has children, shows a contents list, which strings are empty... A 
 sequence, rendered by Jinja2 itself with sentinel values, so the theme keeps full control of the
 markup. Filling a frame is a join.
 
-The contract for `page.html` (checked when a frame is made, and by tests that compare frames
-with plain Jinja2 output for every page of the sample site): every `page.*` value is a string
-(printed, possibly tested for emptiness) or a bool (tested); strings are never compared, sliced
-or filtered except with `|safe`.
+The contract for `page.html` (and the templates it extends or includes), documented for theme
+authors in `themes/default/templates/_fragments.md`: every `page.*` value (and `title`,
+`canonical`) is printed, tested for emptiness (`if`, `not`, `and`, `or`, `x if … else y`),
+joined with `~`, or passed through `|safe` — never compared, filtered, sliced, called or assigned.
+A frame cannot reproduce anything else: `{% if page.kind == 'chapter' %}` would take the same
+branch on every page of a shape, `{{ page.title|upper }}` would print the sentinel.
+
+So a frame fails loudly instead: the templates are checked for such constructs when a renderer
+is made, and the first page of every shape is also rendered with plain Jinja2 and compared with
+its frame. Either problem stops the build with a `FrameError` naming the template and the
+construct.
 """
 from __future__ import annotations
 
@@ -18,18 +25,25 @@ import re
 from typing import Any
 
 import jinja2
+from jinja2 import nodes
 from markupsafe import Markup
 
+from .errors import BuildError
 from .fragments import escape, narrow
 from .render import Ctx, render_page
 
 _SENTINEL = re.compile("\x00([a-z_.]+)\x00")
+_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
 
 # Top-level variables that vary per page (besides `page`).
 TOP_SLOTS = ("title", "canonical")
+CONTRACT = (
+    "a frame renders page.html once per page shape, so page values may only be printed, tested "
+    "for emptiness, joined with ~ or passed through |safe (see themes/default/templates/_fragments.md)"
+)
 
 
-class FrameError(Exception):
+class FrameError(BuildError):
     """page.html used a page value in a way a frame cannot reproduce."""
 
 
@@ -40,6 +54,7 @@ class FrameRenderer:
         self.template = template
         self.frames: dict[tuple[Any, ...], list[str]] = {}
         self.slots: dict[tuple[Any, ...], list[tuple[bool, str, str]]] = {}
+        check_contract(template)
 
     @staticmethod
     def shape(page: dict[str, Any]) -> tuple[Any, ...]:
@@ -49,14 +64,24 @@ class FrameRenderer:
         key = self.shape(page)
         frame = self.frames.get(key)
         if frame is None:
-            frame = self.frames[key] = self._make(base, page)
-            self.slots[key] = [
+            frame = self._make(base, page)
+            slots = [
                 (frame[j].startswith("page."), frame[j].removeprefix("page."), frame[j + 1])
                 for j in range(1, len(frame), 2)
             ]
+            out = self._fill(frame, slots, page, top)
+            self._compare(out, base, page, top)
+            self.frames[key], self.slots[key] = frame, slots
+            return out
+        return self._fill(frame, self.slots[key], page, top)
+
+    @staticmethod
+    def _fill(
+        frame: list[str], slots: list[tuple[bool, str, str]], page: dict[str, Any], top: dict[str, str]
+    ) -> str:
         out = [frame[0]]
         append = out.append
-        for from_page, name, static in self.slots[key]:
+        for from_page, name, static in slots:
             value = page[name] if from_page else top[name]
             append(escape(value) if type(value) is str else str(value))
             append(static)
@@ -71,11 +96,154 @@ class FrameRenderer:
                 probe[name] = Markup(f"\x00page.{name}\x00") if value else value
             else:
                 raise FrameError(
-                    f"page.{name} is a {type(value).__name__}; "
+                    f"{self.template.name}: page.{name} is a {type(value).__name__}; "
                     "page.html frames take only strings and booleans"
                 )
         ctx = dict(base)
         ctx["page"] = probe
         for name in TOP_SLOTS:
             ctx[name] = Markup(f"\x00{name}\x00")
-        return [narrow(part) for part in _SENTINEL.split(render_page(self.template, ctx))]
+        parts = [narrow(part) for part in _SENTINEL.split(render_page(self.template, ctx))]
+        for static in parts[::2]:
+            if "\x00" in static:
+                left = static[static.index("\x00") + 1 :].split("\x00", 1)[0]
+                raise FrameError(
+                    f"{self.template.name}: a page value was changed before it was printed (the frame holds "
+                    f"{left!r}, a filter or method applied to a sentinel); {CONTRACT}"
+                )
+        return parts
+
+    def _compare(self, out: str, base: dict[str, Any], page: dict[str, Any], top: dict[str, str]) -> None:
+        """The first page of a shape, rendered plainly, must equal its frame."""
+        plain = narrow(render_page(self.template, {**base, "page": page, **top}))
+        if plain == out:
+            return
+        pairs = enumerate(zip(out, plain, strict=False))
+        at = next((i for i, (a, b) in pairs if a != b), min(len(out), len(plain)))
+        line = plain.count("\n", 0, at) + 1
+        raise FrameError(
+            f"{self.template.name}: the frame of page {page.get('url', '?')} differs from plain Jinja2 at "
+            f"output line {line}: frame {out[max(0, at - 40) : at + 40]!r}, "
+            f"plain {plain[max(0, at - 40) : at + 40]!r}; "
+            f"{CONTRACT}"
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# The static check
+
+
+def check_contract(template: jinja2.Template) -> None:
+    """Raises FrameError naming every construct of `template` (and the templates it extends or
+    includes) that uses a page value in a way frames cannot reproduce."""
+    env = template.environment
+    if template.name is None or env.loader is None:
+        return  # a template made from a string: only the comparison with plain Jinja2 applies
+    found: list[str] = []
+    todo, seen = [template.name], set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        source = env.loader.get_source(env, name)[0]
+        tree = env.parse(source, name)
+        targets = [n.template for n in tree.find_all(nodes.Extends)]
+        targets += [n.template for n in tree.find_all(nodes.Include)]
+        for target in targets:
+            if isinstance(target, nodes.Const) and isinstance(target.value, str):
+                todo.append(target.value)
+        found += [
+            f"{name}:{line}: {_construct(source, line, what)}: {why}"
+            for line, what, why in _misuses(tree)
+        ]
+    if found:
+        raise FrameError("; ".join(found) + f" — {CONTRACT}")
+
+
+def _misuses(tree: nodes.Template) -> list[tuple[int, str, str]]:
+    """(line, page value, what is done to it) for each forbidden use in a parsed template."""
+    out: list[tuple[int, str, str]] = []
+
+    def walk(node: nodes.Node, chain: tuple[nodes.Node, ...], bound: frozenset[str]) -> None:
+        if isinstance(node, (nodes.Macro, nodes.CallBlock)):
+            bound = bound | {arg.name for arg in node.args}  # its arguments shadow the page's names
+        if isinstance(node, nodes.For):
+            target = node.target
+            names = [target, *target.find_all(nodes.Name)]
+            bound = bound | {n.name for n in names if isinstance(n, nodes.Name)}
+        if isinstance(node, nodes.Name) and node.ctx == "load" and node.name not in bound:
+            if node.name == "page":
+                value, rest = _page_value(node, chain)
+                if value is None:
+                    out.append((node.lineno, "page", "page is used as a whole; use its values (page.x)"))
+                else:
+                    _check_value(value, rest, out)
+            elif node.name in TOP_SLOTS:
+                _check_value(node, chain, out)
+        for child in node.iter_child_nodes():
+            walk(child, (*chain, node), bound)
+
+    walk(tree, (), frozenset())
+    return out
+
+
+def _page_value(
+    name: nodes.Name, chain: tuple[nodes.Node, ...]
+) -> tuple[nodes.Node | None, tuple[nodes.Node, ...]]:
+    parent = chain[-1] if chain else None
+    if isinstance(parent, nodes.Getattr) and parent.node is name:
+        return parent, chain[:-1]
+    return None, chain
+
+
+def _check_value(value: nodes.Node, chain: tuple[nodes.Node, ...], out: list[tuple[int, str, str]]) -> None:
+    """Walks up from a page value while it is still printed as is; records where it stops being."""
+    label = f"page.{value.attr}" if isinstance(value, nodes.Getattr) else getattr(value, "name", "?")
+    cur = value
+    for parent in reversed(chain):
+        if isinstance(parent, nodes.Output):
+            return
+        if isinstance(parent, (nodes.If, nodes.CondExpr)) and parent.test is cur:
+            return  # tested for emptiness
+        if isinstance(parent, nodes.Not):
+            return
+        if isinstance(parent, (nodes.Concat, nodes.And, nodes.Or, nodes.CondExpr)) or (
+            isinstance(parent, nodes.Filter) and parent.name == "safe" and parent.node is cur
+        ):
+            cur = parent  # still the value (or a string holding it): look further up
+            continue
+        out.append((getattr(parent, "lineno", None) or value.lineno, label, _verb(parent, label)))
+        return
+
+
+_OPERATORS = {"eq": "==", "ne": "!=", "lt": "<", "lteq": "<=", "gt": ">", "gteq": ">=", "notin": "not in"}
+
+
+def _verb(node: nodes.Node, label: str) -> str:
+    if isinstance(node, nodes.Compare):
+        return f"{label} is compared ({' '.join(_OPERATORS.get(op.op, op.op) for op in node.ops)})"
+    if isinstance(node, nodes.Filter):
+        return f"{label} is filtered with |{node.name}"
+    if isinstance(node, nodes.Test):
+        return f"{label} is tested with 'is {node.name}'"
+    if isinstance(node, nodes.Call):
+        return f"{label} is called or passed to a call"
+    if isinstance(node, (nodes.Getattr, nodes.Getitem, nodes.Slice)):
+        return f"{label} is indexed or has an attribute taken"
+    if isinstance(node, (nodes.Assign, nodes.AssignBlock, nodes.With)):
+        return f"{label} is assigned to a variable"
+    if isinstance(node, nodes.For):
+        return f"{label} is iterated"
+    return f"{label} is used in a {type(node).__name__} expression"
+
+
+def _construct(source: str, line: int, label: str) -> str:
+    """The template tag on `line` that mentions `label`, as written (else the line itself)."""
+    for m in _TAG.finditer(source):
+        first = source.count("\n", 0, m.start()) + 1
+        last = first + m.group().count("\n")
+        if first <= line <= last and label.split(".")[-1] in m.group():
+            return " ".join(m.group().split())
+    lines = source.splitlines()
+    return lines[line - 1].strip() if 0 < line <= len(lines) else label

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from markdown_it import MarkdownIt
 
+from . import urls
 from .content import slugify
 from .errors import Problems
 
@@ -45,7 +46,7 @@ class Guide:
 
     @property
     def url(self) -> str:
-        return f"/guides/{self.slug}/"
+        return urls.guide_path(self.slug)
 
 
 def _plain(html: str) -> str:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from .errors import Problems
 from .model import CodeRecord
+from .progress import phase
 
 
 @dataclass
@@ -56,6 +57,14 @@ def link(codeset: str, records: list[CodeRecord], problems: Problems) -> CodeSet
             model.next[last] = i
         last = i
     return model
+
+
+def link_models(
+    models: dict[str, CodeSetModel], problems: Problems, *, quiet: bool = False
+) -> dict[str, CodeSetModel]:
+    """The link stage: every loaded code set linked (see `link`); problems are collected."""
+    with phase("link", quiet=quiet):
+        return {codeset: link(codeset, model.records, problems) for codeset, model in models.items()}
 
 
 def ancestors(model: CodeSetModel, i: int) -> list[int]:

@@ -1,4 +1,4 @@
-"""Loading: importer records (cached per source file) merged with hand-written pages."""
+"""The load stage: importer records (cached per source file), hand-written pages and premium sections."""
 from __future__ import annotations
 
 import contextlib
@@ -14,7 +14,10 @@ from .config import SiteConfig
 from .content import HandPage
 from .errors import BuildError, Problems
 from .importers import CodeSetImporter, codeset_importers
+from .link import CodeSetModel
 from .model import CODESET_NAMES, CPT, CodeRecord
+from .premium import extra_records, premium_sections
+from .progress import phase, say
 from .registry import imported_source
 
 CACHE_VERSION = "1"
@@ -26,8 +29,7 @@ def source_for(cfg: SiteConfig, imp: CodeSetImporter) -> Path | None:
     default."""
     if imp.kind in cfg.sources:
         return cfg.root / cfg.sources[imp.kind]
-    imported = imported_source(cfg, imp.kind)
-    return imported or imp.default_source()
+    return imported_source(cfg, imp.kind) or imp.default_source()
 
 
 def importers_for(cfg: SiteConfig) -> dict[str, CodeSetImporter]:
@@ -154,6 +156,67 @@ def read_sources(
         for pid in children.values():  # this process's own parse failed: the others are not wanted
             forking.stop(pid)
     return out
+
+
+def load_models(
+    cfg: SiteConfig, pages: list[HandPage], problems: Problems, only: set[str] | None = None, *,
+    quiet: bool = False, premium_keys: set[tuple[str, str]] | None = None, jobs: int = 1,
+) -> dict[str, CodeSetModel]:
+    """Importer records + hand-written pages + premium sections, per enabled code set (not linked yet).
+
+    `only` limits the code sets, `premium_keys` the pages that get premium sections (the fast
+    path); `jobs` > 1 lets uncached source files be parsed in parallel (see `read_sources`)."""
+    version = code_version(cfg.root)
+    importers = importers_for(cfg)
+    models: dict[str, CodeSetModel] = {}
+    by_codeset: dict[str, list[HandPage]] = {}
+    for page in pages:
+        by_codeset.setdefault(page.codeset, []).append(page)
+    enabled = [cs for cs in cfg.codesets if only is None or cs in only]
+    wanted = []
+    for codeset in enabled:
+        imp = importers.get(codeset)
+        src = source_for(cfg, imp) if imp is not None else None
+        if imp is not None and src is not None:
+            wanted.append((codeset, imp, src))
+    t0 = time.perf_counter()
+    read = read_sources(cfg, wanted, version, jobs)
+    for codeset in enabled:
+        records = read.get(codeset, [])
+        check_unique(codeset, records)
+        has_bulk = bool(records)
+        records = merge_hand_pages(codeset, records, by_codeset.get(codeset, []), has_bulk, problems)
+        models[codeset] = CodeSetModel(codeset, records)
+        say(f"load       {codeset}: {len(records)} records", quiet=quiet)
+    say(f"load       {time.perf_counter() - t0:.2f}s", quiet=quiet)
+    with phase("premium", quiet=quiet):
+        _attach_premium(cfg, models, problems, premium_keys)
+    return models
+
+
+def _attach_premium(
+    cfg: SiteConfig, models: dict[str, CodeSetModel], problems: Problems, keys: set[tuple[str, str]] | None
+) -> None:
+    existing = {cs: {r.key for r in m.records} for cs, m in models.items()}
+    for rec in extra_records(cfg, existing):
+        if rec.codeset in models and rec.key not in existing[rec.codeset]:
+            models[rec.codeset].records.append(rec)
+            existing[rec.codeset].add(rec.key)
+    code_pages = {
+        cs: {r.key for r in m.records if r.is_code and (keys is None or (cs, r.key) in keys)}
+        for cs, m in models.items()
+    }
+    index = {cs: {r.key: r for r in m.records} for cs, m in models.items()}
+    for codeset, key, section in premium_sections(cfg, code_pages):
+        target = index.get(codeset, {}).get(key)
+        if target is None:
+            continue
+        if any(s.id == section.id for s in target.sections):
+            problems.warn(
+                target.origin or codeset, 0, f"{key}: section '{section.id}' given twice; the first is kept"
+            )
+            continue
+        target.sections = [*target.sections, section]
 
 
 def _share_sections(records: list[CodeRecord]) -> list[CodeRecord]:

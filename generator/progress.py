@@ -1,13 +1,16 @@
-"""Progress reporting: a bar on a terminal, plain lines elsewhere (CI logs)."""
+"""Progress reporting: a bar on a terminal; elsewhere (a log, CI, `make run | tee`) a plain line
+every few seconds with the pages done and the rate."""
 from __future__ import annotations
 
 import sys
 import time
 from typing import Self
 
+LOG_EVERY = 5.0  # seconds between two progress lines when stderr is not a terminal
+
 
 class Progress:
-    def __init__(self, label: str, total: int, *, quiet: bool = False) -> None:
+    def __init__(self, label: str, total: int, *, quiet: bool = False, log_every: float = LOG_EVERY) -> None:
         self.label = label
         self.total = max(total, 1)
         self.done = 0
@@ -15,12 +18,22 @@ class Progress:
         self.tty = sys.stderr.isatty()
         self.start = time.perf_counter()
         self._last = 0.0
+        self.log_every = log_every
+        self._logged = self.start
 
     def advance(self, n: int = 1) -> None:
         self.done += n
-        if self.quiet or not self.tty:
+        if self.quiet:
             return
         now = time.perf_counter()
+        if not self.tty:
+            if now - self._logged >= self.log_every and self.done < self.total:
+                self._logged = now
+                rate = self.done / max(now - self.start, 1e-9)
+                share = self.done * 100 // self.total
+                sys.stderr.write(f"{self.label:<10} {self.done:,}/{self.total:,} ({share}%), {rate:,.0f}/s\n")
+                sys.stderr.flush()
+            return
         if now - self._last < 0.1 and self.done < self.total:
             return
         self._last = now

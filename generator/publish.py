@@ -14,7 +14,7 @@ import json
 import os
 import shutil
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -55,15 +55,16 @@ class SlotWriter:
     inode may be hard-linked into the live slot.
     """
 
-    def __init__(self, root: Path, old: dict[str, str]) -> None:
+    def __init__(self, root: Path, old: dict[str, str], taken: Mapping[str, str] | None = None) -> None:
         self.root = root
         self.old = old
+        self.taken = taken or {}  # paths another writer of this build wrote (e.g. the record pages)
         self.new: dict[str, str] = {}
         self.written = 0
         self._dirs: set[str] = set()
 
     def _prepare(self, rel: str) -> str:
-        if rel in self.new:
+        if rel in self.new or rel in self.taken:
             raise BuildError(
                 f"two outputs want the same path '{rel}'; each URL must come from exactly one page"
             )
@@ -165,6 +166,12 @@ class Slots:
     def manifest(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT path, hash FROM files"))
 
+    def hashes(self, paths: Iterable[str]) -> dict[str, str]:
+        """The manifest's entries (path -> hash of the live file) for `paths` that it has."""
+        wanted = sorted(paths)
+        sql = f"SELECT path, hash FROM files WHERE path IN ({','.join('?' * len(wanted))})"
+        return dict(self.db.execute(sql, wanted))
+
     def has_manifest(self) -> bool:
         return self.db.execute("SELECT 1 FROM files LIMIT 1").fetchone() is not None
 
@@ -204,6 +211,14 @@ class Slots:
 
     def remove_stale(self, slot: str, holds: dict[str, str], new: dict[str, str]) -> int:
         return _remove(self.slot_dir(slot), holds.keys() - new.keys())
+
+    def publish(self, slot: str, new: dict[str, str], live: dict[str, str]) -> None:
+        """Makes `slot`, now holding `new` (path -> hash), live in place of what held `live`."""
+        if not live:
+            changed: set[str] = ALL
+        else:
+            changed = {p for p in new.keys() | live.keys() if new.get(p) != live.get(p)}
+        self.commit(slot, new, changed)
 
     def commit(self, slot: str, new: dict[str, str], changed: set[str]) -> None:
         """Makes `slot` live and records that the other slot now lags by `changed` paths."""

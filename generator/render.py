@@ -17,7 +17,7 @@ import jinja2
 from jinja2.runtime import new_context
 from markupsafe import Markup
 
-from . import urls
+from . import urls, wording
 from .config import SiteConfig
 from .fragments import (
     AncestorCache,
@@ -29,8 +29,9 @@ from .fragments import (
     record_head,
     toc_items,
 )
+from .free import is_free
 from .link import CodeSetModel
-from .model import CODESET_NAMES, CPT, CodeRecord
+from .model import CODESET_NAMES, CPT, CodeRecord, Section
 
 AMA_NOTICE = (
     "CPT® is a registered trademark of the American Medical Association (AMA). CPT codes, descriptions "
@@ -88,9 +89,9 @@ class Assets:
 
 def _fingerprint(files: dict[str, bytes], name: str, ext: str, data: bytes) -> str:
     digest = hashlib.blake2b(data, digest_size=5).hexdigest()
-    rel = f"{urls.ASSETS_DIR}/{name}.{digest}.{ext}"
-    files[rel] = data
-    return "/" + rel
+    path = urls.asset_path(f"{name}.{digest}.{ext}")
+    files[urls.relative(path)] = data
+    return path
 
 
 def build_assets(theme_dir: Path) -> Assets:
@@ -110,6 +111,16 @@ def build_assets(theme_dir: Path) -> Assets:
     )
 
 
+def frozen(value: Any) -> Any:
+    """A hashable stand-in for a JSON-like value (dicts and lists become tuples), equal for equal values."""
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted((k, frozen(v)) for k, v in value.items())))
+    if isinstance(value, (list, tuple)):
+        return ("list", tuple(map(frozen, value)))
+    hash(value)  # anything else must be hashable already: fail here, not with a wrong cache hit
+    return (type(value).__name__, value)  # True == 1, but the templates may print them differently
+
+
 def make_env(theme_dir: Path) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(theme_dir / "templates")),
@@ -122,24 +133,18 @@ def make_env(theme_dir: Path) -> jinja2.Environment:
     )
     env.globals["urls"] = urls
     cache: dict[tuple[Any, ...], Markup] = {}
-    keep: list[Any] = []  # holds the arguments alive so their ids stay unique
 
     def once(name: str, *args: Any) -> Markup:
         """Calls a macro of `_macros.html` once per build and reuses its output.
 
         For markup that depends only on its arguments (the search form, the meter rule), which
-        every one of the site's pages repeats.
+        every one of the site's pages repeats. Keyed on the arguments' values.
         """
-        # Arguments are the build's own objects (the one `site` context), so identity is a sound key.
-        key = (
-            name,
-            *(a if isinstance(a, (str, int, float, bool, type(None))) else ("id", id(a)) for a in args),
-        )
+        key = (name, *map(frozen, args))
         hit = cache.get(key)
         if hit is None:
             macro = getattr(env.get_template("_macros.html").module, name)
             hit = cache[key] = Markup(macro(*args))
-            keep.append(args)
         return hit
 
     env.globals["once"] = once
@@ -169,6 +174,7 @@ def site_context(cfg: SiteConfig, models: dict[str, CodeSetModel]) -> dict[str, 
         "codesets": codesets,
         "auto_unlock": cfg.meter.auto_unlock,
         "plans": cfg.meter.plans,
+        "meter_rule": wording.rule(cfg.meter, "guest"),  # the rule a guest sees without JavaScript
         "assistant": cfg.assistant.enabled,
     }
 
@@ -187,25 +193,28 @@ def _ref(rec: CodeRecord, codeset: str) -> Ctx:
 _json = json.encoder.encode_basestring_ascii  # ASCII JSON: no entity decoding happens in <script>
 
 
-def _memo(cache: AncestorCache | None, key: tuple[Any, ...], make: Callable[[], Markup]) -> Markup:
-    """Fragments that depend only on a record's sections, computed once per distinct section list."""
+def _memo(
+    cache: AncestorCache | None, key: tuple[Any, ...], held: list[Section], make: Callable[[], Markup]
+) -> Markup:
+    """Fragments that depend only on a record's sections, computed once per distinct section list.
+
+    `key` holds the ids of the `held` section objects (imported sections are shared objects that
+    live as long as the model: siblings hit one entry). Each entry keeps its objects alive, so no
+    id in a live key can be reused by another object; an equal copy of a section only misses.
+    """
     if cache is None:
         return make()
     hit = cache.fragments.get(key)
     if hit is None:
         if len(cache.fragments) > 50_000:
             cache.fragments.clear()
-        hit = cache.fragments[key] = make()
-    return hit
+        hit = cache.fragments[key] = (tuple(held), make())
+    return hit[1]
 
 
 def wall_text(cfg: SiteConfig) -> str:
     """The static wall's sentence, from the configured plans (the page script refines it)."""
-    g = cfg.meter.plans.get("guest")
-    text = "Create a free account to unlock this content"
-    if g:
-        text += f", or open it with your free guest {'view' if g == 1 else 'views'}"
-    return text + "."
+    return wording.static_wall(cfg.meter)
 
 
 def page_context(
@@ -226,8 +235,7 @@ def page_context(
             protected.append({"id": s.id, "title": s.title})
         else:
             public.append({"id": s.id, "title": s.title, "html": s.html, "kind": s.kind})
-    # Imported sections are shared objects that live as long as the model: siblings hit one entry.
-    sections_key = tuple(map(id, rec.sections))
+    sections_key = tuple(map(id, rec.sections))  # see _memo
     p = model.parent.get(i)
     prev = model.prev.get(i)
     nxt = model.next.get(i)
@@ -269,6 +277,7 @@ def page_context(
         "short_title": rec.short_title,
         "kind": rec.kind,
         "is_code": rec.is_code,
+        "free": is_free(rec),  # opens without spending a view (generator/free.py)
         "billable": rec.billable,
         "facts": facts(rec.facts),
         "source": rec.source,
@@ -284,7 +293,7 @@ def page_context(
             _ref(recs[prev], cs) if prev is not None else None,
             _ref(recs[nxt], cs) if nxt is not None else None,
         ),
-        "public_blocks": _memo(cache, ("public", sections_key), lambda: public_blocks(public)),
+        "public_blocks": _memo(cache, ("public", sections_key), rec.sections, lambda: public_blocks(public)),
         "head": record_head(
             codeset_url=urls.codeset_path(cs), codeset_name=CODESET_NAMES[cs], is_cpt=cs == CPT,
             is_code=rec.is_code, kind=rec.kind, billable=rec.billable, source=rec.source,
@@ -295,7 +304,7 @@ def page_context(
         "premium_blocks": premium_blocks(
             protected, gate_page, path, wall if wall is not None else wall_text(cfg)
         ),
-        "toc_items": _memo(cache, ("toc", sections_key), lambda: toc_items(public, protected)),
+        "toc_items": _memo(cache, ("toc", sections_key), rec.sections, lambda: toc_items(public, protected)),
         "gate_page": gate_page,
         "unlock_url": urls.gate_unlock_path(cs, rec.key),
         "is_cpt": cs == CPT,

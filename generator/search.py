@@ -33,7 +33,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import lookup
+from pagefind_bin import get_executable
+
+from . import lookup, urls
 from .config import SiteConfig
 from .errors import BuildError
 from .link import CodeSetModel, ancestors
@@ -41,8 +43,8 @@ from .model import CODESET_NAMES, ICD10PCS, CodeRecord
 
 SCHEMA = "2"  # bump when the indexed HTML or the file layout changes: every code set is re-indexed
 GROUP_SIZE = 32
-PAGEFIND_DIR = "pagefind"
-LOOKUP_DIR = "lookup"
+PAGEFIND_DIR = urls.PAGEFIND_DIR  # a generation's folders, named like the site's
+LOOKUP_DIR = urls.LOOKUP_DIR
 # Pagefind's own UI bundles are not used: search.js draws the results.
 _SKIP = re.compile(r"^pagefind-(?:ui|modular-ui|component-ui|highlight)\.|^wasm\.unknown\.|^playground/")
 # The ICD-10-CM importer repeats every ancestor's notes on each descendant as "From <node> — ..." blocks.
@@ -51,11 +53,13 @@ SUMMARY_KINDS = ("summary", "description")
 
 
 def pagefind_binary() -> Path:
+    """The Pagefind executable shipped by the `pagefind[bin]` dependency."""
     try:
-        from pagefind_bin import get_executable
-    except ImportError as exc:  # pragma: no cover - a dependency of the project
-        raise BuildError("the Pagefind binary is missing: install the 'pagefind[bin]' package") from exc
-    path: Path = get_executable()
+        path: Path = get_executable()
+    except FileNotFoundError as exc:
+        raise BuildError(
+            f"the Pagefind binary is missing ({exc}): reinstall the 'pagefind[bin]' package"
+        ) from None
     return path
 
 
@@ -355,9 +359,9 @@ def _files(codeset: str, gen_dir: Path) -> list[tuple[str, Path]]:
     for p in bundle.rglob("*"):
         rel = p.relative_to(bundle).as_posix()
         if p.is_file() and not _SKIP.search(rel):
-            out.append((f"{PAGEFIND_DIR}/{codeset}/{rel}", p))
+            out.append((urls.relative(urls.pagefind_path(codeset)) + rel, p))
     for p in (gen_dir / LOOKUP_DIR).iterdir():
-        out.append((f"{LOOKUP_DIR}/{codeset}/{p.name}", p))
+        out.append((urls.relative(urls.lookup_path(codeset)) + p.name, p))
     return out
 
 
@@ -369,8 +373,8 @@ def _site_index(out_dir: Path, codesets: list[str], models: dict[str, CodeSetMod
                 "slug": cs,
                 "name": CODESET_NAMES.get(cs, cs),
                 "count": models[cs].code_count,
-                "pagefind": f"/{PAGEFIND_DIR}/{cs}/",
-                "lookup": f"/{LOOKUP_DIR}/{cs}/",
+                "pagefind": urls.pagefind_path(cs),
+                "lookup": urls.lookup_path(cs),
             }
             for cs in codesets
         ]
@@ -421,6 +425,6 @@ def index_codesets(
     result: dict[str, list[tuple[str, Path]]] = {}
     for cs in codesets:
         files = _files(cs, out_dir / cs / current[cs])
-        files.append((f"{LOOKUP_DIR}/index.json", index))
+        files.append((urls.relative(urls.lookup_index_path()), index))
         result[cs] = sorted(files)
     return result

@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .config import SiteConfig
 from .load import code_version, importers_for, source_for, stat_key
+from .premium import premium_inputs
+
+HandRow = tuple[str, str, str, str]  # content path, hash, identity, public-text digest (see identity.py)
 
 
 def open_state(state_dir: Path) -> sqlite3.Connection:
@@ -22,6 +26,7 @@ def open_state(state_dir: Path) -> sqlite3.Connection:
         CREATE TABLE IF NOT EXISTS search(codeset TEXT PRIMARY KEY, digest TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS search_files(codeset TEXT NOT NULL, path TEXT NOT NULL,
             PRIMARY KEY (codeset, path)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS file_hash(path TEXT PRIMARY KEY, stat TEXT NOT NULL, hash TEXT NOT NULL);
         """
     )
     return db
@@ -34,6 +39,51 @@ def get_meta(db: sqlite3.Connection, key: str) -> str | None:
 
 def set_meta(db: sqlite3.Connection, key: str, value: str) -> None:
     db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+
+def search_digests(db: sqlite3.Connection) -> dict[str, str]:
+    """Per code set, the digest of the public text its search index was built from."""
+    return dict(db.execute("SELECT codeset, digest FROM search"))
+
+
+def hand_records(db: sqlite3.Connection) -> dict[str, tuple[str, str, str]]:
+    """Per hand-written page of the last build: its hash, identity and public-text digest."""
+    return {p: (h, ident, public) for p, h, ident, public in db.execute("SELECT * FROM hand")}
+
+
+def search_file_paths(db: sqlite3.Connection, codeset: str) -> set[str]:
+    """The site paths of the search files last published for a code set."""
+    return {str(r[0]) for r in db.execute("SELECT path FROM search_files WHERE codeset=?", (codeset,))}
+
+
+def record_build(
+    db: sqlite3.Connection, *, complete: bool, hand: Sequence[HandRow], meta: Mapping[str, str] | None = None,
+    search: Mapping[str, str] | None = None, search_files: Mapping[str, Sequence[str]] | None = None,
+) -> None:
+    """Records what a build produced, in one transaction.
+
+    `complete` (a full build): `hand`, `search` and `search_files` replace everything recorded;
+    otherwise (the fast path) they update the pages and code sets they name. `search` is each
+    indexed code set's public-text digest ("": unknown, re-index on the next full build), and
+    `search_files` each code set's published search files; None leaves them as they were.
+    """
+    db.execute("BEGIN")
+    for key, value in (meta or {}).items():
+        set_meta(db, key, value)
+    if complete:
+        db.execute("DELETE FROM hand")
+    db.executemany("INSERT OR REPLACE INTO hand VALUES (?, ?, ?, ?)", hand)
+    if search is not None:
+        if complete:
+            db.execute("DELETE FROM search")
+        db.executemany("INSERT OR REPLACE INTO search VALUES (?, ?)", sorted(search.items()))
+    if search_files is not None:
+        if complete:
+            db.execute("DELETE FROM search_files")
+        for cs, paths in search_files.items():
+            db.execute("DELETE FROM search_files WHERE codeset=?", (cs,))
+            db.executemany("INSERT INTO search_files VALUES (?, ?)", [(cs, rel) for rel in paths])
+    db.execute("COMMIT")
 
 
 def global_fingerprint(cfg: SiteConfig) -> str:
@@ -60,13 +110,8 @@ def global_fingerprint(cfg: SiteConfig) -> str:
     for p in sorted(guides.glob("*.md")) if guides.is_dir() else []:
         h.update(p.name.encode())
         h.update(p.read_bytes())
-    try:
-        from .premium import premium_inputs
-    except ImportError:  # pragma: no cover - lands with the CMS premium data
-        pass
-    else:
-        for p in premium_inputs(cfg):
-            h.update(stat_key(p).encode())
+    for p in premium_inputs(cfg):
+        h.update(stat_key(p).encode())
     h.update(str(cfg.store_path).encode())
     return h.hexdigest()
 

@@ -37,12 +37,18 @@ CREATE TABLE IF NOT EXISTS lists(
     blob INTEGER NOT NULL,
     PRIMARY KEY (list, position)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS blobs(id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, html BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS free_pages(codeset TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (codeset, key))
+    WITHOUT ROWID;
 """
+# `free_pages`: pages whose protected sections open without spending a view (browse pages and
+# non-billable header codes: README "The gate"). Kept apart from `codes` so that a code's row can
+# be replaced (hand-written pages, in place) without touching its kind.
 # `blobs` keeps its rowid (which is its id): a WITHOUT ROWID row of more than about 1 KB spills
 # into overflow pages (tripling the file for typical section sizes), a rowid table row only past
 # about 4 KB.
 
 Packed = tuple[str, str, bytes, "bytes | None"]  # (id, title, hash, packed html or None if packed before)
+StoreRow = tuple[str, str, str, list[Packed]]  # (code set, key, title, protected sections) of one code page
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,16 +91,15 @@ class Packer:
 
     def __init__(self) -> None:
         self.sent: set[bytes] = set()
-        # Imported sections are shared objects (see load._share_sections): hash each one once.
-        self._by_id: dict[int, tuple[str, bytes]] = {}
+        # Imported sections are shared objects (see load._share_sections): hash each text once.
+        # Keyed on the text itself: a str caches its hash and compares by identity first, so a
+        # shared text costs what an id() key did, and an equal copy finds the same entry.
+        self._hashes: dict[str, bytes] = {}
 
-    def __call__(self, sid: str, title: str, html: str) -> tuple[str, str, bytes, bytes | None]:
-        hit = self._by_id.get(id(html))
-        if hit is not None and hit[0] is html:
-            h = hit[1]
-        else:
-            h = html_hash(html)
-            self._by_id[id(html)] = (html, h)
+    def __call__(self, sid: str, title: str, html: str) -> Packed:
+        h = self._hashes.get(html)
+        if h is None:
+            h = self._hashes[html] = html_hash(html)
         if h in self.sent:
             return (sid, title, h, None)
         self.sent.add(h)
@@ -147,7 +152,7 @@ class StoreWriter:
             self.delete_code(codeset, key)
         self.add_many([(codeset, key, title, sections)])
 
-    def add_many(self, rows: Iterable[tuple[str, str, str, list[Packed]]]) -> None:
+    def add_many(self, rows: Iterable[StoreRow]) -> None:
         """(codeset, key, title, [(id, title, hash, packed html or None)]) per code page.
 
         A section whose html is None was packed before by the same `Packer` (its text is in this
@@ -203,6 +208,10 @@ class StoreWriter:
         if found is None:
             raise ValueError(f"section text {h.hex()} was never packed into this store")
         return found
+
+    def mark_free(self, pages: Iterable[tuple[str, str]]) -> None:
+        """Records pages (codeset, key) whose sections open without spending a view."""
+        self.db.executemany("INSERT OR IGNORE INTO free_pages VALUES (?, ?)", pages)
 
     def delete_code(self, codeset: str, key: str) -> None:
         # Its list stays (other codes may share it); the next full build drops unused ones.
@@ -395,6 +404,13 @@ class StoreReader:
         if keep:
             self.remember(codeset, key, data)
         return data
+
+    def free_pages(self) -> frozenset[tuple[str, str]]:
+        """Every page whose sections open without spending a view (none in stores before the table)."""
+        db = self._conn()
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name='free_pages'").fetchone():
+            return frozenset()
+        return frozenset((r[0], r[1]) for r in db.execute("SELECT codeset, key FROM free_pages"))
 
     def code_title(self, codeset: str, key: str) -> str | None:
         row = self._conn().execute(

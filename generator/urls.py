@@ -1,12 +1,44 @@
-"""Every public path and URL of the site comes from here."""
+"""Every path and URL of the site (and of the gate's endpoints) comes from here.
+
+Paths are URL paths ("/icd-10-cm/S72.001A/"); `file_for` turns a page's path into the file the
+build writes ("icd-10-cm/S72.001A/index.html") and `relative` any other path into its file.
+"""
 from __future__ import annotations
 
 import re
+from typing import Literal
 from urllib.parse import quote
 
-ASSETS_DIR = "assets"
+# Top-level folders of the site that are not pages.
+ASSETS_DIR = "assets"  # fingerprinted CSS and JavaScript
+PAGEFIND_DIR = "pagefind"  # the search index, one bundle per code set
+LOOKUP_DIR = "lookup"  # exact and partial code lookup files, per code set
+SITEMAPS_DIR = "sitemaps"  # the sitemap files the root sitemap index lists
+
+# Pages and files that exist once per site.
+HOME = "/"
+SEARCH = "/search/"
+REGISTER = "/register/"
+LOGIN = "/login/"
+ACCOUNT = "/account/"
+NOT_FOUND = "/404.html"
+ROBOTS = "/robots.txt"
+SITEMAP = "/sitemap.xml"
+CASEPILOT = "/casepilot/"  # the coding assistant's page (example questions; the no-JavaScript answers)
+GUIDES = "/guides/"  # coding guides in our own words
+
+
+def guide_path(slug: str) -> str:
+    return f"{GUIDES}{slug}/"
+
+# The gate: everything below GATE is answered by the gate service, never by site files.
+GATE = "/gate/"
+GATE_UNLOCK = GATE + "unlock/"
+GATE_PAGE = GATE + "page/"
+GATE_ASK = GATE + "ask"  # CasePilot's questions
 
 _PLAIN = re.compile(r"[A-Za-z0-9.\-]+").fullmatch
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9._~/\-]+").fullmatch
 
 
 def _seg(key: str) -> str:
@@ -20,16 +52,76 @@ def page_path(codeset: str, key: str) -> str:
 
 
 def codeset_path(codeset: str) -> str:
-    return f"/{codeset}/"
+    """A code set's index page; every page of the code set lies below it."""
+    return folder_path(codeset)
+
+
+def folder_path(name: str) -> str:
+    """The path of a top-level folder of the site ("/assets/")."""
+    return f"/{name}/"
+
+
+def with_next(path: str, next_path: str) -> str:
+    """`path` with `?next=` the page to come back to (after logging in or registering)."""
+    return f"{path}?next={next_path if _PLAIN_PATH(next_path) else quote(next_path, safe='/')}"
+
+
+def register_path(next_path: str | None = None) -> str:
+    return REGISTER if next_path is None else with_next(REGISTER, next_path)
+
+
+def login_path(next_path: str | None = None) -> str:
+    return LOGIN if next_path is None else with_next(LOGIN, next_path)
+
+
+def account_path() -> str:
+    return ACCOUNT
+
+
+def asset_path(name: str) -> str:
+    """A file of the theme's assets (`name` carries its content fingerprint)."""
+    return folder_path(ASSETS_DIR) + name
+
+
+def pagefind_path(codeset: str) -> str:
+    """The folder of a code set's Pagefind bundle."""
+    return f"{folder_path(PAGEFIND_DIR)}{codeset}/"
+
+
+def lookup_path(codeset: str) -> str:
+    """The folder of a code set's lookup files."""
+    return f"{folder_path(LOOKUP_DIR)}{codeset}/"
+
+
+def lookup_index_path() -> str:
+    """The list of searchable code sets (search.js reads it first)."""
+    return folder_path(LOOKUP_DIR) + "index.json"
+
+
+def sitemap_path(name: str) -> str:
+    """One of the sitemap files listed by the sitemap index (`SITEMAP`)."""
+    return folder_path(SITEMAPS_DIR) + name
+
+
+# The gate's endpoints (see gate/app.py, the one place that wires them).
 
 
 def gate_page_path(codeset: str, key: str) -> str:
     """The gate's server-rendered page (the no-JavaScript path)."""
-    return f"/gate/page/{codeset}/{_seg(key)}/"
+    return f"{GATE_PAGE}{codeset}/{_seg(key)}/"
 
 
 def gate_unlock_path(codeset: str, key: str) -> str:
-    return f"/gate/unlock/{codeset}/{_seg(key)}"
+    """POST here to unlock a code page's protected sections (JSON, or an HTML form)."""
+    return f"{GATE_UNLOCK}{codeset}/{_seg(key)}"
+
+
+GateEndpoint = Literal["account", "session", "register", "login", "logout", "password"]
+
+
+def gate_endpoint(name: GateEndpoint) -> str:
+    """The path of one of the gate's own pages and form or JSON endpoints ("/gate/login")."""
+    return GATE + name
 
 
 def file_for(path: str) -> str:
@@ -40,5 +132,16 @@ def file_for(path: str) -> str:
     return rel
 
 
+def relative(path: str) -> str:
+    """The site-relative name of a path that is not a page ("/lookup/index.json" -> "lookup/index.json")."""
+    return path.lstrip("/")
+
+
+def site_path(rel: str) -> str:
+    """The path of a file of the site, from its site-relative name ("404.html" -> "/404.html")."""
+    return "/" + rel
+
+
 def absolute(base_url: str, path: str) -> str:
     return base_url.rstrip("/") + path
+

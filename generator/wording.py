@@ -55,11 +55,10 @@ def rule(meter: Meter, plan: str) -> str:
     if plan == "guest":
         if limit is None:
             return "Code pages are free to view."
-        limited = f"Guest accounts are limited to {_plural(limit, 'page view')} {period_name(meter)}."
-        return f"{limited} {register_offer(meter)}"
+        return f"Guest accounts are limited to {_plural(limit, 'page view')}. {register_offer(meter)}"
     if limit is None:
         return f"Your {plan} plan includes unlimited code page views."
-    return f"{plan.capitalize()} accounts are limited to {_plural(limit, 'page view')} {period_name(meter)}."
+    return f"{plan.capitalize()} accounts are limited to {_plural(limit, 'page view')}."
 
 
 def renews(meter: Meter, now: float | None = None) -> str:
@@ -91,6 +90,20 @@ def exhausted(meter: Meter, plan: str, *, capped: bool = False) -> Words:
         "Upgrade to view content",
         f"You have used {used} of your {plan} plan. Upgrade to a paid plan for unlimited code pages.",
     )
+
+
+def for_visitor(meter: Meter, plan: str, *, capped: bool = False) -> dict[str, object]:
+    """The words `coderef.js` shows for this visitor's meter and wall (`{n}`: views left)."""
+    wall = exhausted(meter, plan, capped=capped)
+    return {
+        "count": "{n} code page views remaining.",
+        "count_one": "1 code page view remaining.",
+        "unlimited": count(None),
+        "rule": rule(meter, plan),
+        "renews": renews(meter),
+        "wall": {"title": wall.title, "text": wall.text},
+        "unlock": "Unlock (uses 1 of {n} views)",
+    }
 
 
 def static_wall(meter: Meter) -> str:

@@ -37,9 +37,6 @@ def make_project(
     if (ROOT / "content" / "codesets").is_dir():
         shutil.copytree(ROOT / "content" / "codesets", dest / "content" / "codesets", dirs_exist_ok=True)
     shutil.copytree(ROOT / "themes", dest / "themes", symlinks=False)
-    stub = dest / "themes" / "default" / "templates" / "search.html"  # TEMP until the search page lands
-    if not stub.exists():
-        stub.write_text('{% extends "base.html" %}{% block content %}<h1>Search</h1>{% endblock %}')
     if site_yml is None:
         site_yml = (
             "site_name: coderef test\n"

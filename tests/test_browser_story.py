@@ -74,8 +74,9 @@ def test_guest_unlocks_one_page_registers_and_comes_back(browser: Any, live_site
     # A second code page: the register wall, and the meter says why.
     page.goto("/icd-10-cm/S72.001A/")
     assert_wall(page, "Register to view content")
-    x(page.locator("section.premium .wall-text").first).to_contain_text(
-        "Create a free account to unlock this content"
+    # generator/wording.py: the seed's words.
+    x(page.locator("section.premium .wall-text").first).to_have_text(
+        "You have used your free code page view. Register free account to get 5 more views."
     )
     x(meter(page)).to_contain_text("0 code page views remaining")
     screenshot(page, "wall-guest")

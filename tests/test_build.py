@@ -20,6 +20,7 @@ from generator.errors import BuildError, ContentErrors
 from generator.store import StoreReader
 
 CANARY = "CANARY-7f3e9b1c-do-not-leak"
+SLOW_BUILD = Path(__file__).parent / "slow_build.py"  # a build pausing after each page
 
 
 def tree(root: Path) -> dict[str, str]:
@@ -150,9 +151,8 @@ def test_killed_build_leaves_previous_site(project) -> None:  # type: ignore[no-
     # Change the theme so every page must be rewritten, then kill the build midway through rendering.
     css = next((root / "themes" / "default" / "static" / "css").glob("*.css"))
     css.write_text(css.read_text() + "\n/* changed */\n")
-    env = dict(os.environ, CODEREF_TEST_SLOW_RENDER="0.05")
-    proc = subprocess.Popen([sys.executable, "-m", "generator", "--root", str(root), "build", "--jobs", "1"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, str(SLOW_BUILD), str(root), "0.05"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     time.sleep(1.5)
     assert proc.poll() is None, proc.communicate()
     proc.send_signal(signal.SIGKILL)
@@ -224,31 +224,6 @@ def test_check_writes_nothing(project) -> None:  # type: ignore[no-untyped-def]
     assert "content/codes/icd-10-cm/E11.8.md:1: error: ICD-10-CM has no code 'E11.8'" in proc.stderr
 
 
-def _headers_for(headers_file: str, path: str) -> list[str]:
-    """Cache-Control values a Netlify/Cloudflare-style host would apply to `path` (every match)."""
-    values, rule = [], None
-    for line in headers_file.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        if not line.startswith(" "):
-            rule = line.strip()
-            continue
-        pattern = re.escape(rule or "").replace(r"\*", ".*")
-        if re.fullmatch(pattern, path) and line.strip().lower().startswith("cache-control:"):
-            values.append(line.split(":", 1)[1].strip())
-    return values
-
-
-def test_headers_file_gives_each_path_one_cache_policy(small_site: Path) -> None:
-    text = (small_site / "site" / "_headers").read_text()
-    css = next((small_site / "site" / "assets").glob("coderef.*.css")).name
-    assert _headers_for(text, f"/assets/{css}") == ["public, max-age=31536000, immutable"]
-    assert _headers_for(text, "/icd-10-cm/S72.001A/") == ["public, max-age=300, must-revalidate"]
-    assert _headers_for(text, "/") == ["public, max-age=300, must-revalidate"]
-    assert _headers_for(text, "/pagefind/cpt/pagefind.js") == ["public, max-age=3600"]
-    assert "Content-Security-Policy: default-src 'self'" in text
-
-
 def test_emptied_site_is_rebuilt_completely(project) -> None:  # type: ignore[no-untyped-def]
     import shutil
 
@@ -277,9 +252,9 @@ def test_concurrent_builds_take_turns(project) -> None:  # type: ignore[no-untyp
     build(root, quiet=True, jobs=1)
     css = next((root / "themes" / "default" / "static" / "css").glob("*.css"))
     css.write_text(css.read_text() + "\n/* a */\n")
-    env = dict(os.environ, CODEREF_TEST_SLOW_RENDER="0.06")
     cmd = [sys.executable, "-m", "generator", "--root", str(root), "build", "--jobs", "1"]
-    first = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen([sys.executable, str(SLOW_BUILD), str(root), "0.06"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(1.2)
     assert first.poll() is None  # still rendering
     second = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -367,3 +342,19 @@ def test_coderef_no_fork_keeps_every_helper_in_the_build_process(
     monkeypatch.delenv("CODEREF_NO_FORK")
     build(root, quiet=True, jobs=2, clean=True)
     assert forks  # without it, a build with two jobs does fork its helpers (the store child)
+
+
+def test_progress_prints_lines_when_stderr_is_not_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    """`make run > log`: a line every few seconds with pages done and rate (before: silence)."""
+    from generator.progress import Progress
+
+    p = Progress("render", 1000, log_every=0.0)
+    for _ in range(10):
+        p.advance(50)
+    p.finish()
+    lines = capsys.readouterr().err.splitlines()
+    assert any(ln.startswith("render") and "500/1,000 (50%)" in ln and "/s" in ln for ln in lines), lines
+    assert lines[-1].startswith("render     500 in")
+    quiet = Progress("render", 10, quiet=True, log_every=0.0)
+    quiet.advance(5)
+    assert capsys.readouterr().err == ""

@@ -146,3 +146,49 @@ def test_a_large_body_goes_out_at_once() -> None:
         t.close()
 
     assert serve_once(script) == b"HTTP/1.1 200 OK\r\n\r\n" + b"x" * FLUSH_AT
+
+
+def _big_site(tmp_path: Path) -> Path:
+    """A site whose one code has a 500 KB protected section (as CPT 64480's NCCI list is)."""
+    from generator.store import StoreWriter
+
+    root = build_site(tmp_path)
+    rows = "".join(f"<tr><td>6448{i % 10}</td><td>edit {i:06d}: column two code, modifier 1</td></tr>"
+                   for i in range(8000))
+    writer = StoreWriter(root / "var" / "protected.sqlite", fresh=False)
+    writer.replace_code("cpt", "27253", "Big", [("ncci", "NCCI", f"<table>{rows}</table>")])
+    writer.commit()
+    return root
+
+
+def test_a_large_answer_arrives_whole_when_the_body_comes_late_and_the_client_closes(tmp_path: Path) -> None:
+    """`Connection: close` and the request body in a second packet: the server must not reset
+    the connection (unread input at close turns FIN into RST and drops what is unsent)."""
+    root = _big_site(tmp_path)
+    with uvicorn_server(root, env_for(root)) as base:
+        host, port = base.removeprefix("http://").split(":")
+        cookie = ""
+        for attempt in range(3):
+            with socket.create_connection((host, int(port)), timeout=20) as sock:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)  # a slow reader
+                sock.sendall(b"POST /gate/unlock/cpt/27253 HTTP/1.1\r\nHost: x\r\n"
+                             b"Content-Type: application/json\r\n"
+                             b"Content-Length: 2\r\nConnection: close\r\n" + cookie.encode() + b"\r\n")
+                import time
+                time.sleep(0.05)
+                sock.sendall(b"{}")  # the body, in a packet of its own
+                time.sleep(0.3)  # the answer is written and the connection closed meanwhile
+                data = b""
+                while chunk := sock.recv(65536):
+                    data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 200"), head[:200]
+            length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+            assert length > 500_000 and len(body) == length, (attempt, len(body), length)
+            if not cookie:
+                set_cookie = next(ln for ln in head.split(b"\r\n") if ln.lower().startswith(b"set-cookie:"))
+                cookie = "Cookie: " + set_cookie.split(b":", 1)[1].split(b";")[0].strip().decode() + "\r\n"
+        # Three whole answers, one view: the first unlock was the only one charged.
+        import httpx
+        state = httpx.get(base + "/gate/session", headers={"Cookie": cookie[8:].strip()}).json()
+        assert state["views_used"] == 1

@@ -30,6 +30,15 @@ def test_identical_sections_are_stored_once(tmp_path: Path) -> None:
     assert StoreReader(path).sections("icd-10-cm", "S72.003A")[0].html == "<p>same</p>"
 
 
+def test_packer_knows_a_text_by_its_value_not_its_object() -> None:
+    pack = Packer()
+    first = pack("tips", "Tips", "<p>" + "x" * 10 + "</p>")
+    copy = pack("tips", "Tips", "".join(["<p>", "x" * 10, "</p>"]))  # an equal text, another object
+    other = pack("tips", "Tips", "<p>y</p>")
+    assert first[2] == copy[2] != other[2]
+    assert first[3] is not None and copy[3] is None and other[3] is not None  # each text packed once
+
+
 def test_lists_are_shared_only_when_equal_and_in_place_writes_reuse_texts(tmp_path: Path) -> None:
     path = tmp_path / "p.sqlite"
     w = StoreWriter(path, fresh=True)

@@ -20,7 +20,7 @@ MAX_DELAY = 60  # seconds: the longest wait the progressive delay imposes betwee
 @dataclass(frozen=True, slots=True)
 class Limit:
     """At most `count` attempts per WINDOW under `key`; with `progressive`, reaching `count` does not
-    block but spaces attempts: 1 s after the first attempt past it, doubling up to MAX_DELAY."""
+    block but spaces attempts: 2 s after the attempt that reached it, doubling up to MAX_DELAY."""
 
     key: str
     count: int
@@ -48,7 +48,7 @@ def _check(conn: Conn, limit: Limit, now: int) -> Refusal | None:
         return None
     if not limit.progressive:
         return Refusal(limit.key, max(1, int(first) + WINDOW - now))
-    delay = min(MAX_DELAY, 2 ** min(n - limit.count, 6))
+    delay = min(MAX_DELAY, 2 ** min(n - limit.count + 1, 6))
     wait = int(last) + delay - now
     return Refusal(limit.key, wait) if wait > 0 else None
 

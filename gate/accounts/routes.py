@@ -10,16 +10,19 @@ import time
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from .. import context
+from generator import wording
+from generator.urls import LOGIN, REGISTER, gate_endpoint, login_path
+
+from .. import context, pages
 from ..context import Context
 from ..core import Gate, Visitor
 from ..db import Conn, IntegrityErrors
 from ..meter import allowance
 from ..meter.decision import session_payload
 from ..security import refusal
-from ..web import error, fail, read_fields, safe_next
+from ..web import MESSAGES, error, fail, read_fields, safe_next
 from . import limits, passwords, records, sessions
 from .limits import Limit, Refusal
 from .sessions import Account
@@ -38,15 +41,31 @@ async def _fields(request: Request, gate: Gate, ctx: Context) -> tuple[dict[str,
     return fields, ctx.form, nxt
 
 
-def _limited(refused: Refusal, form: bool, page: str, nxt: str) -> Response:
+_FIELDS = {"invalid_email": "email", "email_taken": "email", "weak_password": "password",
+           "password_too_short": "password", "password_too_long": "password"}
+
+
+def _refused(gate: Gate, form: bool, page: str, code: str, nxt: str, email: str = "",
+             message: str | None = None, retry_after: int | None = None) -> Response:
+    """A refused register/login: JSON for fetch(); for an HTML form, the built form page again with
+    the message, the email and the page to return to (no JavaScript needed to see why)."""
+    status, default = MESSAGES[code]
+    html = pages.built_page(gate.site_dir(), page) if form and page in (REGISTER, LOGIN) else None
+    if html is None:
+        response = fail(form, page, code, nxt) if form else error(code, message, retry_after=retry_after)
+    else:
+        response = HTMLResponse(pages.form_page(html, message or default, _FIELDS.get(code), email, nxt),
+                                status_code=status)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def _limited(gate: Gate, refused: Refusal, form: bool, page: str, nxt: str, email: str = "") -> Response:
     """429 with Retry-After and a sentence saying what happened and when to try again."""
     reason = _WAIT_REASONS.get(refused.key.split(":", 1)[0], "Too many attempts.")
     message = f"{reason} Try again in {limits.in_words(refused.retry_after)}."
-    if form:
-        response = fail(form, page, "rate_limited", nxt)
-        response.headers["Retry-After"] = str(refused.retry_after)
-        return response
-    return error("rate_limited", message, retry_after=refused.retry_after)
+    return _refused(gate, form, page, "rate_limited", nxt, email, message, refused.retry_after)
 
 
 def login_limits(gate: Gate, email: str, ip: str) -> list[Limit]:
@@ -110,24 +129,34 @@ def _as_new_account(conn: Conn, gate: Gate, email: str, guest_id: str | None) ->
         "unlocked": [{"codeset": cs, "code": c} for cs, c in carried],
         "plan": "free",
         "auto_unlock": gate.site.meter.auto_unlock,
+        "words": wording.for_visitor(gate.site.meter, "free"),
     }
 
 
-async def register(request: Request) -> Response:
+async def _credentials(request: Request) -> tuple[Gate, Context, Response | None, bool, str, str, str]:
+    """(gate, context, a cross-site refusal or None, form?, next, email, password) of a register or
+    login post, normalised."""
     gate: Gate = request.app.state.gate
     ctx = context.of(request)
     if (refused := refusal(ctx.cross_site)) is not None:
-        return refused
+        return gate, ctx, refused, False, "/", "", ""
     fields, form, nxt = await _fields(request, gate, ctx)
-    page = "/register/"
     email = passwords.normalise_email(fields.get("email", ""))
     password = passwords.normalise_password(fields.get("password", ""))
+    return gate, ctx, None, form, nxt, email, password
+
+
+async def register(request: Request) -> Response:
+    gate, ctx, refused, form, nxt, email, password = await _credentials(request)
+    if refused is not None:
+        return refused
+    page = REGISTER
     problem = passwords.email_problem(email) or passwords.password_problem(password)
     if problem:
-        return fail(form, page, problem, nxt)
+        return _refused(gate, form, page, problem, nxt, email)
     cap = await gate.db.run(limits.attempt, [Limit(f"register-ip:{ctx.ip}", gate.settings.register_ip)])
     if cap is not None:
-        return _limited(cap, form, page, nxt)
+        return _limited(gate, cap, form, page, nxt, email)
     # The hash is computed whether or not the email exists: both answers take the same time.
     digest = await passwords.off_loop(passwords.hash_password, gate.hasher, password)
     visitor = await gate.visitor(ctx)
@@ -165,27 +194,23 @@ async def _existing(ctx: Context, gate: Gate, visitor: Visitor, email: str, form
 
 
 async def login(request: Request) -> Response:
-    gate: Gate = request.app.state.gate
-    ctx = context.of(request)
-    if (refused := refusal(ctx.cross_site)) is not None:
+    gate, ctx, refused, form, nxt, email, password = await _credentials(request)
+    if refused is not None:
         return refused
-    fields, form, nxt = await _fields(request, gate, ctx)
-    page = "/login/"
-    email = passwords.normalise_email(fields.get("email", ""))
-    password = passwords.normalise_password(fields.get("password", ""))
+    page = LOGIN
     if passwords.email_problem(email):
-        return fail(form, page, "invalid_email", nxt)
+        return _refused(gate, form, page, "invalid_email", nxt, email)
     if len(password.encode("utf-8")) > passwords.MAX_BYTES:
-        return fail(form, page, "password_too_long", nxt)
+        return _refused(gate, form, page, "password_too_long", nxt, email)
     limited = await gate.db.run(limits.attempt, login_limits(gate, email, ctx.ip))
     if limited is not None:
-        return _limited(limited, form, page, nxt)
+        return _limited(gate, limited, form, page, nxt, email)
     row = await gate.db.run(records.find, email)
     ok, new_hash = await passwords.off_loop(
         passwords.verify_password, gate.hasher, row.password_hash if row else None, password
     )
     if not ok or row is None:
-        return fail(form, page, "bad_credentials", nxt)  # the attempt was counted before the hash
+        return _refused(gate, form, page, "bad_credentials", nxt, email)  # counted before the hash
     visitor = await gate.visitor(ctx)
     account_id = row.id
 
@@ -225,19 +250,19 @@ async def change_password(request: Request) -> Response:
     if (refused := refusal(ctx.cross_site)) is not None:
         return refused
     fields, form, nxt = await _fields(request, gate, ctx)
-    nxt = nxt if nxt != "/" else "/gate/account"
-    page = "/gate/account"
+    page = gate_endpoint("account")
+    nxt = nxt if nxt != "/" else page
     visitor = await gate.visitor(ctx)
     if visitor.account is None:
         if form:
-            return RedirectResponse("/login/?next=/gate/account", status_code=303)
+            return RedirectResponse(login_path(page), status_code=303)
         return error("login_required")
     account = visitor.account
     current = passwords.normalise_password(fields.get("current_password", ""))
     new = passwords.normalise_password(fields.get("new_password", ""))
     limited = await gate.db.run(limits.attempt, login_limits(gate, account.email, ctx.ip))
     if limited is not None:
-        return _limited(limited, form, page, nxt)
+        return _limited(gate, limited, form, page, nxt)
     row = await gate.db.run(records.get, account.id)
     ok, _ = await passwords.off_loop(
         passwords.verify_password, gate.hasher, row.password_hash if row else None, current

@@ -9,6 +9,7 @@ from typing import Any
 from ..db import Conn
 
 ALREADY = "already"  # unlocked earlier this period: free
+FREE = "free"  # a page that opens without spending a view (generator/free.py)
 UNLOCKED = "unlocked"  # a view was consumed just now
 EXHAUSTED = "exhausted"  # the plan's allowance is spent
 IP_CAP = "ip_cap"  # guests behind this IP have spent the per-IP cap
@@ -124,6 +125,12 @@ def consume(
     requests cannot both take the last view.
     """
     now = int(time.time()) if now is None else now
+    # A read first: counts only grow within a period, so "already unlocked" or "spent" seen
+    # without a lock is final. Only a visitor with a view to spend takes the write lock (a burst
+    # of refused unlocks is a burst of reads, not of write transactions across processes).
+    refused = _refusal(conn, subject, allowance, period, codeset, code, guest_ip, ip_cap)
+    if refused is not None:
+        return refused
     with conn.transaction():
         _lock_subject(conn, subject)
         if is_unlocked(conn, subject, period, codeset, code):
@@ -137,6 +144,17 @@ def consume(
         _remember_guest(conn, subject, now)
         _record(conn, subject, period, codeset, code, guest_ip, now)
         return UNLOCKED
+
+
+def _refusal(conn: Conn, subject: str, allowance: int | None, period: Period, codeset: str, code: str,
+             guest_ip: str | None, ip_cap: int | None) -> str | None:
+    if is_unlocked(conn, subject, period, codeset, code):
+        return ALREADY
+    if allowance is not None and used(conn, subject, period) >= allowance:
+        return EXHAUSTED
+    if guest_ip is not None and ip_cap is not None and guest_ip_used(conn, guest_ip, period) >= ip_cap:
+        return IP_CAP
+    return None
 
 
 def merge_guest(

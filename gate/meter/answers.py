@@ -14,9 +14,9 @@ from .decision import Unlock
 
 def granted_body(gate: Gate, u: Unlock, codeset: str, code: str) -> bytes | None:
     """The JSON answer of a granted unlock, or None when it was not granted."""
-    if u.error is not None or u.outcome not in (allowance.ALREADY, allowance.UNLOCKED):
+    if u.error is not None or u.outcome not in (allowance.ALREADY, allowance.UNLOCKED, allowance.FREE):
         return None
-    if u.outcome == allowance.ALREADY:  # cache re-viewed codes, not every first look
+    if u.outcome in (allowance.ALREADY, allowance.FREE):  # cache re-viewed codes, not every first look
         gate.store.remember(codeset, code, u.sections, u.store_version)
     return b'{"sections":' + u.sections + b',"views_left":' + (
         b"null" if u.left is None else str(u.left).encode()

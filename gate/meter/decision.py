@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from generator import wording
+
 from ..accounts import sessions
 from ..accounts.sessions import Account
 from ..context import Context
@@ -43,7 +45,7 @@ def session_payload(
     period = gate.period()
     plan = account.plan if account else "guest"
     subject = account.subject if account else (f"g:{guest_id}" if guest_id else None)
-    used, left, _ = views_left(conn, gate, subject, plan, ip, period)
+    used, left, capped = views_left(conn, gate, subject, plan, ip, period)
     unlocked = allowance.unlocked(conn, subject, period) if subject else []
     return {
         "account": {"email": account.email, "plan": account.plan} if account else None,
@@ -53,6 +55,7 @@ def session_payload(
         "unlocked": [{"codeset": cs, "code": c} for cs, c in unlocked],
         "plan": plan,
         "auto_unlock": gate.site.meter.auto_unlock,
+        "words": wording.for_visitor(gate.site.meter, plan, capped=capped),
     }
 
 
@@ -73,9 +76,12 @@ class Unlock:
 
 
 def _consume(conn: Conn, gate: Gate, subject: str, plan: str, codeset: str, code: str, ip: str,
-             period: allowance.Period, already: bool | None) -> tuple[str, int | None]:
-    """Consumes a view unless `code` is already unlocked (`already`: known answer, None: look it up)."""
+             period: allowance.Period, already: bool | None, free: bool) -> tuple[str, int | None]:
+    """Consumes a view unless `code` is already unlocked (`already`: known answer, None: look it up)
+    or free to view (browse pages, non-billable headers)."""
     allow = gate.allowance_for(plan)
+    if free:  # nothing to count or record
+        return allowance.FREE, None if allow is None else views_left(conn, gate, subject, plan, ip, period)[1]
     if already is None:
         already = allowance.is_unlocked(conn, subject, period, codeset, code)
     if already:
@@ -94,7 +100,9 @@ def _consume(conn: Conn, gate: Gate, subject: str, plan: str, codeset: str, code
     return outcome, views_left(conn, gate, subject, plan, ip, period)[1]
 
 
-def _decide(conn: Conn, gate: Gate, ctx: Context, codeset: str, code: str, sections: bytes) -> Unlock:
+def _decide(
+    conn: Conn, gate: Gate, ctx: Context, codeset: str, code: str, sections: bytes, free: bool
+) -> Unlock:
     now = int(time.time())
     period = gate.period()
     account, already = None, None
@@ -114,7 +122,7 @@ def _decide(conn: Conn, gate: Gate, ctx: Context, codeset: str, code: str, secti
             gid = new_guest = sessions.new_id()
             already = False  # a brand-new guest has unlocked nothing
         subject = f"g:{gid}"
-    outcome, left = _consume(conn, gate, subject, plan, codeset, code, ctx.ip, period, already)
+    outcome, left = _consume(conn, gate, subject, plan, codeset, code, ctx.ip, period, already, free)
     return Unlock(outcome, left, account, plan, new_guest, sections)
 
 
@@ -127,7 +135,8 @@ async def unlock(gate: Gate, ctx: Context, codeset: str, code: str) -> Unlock:
     try:
         sections = gate.store.code_json(codeset, code)  # an unknown code is a 404 before any view is spent
         version = gate.store.version  # a build may bring a new store in while the decision is awaited
-        u = await gate.db.run_behind(_decide, gate, ctx, codeset, code, sections)
+        free = gate.store.is_free(codeset, code)
+        u = await gate.db.run_behind(_decide, gate, ctx, codeset, code, sections, free)
     except BadInput as exc:
         return Unlock(error=exc.code, message=exc.message)
     except Unavailable as exc:

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from generator.urls import GATE_UNLOCK
+
 from .. import context
 from ..core import Gate
-from ..security import GATE_HEADERS, GateHeaders
+from ..security import GATE_HEADERS, GATE_ROOT, GateHeaders
 from . import answers, decision
 
-PREFIX = "/gate/unlock/"
+PREFIX = GATE_UNLOCK
 _JSON_HEADERS = [*GATE_HEADERS, (b"content-type", b"application/json")]
 
 
@@ -30,7 +32,7 @@ class FastUnlock:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or not path.startswith("/gate"):
+        if scope["type"] != "http" or not path.startswith(GATE_ROOT):
             await self.app(scope, receive, send)  # the static site: no context needed
             return
         gate = self.gate

@@ -1,16 +1,18 @@
 """The meter's routes: session state, the routed unlock, the no-JavaScript code page, the account page."""
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from generator.urls import file_for, gate_page_path, page_path
+from generator.urls import ACCOUNT, gate_endpoint, gate_page_path, login_path, page_path
 
-from .. import context
-from ..core import Gate
+from .. import context, pages
+from ..core import Gate, Visitor
 from ..db import Conn
 from ..web import MESSAGES, error
-from . import allowance, answers, decision, pages
+from . import allowance, answers, decision
 
 
 async def session(request: Request) -> Response:
@@ -36,7 +38,14 @@ async def unlock(request: Request) -> Response:
     return response
 
 
+def viewer(gate: Gate, v: Visitor, payload: dict[str, Any]) -> pages.Viewer:
+    return pages.Viewer(v.account.email if v.account else None, str(payload["plan"]), payload["views_left"],
+                        payload["words"])
+
+
 async def page(request: Request) -> Response:
+    """The code page without JavaScript: its protected sections spliced in when unlocked (or
+    free), else an Unlock form or the wall; header and meter filled for the visitor."""
     gate: Gate = request.app.state.gate
     ctx = context.of(request)
     codeset, code = request.path_params["codeset"], request.path_params["code"]
@@ -44,40 +53,46 @@ async def page(request: Request) -> Response:
     v = await gate.visitor(ctx)
     period = gate.period()
     subject, plan = v.subject, v.plan
+    free = gate.store.is_free(codeset, code)
 
-    def state(conn: Conn) -> tuple[bool, int | None]:
-        done = subject is not None and allowance.is_unlocked(conn, subject, period, codeset, code)
-        return done, decision.views_left(conn, gate, subject, plan, ctx.ip, period)[1]
+    def state(conn: Conn) -> tuple[bool, bool, dict[str, Any]]:
+        done = free or (subject is not None and allowance.is_unlocked(conn, subject, period, codeset, code))
+        capped = decision.views_left(conn, gate, subject, plan, ctx.ip, period)[2]
+        return done, capped, decision.session_payload(conn, gate, v.account, v.guest_id, ctx.ip)
 
-    done, left = await gate.db.run(state)
-    site = gate.site_dir()
-    path = (site / file_for(page_path(codeset, code))).resolve()
-    if not path.is_relative_to(site) or not path.is_file():
+    done, capped, payload = await gate.db.run(state)
+    html = pages.built_page(gate.site_dir(), page_path(codeset, code))
+    if html is None:
         return error("not_found", f"The page of {code} has not been built yet.", status=404)
-    html = path.read_text(encoding="utf-8")
+    left = payload["views_left"]
     if done:
         by_id = {s.id: s.html for s in gate.store.sections(codeset, code)}
         body = pages.splice(html, lambda sid: by_id.get(sid) or pages.missing_section())
     elif left is None or left > 0:
-        body = pages.splice(html, lambda sid: pages.unlock_form(codeset, code, left))
+        body = pages.splice(html, lambda sid: pages.unlock_form(codeset, code, payload["words"], left))
     else:
-        body = pages.splice(html, lambda sid: pages.wall(plan, codeset, code, gate.allowance_for(plan)))
-    return HTMLResponse(body)
+        body = pages.splice(html, lambda sid: pages.wall(gate.site.meter, plan, codeset, code, capped=capped))
+    return HTMLResponse(pages.personalise(body, viewer(gate, v, payload)))
 
 
 async def account(request: Request) -> Response:
+    """The account page without JavaScript: the built /account/ page filled in."""
     gate: Gate = request.app.state.gate
     ctx = context.of(request)
     v = await gate.visitor(ctx)
     if v.account is None:
-        return RedirectResponse("/login/?next=/gate/account", status_code=303)
-    data = await gate.db.run(decision.session_payload, gate, v.account, None, ctx.ip)
+        return RedirectResponse(login_path(gate_endpoint("account")), status_code=303)
+    payload = await gate.db.run(decision.session_payload, gate, v.account, None, ctx.ip)
+    html = pages.built_page(gate.site_dir(), ACCOUNT)
+    if html is None:
+        return error("unavailable", "The site has not been built yet: run `coderef build`.")
     code = request.query_params.get("error")
-    html = pages.account_page(
-        site_name=gate.site.site_name, email=v.account.email, plan=v.account.plan, used=data["views_used"],
-        allowance=data["allowance"], unlocked=[(u["codeset"], u["code"]) for u in data["unlocked"]],
-        css=pages.stylesheets(gate.site_dir()), error=MESSAGES[code][1] if code in MESSAGES else None,
+    allow = payload["allowance"]
+    unlocked = [(u["codeset"], u["code"], gate.store.title(u["codeset"], u["code"]) or "")
+                for u in payload["unlocked"]]
+    body = pages.account_page(
+        html, viewer(gate, v, payload), plan_name=v.account.plan.capitalize(),
+        used=f"{payload['views_used']} of {'unlimited' if allow is None else allow}", unlocked=unlocked,
+        error=MESSAGES[code][1] if code in MESSAGES else None,
     )
-    return HTMLResponse(html)
-
-
+    return HTMLResponse(body)

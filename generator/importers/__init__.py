@@ -15,6 +15,10 @@ from pathlib import Path
 from typing import Protocol
 
 from ..model import CodeRecord
+from .cpt import CptTsvImporter
+from .hcpcs import HcpcsImporter
+from .icd10cm import Icd10CmImporter
+from .icd10pcs import Icd10PcsImporter
 
 
 class CodeSetImporter(Protocol):
@@ -35,15 +39,7 @@ class CodeSetImporter(Protocol):
 
 def codeset_importers() -> dict[str, CodeSetImporter]:
     """All code-set importers by kind. Adding a code set means adding a module and a line here."""
-    from .cpt import CptTsvImporter
-    from .icd10cm import Icd10CmImporter
-    from .icd10pcs import Icd10PcsImporter
-
-    importers: list[CodeSetImporter] = [Icd10CmImporter(), Icd10PcsImporter(), CptTsvImporter()]
-    try:
-        from .hcpcs import HcpcsImporter
-    except ImportError:  # pragma: no cover - the HCPCS importer lands with the CMS data work
-        pass
-    else:
-        importers.append(HcpcsImporter())
+    importers: list[CodeSetImporter] = [
+        Icd10CmImporter(), Icd10PcsImporter(), CptTsvImporter(), HcpcsImporter(),
+    ]
     return {imp.kind: imp for imp in importers}

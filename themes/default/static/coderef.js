@@ -8,19 +8,21 @@ const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
 const main = document.getElementById("main");
 const codeset = main?.dataset.codeset || "";
 const code = main?.dataset.code || "";
+// Browse pages and non-billable headers open without spending a view (generator/free.py).
+const freePage = main?.dataset.free !== undefined;
 const meterEl = document.getElementById("meter");
-const plans = {
-  guest: planNumber(meterEl?.dataset.planGuest),
-  free: planNumber(meterEl?.dataset.planFree),
-  paid: planNumber(meterEl?.dataset.planPaid),
-};
 const AUTH_PAGES = ["/register/", "/login/"];
 
-function planNumber(raw) {
-  return raw === undefined || raw === "" ? null : Number(raw);
+// Every sentence about the meter and the wall comes from the gate (generator/wording.py), in
+// the session's `words`, so the page script and the server cannot drift apart.
+function words() {
+  return session?.words || null;
 }
-function views(n) {
-  return `${n} code page ${n === 1 ? "view" : "views"}`;
+function countText(left) {
+  const w = words();
+  if (!w) return "";
+  if (left === null) return w.unlimited;
+  return left === 1 ? w.count_one : w.count.replace("{n}", String(left));
 }
 function safeNext(raw) {
   // Only same-origin paths: never another host, scheme or protocol-relative URL.
@@ -69,31 +71,15 @@ function renderHeader(session) {
   for (const node of $$("[data-session-email]")) node.textContent = user ? user.email : "";
 }
 
-function ruleText(plan, left) {
-  const { guest: g, free: f, paid: p } = plans;
-  if (plan === "guest") {
-    if (g === null) return "Code pages are free to view.";
-    let rule = `Guest accounts are limited to ${g} page ${g === 1 ? "view" : "views"}.`;
-    if (f === null) rule += " Register free account for unlimited views.";
-    else if (f > g) rule += ` Register free account to get ${f - g} more ${f - g === 1 ? "view" : "views"}.`;
-    return rule;
-  }
-  if (plan === "free") {
-    if (f === null) return "Your free account has unlimited code page views.";
-    return `Free accounts are limited to ${f} page ${f === 1 ? "view" : "views"}.` +
-      (left === 0 ? " Upgrade to a paid plan for unlimited code pages." : "");
-  }
-  return p === null ? "Your paid plan includes unlimited code page views." : `Your paid plan includes ${views(p)}.`;
-}
-
 function renderMeter(session) {
-  if (!meterEl || !session) return;
+  if (!meterEl || !session?.words) return;
   const left = session.views_left;
   const count = $("[data-meter-count]", meterEl);
   const rule = $("[data-meter-rule]", meterEl);
   const cta = $("[data-meter-cta]", meterEl);
-  count.textContent = left === null ? "Unlimited code page views." : `${views(left)} remaining.`;
-  rule.textContent = ruleText(session.plan, left);
+  const w = session.words;
+  count.textContent = countText(left);
+  rule.textContent = [w.rule, left === null ? "" : w.renews].filter(Boolean).join(" ");
   meterEl.dataset.state = left === null ? "unlimited" : left === 0 ? "empty" : "ok";
   meterEl.dataset.plan = session.plan;
   if (session.plan === "guest") {
@@ -130,26 +116,26 @@ function wallBox(title, text, actions, extraClass = "") {
   );
 }
 
-function exhaustedWall(plan) {
+// `said`: the gate's title and text for this wall (a 402 answer's, or the session's words).
+function exhaustedWall(plan, said) {
   const next = location.pathname;
+  const wall = said || words()?.wall || { title: "", text: "" };
   if (plan === "guest") {
-    const extra = plans.free === null ? 0 : Math.max(plans.free - (plans.guest || 0), 0);
-    const more = plans.free === null ? "unlimited code page views" : `${extra} more code page ${extra === 1 ? "view" : "views"}`;
-    return wallBox("Register to view content", `Create a free account to unlock this content — it gives you ${more}.`, [
+    return wallBox(wall.title, wall.text, [
       el("a", { class: "btn", href: withNext("/register/", next), text: "Create free account" }),
       el("a", { class: "wall-login", href: withNext("/login/", next), text: "Log in" }),
     ]);
   }
-  const used = plans.free === null ? "all your" : `all ${views(plans.free)} of your`;
-  return wallBox("Upgrade to view content", `You have used ${used} free plan. Upgrade to a paid plan for unlimited code pages.`, [
+  return wallBox(wall.title, wall.text, [
     el("a", { class: "btn", href: "/account/", text: "See plans and upgrade" }),
   ]);
 }
 
 function unlockButtonWall(left) {
-  const btn = el("button", { type: "button", class: "btn", "data-unlock": true, text: `Unlock (uses 1 of ${left} views)` });
+  const label = (words()?.unlock || "Unlock").replace("{n}", String(left));
+  const btn = el("button", { type: "button", class: "btn", "data-unlock": true, text: label });
   btn.addEventListener("click", () => unlock());
-  return wallBox("Unlock this code page", `Unlocking shows every protected section of ${code} and uses one of your ${views(left)}.`, [btn]);
+  return wallBox("Unlock this code page", `Unlocking shows every protected section of ${code} and uses one of your ${countText(left).replace(" remaining.", "")}.`, [btn]);
 }
 
 function errorWall(message) {
@@ -201,8 +187,8 @@ async function unlock() {
       session.views_left = 0;
       renderMeter(session);
     }
-    const plan = data.reason === "free_limit" ? "free" : data.reason === "guest_limit" ? "guest" : session?.plan || "guest";
-    showAll(() => exhaustedWall(plan), "wall");
+    const plan = data.reason === "free_limit" ? "free" : ["guest_limit", "ip_cap"].includes(data.reason) ? "guest" : session?.plan || "guest";
+    showAll(() => exhaustedWall(plan, data.title ? { title: data.title, text: data.message } : null), "wall");
   } else if (r.status === 404) {
     showAll(() => errorWall("This code has no protected content on the server."), "error");
   } else {
@@ -218,8 +204,8 @@ function decide() {
   }
   const left = session.views_left;
   const already = (session.unlocked || []).some((u) => u.codeset === codeset && u.code === code);
-  // An already unlocked code costs nothing; otherwise spend a view only when allowed to.
-  if (already || left === null || (left > 0 && session.auto_unlock !== false)) unlock();
+  // An already unlocked code or a free page costs nothing; otherwise spend a view only when allowed to.
+  if (freePage || already || left === null || (left > 0 && session.auto_unlock !== false)) unlock();
   else if (left > 0) showAll(() => unlockButtonWall(left), "ready");
   else showAll(() => exhaustedWall(session.plan), "wall");
 }

@@ -1,0 +1,74 @@
+"""The theme of one build: its Jinja2 environment, fingerprinted assets and the context all pages share."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from . import urls
+from .config import SiteConfig
+from .link import CodeSetModel
+from .render import Assets, Ctx, build_assets, make_env, to_ctx
+
+SiteFile = tuple[str, bytes]  # (file path in the site, bytes): what a site stage yields
+
+
+def common(
+    cfg: SiteConfig, site: dict[str, Any], assets: Assets, path: str, title: str, env: jinja2.Environment
+) -> dict[str, Any]:
+    """The variables every page gets, with the environment's globals (for `render_page`).
+
+    `chrome` holds the site-wide parts of every page (header brand, account menu and meter,
+    footer), rendered once from the macros of `_macros.html`.
+    """
+    site_ctx = to_ctx(site)
+    once: Callable[..., Markup] = env.globals["once"]  # type: ignore[assignment]
+    return {
+        **env.globals,
+        "chrome": Ctx({
+            "brand": once("site_brand", site_ctx),
+            "search": once("search_form", "site-search-header"),
+            "account": once("site_account_and_meter", site_ctx),
+            "footer": once("site_footer", site_ctx),
+        }),
+        "site": site_ctx,
+        "assets": Ctx({"css": assets.css, "js": assets.js, "search": assets.search}),
+        "canonical": urls.absolute(cfg.base_url, path),
+        "title": title,
+    }
+
+
+@dataclass(frozen=True)
+class Theme:
+    """What every stage that renders pages needs: config, templates, assets, the site context."""
+
+    cfg: SiteConfig
+    env: jinja2.Environment
+    assets: Assets
+    site: dict[str, Any]  # render.site_context(): JSON-able (the fast path reads it back from the state)
+
+    @classmethod
+    def load(cls, cfg: SiteConfig, site: dict[str, Any]) -> Theme:
+        return cls(cfg, make_env(cfg.theme_dir), build_assets(cfg.theme_dir), site)
+
+    def context(self, path: str, title: str) -> dict[str, Any]:
+        """The variables of the page at URL `path` titled `title` (see `common`)."""
+        return common(self.cfg, self.site, self.assets, path, title, self.env)
+
+    def page(self, template: str, path: str, title: str, **extra: Any) -> SiteFile:
+        """Renders `template` as the page at URL `path`, with `extra` variables beside the common ones."""
+        ctx = self.context(path, title)
+        ctx.update(extra)
+        return urls.file_for(path), self.env.get_template(template).render(ctx).encode()
+
+    def record_template(self) -> jinja2.Template:
+        """`page.html`, the template of every code and browse page (rendered through frames)."""
+        return self.env.get_template("page.html")
+
+
+def asset_files(theme: Theme, models: dict[str, CodeSetModel]) -> Iterator[SiteFile]:
+    """The site stage of the theme's fingerprinted assets."""
+    yield from sorted(theme.assets.files.items())

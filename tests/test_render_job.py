@@ -1,0 +1,69 @@
+"""The render stage's seam: a RenderJob rendered chunk by chunk, and its per-page callback."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator import render_job
+from generator.build import build
+from generator.inputs import load_inputs
+from generator.link import link_models
+from generator.load import load_models
+from generator.render import site_context
+from generator.render_job import RenderJob, render_chunk, render_pages
+from generator.store import StoreRow
+from generator.theme import Theme
+
+
+def _job(root: Path, slot: Path, old: dict[str, str] | None = None) -> RenderJob:
+    loaded = load_inputs(root)
+    cfg = loaded.cfg
+    models = link_models(load_models(cfg, loaded.pages, loaded.problems, quiet=True), loaded.problems)
+    theme = Theme.load(cfg, site_context(cfg, models))
+    return RenderJob(cfg, models, theme.record_template(), theme.context("/", cfg.site_name), slot, old or {})
+
+
+def test_render_chunk_writes_pages_and_returns_rows_and_digests(project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    root: Path = project()
+    job = _job(root, tmp_path / "slot")
+    model = job.models["cpt"]
+    chunk = [("cpt", i) for i in range(len(model.records))]
+    result = render_chunk(job, chunk)
+    assert set(result.files) == {f"cpt/{r.key}/index.html" for r in model.records}
+    assert result.written == len(model.records)
+    for rel in result.files:
+        assert (tmp_path / "slot" / rel).read_text().startswith("<!doctype html>")
+    codes = {r.key for r in model.records if r.is_code}
+    assert {row[1] for row in result.rows} == codes and all(row[0] == "cpt" for row in result.rows)
+    assert [(cs, i) for cs, i, _ in result.digests] == chunk
+    # What the slot already holds is not written again.
+    again = render_chunk(_job(root, tmp_path / "slot", old=result.files), chunk)
+    assert again.files == result.files and again.written == 0
+
+
+def test_render_pages_in_workers_equals_one_process(
+    project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    root: Path = project()
+    one = render_pages(_job(root, tmp_path / "one"), jobs=1, quiet=True)
+    monkeypatch.setattr(render_job, "PARALLEL_FROM", 0)  # fork workers even for a small site
+    monkeypatch.setattr(render_job, "CHUNK_SIZE", 7)  # and give them several chunks each
+    two = render_pages(_job(root, tmp_path / "two"), jobs=2, quiet=True)
+    assert two.files == one.files and two.search_digests == one.search_digests
+
+    def unpacked(rows: list[StoreRow]) -> list[tuple[object, ...]]:  # each worker packs a text once
+        return [(cs, key, title, [s[:3] for s in sections]) for cs, key, title, sections in rows]
+
+    assert unpacked(two.rows) == unpacked(one.rows)
+    assert two.written == one.written == len(one.files)
+
+
+def test_on_page_is_called_once_per_record_page(project) -> None:  # type: ignore[no-untyped-def]
+    root: Path = project()
+    seen: list[str] = []
+    result = build(root, quiet=True, jobs=1, on_page=seen.append)
+    assert len(seen) == len(set(seen)) > 40
+    pages = {rel for rel in seen if (root / "site" / rel).is_file()}
+    assert pages == set(seen)
+    assert len(seen) < result.pages  # not the special pages, the assets or the search files
