@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -87,7 +90,6 @@ def build_cms_project(dest: Path, data: Path) -> Path:
     """The default site (packaged ICD-10-CM FY2026 and ICD-10-PCS, the demo pages, the guides) with every
     official CMS file imported (the project's content/official, else ../shared/data), as `coderef import`
     does, and built. HCPCS comes from CMS's 2020 file, whose modifiers get pages of their own."""
-    from generator.build import build
     from generator.config import SiteConfig
     from generator.importers.hcpcs import HcpcsImporter
     from generator.imports import import_codeset
@@ -100,5 +102,9 @@ def build_cms_project(dest: Path, data: Path) -> Path:
     import_codeset(cfg, HcpcsImporter(), hcpcs, hcpcs.name)
     for kind in CMS_IMPORTS:
         import_premium(cfg, kind, official_file(kind, data))
-    build(root, quiet=True, jobs=2, search=False)
+    # `coderef build` in a process of its own: the test process stays small (a full build holds
+    # ~0.5 GB of models), and one job keeps the machine's memory for the other tests.
+    command = [sys.executable, "-m", "generator", "--root", str(root), "build", "--no-search", "--jobs", "1",
+               "--quiet"]
+    subprocess.run(command, check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     return root
