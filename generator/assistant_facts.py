@@ -282,6 +282,7 @@ def _write_codes(db: sqlite3.Connection, models: dict[str, CodeSetModel]) -> Non
                 fts_rows.append((f"{rec.title} {rec.short_title} {terms}".strip(), codeset, rec.key))
     db.executemany("INSERT INTO codes VALUES (?,?,?,?,?,?,?,?,?,?,?)", code_rows)
     db.execute("CREATE INDEX codes_bare ON codes(bare)")
+    db.execute("CREATE INDEX codes_parent ON codes(codeset, parent)")  # a header's more specific codes
     db.executemany("INSERT INTO texts VALUES (?, ?)", [(i, t) for t, i in text_ids.items()])
     db.executemany("INSERT INTO notes VALUES (?, ?, ?, ?)", note_rows)
     db.executemany("INSERT INTO code_fts(words, codeset, key) VALUES (?, ?, ?)", fts_rows)
