@@ -228,3 +228,15 @@ def test_casepilot_and_guide_pages_validate(tmp_path: Path) -> None:
     proc = subprocess.run([str(validator), "--format", "text", "--no-langdetect", *map(str, files)],
                           check=False, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, (proc.stdout + proc.stderr).strip()
+
+
+def test_the_command_line_imports_without_a_cycle() -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    for code in ("import generator.importers.hcpcs", "import generator.premium", "import gate.app"):
+        subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
+    out = subprocess.run([sys.executable, "-m", "generator", "import", "--list"], check=True, cwd=root,
+                         capture_output=True, text=True).stdout
+    assert "hcpcs-modifiers" in out and "lcd " in out

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..config import SiteConfig
 from ..model import CPT, HCPCS, ICD10CM, ICD10PCS, CodeRecord, Section
-from . import aoc, gems, lcd, modifiers, mpfs, mue, ncci, payment
+from . import aoc, gems, lcd, mpfs, mue, ncci, payment
 from .db import ImportResult, connect, data_file, read_meta
 from .sections import cms_codeset
 
@@ -28,6 +28,14 @@ class PremiumKind:
     kind: str
     description: str
     run: Importer
+
+
+def _import_modifiers(kind: str, path: Path, out: Path, release: str | None = None) -> ImportResult:
+    # The HCPCS importer's parser (which `modifiers` uses) imports this package for its indicator
+    # tables: `modifiers` is imported when a modifier file is imported, not with the package.
+    from .modifiers import import_modifiers
+
+    return import_modifiers(kind, path, out, release)
 
 
 PREMIUM_KINDS: dict[str, PremiumKind] = {k.kind: k for k in (
@@ -51,7 +59,7 @@ PREMIUM_KINDS: dict[str, PremiumKind] = {k.kind: k for k in (
                 gems.import_descriptions),
     PremiumKind("hcpcs-modifiers", ("HCPCS Level II modifiers from the CMS alpha-numeric HCPCS file (for "
                                     "CasePilot)"),
-                modifiers.import_modifiers),
+                _import_modifiers),
     PremiumKind("lcd", ("CMS Medicare Coverage Database list of LCDs and Articles (IDs, "
                                   "contractors, dates, titles)"),
                 lcd.import_lcd),
