@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
 DURATION = int(os.environ.get("BENCH_DURATION", "5"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
-CONNECTIONS = 16
+CONNECTIONS = 4  # latency as one worker serves a few clients at once (more only queue)
 
 
 def _project(tmp: Path) -> Path:
