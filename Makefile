@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: setup browser build run test bench lint clean
+.PHONY: setup browser nginx build run test bench lint clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -19,16 +19,20 @@ setup: $(STAMP)
 browser:
 	sh scripts/install-browser.sh
 
+# Debian's nginx for the deployment tests and the mixed-load benchmark (they run it themselves).
+nginx:
+	sh scripts/install-nginx.sh
+
 build: setup
 	$(VENV)/bin/coderef build
 
 run: build
 	$(VENV)/bin/coderef serve --host $(HOST) --port $(PORT)
 
-test: setup browser
+test: setup browser nginx
 	$(VENV)/bin/pytest -q
 
-bench: setup browser
+bench: setup browser nginx
 	sh scripts/install-bench.sh
 	$(PY) -m bench
 

@@ -28,6 +28,7 @@ from .assistant.answer import CasePilot
 from .assistant.llm import ModelSettings
 from .core import Gate
 from .db import Unavailable
+from .jobs import views as jobs
 from .meter import routes as meter
 from .meter.hotpath import FastUnlock
 from .security import GATE_ROOT, GateHeaders
@@ -46,6 +47,10 @@ def gate_routes() -> list[BaseRoute]:
         Route("/password", auth.change_password, methods=["POST"]),
         Route("/page/{codeset}/{code}/", meter.page, methods=["GET"]),
         Route("/account", meter.account, methods=["GET"]),
+        Route("/jobs/post", jobs.post, methods=["POST"]),
+        Route("/jobs/mine", jobs.mine, methods=["GET"]),
+        Route("/jobs/queue", jobs.queue, methods=["GET"]),
+        Route("/jobs/{post_id}/{action:str}", jobs.decide, methods=["POST"]),
         Route("/ask", assistant.ask, methods=["POST"]),
         Route("/asks", assistant.status, methods=["GET"]),
     ]

@@ -7,8 +7,9 @@ import sys
 import time
 from pathlib import Path
 
-from .accounts import passwords, records
+from .accounts import passwords, records, roles
 from .db import Database, IntegrityErrors, Unavailable
+from .jobs import cli as jobs_cli
 from .settings import Settings, SettingsError, load_settings
 
 
@@ -29,10 +30,16 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
     set_plan.add_argument("email")
     set_plan.add_argument("plan")
     set_plan.set_defaults(func=cmd_set_plan)
+    set_role = sub.add_parser("set-role", help="give an account a role (editor, consultant), or take it away")
+    set_role.add_argument("email")
+    set_role.add_argument("role", choices=list(roles.ROLES))
+    set_role.add_argument("--remove", action="store_true", help="take the role away")
+    set_role.set_defaults(func=cmd_set_role)
     sub.add_parser("list", help="list accounts").set_defaults(func=cmd_list)
     delete = sub.add_parser("delete", help="delete an account, its sessions and unlocks")
     delete.add_argument("email")
     delete.set_defaults(func=cmd_delete)
+    jobs_cli.add_commands(subparsers)
 
 
 def _settings(args: argparse.Namespace) -> Settings | None:
@@ -129,6 +136,21 @@ def cmd_set_plan(args: argparse.Namespace) -> int:
         print(f"error: no account for {email}", file=sys.stderr)
         return 1
     print(f"{email}: plan {args.plan}")
+    return 0
+
+
+def cmd_set_role(args: argparse.Namespace) -> int:
+    s = _settings(args)
+    if s is None:
+        return 2
+    email = passwords.normalise_email(args.email)
+    row = _run(s, records.find, email)
+    if row is None:
+        print(f"error: no account for {email}", file=sys.stderr)
+        return 1
+    changed = _run(s, roles.revoke if args.remove else roles.grant, row.id, args.role)
+    had = "no longer has" if args.remove else "has"
+    print(f"{email} {had} the {args.role} role" + ("" if changed else " (unchanged)"))
     return 0
 
 

@@ -30,6 +30,8 @@ import anyio.to_thread
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from .jobs import schema as jobs_schema
+
 log = logging.getLogger("coderef.gate")
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -62,7 +64,8 @@ MIGRATIONS: list[list[str]] = [
         "sqlite: ALTER TABLE unlocks_v2 RENAME TO unlocks",
         "sqlite: CREATE INDEX unlocks_guest_ip ON unlocks(guest_ip, period) WHERE guest_ip IS NOT NULL",
     ],
-    [  # 3: CasePilot questions asked per subject and allowance period (gate/assistant/asks.py)
+    jobs_schema.MIGRATION,  # 3: account roles, the job board's moderation queue
+    [  # 4: CasePilot questions asked per subject and allowance period (gate/assistant/asks.py)
         ("CREATE TABLE asks(subject TEXT NOT NULL, period TEXT NOT NULL, used INTEGER NOT NULL,"
          " PRIMARY KEY (subject, period))"),
     ],

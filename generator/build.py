@@ -49,6 +49,8 @@ from .free import free_pages
 from .identity import hand_identities
 from .incremental import build_pages
 from .inputs import Loaded, load_inputs, validate
+from .jobs import publish as jobs_publish
+from .jobs import stage as jobs_stage
 from .link import CodeSetModel, link_models
 from .load import load_models, wait_for_cache_writes
 from .progress import phase, say
@@ -77,7 +79,8 @@ DataStage = Callable[[SiteConfig, Models, int], Pending]
 
 # The write stage: files of the site beside the record pages, in this order (see the docstring).
 SITE_STAGES: tuple[SiteStage, ...] = (
-    pages.special_pages, casepilot_pages, sitemaps.robots_txt, sitemaps.sitemaps, asset_files,
+    pages.special_pages, casepilot_pages, sitemaps.robots_txt, sitemaps.sitemaps, jobs_stage.site_files,
+    asset_files,
 )
 # Data files beside the protected store, committed with it (see the docstring).
 DATA_STAGES: tuple[DataStage, ...] = (facts_stage,)  # CasePilot's facts (var/assistant.sqlite)
@@ -159,12 +162,18 @@ def _locked_build(
         )
         if up_to_date:
             stored = {path: rec[0] for path, rec in hand_records(db).items()}
-            if stored == loaded.hand:
+            board_current = jobs_publish.is_current(db, cfg, search)
+            if stored == loaded.hand and board_current:
                 return BuildResult("noop", problems=loaded.problems)
-            if stored.keys() == loaded.hand.keys():
-                fast = build_pages(loaded, db, slots, stored, quiet=quiet, search=search, on_page=on_page)
-                if fast is not None:
-                    return fast
+            fast: BuildResult | None = BuildResult("noop", problems=loaded.problems)
+            if stored != loaded.hand:
+                fast = None
+                if stored.keys() == loaded.hand.keys():
+                    fast = build_pages(loaded, db, slots, stored, quiet=quiet, search=search, on_page=on_page)
+            if fast is not None and not board_current:
+                fast = publish_jobs(cfg, db, slots, fast, quiet=quiet, search=search)  # the job board alone
+            if fast is not None:
+                return fast
         return full_build(
             loaded, db, slots, gfp, clean=clean, jobs=jobs, quiet=quiet, search=search, on_page=on_page
         )
@@ -180,6 +189,7 @@ def full_build(
     cfg, problems = loaded.cfg, loaded.problems
     models = load_models(cfg, loaded.pages, problems, quiet=quiet, jobs=jobs)  # load
     models = link_models(models, problems, quiet=quiet)  # link
+    jobs_stage.check(cfg, problems)  # read the job listings
     validate(problems)  # validate
     theme = Theme.load(cfg, site_context(cfg, models))
     with phase("prepare", quiet=quiet):
@@ -220,7 +230,11 @@ def full_build(
     with phase("state", quiet=quiet):
         idents = hand_identities(models, loaded.pages, cfg)
         record_build(
-            db, complete=True, meta={"global": gfp, "site": json.dumps(theme.site, sort_keys=True)},
+            db, complete=True,
+            meta={
+                "global": gfp, "site": json.dumps(theme.site, sort_keys=True),
+                **jobs_publish.state(jobs_stage.listings(cfg).fingerprint, search),
+            },
             hand=[(p, h, *idents.get(p, ("", ""))) for p, h in loaded.hand.items()],
             search=rendered.search_digests if search else None,
             search_files=indexed.site_paths() if indexed else None,
@@ -234,6 +248,23 @@ def full_build(
     )
 
 
+def publish_jobs(
+    cfg: SiteConfig, db: sqlite3.Connection, slots: Slots, before: BuildResult, *, quiet: bool, search: bool
+) -> BuildResult | None:
+    """The jobs-only publish (generator/jobs/publish.py), after `before`: nothing, or the fast path
+    of hand-written pages. None when there is no live site to update."""
+    done = jobs_publish.publish(cfg, db, slots, search=search)
+    if done is None:
+        return None
+    say(f"jobs       {done.files} board files, {len(done.written)} replaced, {len(done.removed)} removed",
+        quiet=quiet)
+    return BuildResult(
+        "jobs" if before.mode == "noop" else f"{before.mode}+jobs", pages=before.pages + done.files,
+        written=before.written + len(done.written), removed=before.removed + len(done.removed),
+        reindexed=before.reindexed, problems=before.problems, changed=[*done.written, *done.removed],
+    )
+
+
 def write_site_files(theme: Theme, models: Models, writer: SlotWriter) -> None:
     """The write stage: the output of every site stage, then the `_headers` file covering them."""
     for stage in SITE_STAGES:
@@ -243,8 +274,10 @@ def write_site_files(theme: Theme, models: Models, writer: SlotWriter) -> None:
 
 
 def check(root: Path, *, quiet: bool = True) -> Problems:
-    """Validates config, hand-written pages and their merge with the imported data; writes nothing."""
+    """Validates config, hand-written pages (and their merge with the imported data) and job
+    listings; writes nothing."""
     loaded = load_inputs(root)
+    jobs_stage.check(loaded.cfg, loaded.problems)
     if not loaded.problems.errors:
         try:
             models = load_models(loaded.cfg, loaded.pages, loaded.problems, quiet=quiet)

@@ -73,6 +73,14 @@ class Assistant:
 
 
 @dataclass
+class Jobs:
+    """The job board (CareerCenter): listings from `content/jobs/`, posts through the gate."""
+
+    enabled: bool = True  # build /jobs/, its feed and sitemap, and link "Jobs" in the header
+    samples: bool = True  # publish the sample listings (front matter `sample: true`); false in production
+
+
+@dataclass
 class SiteConfig:
     """What `content/site.yml` holds. Paths are relative to the project root."""
 
@@ -82,6 +90,7 @@ class SiteConfig:
     codesets: list[str] = field(default_factory=lambda: list(CODESET_NAMES))
     protected: dict[str, bool] = field(default_factory=lambda: dict(DEFAULT_PROTECTED))
     meter: Meter = field(default_factory=Meter)
+    jobs: Jobs = field(default_factory=Jobs)
     assistant: Assistant = field(default_factory=Assistant)
     theme: str = "default"
     output: str = "site"
@@ -198,6 +207,8 @@ def load_config(root: Path, problems: Problems) -> SiteConfig:
                     cfg.sources[str(kind)] = src
         elif key == "meter":
             _load_meter(cfg.meter, vnode, rel, problems)
+        elif key == "jobs":
+            _load_jobs(cfg.jobs, vnode, rel, problems)
         elif key == "assistant":
             _load_assistant(cfg.assistant, vnode, rel, problems)
         else:
@@ -207,12 +218,18 @@ def load_config(root: Path, problems: Problems) -> SiteConfig:
     return cfg
 
 
-def _load_meter(meter: Meter, node: yaml.Node, rel: str, problems: Problems) -> None:
+def _settings(
+    node: yaml.Node, what: str, example: str, rel: str, problems: Problems
+) -> list[tuple[str, int, Any]]:
+    """(key, line, value) of a nested mapping of settings; none (and an error) when it is not a mapping."""
     if not isinstance(node, yaml.MappingNode):
-        problems.error(rel, _line(node), "'meter' must be a mapping")
-        return
-    for knode, vnode in node.value:
-        key, line, value = knode.value, _line(knode), _scalar(vnode)
+        problems.error(rel, _line(node), f"'{what}' must be a mapping, e.g. {example}")
+        return []
+    return [(knode.value, _line(knode), _scalar(vnode)) for knode, vnode in node.value]
+
+
+def _load_meter(meter: Meter, node: yaml.Node, rel: str, problems: Problems) -> None:
+    for key, line, value in _settings(node, "meter", "{period: month, auto_unlock: true}", rel, problems):
         if key == "auto_unlock":
             if not isinstance(value, bool):
                 problems.error(rel, line, "'meter.auto_unlock' must be true or false")
@@ -250,6 +267,15 @@ def _load_meter(meter: Meter, node: yaml.Node, rel: str, problems: Problems) -> 
             problems.warn(rel, line, f"unknown setting 'meter.{key}' is ignored")
 
 
+def _load_jobs(jobs: Jobs, node: yaml.Node, rel: str, problems: Problems) -> None:
+    for key, line, value in _settings(node, "jobs", "{enabled: true, samples: false}", rel, problems):
+        if key in ("enabled", "samples"):
+            if not isinstance(value, bool):
+                problems.error(rel, line, f"'jobs.{key}' must be true or false")
+            else:
+                setattr(jobs, key, value)
+        else:
+            problems.warn(rel, line, f"unknown setting 'jobs.{key}' is ignored")
 def _ask_period_ok(value: object) -> bool:
     return isinstance(value, str) and (
         value in ASK_PERIODS or (value.startswith("rolling:") and value[8:].isdigit() and int(value[8:]) > 0)

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from markdown_it import MarkdownIt
 
+from . import frontmatter
 from .errors import Problems
 from .model import CODESET_NAMES, CPT, HCPCS, Section
 
@@ -79,45 +80,23 @@ def read_page(path: Path, root: Path, problems: Problems) -> HandPage | None:
             "name the file after the code as officially printed",
         )
         return None
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        problems.error(rel, 0, f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8")
+    text = frontmatter.read_text(path, rel, problems)
+    if text is None:
+        return None
+    doc = frontmatter.split(text, rel, problems)
+    if doc is None:
         return None
     page = HandPage(codeset=codeset, key=key, path=rel)
-    body, body_line = text, 1
     overrides: dict[str, tuple[int, bool]] = {}
-    if text.startswith("---"):
-        m = re.match(r"---[ \t]*\r?\n(.*?)(?:^|\n)---[ \t]*(?:\r?\n|$)", text, re.DOTALL)
-        if m is None:
-            problems.error(rel, 1, "front matter starts with '---' but has no closing '---' line")
-            return None
-        front = m.group(1)
-        body = text[m.end():]
-        body_line = text[: m.end()].count("\n") + 1
-        if not _read_front(front, page, overrides, rel, problems):
-            return None
-    _read_body(body, body_line, page, overrides, rel, problems)
+    if doc.front is not None and not _read_front(doc.front, page, overrides, rel, problems):
+        return None
+    _read_body(doc.body, doc.body_line, page, overrides, rel, problems)
     return page
 
 
 def _read_front(
-    front: str, page: HandPage, overrides: dict[str, tuple[int, bool]], rel: str, problems: Problems
+    node: yaml.Node, page: HandPage, overrides: dict[str, tuple[int, bool]], rel: str, problems: Problems
 ) -> bool:
-    try:
-        node = yaml.compose(front, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = mark.line + 2 if mark else 1
-        started = exc.context_mark
-        where = ""
-        if started is not None and started.line + 2 != line:
-            where = f" ({exc.context} at line {started.line + 2})"
-            line = started.line + 2  # point at where the broken construct starts, not where parsing gave up
-        problems.error(rel, line, f"invalid YAML in front matter: {exc.problem}{where}")
-        return False
-    if node is None:
-        return True
     if not isinstance(node, yaml.MappingNode):
         problems.error(rel, node.start_mark.line + 2, "front matter must be a mapping (key: value lines)")
         return False

@@ -84,6 +84,7 @@ class Assets:
     css: str
     js: str
     search: str
+    jobs: str  # the job board's script (filters, the posting form)
     files: dict[str, bytes]  # relative output path -> bytes
 
 
@@ -96,7 +97,7 @@ def _fingerprint(files: dict[str, bytes], name: str, ext: str, data: bytes) -> s
 
 def build_assets(theme_dir: Path) -> Assets:
     """One fingerprinted CSS file (the theme's `static/css/*.css` joined in name order), the page
-    script and the search module (loaded only when a visitor starts a search)."""
+    script, the search module (loaded only when a visitor starts a search) and the job board's script."""
     static = theme_dir / "static"
     files: dict[str, bytes] = {}
     css = b"\n".join(p.read_bytes() for p in sorted((static / "css").glob("*.css")))
@@ -107,6 +108,7 @@ def build_assets(theme_dir: Path) -> Assets:
         css=_fingerprint(files, "coderef", "css", css),
         js=_fingerprint(files, "coderef", "js", js),
         search=_fingerprint(files, "search", "js", search),
+        jobs=_fingerprint(files, "jobs", "js", (static / "jobs.js").read_bytes()),
         files=files,
     )
 
@@ -121,9 +123,14 @@ def frozen(value: Any) -> Any:
     return (type(value).__name__, value)  # True == 1, but the templates may print them differently
 
 
-def make_env(theme_dir: Path) -> jinja2.Environment:
+def make_env(theme_dir: Path, cache_dir: Path | None = None) -> jinja2.Environment:
+    """The theme's templates. With `cache_dir`, compiled templates are kept there between runs (Jinja
+    checks each against its source): compiling the job board's templates is most of a jobs-only publish."""
+    if cache_dir is not None:
+        cache_dir.mkdir(parents=True, exist_ok=True)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(theme_dir / "templates")),
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(cache_dir)) if cache_dir is not None else None,
         autoescape=True,
         auto_reload=False,
         trim_blocks=True,
@@ -175,6 +182,7 @@ def site_context(cfg: SiteConfig, models: dict[str, CodeSetModel]) -> dict[str, 
         "auto_unlock": cfg.meter.auto_unlock,
         "plans": cfg.meter.plans,
         "meter_rule": wording.rule(cfg.meter, "guest"),  # the rule a guest sees without JavaScript
+        "jobs": cfg.jobs.enabled,  # the header's "Jobs" link
         "assistant": cfg.assistant.enabled,
     }
 

@@ -8,7 +8,7 @@ from .errors import Problems
 
 @dataclass
 class BuildResult:
-    mode: str  # "clean", "full", "pages" (hand-written pages only) or "noop"
+    mode: str  # "clean", "full", "pages" (hand-written pages only), "jobs" (the job board only) or "noop"
     pages: int = 0
     written: int = 0
     removed: int = 0
@@ -16,6 +16,7 @@ class BuildResult:
     counts: dict[str, int] = field(default_factory=dict)
     reindexed: list[str] = field(default_factory=list)
     problems: Problems = field(default_factory=Problems)
+    changed: list[str] = field(default_factory=list)  # site paths a fast path replaced or removed
     # The build's large structures, handed to the caller instead of being freed on return: the
     # `coderef` command then exits without freeing them (see cli.run); a library caller frees
     # them with the result.

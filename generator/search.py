@@ -365,9 +365,10 @@ def _files(codeset: str, gen_dir: Path) -> list[tuple[str, Path]]:
     return out
 
 
-def _site_index(out_dir: Path, codesets: list[str], models: dict[str, CodeSetModel]) -> Path:
-    """`/lookup/index.json`: the code sets with a search index, for search.js. Content-addressed."""
-    doc = {
+def _site_index(out_dir: Path, codesets: list[str], models: dict[str, CodeSetModel], jobs: bool) -> Path:
+    """`/lookup/index.json`: the code sets with a search index, for search.js, and the job board's
+    bundle when it is on (written by generator/jobs/search.py; no code lookup). Content-addressed."""
+    doc: dict[str, list[dict[str, object]]] = {
         "codesets": [
             {
                 "slug": cs,
@@ -379,6 +380,11 @@ def _site_index(out_dir: Path, codesets: list[str], models: dict[str, CodeSetMod
             for cs in codesets
         ]
     }
+    if jobs:
+        doc["codesets"].append(
+            {"slug": urls.JOBS_SEARCH, "name": "Jobs", "count": None,
+             "pagefind": urls.pagefind_path(urls.JOBS_SEARCH), "lookup": None}
+        )
     data = json.dumps(doc, separators=(",", ":")).encode()
     shared = out_dir / "shared"
     shared.mkdir(parents=True, exist_ok=True)
@@ -394,9 +400,15 @@ def _site_index(out_dir: Path, codesets: list[str], models: dict[str, CodeSetMod
 
 
 def index_codesets(
-    cfg: SiteConfig, models: dict[str, CodeSetModel], out_dir: Path, changed: set[str]
+    cfg: SiteConfig,
+    models: dict[str, CodeSetModel],
+    out_dir: Path,
+    changed: set[str],
+    *,
+    job_board: bool = False,
 ) -> dict[str, list[tuple[str, Path]]]:
-    """Indexes the code sets in `changed` (and any without a usable index in `out_dir`); returns, per
+    """Indexes the code sets in `changed` (and any without a usable index in `out_dir`); `job_board` lists
+    the job board's bundle (published by the build's jobs stage) in `/lookup/index.json`. Returns, per
     code set, every (site path, file) to publish, sorted."""
     # An enabled code set without records (no data imported, no pages yet) has nothing to search, and
     # Pagefind refuses to index an empty folder.
@@ -421,7 +433,7 @@ def index_codesets(
         for job in jobs:
             _set_state(out_dir / job.codeset, job.generation)
             current[job.codeset] = job.generation
-    index = _site_index(out_dir, codesets, models)
+    index = _site_index(out_dir, codesets, models, job_board)
     result: dict[str, list[tuple[str, Path]]] = {}
     for cs in codesets:
         files = _files(cs, out_dir / cs / current[cs])

@@ -12,8 +12,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import urls
 from .config import SiteConfig
 from .errors import BuildError
+from .jobs import search as jobs_search
+from .jobs.stage import listings
 from .link import CodeSetModel
 from .progress import say
 from .publish import SlotWriter, digest
@@ -38,7 +41,7 @@ def index_search(
 ) -> SearchFiles:
     """Indexes the code sets in `changed` (and any without a usable index); returns every code set's files."""
     t0 = time.perf_counter()
-    files = index_codesets(cfg, models, cfg.state_dir / "search", changed)
+    files = index_codesets(cfg, models, cfg.state_dir / "search", changed, job_board=cfg.jobs.enabled)
     took = time.perf_counter() - t0
     say(f"search     re-indexed {', '.join(sorted(changed)) or 'nothing'} in {took:.2f}s", quiet=quiet)
     return files
@@ -48,10 +51,14 @@ def search_stage(
     cfg: SiteConfig, models: dict[str, CodeSetModel], db: sqlite3.Connection, digests: Mapping[str, str], *,
     clean: bool, quiet: bool,
 ) -> Indexed:
-    """The index stage of a full build: code sets whose public-text digest changed are re-indexed."""
+    """The index stage of a full build: code sets whose public-text digest changed are re-indexed;
+    the job board's bundle follows its listings (generator/jobs/search.py)."""
     stored = search_digests(db)
     changed = {cs for cs, d in digests.items() if clean or stored.get(cs) != d}
-    return Indexed(changed, index_search(cfg, models, changed, quiet=quiet))
+    files = index_search(cfg, models, changed, quiet=quiet)
+    if cfg.jobs.enabled:
+        files[urls.JOBS_SEARCH] = jobs_search.bundle(cfg, listings(cfg))
+    return Indexed(changed, files)
 
 
 def file_hashes(db: sqlite3.Connection, files: Iterable[tuple[str, Path]]) -> list[tuple[str, Path, str]]:

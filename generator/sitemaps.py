@@ -43,6 +43,8 @@ def sitemaps(theme: Theme, models: dict[str, CodeSetModel]) -> Iterator[SiteFile
         )
         yield urls.relative(path), xml.encode()
         children.append(urls.absolute(base, path))
+    if cfg.jobs.enabled:  # the job board's own series (generator/jobs/pages.py), rewritten by its fast path
+        children.append(urls.absolute(base, urls.jobs_sitemap_path()))
     index = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'

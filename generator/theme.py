@@ -31,11 +31,12 @@ def common(
         "chrome": Ctx({
             "brand": once("site_brand", site_ctx),
             "search": once("search_form", "site-search-header"),
+            "nav": once("site_nav", site_ctx),
             "account": once("site_account_and_meter", site_ctx),
             "footer": once("site_footer", site_ctx),
         }),
         "site": site_ctx,
-        "assets": Ctx({"css": assets.css, "js": assets.js, "search": assets.search}),
+        "assets": Ctx({"css": assets.css, "js": assets.js, "search": assets.search, "jobs": assets.jobs}),
         "canonical": urls.absolute(cfg.base_url, path),
         "title": title,
     }
@@ -52,7 +53,9 @@ class Theme:
 
     @classmethod
     def load(cls, cfg: SiteConfig, site: dict[str, Any]) -> Theme:
-        return cls(cfg, make_env(cfg.theme_dir), build_assets(cfg.theme_dir), site)
+        # Compiled templates are kept between builds: compiling is most of a jobs-only publish.
+        env = make_env(cfg.theme_dir, cfg.state_dir / "cache" / "jinja")
+        return cls(cfg, env, build_assets(cfg.theme_dir), site)
 
     def context(self, path: str, title: str) -> dict[str, Any]:
         """The variables of the page at URL `path` titled `title` (see `common`)."""

@@ -31,6 +31,12 @@ GUIDES = "/guides/"  # coding guides in our own words
 def guide_path(slug: str) -> str:
     return f"{GUIDES}{slug}/"
 
+# The job board: its list, one page per listing below it, the posting form, the feed.
+JOBS = "/jobs/"
+JOBS_POST = JOBS + "post/"
+JOBS_FEED = JOBS + "feed.xml"
+JOBS_SEARCH = "jobs"  # the name of its search bundle and filter (beside the code sets')
+
 # The gate: everything below GATE is answered by the gate service, never by site files.
 GATE = "/gate/"
 GATE_UNLOCK = GATE + "unlock/"
@@ -103,6 +109,15 @@ def sitemap_path(name: str) -> str:
     return folder_path(SITEMAPS_DIR) + name
 
 
+def job_path(slug: str) -> str:
+    """A job listing's page: its file name (`content/jobs/<slug>.md`) below the board."""
+    return f"{JOBS}{slug}/"
+
+
+def jobs_sitemap_path() -> str:
+    return sitemap_path("jobs.xml")
+
+
 # The gate's endpoints (see gate/app.py, the one place that wires them).
 
 
@@ -116,7 +131,9 @@ def gate_unlock_path(codeset: str, key: str) -> str:
     return f"{GATE_UNLOCK}{codeset}/{_seg(key)}"
 
 
-GateEndpoint = Literal["account", "session", "register", "login", "logout", "password"]
+GateEndpoint = Literal[
+    "account", "session", "register", "login", "logout", "password", "jobs/post", "jobs/mine", "jobs/queue",
+]
 
 
 def gate_endpoint(name: GateEndpoint) -> str:

@@ -11,6 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
 SHARED_DATA = ROOT.parent / "shared" / "data"
+TEST_DAY = "2026-12-02"  # the day the small sample site is built on (job listings open and close by date)
 
 
 def shared_data() -> Path:
@@ -28,12 +29,16 @@ def make_project(
     site_yml: str | None = None,
     pages: bool = True,
     codesets: str = "[icd-10-cm, icd-10-pcs, cpt, hcpcs]",
+    jobs: bool = True,
 ) -> Path:
-    """A project folder using the repo's theme, the demo pages and the small data files of tests/data."""
+    """A project folder using the repo's theme, the demo pages, the sample job listings and the small
+    data files of tests/data."""
     dest.mkdir(parents=True, exist_ok=True)
     (dest / "content").mkdir(exist_ok=True)
     if pages:
         shutil.copytree(ROOT / "content" / "codes", dest / "content" / "codes")
+    if jobs:
+        shutil.copytree(ROOT / "content" / "jobs", dest / "content" / "jobs")
     if (ROOT / "content" / "codesets").is_dir():
         shutil.copytree(ROOT / "content" / "codesets", dest / "content" / "codesets", dirs_exist_ok=True)
     shutil.copytree(ROOT / "themes", dest / "themes", symlinks=False)
@@ -62,9 +67,13 @@ def project(tmp_path: Path) -> Callable[..., Path]:
 
 @pytest.fixture(scope="session")
 def small_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample project, built once per test session (site/ + var/protected.sqlite). Read-only!"""
+    """The sample project, built once per test session (site/ + var/protected.sqlite). Read-only!
+
+    Built as on TEST_DAY, so that which sample job listings are open does not depend on the calendar."""
     from generator.build import build
 
     root = make_project(tmp_path_factory.mktemp("small") / "proj")
-    build(root, quiet=True, jobs=1)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CODEREF_TODAY", TEST_DAY)
+        build(root, quiet=True, jobs=1)
     return root

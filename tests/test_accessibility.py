@@ -8,7 +8,11 @@ from browser_helpers import browser, js_errors, live_site, new_page, run_axe  # 
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-PAGES = ["/", "/cpt/27252/", "/icd-10-cm/S72.001A/", "/register/", "/login/", "/account/", "/search/?q=femur"]
+PAGES = [
+    "/", "/cpt/27252/", "/icd-10-cm/S72.001A/", "/register/", "/login/", "/account/", "/jobs/",
+    "/jobs/?remote=1&credential=CPC", "/jobs/inpatient-coder-example-health/", "/jobs/post/",
+    "/search/?q=femur",
+]
 
 
 def test_axe_finds_no_violations(browser: Any, live_site: str) -> None:  # noqa: F811

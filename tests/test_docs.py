@@ -6,16 +6,17 @@ import dataclasses
 from pathlib import Path
 
 from generator.cli import parser
-from generator.config import DEFAULT_PROTECTED, Assistant, Meter, SiteConfig
+from generator.config import DEFAULT_PROTECTED, Assistant, Jobs, Meter, SiteConfig
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
 
 def test_every_config_key_is_documented() -> None:
     internal = {"root", "path"}
-    keys = [f.name for f in dataclasses.fields(SiteConfig) if f.name not in internal | {"meter", "assistant"}]
-    keys += [f"meter.{f.name}" for f in dataclasses.fields(Meter)]
-    keys += [f"assistant.{f.name}" for f in dataclasses.fields(Assistant)]
+    nested = {"meter": Meter, "jobs": Jobs, "assistant": Assistant}
+    keys = [f.name for f in dataclasses.fields(SiteConfig) if f.name not in internal and f.name not in nested]
+    for prefix, schema in nested.items():
+        keys += [f"{prefix}.{f.name}" for f in dataclasses.fields(schema)]
     missing = [k for k in keys if f"`{k}`" not in README]
     assert missing == []
 
@@ -31,10 +32,21 @@ def test_every_cli_command_is_documented() -> None:
     missing = [name for name in sub.choices if f"coderef {name}" not in README]
     assert missing == []
     for name, p in sub.choices.items():
-        for action in p._actions:
-            for opt in action.option_strings:
-                if opt.startswith("--") and opt != "--help":
-                    assert opt in README, f"coderef {name} {opt} is not in README.md"
+        for command, options in _options(p, f"coderef {name}"):
+            assert command.split()[-1] in README, f"{command} is not in README.md"
+            for opt in options:
+                assert opt in README, f"{command} {opt} is not in README.md"
+
+
+def _options(p: argparse.ArgumentParser, command: str) -> list[tuple[str, list[str]]]:
+    """(command, its --options) for a parser and each of its sub-commands (`coderef jobs approve`)."""
+    own = [o for a in p._actions for o in a.option_strings if o.startswith("--") and o != "--help"]
+    out = [(command, own)]
+    for action in p._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                out += _options(child, f"{command} {name}")
+    return out
 
 
 def test_every_casepilot_setting_is_documented() -> None:

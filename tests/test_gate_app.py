@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures.gate.sitekit import KEY, build_site, client, pg_schema, secret_of, settings_for
+from fixtures.gate.sitekit import KEY, app_clients, build_site, client, pg_schema, secret_of, settings_for
 
 from gate.app import create_app, create_gate_app
 
@@ -24,17 +24,8 @@ def root(tmp_path: Path) -> Path:
 
 @pytest.fixture()
 def make(root: Path) -> Iterator[Factory]:
-    clients: list[Any] = []
-
-    def factory(database_url: str | None = None, **env: str) -> Any:
-        c = client(create_app(root, settings=settings_for(root, database_url, **env)))
-        c.__enter__()
-        clients.append(c)
-        return c
-
-    yield factory
-    for c in clients:
-        c.__exit__(None, None, None)
+    with app_clients(root) as factory:
+        yield factory
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

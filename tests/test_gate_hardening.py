@@ -10,9 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures.gate.sitekit import build_site, client, env_for, settings_for, uvicorn_server
-
-from gate.app import create_app
+from fixtures.gate.sitekit import app_clients, build_site, env_for, uvicorn_server
 
 PASSWORD = "a long enough passphrase"
 Factory = Callable[..., Any]
@@ -20,18 +18,8 @@ Factory = Callable[..., Any]
 
 @pytest.fixture()
 def make(tmp_path: Path) -> Iterator[Factory]:
-    root = build_site(tmp_path)
-    clients: list[Any] = []
-
-    def factory(**env: str) -> Any:
-        c = client(create_app(root, settings=settings_for(root, **env)))
-        c.__enter__()
-        clients.append(c)
-        return c
-
-    yield factory
-    for c in clients:
-        c.__exit__(None, None, None)
+    with app_clients(build_site(tmp_path)) as factory:
+        yield factory
 
 
 @pytest.mark.parametrize("path", ["/gate/login", "/gate/register", "/gate/logout", "/gate/password"])

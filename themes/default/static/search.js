@@ -73,7 +73,8 @@ export async function lookupCodes(q, codeset = "", max = DROPDOWN_MAX) {
   if (!looksLikeCode(q)) return [];
   const n = normalize(q);
   const index = await loadSiteIndex();
-  const sets = index.codesets.filter((cs) => !codeset || cs.slug === codeset);
+  // The job board's bundle has no code lookup files.
+  const sets = index.codesets.filter((cs) => cs.lookup && (!codeset || cs.slug === codeset));
   const found = (await Promise.all(sets.map((cs) => lookupIn(cs, n, max)))).flat();
   // Exact codes first, then shorter (more general) codes, keeping official order within a length.
   found.sort((a, b) => (b.exact - a.exact) || (normalize(a.key).length - normalize(b.key).length));
