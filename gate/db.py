@@ -73,6 +73,10 @@ MIGRATIONS: list[list[str]] = [
     selfservice_schema.MIGRATION,  # 5: reset and verification tokens, verified addresses
     consult_schema.MIGRATION,  # 6: consult cases and messages
     billing_schema.MIGRATION,  # 7: Stripe events seen, subscriptions
+    [  # 8: CasePilot questions asked per subject and allowance period (gate/assistant/asks.py)
+        ("CREATE TABLE asks(subject TEXT NOT NULL, period TEXT NOT NULL, used INTEGER NOT NULL,"
+         " PRIMARY KEY (subject, period))"),
+    ],
 ]
 _SQLITE_ONLY = "sqlite: "
 SCHEMA_VERSION = len(MIGRATIONS)
