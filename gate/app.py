@@ -21,14 +21,20 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from . import housekeeping
 from .accounts import routes as auth
+from .billing import routes as billing
+from .consult import web as consult
+from .consult.service import Background, intake_for
 from .core import Gate
 from .db import Unavailable
 from .jobs import views as jobs
 from .meter import routes as meter
 from .meter.hotpath import FastUnlock
 from .security import GATE_ROOT, GateHeaders
+from .selfservice import routes as selfservice
+from .selfservice import security as account_security
 from .settings import Settings, load_settings
 from .static import SiteFiles
+from .views import Views
 from .web import BadInput, error
 
 
@@ -46,6 +52,34 @@ def gate_routes() -> list[BaseRoute]:
         Route("/jobs/mine", jobs.mine, methods=["GET"]),
         Route("/jobs/queue", jobs.queue, methods=["GET"]),
         Route("/jobs/{post_id}/{action:str}", jobs.decide, methods=["POST"]),
+        Route("/password/forgot", selfservice.forgot_form, methods=["GET"]),
+        Route("/password/forgot", selfservice.forgot, methods=["POST"]),
+        Route("/password/reset", selfservice.reset_form, methods=["GET"]),
+        Route("/password/reset", selfservice.reset, methods=["POST"]),
+        Route("/email/verify", selfservice.verify_form, methods=["GET"]),
+        Route("/email/verify", selfservice.verify, methods=["POST"]),
+        Route("/email/verify/send", selfservice.verify_send, methods=["POST"]),
+        Route("/account/security", account_security.page, methods=["GET"]),
+        Route("/account/sessions/logout-others", account_security.logout_others, methods=["POST"]),
+        Route("/account/delete", account_security.delete, methods=["POST"]),
+        Route("/billing/checkout", billing.checkout, methods=["POST"]),
+        Route("/billing/done", billing.done, methods=["GET"]),
+        Route("/billing/webhook", billing.webhook, methods=["POST"]),
+    ]
+
+
+def page_routes() -> list[BaseRoute]:
+    """Pages the gate renders outside /gate/: plans and CaseConsultant (the proxy routes these here too)."""
+    return [
+        Route("/plans/", billing.plans, methods=["GET"]),
+        Route("/consult/", consult.form, methods=["GET"]),
+        Route("/consult/", consult.ask, methods=["POST"]),
+        Route("/consult/inbox/", consult.inbox, methods=["GET"]),
+        Route("/consult/inbox/{case_id}/", consult.inbox_case, methods=["GET"]),
+        Route("/consult/inbox/{case_id}/{action}", consult.inbox_action, methods=["POST"]),
+        Route("/account/consult/", consult.my_cases, methods=["GET"]),
+        Route("/account/consult/{case_id}/", consult.my_thread, methods=["GET"]),
+        Route("/account/consult/{case_id}/", consult.follow_up, methods=["POST"]),
     ]
 
 
@@ -77,7 +111,7 @@ async def _bare(request: Request) -> Response:
 def _build(root: Path, settings: Settings | None, with_site: bool) -> FastUnlock:
     settings = settings or load_settings(root)
     gate = Gate(root, settings)
-    routes: list[BaseRoute] = [Mount(GATE_ROOT, routes=gate_routes())]
+    routes: list[BaseRoute] = [Mount(GATE_ROOT, routes=gate_routes()), *page_routes()]
     if settings.bench:
         routes.insert(0, Route("/__bench/bare", _bare))
     if with_site:
@@ -93,13 +127,20 @@ def _build(root: Path, settings: Settings | None, with_site: bool) -> FastUnlock
         gc.freeze()
         # Requests allocate few reference cycles; collect them 10x less often than the default.
         gc.set_threshold(7000, 20, 20)
-        async with anyio.create_task_group() as tasks:
-            s = gate.settings
-            tasks.start_soon(housekeeping.run_forever, gate.db, gate.period, s.session_idle,
-                             s.session_max_age)
-            yield
-            tasks.cancel_scope.cancel()
-        gate.close()
+        # First answers to consult questions and mail delivery run beside the requests, as threads.
+        background = app.state.consult = Background(gate.db, settings)
+        app.state.mail_worker = background.worker
+        background.start()
+        try:
+            async with anyio.create_task_group() as tasks:
+                s = gate.settings
+                tasks.start_soon(housekeeping.run_forever, gate.db, gate.period, s.session_idle,
+                                 s.session_max_age)
+                yield
+                tasks.cancel_scope.cancel()
+        finally:
+            background.stop()
+            gate.close()
 
     app = Starlette(
         routes=routes,
@@ -108,6 +149,10 @@ def _build(root: Path, settings: Settings | None, with_site: bool) -> FastUnlock
         lifespan=lifespan,
     )
     app.state.gate = gate
+    app.state.views = Views(settings.site)
+    app.state.consult_intake = intake_for(settings)
+    app.state.consult = None  # the background threads, while serving (see lifespan)
+    app.state.mail_worker = None  # set while serving when a relay is configured (see lifespan)
     return FastUnlock(app, gate)
 
 

@@ -8,8 +8,10 @@ import time
 from pathlib import Path
 
 from .accounts import passwords, records, roles
+from .consult import cli as consult_cli
 from .db import Database, IntegrityErrors, Unavailable
 from .jobs import cli as jobs_cli
+from .mail import cli as mail_cli
 from .settings import Settings, SettingsError, load_settings
 
 
@@ -40,6 +42,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
     delete.add_argument("email")
     delete.set_defaults(func=cmd_delete)
     jobs_cli.add_commands(subparsers)
+
+    mail_cli.add_commands(subparsers, _settings)
+    consult_cli.add_commands(subparsers, _settings)
 
 
 def _settings(args: argparse.Namespace) -> Settings | None:

@@ -19,6 +19,7 @@ from .settings import Settings
 from .store import ProtectedStore
 
 GUEST_COOKIE_AGE = 400 * 86400  # browsers cap cookie lifetimes at 400 days
+UNVERIFIED = "unverified"
 
 
 @dataclass(slots=True)
@@ -59,7 +60,16 @@ class Gate:
     # -- the meter's numbers -------------------------------------------------------------------
     def allowance_for(self, plan: str) -> int | None:
         plans = self.site.meter.plans
+        if plan == UNVERIFIED:  # a free account before its address is confirmed: a guest's views
+            return plans.get("guest", 0)
         return plans[plan] if plan in plans else plans.get("free", 0)
+
+    def plan_of(self, account: Account) -> str:
+        """The plan the meter counts by: 'unverified' for a free account whose address is not
+        confirmed yet, when site.yml asks for verified addresses (meter.require_verified_email)."""
+        if account.plan == "free" and not account.verified and self.site.meter.require_verified_email:
+            return UNVERIFIED
+        return account.plan
 
     def period(self) -> allowance.Period:
         now = int(time.time())

@@ -30,7 +30,11 @@ import anyio.to_thread
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from .billing import schema as billing_schema
+from .consult import schema as consult_schema
 from .jobs import schema as jobs_schema
+from .mail import schema as mail_schema
+from .selfservice import schema as selfservice_schema
 
 log = logging.getLogger("coderef.gate")
 P = ParamSpec("P")
@@ -65,6 +69,10 @@ MIGRATIONS: list[list[str]] = [
         "sqlite: CREATE INDEX unlocks_guest_ip ON unlocks(guest_ip, period) WHERE guest_ip IS NOT NULL",
     ],
     jobs_schema.MIGRATION,  # 3: account roles, the job board's moderation queue
+    mail_schema.MIGRATION,  # 4: the mail outbox
+    selfservice_schema.MIGRATION,  # 5: reset and verification tokens, verified addresses
+    consult_schema.MIGRATION,  # 6: consult cases and messages
+    billing_schema.MIGRATION,  # 7: Stripe events seen, subscriptions
 ]
 _SQLITE_ONLY = "sqlite: "
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -123,12 +131,14 @@ def _pg_sql(sql: str) -> str:
 class Conn:
     """One connection with the few calls the gate needs."""
 
-    __slots__ = ("pg", "raw", "used")
+    __slots__ = ("lock_wait", "pg", "raw", "used", "writers")
 
-    def __init__(self, raw: Any, pg: bool) -> None:
+    def __init__(self, raw: Any, pg: bool, writers: threading.RLock | None = None) -> None:
         self.raw = raw
         self.pg = pg
         self.used = False  # a statement succeeded on it (PostgreSQL: a retry could repeat work)
+        self.writers = writers  # SQLite: the write transactions of this process, one at a time
+        self.lock_wait = 0.0  # seconds this connection's thread may wait for `writers` (0: the loop)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         if self.pg:
@@ -164,13 +174,24 @@ class Conn:
             with self.raw.transaction():
                 yield self
             return
-        self.raw.execute("BEGIN IMMEDIATE")
+        # Threads of this process (mail delivery, consult answers, requests retried off the loop)
+        # queue on a mutex instead of in SQLite's busy handler, which polls with sleeps of up to
+        # 100 ms and cut the write rate several times; the loop never waits for it (Busy: retried
+        # in a worker thread, like a lock held by another process).
+        writers = self.writers
+        if writers is not None and not writers.acquire(timeout=self.lock_wait if self.lock_wait > 0 else 0):
+            raise Busy("another thread of this process holds the SQLite write lock")
         try:
-            yield self
-        except BaseException:
-            self.raw.execute("ROLLBACK")
-            raise
-        self.raw.execute("COMMIT")
+            self.raw.execute("BEGIN IMMEDIATE")
+            try:
+                yield self
+            except BaseException:
+                self.raw.execute("ROLLBACK")
+                raise
+            self.raw.execute("COMMIT")
+        finally:
+            if writers is not None:
+                writers.release()
 
     def lock_row(self, table: str, key_column: str, key: Any) -> None:
         """PostgreSQL row lock held to the end of the transaction (SQLite already holds the write lock)."""
@@ -194,6 +215,7 @@ class Database:
         self._local = threading.local()
         self._pool: ConnectionPool | None = None
         self._lock = threading.Lock()
+        self._writers = threading.RLock()  # SQLite write transactions of this process (Conn.transaction)
         self._migrated = False
         self._all: list[sqlite3.Connection] = []  # every SQLite connection opened, to close them on shutdown
         self._stop = threading.Event()
@@ -251,11 +273,12 @@ class Database:
         """This thread's connection; the event loop's waits for no lock, worker threads up to `busy_ms`."""
         conn: Conn | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = self._local.conn = Conn(self._open_sqlite(busy_ms), False)
+            conn = self._local.conn = Conn(self._open_sqlite(busy_ms), False, self._writers)
             self._local.busy_ms = busy_ms
         elif self._local.busy_ms != busy_ms:
             conn.raw.execute(f"PRAGMA busy_timeout={busy_ms}")
             self._local.busy_ms = busy_ms
+        conn.lock_wait = busy_ms / 1000
         return conn
 
     # -- PostgreSQL ----------------------------------------------------------------------------
@@ -309,20 +332,19 @@ class Database:
         if not self.pg:
             with self.connection(busy_ms) as conn:
                 return fn(conn, *args)
-        for attempt in (1, 2):
+        # Pooled connections that died while idle (a database restart) fail on their first
+        # statement, before anything was done: the pool drops each one, and the call runs again
+        # on the next (at most as many times as the pool holds connections, plus a new one).
+        for attempt in range(self.pool_size + 1):
             pgc: Conn | None = None
             try:
                 with self.connection(busy_ms) as pgc:
                     return fn(pgc, *args)
             except Unavailable as exc:
-                # A pooled connection that died while idle (a database restart) fails on its first
-                # statement: nothing was done, so check the pool and run the call once more.
                 cause = exc.__cause__
                 dead = pgc is not None and not pgc.used and (pgc.raw.closed or pgc.raw.broken)
-                if attempt == 2 or not dead or not isinstance(cause, psycopg.OperationalError):
+                if attempt == self.pool_size or not dead or not isinstance(cause, psycopg.OperationalError):
                     raise
-                if self._pool is not None:
-                    self._pool.check()
         raise AssertionError("unreachable")
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -349,8 +371,9 @@ class Database:
         wait = PG_WAIT if self.pg else BUSY_WAIT
         try:
             with anyio.fail_after(wait + 1):
+                # abandon_on_cancel: the answer (503) does not wait for a thread stuck in the driver.
                 return await anyio.to_thread.run_sync(
-                    self._call, fn, args, int(wait * 1000), flush, limiter=limiter
+                    self._call, fn, args, int(wait * 1000), flush, limiter=limiter, abandon_on_cancel=True
                 )
         except TimeoutError:
             raise Unavailable(f"the gate database did not answer within {wait:.0f} s") from None

@@ -68,6 +68,9 @@ def wall(meter: Meter, plan: str, codeset: str, code: str, *, capped: bool = Fal
     if plan == "guest":
         actions = (f'<a class="btn" href="{escape(register_path(here))}">Create free account</a> '
                    f'<a class="wall-login" href="{escape(login_path(here))}">Log in</a>')
+    elif plan == "unverified":
+        security = gate_endpoint("account/security")
+        actions = f'<a class="btn" href="{security}">Send a new confirmation link</a>'
     else:
         actions = f'<a class="btn" href="{gate_endpoint("account")}">See plans and upgrade</a>'
     return (f'<div class="wall"><p class="wall-title">{escape(words.title)}</p>'
@@ -113,7 +116,10 @@ def personalise(html: str, viewer: Viewer) -> str:
 def form_page(html: str, message: str, field: str | None, email: str, next_path: str) -> str:
     """A built register or login page re-shown after a refused form post: the message above the
     form and at its field, the email kept, the page to return to kept."""
-    html = _show(_fill(html, "data-form-error", message), "data-form-error", True)
+    if "data-form-error" in html:
+        html = _show(_fill(html, "data-form-error", message), "data-form-error", True)
+    else:  # a theme without the marker: the message still shows, above the form
+        html = html.replace("<form", f'<p class="form-error" role="alert">{escape(message)}</p><form', 1)
     if field is not None:
         html = re.sub(rf'(<p class="field-error" id="[a-z]+-{field}-error") hidden>',
                       lambda m: m.group(1) + ">" + escape(message), html)
@@ -125,7 +131,7 @@ def form_page(html: str, message: str, field: str | None, email: str, next_path:
 
 
 def account_page(html: str, viewer: Viewer, *, plan_name: str, used: str,
-                 unlocked: list[tuple[str, str, str]], error: str | None) -> str:
+                 unlocked: list[tuple[str, str, str]], error: str | None, consult: str = "") -> str:
     """The built /account/ page filled for a signed-in viewer: facts, and the unlocked codes with
     their titles (links to the gate's no-JavaScript page of each)."""
     html = personalise(html, viewer)
@@ -133,6 +139,7 @@ def account_page(html: str, viewer: Viewer, *, plan_name: str, used: str,
     html = _show(html, "data-account-user", True)
     html = _fill(html, "data-account-plan", plan_name)
     html = _fill(html, "data-account-used", used)
+    html = _fill(html, "data-account-consult", consult)
     html = _fill(html, "data-account-left", "Unlimited" if viewer.left is None else str(viewer.left))
     html = _show(html, "data-account-upgrade", viewer.plan == "free")
     html = _show(html, "data-account-none", not unlocked)

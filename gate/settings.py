@@ -6,12 +6,16 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from starlette.config import Config
 from starlette.datastructures import Secret
 
 from generator.config import SiteConfig, load_config
 from generator.errors import Problems
+
+from .billing.settings import BillingSettings, BillingSettingsError, load_billing_settings
+from .mail.settings import MailSettings, MailSettingsError, load_mail_settings
 
 # OWASP's argon2id floor: m=19 MiB, t=2, p=1. Anything weaker is refused.
 ARGON2_FLOOR = {"memory_kib": 19456, "time_cost": 2, "parallelism": 1}
@@ -47,6 +51,8 @@ class Settings:
     job_posts_ip: int = 20  # job posts per client address per day
     job_post_max_body: int = 64 * 1024  # bytes of one job post (the description is up to 10,000 characters)
     bench: bool = False  # mounts a bare endpoint for benchmarks
+    mail: MailSettings = field(default_factory=MailSettings)  # SMTP relay, sender, DKIM, retries
+    billing: BillingSettings = field(default_factory=BillingSettings)  # Stripe keys
 
     @property
     def keys(self) -> list[str]:
@@ -138,6 +144,12 @@ def load_settings(root: Path, environ: Mapping[str, str] | None = None) -> Setti
     origins = config("CODEREF_ALLOWED_ORIGINS", default="") or ""
     s.allowed_origins = tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip())
     s.bench = _bool_word(config, "CODEREF_BENCH", "false", ("true", "false")) == "true"
+    try:
+        domain = urlsplit(site.base_url).hostname or "localhost"
+        s.mail = load_mail_settings(lambda name: config(name, default=None), domain)
+        s.billing = load_billing_settings(lambda name: config(name, default=None))
+    except (MailSettingsError, BillingSettingsError) as exc:
+        raise SettingsError(str(exc)) from None
     if not s.keys:
         if s.production:
             raise SettingsError(

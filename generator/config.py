@@ -50,6 +50,38 @@ class Meter:
         default_factory=lambda: {"guest": 1, "free": 6, "paid": None}
     )
     guest_ip_cap: int = 20  # guest unlocks per client IP per period, all guest cookies together
+    require_verified_email: bool = False  # free accounts get their views once their address is verified
+
+
+@dataclass
+class Consult:
+    """CaseConsultant, the email coding consultant (`consult:` in site.yml)."""
+
+    address: str = ""  # where questions are mailed; "" = ask@<the base_url host>
+    plans: dict[str, int | None] = field(default_factory=lambda: {"free": 1, "paid": 10})
+    """Questions per period per plan; a plan not listed (and guests) has no consults; null = unlimited."""
+    period: str = "month"  # "month" (calendar) or "rolling:N" (days)
+    max_message_bytes: int = 1_048_576  # larger mail is refused with 552
+    max_recipients: int = 10  # RCPT TO per message
+    sender_rate: int = 30  # messages per sender address per hour, before quotas (421 past it)
+
+
+@dataclass
+class PlanInfo:
+    """How a plan is presented on /plans/ (`plans:` in site.yml); what it includes comes from
+    `meter.plans`, `consult.plans` and the assistant's config."""
+
+    title: str
+    price: str = ""  # shown as written, e.g. "$19 / month"
+    summary: str = ""
+    stripe_price: str = ""  # Stripe price id (price_…) for Checkout; "" = not sold online
+
+
+def default_plans() -> dict[str, PlanInfo]:
+    return {
+        "free": PlanInfo("Free", "$0", "For occasional lookups."),
+        "paid": PlanInfo("Professional", "", "For coders who look codes up every day."),
+    }
 
 
 @dataclass
@@ -70,6 +102,9 @@ class SiteConfig:
     codesets: list[str] = field(default_factory=lambda: list(CODESET_NAMES))
     protected: dict[str, bool] = field(default_factory=lambda: dict(DEFAULT_PROTECTED))
     meter: Meter = field(default_factory=Meter)
+    consult: Consult = field(default_factory=Consult)
+    plans: dict[str, PlanInfo] = field(default_factory=default_plans)
+    contact: str = ""  # the operator's address, shown where people need a person (e.g. /plans/)
     jobs: Jobs = field(default_factory=Jobs)
     theme: str = "default"
     output: str = "site"
@@ -186,10 +221,23 @@ def load_config(root: Path, problems: Problems) -> SiteConfig:
                     cfg.sources[str(kind)] = src
         elif key == "meter":
             _load_meter(cfg.meter, vnode, rel, problems)
+        elif key == "contact":
+            if not isinstance(value, str) or value.count("@") != 1 or " " in value.strip():
+                problems.error(rel, line, "'contact' must be an address such as help@example.org")
+                continue
+            cfg.contact = value.strip()
+        elif key == "consult":
+            _load_consult(cfg.consult, vnode, rel, problems)
+        elif key == "plans":
+            _load_plans(cfg, vnode, rel, problems)
         elif key == "jobs":
             _load_jobs(cfg.jobs, vnode, rel, problems)
         else:
             problems.warn(rel, line, f"unknown setting '{key}' is ignored")
+    for name in [*cfg.plans, *cfg.consult.plans]:
+        if name not in cfg.meter.plans or name == "guest":
+            problems.error(rel, 1, f"plan '{name}' (in 'plans' or 'consult.plans') is not an account plan of"
+                           f" 'meter.plans': {', '.join(p for p in cfg.meter.plans if p != 'guest')}")
     if cfg.base_url and not cfg.base_url.startswith(("http://", "https://")):
         problems.error(rel, 1, "'base_url' must start with http:// or https://")
     return cfg
@@ -235,6 +283,11 @@ def _load_meter(meter: Meter, node: yaml.Node, rel: str, problems: Problems) -> 
                 problems.error(rel, line, f"'meter.plans' lacks {', '.join(sorted(missing))}")
                 continue
             meter.plans = dict(value)
+        elif key == "require_verified_email":
+            if not isinstance(value, bool):
+                problems.error(rel, line, "'meter.require_verified_email' must be true or false")
+            else:
+                meter.require_verified_email = value
         elif key == "guest_ip_cap":
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 problems.error(rel, line, "'meter.guest_ip_cap' must be a whole number of at least 1")
@@ -242,6 +295,67 @@ def _load_meter(meter: Meter, node: yaml.Node, rel: str, problems: Problems) -> 
                 meter.guest_ip_cap = value
         else:
             problems.warn(rel, line, f"unknown setting 'meter.{key}' is ignored")
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _load_consult(consult: Consult, node: yaml.Node, rel: str, problems: Problems) -> None:
+    for key, line, value in _settings(node, "consult", "{address: ask@example.org, plans: {free: 1}}", rel,
+                                      problems):
+        if key == "address":
+            if not isinstance(value, str) or value.count("@") != 1 or " " in value.strip():
+                problems.error(rel, line, "'consult.address' must be an address such as ask@example.org")
+            else:
+                consult.address = value.strip().lower()
+        elif key == "plans":
+            if not isinstance(value, dict) or not all(v is None or _count(v) for v in value.values()):
+                problems.error(rel, line, "'consult.plans' maps plan names to questions per period, or null")
+            else:
+                consult.plans = {str(k): v for k, v in value.items()}
+        elif key == "period":
+            ok = isinstance(value, str) and (
+                value == "month"
+                or (value.startswith("rolling:") and value[8:].isdigit() and int(value[8:]) > 0)
+            )
+            if not ok:
+                problems.error(rel, line, "'consult.period' must be month or rolling:N (N days)")
+            else:
+                consult.period = value
+        elif key in ("max_message_bytes", "max_recipients", "sender_rate"):
+            if not _count(value) or value < 1:
+                problems.error(rel, line, f"'consult.{key}' must be a whole number of at least 1")
+            else:
+                setattr(consult, key, value)
+        else:
+            problems.warn(rel, line, f"unknown setting 'consult.{key}' is ignored")
+
+
+def _load_plans(cfg: SiteConfig, node: yaml.Node, rel: str, problems: Problems) -> None:
+    if not isinstance(node, yaml.MappingNode):
+        problems.error(rel, _line(node), "'plans' maps plan names to {title, price, summary, stripe_price}")
+        return
+    plans: dict[str, PlanInfo] = {}
+    for knode, vnode in node.value:
+        name, line, value = str(knode.value), _line(knode), _scalar(vnode)
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            problems.error(rel, line, f"'plans.{name}' must map title/price/summary/stripe_price to text")
+            continue
+        unknown = set(value) - {"title", "price", "summary", "stripe_price"}
+        for k in sorted(unknown):
+            problems.warn(rel, line, f"unknown setting 'plans.{name}.{k}' is ignored")
+        price_id = value.get("stripe_price", "").strip()
+        if price_id and not price_id.startswith("price_"):
+            problems.error(rel, line, f"'plans.{name}.stripe_price' must be a Stripe price id (price_…)")
+            continue
+        plans[name] = PlanInfo(value.get("title", name.title()).strip(), value.get("price", "").strip(),
+                               value.get("summary", "").strip(), price_id)
+    guest = [n for n in plans if n == "guest"]
+    if guest:
+        problems.error(rel, _line(node), "'plans' lists account plans; guests are not a plan to present")
+        return
+    cfg.plans = plans
 
 
 def _load_jobs(jobs: Jobs, node: yaml.Node, rel: str, problems: Problems) -> None:

@@ -27,8 +27,6 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pagefind_bin import get_executable
-
 from . import lookup, reference, urls
 from .book_sections import NOT_SEARCHED
 from .books import PCS_INDEX
@@ -53,6 +51,10 @@ SUMMARY_KINDS = ("summary", "description")
 def pagefind_binary() -> Path:
     """The Pagefind executable shipped by the `pagefind[bin]` dependency (the job board's search bundle,
     generator/jobs/search.py; the code sets have the word index)."""
+    # Imported here, when the index stage runs: its platform detection would cost every `coderef`
+    # command (a no-op build included) a few milliseconds.
+    from pagefind_bin import get_executable
+
     try:
         path: Path = get_executable()
     except FileNotFoundError as exc:

@@ -418,6 +418,23 @@ class StoreReader:
         ).fetchone()
         return None if row is None else str(row[0])
 
+    def titles_matching(
+        self, words: list[str], codesets: list[str], limit: int = 8
+    ) -> list[tuple[str, str, str]]:
+        """(codeset, code, title) of codes whose title contains every one of `words` (case-insensitive),
+        shortest titles first: the most general codes for those words."""
+        if not words or not codesets:
+            return []
+        where = " AND ".join(["title LIKE ? ESCAPE '\\'"] * len(words))
+        marks = ",".join("?" * len(codesets))
+        params = [f"%{w.replace('%', '').replace('_', '').replace(chr(92), '')}%" for w in words]
+        rows = self._conn().execute(
+            f"SELECT codeset, key, title FROM codes WHERE codeset IN ({marks}) AND {where}"
+            " ORDER BY length(title), key LIMIT ?",
+            (*codesets, *params, limit),
+        ).fetchall()
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
     def sections(self, codeset: str, key: str) -> list[StoredSection]:
         rows = self._conn().execute(self._lookup, (codeset, key)).fetchall()
         return [StoredSection(r[0], r[1], unpack(r[2])) for r in rows if r[0] is not None]

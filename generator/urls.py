@@ -126,6 +126,8 @@ def gate_unlock_path(codeset: str, key: str) -> str:
 
 GateEndpoint = Literal[
     "account", "session", "register", "login", "logout", "password", "jobs/post", "jobs/mine", "jobs/queue",
+    "password/forgot", "password/reset", "email/verify", "email/verify/send", "account/security",
+    "account/sessions/logout-others", "account/delete", "billing/checkout", "billing/done", "billing/webhook",
 ]
 
 

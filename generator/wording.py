@@ -81,6 +81,18 @@ def exhausted(meter: Meter, plan: str, *, capped: bool = False) -> Words:
             f"{period_name(meter)}, so guest views are paused here. {register_offer(meter)} "
             "Or log in if you have an account.",
         )
+    if plan == "unverified":  # a free account before its address is confirmed (require_verified_email)
+        return Words(
+            "Confirm your email address",
+            "Confirm your email address to get the views of your free account: open the link we mailed you, "
+            "or send a new one from your account's security page.",
+        )
+    if plan == "unverified":  # a free account before its address is confirmed (require_verified_email)
+        return Words(
+            "Confirm your email address",
+            "Confirm your email address to get the views of your free account: open the link we mailed you, "
+            "or send a new one from your account's security page.",
+        )
     limit = meter.plans.get(plan)
     if plan == "guest":
         used = "your free code page view" if limit == 1 else f"your {views(limit or 0)} as a guest"

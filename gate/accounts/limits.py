@@ -87,3 +87,14 @@ def in_words(seconds: int) -> str:
     if minutes < 60:
         return f"{minutes} minute{'s' if minutes != 1 else ''}"
     return "1 hour"
+
+
+def counted(conn: Conn, key: str, count: int, now: float | None = None) -> bool:
+    """Inside the caller's write transaction: counts one attempt under `key` unless `count` were
+    made within the window already (then False, and nothing is counted)."""
+    at = int(time.time() if now is None else now)
+    conn.lock_key(key)
+    if _check(conn, Limit(key, count), at) is not None:
+        return False
+    conn.execute("INSERT INTO events(key, at) VALUES (?, ?)", (key, at))
+    return True

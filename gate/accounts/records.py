@@ -57,7 +57,31 @@ def delete(conn: Conn, email: str) -> bool:
         row = find(conn, email)
         if row is None:
             return False
-        sessions.delete_all(conn, row.id)
-        conn.execute("DELETE FROM unlocks WHERE subject=?", (f"a:{row.id}",))
-        conn.execute("DELETE FROM accounts WHERE id=?", (row.id,))
+        delete_rows(conn, row.id)
     return True
+
+
+def delete_rows(conn: Conn, account_id: int) -> None:
+    """Removes the account and what is kept for it (inside the caller's transaction)."""
+    sessions.delete_all(conn, account_id)
+    conn.execute("DELETE FROM unlocks WHERE subject=?", (f"a:{account_id}",))
+    conn.execute("DELETE FROM account_tokens WHERE account_id=?", (account_id,))
+    conn.execute("DELETE FROM billing_subscriptions WHERE account_id=?", (account_id,))
+    own_cases = "SELECT id FROM consult_cases WHERE account_id=?"
+    conn.execute(f"DELETE FROM consult_refs WHERE case_id IN ({own_cases})", (account_id,))
+    conn.execute(f"DELETE FROM consult_messages WHERE case_id IN ({own_cases})", (account_id,))
+    conn.execute("DELETE FROM consult_cases WHERE account_id=?", (account_id,))
+    conn.execute("UPDATE consult_cases SET claimed_by=NULL WHERE claimed_by=?", (account_id,))
+    conn.execute("UPDATE consult_messages SET author_id=NULL WHERE author_id=?", (account_id,))
+    conn.execute("DELETE FROM accounts WHERE id=?", (account_id,))
+
+
+def mark_verified(conn: Conn, account_id: int, now: int) -> None:
+    conn.execute(
+        "UPDATE accounts SET email_verified_at=? WHERE id=? AND email_verified_at IS NULL", (now, account_id)
+    )
+
+
+def is_verified(conn: Conn, account_id: int) -> bool:
+    row = conn.one("SELECT email_verified_at FROM accounts WHERE id=?", (account_id,))
+    return row is not None and row[0] is not None

@@ -19,9 +19,11 @@ from .. import context, pages
 from ..context import Context
 from ..core import Gate, Visitor
 from ..db import Conn, IntegrityErrors
+from ..mail.worker import wake
 from ..meter import allowance
 from ..meter.decision import session_payload
 from ..security import refusal
+from ..selfservice.notices import notices_for, send_verification
 from ..web import MESSAGES, error, fail, read_fields, safe_next
 from . import limits, passwords, records, sessions
 from .limits import Limit, Refusal
@@ -49,13 +51,14 @@ def _refused(gate: Gate, form: bool, page: str, code: str, nxt: str, email: str 
              message: str | None = None, retry_after: int | None = None) -> Response:
     """A refused register/login: JSON for fetch(); for an HTML form, the built form page again with
     the message, the email and the page to return to (no JavaScript needed to see why)."""
-    status, default = MESSAGES[code]
+    default = MESSAGES[code][1]
     html = pages.built_page(gate.site_dir(), page) if form and page in (REGISTER, LOGIN) else None
     if html is None:
         response = fail(form, page, code, nxt) if form else error(code, message, retry_after=retry_after)
     else:
-        response = HTMLResponse(pages.form_page(html, message or default, _FIELDS.get(code), email, nxt),
-                                status_code=status)
+        # 200: the page itself is fine, the message is in it (browsers report a 4xx document as
+        # a console error); fetch() callers get the status in JSON.
+        response = HTMLResponse(pages.form_page(html, message or default, _FIELDS.get(code), email, nxt))
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)
     return response
@@ -101,10 +104,11 @@ async def _signed_in(ctx: Context, gate: Gate, visitor: Visitor, account: Accoun
     return response
 
 
-def on_existing_email(conn: Conn, account: records.AccountRow) -> None:
+def on_existing_email(conn: Conn, gate: Gate, account: records.AccountRow) -> None:
     """Someone registered with the email of an existing account. The answer they get is the one a
-    new account gets (nothing tells them the address is taken); the owner is to be told by mail
-    (the mail outbox hooks in here). Runs inside the registration's transaction."""
+    new account gets (nothing tells them the address is taken); the owner is told by mail, at most
+    a few times a day. Runs inside the registration's transaction."""
+    notices_for(gate.site, gate.settings.mail).already_registered(conn, account.email)
 
 
 def _as_new_account(conn: Conn, gate: Gate, email: str, guest_id: str | None) -> dict[str, Any]:
@@ -166,19 +170,22 @@ async def register(request: Request) -> Response:
         with conn.transaction():
             existing = records.find(conn, email)
             if existing is not None:
-                on_existing_email(conn, existing)
+                on_existing_email(conn, gate, existing)
                 return None
             account_id = records.create(conn, email, digest, "free", now)
+            send_verification(conn, notices_for(gate.site, gate.settings.mail), account_id, email, now)
             return account_id, sessions.create(conn, account_id, now)
 
     try:
         made = await gate.db.run(create)
     except IntegrityErrors:  # a parallel registration of the same email won
         made = None
+    wake(request.app.state)
     if made is None:
         return await _existing(ctx, gate, visitor, email, form, nxt)
     account_id, sid = made
-    return await _signed_in(ctx, gate, visitor, Account(account_id, email, "free"), sid, form, nxt, 201)
+    account = Account(account_id, email, "free", verified=False)
+    return await _signed_in(ctx, gate, visitor, account, sid, form, nxt, 201)
 
 
 async def _existing(ctx: Context, gate: Gate, visitor: Visitor, email: str, form: bool, nxt: str) -> Response:
@@ -274,14 +281,17 @@ async def change_password(request: Request) -> Response:
     digest = await passwords.off_loop(passwords.hash_password, gate.hasher, new)
 
     def rotate(conn: Conn) -> str:
-        # Every session of the account ends; this browser gets a fresh one.
+        # Every session of the account ends; this browser gets a fresh one; the owner is told by mail.
         with conn.transaction():
+            now = int(time.time())
             records.set_password_hash(conn, account.id, digest)
             sessions.delete_all(conn, account.id)
             _forget_failures(conn, account.email, ctx.ip)
-            return sessions.create(conn, account.id, int(time.time()))
+            notices_for(gate.site, gate.settings.mail).password_changed(conn, account.email, ctx.ip, now)
+            return sessions.create(conn, account.id, now)
 
     sid = await gate.db.run(rotate)
+    wake(request.app.state)
     response: Response = RedirectResponse(nxt, status_code=303) if form else JSONResponse({"ok": True})
     gate.set_session(ctx, response, sid)
     return response

@@ -18,6 +18,7 @@ class Account:
     id: int
     email: str
     plan: str
+    verified: bool = True  # the address was confirmed by a mailed link (see meter.require_verified_email)
 
     @property
     def subject(self) -> str:
@@ -116,7 +117,7 @@ def create(conn: Conn, account_id: int, now: int) -> str:
 
 
 _LOAD = (
-    "SELECT a.id, a.email, a.plan, s.created_at, s.seen_at{probe} FROM sessions s"
+    "SELECT a.id, a.email, a.plan, s.created_at, s.seen_at, a.email_verified_at{probe} FROM sessions s"
     " JOIN accounts a ON a.id = s.account_id WHERE s.id=?"
 )
 _LOAD_PLAIN = _LOAD.format(probe="")
@@ -136,7 +137,7 @@ def _live(conn: Conn, key: str, row: Any, now: int, idle: int, max_age: int) -> 
     if now - row[4] >= SEEN_GRANULARITY:
         # Bookkeeping only: skipped while another process holds the lock, so reads stay reads.
         conn.try_write("UPDATE sessions SET seen_at=? WHERE id=?", (now, key))
-    return Account(int(row[0]), row[1], row[2])
+    return Account(int(row[0]), row[1], row[2], row[5] is not None)
 
 
 def load(conn: Conn, sid: str, now: int, idle: int, max_age: int) -> Account | None:
@@ -152,7 +153,7 @@ def load_probing(
     key = _key(sid)
     row = conn.one(_LOAD_PROBE, (period_key, codeset, code, key))
     account = _live(conn, key, row, now, idle, max_age)
-    return account, (None if account is None or row[5] is None else int(row[5]))
+    return account, (None if account is None or row[6] is None else int(row[6]))
 
 
 def delete(conn: Conn, sid: str) -> None:
@@ -161,3 +162,25 @@ def delete(conn: Conn, sid: str) -> None:
 
 def delete_all(conn: Conn, account_id: int) -> None:
     conn.execute("DELETE FROM sessions WHERE account_id=?", (account_id,))
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    created_at: int
+    seen_at: int
+    current: bool  # the session of the browser asking
+
+
+def listing(conn: Conn, account_id: int, current_sid: str | None) -> list[SessionInfo]:
+    """The account's sessions, most recently used first."""
+    mine = _key(current_sid) if current_sid else ""
+    rows = conn.all(
+        "SELECT id, created_at, seen_at FROM sessions WHERE account_id=? ORDER BY seen_at DESC", (account_id,)
+    )
+    return [SessionInfo(int(r[1]), int(r[2]), r[0] == mine) for r in rows]
+
+
+def delete_others(conn: Conn, account_id: int, keep_sid: str) -> int:
+    """Ends every session of the account except `keep_sid`; returns how many ended."""
+    cur = conn.execute("DELETE FROM sessions WHERE account_id=? AND id<>?", (account_id, _key(keep_sid)))
+    return int(cur.rowcount)

@@ -43,7 +43,7 @@ def session_payload(
 ) -> dict[str, Any]:
     """What GET /gate/session answers (and register/login/logout): the account and its meter."""
     period = gate.period()
-    plan = account.plan if account else "guest"
+    plan = gate.plan_of(account) if account else "guest"
     subject = account.subject if account else (f"g:{guest_id}" if guest_id else None)
     used, left, capped = views_left(conn, gate, subject, plan, ip, period)
     unlocked = allowance.unlocked(conn, subject, period) if subject else []
@@ -114,7 +114,7 @@ def _decide(
         already = unlocked_at is not None and unlocked_at >= period.since
     new_guest = None
     if account is not None:
-        subject, plan = account.subject, account.plan
+        subject, plan = account.subject, gate.plan_of(account)
     else:
         plan, already = "guest", None
         gid = gate.signer.guest_id(ctx.guest_cookie)

@@ -9,6 +9,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from generator.urls import ACCOUNT, gate_endpoint, gate_page_path, login_path, page_path
 
 from .. import context, pages
+from ..consult.account import quota_text
 from ..core import Gate, Visitor
 from ..db import Conn
 from ..web import MESSAGES, error
@@ -52,7 +53,7 @@ async def page(request: Request) -> Response:
     gate.store.code_json(codeset, code)  # 404 for unknown codes
     v = await gate.visitor(ctx)
     period = gate.period()
-    subject, plan = v.subject, v.plan
+    subject, plan = v.subject, gate.plan_of(v.account) if v.account else "guest"
     free = gate.store.is_free(codeset, code)
 
     def state(conn: Conn) -> tuple[bool, bool, dict[str, Any]]:
@@ -93,6 +94,6 @@ async def account(request: Request) -> Response:
     body = pages.account_page(
         html, viewer(gate, v, payload), plan_name=v.account.plan.capitalize(),
         used=f"{payload['views_used']} of {'unlimited' if allow is None else allow}", unlocked=unlocked,
-        error=MESSAGES[code][1] if code in MESSAGES else None,
+        error=MESSAGES[code][1] if code in MESSAGES else None, consult=await quota_text(gate, v.account),
     )
     return HTMLResponse(body)

@@ -1,0 +1,1 @@
+"""CaseConsultant: questions by mail or web form, an instant automatic first answer, human consultants."""

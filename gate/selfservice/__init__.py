@@ -1,0 +1,1 @@
+"""Account self-service by mail: password reset, address verification, sessions, deletion, notices."""
