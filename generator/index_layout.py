@@ -215,7 +215,8 @@ def _part(
 
 
 def letter_slug(title: str) -> str:
-    return "letter-" + (slug(title) if slug(title) != "x" else "numbers")
+    """ "letter-a" … "letter-z"; a letter title without a letter or digit ("#") is "letter-numbers"."""
+    return "letter-" + (slug(title) if _NON.sub("", title.lower()) else "numbers")
 
 
 def letter_key(label: str) -> str:
