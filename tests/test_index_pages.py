@@ -133,5 +133,6 @@ def test_every_letter_has_its_own_page_name() -> None:
     from generator.index_layout import letter_key, letter_slug
 
     names = [letter_slug(k) for k in "#ABCDEFGHIJKLMNOPQRSTUVWXYZ3"]
-    assert len(set(names)) == len(names) and letter_slug("X") == "letter-x" and letter_slug("#") == "letter-numbers"
+    assert len(set(names)) == len(names)
+    assert letter_slug("X") == "letter-x" and letter_slug("#") == "letter-numbers"
     assert [letter_key(t) for t in ("xylene", "Ökotox", "1-propanol")] == ["X", "#", "#"]
