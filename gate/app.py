@@ -19,8 +19,13 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from generator.assistant_facts import facts_path
+
 from . import housekeeping
 from .accounts import routes as auth
+from .assistant import routes as assistant
+from .assistant.answer import CasePilot
+from .assistant.llm import ModelSettings
 from .billing import routes as billing
 from .consult import web as consult
 from .consult.service import Background, intake_for
@@ -65,6 +70,8 @@ def gate_routes() -> list[BaseRoute]:
         Route("/billing/checkout", billing.checkout, methods=["POST"]),
         Route("/billing/done", billing.done, methods=["GET"]),
         Route("/billing/webhook", billing.webhook, methods=["POST"]),
+        Route("/ask", assistant.ask, methods=["POST"]),
+        Route("/asks", assistant.status, methods=["GET"]),
     ]
 
 
@@ -81,6 +88,11 @@ def page_routes() -> list[BaseRoute]:
         Route("/account/consult/{case_id}/", consult.my_thread, methods=["GET"]),
         Route("/account/consult/{case_id}/", consult.follow_up, methods=["POST"]),
     ]
+
+
+def page_prefixes() -> tuple[str, ...]:
+    """The static part of each page route's path: answers under them get the gate's headers."""
+    return tuple(sorted({route.path.split("{")[0] for route in page_routes() if isinstance(route, Route)}))
 
 
 async def _bad_input(request: Request, exc: Exception) -> Response:
@@ -111,6 +123,7 @@ async def _bare(request: Request) -> Response:
 def _build(root: Path, settings: Settings | None, with_site: bool) -> FastUnlock:
     settings = settings or load_settings(root)
     gate = Gate(root, settings)
+    pilot = CasePilot(facts_path(settings.site), ModelSettings.from_env())
     routes: list[BaseRoute] = [Mount(GATE_ROOT, routes=gate_routes()), *page_routes()]
     if settings.bench:
         routes.insert(0, Route("/__bench/bare", _bare))
@@ -140,11 +153,12 @@ def _build(root: Path, settings: Settings | None, with_site: bool) -> FastUnlock
                 tasks.cancel_scope.cancel()
         finally:
             background.stop()
+            await pilot.aclose()
             gate.close()
 
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(GateHeaders)],
+        middleware=[Middleware(GateHeaders, also=page_prefixes())],
         exception_handlers={BadInput: _bad_input, Unavailable: _unavailable, HTTPException: _http},
         lifespan=lifespan,
     )
@@ -153,6 +167,7 @@ def _build(root: Path, settings: Settings | None, with_site: bool) -> FastUnlock
     app.state.consult_intake = intake_for(settings)
     app.state.consult = None  # the background threads, while serving (see lifespan)
     app.state.mail_worker = None  # set while serving when a relay is configured (see lifespan)
+    app.state.casepilot = pilot
     return FastUnlock(app, gate)
 
 

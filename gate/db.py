@@ -73,6 +73,10 @@ MIGRATIONS: list[list[str]] = [
     selfservice_schema.MIGRATION,  # 5: reset and verification tokens, verified addresses
     consult_schema.MIGRATION,  # 6: consult cases and messages
     billing_schema.MIGRATION,  # 7: Stripe events seen, subscriptions
+    [  # 8: CasePilot questions asked per subject and allowance period (gate/assistant/asks.py)
+        ("CREATE TABLE asks(subject TEXT NOT NULL, period TEXT NOT NULL, used INTEGER NOT NULL,"
+         " PRIMARY KEY (subject, period))"),
+    ],
 ]
 _SQLITE_ONLY = "sqlite: "
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -87,8 +91,8 @@ class Busy(Unavailable):
     """SQLite: another connection holds the lock (retried off the loop before it is a 503)."""
 
 
-BUSY_WAIT = 2.0  # seconds a request may wait for a SQLite lock (in a worker thread), then 503
-PG_WAIT = 2.0  # seconds a request may wait for a PostgreSQL connection of the pool, then 503
+BUSY_WAIT = 5.0  # seconds a request may wait for a SQLite lock (in a worker thread), then 503
+PG_WAIT = 5.0  # seconds a request may wait for a PostgreSQL connection of the pool, then 503
 _SQLITE_DOWN = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_IOERR",
                 "SQLITE_FULL", "SQLITE_PROTOCOL", "SQLITE_PERM", "SQLITE_NOTADB", "SQLITE_CORRUPT")
 _PG_ERRORS: tuple[type[BaseException], ...] = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout)
@@ -326,9 +330,7 @@ class Database:
         except OSError as exc:  # e.g. var/ not writable
             raise Unavailable(f"gate database: {exc}") from exc
 
-    def _call(self, fn: Callable[..., T], args: tuple[Any, ...], busy_ms: int, flush: bool) -> T:
-        if flush and self._behind:
-            self.flush()  # reads see the writes queued by write_behind
+    def _call(self, fn: Callable[..., T], args: tuple[Any, ...], busy_ms: int) -> T:
         if not self.pg:
             with self.connection(busy_ms) as conn:
                 return fn(conn, *args)
@@ -349,7 +351,9 @@ class Database:
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Runs `fn(conn, *args, **kwargs)` here and now (CLI, tests; SQLite waits up to 10 s for a lock)."""
-        return self._call(functools.partial(fn, **kwargs) if kwargs else fn, args, 10_000, True)
+        if self._behind:
+            self.flush(10_000, retry=False)  # reads see the writes queued by write_behind
+        return self._call(functools.partial(fn, **kwargs) if kwargs else fn, args, 10_000)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Runs `fn(conn, *args)`: inline for SQLite (off the loop when it is locked), in a worker
@@ -362,9 +366,11 @@ class Database:
         return await self._run(fn, args, False)
 
     async def _run(self, fn: Callable[..., T], args: tuple[Any, ...], flush: bool) -> T:
+        if flush and self._behind:
+            self.flush()  # reads see the writes queued by write_behind (SQLite, on this loop)
         if not self.pg:
             try:
-                return self._call(fn, args, 0, flush)
+                return self._call(fn, args, 0)
             except Busy:
                 pass  # locked by another process: wait for it in a worker thread, not on the loop
         limiter = self._limiters.get()
@@ -373,7 +379,7 @@ class Database:
             with anyio.fail_after(wait + 1):
                 # abandon_on_cancel: the answer (503) does not wait for a thread stuck in the driver.
                 return await anyio.to_thread.run_sync(
-                    self._call, fn, args, int(wait * 1000), flush, limiter=limiter, abandon_on_cancel=True
+                    self._call, fn, args, int(wait * 1000), limiter=limiter, abandon_on_cancel=True
                 )
         except TimeoutError:
             raise Unavailable(f"the gate database did not answer within {wait:.0f} s") from None
@@ -397,29 +403,25 @@ class Database:
             loop.call_soon(self.flush)
         return True
 
-    def flush(self) -> None:
-        """Commits the queued writes in one transaction (a no-op when none are queued); when the
-        database is locked, a background thread commits them once it can."""
+    def flush(self, wait_ms: int = 0, retry: bool = True) -> None:
+        """Commits the queued writes in one transaction (a no-op when none are queued). When the
+        database is locked, they stay queued and the loop tries again a moment later (the loop
+        never waits for the lock; `close` does, up to `wait_ms`)."""
         rows, self._behind = self._behind, []
         if not rows:
             return
         try:
-            with self.connection() as conn, conn.transaction():
+            with self.connection(wait_ms) as conn, conn.transaction():
                 for sql, params in rows:
                     conn.execute(sql, params)
-        except Busy:
-            later = threading.Thread(target=self._flush_later, args=(rows,), name="sqlite-write-behind",
-                                     daemon=True)
-            later.start()
+        except Busy as exc:
+            if not retry:
+                log.error("gate: %d unlock records of unlimited plans were not saved: %s", len(rows), exc)
+                return
+            self._behind[:0] = rows  # first in, first written
+            with suppress(RuntimeError):  # from a worker thread: the loop's next flush takes them
+                asyncio.get_running_loop().call_later(0.005, self.flush)
         except (Unavailable, sqlite3.Error) as exc:  # nothing to answer to: the requests are done
-            log.error("gate: %d unlock records of unlimited plans were not saved: %s", len(rows), exc)
-
-    def _flush_later(self, rows: list[tuple[str, Sequence[Any]]]) -> None:
-        try:
-            with self.connection(60_000) as conn, conn.transaction():
-                for sql, params in rows:
-                    conn.execute(sql, params)
-        except (Unavailable, sqlite3.Error) as exc:
             log.error("gate: %d unlock records of unlimited plans were not saved: %s", len(rows), exc)
 
     def _migrate(self, conn: Conn) -> None:
@@ -453,7 +455,7 @@ class Database:
         log.error("gate unavailable: %s", exc)
 
     def close(self) -> None:
-        self.flush()
+        self.flush(10_000, retry=False)
         self._stop.set()
         with self._lock:
             for raw in self._all:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import anyio
 
 from .accounts import limits
+from .assistant import asks
 from .db import Conn, Database, Unavailable
 from .meter.allowance import Period
 
@@ -44,6 +45,7 @@ def prune(
                 "DELETE FROM unlocks WHERE subject LIKE 'g:%' AND (period<>? OR unlocked_at<?)",
                 (period.key, period.since),
             ).rowcount
+        asks.prune(conn, now)
         guests = conn.execute(
             "DELETE FROM guests WHERE created_at<? AND NOT EXISTS"
             " (SELECT 1 FROM unlocks u WHERE u.subject = 'g:' || guests.id)",

@@ -28,14 +28,17 @@ _GATE_HEADER_NAMES = frozenset(name for name, _ in GATE_HEADERS)
 
 
 class GateHeaders:
-    """Pure ASGI middleware: stamps GATE_HEADERS on every response under /gate (errors included)."""
+    """Pure ASGI middleware: stamps GATE_HEADERS on every response under /gate (errors included)
+    and under the `also` path prefixes: pages the gate renders outside /gate/ (plans, consult),
+    which carry a visitor's own state and must never be cached or shared either."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, also: tuple[str, ...] = ()) -> None:
         self.app = app
+        self.prefixes = (GATE, *also)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or not (path == GATE_ROOT or path.startswith(GATE)):
+        if scope["type"] != "http" or not (path == GATE_ROOT or path.startswith(self.prefixes)):
             await self.app(scope, receive, send)
             return
 

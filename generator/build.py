@@ -40,8 +40,10 @@ from pathlib import Path
 from typing import Protocol
 
 from . import index_pages, pages, sitemaps
+from .assistant_facts import facts_stage
 from .book_sections import attach_books
 from .cache_policy import HEADERS_FILE, headers_file
+from .casepilot_pages import casepilot_pages
 from .config import SiteConfig
 from .errors import BuildError, Problems
 from .free import free_pages
@@ -78,11 +80,11 @@ DataStage = Callable[[SiteConfig, Models, int], Pending]
 
 # The write stage: files of the site beside the record pages, in this order (see the docstring).
 SITE_STAGES: tuple[SiteStage, ...] = (
-    pages.special_pages, index_pages.book_pages, sitemaps.robots_txt, sitemaps.sitemaps,
+    pages.special_pages, index_pages.book_pages, casepilot_pages, sitemaps.robots_txt, sitemaps.sitemaps,
     jobs_stage.site_files, asset_files,
 )
 # Data files beside the protected store, committed with it (see the docstring).
-DATA_STAGES: tuple[DataStage, ...] = ()
+DATA_STAGES: tuple[DataStage, ...] = (facts_stage,)  # CasePilot's facts (var/assistant.sqlite)
 
 
 def build(

@@ -84,6 +84,29 @@ def default_plans() -> dict[str, PlanInfo]:
     }
 
 
+ASK_PERIODS = ("day", "month", "lifetime")
+
+
+@dataclass
+class AskPlan:
+    """One plan's CasePilot allowance: `asks` questions per `per` ("day", "month", "lifetime",
+    "rolling:N"); `asks` None = unlimited."""
+
+    asks: int | None
+    per: str = "month"
+
+
+@dataclass
+class Assistant:
+    """CasePilot, the coding assistant (`assistant:` in site.yml)."""
+
+    enabled: bool = True
+    plans: dict[str, AskPlan] = field(default_factory=lambda: {
+        "guest": AskPlan(2, "day"), "free": AskPlan(20, "month"), "paid": AskPlan(None, "month"),
+    })
+    rate_limit: int = 30  # questions per minute per client IP, whatever the plan (429 beyond)
+
+
 @dataclass
 class Jobs:
     """The job board (CareerCenter): listings from `content/jobs/`, posts through the gate."""
@@ -106,6 +129,7 @@ class SiteConfig:
     plans: dict[str, PlanInfo] = field(default_factory=default_plans)
     contact: str = ""  # the operator's address, shown where people need a person (e.g. /plans/)
     jobs: Jobs = field(default_factory=Jobs)
+    assistant: Assistant = field(default_factory=Assistant)
     theme: str = "default"
     output: str = "site"
     store: str = "var/protected.sqlite"
@@ -232,6 +256,8 @@ def load_config(root: Path, problems: Problems) -> SiteConfig:
             _load_plans(cfg, vnode, rel, problems)
         elif key == "jobs":
             _load_jobs(cfg.jobs, vnode, rel, problems)
+        elif key == "assistant":
+            _load_assistant(cfg.assistant, vnode, rel, problems)
         else:
             problems.warn(rel, line, f"unknown setting '{key}' is ignored")
     for name in [*cfg.plans, *cfg.consult.plans]:
@@ -367,3 +393,60 @@ def _load_jobs(jobs: Jobs, node: yaml.Node, rel: str, problems: Problems) -> Non
                 setattr(jobs, key, value)
         else:
             problems.warn(rel, line, f"unknown setting 'jobs.{key}' is ignored")
+def _ask_period_ok(value: object) -> bool:
+    return isinstance(value, str) and (
+        value in ASK_PERIODS or (value.startswith("rolling:") and value[8:].isdigit() and int(value[8:]) > 0)
+    )
+
+
+def _load_assistant(assistant: Assistant, node: yaml.Node, rel: str, problems: Problems) -> None:
+    if not isinstance(node, yaml.MappingNode):
+        problems.error(rel, _line(node), "'assistant' must be a mapping (enabled, plans, rate_limit)")
+        return
+    for knode, vnode in node.value:
+        key, line, value = knode.value, _line(knode), _scalar(vnode)
+        if key == "enabled":
+            if not isinstance(value, bool):
+                problems.error(rel, line, "'assistant.enabled' must be true or false")
+            else:
+                assistant.enabled = value
+        elif key == "rate_limit":
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                problems.error(rel, line, ("'assistant.rate_limit' must be a whole number of questions per "
+                                           "minute (1 or more)"))
+            else:
+                assistant.rate_limit = value
+        elif key == "plans":
+            plans = _ask_plans(value, rel, line, problems)
+            if plans is not None:
+                assistant.plans = plans
+        else:
+            problems.warn(rel, line, f"unknown setting 'assistant.{key}' is ignored")
+
+
+def _ask_plans(value: object, rel: str, line: int, problems: Problems) -> dict[str, AskPlan] | None:
+    hint = ("e.g. 'guest: {asks: 2, per: day}'; asks: a whole number or null (unlimited); per: day, month, "
+            "lifetime or rolling:N")
+    if not isinstance(value, dict):
+        problems.error(rel, line, f"'assistant.plans' maps plan names to allowances, {hint}")
+        return None
+    plans: dict[str, AskPlan] = {}
+    for name, spec in value.items():
+        if not isinstance(spec, dict) or "asks" not in spec or set(spec) - {"asks", "per"}:
+            problems.error(rel, line, (f"'assistant.plans.{name}' must be a mapping with 'asks' and 'per', "
+                                       f"{hint}"))
+            return None
+        asks, per = spec["asks"], spec.get("per", "month")
+        if not (asks is None or (isinstance(asks, int) and not isinstance(asks, bool) and asks >= 0)):
+            problems.error(rel, line, f"'assistant.plans.{name}.asks' must be a whole number or null, {hint}")
+            return None
+        if not _ask_period_ok(per):
+            problems.error(rel, line, (f"'assistant.plans.{name}.per' must be day, month, lifetime or "
+                                       f"rolling:N"))
+            return None
+        plans[str(name)] = AskPlan(asks, str(per))
+    missing = {"guest", "free", "paid"} - set(plans)
+    if missing:
+        problems.error(rel, line, f"'assistant.plans' lacks {', '.join(sorted(missing))}")
+        return None
+    return plans

@@ -215,4 +215,11 @@ def _part(
 
 
 def letter_slug(title: str) -> str:
-    return "letter-" + (slug(title) if slug(title) != "x" else "numbers")
+    """ "letter-a" … "letter-z"; a letter title without a letter or digit ("#") is "letter-numbers"."""
+    return "letter-" + (slug(title) if _NON.sub("", title.lower()) else "numbers")
+
+
+def letter_key(label: str) -> str:
+    """The letter a table row is filed under: A-Z, or "#" for digits, symbols and other letters."""
+    first = label[:1].upper()
+    return first if "A" <= first <= "Z" else "#"

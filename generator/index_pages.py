@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from . import books as b
 from .fragments import escape
-from .index_layout import BASES, Layout, Page, letter_slug
+from .index_layout import BASES, Layout, Page, letter_key, letter_slug
 from .link import CodeSetModel
 from .model import CODESET_NAMES, ICD10CM, ICD10PCS
 from .progress import say
@@ -221,11 +221,10 @@ class Writer:
                 lead.append(rows[0])
                 for r in rows[1:]:
                     top_term = r[0] if r[1] == 1 else None
-                    key = (top_term or _level1(main, r[0])).label[:1].upper()
-                    groups.setdefault(key if key.isalpha() else "#", []).append(r)
+                    key = letter_key((top_term or _level1(main, r[0])).label)
+                    groups.setdefault(key, []).append(r)
             else:
-                key = (main.label or "#")[:1].upper()
-                groups.setdefault(key if key.isalpha() else "#", []).extend(rows)
+                groups.setdefault(letter_key(main.label), []).extend(rows)
         letters = sorted(groups)
         nav = (
             '<nav class="letters" aria-label="Letters"><ul>'

@@ -1,12 +1,13 @@
 """The first stages: read the config and the hand-written pages, collecting every problem."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import SiteConfig, load_config
 from .content import HandPage, read_pages
 from .errors import ContentErrors, Problems
+from .guides import Guide, read_guides
 from .state import hand_hashes
 from .words import synonyms
 
@@ -19,6 +20,7 @@ class Loaded:
     problems: Problems
     pages: list[HandPage]
     hand: dict[str, str]  # content path -> hash
+    guides: list[Guide] = field(default_factory=list)  # content/guides (CasePilot's pages and passages)
 
 
 def load_inputs(root: Path) -> Loaded:
@@ -27,13 +29,14 @@ def load_inputs(root: Path) -> Loaded:
     cfg = load_config(root, problems)
     pages = read_pages(cfg.content_dir, root, problems)
     synonyms.load(root, problems)  # checked with the rest of the content; the search stage reads it
+    guides = read_guides(cfg.content_dir, root, problems)
     for page in pages:
         if page.codeset not in cfg.codesets:
             problems.warn(
                 page.path, 0, f"code set '{page.codeset}' is not enabled in content/site.yml; page skipped"
             )
     pages = [p for p in pages if p.codeset in cfg.codesets]
-    return Loaded(cfg, problems, pages, hand_hashes(cfg.content_dir, root))
+    return Loaded(cfg, problems, pages, hand_hashes(cfg.content_dir, root), guides)
 
 
 def validate(problems: Problems, *, strict: bool = False) -> None:

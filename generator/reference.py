@@ -16,7 +16,7 @@ from . import books as b
 from . import official
 from .config import SiteConfig
 from .importers import BookImporter, book_importers
-from .index_layout import BASES, Layout, layout, letter_slug, slug
+from .index_layout import BASES, Layout, layout, letter_key, letter_slug, slug
 from .load import code_version, stat_key
 from .model import CODESET_NAMES, ICD10CM, ICD10PCS
 from .xrefs import Resolver, Target, code_key
@@ -155,11 +155,11 @@ class References:
         if book.kind == b.CM_NEOPLASM:
             if len(path) < 2:
                 return base
-            first = path[1].label[:1].upper()
+            first = letter_key(path[1].label)
         else:
-            first = path[0].label[:1].upper()
+            first = letter_key(path[0].label)
         anchor = self.row_anchor(book, path[:-1], path[-1])
-        return f"{base}{letter_slug(first if first.isalpha() else '#')}/#{anchor}"
+        return f"{base}{letter_slug(first)}/#{anchor}"
 
     def target_url(self, target: Target) -> str | None:
         """The URL a resolved cross-reference links to, or None."""

@@ -183,6 +183,7 @@ def site_context(cfg: SiteConfig, models: dict[str, CodeSetModel]) -> dict[str, 
         "plans": cfg.meter.plans,
         "meter_rule": wording.rule(cfg.meter, "guest"),  # the rule a guest sees without JavaScript
         "jobs": cfg.jobs.enabled,  # the header's "Jobs" link
+        "assistant": cfg.assistant.enabled,
     }
 
 

@@ -25,7 +25,8 @@ def sitemaps(theme: Theme, models: dict[str, CodeSetModel]) -> Iterator[SiteFile
     cfg = theme.cfg
     base = cfg.base_url
     children: list[str] = []
-    general = [urls.HOME, urls.SEARCH] + [urls.codeset_path(s) for s in cfg.codesets if s in models]
+    pilot = [urls.CASEPILOT, urls.GUIDES] if cfg.assistant.enabled else []
+    general = [urls.HOME, urls.SEARCH, *pilot] + [urls.codeset_path(s) for s in cfg.codesets if s in models]
     files: list[tuple[str, list[str]]] = [(urls.sitemap_path("site.xml"), general)]
     for slug in cfg.codesets:
         m = models.get(slug)

@@ -106,6 +106,10 @@ def global_fingerprint(cfg: SiteConfig) -> str:
     ):
         h.update(extra.name.encode())
         h.update(extra.read_bytes())
+    guides = cfg.content_dir / "guides"
+    for p in sorted(guides.glob("*.md")) if guides.is_dir() else []:
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
     for p in premium_inputs(cfg):
         h.update(stat_key(p).encode())
     from .reference import sources as book_sources

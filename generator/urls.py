@@ -24,6 +24,12 @@ ACCOUNT = "/account/"
 NOT_FOUND = "/404.html"
 ROBOTS = "/robots.txt"
 SITEMAP = "/sitemap.xml"
+CASEPILOT = "/casepilot/"  # the coding assistant's page (example questions; the no-JavaScript answers)
+GUIDES = "/guides/"  # coding guides in our own words
+
+
+def guide_path(slug: str) -> str:
+    return f"{GUIDES}{slug}/"
 
 # The job board: its list, one page per listing below it, the posting form, the feed.
 JOBS = "/jobs/"
@@ -35,6 +41,7 @@ JOBS_SEARCH = "jobs"  # the name of its search bundle and filter (beside the cod
 GATE = "/gate/"
 GATE_UNLOCK = GATE + "unlock/"
 GATE_PAGE = GATE + "page/"
+GATE_ASK = GATE + "ask"  # CasePilot's questions
 
 _PLAIN = re.compile(r"[A-Za-z0-9.\-]+").fullmatch
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9._~/\-]+").fullmatch

@@ -151,3 +151,24 @@ def test_a_cache_in_front_never_leaks_a_members_answers(cdn: Deployment) -> None
     assert hits > len(static) // 2  # the cache is really there: the pages came from it
     b_sessions = [s for s in seen if s.who == "b" and s.path == "/gate/session"]
     assert any("b@example.org" in s.body for s in b_sessions)  # B was a member, not only a guest
+
+
+GATE_PAGES = ["/plans/", "/consult/", "/account/consult/"]  # rendered by the gate outside /gate/
+
+
+def test_pages_the_gate_renders_are_never_cached_or_shared(cdn: Deployment) -> None:
+    """The gate's own pages outside /gate/ (plans, CaseConsultant) depend on who asks: a member's
+    version must not be kept by the cache and handed to the next visitor."""
+    with cdn.client("127.0.0.54") as member, cdn.client("127.0.0.55") as visitor:
+        login = member.post("/gate/login", json={"email": "a@example.org", "password": PASSWORD},
+                            headers={"Origin": cdn.base})
+        assert login.status_code == 200
+        for path in GATE_PAGES:
+            mine = member.get(path)
+            theirs = visitor.get(path)
+            assert mine.status_code == 200, path
+            for r in (mine, theirs):
+                vary = {token.strip().lower() for token in r.headers.get("vary", "").split(",")}
+                assert r.headers.get("cache-control") == "no-store, private", (path, r.headers)
+                assert "cookie" in vary, (path, r.headers)
+            assert theirs.headers.get("x-cdn-cache") != "HIT", path  # the visitor got the member's copy

@@ -137,12 +137,20 @@ def test_a_client_cannot_choose_its_address(dep: Deployment) -> None:
 
 @pytest.mark.slow
 def test_nginx_stops_large_bodies_with_the_gates_json(dep: Deployment) -> None:
+    json_type = {"Content-Type": "application/json"}
     with dep.client("127.0.0.45") as c:
-        big = "x" * (17 * 1024)
-        r = origin_post(c, "/gate/login", dep.base, content=big, headers={"Content-Type": "application/json"})
+        r = origin_post(c, "/gate/login", dep.base, content="x" * (17 * 1024), headers=json_type)
+        job = origin_post(c, "/gate/jobs/post", dep.base, content="x" * (20 * 1024), headers=json_type)
+        huge_job = origin_post(c, "/gate/jobs/post", dep.base, content="x" * (65 * 1024), headers=json_type)
     assert r.status_code == 413 and r.json()["error"] == "payload_too_large"
     assert r.headers["cache-control"] == "no-store, private" and r.headers["vary"] == "Cookie"
-    assert any(line.startswith("413 POST /gate/login - ") for line in dep.nginx.log_lines())  # no gate saw it
+    assert huge_job.status_code == 413 and huge_job.json()["error"] == "payload_too_large"
+    log = dep.nginx.log_lines()
+    # nginx answered those two itself; a job post of 20 KiB (the gate takes 64 KiB there) went on.
+    assert any(line.startswith("413 POST /gate/login - ") for line in log)
+    assert any(line.startswith("413 POST /gate/jobs/post - ") for line in log)
+    assert job.status_code != 413
+    assert any(line.startswith(f"{job.status_code} POST /gate/jobs/post 127.0.0.1:") for line in log)
 
 
 @pytest.mark.slow

@@ -6,14 +6,14 @@ import dataclasses
 from pathlib import Path
 
 from generator.cli import parser
-from generator.config import DEFAULT_PROTECTED, Jobs, Meter, SiteConfig
+from generator.config import DEFAULT_PROTECTED, Assistant, Jobs, Meter, SiteConfig
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
 
 def test_every_config_key_is_documented() -> None:
     internal = {"root", "path"}
-    nested = {"meter": Meter, "jobs": Jobs}
+    nested = {"meter": Meter, "jobs": Jobs, "assistant": Assistant}
     keys = [f.name for f in dataclasses.fields(SiteConfig) if f.name not in internal and f.name not in nested]
     for prefix, schema in nested.items():
         keys += [f"{prefix}.{f.name}" for f in dataclasses.fields(schema)]
@@ -47,3 +47,11 @@ def _options(p: argparse.ArgumentParser, command: str) -> list[tuple[str, list[s
             for name, child in action.choices.items():
                 out += _options(child, f"{command} {name}")
     return out
+
+
+def test_every_casepilot_setting_is_documented() -> None:
+    names = ("CODEREF_ASSISTANT_LLM_URL", "CODEREF_ASSISTANT_LLM_MODEL", "CODEREF_ASSISTANT_LLM_KEY",
+             "CODEREF_ASSISTANT_LLM_TIMEOUT", "POST /gate/ask", "GET /gate/asks", "lcd",
+             "hcpcs-modifiers")
+    for name in names:
+        assert name in README, name

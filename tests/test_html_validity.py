@@ -12,7 +12,7 @@ from browser_helpers import need
 
 PAGES = [
     "index.html", "404.html", "register/index.html", "login/index.html", "account/index.html",
-    "search/index.html",
+    "search/index.html", "casepilot/index.html", "guides/index.html",
     "cpt/index.html", "icd-10-cm/index.html", "icd-10-pcs/index.html", "hcpcs/index.html",
     "cpt/27252/index.html", "cpt/27250/index.html", "hcpcs/E0601/index.html",
     "icd-10-cm/S72.001A/index.html", "icd-10-cm/S72.0/index.html", "icd-10-cm/chapter-19/index.html",

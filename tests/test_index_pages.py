@@ -127,3 +127,12 @@ def test_anchors_and_page_names_stay_short() -> None:
     lay = layout(IndexBook(CM_INDEX, "t", "2025", "r", "x.xml", letters=[Letter("F", 1, [main])]))
     assert all(len(a) <= 60 for a in lay.anchors.values() if "--" not in a)
     assert all(len(p.url.rstrip("/").rsplit("/", 1)[-1]) <= 60 for p in lay.pages)
+
+
+def test_every_letter_has_its_own_page_name() -> None:
+    from generator.index_layout import letter_key, letter_slug
+
+    names = [letter_slug(k) for k in "#ABCDEFGHIJKLMNOPQRSTUVWXYZ3"]
+    assert len(set(names)) == len(names)
+    assert letter_slug("X") == "letter-x" and letter_slug("#") == "letter-numbers"
+    assert [letter_key(t) for t in ("xylene", "Ökotox", "1-propanol")] == ["X", "#", "#"]

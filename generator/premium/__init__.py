@@ -13,11 +13,11 @@ from pathlib import Path
 
 from ..config import SiteConfig
 from ..model import CPT, HCPCS, ICD10CM, ICD10PCS, CodeRecord, Section
-from . import aoc, gems, mpfs, mue, ncci, payment
+from . import aoc, gems, lcd, mpfs, mue, ncci, payment
 from .db import ImportResult, connect, data_file, read_meta
 from .sections import cms_codeset
 
-__all__ = ["PREMIUM_KINDS", "ImportResult", "extra_records", "import_premium", "premium_inputs",
+__all__ = ["PREMIUM_KINDS", "ImportResult", "Sources", "extra_records", "import_premium", "premium_inputs",
            "premium_sections"]
 
 Importer = Callable[[str, Path, Path, "str | None"], ImportResult]
@@ -28,6 +28,14 @@ class PremiumKind:
     kind: str
     description: str
     run: Importer
+
+
+def _import_modifiers(kind: str, path: Path, out: Path, release: str | None = None) -> ImportResult:
+    # The HCPCS importer's parser (which `modifiers` uses) imports this package for its indicator
+    # tables: `modifiers` is imported when a modifier file is imported, not with the package.
+    from .modifiers import import_modifiers
+
+    return import_modifiers(kind, path, out, release)
 
 
 PREMIUM_KINDS: dict[str, PremiumKind] = {k.kind: k for k in (
@@ -49,6 +57,12 @@ PREMIUM_KINDS: dict[str, PremiumKind] = {k.kind: k for k in (
                 gems.import_descriptions),
     PremiumKind("icd9-descriptions-sg", "ICD-9-CM procedure descriptions (CMS32_DESC_LONG_SG.txt)",
                 gems.import_descriptions),
+    PremiumKind("hcpcs-modifiers", ("HCPCS Level II modifiers from the CMS alpha-numeric HCPCS file (for "
+                                    "CasePilot)"),
+                _import_modifiers),
+    PremiumKind("lcd", ("CMS Medicare Coverage Database list of LCDs and Articles (IDs, "
+                                  "contractors, dates, titles)"),
+                lcd.import_lcd),
 )}
 
 
@@ -62,7 +76,21 @@ def premium_inputs(cfg: SiteConfig) -> list[Path]:
     return [p for p in (data_file(cfg, k) for k in PREMIUM_KINDS) if p.exists()]
 
 
-class _Open:
+class Sources:
+    """The source objects over opened normalised files (kind -> connection): what renders the page
+    sections, and what CasePilot answers from (gate/assistant/facts.py), so both read alike."""
+
+    def __init__(self, dbs: Mapping[str, sqlite3.Connection]) -> None:
+        self.dbs = dict(dbs)
+        self.ptp = [ncci.PtpSource(k, dbs[k]) for k in ncci.SETTINGS if k in dbs]
+        self.mue = [mue.MueSource(k, dbs[k]) for k in mue.SETTINGS if k in dbs]
+        self.aoc = aoc.AocSource(dbs["ncci-aoc"]) if "ncci-aoc" in dbs else None
+        self.rvu = payment.RvuSource(dbs["pprrvu"], dbs.get("gpci")) if "pprrvu" in dbs else None
+        self.gems = [gems.GemSource(k, dbs[k]) for k in gems.GEM_KINDS if k in dbs]
+        self.descs = {cs: dbs[k] for k, cs in gems.DESC_KINDS.items() if k in dbs}
+
+
+class _Open(Sources):
     """All imported files, opened read-only for one pass."""
 
     def __init__(self, cfg: SiteConfig, stack: ExitStack) -> None:
@@ -73,13 +101,7 @@ class _Open:
                 db = connect(path)
                 stack.callback(db.close)
                 dbs[kind] = db
-        self.dbs = dbs
-        self.ptp = [ncci.PtpSource(k, dbs[k]) for k in ncci.SETTINGS if k in dbs]
-        self.mue = [mue.MueSource(k, dbs[k]) for k in mue.SETTINGS if k in dbs]
-        self.aoc = aoc.AocSource(dbs["ncci-aoc"]) if "ncci-aoc" in dbs else None
-        self.rvu = payment.RvuSource(dbs["pprrvu"], dbs.get("gpci")) if "pprrvu" in dbs else None
-        self.gems = [gems.GemSource(k, dbs[k]) for k in gems.GEM_KINDS if k in dbs]
-        self.descs = {cs: dbs[k] for k, cs in gems.DESC_KINDS.items() if k in dbs}
+        super().__init__(dbs)
 
     def cms_codes(self) -> dict[str, set[str]]:
         """Codes named in NCCI/MUE/RVU data -> the imports naming them."""

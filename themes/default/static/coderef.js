@@ -383,3 +383,106 @@ if (location.hash.length > 1 && document.body.classList.contains("index-page")) 
     }
   }
 }
+
+// --- CasePilot: the question box on code pages, guides and /casepilot/ ------------------------------
+// Without JavaScript the form posts to /gate/ask and the gate renders the answer page.
+
+const askForms = $$("form[data-ask-form]");
+
+function askAnswerBox(form) {
+  const box = form.closest("[data-ask]") || form.parentElement;
+  return $("[data-ask-answer]", box) || $("[data-ask-answer]");
+}
+
+function showAskLeft(text) {
+  for (const node of $$("[data-ask-left]")) node.textContent = text || "";
+}
+
+async function refreshAsks() {
+  try {
+    const r = await fetch("/gate/asks", { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } });
+    if (r.ok) showAskLeft((await r.json()).message);
+  } catch {
+    /* the count is a hint; asking still works */
+  }
+}
+
+function askWall(message, guest) {
+  const next = location.pathname;
+  const actions = guest
+    ? [el("a", { class: "btn", href: withNext("/register/", next), text: "Create free account" }),
+       el("a", { class: "wall-login", href: withNext("/login/", next), text: "Log in" })]
+    : [el("a", { class: "btn", href: "/account/", text: "See plans and upgrade" })];
+  return wallBox("No questions left", message, actions, "ask-wall");
+}
+
+async function ask(form, question) {
+  const box = askAnswerBox(form);
+  const button = $("button[type=submit]", form);
+  const context = $("input[name=context]", form)?.value || "";
+  box.hidden = false;
+  box.setAttribute("aria-busy", "true");
+  box.replaceChildren(el("p", { class: "ask-wait", text: "CasePilot is looking it up…" }));
+  if (button) button.disabled = true;
+  let r;
+  let data = {};
+  try {
+    r = await fetch("/gate/ask", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ question, context }),
+    });
+    data = await r.json().catch(() => ({}));
+  } catch {
+    r = null;
+  } finally {
+    if (button) button.disabled = false;
+    box.setAttribute("aria-busy", "false");
+  }
+  if (!r) {
+    box.replaceChildren(el("p", { class: "error", role: "alert", text: "The network request failed. Check your connection and ask again." }));
+    return;
+  }
+  if (r.ok) {
+    const result = el("div", { class: "ask-result", "data-kind": data.kind || "answer" });
+    result.append(el("p", { class: "ask-question" }, el("strong", { text: "You asked: " }), document.createTextNode(question)));
+    const body = el("div", { class: "ask-body" });
+    body.innerHTML = data.answer?.html || ""; // escaped HTML built by our own gate from the site's data
+    result.append(body);
+    const cites = data.citations || [];
+    if (cites.length) {
+      result.append(el("p", { class: "ask-sources-title" }, el("strong", { text: "Sources" })));
+      const list = el("ul", { class: "ask-sources" });
+      for (const c of cites) {
+        const item = el("li", {}, el("a", { href: c.url, text: c.title }));
+        if (c.release) item.append(document.createTextNode(` — ${c.release}`));
+        list.append(item);
+      }
+      result.append(list);
+    }
+    box.replaceChildren(result);
+    showAskLeft(data.asks_message);
+  } else if (r.status === 402) {
+    box.replaceChildren(askWall(data.message || "You have no questions left.", data.reason === "guest_limit"));
+    showAskLeft(data.message);
+  } else {
+    box.replaceChildren(el("p", { class: "error", role: "alert", text: data.message || `The question could not be answered (${r.status}).` }));
+  }
+}
+
+for (const form of askForms) {
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const submitter = event.submitter;
+    const area = $("textarea[name=question]", form);
+    const question = submitter?.name === "question" && submitter.value ? submitter.value : area.value;
+    if (submitter?.name === "question") area.value = question;
+    if (!question.trim()) {
+      area.focus();
+      return;
+    }
+    ask(form, question.trim());
+  });
+}
+if (askForms.length) refreshAsks();

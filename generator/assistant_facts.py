@@ -1,0 +1,311 @@
+"""Build stage: CasePilot's facts (`var/assistant.sqlite`), the one writer of what the gate answers from.
+
+Written beside the protected store from the same build input, and published with it (see
+`FactsJob.publish`), so an answer can never disagree with the page it cites:
+
+- `codes`: every code page's title, status, facts and release, with its note sections (Excludes1,
+  Code first, 7th character…) kept once per distinct text, as in the store;
+- `code_fts`: the public words of code pages (titles, inclusion terms), FTS5 with BM25;
+- `guides` and `passages` (+ `passage_fts`): the guides of `content/guides/`, one passage per heading;
+- `modifiers` and `lcd` (+ `lcd_fts`): the imported HCPCS modifiers and the LCD/Article list;
+- `snapshots`: the CMS premium files (NCCI, MUE, AOC, RVU/GPCI, GEMs) the pages were rendered from,
+  hard-linked under `var/assistant.d/` so a later `coderef import` cannot change what this build
+  answers; the gate reads them through the same source classes as the page sections.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from .config import SiteConfig
+from .errors import BuildError, Problems
+from .guides import Guide, read_guides
+from .link import CodeSetModel
+from .model import CODESET_NAMES
+from .premium import PREMIUM_KINDS
+from .premium.db import connect, data_file, read_meta
+
+SCHEMA_VERSION = "1"
+NOTE_KINDS = (
+    "notes",
+    "inclusion-terms",
+    "includes",
+    "excludes1",
+    "excludes2",
+    "code-first",
+    "use-additional-code",
+    "code-also",
+    "seventh-character",
+)
+COPIED_KINDS = ("hcpcs-modifiers", "lcd")  # small: copied in, and indexed for words
+SNAPSHOT_DIR = "assistant.d"
+
+SCHEMA = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE codes(codeset TEXT NOT NULL, key TEXT NOT NULL, bare TEXT NOT NULL, title TEXT NOT NULL,
+  short_title TEXT NOT NULL, kind TEXT NOT NULL, billable INTEGER, parent TEXT, source TEXT NOT NULL,
+  facts TEXT NOT NULL, notes INTEGER NOT NULL, PRIMARY KEY (codeset, key)) WITHOUT ROWID;
+CREATE TABLE texts(id INTEGER PRIMARY KEY, text TEXT NOT NULL);
+CREATE TABLE notes(list INTEGER NOT NULL, position INTEGER NOT NULL, kind TEXT NOT NULL,
+  text INTEGER NOT NULL,
+  PRIMARY KEY (list, position)) WITHOUT ROWID;
+CREATE VIRTUAL TABLE code_fts USING fts5(words, codeset UNINDEXED, key UNINDEXED,
+  tokenize='porter unicode61');
+CREATE TABLE guides(slug TEXT PRIMARY KEY, title TEXT NOT NULL, summary TEXT NOT NULL, sources TEXT NOT NULL,
+  topics TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE passages(id INTEGER PRIMARY KEY, slug TEXT NOT NULL, anchor TEXT NOT NULL, heading TEXT NOT NULL,
+  text TEXT NOT NULL);
+CREATE VIRTUAL TABLE passage_fts USING fts5(title, heading, text, tokenize='porter unicode61');
+CREATE TABLE modifiers(code TEXT PRIMARY KEY, description TEXT NOT NULL, short TEXT NOT NULL,
+  facts TEXT NOT NULL)
+  WITHOUT ROWID;
+CREATE TABLE lcd(id TEXT NOT NULL, type TEXT NOT NULL, title TEXT NOT NULL, contractor TEXT NOT NULL,
+  effective TEXT NOT NULL, retired TEXT NOT NULL, version TEXT NOT NULL, updated TEXT NOT NULL,
+  url TEXT NOT NULL);
+CREATE VIRTUAL TABLE lcd_fts USING fts5(title, content='lcd', tokenize='porter unicode61');
+CREATE TABLE gem_by_icd9(kind TEXT NOT NULL, icd9 TEXT NOT NULL, icd10 TEXT NOT NULL, approx INTEGER NOT NULL,
+  combo INTEGER NOT NULL, scenario INTEGER NOT NULL, choice INTEGER NOT NULL);
+CREATE TABLE snapshots(kind TEXT PRIMARY KEY, file TEXT NOT NULL, release TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE sources(kind TEXT PRIMARY KEY, release TEXT NOT NULL, source_file TEXT NOT NULL) WITHOUT ROWID;
+"""
+
+
+def facts_stage(cfg: SiteConfig, models: Mapping[str, CodeSetModel], jobs: int) -> FactsJob | Nothing:
+    """The data stage: writes the facts beside the live file now; committed with the protected store."""
+    del jobs  # a few seconds of SQLite writes: not worth a forked child
+    if not cfg.assistant.enabled:
+        return Nothing()
+    problems = Problems()
+    guides = read_guides(cfg.content_dir, cfg.root, problems)
+    if problems.errors:
+        raise BuildError(f"{problems.errors[0]} (a guide changed while the site was built)")
+    job = FactsJob(cfg)
+    job.write(dict(models), guides)
+    return job
+
+
+class Nothing:
+    """The pending output of a stage that had nothing to write (CasePilot switched off)."""
+
+    def commit(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass
+
+
+def facts_path(cfg: SiteConfig) -> Path:
+    """`var/assistant.sqlite`, beside the protected store."""
+    return cfg.store_path.with_name("assistant.sqlite")
+
+
+def bare(key: str) -> str:
+    """A code as people type it: no dots, upper case ('e11.65' and 'E1165' both find E11.65)."""
+    return key.replace(".", "").upper()
+
+
+class FactsJob:
+    """Writes the facts file beside the live one; `publish()` renames it in, `abort()` drops it."""
+
+    def __init__(self, cfg: SiteConfig) -> None:
+        self.cfg = cfg
+        self.path = facts_path(cfg)
+        self.tmp = self.path.with_name(self.path.name + ".new")
+        self.snap_dir = self.path.parent / SNAPSHOT_DIR
+        self.kept: set[str] = set()
+
+    def write(self, models: dict[str, CodeSetModel], guides: list[Guide]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp.unlink(missing_ok=True)
+        db = sqlite3.connect(self.tmp, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=OFF")
+            db.execute("PRAGMA synchronous=OFF")
+            db.executescript(SCHEMA)
+            db.execute("BEGIN")
+            _write_codes(db, models)
+            _write_guides(db, guides)
+            self._write_premium(db)
+            db.executemany(
+                "INSERT INTO meta VALUES (?, ?)",
+                [
+                    ("schema", SCHEMA_VERSION),
+                    ("built", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())),
+                ],
+            )
+            db.execute("CREATE INDEX gem_by_icd9_code ON gem_by_icd9(icd9)")
+            db.execute("COMMIT")
+            db.execute("INSERT INTO code_fts(code_fts) VALUES ('optimize')")
+            db.execute("ANALYZE")
+        except BaseException:
+            db.close()
+            self.abort()
+            raise
+        db.close()
+
+    def _write_premium(self, db: sqlite3.Connection) -> None:
+        self.snap_dir.mkdir(parents=True, exist_ok=True)
+        for kind in PREMIUM_KINDS:
+            path = data_file(self.cfg, kind)
+            if not path.exists():
+                continue
+            src = connect(path)
+            try:
+                meta = read_meta(src)
+                db.execute(
+                    "INSERT INTO sources VALUES (?, ?, ?)",
+                    (kind, meta.get("release", ""), meta.get("source_file", "")),
+                )
+                if kind == "hcpcs-modifiers":
+                    db.executemany(
+                        "INSERT INTO modifiers VALUES (?, ?, ?, ?)",
+                        src.execute("SELECT code, description, short, facts FROM modifier"),
+                    )
+                    continue
+                if kind == "lcd":
+                    db.executemany(
+                        "INSERT INTO lcd VALUES (?,?,?,?,?,?,?,?,?)",
+                        src.execute(
+                            "SELECT id, type, title, contractor, effective, retired, version, updated, url "
+                             "FROM lcd"
+                        ),
+                    )
+                    db.execute("INSERT INTO lcd_fts(rowid, title) SELECT rowid, title FROM lcd")
+                    continue
+                if kind in ("gem-icd9-to-cm", "gem-icd9-to-pcs"):  # the snapshot is keyed by ICD-10 only
+                    db.executemany(
+                        "INSERT INTO gem_by_icd9 VALUES (?,?,?,?,?,?,?)",
+                        (
+                            (kind, *r)
+                            for r in src.execute(
+                                "SELECT icd9, icd10, approx, combo, scenario, choice FROM gem WHERE icd9 IS "
+                                 "NOT NULL"
+                            )
+                        ),
+                    )
+            finally:
+                src.close()
+            name = self._snapshot(kind, path)
+            db.execute("INSERT INTO snapshots VALUES (?, ?, ?)", (kind, name, meta.get("release", "")))
+
+    def _snapshot(self, kind: str, path: Path) -> str:
+        """A hard link to the imported file (a copy across file systems), named by its identity.
+
+        Imports replace their file by renaming a new one over it, so the link keeps this build's bytes.
+        """
+        st = path.stat()
+        ident = hashlib.blake2b(
+            f"{st.st_ino}|{st.st_size}|{st.st_mtime_ns}".encode(), digest_size=8
+        ).hexdigest()
+        name = f"{kind}-{ident}.sqlite"
+        dest = self.snap_dir / name
+        if not dest.exists():
+            part = dest.with_name(name + ".part")
+            part.unlink(missing_ok=True)
+            try:
+                os.link(path, part)
+            except OSError:  # another file system (or no hard links): the same bytes, copied
+                shutil.copyfile(path, part)
+            os.replace(part, dest)
+        self.kept.add(name)
+        return name
+
+    def commit(self) -> None:
+        self.publish()
+
+    def publish(self) -> None:
+        """Renames the new facts in, then removes snapshots no facts file names any more (a gate
+        still reading an old one keeps its open file)."""
+        os.replace(self.tmp, self.path)
+        if self.snap_dir.is_dir():
+            for p in self.snap_dir.iterdir():
+                if p.name not in self.kept:
+                    p.unlink(missing_ok=True)
+
+    def abort(self) -> None:
+        self.tmp.unlink(missing_ok=True)
+
+
+def _write_codes(db: sqlite3.Connection, models: dict[str, CodeSetModel]) -> None:
+    text_ids: dict[str, int] = {}
+    list_ids: dict[tuple[tuple[str, int], ...], int] = {}
+    by_object: dict[int, tuple[object, int]] = {}  # imported sections are shared objects: hash each once
+    code_rows: list[tuple[object, ...]] = []
+    note_rows: list[tuple[int, int, str, int]] = []
+    fts_rows: list[tuple[str, str, str]] = []
+    for codeset, model in models.items():
+        for rec in model.records:
+            members: list[tuple[str, int]] = []
+            terms = ""
+            for s in rec.sections:
+                if s.kind not in NOTE_KINDS or not s.text:
+                    continue
+                hit = by_object.get(id(s.text))
+                if hit is not None and hit[0] is s.text:
+                    tid = hit[1]
+                else:
+                    tid = text_ids.setdefault(s.text, len(text_ids) + 1)
+                    by_object[id(s.text)] = (s.text, tid)
+                members.append((s.kind, tid))
+                if s.kind == "inclusion-terms":
+                    terms = s.text
+            number = 0
+            if members:
+                key = tuple(members)
+                number = list_ids.get(key, 0)
+                if not number:
+                    number = list_ids[key] = len(list_ids) + 1
+                    note_rows.extend((number, i, kind, tid) for i, (kind, tid) in enumerate(members))
+            code_rows.append(
+                (
+                    codeset,
+                    rec.key,
+                    bare(rec.key),
+                    rec.title,
+                    rec.short_title,
+                    rec.kind,
+                    None if rec.billable is None else int(rec.billable),
+                    rec.parent,
+                    rec.source,
+                    json.dumps(rec.facts) if rec.facts else "[]",
+                    number,
+                )
+            )
+            if rec.is_code and (rec.title or terms):
+                fts_rows.append((f"{rec.title} {rec.short_title} {terms}".strip(), codeset, rec.key))
+    db.executemany("INSERT INTO codes VALUES (?,?,?,?,?,?,?,?,?,?,?)", code_rows)
+    db.execute("CREATE INDEX codes_bare ON codes(bare)")
+    db.execute("CREATE INDEX codes_parent ON codes(codeset, parent)")  # a header's more specific codes
+    db.executemany("INSERT INTO texts VALUES (?, ?)", [(i, t) for t, i in text_ids.items()])
+    db.executemany("INSERT INTO notes VALUES (?, ?, ?, ?)", note_rows)
+    db.executemany("INSERT INTO code_fts(words, codeset, key) VALUES (?, ?, ?)", fts_rows)
+    names = {cs: CODESET_NAMES[cs] for cs in models}
+    db.execute("INSERT INTO meta VALUES ('codesets', ?)", (json.dumps(names),))
+    releases = {
+        cs: next((r.source for r in m.records if r.is_code and r.source), "") for cs, m in models.items()
+    }
+    db.execute("INSERT INTO meta VALUES ('releases', ?)", (json.dumps(releases),))
+
+
+def _write_guides(db: sqlite3.Connection, guides: Iterable[Guide]) -> None:
+    for g in guides:
+        db.execute(
+            "INSERT INTO guides VALUES (?, ?, ?, ?, ?)",
+            (g.slug, g.title, g.summary, json.dumps(g.sources), json.dumps(g.topics)),
+        )
+        for p in g.passages:
+            cur = db.execute(
+                "INSERT INTO passages(slug, anchor, heading, text) VALUES (?, ?, ?, ?)",
+                (g.slug, p.anchor, p.heading, p.text),
+            )
+            db.execute(
+                "INSERT INTO passage_fts(rowid, title, heading, text) VALUES (?, ?, ?, ?)",
+                (cur.lastrowid, f"{g.title} {' '.join(g.topics)}", p.heading if p.anchor else "", p.text),
+            )
