@@ -131,22 +131,21 @@ def _grid(table: b.PcsTable) -> str:
     ]
     if table.definition:
         out.append(f"<p><strong>{escape(table.head[3].label)}:</strong> {escape(table.definition)}</p>")
-    seen: set[str] = set()
+    seen: set[str] = set()  # a body part that recurs in a later row keeps the anchor of its first row
     for n, row in enumerate(table.rows, 1):
-        ids = []
+        parts = []
         for v in row.axes[4]:
-            if v.code not in seen:
-                seen.add(v.code)
-                ids.append(v.code)
-        anchor = f' id="row-{escape(ids[0])}"' if ids else ""
-        cells = "".join(
+            anchor = "" if v.code in seen else f' id="row-{escape(v.code)}"'
+            seen.add(v.code)
+            parts.append(f'<span class="v"{anchor}>{escape(v.code)}</span>{escape(v.label)}')
+        cells = "<td>" + "<br>".join(parts) + "</td>" + "".join(
             "<td>"
             + "<br>".join(f'<span class="v">{escape(v.code)}</span>{escape(v.label)}' for v in row.axes[p])
             + "</td>"
-            for p in (4, 5, 6, 7)
+            for p in (5, 6, 7)
         )
         out.append(
-            f'<table class="pcs-grid"{anchor}><caption>Row {n}</caption><thead><tr>{head}</tr></thead>'
+            f'<table class="pcs-grid"><caption>Row {n}</caption><thead><tr>{head}</tr></thead>'
             f"<tbody><tr>{cells}</tr></tbody></table>"
         )
     return "".join(out)

@@ -308,8 +308,15 @@ async function bundleHits(cs, q) {
   const res = await pf.search(q);
   if (!res) return [];
   const pages = await Promise.all(res.results.slice(0, PAGE_SIZE).map((r) => r.data()));
+  // Pagefind drops a word it has never seen ("zzqqxx nothing" would list every job saying "nothing"):
+  // a listing must hold every word of the query (its stem: the word less an ending of up to two letters).
+  const terms = q.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length > 1);
+  const holdsAll = (d) => {
+    const text = `${(d.meta && d.meta.title) || ""} ${d.content || ""}`.toLowerCase();
+    return terms.every((w) => new RegExp(`\\b${w.slice(0, Math.max(3, w.length - 2))}`).test(text));
+  };
   const out = [];
-  for (const d of pages) {
+  for (const d of pages.filter(holdsAll)) {
     const a = (d.anchors || []).find((x) => x.id);
     if (!a) continue;
     const heading = a.text || a.id;
@@ -339,25 +346,21 @@ export async function fullText(q, codeset = "") {
   const codesOf = sets.map(() => 0);
   const shown = new Set();
   let offset = 0;
-  const resolve = async ([, n, entry]) => {
-    const cs = sets[n];
-    const meta = await wordMeta(cs);
-    const row = (await getCachedJSON(`${cs.words}e-${Math.floor(entry / meta.chunk)}.json`))[entry % meta.chunk];
+  // An entry's row: [n, kind, via, keys]. Rows are fetched in parallel, but codes are claimed in rank
+  // order (a code two entries name belongs to the better one, as in generator/words/reader.py).
+  const rowOf = async ([, n, entry]) => {
+    const meta = await wordMeta(sets[n]);
+    const row = (await getCachedJSON(`${sets[n].words}e-${Math.floor(entry / meta.chunk)}.json`))[entry % meta.chunk];
     const [kind, via, ...keys] = row;
-    done[n] += 1;
-    const out = [];
-    for (const key of keys) {
-      const id = `${cs.slug}/${key}`;
-      if (shown.has(id)) continue;
-      shown.add(id);
-      const d = await describe(cs, key);
-      codesOf[n] += 1;
-      out.push({
-        codeset: cs.slug, codesetName: cs.name, key, display: (d && d[3]) || key, title: d ? d[1] : "",
-        billable: d ? d[2] : null, via: via ? `${meta.labels[kind] ? meta.labels[kind] + ": " : ""}${via}` : "", url: codeUrl(cs.slug, key),
-      });
-    }
-    return out;
+    return [n, meta, kind, via, keys];
+  };
+  const item = async ([n, meta, kind, via, key]) => {
+    const cs = sets[n];
+    const d = await describe(cs, key);
+    return {
+      codeset: cs.slug, codesetName: cs.name, key, display: (d && d[3]) || key, title: d ? d[1] : "",
+      billable: d ? d[2] : null, via: via ? `${meta.labels[kind] ? meta.labels[kind] + ": " : ""}${via}` : "", url: codeUrl(cs.slug, key),
+    };
   };
   // The next `max` codes, best first (job listings after the codes of the first batch).
   const next = async (max = PAGE_SIZE) => {
@@ -365,7 +368,18 @@ export async function fullText(q, codeset = "") {
     while (out.length < max && offset < all.length) {
       const batch = all.slice(offset, offset + Math.max(8, max - out.length));
       offset += batch.length;
-      for (const codes of await Promise.all(batch.map(resolve))) out.push(...codes);
+      const picked = [];
+      for (const [n, meta, kind, via, keys] of await Promise.all(batch.map(rowOf))) {
+        done[n] += 1;
+        for (const key of keys) {
+          const id = `${sets[n].slug}/${key}`;
+          if (shown.has(id)) continue;
+          shown.add(id);
+          codesOf[n] += 1;
+          picked.push([n, meta, kind, via, key]);
+        }
+      }
+      out.push(...(await Promise.all(picked.map(item))));
     }
     const jobs = extra;
     extra = [];
