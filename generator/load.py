@@ -13,6 +13,7 @@ from . import forking
 from .config import SiteConfig
 from .content import HandPage
 from .errors import BuildError, Problems
+from .history import attach_history
 from .importers import CodeSetImporter, codeset_importers
 from .link import CodeSetModel
 from .model import CODESET_NAMES, CPT, CodeRecord
@@ -191,6 +192,8 @@ def load_models(
     say(f"load       {time.perf_counter() - t0:.2f}s", quiet=quiet)
     with phase("premium", quiet=quiet):
         _attach_premium(cfg, models, problems, premium_keys)
+    with phase("history", quiet=quiet):  # earlier releases: history blocks, new/revised badges
+        attach_history(cfg, {cs: m.records for cs, m in models.items()})
     return models
 
 
