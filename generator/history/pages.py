@@ -145,8 +145,10 @@ def change_ctx(model: CodeSetModel, history: History, pair: Changes) -> Ctx:
         anchor = "ch-" + (model.records[ch].key if ch is not None else "other")
         chapters.append(Ctx({
             "head": head, "anchor": anchor,
-            "lists": [Ctx({"kind": kind, "title": title, "entries": lists[kind], "anchor": f"{anchor}-{kind}"})
-                      for kind, title in KIND_TITLES if lists[kind]],
+            "lists": [
+                Ctx({"kind": kind, "title": title, "entries": lists[kind], "anchor": f"{anchor}-{kind}"})
+                for kind, title in KIND_TITLES if lists[kind]
+            ],
         }))
     return Ctx({
         "codeset": codeset, "codeset_name": CODESET_NAMES[codeset], "codeset_url": urls.codeset_path(codeset),
