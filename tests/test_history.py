@@ -248,3 +248,56 @@ def test_real_fy2026_changes_equal_a_direct_comparison_of_the_files(tmp_path: Pa
     assert "Cutaneous abscess of back [any part, except buttock and flank]</q>" in history
     deleted = files["icd-10-cm/S30.1XXA/index.html"].decode()
     assert 'content="noindex"' in deleted and "/icd-10-cm/S30.11XA/" in deleted
+
+
+# ------------------------------------------------------------------------ `coderef releases`
+
+
+def _releases(root: Path, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    from generator.cli import main
+
+    code = main(["--root", str(root), "releases", *args])
+    return code, capsys.readouterr().out
+
+
+def test_releases_command_lists_and_answers_a_date_of_service(
+    history_site: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = history_site.parent
+    code, out = _releases(root, "--codeset", "icd-10-cm", capsys=capsys)
+    assert code == 0
+    assert "FY2026     2025-10-01 to 2026-09-30  ICD-10-CM FY2026" in out
+    assert "FY2025     2024-10-01 to 2025-09-30  ICD-10-CM FY2025" in out
+    assert out.index("FY2026") < out.index("FY2025")  # newest first
+    for day, expected in [
+        ("2025-09-30", "ICD-10-CM: ICD-10-CM FY2025, in force 2024-10-01 to 2025-09-30"),
+        ("2025-10-01", "ICD-10-CM: ICD-10-CM FY2026, in force 2025-10-01 to 2026-09-30"),
+        ("2024-09-30", "ICD-10-CM: no release held covers 2024-09-30"),
+    ]:
+        code, out = _releases(root, "--date", day, "--codeset", "icd-10-cm", capsys=capsys)
+        assert code == 0 and out.startswith(expected)
+    assert _releases(root, "--date", "2025-02-30", capsys=capsys)[0] == 2
+    assert _releases(root, "--codeset", "icd-11", capsys=capsys)[0] == 2
+
+
+def test_pfs_releases_follow_the_release_column(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rvu = tmp_path / "pprrvu_2024.tsv"
+    rvu.write_text(
+        "release\thcpcs\n" + "".join(f"{r}\t9921{n}\n" for n, r in enumerate(
+            ["rvu24a_jan", "rvu24ar_jan", "rvu24b_apr", "rvu24c_jul", "rvu24c_jul"]
+        )),
+        encoding="utf-8",
+    )
+    root = make_project(tmp_path / "proj", site_yml=f"codesets: [icd-10-cm]\nsources:\n  pprrvu: {rvu}\n",
+                        pages=False, jobs=False)
+    code, out = _releases(root, "--codeset", "pfs", capsys=capsys)
+    assert code == 0
+    assert "RVU24AR    2024-03-09 to 2024-03-31" in out and "RVU24A     2024-01-01 to 2024-03-08" in out
+    assert "RVU24C     2024-07-01 to 2024-09-30" in out
+    for day, name in [("2024-03-08", "RVU24A,"), ("2024-03-09", "RVU24AR,"), ("2024-06-30", "RVU24B,"),
+                      ("2024-07-01", "RVU24C,")]:
+        assert name in _releases(root, "--date", day, "--codeset", "pfs", capsys=capsys)[1]
+    assert "no release held covers 2024-10-01" in _releases(root, "--date", "2024-10-01", capsys=capsys)[1]
+    rvu.write_text("release\thcpcs\nrvu24dr_oct\t99213\n", encoding="utf-8")
+    code, out = _releases(root, capsys=capsys)
+    assert code == 1 and "RVU24DR has no known start date" in out

@@ -70,6 +70,7 @@ def attach_history(cfg: SiteConfig, models: dict[str, list[CodeRecord]]) -> dict
     for codeset, records in models.items():
         history = history_of(cfg, codeset, records)
         if history is None:
+            _attach_release(codeset, records)
             continue
         out[codeset] = history
         events: dict[str, list[Event]] = {}
@@ -100,3 +101,16 @@ def attach_history(cfg: SiteConfig, models: dict[str, list[CodeRecord]]) -> dict
                 rec.change = badge
                 rec.change_label = f"{'New' if badge == 'new' else 'Revised'} in {history.current.name}"
     return out
+
+
+def _attach_release(codeset: str, records: list[CodeRecord]) -> None:
+    """A code set held in one release only: its code pages say which fiscal year they show, when
+    the release line names one (ICD-10-PCS)."""
+    line = next((r.source for r in records if r.is_code and r.source), "")
+    release = from_source_line(codeset, line)
+    if release is None:
+        return
+    section = history_section(release, [release.name], [], {})
+    for rec in records:
+        if rec.is_code:
+            rec.sections = [*rec.sections, section]

@@ -55,10 +55,10 @@ def history_section(
             parts.append(f"<li><strong>{escape(name)}</strong>: {html}</li>")
         parts.append("</ul>")
     shown = ", ".join(escape(n) for n in held_in)
-    if not events and len(held_in) > 1:
-        parts.append(f'<p class="history-held">In every release held here ({shown}), unchanged.</p>')
-    else:
+    if events:
         parts.append(f'<p class="history-held">In the releases held here: {shown}.</p>')
+    elif len(held_in) > 1:
+        parts.append(f'<p class="history-held">In every release held here ({shown}), unchanged.</p>')
     html = "".join(parts)
     hit = cache.get(html)
     if hit is None:
