@@ -301,3 +301,37 @@ def test_pfs_releases_follow_the_release_column(tmp_path: Path, capsys: pytest.C
     rvu.write_text("release\thcpcs\nrvu24dr_oct\t99213\n", encoding="utf-8")
     code, out = _releases(root, capsys=capsys)
     assert code == 1 and "RVU24DR has no known start date" in out
+
+
+# ------------------------------------------------------------------- RVU history (premium)
+
+
+def test_rvu_quarters_are_a_protected_history_of_the_codes_that_changed(tmp_path: Path) -> None:
+    from generator.build import build
+    from generator.store import StoreReader
+
+    pprrvu = shared_data() / "mpfs" / "pprrvu_2024_quarters_noCPTdesc.tsv.gz"
+    root = make_project(tmp_path / "proj", site_yml=(
+        f"codesets: [hcpcs]\nsources:\n  pprrvu: {pprrvu}\n"
+    ), pages=False, jobs=False)
+    pages = root / "content" / "codes" / "hcpcs"
+    pages.mkdir(parents=True)
+    # J1020 went from status E to I on April 1, 2024; G0008's RVUs did not change (only the CF did).
+    (pages / "J1020.md").write_text("---\ntitle: Injection, methylprednisolone acetate, 20 mg\n---\n")
+    (pages / "G0008.md").write_text("---\ntitle: Administration of influenza virus vaccine\n---\n")
+    build(root, quiet=True, jobs=1, search=False)
+    site = (root / "site" / "hcpcs" / "J1020" / "index.html").read_text(encoding="utf-8")
+    assert 'id="s-rvu-history"' in site and "RVU24AR (2024-03-09" not in site and "33.2875" not in site
+    reader = StoreReader(root / "var" / "protected.sqlite")
+    try:
+        stored = {s.id: s.html for s in reader.sections("hcpcs", "J1020")}
+        assert "rvu-history" not in {s.id for s in reader.sections("hcpcs", "G0008")}
+    finally:
+        reader.close()
+    rows = stored["rvu-history"].split("<tr>")[2:]
+    assert [r.split("</th>")[0].split(">")[-1] for r in rows] == [
+        "RVU24A (2024-01-01 to 2024-03-08)", "RVU24AR (2024-03-09 to 2024-03-31)",
+        "RVU24B (2024-04-01 to 2024-06-30)", "RVU24C (2024-07-01 to 2024-09-30)",
+    ]
+    assert [r.split("<td>")[1].split("<")[0] for r in rows] == ["E", "E", "I", "I"]
+    assert [r.split("<td>")[-1].split("<")[0] for r in rows] == ["32.7442", "33.2875", "33.2875", "33.2875"]

@@ -10,6 +10,7 @@ from ..model import CODESET_NAMES, CodeRecord, Section
 from .compare import Changes, compare
 from .previous import Held, previous_releases
 from .releases import Release, from_source_line
+from .rvu import attach_rvu_history
 from .sections import Event, history_section, pair_events
 
 
@@ -65,7 +66,9 @@ def history_of(cfg: SiteConfig, codeset: str, records: list[CodeRecord]) -> Hist
 
 def attach_history(cfg: SiteConfig, models: dict[str, list[CodeRecord]]) -> dict[str, History]:
     """Gives every code of a code set with earlier releases held its history block, and new and
-    revised codes of the current release their badge. Returns the histories by code set."""
+    revised codes of the current release their badge; and codes whose RVUs changed between the PFS
+    releases held their (protected) RVU history. Returns the histories by code set."""
+    attach_rvu_history(cfg, models)
     out: dict[str, History] = {}
     for codeset, records in models.items():
         history = history_of(cfg, codeset, records)

@@ -6,10 +6,8 @@ for their names (and the PFS file for its release column), so the command answer
 """
 from __future__ import annotations
 
-import gzip
 import re
-from datetime import date, timedelta
-from pathlib import Path
+from datetime import date
 
 from ..config import SiteConfig
 from ..errors import BuildError
@@ -21,6 +19,7 @@ from ..load import source_for
 from ..model import ICD10CM, ICD10PCS
 from ..official import source
 from ..premium.db import release_from_name
+from .pfs import PFS, pfs_releases, quarter_end
 from .previous import previous_releases
 from .releases import Release, applies, from_source_line
 
@@ -30,20 +29,9 @@ QUARTERLY: dict[str, tuple[str, tuple[str, ...]]] = {
     "ncci": ("NCCI procedure-to-procedure edits", ("ncci-ptp-practitioner", "ncci-ptp-hospital")),
     "mue": ("Medically unlikely edits", ("mue-practitioner", "mue-hospital", "mue-dme")),
 }
-PFS = "pfs"
 TITLES = {ICD10CM: "ICD-10-CM", ICD10PCS: "ICD-10-PCS", **{k: t for k, (t, _) in QUARTERLY.items()},
           PFS: "Physician Fee Schedule RVUs"}
-# A revised PFS release ("R") replaces its quarter's file from a day CMS names in the release's notes:
-# RVU24AR carries the conversion factor the Consolidated Appropriations Act, 2024 set from March 9, 2024.
-REVISION_START: dict[str, date] = {"RVU24AR": date(2024, 3, 9)}
 _VERSION = re.compile(rb"<version>\s*(\d{4})\s*</version>")
-_RVU = re.compile(r"rvu(\d\d)([a-d])(r?)", re.IGNORECASE)
-
-
-def quarter_end(start: date) -> date:
-    """The last day of the calendar quarter `start` falls in."""
-    after = (start.month - 1) // 3 * 3 + 4  # the first month of the next quarter, 13 for January
-    return date(start.year + (after > 12), (after - 1) % 12 + 1, 1) - timedelta(days=1)
 
 
 def icd10cm_releases(cfg: SiteConfig) -> list[Release]:
@@ -82,45 +70,6 @@ def quarterly_releases(cfg: SiteConfig, name: str) -> list[Release]:
         label = f"{title} {start:%B %Y}"
         out.setdefault(start, Release(name, start.isoformat()[:7], label, start, quarter_end(start)))
     return [out[k] for k in sorted(out)]
-
-
-def pfs_releases(cfg: SiteConfig) -> list[Release]:
-    """The PFS releases stacked in the PPRRVU file (its `release` column), each until the next."""
-    src = source(cfg, "pprrvu")
-    if src is None:
-        return []
-    names = _release_column(src.path)
-    starts: list[tuple[date, str]] = []
-    for tag in names:
-        m = _RVU.fullmatch(tag.split("_")[0])
-        if m is None:
-            raise BuildError(f"{src.path}: release '{tag}' is not a PFS release name such as rvu24c_jul")
-        name = f"RVU{m[1]}{m[2].upper()}{m[3].upper()}"
-        start = date(2000 + int(m[1]), "abcd".index(m[2].lower()) * 3 + 1, 1)
-        if m[3]:
-            if name not in REVISION_START:
-                raise BuildError(f"{src.path}: the revised release {name} has no known start date")
-            start = REVISION_START[name]
-        starts.append((start, name))
-    starts.sort()
-    out = []
-    for n, (start, name) in enumerate(starts):
-        end = starts[n + 1][0] - timedelta(days=1) if n + 1 < len(starts) else quarter_end(start)
-        out.append(Release(PFS, name, f"PFS {name}", start, end))
-    return out
-
-
-def _release_column(path: Path) -> list[str]:
-    opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8", errors="replace") as f:
-        head = f.readline().rstrip("\r\n").split("\t")
-        if "release" not in head:
-            return [path.stem]
-        col = head.index("release")
-        seen: dict[str, None] = {}
-        for line in f:
-            seen.setdefault(line.split("\t", col + 1)[col], None)
-    return list(seen)
 
 
 def catalog(cfg: SiteConfig) -> dict[str, list[Release]]:
