@@ -16,7 +16,8 @@ from .errors import BuildError, Problems
 from .importers import CodeSetImporter, codeset_importers
 from .link import CodeSetModel
 from .model import CODESET_NAMES, CPT, CodeRecord
-from .premium import extra_records, premium_sections
+from .official import shipped_file
+from .premium import extra_records, finish_conversions, premium_sections, start_conversions
 from .progress import phase, say
 from .registry import imported_source
 
@@ -26,10 +27,10 @@ HAND_ORDER_BASE = 10_000_000  # hand-only codes sort after imported ones unless 
 
 def source_for(cfg: SiteConfig, imp: CodeSetImporter) -> Path | None:
     """The file a code set is read from: `sources` in site.yml, else the imported one, else the packaged
-    default."""
+    default (a Python package's data), else the file the project ships in content/official/ (HCPCS)."""
     if imp.kind in cfg.sources:
         return cfg.root / cfg.sources[imp.kind]
-    return imported_source(cfg, imp.kind) or imp.default_source()
+    return imported_source(cfg, imp.kind) or imp.default_source() or shipped_file(cfg, imp.kind)
 
 
 def importers_for(cfg: SiteConfig) -> dict[str, CodeSetImporter]:
@@ -180,6 +181,8 @@ def load_models(
         if imp is not None and src is not None:
             wanted.append((codeset, imp, src))
     t0 = time.perf_counter()
+    # The shipped CMS files are converted (once) by forked children while the code sets are read.
+    converting = start_conversions(cfg, jobs) if premium_keys is None else []
     read = read_sources(cfg, wanted, version, jobs)
     for codeset in enabled:
         records = read.get(codeset, [])
@@ -189,6 +192,9 @@ def load_models(
         models[codeset] = CodeSetModel(codeset, records)
         say(f"load       {codeset}: {len(records)} records", quiet=quiet)
     say(f"load       {time.perf_counter() - t0:.2f}s", quiet=quiet)
+    if converting:
+        with phase("convert", quiet=quiet):
+            finish_conversions(converting)
     with phase("premium", quiet=quiet):
         _attach_premium(cfg, models, problems, premium_keys)
     return models

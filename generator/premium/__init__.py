@@ -1,10 +1,12 @@
 """Premium CMS sections (NCCI, MUE, RVU/GPCI payment, add-on codes, GEMs) and their importers.
 
-Each `coderef import <kind>` streams an official file into one small SQLite file under
-`<data_dir>/premium/`; the build then asks `premium_sections` for the sections of every page.
+Each kind's official file is converted into one small SQLite file: by `coderef import <kind>` into
+`<data_dir>/premium/`, else by the build from the file shipped in `content/official/` (see
+`files.py`); the build then asks `premium_sections` for the sections of every page.
 """
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import ExitStack
@@ -13,12 +15,12 @@ from pathlib import Path
 
 from ..config import SiteConfig
 from ..model import CPT, HCPCS, ICD10CM, ICD10PCS, CodeRecord, Section
-from . import aoc, gems, lcd, mpfs, mue, ncci, payment
+from . import aoc, files, gems, lcd, mpfs, mue, ncci, payment
 from .db import ImportResult, connect, data_file, read_meta
 from .sections import cms_codeset
 
-__all__ = ["PREMIUM_KINDS", "ImportResult", "Sources", "extra_records", "import_premium", "premium_inputs",
-           "premium_sections"]
+__all__ = ["PREMIUM_KINDS", "ImportResult", "Sources", "extra_records", "import_premium", "normalised_file",
+           "premium_inputs", "premium_sections", "start_conversions"]
 
 Importer = Callable[[str, Path, Path, "str | None"], ImportResult]
 
@@ -71,9 +73,25 @@ def import_premium(cfg: SiteConfig, kind: str, path: Path, release: str | None =
     return PREMIUM_KINDS[kind].run(kind, path, data_file(cfg, kind), release)
 
 
-def premium_inputs(cfg: SiteConfig) -> list[Path]:
-    """The normalised data files that exist (the build fingerprints them)."""
-    return [p for p in (data_file(cfg, k) for k in PREMIUM_KINDS) if p.exists()]
+def premium_inputs(cfg: SiteConfig) -> list[str]:
+    """The identity of each kind's data (imported, named in site.yml or shipped): the build fingerprints
+    them."""
+    return files.input_keys(cfg, list(PREMIUM_KINDS))
+
+
+def normalised_file(cfg: SiteConfig, kind: str) -> Path | None:
+    """The SQLite file of `kind` the build reads (converted now from a shipped file if need be), or None."""
+    return files.premium_file(cfg, kind, PREMIUM_KINDS[kind].run)
+
+
+def start_conversions(cfg: SiteConfig, jobs: int) -> list[int]:
+    """Starts converting the shipped (or site.yml) files not converted yet, in forked children;
+    `finish_conversions` waits for them."""
+    return files.start(cfg, {k: pk.run for k, pk in PREMIUM_KINDS.items()}, jobs)
+
+
+def finish_conversions(pids: list[int]) -> None:
+    files.finish(pids)
 
 
 class Sources:
@@ -96,8 +114,8 @@ class _Open(Sources):
     def __init__(self, cfg: SiteConfig, stack: ExitStack) -> None:
         dbs: dict[str, sqlite3.Connection] = {}
         for kind in PREMIUM_KINDS:
-            path = data_file(cfg, kind)
-            if path.exists():
+            path = normalised_file(cfg, kind)
+            if path is not None:
                 db = connect(path)
                 stack.callback(db.close)
                 dbs[kind] = db
@@ -118,14 +136,38 @@ class _Open(Sources):
         return found
 
 
+MODIFIER_ORDER_BASE = 5_000_000  # after the HCPCS codes, before hand-only pages (load.HAND_ORDER_BASE)
+
+
+def modifier_pages(db: sqlite3.Connection) -> Iterator[CodeRecord]:
+    """The modifiers group and one page per modifier, as the HCPCS importer makes them from a file
+    that has modifiers."""
+    meta = read_meta(db)
+    source = meta.get("release", "") or "HCPCS Level II, CMS"
+    order = MODIFIER_ORDER_BASE
+    yield CodeRecord(HCPCS, "modifiers", "HCPCS Level II modifiers", kind="group", order=order,
+                     label="Modifiers", source=source)
+    for code, title, short, facts in db.execute("SELECT code, description, short, facts FROM modifier "
+                                                "ORDER BY code"):
+        order += 1
+        yield CodeRecord(
+            codeset=HCPCS, key=str(code), title=str(title), parent="modifiers", order=order,
+            short_title=str(short), label=str(code), facts=[(str(k), str(v)) for k, v in json.loads(facts)],
+            source=source, origin=meta.get("source_file", ""),
+        )
+
+
 def _group_key(code: str) -> str:
     return f"cpt-{code[:2]}xxx"
 
 
 def extra_records(cfg: SiteConfig, existing: Mapping[str, Collection[str]]) -> Iterator[CodeRecord]:
-    """CPT code-number pages (no descriptor) for CPT codes in imported CMS data that have no page."""
+    """CPT code-number pages (no descriptor) for CPT codes in imported CMS data that have no page, and
+    HCPCS modifier pages from the modifier data when the HCPCS file has none (the July 2024 file)."""
     with ExitStack() as stack:
         opened = _Open(cfg, stack)
+        if "hcpcs-modifiers" in opened.dbs and "modifiers" not in existing.get(HCPCS, ()):
+            yield from modifier_pages(opened.dbs["hcpcs-modifiers"])
         have = existing.get(CPT, ())
         found = opened.cms_codes()
         missing = sorted(c for c in found if cms_codeset(c) == CPT and c not in have)
