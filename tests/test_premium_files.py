@@ -57,7 +57,11 @@ def shipped_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     root = make_project(tmp_path_factory.mktemp("shipped") / "proj", pages=False)
     ship(root, SHIPPED_FIXTURES)
-    build(root, quiet=True, jobs=2, search=False)  # two jobs: the conversions run in forked children
+    # Two jobs, and render workers even for this small site: the conversions run in forked children,
+    # and the premium sections are built by the render workers (each opening the files for itself).
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("generator.render_job.PARALLEL_FROM", 0)
+        build(root, quiet=True, jobs=2, search=False)
     return root
 
 
@@ -83,6 +87,30 @@ def test_premium_sections_come_from_the_shipped_files(shipped_site: Path) -> Non
     converted = sorted(p.name.rsplit("-", 1)[0] for p in cache_dir(cfg).glob("*.sqlite"))
     assert converted == sorted(k for k in SHIPPED_FIXTURES if k != "hcpcs")
     assert not (shipped_site / "data" / "premium").exists()  # nothing was imported
+
+
+def test_the_render_workers_store_the_sections_premium_sections_gives(shipped_site: Path) -> None:
+    """The full build's page-by-page sections (built in the render workers) are those of the one-pass
+    `premium_sections` over every code page, links included."""
+    from generator.premium import premium_sections
+    from generator.store import StoreReader
+
+    cfg = SiteConfig(root=shipped_site)
+    db = sqlite3.connect(shipped_site / "var" / "protected.sqlite")
+    pages: dict[str, set[str]] = {}
+    for cs, key in db.execute("SELECT codeset, key FROM codes"):
+        pages.setdefault(cs, set()).add(key)
+    db.close()
+    want = [(cs, k, s.id, s.html) for cs, k, s in premium_sections(cfg, pages)]
+    reader = StoreReader(shipped_site / "var" / "protected.sqlite")
+    try:
+        got = []
+        for cs, k, sid, _ in want:
+            got += [(cs, k, s.id, s.html) for s in reader.sections(cs, k) if s.id == sid]
+    finally:
+        reader.close()
+    assert len(want) >= 10 and got == want
+    assert any('<a href="/cpt/36415/">' in html for _, _, sid, html in want if sid == "ncci-edits")
 
 
 def test_an_import_replaces_the_shipped_file_and_the_release_line_follows(

@@ -7,6 +7,7 @@ Each kind's official file is converted into one small SQLite file: by `coderef i
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import ExitStack
@@ -19,8 +20,12 @@ from . import aoc, files, gems, lcd, mpfs, mue, ncci, payment
 from .db import ImportResult, connect, data_file, read_meta
 from .sections import cms_codeset
 
-__all__ = ["PREMIUM_KINDS", "ImportResult", "Sources", "extra_records", "import_premium", "normalised_file",
-           "premium_inputs", "premium_sections", "start_conversions"]
+__all__ = ["PREMIUM_KINDS", "PREMIUM_ORDER", "ImportResult", "PageSections", "Sources", "extra_records",
+           "import_premium", "normalised_file", "premium_inputs", "premium_sections", "start_conversions"]
+
+# The code sets whose pages get premium sections, in the order they are built.
+PREMIUM_ORDER = (CPT, HCPCS, ICD10CM, ICD10PCS)
+
 
 Importer = Callable[[str, Path, Path, "str | None"], ImportResult]
 
@@ -214,30 +219,68 @@ def _listed_in(kinds: Collection[str], releases: Mapping[str, str]) -> str:
     return "; ".join(parts)
 
 
+class PageSections:
+    """The premium sections of one page at a time, in the process that renders the page.
+
+    The full build gives one to the render workers: each builds the sections of its own pages
+    (in parallel), packs them into its store rows and drops them, so no process holds the premium
+    HTML of the whole site. Each process opens the normalised files for itself (an SQLite
+    connection must not cross a fork)."""
+
+    def __init__(self, cfg: SiteConfig, pages: Mapping[str, Collection[str]]) -> None:
+        self.cfg = cfg
+        self.pages = pages  # code pages by code set: what the sections may link to
+        self._pid = -1
+        self._stack = ExitStack()
+        self._open: _Open | None = None
+        self._cms: dict[str, set[str]] = {}
+        self._gems: dict[str, tuple[list[gems.GemSource], set[str]]] = {}
+
+    def _opened(self) -> _Open:
+        if self._open is None or self._pid != os.getpid():
+            self._stack = ExitStack()  # a forked worker leaves the parent's connections alone
+            o = self._open = _Open(self.cfg, self._stack)
+            self._pid = os.getpid()
+            self._cms = o.cms_codes()
+            self._gems = {}
+            for codeset in (ICD10CM, ICD10PCS):
+                srcs = [g for g in o.gems if g.codeset == codeset]
+                covered: set[str] = set()
+                for g in srcs:
+                    covered |= g.codes()
+                self._gems[codeset] = (srcs, covered)
+        return self._open
+
+    def __call__(self, codeset: str, key: str) -> list[Section]:
+        o = self._opened()
+        if not o.dbs:
+            return []
+        if codeset in (CPT, HCPCS):
+            return [s for _, _, s in _cms_sections(o, codeset, key, self.pages)] if key in self._cms else []
+        srcs, covered = self._gems.get(codeset, ([], set()))
+        if not srcs or gems.gem_code(codeset, key) not in covered:
+            return []
+        section = gems.render(codeset, key, srcs, o.descs.get(codeset), self.pages)
+        return [section] if section is not None else []
+
+    def close(self) -> None:
+        if self._pid == os.getpid():
+            self._stack.close()
+        self._open = None
+
+
 def premium_sections(
     cfg: SiteConfig, pages: Mapping[str, Collection[str]]
 ) -> Iterator[tuple[str, str, Section]]:
     """(codeset, key, Section) for every page the imported data covers, code by code."""
-    with ExitStack() as stack:
-        o = _Open(cfg, stack)
-        if not o.dbs:
-            return
-        cms = o.cms_codes()
-        for codeset in (CPT, HCPCS):
-            keys = pages.get(codeset, ())
-            for key in sorted(k for k in keys if k in cms):
-                yield from _cms_sections(o, codeset, key, pages)
-        for codeset in (ICD10CM, ICD10PCS):
-            srcs = [g for g in o.gems if g.codeset == codeset]
-            if not srcs:
-                continue
-            covered: set[str] = set()
-            for g in srcs:
-                covered |= g.codes()
-            for key in sorted(k for k in pages.get(codeset, ()) if gems.gem_code(codeset, k) in covered):
-                section = gems.render(codeset, key, srcs, o.descs.get(codeset), pages)
-                if section is not None:
+    by_page = PageSections(cfg, pages)
+    try:
+        for codeset in PREMIUM_ORDER:
+            for key in sorted(pages.get(codeset, ())):
+                for section in by_page(codeset, key):
                     yield codeset, key, section
+    finally:
+        by_page.close()
 
 
 def _cms_sections(o: _Open, codeset: str, key: str,

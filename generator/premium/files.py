@@ -13,6 +13,7 @@ import functools
 import hashlib
 import os
 import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,12 +27,12 @@ CACHE_VERSION = "1"
 
 
 @functools.cache
-def converter_version() -> str:
-    """Hash of the premium package's code: a changed converter must invalidate the converted files
-    (but an edit elsewhere in the generator need not cost the 20 s of NCCI conversion)."""
+def converter_version(module: str) -> str:
+    """Hash of a converter's code (its module and the shared table readers): a changed converter
+    must invalidate its converted files, but an edit elsewhere need not cost the 20 s of NCCI."""
     h = hashlib.blake2b(digest_size=12)
     base = Path(__file__).parent
-    for p in sorted(base.glob("*.py")):
+    for p in sorted({Path(str(sys.modules[module].__file__)), base / "db.py", base / "tabular.py"}):
         h.update(p.name.encode())
         h.update(p.read_bytes())
     return h.hexdigest()
@@ -47,9 +48,10 @@ def cache_dir(cfg: SiteConfig) -> Path:
     return cfg.state_dir / "cache" / "premium"
 
 
-def _cached(cfg: SiteConfig, src: official.Source) -> Path:
+def _cached(cfg: SiteConfig, src: official.Source, convert: Converter) -> Path:
+    version = converter_version(convert.__module__)
     key = hashlib.blake2b(
-        f"{CACHE_VERSION}|{converter_version()}|{src.kind}|{stat_key(src.path)}|{src.release or ''}".encode(),
+        f"{CACHE_VERSION}|{version}|{src.kind}|{stat_key(src.path)}|{src.release or ''}".encode(),
         digest_size=12,
     ).hexdigest()
     return cache_dir(cfg) / f"{src.kind}-{key}.sqlite"
@@ -85,7 +87,7 @@ def premium_file(cfg: SiteConfig, kind: str, convert: Converter) -> Path | None:
         return None
     if src.origin == "imported":
         return src.path
-    out = _cached(cfg, src)
+    out = _cached(cfg, src, convert)
     if not out.exists():
         _convert(cfg, src, out, convert)
     return out
@@ -112,7 +114,7 @@ def start(cfg: SiteConfig, converters: dict[str, Converter], jobs: int) -> list[
         src = origin(cfg, kind)
         if src is None or src.origin == "imported" or not src.path.is_file():
             continue
-        out = _cached(cfg, src)
+        out = _cached(cfg, src, converters[kind])
         if not out.exists():
             todo.append((src, out))
     if not todo or jobs < 1 or not forking.can_fork():
