@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import DATA, ROOT, SHARED_DATA, make_project
+from conftest import DATA, ROOT, make_project
 
-FIXTURES = SHARED_DATA / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "official"  # slices of ../shared/data/fixtures
 
 
 def assistant_yml(
@@ -34,10 +34,10 @@ def assistant_yml(
 
 def make_casepilot_project(dest: Path, site_yml: str | None = None, *, fixtures: bool = True) -> Path:
     """The sample project plus content/guides; with `fixtures`, the small official LCD and HCPCS slices
-    of ../shared/data/fixtures imported (skipped when that folder is absent outside CI)."""
+    of tests/fixtures/official imported."""
     root = make_project(dest, site_yml=site_yml or assistant_yml())
     shutil.copytree(ROOT / "content" / "guides", root / "content" / "guides")
-    if fixtures and FIXTURES.is_dir():
+    if fixtures:
         from generator.config import SiteConfig
         from generator.premium import import_premium
 
@@ -78,17 +78,15 @@ CMS_SITE_YML = (
 
 
 def official_file(kind: str, data: Path) -> Path:
-    """The file the project ships for `kind` in content/official/, else the same file in ../shared/data."""
+    """The file of `kind` in `data` (content/official/ or ../shared/data: see conftest.official_data)."""
     from generator.official import SHIPPED
 
-    rel = SHIPPED[kind].path
-    shipped = ROOT / "content" / "official" / rel
-    return shipped if shipped.is_file() else data / rel
+    return data / SHIPPED[kind].path
 
 
 def build_cms_project(dest: Path, data: Path) -> Path:
     """The default site (packaged ICD-10-CM FY2026 and ICD-10-PCS, the demo pages, the guides) with every
-    official CMS file imported (the project's content/official, else ../shared/data), as `coderef import`
+    official CMS file of `data` imported (conftest.official_data), as `coderef import`
     does, and built. HCPCS comes from CMS's 2020 file, whose modifiers get pages of their own."""
     from generator.config import SiteConfig
     from generator.importers.hcpcs import HcpcsImporter

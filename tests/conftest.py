@@ -11,6 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
 SHARED_DATA = ROOT.parent / "shared" / "data"
+OFFICIAL = ROOT / "content" / "official"  # the public record the project ships (same layout as SHARED_DATA)
 # The small reference books of tests/data/books (official layouts), by import kind.
 BOOK_FIXTURES = {
     "icd10cm-index": "icd10cm_index_2025.xml", "icd10cm-eindex": "icd10cm_eindex_2025.xml",
@@ -28,6 +29,15 @@ def shared_data() -> Path:
             pytest.fail(f"{SHARED_DATA} is missing in CI")
         pytest.skip("../shared/data is not here")
     return SHARED_DATA
+
+
+def official_data(*needed: str) -> Path:
+    """The folder of the real public-domain files: the project's own content/official/ when it ships
+    every file `needed` (paths below it, as below ../shared/data), else ../shared/data (see
+    `shared_data`)."""
+    if all((OFFICIAL / rel).is_file() for rel in needed):
+        return OFFICIAL
+    return shared_data()
 
 
 def make_project(

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 from casepilot_checks import CitedData, problems, question_set
-from casepilot_kit import build_cms_project
-from conftest import shared_data
+from casepilot_kit import CMS_IMPORTS, build_cms_project
+from conftest import official_data
 from fixtures.gate.sitekit import env_for, uvicorn_server
 
 from generator.casepilot_pages import example_questions
@@ -23,7 +23,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.shareddata]
 
 @pytest.fixture(scope="module")
 def cms_root() -> Iterator[Path]:
-    data = shared_data()
+    from generator.official import SHIPPED
+
+    data = official_data(*(SHIPPED[k].path for k in CMS_IMPORTS))
     # On disk, not tmpfs: ~200k small files would take 2 GB of the machine's memory.
     tmp = Path(tempfile.mkdtemp(prefix="cms-pilot-"))
     try:

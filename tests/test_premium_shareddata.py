@@ -1,10 +1,10 @@
-"""The real CMS files of ../shared/data: counts from PROVENANCE.md and hand-checked spot values."""
+"""The real CMS files (content/official, else ../shared/data): counts from PROVENANCE.md, spot values."""
 from __future__ import annotations
 
 import sqlite3
 
 import pytest
-from conftest import shared_data
+from conftest import SHARED_DATA, official_data
 
 from generator.config import SiteConfig
 from generator.importers.hcpcs import HcpcsImporter
@@ -16,7 +16,6 @@ pytestmark = [pytest.mark.shareddata, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory: pytest.TempPathFactory) -> tuple[SiteConfig, dict[str, int]]:
-    data = shared_data()
     cfg = SiteConfig(root=tmp_path_factory.mktemp("cms"))
     files = {
         "ncci-ptp-practitioner": "ncci/ptp_practitioner_2024q3.tsv.gz",
@@ -34,16 +33,20 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> tuple[SiteConfig, dict
         "icd9-descriptions-dx": "icd9cm/CMS32_DESC_LONG_DX.txt.gz",
         "icd9-descriptions-sg": "icd9cm/CMS32_DESC_LONG_SG.txt.gz",
     }
+    data = official_data(*files.values())
     rows = {kind: import_premium(cfg, kind, data / rel).rows for kind, rel in files.items()}
     return cfg, rows
 
 
 def test_hcpcs_counts() -> None:
-    data = shared_data()
+    data = official_data("hcpcs/hcpcs_level2_2024-07.tsv.gz", "hcpcs/HCPC2020_ANWEB_w_disclaimer.txt.gz")
     july = [r for r in HcpcsImporter().read(data / "hcpcs/hcpcs_level2_2024-07.tsv.gz") if r.is_code]
     assert len(july) == 8033
-    for name in ("HCPC2020_ANWEB_w_disclaimer.txt.gz", "hcpcs_2020_anweb.tsv.gz"):
-        recs = [r for r in HcpcsImporter().read(data / "hcpcs" / name) if r.is_code]
+    files = [data / "hcpcs" / "HCPC2020_ANWEB_w_disclaimer.txt.gz"]
+    if SHARED_DATA.is_dir():  # its TSV export is not shipped (the official fixed-width file is)
+        files.append(SHARED_DATA / "hcpcs" / "hcpcs_2020_anweb.tsv.gz")
+    for path in files:
+        recs = [r for r in HcpcsImporter().read(path) if r.is_code]
         assert sum(r.parent == "modifiers" for r in recs) == 369
         assert sum(r.parent != "modifiers" for r in recs) == 6710
 
