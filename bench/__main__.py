@@ -13,7 +13,9 @@ from .common import ROOT
 
 
 def main() -> int:
-    names = sys.argv[1:] or ["build", "stages", "search", "gate", "cms", "mixed", "jobs", "mail", "assistant"]
+    names = sys.argv[1:] or [
+        "build", "stages", "history", "search", "gate", "cms", "mixed", "jobs", "mail", "assistant",
+    ]
     results = {}
     failed: list[str] = []
     for name in names:

@@ -98,9 +98,11 @@ def parser(full: bool = True) -> argparse.ArgumentParser:
         return ap
     from gate.cli import add_commands as add_gate
 
+    from .history.command import add_commands as add_releases
     from .imports import add_commands as add_import
 
     add_import(sub)
+    add_releases(sub)
     add_gate(sub)
     return ap
 

@@ -23,6 +23,7 @@ DEFAULT_PROTECTED: dict[str, bool] = {
     "index-entries": False,
     "pcs-table": False,
     "pcs-definitions": False,
+    "history": False,
     "excludes1": True,
     "excludes2": True,
     "code-first": True,

@@ -166,6 +166,7 @@ def pager(prev: dict[str, Any] | None, nxt: dict[str, Any] | None) -> Markup:
 def record_head(
     *, codeset_url: str, codeset_name: str, is_cpt: bool, is_code: bool, kind: str, billable: bool | None,
     source: str, descriptor_missing: bool, display: str, title: str, short_title: str, licence_note: str,
+    change: str = "", change_label: str = "",
 ) -> Markup:
     """Badges, release line and the H1 of a record page."""
     out = [
@@ -183,6 +184,8 @@ def record_head(
             f'<span class="badge badge-warn">{"Not billable" if is_code else "Header"} '
             '&#8212; use a more specific code</span>'
         )
+    if change:
+        out.append(f' <span class="badge badge-change badge-{escape(change)}">{escape(change_label)}</span>')
     out.append("\n")
     if source:
         out.append(f'<span class="release">{escape(source)}</span>')

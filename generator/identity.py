@@ -20,7 +20,9 @@ DigestMemo = dict[tuple[str, str], str]
 def public_digest(cfg: SiteConfig, model: CodeSetModel, i: int, memo: DigestMemo | None = None) -> bytes:
     """What search indexes of a record, as a digest."""
     rec = model.records[i]
-    parts = [rec.key, rec.title, rec.short_title, rec.kind, str(rec.billable), rec.parent or ""]
+    parts = [
+        rec.key, rec.title, rec.short_title, rec.kind, str(rec.billable), rec.parent or "", rec.change_label,
+    ]
     for s in rec.sections:
         if not cfg.is_protected(s.kind, s.protected):
             key = (s.id, s.text)

@@ -13,6 +13,7 @@ from . import forking
 from .config import SiteConfig
 from .content import HandPage
 from .errors import BuildError, Problems
+from .history import attach_history
 from .importers import CodeSetImporter, codeset_importers
 from .link import CodeSetModel
 from .model import CODESET_NAMES, CPT, CodeRecord
@@ -202,6 +203,8 @@ def load_models(
         premium_keys = {(p.codeset, p.key) for p in pages}
     with phase("premium", quiet=quiet):
         _attach_premium(cfg, models, problems, premium_keys)
+    with phase("history", quiet=quiet):  # earlier releases: history blocks, new/revised badges
+        attach_history(cfg, {cs: m.records for cs, m in models.items()})
     return models
 
 

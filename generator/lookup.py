@@ -41,6 +41,8 @@ class Entry:
     title: str
     billable: bool | None
     label: str = ""  # how the page names itself when that is not its key ("Chapter 19")
+    change: str = ""  # the record's badge (CodeRecord.change) and its text
+    change_label: str = ""
 
 
 def entries(model: CodeSetModel, titles: list[str]) -> list[Entry]:
@@ -52,7 +54,10 @@ def entries(model: CodeSetModel, titles: list[str]) -> list[Entry]:
         if not norm or norm in seen:  # "A00-A09" and "A00A09" cannot both exist; keep the first
             continue
         seen.add(norm)
-        out.append(Entry(norm, rec.key, title, rec.billable, rec.label if rec.label != rec.key else ""))
+        out.append(Entry(
+            norm, rec.key, title, rec.billable, rec.label if rec.label != rec.key else "", rec.change,
+            rec.change_label,
+        ))
     return out
 
 
@@ -82,13 +87,16 @@ def split(items: list[Entry], max_bucket: int = MAX_BUCKET) -> dict[str, list[En
 
 
 def bucket_json(codeset: str, prefix: str, group: list[Entry]) -> bytes:
-    """One bucket file: `[[key, title, billable(, label)], ...]` in official order (billable 1/0/null;
-    the label only when the page is named otherwise than by its key)."""
+    """One bucket file: `[[key, title, billable(, label(, change, change label))], ...]` in official order
+    (billable 1/0/null; the label only when the page is named otherwise than by its key, else "" when
+    a change follows; the change, e.g. "new", "New in FY2026", only for codes that have one)."""
     rows: list[list[object]] = []
     for e in group:
         row: list[object] = [e.key, e.title, None if e.billable is None else int(e.billable)]
-        if e.label:
+        if e.label or e.change:
             row.append(e.label)
+        if e.change:
+            row += [e.change, e.change_label]
         rows.append(row)
     doc = {"codeset": codeset, "prefix": prefix, "codes": rows}
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()

@@ -61,6 +61,11 @@ class CodeRecord:
     sections: list[Section] = field(default_factory=list)
     source: str = ""  # release line, e.g. "ICD-10-CM FY2026, CDC"
     origin: str = ""  # where it came from ("path:line" for hand-written pages)
+    # What the current release did to it, shown as a badge on its page and in search results:
+    # `change` is "new" or "revised" (generator/history), "terminated" (HCPCS) or ""; `change_label`
+    # is the badge's text ("New in FY2026").
+    change: str = ""
+    change_label: str = ""
 
     @property
     def display(self) -> str:

@@ -316,6 +316,7 @@ def page_context(
             descriptor_missing=descriptor_missing,
             display=rec.display, title=rec.title, short_title=rec.short_title,
             licence_note=CPT_LICENCE_NOTE if descriptor_missing else "",
+            change=rec.change, change_label=rec.change_label,
         ),
         "premium_blocks": premium_blocks(
             protected, gate_page, path, wall if wall is not None else wall_text(cfg)

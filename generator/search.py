@@ -40,7 +40,7 @@ from .words import entries, synonyms, writer
 from .words.synonyms import Synonym
 from .xrefs import Resolver
 
-SCHEMA = "3"  # bump when the indexed data or the file layout changes: every code set is re-indexed
+SCHEMA = "4"  # bump when the indexed data or the file layout changes: every code set is re-indexed
 LOOKUP_DIR = urls.LOOKUP_DIR
 WORDS_DIR = "w"
 # The ICD-10-CM importer repeats every ancestor's notes on each descendant as "From <node> — ..." blocks.

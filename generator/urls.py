@@ -57,6 +57,23 @@ def page_path(codeset: str, key: str) -> str:
     return f"/{codeset}/{_seg(key)}/"
 
 
+def changes_path(codeset: str, release: str | None = None) -> str:
+    """A code set's list of releases compared ("/icd-10-cm/changes/"), or what one release changed
+    ("/icd-10-cm/changes/fy2026/"; `release` is its slug). No code is named "changes"."""
+    base = f"/{codeset}/changes/"
+    return base if release is None else f"{base}{_seg(release)}/"
+
+
+def modifiers_path() -> str:
+    """The list of HCPCS Level II modifiers (the modifier pages lie below it)."""
+    return "/hcpcs/modifiers/"
+
+
+def modifier_path(modifier: str) -> str:
+    """One HCPCS Level II modifier's page ("/hcpcs/modifiers/XS/")."""
+    return f"{modifiers_path()}{_seg(modifier)}/"
+
+
 def codeset_path(codeset: str) -> str:
     """A code set's index page; every page of the code set lies below it."""
     return folder_path(codeset)

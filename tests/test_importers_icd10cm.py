@@ -126,10 +126,12 @@ def test_own_notes_then_inherited_under_a_from_heading(records: dict[str, model.
     ex2 = section(code, "excludes2")
     assert ex2.html.index("S72.0/") < ex2.html.index("S72/") < ex2.html.index("S70-S79/")
     assert section(code, "notes").text.startswith("From S72 — Fracture of femur\nA fracture not indicated")
-    # Inclusion terms describe one code only: not inherited.
+    # Inclusion terms are carried down like every other note, under the ancestor's name.
     assert "inclusion-terms" in kinds(records["S72.00"])
-    assert "inclusion-terms" not in kinds(code)
-    assert kinds(code) == ["notes", "excludes1", "excludes2", "seventh-character"]
+    assert kinds(code) == ["notes", "inclusion-terms", "excludes1", "excludes2", "seventh-character"]
+    assert section(code, "inclusion-terms").html.startswith(
+        '<h3 class="from">From <a href="/icd-10-cm/S72.00/">S72.00</a>'
+    )
 
 
 def test_section_titles_and_ids(records: dict[str, model.CodeRecord]) -> None:
@@ -242,6 +244,12 @@ def test_full_packaged_file_matches_the_official_code_list() -> None:
     assert by_key["E11"].billable is False
     assert by_key["T07.XXXA"].billable is True
     assert by_key["S72.001A"].source == "ICD-10-CM FY2026 (April 1, 2026 update), CDC"
+    # Inclusion terms (and the instructions CDC stores as inclusion terms on blocks) reach descendants.
+    hip = next(sec for sec in s.sections if sec.kind == "inclusion-terms")
+    assert "From S72.00 — Fracture of unspecified part of neck of femur\nFracture of hip NOS" in hip.text
+    z = next(sec for sec in by_key["Z41.1"].sections if sec.kind == "inclusion-terms")
+    assert '<h3 class="from">From <a href="/icd-10-cm/Z40-Z53/">Z40-Z53</a>' in z.html
+    assert "Categories Z40-Z53 are intended for use to indicate a reason for care" in z.text
 
 
 def test_gzipped_copy_reads_the_same(tmp_path: Path) -> None:

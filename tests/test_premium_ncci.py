@@ -38,6 +38,8 @@ def test_section_shows_pairs_both_ways_with_modifier_indicators(tmp_path: Path) 
     col1_part, col2_part = s.html.split("Column 1 codes that 45378 is bundled into")
     assert "Practitioner · modifier indicator 1 — modifier allowed" in col1_part
     assert '<a href="/cpt/45380/">45380</a>' in col1_part
+    # Indicator 1 names the NCCI-associated modifiers, the HCPCS Level II ones linked to their pages.
+    assert '<a href="/hcpcs/modifiers/XS/">XS</a>' in s.html and "CPT 24, 25, 27, 57, 58, 59" in s.html
     assert "3 active codes" in col2_part and "modifier indicator 0 — modifier not allowed" in col2_part
     assert '<a href="/hcpcs/G0105/">G0105</a> <small>since 1998-04-01</small>' in col2_part
 
@@ -48,7 +50,10 @@ def test_deleted_edits_are_kept_apart(tmp_path: Path) -> None:
     assert s is not None
     active, deleted = s.html.split("Deleted edits")
     assert "36415" not in active
-    assert '<p>Practitioner, deleted 2023-12-31 (1): <a href="/cpt/36415/">36415</a></p>' in deleted
+    assert (
+        "<p>Practitioner, deleted 2023-12-31 · modifier indicator 1 — modifier allowed: an NCCI-associated "
+        'modifier may bypass the edit when clinically appropriate (1): <a href="/cpt/36415/">36415</a></p>'
+    ) in deleted
     assert "modifier indicator 9 — not applicable" in active
 
 

@@ -42,6 +42,12 @@ def test_hcpcs_counts() -> None:
     data = official_data("hcpcs/hcpcs_level2_2024-07.tsv.gz", "hcpcs/HCPC2020_ANWEB_w_disclaimer.txt.gz")
     july = [r for r in HcpcsImporter().read(data / "hcpcs/hcpcs_level2_2024-07.tsv.gz") if r.is_code]
     assert len(july) == 8033
+    # Codes terminated before the July 2024 release are flagged (header badge, search results).
+    by_key = {r.key: r for r in july}
+    assert (by_key["A4397"].change, by_key["A4397"].change_label) == ("terminated", "Terminated 2021-12-31")
+    ended = [r for r in july if any(k == "Termination date" and v < "2024-07-01" for k, v in r.facts)]
+    assert {r.key for r in july if r.change == "terminated"} == {r.key for r in ended} and len(ended) > 1000
+    assert by_key["J9271"].change == ""
     files = [data / "hcpcs" / "HCPC2020_ANWEB_w_disclaimer.txt.gz"]
     if SHARED_DATA.is_dir():  # its TSV export is not shipped (the official fixed-width file is)
         files.append(SHARED_DATA / "hcpcs" / "hcpcs_2020_anweb.tsv.gz")
@@ -69,7 +75,7 @@ def test_row_counts_match_provenance(imported: tuple[SiteConfig, dict[str, int]]
 
 def test_spot_values(imported: tuple[SiteConfig, dict[str, int]]) -> None:
     cfg, _ = imported
-    pages = {"cpt": {"45378", "99213", "00731"}, "hcpcs": {"J9271"}}
+    pages = {"cpt": {"45378", "99213", "00731", "27252", "78701"}, "hcpcs": {"J9271"}}
     got = {(k, s.id): s.html for _, k, s in premium_sections(cfg, pages)}
     # PTP: 45378 / 00731, active, modifier indicator 0 (anesthesia included in the surgical procedure).
     ncci = got[("45378", "ncci-edits")]
@@ -91,3 +97,18 @@ def test_spot_values(imported: tuple[SiteConfig, dict[str, int]]) -> None:
     assert "<td>MANHATTAN</td><td>$103.22</td><td>$73.33</td>" in got[("99213", "rvu-payment")]
     # National: 2.73 x 33.2875 = 90.87; 1.96 x 33.2875 = 65.24
     assert "<td>$90.87</td><td>$65.24</td>" in got[("99213", "rvu-payment")]
+    # Deleted edits keep their modifier indicator: 45378 / 00740, deleted 2017-12-31, indicator 0.
+    deleted = ncci.split("Deleted edits", 1)[1].split("Column 1 codes that 45378", 1)[0]
+    line = next(p for p in deleted.split("<p>") if p.startswith("Practitioner, deleted 2017-12-31 · "))
+    assert "modifier indicator 0 — modifier not allowed" in line and "00740, 00810" in line
+    # NA where the file flags the PE as NA: 27252 non-facility, 78701 (and its TC) facility.
+    hip = got[("27252", "rvu-payment")].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    cells = hip.split("<td>")
+    assert cells[3].startswith("<abbr") and cells[6].startswith("<abbr") and cells[8].startswith("<abbr")
+    assert cells[4] == "9.41</td>" and cells[9].startswith("$")
+    scan = got[("78701", "rvu-payment")]
+    row = scan.split('<th scope="row">none</th>', 1)[1].split("</tr>", 1)[0].split("<td>")
+    assert row[3] == "5.69</td>" and row[4].startswith("<abbr") and row[7].startswith("<abbr")
+    assert row[8].startswith("$") and row[9].startswith("<abbr")
+    tc = scan.split('<th scope="row">TC</th>', 1)[1].split("</tr>", 1)[0].split("<td>")
+    assert tc[4].startswith("<abbr") and not tc[3].startswith("<abbr")

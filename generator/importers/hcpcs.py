@@ -215,12 +215,19 @@ def _records(entries: list[_Entry], path: Path, source: str) -> Iterator[CodeRec
         order += 1
         yield CodeRecord(HCPCS, "modifiers", "HCPCS Level II modifiers", kind="group", order=order,
                          label="Modifiers", source=source)
+    released = release_from_name(path.name)
     for e in sorted(codes, key=lambda x: x.code) + sorted(modifiers, key=lambda x: x.code):
         order += 1
         title = " ".join(p for p in e.long if p).strip() or e.fields.get("short", "") or e.code
+        ended = _date(path, e, "term_dt")
+        # A code whose termination date lies before the file's release is kept in the file (for claims
+        # with earlier dates of service) but is no longer valid: its page and search results say so.
+        terminated = bool(ended) and (not released or ended < released)
         yield CodeRecord(
             codeset=HCPCS, key=e.code, title=title, kind=CODE,
             parent="modifiers" if len(e.code) == 2 else f"{e.code[0]}-codes",
             order=order, short_title=e.fields.get("short", ""), label=e.code,
             facts=_facts(e, path), source=source, origin=f"{path.name}:{e.line}",
+            change="terminated" if terminated else "",
+            change_label=f"Terminated {ended}" if terminated else "",
         )

@@ -28,9 +28,9 @@ NOTE_KINDS: tuple[tuple[str, str, str], ...] = (
 _KIND_OF_TAG = {tag: kind for tag, kind, _ in NOTE_KINDS}
 SEVENTH = "seventh-character"
 SEVENTH_TITLE = "7th character"
-# Inclusion terms are synonyms of one code; every other note applies to all codes beneath
-# the chapter, block or code that carries it (ICD-10-CM Official Guidelines I.A.12-14).
-_NOT_INHERITED = frozenset({"inclusion-terms"})
+# Every note kind applies to all codes beneath the chapter, block or code that carries it
+# (ICD-10-CM Official Guidelines I.A.12-14), inclusion terms too: "Fracture of hip NOS" of S72.00
+# holds for S72.001A, and blocks such as Z40-Z53 keep their instructions as inclusion terms.
 
 # 7th characters the tabular excludes only in prose: the S06 note "7th characters D and S do not apply
 # to codes in category S06 with 6th character 7 ... or 8". Category -> (6th characters, excluded 7ths).
@@ -338,8 +338,6 @@ class _Builder:
         up = self._inherited(node.parent) if node.parent is not None else _EMPTY
         result: dict[str, tuple[str, str]] = {}
         for _, kind, _ in NOTE_KINDS:
-            if kind in _NOT_INHERITED:
-                continue
             mine = node.notes.get(kind)
             above = up.get(kind)
             if mine:

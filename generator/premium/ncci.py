@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..errors import BuildError
 from ..model import Section
+from ..urls import modifier_path
 from .db import ImportResult, Output, cite, read_meta, release_label
 from .sections import Linker, code_list, details, esc, plural, source
 from .tabular import CODE_RE, Column, Table, parse_date, show_date
@@ -156,6 +157,26 @@ def _sort_key(code: str) -> tuple[int, str]:
     return (0 if code[0].isdigit() else 1, code)
 
 
+# The modifiers CMS lists as NCCI-associated (NCCI Policy Manual, chapter I, E.1.d): with modifier
+# indicator 1, one of them may bypass an edit. The HCPCS Level II ones have pages (/hcpcs/modifiers/);
+# CPT's are the AMA's and are named only.
+NCCI_ASSOCIATED = (
+    "E1", "E2", "E3", "E4", "FA", "F1", "F2", "F3", "F4", "F5", "F6", "F7", "F8", "F9", "LC", "LD",
+    "LM", "LT", "RC", "RI", "RT", "TA", "T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8", "T9", "XE",
+    "XP", "XS", "XU",
+)
+NCCI_ASSOCIATED_CPT = ("24", "25", "27", "57", "58", "59", "78", "79", "91")
+
+
+def associated_modifiers() -> str:
+    """The NCCI-associated modifiers, the HCPCS Level II ones linked to their pages."""
+    links = ", ".join(f'<a href="{modifier_path(m)}">{m}</a>' for m in NCCI_ASSOCIATED)
+    return (
+        f"<p>NCCI-associated modifiers (indicator 1): CPT {', '.join(NCCI_ASSOCIATED_CPT)}; "
+        f"HCPCS Level II {links}.</p>"
+    )
+
+
 Edit = tuple[str, int | None, int | None, int, str]  # other code, effective, deleted, modifier, rationale
 
 
@@ -197,17 +218,19 @@ def _active(per_setting: list[tuple[str, list[Edit]]], link: Linker, n_settings:
 
 
 def _deleted(per_setting: list[tuple[str, list[Edit]]], link: Linker) -> str:
-    """Deleted edits by setting and deletion date: codes only, newest first."""
+    """Deleted edits by setting, deletion date and modifier indicator (it still governs claims with
+    earlier dates of service): codes only, newest first."""
     parts = []
     for setting, edits in per_setting:
-        by_date: dict[int, set[str]] = defaultdict(set)
-        for other, _eff, dele, _mod, _rat in edits:
+        by_date: dict[tuple[int, int], set[str]] = defaultdict(set)
+        for other, _eff, dele, mod, _rat in edits:
             if dele is not None:
-                by_date[dele].add(other)
-        for dele, others in sorted(by_date.items(), reverse=True):
+                by_date[(dele, mod)].add(other)
+        for (dele, mod), others in sorted(by_date.items(), key=lambda g: (-g[0][0], g[0][1])):
             codes = ", ".join(link.code(o) for o in sorted(others, key=_sort_key))
             parts.append(
-                f"<p>{esc(setting.capitalize())}, deleted {show_date(dele)} ({len(others):,}): {codes}</p>"
+                f"<p>{esc(setting.capitalize())}, deleted {show_date(dele)} · modifier indicator {mod} — "
+                f"{esc(MODIFIER.get(mod, 'unknown'))} ({len(others):,}): {codes}</p>"
             )
     return "".join(parts)
 
@@ -247,6 +270,8 @@ def render(code: str, sources: list[PtpSource], pages: Mapping[str, Collection[s
         "provider, the column 2 code is not paid unless the modifier indicator allows an NCCI-associated "
         "modifier (0 = not allowed, 1 = allowed, 9 = not applicable).</p>"
     )
+    if "modifier indicator 1" in "".join(blocks):
+        intro += associated_modifiers()
     cites = "".join(source(src.label()) for src in sources if src.ids.get(code) is not None)
     html = f'<div class="ncci">{intro}{"".join(blocks)}{cites}</div>'
     return Section(id="ncci-edits", kind="ncci-ptp", title="NCCI edits", html=html)

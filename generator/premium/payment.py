@@ -144,11 +144,14 @@ def _explain(label: str, table: dict[str, str], value: str) -> str:
     return f"<dt>{esc(label)}</dt><dd>{esc(value)} — {esc(table.get(value, 'not a documented value'))}</dd>"
 
 
+NA = "<abbr title=\"not applicable: CMS has not developed a practice expense RVU for this setting\">NA</abbr>"
+
+
 def _localities(row: RvuRow, src: RvuSource) -> str:
     trs = "".join(
         f"<tr><td>{esc(loc.state)} {esc(loc.number)}</td><td>{esc(loc.name)}</td>"
-        f"<td>{money(locality_payment(row, loc, False))}</td>"
-        f"<td>{money(locality_payment(row, loc, True))}</td></tr>"
+        f"<td>{NA if row.nf_na else money(locality_payment(row, loc, False))}</td>"
+        f"<td>{NA if row.f_na else money(locality_payment(row, loc, True))}</td></tr>"
         for loc in src.localities
     )
     return (
@@ -167,11 +170,16 @@ def render(code: str, src: RvuSource) -> Section | None:
         payable = row.status in PAYABLE and row.cf
         nf = money((row.nf_total or 0) * (row.cf or 0)) if payable else "—"
         f = money((row.f_total or 0) * (row.cf or 0)) if payable else "—"
+        # Where the file flags a setting's PE as NA, CMS prints NA for its PE, total and payment.
+        nf_pe, nf_total = (NA, NA) if row.nf_na else (num(row.nf_pe), num(row.nf_total))
+        f_pe, f_total = (NA, NA) if row.f_na else (num(row.f_pe), num(row.f_total))
+        nf = NA if row.nf_na else nf
+        f = NA if row.f_na else f
         body.append(
             f"<tr><th scope=\"row\">{esc(row.mod) or 'none'}</th><td>{esc(row.status)}</td>"
             f"<td>{num(row.work)}</td>"
-            f"<td>{num(row.nf_pe)}</td><td>{num(row.f_pe)}</td><td>{num(row.mp)}</td>"
-            f"<td>{num(row.nf_total)}</td><td>{num(row.f_total)}</td><td>{nf}</td><td>{f}</td></tr>"
+            f"<td>{nf_pe}</td><td>{f_pe}</td><td>{num(row.mp)}</td>"
+            f"<td>{nf_total}</td><td>{f_total}</td><td>{nf}</td><td>{f}</td></tr>"
         )
     main = rows[0]
     parts = [
@@ -199,7 +207,7 @@ def render(code: str, src: RvuSource) -> Section | None:
         + _explain("Team surgery", TEAM, main.team)
         + "</dl>"
     )
-    if main.nf_na or main.f_na:
+    if any(row.nf_na or row.f_na for row in rows):
         parts.append("<p>NA: CMS has not developed a practice expense RVU for this setting.</p>")
     parts.append(source(cite("Medicare Physician Fee Schedule", src.release, src.file, effective=False)))
     if src.localities:

@@ -58,8 +58,8 @@ async function lookupIn(cs, n, max) {
   const out = [];
   for (const prefix of wanted) {
     const doc = await bucket(cs, prefix);
-    for (const [key, title, billable, label] of doc.codes) {
-      if (normalize(key).startsWith(n)) out.push({ codeset: cs.slug, codesetName: cs.name, key, display: label || key, title, billable, url: codeUrl(cs.slug, key), exact: normalize(key) === n });
+    for (const [key, title, billable, label, change, changeLabel] of doc.codes) {
+      if (normalize(key).startsWith(n)) out.push({ codeset: cs.slug, codesetName: cs.name, key, display: label || key, title, billable, change, changeLabel, url: codeUrl(cs.slug, key), exact: normalize(key) === n });
     }
     if (out.length >= max) break;
   }
@@ -359,7 +359,7 @@ export async function fullText(q, codeset = "") {
     const d = await describe(cs, key);
     return {
       codeset: cs.slug, codesetName: cs.name, key, display: (d && d[3]) || key, title: d ? d[1] : "",
-      billable: d ? d[2] : null, via: via ? `${meta.labels[kind] ? meta.labels[kind] + ": " : ""}${via}` : "", url: codeUrl(cs.slug, key),
+      billable: d ? d[2] : null, change: d ? d[4] : "", changeLabel: d ? d[5] : "", via: via ? `${meta.labels[kind] ? meta.labels[kind] + ": " : ""}${via}` : "", url: codeUrl(cs.slug, key),
     };
   };
   // The next `max` codes, best first (job listings after the codes of the first batch).
@@ -426,6 +426,11 @@ function highlighted(text, q) {
   return text.split(re).map((part, i) => (i % 2 ? el("mark", { text: part }) : document.createTextNode(part)));
 }
 
+// "New in FY2026", "Revised in FY2026", "Terminated 2021-12-31": the badge the lookup files give a code.
+function changeBadge(it) {
+  return it.change ? el("span", { class: `badge badge-change badge-${it.change}`, text: it.changeLabel || it.change }) : null;
+}
+
 // Billable or header, as the lookup files say (browse pages have neither).
 function statusOf(it) {
   if (it.billable === 1 || it.billable === true) return "Billable";
@@ -483,7 +488,8 @@ export async function init({ input, results }) {
         el("span", { class: "search-code", text: it.display || it.key }),
         el("span", { class: "search-title" }, ...highlighted(it.title || "", q)),
         el("span", { class: "search-set", text: it.codesetName }),
-        statusOf(it) ? el("span", { class: `search-status search-status-${it.billable ? "ok" : "head"}`, text: statusOf(it) }) : null));
+        statusOf(it) ? el("span", { class: `search-status search-status-${it.billable ? "ok" : "head"}`, text: statusOf(it) }) : null,
+        changeBadge(it)));
     const all = el("a", { role: "option", id: `site-search-opt-${list.length}`, class: "search-option search-all", href: `/search/?q=${encodeURIComponent(q)}`, "aria-selected": "false", tabindex: "-1" },
       el("span", { text: status || `See all results for “${q}”` }));
     results.replaceChildren(...opts, all);
@@ -606,6 +612,7 @@ async function initPage(root) {
         el("span", { class: "search-title" }, ...highlighted(it.title || "", q))),
       el("span", { class: "search-set", text: it.codesetName }),
       statusOf(it) ? el("span", { class: `search-status search-status-${it.billable ? "ok" : "head"}`, text: statusOf(it) }) : null,
+      changeBadge(it),
       it.via ? el("p", { class: "search-excerpt" }, ...highlighted(it.via, q)) : null);
 
   // Counts are codes: those found in the pages loaded so far, "+" when more pages of the code set match.

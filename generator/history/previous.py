@@ -1,0 +1,107 @@
+"""Earlier releases of a code set that the site holds beside the current one (ICD-10-CM FY2025).
+
+The file is the content of CMS's order file as a TSV (`code, code_dot, billable, short_desc,
+long_desc`; `content/official/PROVENANCE.md`); kind `icd10cm-fy2025` in `generator/official.py`.
+"""
+from __future__ import annotations
+
+import functools
+import gzip
+import re
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+from ..config import SiteConfig
+from ..errors import BuildError
+from ..model import ICD10CM
+from ..official import source
+from .releases import Release, fiscal_year
+
+# Import kinds of earlier releases, per code set (oldest first).
+PREVIOUS_KINDS: dict[str, tuple[str, ...]] = {ICD10CM: ("icd10cm-fy2025",)}
+HEADER = ["code", "code_dot", "billable", "short_desc", "long_desc"]
+_FY_IN_NAME = re.compile(r"fy(\d{4})", re.IGNORECASE)
+
+
+class Held(NamedTuple):
+    """One code of a release: billable or header, and its (long) title. A tuple: 100k are made."""
+
+    billable: bool
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousRelease:
+    release: Release
+    codes: dict[str, Held]  # by the code as printed ("E11.9"), in the file's order
+    path: Path
+
+
+def previous_releases(cfg: SiteConfig, codeset: str) -> list[PreviousRelease]:
+    """The earlier releases held for `codeset`, oldest first (none when their files are absent)."""
+    out = []
+    for kind in PREVIOUS_KINDS.get(codeset, ()):
+        src = source(cfg, kind)
+        if src is None:
+            continue
+        name = src.release or _name_from_file(src.path)
+        st = src.path.stat()
+        out.append(_read(str(src.path.resolve()), st.st_size, st.st_mtime_ns, codeset, name))
+    return out
+
+
+def _name_from_file(path: Path) -> str:
+    m = _FY_IN_NAME.search(path.name)
+    if m is None:
+        raise BuildError(
+            f"{path}: cannot tell which fiscal year this ICD-10-CM code list is; name the file "
+            "with its year (e.g. icd10cm_fy2025_codes.tsv.gz)"
+        )
+    return f"FY{m.group(1)}"
+
+
+@functools.lru_cache(maxsize=4)
+def _read(path_str: str, size: int, mtime_ns: int, codeset: str, name: str) -> PreviousRelease:
+    """Reads the file once per build process (keyed on its identity: the load stage and the change
+    pages both ask)."""
+    del size, mtime_ns  # part of the cache key only
+    path = Path(path_str)
+    fy = int(name[2:]) if name[:2] == "FY" and name[2:].isdigit() else None
+    if fy is None:
+        raise BuildError(f"{path}: release '{name}' is not a fiscal year such as FY2025")
+    release = fiscal_year(codeset, name, fy, f"ICD-10-CM {name}")
+    return PreviousRelease(release, read_codes(path), path)
+
+
+def read_codes(path: Path) -> dict[str, Held]:
+    """Every code of an order-file TSV, by code as printed; errors name the file and line."""
+    codes: dict[str, Held] = {}
+    try:
+        raw = path.read_bytes()
+        text = (gzip.decompress(raw) if path.name.endswith(".gz") else raw).decode("utf-8")
+    except (OSError, EOFError, zlib.error, gzip.BadGzipFile, UnicodeDecodeError) as exc:
+        raise BuildError(f"{path}: cannot read the ICD-10-CM code list: {exc}") from None
+    lines = text.splitlines()
+    head = lines[0].split("\t") if lines else []
+    if head != HEADER:
+        raise BuildError(
+            f"{path}:1: expected the header {' '.join(HEADER)} (tab-separated), found {' '.join(head)}"
+        )
+    for n, line in enumerate(lines[1:], start=2):
+        cells = line.split("\t")
+        if len(cells) != len(HEADER):
+            raise BuildError(f"{path}:{n}: expected {len(HEADER)} tab-separated cells, found {len(cells)}")
+        code, dot, billable, _short, long = cells
+        if billable not in ("0", "1") or not long or dot.replace(".", "") != code:
+            raise BuildError(
+                f"{path}:{n}: not a code row (code '{code}', code_dot '{dot}', billable '{billable}'); "
+                "billable must be 0 or 1 and the long description must not be empty"
+            )
+        if dot in codes:
+            raise BuildError(f"{path}:{n}: {dot} appears twice")
+        codes[dot] = Held(billable == "1", long.strip())
+    if not codes:
+        raise BuildError(f"{path}: no codes in the file")
+    return codes
