@@ -193,7 +193,8 @@ def test_code_pages_carry_the_box_and_casepilot_pages_exist(root: Path) -> None:
 
 
 def _card(plans_html: str, name: str) -> str:
-    m = re.search(rf'<article class="plan-card[^"]*"[^>]*data-plan="{name}">(.*?)</article>', plans_html, re.S)
+    card = rf'<article class="plan-card[^"]*"[^>]*data-plan="{name}">(.*?)</article>'
+    m = re.search(card, plans_html, re.S)
     assert m, plans_html
     return m.group(1)
 
@@ -206,7 +207,8 @@ def test_questions_left_on_plans_and_account_pages(c: Any, root: Path) -> None:
     assert "Unlimited CasePilot questions" in _card(plans, "paid")
     ask(c, "What is E11.9?")
     assert "<strong data-ask-left>1 question left today.</strong>" in c.get("/plans/").text
-    assert c.post("/gate/register", json={"email": "left@example.org", "password": PASSWORD}).status_code == 201
+    member = {"email": "left@example.org", "password": PASSWORD}
+    assert c.post("/gate/register", json=member).status_code == 201
     ask(c, "What is E11.9?")
     # The account page without JavaScript (the gate fills it), and the built one the script fills.
     account = c.get("/gate/account").text
