@@ -5,9 +5,11 @@ pages our search finds. The same answer appears, with live links, in the asker's
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,13 +17,17 @@ from casepilot_kit import assistant_yml, build_casepilot_project
 from conftest import shared_data
 from fixtures.gate.sitekit import settings_for
 from fixtures.mail.consultkit import consult_server, question, send
-from fixtures.mail.gatekit import gate_client
+from fixtures.mail.gatekit import gate_client, gate_root
 from fixtures.mail.relaykit import Received, Recorder, relay, url_of
 
 from gate.accounts import passwords, roles
 from gate.accounts import records as accounts
-from gate.consult.pilot import pilot_question
+from gate.assistant import CasePilot
+from gate.consult.answers import SearchAnswerer
+from gate.consult.pilot import PilotAnswerer, pilot_question
 from gate.db import Database
+from generator.assistant_facts import facts_path
+from generator.store import StoreReader
 
 PASSWORD = "a long enough passphrase"
 ASKER, CONSULTANT = "ann@example.org", "carl@example.org"
@@ -209,3 +215,21 @@ def test_pilot_question_keeps_the_asking_sentences(text: str, read: str, shorten
     got, cut = pilot_question(text)
     assert (got, cut) == (read, shortened)
     assert len(got) <= 500
+
+
+def test_without_facts_the_first_answer_says_so_and_lists_search_pages(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = gate_root(tmp_path)  # a store and code pages, no CasePilot facts
+    site = settings_for(root).site
+    search = SearchAnswerer(site, StoreReader(site.store_path))
+    answerer = PilotAnswerer(CasePilot(facts_path(site)), search, SITE)
+    try:
+        with caplog.at_level(logging.ERROR, logger="coderef.consult"):
+            first = answerer("Is 27252 right for a hip dislocation?")
+    finally:
+        answerer.close()
+    assert first.by == "search"
+    assert first.text.startswith("CasePilot, our coding assistant, could not answer this time.")
+    assert f"{SITE}/cpt/27252/" in first.text and first.sources[0].url == f"{SITE}/cpt/27252/"
+    assert "coderef build" in caplog.text  # the log says what to do

@@ -3,11 +3,13 @@ absolute links, and — when it does not know — that it does not, with the pag
 
 from __future__ import annotations
 
+import logging
 import re
 
 from generator.urls import absolute
 
 from ..assistant.answer import MAX_QUESTION, Answer, BadQuestion, CasePilot
+from ..assistant.facts import FactsMissing
 from ..assistant.understand import clean
 from .answers import FirstAnswer, SearchAnswerer, Source
 
@@ -16,6 +18,7 @@ _SCOPE = (
     "the official code sets, the CMS NCCI, MUE, fee schedule, GEM and coverage files, and our coding guides"
 )
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
+log = logging.getLogger("coderef.consult")
 
 
 def pilot_question(text: str, limit: int = MAX_QUESTION) -> tuple[str, bool]:
@@ -56,6 +59,14 @@ class PilotAnswerer:
             found = self.search(question)
             return FirstAnswer(
                 "CasePilot, our coding assistant, found no question in words to answer.\n\n" + found.text,
+                found.sources,
+                "search",
+            )
+        except FactsMissing as exc:  # the site was never built with CasePilot: the operator must see it
+            log.error("consult: CasePilot cannot answer (%s); the first answer lists search pages", exc)
+            found = self.search(question)
+            return FirstAnswer(
+                "CasePilot, our coding assistant, could not answer this time.\n\n" + found.text,
                 found.sources,
                 "search",
             )
