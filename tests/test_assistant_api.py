@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -189,3 +190,30 @@ def test_code_pages_carry_the_box_and_casepilot_pages_exist(root: Path) -> None:
     assert "Modifier 25" in guides and "root operations" in guides
     guide = (root / "site" / "guides" / "ncci-basics" / "index.html").read_text()
     assert "Official sources summarised" in guide and "NCCI Policy Manual" in guide
+
+
+def _card(plans_html: str, name: str) -> str:
+    card = rf'<article class="plan-card[^"]*"[^>]*data-plan="{name}">(.*?)</article>'
+    m = re.search(card, plans_html, re.S)
+    assert m, plans_html
+    return m.group(1)
+
+
+def test_questions_left_on_plans_and_account_pages(c: Any, root: Path) -> None:
+    plans = c.get("/plans/").text
+    assert re.search(r"<strong data-ask-left>2 questions left today\.</strong>", plans)
+    assert "As a guest: 2 CasePilot questions a day." in plans
+    assert "20 CasePilot questions a month" in _card(plans, "free")
+    assert "Unlimited CasePilot questions" in _card(plans, "paid")
+    ask(c, "What is E11.9?")
+    assert "<strong data-ask-left>1 question left today.</strong>" in c.get("/plans/").text
+    member = {"email": "left@example.org", "password": PASSWORD}
+    assert c.post("/gate/register", json=member).status_code == 201
+    ask(c, "What is E11.9?")
+    # The account page without JavaScript (the gate fills it), and the built one the script fills.
+    account = c.get("/gate/account").text
+    assert re.search(r"<dd data-ask-left>19 questions left this month\.</dd>", account), account
+    assert "<dd data-ask-left></dd>" in (root / "site" / "account" / "index.html").read_text()
+    plans = c.get("/plans/").text
+    assert "<strong data-ask-left>19 questions left this month.</strong>" in plans
+    assert "As a guest" not in plans

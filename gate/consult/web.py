@@ -3,9 +3,12 @@ consultants' inbox (/consult/inbox/)."""
 
 from __future__ import annotations
 
+import re
 import time
+from html import escape
 from typing import Any
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -48,12 +51,26 @@ def _when(ts: int) -> str:
     return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(ts))
 
 
+_URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]")
+
+
+def linked(text: str) -> Markup:
+    """Escaped text whose http(s) URLs are links: the automatic answer's sources, clickable."""
+    out, last = [], 0
+    for m in _URL.finditer(text):
+        out += [escape(text[last : m.start()]), f'<a href="{escape(m.group())}">{escape(m.group())}</a>']
+        last = m.end()
+    out.append(escape(text[last:]))
+    return Markup("".join(out))
+
+
 def _entries(thread: list[cases.Entry]) -> list[dict[str, Any]]:
+    # Only our own automatic answers get links: people's text stays text (no links planted for others).
     return [
         {
             "author": e.author,
             "email": e.author_email,
-            "body": e.body,
+            "body": linked(e.body) if e.author == cases.AUTO else e.body,
             "when": _when(e.created_at),
             "attachments": e.attachments,
         }

@@ -485,4 +485,5 @@ for (const form of askForms) {
     ask(form, question.trim());
   });
 }
-if (askForms.length) refreshAsks();
+// The box, the account page and /plans/ show the questions left.
+if (askForms.length || $("[data-ask-left]")) refreshAsks();
