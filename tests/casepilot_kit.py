@@ -101,8 +101,7 @@ def build_cms_project(dest: Path, data: Path) -> Path:
     for kind in CMS_IMPORTS:
         import_premium(cfg, kind, official_file(kind, data))
     # `coderef build` in a process of its own: the test process stays small (a full build holds
-    # ~0.5 GB of models), and one job keeps the machine's memory for the other tests.
-    command = [sys.executable, "-m", "generator", "--root", str(root), "build", "--no-search", "--jobs", "1",
-               "--quiet"]
+    # ~0.5 GB of models).
+    command = [sys.executable, "-m", "generator", "--root", str(root), "build", "--no-search", "--quiet"]
     subprocess.run(command, check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     return root
