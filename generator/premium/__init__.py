@@ -18,7 +18,7 @@ from ..config import SiteConfig
 from ..model import CPT, HCPCS, ICD10CM, ICD10PCS, CodeRecord, Section
 from . import aoc, files, gems, lcd, mpfs, mue, ncci, payment
 from .db import ImportResult, connect, data_file, read_meta
-from .sections import cms_codeset
+from .sections import Linker, Pages, cms_codeset
 
 __all__ = ["PREMIUM_KINDS", "PREMIUM_ORDER", "ImportResult", "PageSections", "Sources", "extra_records",
            "import_premium", "normalised_file", "premium_inputs", "premium_sections", "start_conversions"]
@@ -230,6 +230,7 @@ class PageSections:
     def __init__(self, cfg: SiteConfig, pages: Mapping[str, Collection[str]]) -> None:
         self.cfg = cfg
         self.pages = pages  # code pages by code set: what the sections may link to
+        self.link = Linker(pages)  # one for every page: each code's link made once
         self._pid = -1
         self._stack = ExitStack()
         self._open: _Open | None = None
@@ -256,7 +257,7 @@ class PageSections:
         if not o.dbs:
             return []
         if codeset in (CPT, HCPCS):
-            return [s for _, _, s in _cms_sections(o, codeset, key, self.pages)] if key in self._cms else []
+            return [s for _, _, s in _cms_sections(o, codeset, key, self.link)] if key in self._cms else []
         srcs, covered = self._gems.get(codeset, ([], set()))
         if not srcs or gems.gem_code(codeset, key) not in covered:
             return []
@@ -283,8 +284,9 @@ def premium_sections(
         by_page.close()
 
 
-def _cms_sections(o: _Open, codeset: str, key: str,
-                  pages: Mapping[str, Collection[str]]) -> Iterator[tuple[str, str, Section]]:
+def _cms_sections(
+    o: _Open, codeset: str, key: str, pages: Pages | Linker
+) -> Iterator[tuple[str, str, Section]]:
     found: list[Section | None] = [
         ncci.render(key, o.ptp, pages) if o.ptp else None,
         mue.render(key, o.mue) if o.mue else None,
