@@ -4,26 +4,30 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 from .common import ROOT, coderef, fast_tmp, make_default_project, median, run_timed
 
-RUNS = 2
+RUNS = 3
 FY2025 = Path("content") / "official" / "icd10cm" / "icd10cm_fy2025_codes.tsv.gz"
 _PHASE = re.compile(r"^(history|pages)\s+([\d.]+)s$", re.MULTILINE)
 _BLOCK = re.compile(rb'<section class="block block-history".*?</section>\n', re.DOTALL)
 
 
-def _clean_builds(proj: Path, runs: int) -> tuple[float, dict[str, float]]:
-    """Median seconds of `build --clean --no-search` (parse cache warm) and of its history/pages phases."""
-    times, phases = [], []
-    for _ in range(runs):
-        t, _, out = run_timed(coderef(proj, "build", "--clean", "--no-search", "--jobs", "2"))
-        times.append(t)
-        phases.append({m[1]: float(m[2]) for m in _PHASE.finditer(out)})
-    return median(times), {k: median([p.get(k, 0.0) for p in phases]) for k in ("history", "pages")}
+def _clean_build(proj: Path) -> tuple[float, dict[str, float]]:
+    """Seconds of one `build --clean --no-search` (parse cache warm) and of its history/pages phases
+    (the build prints them on stderr)."""
+    args = coderef(proj, "build", "--clean", "--no-search", "--jobs", "2")
+    t0 = time.perf_counter()
+    proc = subprocess.run(args, capture_output=True, text=True, check=False)
+    took = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    return took, {m[1]: float(m[2]) for m in _PHASE.finditer(proc.stderr)}
 
 
 def _sizes(site: Path) -> dict[str, int]:
@@ -43,25 +47,39 @@ def _sizes(site: Path) -> dict[str, int]:
 
 
 def run(root: Path = ROOT, runs: int = RUNS) -> dict[str, Any]:
+    """Builds with and without FY2025 held, alternately (a shared machine's load hits both alike)."""
     base = Path(tempfile.mkdtemp(prefix="coderef-bench-history-", dir=fast_tmp()))
     try:
         proj = make_default_project(base / "proj")
+        held = proj / FY2025
+        aside = base / FY2025.name
         run_timed(coderef(proj, "build", "--no-search", "--quiet"))  # warms the parse cache
-        with_s, with_phases = _clean_builds(proj, runs)
-        site = (proj / "site").resolve()
-        sizes = _sizes(site)
-        site_bytes = sum(p.stat().st_size for p in site.rglob("*") if p.is_file())
-        (proj / FY2025).unlink()
-        without_s, without_phases = _clean_builds(proj, runs)
-        site = (proj / "site").resolve()
-        site_bytes_without = sum(p.stat().st_size for p in site.rglob("*") if p.is_file())
+        timed: dict[bool, list[tuple[float, dict[str, float]]]] = {True: [], False: []}
+        sizes: dict[str, int] = {}
+        site_bytes: dict[bool, int] = {}
+        for _ in range(runs):
+            for with_fy2025 in (True, False):
+                if with_fy2025 and not held.exists():
+                    shutil.move(aside, held)
+                elif not with_fy2025:
+                    shutil.move(held, aside)
+                timed[with_fy2025].append(_clean_build(proj))
+                site = (proj / "site").resolve()
+                if with_fy2025 and not sizes:
+                    sizes = _sizes(site)
+                site_bytes[with_fy2025] = sum(p.stat().st_size for p in site.rglob("*") if p.is_file())
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+    def med(with_fy2025: bool, phase: str | None = None) -> float:
+        runs_ = timed[with_fy2025]
+        return median([t if phase is None else p.get(phase, 0.0) for t, p in runs_])
+
     return {
-        "with_s": with_s, "without_s": without_s, "extra_s": with_s - without_s,
-        "history_phase_s": with_phases["history"], "history_phase_without_s": without_phases["history"],
-        "pages_phase_s": with_phases["pages"], "pages_phase_without_s": without_phases["pages"],
-        "site_bytes": site_bytes, "extra_site_bytes": site_bytes - site_bytes_without, **sizes,
+        "with_s": med(True), "without_s": med(False), "extra_s": med(True) - med(False),
+        "history_phase_s": med(True, "history"), "history_phase_without_s": med(False, "history"),
+        "pages_phase_s": med(True, "pages"), "pages_phase_without_s": med(False, "pages"),
+        "site_bytes": site_bytes[True], "extra_site_bytes": site_bytes[True] - site_bytes[False], **sizes,
     }
 
 

@@ -13,6 +13,7 @@ from .config import SiteConfig, load_config
 from .errors import BuildError, Problems
 from .fetch import fetch, is_url, original_name, sha256_of
 from .importers import BookImporter, CodeSetImporter, book_importers, codeset_importers
+from .official import release_if_shipped
 from .premium import PREMIUM_KINDS, import_premium
 from .registry import register
 
@@ -128,7 +129,8 @@ def run(args: argparse.Namespace) -> int:
                 named.unlink(missing_ok=True)
                 os.link(path, named)
                 path = named
-            result = import_premium(cfg, args.kind, path, args.release)
+            release = args.release or release_if_shipped(cfg, args.kind, path)
+            result = import_premium(cfg, args.kind, path, release)
             rows, out, note = result.rows, result.path, "rows" + (f" ({result.note})" if result.note else "")
             if result.release:
                 note += f", release {result.release}"

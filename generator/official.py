@@ -10,6 +10,7 @@ default is listed here.
 """
 from __future__ import annotations
 
+import gzip
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,6 +91,22 @@ def shipped_release(kind: str) -> str | None:
     """The release line of the shipped file when its name does not carry it (None: read it from the file)."""
     entry = SHIPPED.get(kind)
     return entry.release or None if entry is not None else None
+
+
+def release_if_shipped(cfg: SiteConfig, kind: str, path: Path) -> str | None:
+    """The release of the shipped file of `kind` when `path` holds the same content (compressed or
+    not), else None. Some official files do not name their release (CMS's gem_pcsi9.txt is the same
+    name every year): a copy of the file we ship is known by its bytes."""
+    release = shipped_release(kind)
+    shipped = shipped_file(cfg, kind)
+    if release is None or shipped is None:
+        return None
+    return release if _content(shipped) == _content(path) else None
+
+
+def _content(path: Path) -> bytes:
+    data = path.read_bytes()
+    return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .config import SiteConfig
+from .history import history_inputs
 from .load import code_version, importers_for, source_for, stat_key
 from .premium import premium_inputs
 
@@ -112,6 +113,8 @@ def global_fingerprint(cfg: SiteConfig) -> str:
         h.update(p.read_bytes())
     for ident in premium_inputs(cfg):
         h.update(ident.encode())
+    for p in history_inputs(cfg):  # earlier releases (generator/history)
+        h.update(f"history={stat_key(p)}".encode())
     from .reference import sources as book_sources
 
     for kind, src in book_sources(cfg):

@@ -247,6 +247,10 @@ def test_full_packaged_file_matches_the_official_code_list() -> None:
     # Inclusion terms (and the instructions CDC stores as inclusion terms on blocks) reach descendants.
     hip = next(sec for sec in s.sections if sec.kind == "inclusion-terms")
     assert "From S72.00 — Fracture of unspecified part of neck of femur\nFracture of hip NOS" in hip.text
+    # Premium note sections name their release inside the section; public ones rely on the page's line.
+    cite = '<p class="premium-source">Source: ICD-10-CM FY2026 (April 1, 2026 update), CDC</p>'
+    for sec in s.sections:
+        assert sec.html.endswith(cite) == (sec.kind not in ("notes", "inclusion-terms")), sec.kind
     z = next(sec for sec in by_key["Z41.1"].sections if sec.kind == "inclusion-terms")
     assert '<h3 class="from">From <a href="/icd-10-cm/Z40-Z53/">Z40-Z53</a>' in z.html
     assert "Categories Z40-Z53 are intended for use to indicate a reason for care" in z.text

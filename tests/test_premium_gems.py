@@ -64,3 +64,36 @@ def test_bad_line(tmp_path: Path) -> None:
     p.write_text("E1100   25020 10000\nE1101 25020\n", encoding="ascii")
     with pytest.raises(BuildError, match=r"2018_I10gem.txt:2: not a GEM line"):
         gems.import_gem("gem-cm-to-icd9", p, tmp_path / "x.sqlite")
+
+
+def test_pcs_gems_name_their_year_when_they_are_the_shipped_file(tmp_path: Path) -> None:
+    """gem_pcsi9.txt has the same name every year: a copy of the shipped (FY2018) file is known by
+    its bytes and its section names FY2018; another file of that name shows its file name."""
+    import gzip
+    import shutil
+
+    from conftest import ROOT, shared_data
+
+    from generator.cli import main
+    from generator.config import SiteConfig
+    from generator.premium.db import data_file, read_meta
+
+    shipped = ROOT / "content" / "official" / "gems" / "gem_pcsi9.txt.gz"
+    root = tmp_path / "proj"
+    (root / "content" / "official" / "gems").mkdir(parents=True)
+    shutil.copy(shipped, root / "content" / "official" / "gems" / shipped.name)
+    plain = tmp_path / "gem_pcsi9.txt"
+    plain.write_bytes(gzip.decompress((shared_data() / "gems" / "gem_pcsi9.txt.gz").read_bytes()))
+    assert main(["--root", str(root), "import", "gem-pcs-to-icd9", str(plain)]) == 0
+    db = sqlite3.connect(data_file(SiteConfig(root=root), "gem-pcs-to-icd9"))
+    assert read_meta(db)["release"] == "FY2018"
+    s = gems.render("icd-10-pcs", "0DTF0ZZ", [gems.GemSource("gem-pcs-to-icd9", db)], None, {})
+    assert s is not None and "GEMs FY2018, CMS" in s.html and "CMS file" not in s.html
+    db.close()
+    other = tmp_path / "other" / "gem_pcsi9.txt"
+    other.parent.mkdir()
+    other.write_bytes(plain.read_bytes().replace(b"0DTF0ZZ", b"0DTF4ZZ", 1))
+    assert main(["--root", str(root), "import", "gem-pcs-to-icd9", str(other)]) == 0
+    db = sqlite3.connect(data_file(SiteConfig(root=root), "gem-pcs-to-icd9"))
+    assert read_meta(db).get("release", "") == ""
+    db.close()

@@ -7,6 +7,19 @@ deleted codes. The load stage calls `attach_history`; the write stage calls `pag
 """
 from __future__ import annotations
 
-from .attach import attach_history
+from pathlib import Path
 
-__all__ = ["attach_history"]
+from ..config import SiteConfig
+from ..official import source
+from .attach import attach_history
+from .previous import PREVIOUS_KINDS
+
+__all__ = ["attach_history", "history_inputs"]
+
+
+def history_inputs(cfg: SiteConfig) -> list[Path]:
+    """The files history reads beside the code sets' own (the build fingerprints them): the earlier
+    releases and the PPRRVU file whose releases the RVU history compares."""
+    kinds = [k for ks in PREVIOUS_KINDS.values() for k in ks] + ["pprrvu"]
+    found = (source(cfg, kind) for kind in kinds)
+    return [src.path for src in found if src is not None]

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import model
+from ..config import DEFAULT_PROTECTED
 from ..errors import BuildError
 from .bulk import gc_paused, package_dir
 from .notes import NoteLinker, clean, escape
@@ -37,6 +38,9 @@ SEVENTH_TITLE = "7th character"
 SEVENTH_EXCEPTIONS: dict[str, tuple[str, str]] = {"S06": ("78", "DS")}
 
 _TITLES = {kind: title for _, kind, title in NOTE_KINDS}
+# The kinds that are premium by default (site.yml `protected:` decides at build time): they name
+# their release inside the section.
+CITED = frozenset(k for k in (*_TITLES, SEVENTH) if DEFAULT_PROTECTED.get(k, True))
 _EMPTY: dict[str, tuple[str, str]] = {}
 
 BILLABLE = "Billable/Specific code"
@@ -260,6 +264,18 @@ class _Builder:
         self.linker = linker
         self.source = source
         self.codeset = linker.codeset
+        # Premium sections are read on their own once unlocked (the gate's JSON, CasePilot): each names
+        # its release, as the CMS data sections do. One string per distinct section body.
+        self.cite = f'<p class="premium-source">Source: {escape(source)}</p>' if source else ""
+        self._cited: dict[str, str] = {}
+
+    def _cited_html(self, kind: str, html: str) -> str:
+        if kind not in CITED or not self.cite:
+            return html
+        hit = self._cited.get(html)
+        if hit is None:
+            hit = self._cited[html] = html + self.cite
+        return hit
 
     def record(self, node: _Node, order: int) -> model.CodeRecord:
         sections = self._note_sections(node, own=True)
@@ -313,7 +329,10 @@ class _Builder:
         mine = node.notes if own else _EMPTY
         if not mine:
             # Shared strings for the many pages with no notes of their own: cheap for 98k records.
-            return [model.Section(kind, kind, _TITLES[kind], h, t) for kind, (h, t) in inherited.items()]
+            return [
+                model.Section(kind, kind, _TITLES[kind], self._cited_html(kind, h), t)
+                for kind, (h, t) in inherited.items()
+            ]
         sections: list[model.Section] = []
         for _, kind, title in NOTE_KINDS:
             own_notes = mine.get(kind)
@@ -328,7 +347,7 @@ class _Builder:
                 html, text = inh
             else:
                 continue
-            sections.append(model.Section(kind, kind, title, html, text))
+            sections.append(model.Section(kind, kind, title, self._cited_html(kind, html), text))
         return sections
 
     def _inherited(self, node: _Node) -> dict[str, tuple[str, str]]:
@@ -389,6 +408,6 @@ class _Builder:
                     parts.append(f'<tr><th scope="row">{escape(c)}</th><td>{cell}</td></tr>')
                     lines.append(f"{c}: {meaning}")
             parts.append("</tbody></table>")
-            cached = ("".join(parts), "\n".join(lines))
+            cached = (self._cited_html(SEVENTH, "".join(parts)), "\n".join(lines))
             seventh.cache[(char, inherited)] = cached
         return model.Section(SEVENTH, SEVENTH, SEVENTH_TITLE, cached[0], cached[1])
