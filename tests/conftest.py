@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,6 +29,16 @@ def shared_data() -> Path:
             pytest.fail(f"{SHARED_DATA} is missing in CI")
         pytest.skip("../shared/data is not here")
     return SHARED_DATA
+
+
+def fast_tmpdir(prefix: str) -> Path:
+    """A new folder on tmpfs when the machine has one (else the default temp folder), for the full-size
+    builds of the real data: ~200k small files are written in a third of the time and deleted in
+    seconds instead of minutes (on disk, deleting them took 174 s on a loaded machine). The caller
+    deletes it; the real-data fixtures that use it are not alive at the same time."""
+    shm = Path("/dev/shm")
+    fast = shm.is_dir() and os.access(shm, os.W_OK)
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=shm if fast else None))
 
 
 def make_project(

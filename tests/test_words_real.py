@@ -11,7 +11,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from urllib.parse import quote
 
 import pytest
 from browser_helpers import browser, new_page, serve  # noqa: F401 (fixtures)
-from conftest import ROOT, shared_data
+from conftest import ROOT, fast_tmpdir, shared_data
 from playwright.sync_api import expect
 
 from generator.words.reader import WordSearch
@@ -115,12 +114,7 @@ def real_site() -> Iterator[Path]:
     """The default project (full ICD-10-CM and ICD-10-PCS) with the shared books imported, built once.
     Built on tmpfs when the machine has one: 190k pages."""
     data = shared_data()
-    shm = Path("/dev/shm")
-    base = Path(
-        tempfile.mkdtemp(
-            prefix="coderef-real-", dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None
-        )
-    )
+    base = fast_tmpdir("coderef-real-")
     try:
         root = base / "proj"
         root.mkdir()
