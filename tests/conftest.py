@@ -6,6 +6,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -96,3 +97,12 @@ def small_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         mp.setenv("CODEREF_TODAY", TEST_DAY)
         build(root, quiet=True, jobs=1)
     return root
+
+
+@pytest.fixture(scope="session")
+def cms_imports(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The real CMS files CasePilot answers from, imported once per session (casepilot_kit.CmsImports):
+    the CMS project of test_assistant_questions copies them, test_premium_shareddata checks them."""
+    from casepilot_kit import import_cms
+
+    return import_cms(tmp_path_factory.mktemp("cms-imports"))

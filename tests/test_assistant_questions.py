@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from casepilot_checks import CitedData, problems, question_set
-from casepilot_kit import build_cms_project
+from casepilot_kit import CmsImports, build_cms_project
 from conftest import fast_tmpdir, shared_data
 from fixtures.gate.sitekit import env_for, uvicorn_server
 
@@ -21,13 +21,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.shareddata]
 
 
 @pytest.fixture(scope="module")
-def cms_root() -> Iterator[Path]:
+def cms_root(cms_imports: CmsImports) -> Iterator[Path]:
     data = shared_data()
     # On tmpfs (~2 GB while this module runs; test_words_real's real site, the other one, comes later):
     # on disk, deleting the ~200k files took longer than building them.
     tmp = fast_tmpdir("cms-pilot-")
     try:
-        yield build_cms_project(tmp / "proj", data)
+        yield build_cms_project(tmp / "proj", data, cms_imports)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)  # never left for pytest's rotation
 
