@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,6 +40,16 @@ def official_data(*needed: str) -> Path:
     if all((OFFICIAL / rel).is_file() for rel in needed):
         return OFFICIAL
     return shared_data()
+
+
+def fast_tmpdir(prefix: str) -> Path:
+    """A new folder on tmpfs when the machine has one (else the default temp folder), for the full-size
+    builds of the real data: ~200k small files are written in a third of the time and deleted in
+    seconds instead of minutes (on disk, deleting them took 174 s on a loaded machine). The caller
+    deletes it; the real-data fixtures that use it are not alive at the same time."""
+    shm = Path("/dev/shm")
+    fast = shm.is_dir() and os.access(shm, os.W_OK)
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=shm if fast else None))
 
 
 def make_project(
@@ -95,3 +107,12 @@ def small_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         mp.setenv("CODEREF_TODAY", TEST_DAY)
         build(root, quiet=True, jobs=1)
     return root
+
+
+@pytest.fixture(scope="session")
+def cms_imports(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The real CMS files CasePilot answers from, imported once per session (casepilot_kit.CmsImports):
+    the CMS project of test_assistant_questions copies them, test_premium_shareddata checks them."""
+    from casepilot_kit import import_cms
+
+    return import_cms(tmp_path_factory.mktemp("cms-imports"))

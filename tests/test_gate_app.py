@@ -458,7 +458,7 @@ def test_database_unavailable_is_503_and_leaks_nothing(root: Path) -> None:
             assert (
                 r.json()["error"] == "unavailable" and "127.0.0.1" not in r.text and "PROTECTED" not in r.text
             )
-            assert r.headers["cache-control"] == "no-store, private"
+            assert r.headers["cache-control"] == "no-store, private" and int(r.headers["retry-after"]) > 0
 
 
 def test_missing_store_is_503(root: Path) -> None:

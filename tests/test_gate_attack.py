@@ -104,17 +104,15 @@ def test_100_parallel_registrations_across_three_gates_stay_under_the_cap(tmp_pa
 
 @pytest.mark.slow
 def test_an_exclusive_lock_on_the_sqlite_file_stalls_nothing_but_gated_writes(tmp_path: Path) -> None:
-    """Another process holds the write lock for 6 s, three times the bounded wait (CODEREF_DB_WAIT=2):
-    static pages and re-views are served at once; a request that must write gets 503 + Retry-After
-    within the bounded wait."""
+    """Another process holds the write lock for 10 s: static pages and re-views are served at
+    once; a request that must write gets 503 + Retry-After within the bounded wait."""
     root = build_site(tmp_path)
-    env = _env(root, None, CODEREF_DB_WAIT="2")
-    with uvicorn_server(root, env, module="generator") as base, httpx.Client(base_url=base) as c:
+    with uvicorn_server(root, _env(root, None), module="generator") as base, httpx.Client(base_url=base) as c:
         assert c.post("/gate/unlock/cpt/27252").status_code == 200
         holder = subprocess.Popen([sys.executable, "-c", (
             "import sqlite3, sys, time\n"
             f"c = sqlite3.connect({str(root / 'var' / 'gate.sqlite')!r}, isolation_level=None)\n"
-            "c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(6); c.execute('COMMIT')\n"
+            "c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(10); c.execute('COMMIT')\n"
         )], stdout=subprocess.PIPE, text=True)
         try:
             assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
@@ -136,10 +134,10 @@ def test_an_exclusive_lock_on_the_sqlite_file_stalls_nothing_but_gated_writes(tm
             assert fresh.status_code == 503 and int(fresh.headers["retry-after"]) > 0
             assert fresh.json()["error"] == "unavailable"
             assert fresh.headers["cache-control"] == "no-store, private"
-            assert 1.5 < took < 4.0
+            assert 1.0 < took < 7.0
             t = time.perf_counter()
             assert c.get("/cpt/27253/").status_code == 200 and time.perf_counter() - t < 1
-            assert time.perf_counter() - started < 6  # all of it while the lock was held
+            assert time.perf_counter() - started < 9  # all of it while the lock was held
         finally:
             holder.wait(20)
         assert c.post("/gate/unlock/cpt/27253").status_code == 402  # the lock is gone: the meter works again

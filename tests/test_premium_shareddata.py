@@ -4,38 +4,44 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from casepilot_kit import CmsImports, official_file
 from conftest import SHARED_DATA, official_data
 
 from generator.config import SiteConfig
 from generator.importers.hcpcs import HcpcsImporter
-from generator.premium import import_premium, premium_sections
+from generator.premium import premium_sections
 from generator.premium.db import data_file
 
 pytestmark = [pytest.mark.shareddata, pytest.mark.slow]
 
 
+# The files PROVENANCE.md counts (the shipped copies CasePilot's project imports are the same files).
+FILES = {
+    "ncci-ptp-practitioner": "ncci/ptp_practitioner_2024q3.tsv.gz",
+    "ncci-ptp-hospital": "ncci/ptp_outpatient_hospital_2024q3.tsv.gz",
+    "mue-practitioner": "mue/mue_practitioner_2024-07-01.tsv.gz",
+    "mue-hospital": "mue/mue_outpatient_hospital_2024-07-01.tsv.gz",
+    "mue-dme": "mue/mue_dme_supplier_2024-07-01.tsv.gz",
+    "ncci-aoc": "ncci/aoc_2024-06.tsv.gz",
+    "pprrvu": "mpfs/pprrvu_2024_quarters_noCPTdesc.tsv.gz",
+    "gpci": "mpfs/gpci_2024_quarters.tsv.gz",
+    "gem-cm-to-icd9": "gems/2018_I10gem.txt.gz",
+    "gem-icd9-to-cm": "gems/2018_I9gem.txt.gz",
+    "gem-pcs-to-icd9": "gems/gem_pcsi9.txt.gz",
+    "gem-icd9-to-pcs": "gems/gem_i9pcs.txt.gz",
+    "icd9-descriptions-dx": "icd9cm/CMS32_DESC_LONG_DX.txt.gz",
+    "icd9-descriptions-sg": "icd9cm/CMS32_DESC_LONG_SG.txt.gz",
+}
+
+
 @pytest.fixture(scope="module")
-def imported(tmp_path_factory: pytest.TempPathFactory) -> tuple[SiteConfig, dict[str, int]]:
-    cfg = SiteConfig(root=tmp_path_factory.mktemp("cms"))
-    files = {
-        "ncci-ptp-practitioner": "ncci/ptp_practitioner_2024q3.tsv.gz",
-        "ncci-ptp-hospital": "ncci/ptp_outpatient_hospital_2024q3.tsv.gz",
-        "mue-practitioner": "mue/mue_practitioner_2024-07-01.tsv.gz",
-        "mue-hospital": "mue/mue_outpatient_hospital_2024-07-01.tsv.gz",
-        "mue-dme": "mue/mue_dme_supplier_2024-07-01.tsv.gz",
-        "ncci-aoc": "ncci/aoc_2024-06.tsv.gz",
-        "pprrvu": "mpfs/pprrvu_2024_quarters_noCPTdesc.tsv.gz",
-        "gpci": "mpfs/gpci_2024_quarters.tsv.gz",
-        "gem-cm-to-icd9": "gems/2018_I10gem.txt.gz",
-        "gem-icd9-to-cm": "gems/2018_I9gem.txt.gz",
-        "gem-pcs-to-icd9": "gems/gem_pcsi9.txt.gz",
-        "gem-icd9-to-pcs": "gems/gem_i9pcs.txt.gz",
-        "icd9-descriptions-dx": "icd9cm/CMS32_DESC_LONG_DX.txt.gz",
-        "icd9-descriptions-sg": "icd9cm/CMS32_DESC_LONG_SG.txt.gz",
-    }
-    data = official_data(*files.values())
-    rows = {kind: import_premium(cfg, kind, data / rel).rows for kind, rel in files.items()}
-    return cfg, rows
+def imported(cms_imports: CmsImports) -> tuple[SiteConfig, dict[str, int]]:
+    """The session's one import of the real CMS files (conftest.cms_imports), which CasePilot's
+    CMS project copies too: the same files as FILES, imported once."""
+    data = official_data(*FILES.values())
+    for kind, rel in FILES.items():
+        assert official_file(kind, data).read_bytes() == (data / rel).read_bytes(), kind
+    return cms_imports.cfg, {kind: rows for kind, rows in cms_imports.rows.items() if kind in FILES}
 
 
 def test_hcpcs_counts() -> None:

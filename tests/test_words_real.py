@@ -11,7 +11,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from urllib.parse import quote
 
 import pytest
 from browser_helpers import browser, new_page, serve  # noqa: F401 (fixtures)
-from conftest import ROOT
+from conftest import ROOT, fast_tmpdir
 from playwright.sync_api import expect
 
 from generator.words.reader import WordSearch
@@ -118,12 +117,7 @@ def real_site() -> Iterator[Path]:
     from generator.official import SHIPPED
     from generator.premium import PREMIUM_KINDS
 
-    shm = Path("/dev/shm")
-    base = Path(
-        tempfile.mkdtemp(
-            prefix="coderef-real-", dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None
-        )
-    )
+    base = fast_tmpdir("coderef-real-")
     try:
         root = base / "proj"
         root.mkdir()
