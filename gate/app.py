@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from generator.assistant_facts import facts_path
 
-from . import housekeeping
+from . import housekeeping, timing
 from .accounts import routes as auth
 from .assistant import routes as assistant
 from .assistant.answer import CasePilot
@@ -125,8 +125,12 @@ def _build(root: Path, settings: Settings | None, with_site: bool) -> FastUnlock
     gate = Gate(root, settings)
     pilot = CasePilot(facts_path(settings.site), ModelSettings.from_env())
     routes: list[BaseRoute] = [Mount(GATE_ROOT, routes=gate_routes()), *page_routes()]
+    middleware = [Middleware(GateHeaders, also=page_prefixes())]
     if settings.bench:
         routes.insert(0, Route("/__bench/bare", _bare))
+        times: list[float] = []  # CasePilot's answers, timed in the server (bench/assistant.py)
+        routes.insert(0, Route("/__bench/timings", timing.endpoint(times)))
+        middleware.insert(0, Middleware(timing.Timings, path=f"{GATE_ROOT}/ask", times=times))
     if with_site:
         # Pages, scripts and the search lookup files are text: compress them as a CDN would.
         site = GZipMiddleware(SiteFiles(directory=settings.site.output_dir, html=True), minimum_size=1024)
@@ -158,7 +162,7 @@ def _build(root: Path, settings: Settings | None, with_site: bool) -> FastUnlock
 
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(GateHeaders, also=page_prefixes())],
+        middleware=middleware,
         exception_handlers={BadInput: _bad_input, Unavailable: _unavailable, HTTPException: _http},
         lifespan=lifespan,
     )

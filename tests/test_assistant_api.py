@@ -217,3 +217,20 @@ def test_questions_left_on_plans_and_account_pages(c: Any, root: Path) -> None:
     plans = c.get("/plans/").text
     assert "<strong data-ask-left>19 questions left this month.</strong>" in plans
     assert "As a guest" not in plans
+
+
+def test_bench_mode_times_the_answers_in_the_server(root: Path) -> None:
+    from gate.timing import percentiles
+
+    assert percentiles([]) == {"n": 0, "p50": 0.0, "p99": 0.0}
+    assert percentiles([0.001 * i for i in range(1, 101)]) == {"n": 100, "p50": 51.0, "p99": 100.0}
+    with client(create_app(root, settings=settings_for(root))) as plain:
+        assert plain.get("/__bench/timings").status_code == 404  # only in bench mode
+    with client(create_app(root, settings=settings_for(root, CODEREF_BENCH="1"))) as c:
+        assert c.get("/__bench/timings").json()["n"] == 0
+        for q in ("What is E11.9?", "Is S72.001 billable?"):
+            assert ask(c, q).status_code == 200
+        c.get("/gate/asks")  # not an answer: not timed
+        timed = c.get("/__bench/timings?reset=1").json()
+        assert timed["n"] == 2 and 0 < timed["p50"] <= timed["p99"] < 5000
+        assert c.get("/__bench/timings").json()["n"] == 0
