@@ -234,3 +234,25 @@ def test_bench_mode_times_the_answers_in_the_server(root: Path) -> None:
         timed = c.get("/__bench/timings?reset=1").json()
         assert timed["n"] == 2 and 0 < timed["p50"] <= timed["p99"] < 5000
         assert c.get("/__bench/timings").json()["n"] == 0
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How do I appeal a denial from Aetna?",
+        "How do I appeal a denial from Aetna for lunch breaks?",
+        "Who is the CEO of CMS?",
+        "What will the weather be in Paris tomorrow?",
+    ],
+)
+def test_off_topic_questions_get_i_dont_know_not_a_one_word_match(c: Any, question: str) -> None:
+    # One common word ("from", "weather") once matched a guide passage or code titles and was shown as
+    # the answer; a question that asks for no code needs two of its words, and half, to match.
+    body = ask(c, question).json()
+    assert (body["kind"], body["topic"]) == ("unknown", "unknown"), body["answer"]["text"][:300]
+    assert body["citations"] == [] and "I don't know" in body["answer"]["text"]
+
+
+def test_asking_for_a_code_by_words_still_finds_it(c: Any) -> None:
+    body = ask(c, "code for a broken wrist").json()
+    assert body["topic"] == "find" and body["citations"]
