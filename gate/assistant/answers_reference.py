@@ -322,7 +322,7 @@ def guidelines(facts: Facts, q: Question, limit: int = 2) -> Doc | None:
     hits = facts.passages(" AND ".join(f'{body}"{p}"' for p in phrases), limit) if phrases else []
     if not hits and phrases:
         hits = facts.passages(" OR ".join(f'{body}"{p}"' for p in phrases), limit)
-    terms = guide_terms(q.words())
+    terms = guide_terms(q.words())[:12]  # each is a query per candidate passage below
     if not hits and terms:
         # Any one word is a match for FTS5's OR: a passage must hold half the question's words to answer
         # it ("appeal a denial from Aetna" is not answered by a passage that only says "from").

@@ -13,7 +13,8 @@ from typing import Protocol
 from .facts import Facts
 
 Hit = tuple[str, str, str]  # (code set, code, title)
-MAX_GROUPS = 20  # word combinations tried at once (a long question has many)
+MAX_TERMS = 8  # a question's first distinct words: each is one more query of fewer words
+MAX_GROUPS = 20  # word combinations tried in one query (a long question has very many)
 
 
 class CodeFinder(Protocol):
@@ -36,10 +37,10 @@ class TitleSearch:
         stops at two words and half of them, so that one common word ("from", "weather") never
         stands for a question that did not ask for a code ("appeal a denial from Aetna", "the weather
         in Paris")."""
-        quoted = [f'"{t}"' for t in dict.fromkeys(terms)]
+        quoted = [f'"{t}"' for t in dict.fromkeys(terms)][:MAX_TERMS]
         needed = min(len(quoted), max(2, (len(quoted) + 1) // 2)) if strict else 1
         for size in range(len(quoted), needed - 1, -1):
-            groups = list(itertools.combinations(quoted, size))[:MAX_GROUPS]
+            groups = list(itertools.islice(itertools.combinations(quoted, size), MAX_GROUPS))
             hits = facts.search_codes(" OR ".join(f"({' AND '.join(g)})" for g in groups), codesets, limit)
             if hits:
                 return hits
