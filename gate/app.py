@@ -72,6 +72,7 @@ def gate_routes() -> list[BaseRoute]:
         Route("/billing/webhook", billing.webhook, methods=["POST"]),
         Route("/ask", assistant.ask, methods=["POST"]),
         Route("/asks", assistant.status, methods=["GET"]),
+        Route("/consult/quota", consult.quota, methods=["GET"]),
     ]
 
 

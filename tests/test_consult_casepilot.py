@@ -233,3 +233,10 @@ def test_without_facts_the_first_answer_says_so_and_lists_search_pages(
     assert first.text.startswith("CasePilot, our coding assistant, could not answer this time.")
     assert f"{SITE}/cpt/27252/" in first.text and first.sources[0].url == f"{SITE}/cpt/27252/"
     assert "coderef build" in caplog.text  # the log says what to do
+
+
+@pytest.mark.slow
+def test_the_account_pages_consult_line_as_json(world: dict[str, Any]) -> None:
+    r = world["asker"].get("/gate/consult/quota")
+    assert r.status_code == 200 and r.headers["cache-control"] == "no-store, private"
+    assert re.fullmatch(r"\d+ of 100 questions used this period; renews \d{4}-\d\d-\d\d", r.json()["message"])
