@@ -248,5 +248,6 @@ def test_thread_links_are_escaped_and_only_http() -> None:
     html = str(linked('<b>x</b> see https://a.example/p?q=1&r="2" and javascript:alert(1), https://b.example/c/.'))
     assert html.startswith("&lt;b&gt;x&lt;/b&gt; see ")
     assert '<a href="https://a.example/p?q=1&amp;r=">https://a.example/p?q=1&amp;r=</a>&quot;2&quot;' in html
-    assert '<a href="https://b.example/c/">https://b.example/c/</a>.' in html  # the full stop is not the URL's
+    # The full stop after a URL is not part of it.
+    assert '<a href="https://b.example/c/">https://b.example/c/</a>.' in html
     assert "javascript:alert(1)" in html and html.count("<a ") == 2
