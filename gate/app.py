@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from generator.assistant_facts import facts_path
 
-from . import housekeeping
+from . import housekeeping, timing
 from .accounts import routes as auth
 from .assistant import routes as assistant
 from .assistant.answer import CasePilot
@@ -73,6 +73,7 @@ def gate_routes() -> list[BaseRoute]:
         Route("/billing/webhook", billing.webhook, methods=["POST"]),
         Route("/ask", assistant.ask, methods=["POST"]),
         Route("/asks", assistant.status, methods=["GET"]),
+        Route("/consult/quota", consult.quota, methods=["GET"]),
     ]
 
 
@@ -129,8 +130,12 @@ def _build(root: Path, settings: Settings | None, with_site: bool) -> FastUnlock
     gate = Gate(root, settings)
     pilot = CasePilot(facts_path(settings.site), ModelSettings.from_env())
     routes: list[BaseRoute] = [Mount(GATE_ROOT, routes=gate_routes()), *page_routes()]
+    middleware = [Middleware(GateHeaders, also=page_prefixes())]
     if settings.bench:
         routes.insert(0, Route(BENCH_PREFIX + "bare", _bare))
+        times: list[float] = []  # CasePilot's answers, timed in the server (bench/assistant.py)
+        routes.insert(0, Route(BENCH_PREFIX + "timings", timing.endpoint(times)))
+        middleware.insert(0, Middleware(timing.Timings, path=f"{GATE_ROOT}/ask", times=times))
     static: FastStatic | None = None
     if with_site:
         # Pages, scripts and the search lookup files are text: compress them as a CDN would. The
@@ -166,7 +171,7 @@ def _build(root: Path, settings: Settings | None, with_site: bool) -> FastUnlock
 
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(GateHeaders, also=page_prefixes())],
+        middleware=middleware,
         exception_handlers={BadInput: _bad_input, Unavailable: _unavailable, HTTPException: _http},
         lifespan=lifespan,
     )

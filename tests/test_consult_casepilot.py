@@ -233,3 +233,21 @@ def test_without_facts_the_first_answer_says_so_and_lists_search_pages(
     assert first.text.startswith("CasePilot, our coding assistant, could not answer this time.")
     assert f"{SITE}/cpt/27252/" in first.text and first.sources[0].url == f"{SITE}/cpt/27252/"
     assert "coderef build" in caplog.text  # the log says what to do
+
+
+@pytest.mark.slow
+def test_the_account_pages_consult_line_as_json(world: dict[str, Any]) -> None:
+    r = world["asker"].get("/gate/consult/quota")
+    assert r.status_code == 200 and r.headers["cache-control"] == "no-store, private"
+    assert re.fullmatch(r"\d+ of 100 questions used this period; renews \d{4}-\d\d-\d\d", r.json()["message"])
+
+
+def test_thread_links_are_escaped_and_only_http() -> None:
+    from gate.consult.web import linked
+
+    html = str(linked('<b>x</b> see https://a.example/p?q=1&r="2" and javascript:alert(1), https://b.example/c/.'))
+    assert html.startswith("&lt;b&gt;x&lt;/b&gt; see ")
+    assert '<a href="https://a.example/p?q=1&amp;r=">https://a.example/p?q=1&amp;r=</a>&quot;2&quot;' in html
+    # The full stop after a URL is not part of it.
+    assert '<a href="https://b.example/c/">https://b.example/c/</a>.' in html
+    assert "javascript:alert(1)" in html and html.count("<a ") == 2

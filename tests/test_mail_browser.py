@@ -169,4 +169,6 @@ def test_consult_form_thread_and_inbox(browser: Any, world: dict[str, Any]) -> N
     asker.goto("/account/consult/")
     assert "1 of 1 questions used" in asker.inner_text("[data-consult-quota]")
     assert run_axe(asker) == []
+    asker.goto("/account/")  # the script fills the account page's consult line
+    asker.wait_for_selector("[data-account-consult]:has-text('1 of 1 questions used this period')")
     assert js_errors(asker) == [] and js_errors(consultant) == []

@@ -10,7 +10,7 @@ from typing import Any
 
 from markupsafe import Markup
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from .. import context
 from ..accounts import records as accounts
@@ -21,7 +21,7 @@ from ..posts import read_post
 from ..views import Views
 from ..web import error
 from . import cases
-from .account import quota_line
+from .account import quota_line, quota_text
 from .intake import Intake, consult_address
 
 MAX_QUESTION = 20_000  # characters
@@ -149,6 +149,15 @@ async def ask(request: Request) -> Response:
         return await form(request, why + " See the plans that include more.", 402, subject, question)
     _stored(request)
     return RedirectResponse(f"/account/consult/{case_id}/", status_code=303)
+
+
+async def quota(request: Request) -> Response:
+    """GET /gate/consult/quota: the account page's consult line, for the script that fills it."""
+    gate: Gate = request.app.state.gate
+    visitor = await gate.visitor(context.of(request))
+    if visitor.account is None:
+        return error("login_required")
+    return JSONResponse({"message": await quota_text(gate, visitor.account)})
 
 
 async def my_cases(request: Request) -> Response:
