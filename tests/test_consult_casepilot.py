@@ -50,7 +50,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         db.call(roles.grant, db.call(accounts.find, CONSULTANT).id, "consultant")
         with gate_client(root, **env) as asker, consult_server(settings) as srv:
             assert asker.post("/gate/login", json={"email": ASKER, "password": PASSWORD}).status_code == 200
-            yield {"rec": rec, "port": srv.port, "asker": asker, "db": db}
+            yield {"rec": rec, "port": srv.port, "asker": asker, "db": db, "root": root}
         db.close()
 
 
@@ -251,3 +251,17 @@ def test_thread_links_are_escaped_and_only_http() -> None:
     # The full stop after a URL is not part of it.
     assert '<a href="https://b.example/c/">https://b.example/c/</a>.' in html
     assert "javascript:alert(1)" in html and html.count("<a ") == 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("text", ["", "   ", "?!?", "\x00\x01"])
+def test_a_question_without_words_gets_the_search_answer(world: dict[str, Any], text: str) -> None:
+    site = settings_for(world["root"]).site
+    search = SearchAnswerer(site, StoreReader(site.store_path))
+    answerer = PilotAnswerer(CasePilot(facts_path(site)), search, SITE)
+    try:
+        first = answerer(text)
+    finally:
+        answerer.close()
+    assert first.by == "search" and first.sources == []
+    assert first.text.startswith("CasePilot, our coding assistant, found no question in words to answer.")
