@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from generator.assistant_facts import facts_path
 
-from . import housekeeping
+from . import housekeeping, timing
 from .accounts import routes as auth
 from .assistant import routes as assistant
 from .assistant.answer import CasePilot
@@ -39,6 +39,7 @@ from .selfservice import routes as selfservice
 from .selfservice import security as account_security
 from .settings import Settings, load_settings
 from .static import SiteFiles
+from .static_fast import FastStatic
 from .views import Views
 from .web import BadInput, error
 
@@ -72,6 +73,7 @@ def gate_routes() -> list[BaseRoute]:
         Route("/billing/webhook", billing.webhook, methods=["POST"]),
         Route("/ask", assistant.ask, methods=["POST"]),
         Route("/asks", assistant.status, methods=["GET"]),
+        Route("/consult/quota", consult.quota, methods=["GET"]),
     ]
 
 
@@ -116,6 +118,9 @@ async def _http(request: Request, exc: Exception) -> Response:
     return response
 
 
+BENCH_PREFIX = "/__bench/"  # the benchmarks' bare endpoint (settings.bench)
+
+
 async def _bare(request: Request) -> Response:
     return PlainTextResponse("ok")
 
@@ -125,12 +130,20 @@ def _build(root: Path, settings: Settings | None, with_site: bool) -> FastUnlock
     gate = Gate(root, settings)
     pilot = CasePilot(facts_path(settings.site), ModelSettings.from_env())
     routes: list[BaseRoute] = [Mount(GATE_ROOT, routes=gate_routes()), *page_routes()]
+    middleware = [Middleware(GateHeaders, also=page_prefixes())]
     if settings.bench:
-        routes.insert(0, Route("/__bench/bare", _bare))
+        routes.insert(0, Route(BENCH_PREFIX + "bare", _bare))
+        times: list[float] = []  # CasePilot's answers, timed in the server (bench/assistant.py)
+        routes.insert(0, Route(BENCH_PREFIX + "timings", timing.endpoint(times)))
+        middleware.insert(0, Middleware(timing.Timings, path=f"{GATE_ROOT}/ask", times=times))
+    static: FastStatic | None = None
     if with_site:
-        # Pages, scripts and the search lookup files are text: compress them as a CDN would.
+        # Pages, scripts and the search lookup files are text: compress them as a CDN would. The
+        # files themselves are answered in front of the router, from memory (static_fast.py); this
+        # mount answers the rest (redirects, 404s, ranges) and is the fast path's plain twin.
         site = GZipMiddleware(SiteFiles(directory=settings.site.output_dir, html=True), minimum_size=1024)
         routes.append(Mount("/", app=site))
+        static = FastStatic(settings.site.output_dir, skip=(GATE_ROOT, *page_prefixes(), BENCH_PREFIX))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -158,7 +171,7 @@ def _build(root: Path, settings: Settings | None, with_site: bool) -> FastUnlock
 
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(GateHeaders, also=page_prefixes())],
+        middleware=middleware,
         exception_handlers={BadInput: _bad_input, Unavailable: _unavailable, HTTPException: _http},
         lifespan=lifespan,
     )
@@ -168,7 +181,7 @@ def _build(root: Path, settings: Settings | None, with_site: bool) -> FastUnlock
     app.state.consult = None  # the background threads, while serving (see lifespan)
     app.state.mail_worker = None  # set while serving when a relay is configured (see lifespan)
     app.state.casepilot = pilot
-    return FastUnlock(app, gate)
+    return FastUnlock(app, gate, static)
 
 
 def create_gate_app(root: Path, *, settings: Settings | None = None) -> FastUnlock:

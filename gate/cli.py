@@ -57,7 +57,7 @@ def _settings(args: argparse.Namespace) -> Settings | None:
 
 def _db(s: Settings) -> Database:
     url = str(s.database_url) if s.database_url is not None else None
-    return Database(url, s.sqlite_path, s.pg_pool_size)
+    return Database(url, s.sqlite_path, s.pg_pool_size, s.db_wait)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -47,7 +47,8 @@ class Gate:
         self.settings = settings
         self.site = settings.site
         url = settings.database_url
-        self.db = Database(str(url) if url is not None else None, settings.sqlite_path, settings.pg_pool_size)
+        self.db = Database(str(url) if url is not None else None, settings.sqlite_path, settings.pg_pool_size,
+                           settings.db_wait)
         self.store = ProtectedStore(settings.site.store_path, settings.site.codesets)
         self.signer = CookieSigner(settings.keys)
         self._period_at = -1

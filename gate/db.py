@@ -4,7 +4,7 @@ SQL is written once with `?` placeholders; PostgreSQL gets them rewritten to `%s
 
 SQLite calls run inline on the event loop (each takes microseconds; a thread hop would cost more)
 with no busy wait: when another process holds the lock, the call is retried in a worker thread
-that waits at most BUSY_WAIT seconds, and then the request gets 503 + Retry-After. The loop
+that waits at most `wait` seconds (CODEREF_DB_WAIT), and then the request gets 503 + Retry-After. The loop
 never waits for a lock, so static files and re-views (reads, which WAL never blocks) keep flowing.
 PostgreSQL calls run in worker threads (as many as the pool has connections), each borrowing a
 connection of a bounded pool (psycopg_pool); a pooled connection that died (a database restart)
@@ -91,11 +91,13 @@ class Busy(Unavailable):
     """SQLite: another connection holds the lock (retried off the loop before it is a 503)."""
 
 
-BUSY_WAIT = 5.0  # seconds a request may wait for a SQLite lock (in a worker thread), then 503
-PG_WAIT = 5.0  # seconds a request may wait for a PostgreSQL connection of the pool, then 503
+# Seconds a request may wait for the database (a SQLite lock, in a worker thread; a PostgreSQL
+# connection of the pool), then 503 + Retry-After (`Database.wait`, CODEREF_DB_WAIT).
+DB_WAIT = 5.0
 _SQLITE_DOWN = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_IOERR",
                 "SQLITE_FULL", "SQLITE_PROTOCOL", "SQLITE_PERM", "SQLITE_NOTADB", "SQLITE_CORRUPT")
 _PG_ERRORS: tuple[type[BaseException], ...] = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout)
+_OUTAGES: tuple[type[BaseException], ...] = (sqlite3.DatabaseError, *_PG_ERRORS, OSError)
 IntegrityErrors: tuple[type[BaseException], ...] = (sqlite3.IntegrityError, psycopg.IntegrityError)
 
 
@@ -211,9 +213,10 @@ class Conn:
 class Database:
     """Connections for the engine chosen by `url` (PostgreSQL) or `sqlite_path`."""
 
-    def __init__(self, url: str | None, sqlite_path: Path, pool_size: int = 4) -> None:
+    def __init__(self, url: str | None, sqlite_path: Path, pool_size: int = 4, wait: float = DB_WAIT) -> None:
         self.url = url
         self.pool_size = pool_size
+        self.wait = wait  # seconds a request may wait for a lock or a pooled connection
         self.sqlite_path = sqlite_path
         self.pg = url is not None
         self._local = threading.local()
@@ -291,7 +294,7 @@ class Database:
             if self._pool is None:
                 assert self.url is not None
                 self._pool = ConnectionPool(
-                    self.url, min_size=1, max_size=self.pool_size, timeout=PG_WAIT, max_idle=300,
+                    self.url, min_size=1, max_size=self.pool_size, timeout=self.wait, max_idle=300,
                     kwargs={"autocommit": True, "connect_timeout": 5}, open=False, name="coderef-gate",
                 )
                 self._pool.open(wait=False)
@@ -310,30 +313,48 @@ class Database:
         database to Busy)."""
         try:
             with ExitStack() as stack:
-                conn = (stack.enter_context(self._pg_conn(busy_ms / 1000 if busy_ms else PG_WAIT)) if self.pg
-                        else self._sqlite_conn(busy_ms))
+                wait = busy_ms / 1000 if busy_ms else self.wait
+                conn = stack.enter_context(self._pg_conn(wait)) if self.pg else self._sqlite_conn(busy_ms)
                 if not self._migrated:
                     self._migrate(conn)
                 yield conn
-        except sqlite3.OperationalError as exc:
+        except _OUTAGES as exc:
+            outage = self._outage(exc)
+            if outage is None:
+                raise
+            raise outage from exc
+
+    def _outage(self, exc: BaseException) -> Unavailable | None:
+        """What a driver error means to the gate: Unavailable (Busy for a locked SQLite database)
+        when the database cannot be used right now; any other error is a bug, raised as it is."""
+        if isinstance(exc, sqlite3.OperationalError):
             if _busy(exc):
-                raise Busy(f"SQLite database {self.sqlite_path} is locked by another connection") from exc
+                return Busy(f"SQLite database {self.sqlite_path} is locked by another connection")
             if _sqlite_down(exc) or "unable to open" in str(exc):
-                raise Unavailable(f"SQLite database {self.sqlite_path}: {exc}") from exc
-            raise
-        except sqlite3.DatabaseError as exc:  # e.g. "file is not a database"
+                return Unavailable(f"SQLite database {self.sqlite_path}: {exc}")
+        elif isinstance(exc, sqlite3.DatabaseError):  # e.g. "file is not a database"
             if _sqlite_down(exc):
-                raise Unavailable(f"SQLite database {self.sqlite_path}: {exc}") from exc
-            raise
-        except _PG_ERRORS as exc:
-            raise Unavailable(f"PostgreSQL: {type(exc).__name__}: {str(exc).strip()[:200]}") from exc
-        except OSError as exc:  # e.g. var/ not writable
-            raise Unavailable(f"gate database: {exc}") from exc
+                return Unavailable(f"SQLite database {self.sqlite_path}: {exc}")
+        elif isinstance(exc, _PG_ERRORS):
+            return Unavailable(f"PostgreSQL: {type(exc).__name__}: {str(exc).strip()[:200]}")
+        elif isinstance(exc, OSError):  # e.g. var/ not writable
+            return Unavailable(f"gate database: {exc}")
+        return None
 
     def _call(self, fn: Callable[..., T], args: tuple[Any, ...], busy_ms: int) -> T:
         if not self.pg:
-            with self.connection(busy_ms) as conn:
+            # `connection()` inlined: a generator context manager and an ExitStack cost as much as
+            # the statement of a re-view unlock, and every SQLite request comes through here.
+            try:
+                conn = self._sqlite_conn(busy_ms)
+                if not self._migrated:
+                    self._migrate(conn)
                 return fn(conn, *args)
+            except _OUTAGES as exc:
+                outage = self._outage(exc)
+                if outage is None:
+                    raise
+                raise outage from exc
         # Pooled connections that died while idle (a database restart) fail on their first
         # statement, before anything was done: the pool drops each one, and the call runs again
         # on the next (at most as many times as the pool holds connections, plus a new one).
@@ -351,9 +372,14 @@ class Database:
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Runs `fn(conn, *args, **kwargs)` here and now (CLI, tests; SQLite waits up to 10 s for a lock)."""
+        return self.call_waiting(10.0, functools.partial(fn, **kwargs) if kwargs else fn, *args)
+
+    def call_waiting(self, wait: float, fn: Callable[..., T], *args: Any) -> T:
+        """`call` waiting at most `wait` seconds for a lock or a pooled connection."""
+        wait_ms = int(wait * 1000)
         if self._behind:
-            self.flush(10_000, retry=False)  # reads see the writes queued by write_behind
-        return self._call(functools.partial(fn, **kwargs) if kwargs else fn, args, 10_000)
+            self.flush(wait_ms, retry=False)  # reads see the writes queued by write_behind
+        return self._call(fn, args, wait_ms)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Runs `fn(conn, *args)`: inline for SQLite (off the loop when it is locked), in a worker
@@ -374,7 +400,7 @@ class Database:
             except Busy:
                 pass  # locked by another process: wait for it in a worker thread, not on the loop
         limiter = self._limiters.get()
-        wait = PG_WAIT if self.pg else BUSY_WAIT
+        wait = self.wait
         try:
             with anyio.fail_after(wait + 1):
                 # abandon_on_cancel: the answer (503) does not wait for a thread stuck in the driver.

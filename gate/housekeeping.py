@@ -61,7 +61,11 @@ async def run_forever(
     only postpones it."""
     while True:
         try:
-            done = await anyio.to_thread.run_sync(db.call, prune, period(), session_idle, session_max_age)
+            # Twice a request's wait (a busy pool is no reason to postpone by an hour), and bounded:
+            # a shutdown waits for this thread.
+            done = await anyio.to_thread.run_sync(
+                db.call_waiting, 2 * db.wait, prune, period(), session_idle, session_max_age
+            )
             log.info("gate housekeeping: %s", done)
         except Unavailable as exc:
             log.warning("gate housekeeping postponed: %s", exc)

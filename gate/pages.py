@@ -131,7 +131,8 @@ def form_page(html: str, message: str, field: str | None, email: str, next_path:
 
 
 def account_page(html: str, viewer: Viewer, *, plan_name: str, used: str,
-                 unlocked: list[tuple[str, str, str]], error: str | None, consult: str = "") -> str:
+                 unlocked: list[tuple[str, str, str]], error: str | None, consult: str = "",
+                 asks_left: str = "") -> str:
     """The built /account/ page filled for a signed-in viewer: facts, and the unlocked codes with
     their titles (links to the gate's no-JavaScript page of each)."""
     html = personalise(html, viewer)
@@ -140,6 +141,7 @@ def account_page(html: str, viewer: Viewer, *, plan_name: str, used: str,
     html = _fill(html, "data-account-plan", plan_name)
     html = _fill(html, "data-account-used", used)
     html = _fill(html, "data-account-consult", consult)
+    html = _fill(html, "data-ask-left", asks_left)
     html = _fill(html, "data-account-left", "Unlimited" if viewer.left is None else str(viewer.left))
     html = _show(html, "data-account-upgrade", viewer.plan == "free")
     html = _show(html, "data-account-none", not unlocked)

@@ -47,6 +47,7 @@ class Settings:
     max_body: int = 16 * 1024
     body_timeout: int = 10  # seconds to receive a request body (a client announcing more than it sends)
     pg_pool_size: int = 4  # PostgreSQL connections per gate process (each instance has its own pool)
+    db_wait: int = 5  # seconds a request may wait for the database (a lock, a pooled connection), then 503
     job_posts_account: int = 5  # job posts per account per day
     job_posts_ip: int = 20  # job posts per client address per day
     job_post_max_body: int = 64 * 1024  # bytes of one job post (the description is up to 10,000 characters)
@@ -132,6 +133,7 @@ def load_settings(root: Path, environ: Mapping[str, str] | None = None) -> Setti
     s.register_ip = _int(config, "CODEREF_REGISTRATIONS_PER_IP", 20, 1)
     s.body_timeout = _int(config, "CODEREF_BODY_TIMEOUT", s.body_timeout, 1)
     s.pg_pool_size = _int(config, "CODEREF_PG_POOL_SIZE", s.pg_pool_size, 1)
+    s.db_wait = _int(config, "CODEREF_DB_WAIT", s.db_wait, 1)
     s.job_posts_account = _int(config, "CODEREF_JOB_POSTS_PER_ACCOUNT", 5, 1)
     s.job_posts_ip = _int(config, "CODEREF_JOB_POSTS_PER_IP", 20, 1)
     s.job_post_max_body = _int(config, "CODEREF_JOB_POST_MAX_BYTES", 64 * 1024, 16 * 1024)

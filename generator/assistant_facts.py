@@ -29,8 +29,8 @@ from .errors import BuildError, Problems
 from .guides import Guide, read_guides
 from .link import CodeSetModel
 from .model import CODESET_NAMES
-from .premium import PREMIUM_KINDS
-from .premium.db import connect, data_file, read_meta
+from .premium import PREMIUM_KINDS, normalised_file
+from .premium.db import connect, read_meta
 
 SCHEMA_VERSION = "1"
 NOTE_KINDS = (
@@ -153,8 +153,8 @@ class FactsJob:
     def _write_premium(self, db: sqlite3.Connection) -> None:
         self.snap_dir.mkdir(parents=True, exist_ok=True)
         for kind in PREMIUM_KINDS:
-            path = data_file(self.cfg, kind)
-            if not path.exists():
+            path = normalised_file(self.cfg, kind)
+            if path is None:
                 continue
             src = connect(path)
             try:

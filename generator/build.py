@@ -56,6 +56,7 @@ from .jobs import stage as jobs_stage
 from .link import CodeSetModel, link_models
 from .load import load_models, wait_for_cache_writes
 from .modifier_pages import modifier_pages
+from .premium import PageSections
 from .progress import phase, say
 from .publish import Slots, SlotWriter
 from .render import site_context
@@ -190,7 +191,7 @@ def full_build(
 ) -> BuildResult:
     """Every stage, in order, into the standby slot; then the commit point and the swap."""
     cfg, problems = loaded.cfg, loaded.problems
-    models = load_models(cfg, loaded.pages, problems, quiet=quiet, jobs=jobs)  # load
+    models = load_models(cfg, loaded.pages, problems, quiet=quiet, jobs=jobs, defer_premium=True)  # load
     models = link_models(models, problems, quiet=quiet)  # link
     attach_books(cfg, models, quiet=quiet)  # books: index entries, PCS tables and definitions on pages
     jobs_stage.check(cfg, problems)  # read the job listings
@@ -200,12 +201,17 @@ def full_build(
         live = slots.manifest()
         slot, slot_dir, old = slots.open_target(clean=clean)
     pending: list[Pending] = []
+    # premium sections: built by the render workers, page by page, into the store rows
+    premium = PageSections(cfg, {cs: {r.key for r in m.records if r.is_code} for cs, m in models.items()})
     try:
         job = RenderJob(
             cfg, models, theme.record_template(), theme.context("/", cfg.site_name), slot_dir, old,
-            digests=search, on_page=on_page,
+            digests=search, on_page=on_page, premium=premium,
         )
-        rendered = render_pages(job, jobs=jobs, quiet=quiet)  # render
+        try:
+            rendered = render_pages(job, jobs=jobs, quiet=quiet)  # render
+        finally:
+            premium.close()
         # store: written by a forked child while this process writes the other files
         built = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         free = list(free_pages((cs, r) for cs, m in models.items() for r in m.records))

@@ -17,7 +17,8 @@ from .history import attach_history
 from .importers import CodeSetImporter, codeset_importers
 from .link import CodeSetModel
 from .model import CODESET_NAMES, CPT, CodeRecord
-from .premium import extra_records, premium_sections
+from .official import shipped_file
+from .premium import PREMIUM_ORDER, PageSections, extra_records, finish_conversions, start_conversions
 from .progress import phase, say
 from .registry import imported_source
 
@@ -27,10 +28,10 @@ HAND_ORDER_BASE = 10_000_000  # hand-only codes sort after imported ones unless 
 
 def source_for(cfg: SiteConfig, imp: CodeSetImporter) -> Path | None:
     """The file a code set is read from: `sources` in site.yml, else the imported one, else the packaged
-    default."""
+    default (a Python package's data), else the file the project ships in content/official/ (HCPCS)."""
     if imp.kind in cfg.sources:
         return cfg.root / cfg.sources[imp.kind]
-    return imported_source(cfg, imp.kind) or imp.default_source()
+    return imported_source(cfg, imp.kind) or imp.default_source() or shipped_file(cfg, imp.kind)
 
 
 def importers_for(cfg: SiteConfig) -> dict[str, CodeSetImporter]:
@@ -162,11 +163,14 @@ def read_sources(
 def load_models(
     cfg: SiteConfig, pages: list[HandPage], problems: Problems, only: set[str] | None = None, *,
     quiet: bool = False, premium_keys: set[tuple[str, str]] | None = None, jobs: int = 1,
+    defer_premium: bool = False,
 ) -> dict[str, CodeSetModel]:
     """Importer records + hand-written pages + premium sections, per enabled code set (not linked yet).
 
     `only` limits the code sets, `premium_keys` the pages that get premium sections (the fast
-    path); `jobs` > 1 lets uncached source files be parsed in parallel (see `read_sources`)."""
+    path); `jobs` > 1 lets uncached source files be parsed in parallel (see `read_sources`).
+    `defer_premium`: only the hand-written pages get theirs here (where a clash is reported); the
+    render workers build the others' page by page (`premium.PageSections`, the full build)."""
     version = code_version(cfg.root)
     importers = importers_for(cfg)
     models: dict[str, CodeSetModel] = {}
@@ -181,6 +185,8 @@ def load_models(
         if imp is not None and src is not None:
             wanted.append((codeset, imp, src))
     t0 = time.perf_counter()
+    # The shipped CMS files are converted (once) by forked children while the code sets are read.
+    converting = start_conversions(cfg, jobs) if premium_keys is None else []
     read = read_sources(cfg, wanted, version, jobs)
     for codeset in enabled:
         records = read.get(codeset, [])
@@ -190,6 +196,11 @@ def load_models(
         models[codeset] = CodeSetModel(codeset, records)
         say(f"load       {codeset}: {len(records)} records", quiet=quiet)
     say(f"load       {time.perf_counter() - t0:.2f}s", quiet=quiet)
+    if converting:
+        with phase("convert", quiet=quiet):
+            finish_conversions(converting)
+    if defer_premium:
+        premium_keys = {(p.codeset, p.key) for p in pages}
     with phase("premium", quiet=quiet):
         _attach_premium(cfg, models, problems, premium_keys)
     with phase("history", quiet=quiet):  # earlier releases: history blocks, new/revised badges
@@ -200,26 +211,29 @@ def load_models(
 def _attach_premium(
     cfg: SiteConfig, models: dict[str, CodeSetModel], problems: Problems, keys: set[tuple[str, str]] | None
 ) -> None:
+    """Premium sections on the code pages (those of `keys` only, if given); they link to every code page."""
     existing = {cs: {r.key for r in m.records} for cs, m in models.items()}
     for rec in extra_records(cfg, existing):
         if rec.codeset in models and rec.key not in existing[rec.codeset]:
             models[rec.codeset].records.append(rec)
             existing[rec.codeset].add(rec.key)
-    code_pages = {
-        cs: {r.key for r in m.records if r.is_code and (keys is None or (cs, r.key) in keys)}
-        for cs, m in models.items()
-    }
-    index = {cs: {r.key: r for r in m.records} for cs, m in models.items()}
-    for codeset, key, section in premium_sections(cfg, code_pages):
-        target = index.get(codeset, {}).get(key)
-        if target is None:
-            continue
-        if any(s.id == section.id for s in target.sections):
-            problems.warn(
-                target.origin or codeset, 0, f"{key}: section '{section.id}' given twice; the first is kept"
-            )
-            continue
-        target.sections = [*target.sections, section]
+    code_pages = {cs: {r.key for r in m.records if r.is_code} for cs, m in models.items()}
+    by_page = PageSections(cfg, code_pages)
+    try:
+        for codeset in [cs for cs in PREMIUM_ORDER if cs in models]:
+            for target in models[codeset].records:
+                if not target.is_code or (keys is not None and (codeset, target.key) not in keys):
+                    continue
+                for section in by_page(codeset, target.key):
+                    if any(s.id == section.id for s in target.sections):
+                        problems.warn(
+                            target.origin or codeset, 0,
+                            f"{target.key}: section '{section.id}' given twice; the first is kept",
+                        )
+                        continue
+                    target.sections = [*target.sections, section]
+    finally:
+        by_page.close()
 
 
 def _share_sections(records: list[CodeRecord]) -> list[CodeRecord]:

@@ -220,6 +220,14 @@ def _memo(
     return hit[1]
 
 
+def forget_fragments(cache: AncestorCache, sections: list[Section]) -> None:
+    """Drops the fragments `_memo` keeps for one page's own section list (premium sections are built
+    per page: no other page shares them, and the entries would keep their HTML alive)."""
+    key = tuple(map(id, sections))
+    for kind in ("public", "toc"):
+        cache.fragments.pop((kind, key), None)
+
+
 def wall_text(cfg: SiteConfig) -> str:
     """The static wall's sentence, from the configured plans (the page script refines it)."""
     return wording.static_wall(cfg.meter)

@@ -23,10 +23,10 @@ from .fragments import AncestorCache
 from .frames import FrameRenderer
 from .identity import DigestMemo, public_digest
 from .link import CodeSetModel
-from .model import CPT
+from .model import CPT, Section
 from .progress import Progress, say
 from .publish import SlotWriter
-from .render import page_context, wall_text
+from .render import forget_fragments, page_context, wall_text
 from .store import Packer, StoreRow
 
 Chunk = list[tuple[str, int]]  # (code set, record index) pairs
@@ -48,6 +48,9 @@ class RenderJob:
     # Called with each page's site path once it is written: a seam for whoever needs to watch or
     # pace the render loop (tests that interrupt a build midway use it to slow it down).
     on_page: Callable[[str], None] | None = None
+    # The premium sections of a code page, built where the page is rendered (`premium.PageSections`);
+    # a section whose id the record already has (a hand-written page's, attached at load) is skipped.
+    premium: Callable[[str, str], list[Section]] | None = None
     # Per-process caches, filled as pages are rendered (each worker fills its own copy).
     ancestors: dict[str, AncestorCache] = field(default_factory=dict, init=False, repr=False)
     packer: Packer = field(default_factory=Packer, init=False, repr=False)
@@ -98,8 +101,14 @@ def render_chunk(job: RenderJob, chunk: Chunk) -> ChunkResult:
         cache = job.ancestors.get(codeset)
         if cache is None:
             cache = job.ancestors[codeset] = AncestorCache(model)
-        page = page_context(cfg, model, i, cache, wall)
         rec = model.records[i]
+        own = rec.sections
+        if job.premium is not None and rec.is_code:
+            taken = {s.id for s in own}
+            extra = [s for s in job.premium(codeset, rec.key) if s.id not in taken]
+            if extra:
+                rec.sections = [*own, *extra]
+        page = page_context(cfg, model, i, cache, wall)
         top = {
             "canonical": page["canonical"],
             "title": (
@@ -116,6 +125,11 @@ def render_chunk(job: RenderJob, chunk: Chunk) -> ChunkResult:
             rows.append(row)
         if job.digests:
             digests.append((codeset, i, public_digest(cfg, model, i, job.memo)))
+        if rec.sections is not own:  # the page's own premium sections: packed into its row, dropped
+            forget_fragments(cache, rec.sections)
+            for s in rec.sections[len(own):]:
+                job.packer.forget(s.html)
+            rec.sections = own
     return ChunkResult(writer.new, writer.written, rows, digests)
 
 

@@ -111,8 +111,8 @@ def global_fingerprint(cfg: SiteConfig) -> str:
     for p in sorted(guides.glob("*.md")) if guides.is_dir() else []:
         h.update(p.name.encode())
         h.update(p.read_bytes())
-    for p in premium_inputs(cfg):
-        h.update(stat_key(p).encode())
+    for ident in premium_inputs(cfg):
+        h.update(ident.encode())
     for p in history_inputs(cfg):  # earlier releases (generator/history)
         h.update(f"history={stat_key(p)}".encode())
     from .reference import sources as book_sources

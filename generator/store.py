@@ -105,6 +105,11 @@ class Packer:
         self.sent.add(h)
         return (sid, title, h, pack(html))
 
+    def forget(self, html: str) -> None:
+        """Lets a text go that no other page shares (a page's own premium section): its hash is no
+        longer looked up by the text, which would keep every such text of the build alive."""
+        self._hashes.pop(html, None)
+
 
 def unpack(blob: bytes) -> str:
     return str(json.loads(unpack_json(blob)))

@@ -7,12 +7,16 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import DATA, ROOT, SHARED_DATA, make_project
+from conftest import DATA, ROOT, make_project, official_data
 
-FIXTURES = SHARED_DATA / "fixtures"
+from generator.config import SiteConfig
+from generator.premium.db import data_file
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "official"  # slices of ../shared/data/fixtures
 
 
 def assistant_yml(
@@ -34,10 +38,10 @@ def assistant_yml(
 
 def make_casepilot_project(dest: Path, site_yml: str | None = None, *, fixtures: bool = True) -> Path:
     """The sample project plus content/guides; with `fixtures`, the small official LCD and HCPCS slices
-    of ../shared/data/fixtures imported (skipped when that folder is absent outside CI)."""
+    of tests/fixtures/official imported."""
     root = make_project(dest, site_yml=site_yml or assistant_yml())
     shutil.copytree(ROOT / "content" / "guides", root / "content" / "guides")
-    if fixtures and FIXTURES.is_dir():
+    if fixtures:
         from generator.config import SiteConfig
         from generator.premium import import_premium
 
@@ -78,33 +82,55 @@ CMS_SITE_YML = (
 
 
 def official_file(kind: str, data: Path) -> Path:
-    """The file the project ships for `kind` in content/official/, else the same file in ../shared/data."""
+    """The file of `kind` in `data` (content/official/ or ../shared/data: see conftest.official_data)."""
     from generator.official import SHIPPED
 
-    rel = SHIPPED[kind].path
-    shipped = ROOT / "content" / "official" / rel
-    return shipped if shipped.is_file() else data / rel
+    return data / SHIPPED[kind].path
 
 
-def build_cms_project(dest: Path, data: Path) -> Path:
+@dataclass(frozen=True)
+class CmsImports:
+    """The CMS files of CMS_IMPORTS, imported once: where their normalised files are, and rows per kind."""
+
+    cfg: SiteConfig
+    rows: dict[str, int]
+
+    def copy_to(self, cfg: SiteConfig) -> None:
+        """Gives another project the same imports (a copy of the normalised files)."""
+        for kind in CMS_IMPORTS:
+            target = data_file(cfg, kind)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(data_file(self.cfg, kind), target)
+
+
+def import_cms(root: Path) -> CmsImports:
+    """Every CMS kind CasePilot answers from, imported into a config at `root` (4.3M NCCI rows among
+    them: half a minute); conftest's session fixture `cms_imports` does it once for CasePilot's CMS
+    project and the real-data premium checks alike."""
+    from generator.official import SHIPPED
+    from generator.premium import import_premium
+
+    data = official_data(*(SHIPPED[k].path for k in CMS_IMPORTS))
+    cfg = SiteConfig(root=root)
+    return CmsImports(cfg, {kind: import_premium(cfg, kind, official_file(kind, data)).rows
+                            for kind in CMS_IMPORTS})
+
+
+def build_cms_project(dest: Path, data: Path, imports: CmsImports) -> Path:
     """The default site (packaged ICD-10-CM FY2026 and ICD-10-PCS, the demo pages, the guides) with every
-    official CMS file imported (the project's content/official, else ../shared/data), as `coderef import`
+    official CMS file of `data` imported (conftest.official_data), as `coderef import`
     does, and built. HCPCS comes from CMS's 2020 file, whose modifiers get pages of their own."""
     from generator.config import SiteConfig
     from generator.importers.hcpcs import HcpcsImporter
     from generator.imports import import_codeset
-    from generator.premium import import_premium
-
     root = make_project(dest, site_yml=CMS_SITE_YML)
     shutil.copytree(ROOT / "content" / "guides", root / "content" / "guides")
     cfg = SiteConfig(root=root)
     hcpcs = official_file("hcpcs-modifiers", data)
     import_codeset(cfg, HcpcsImporter(), hcpcs, hcpcs.name)
-    for kind in CMS_IMPORTS:
-        import_premium(cfg, kind, official_file(kind, data))
+    imports.copy_to(cfg)
     # `coderef build` in a process of its own: the test process stays small (a full build holds
-    # ~0.5 GB of models), and one job keeps the machine's memory for the other tests.
-    command = [sys.executable, "-m", "generator", "--root", str(root), "build", "--no-search", "--jobs", "1",
-               "--quiet"]
+    # ~0.5 GB of models).
+    command = [sys.executable, "-m", "generator", "--root", str(root), "build", "--no-search", "--quiet"]
     subprocess.run(command, check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     return root

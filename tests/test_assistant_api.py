@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -189,3 +190,69 @@ def test_code_pages_carry_the_box_and_casepilot_pages_exist(root: Path) -> None:
     assert "Modifier 25" in guides and "root operations" in guides
     guide = (root / "site" / "guides" / "ncci-basics" / "index.html").read_text()
     assert "Official sources summarised" in guide and "NCCI Policy Manual" in guide
+
+
+def _card(plans_html: str, name: str) -> str:
+    card = rf'<article class="plan-card[^"]*"[^>]*data-plan="{name}">(.*?)</article>'
+    m = re.search(card, plans_html, re.S)
+    assert m, plans_html
+    return m.group(1)
+
+
+def test_questions_left_on_plans_and_account_pages(c: Any, root: Path) -> None:
+    plans = c.get("/plans/").text
+    assert re.search(r"<strong data-ask-left>2 questions left today\.</strong>", plans)
+    assert "As a guest: 2 CasePilot questions a day." in plans
+    assert "20 CasePilot questions a month" in _card(plans, "free")
+    assert "Unlimited CasePilot questions" in _card(plans, "paid")
+    ask(c, "What is E11.9?")
+    assert "<strong data-ask-left>1 question left today.</strong>" in c.get("/plans/").text
+    member = {"email": "left@example.org", "password": PASSWORD}
+    assert c.post("/gate/register", json=member).status_code == 201
+    ask(c, "What is E11.9?")
+    # The account page without JavaScript (the gate fills it), and the built one the script fills.
+    account = c.get("/gate/account").text
+    assert re.search(r"<dd data-ask-left>19 questions left this month\.</dd>", account), account
+    assert "<dd data-ask-left></dd>" in (root / "site" / "account" / "index.html").read_text()
+    plans = c.get("/plans/").text
+    assert "<strong data-ask-left>19 questions left this month.</strong>" in plans
+    assert "As a guest" not in plans
+
+
+def test_bench_mode_times_the_answers_in_the_server(root: Path) -> None:
+    from gate.timing import percentiles
+
+    assert percentiles([]) == {"n": 0, "p50": 0.0, "p99": 0.0}
+    assert percentiles([0.001 * i for i in range(1, 101)]) == {"n": 100, "p50": 51.0, "p99": 100.0}
+    with client(create_app(root, settings=settings_for(root))) as plain:
+        assert plain.get("/__bench/timings").status_code == 404  # only in bench mode
+    with client(create_app(root, settings=settings_for(root, CODEREF_BENCH="1"))) as c:
+        assert c.get("/__bench/timings").json()["n"] == 0
+        for q in ("What is E11.9?", "Is S72.001 billable?"):
+            assert ask(c, q).status_code == 200
+        c.get("/gate/asks")  # not an answer: not timed
+        timed = c.get("/__bench/timings?reset=1").json()
+        assert timed["n"] == 2 and 0 < timed["p50"] <= timed["p99"] < 5000
+        assert c.get("/__bench/timings").json()["n"] == 0
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How do I appeal a denial from Aetna?",
+        "How do I appeal a denial from Aetna for lunch breaks?",
+        "Who is the CEO of CMS?",
+        "What will the weather be in Paris tomorrow?",
+    ],
+)
+def test_off_topic_questions_get_i_dont_know_not_a_one_word_match(c: Any, question: str) -> None:
+    # One common word ("from", "weather") once matched a guide passage or code titles and was shown as
+    # the answer; a question that asks for no code needs two of its words, and half, to match.
+    body = ask(c, question).json()
+    assert (body["kind"], body["topic"]) == ("unknown", "unknown"), body["answer"]["text"][:300]
+    assert body["citations"] == [] and "I don't know" in body["answer"]["text"]
+
+
+def test_asking_for_a_code_by_words_still_finds_it(c: Any) -> None:
+    body = ask(c, "code for a broken wrist").json()
+    assert body["topic"] == "find" and body["citations"]

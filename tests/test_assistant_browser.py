@@ -73,9 +73,22 @@ def test_box_answers_counts_walls_and_answers_again_after_registering(browser: A
     x(box.locator("[data-ask-left]")).to_have_text("19 questions left this month.")
     assert [e for e in js_errors(page) if "402 (Payment Required)" not in e] == []  # the wall's answer
 
+    # The questions left are on the account page (the script's, and the gate's without it) and /plans/,
+    # and those pages pass axe under their own Content-Security-Policy.
+    page.goto("/account/")
+    x(page.locator("[data-account-user] [data-ask-left]")).to_have_text("19 questions left this month.")
+    assert run_axe(page) == []
+    page.goto("/gate/account")
+    x(page.locator("[data-ask-left]")).to_have_text("19 questions left this month.")
+    assert run_axe(page) == []
+    page.goto("/plans/")
+    x(page.locator("[data-ask-left]")).to_have_text("19 questions left this month.")
+    x(page.locator("article[data-plan=free]")).to_contain_text("20 CasePilot questions a month")
+    assert run_axe(page) == []
+
 
 def test_casepilot_page_examples_and_accessibility(browser: Any, pilot_site: str) -> None:  # noqa: F811
-    page = new_page(browser, pilot_site, bypass_csp=True)  # axe is injected as a script
+    page = new_page(browser, pilot_site)  # axe runs under the page's own Content-Security-Policy
     x = expect()
     page.goto("/casepilot/")
     x(page.locator(".ask-topics")).to_contain_text(
@@ -109,3 +122,24 @@ def test_the_form_works_without_javascript(browser: Any, pilot_site: str) -> Non
     page.get_by_role("button", name="Is S72.001 billable?").click()
     x(page.locator(".wall")).to_contain_text("You have used your 2 free questions today")
     screenshot(page, "casepilot-nojs-wall")
+
+
+def test_the_answer_pages_the_gate_renders_pass_axe(browser: Any, pilot_site: str) -> None:  # noqa: F811
+    # axe needs JavaScript, so the form is made to post as it does without it (a copy of it has no listener).
+    page = new_page(browser, pilot_site)
+    x = expect()
+
+    def post(question: str) -> None:
+        page.goto("/casepilot/")
+        page.locator("#cp-form").evaluate("f => f.replaceWith(f.cloneNode(true))")
+        page.locator("textarea#cp-q").fill(question)
+        page.locator("#cp-form button[type=submit]").click()
+        x(page).to_have_url(re.compile(r"/gate/ask$"))
+
+    post("Can 99213 and 93000 be billed together?")
+    x(page.locator(".ask-result")).to_contain_text("99213")
+    assert run_axe(page) == []
+    post("What is E11.9?")
+    post("What is E11.9?")
+    x(page.locator(".wall")).to_contain_text("You have used your 2 free questions today")
+    assert run_axe(page) == []

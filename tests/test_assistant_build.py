@@ -8,7 +8,7 @@ from pathlib import Path
 import jinja2
 import pytest
 from casepilot_kit import FIXTURES, build_casepilot_project, make_casepilot_project
-from conftest import shared_data
+from conftest import official_data
 
 from generator.assistant_facts import facts_path
 from generator.build import build, load_inputs
@@ -20,7 +20,6 @@ from generator.premium.db import data_file
 
 
 def test_lcd_import_reads_quoted_multiline_contractors(tmp_path: Path) -> None:
-    shared_data()
     cfg = SiteConfig(root=tmp_path)
     result = import_premium(cfg, "lcd", FIXTURES / "lcd_documents_sample.csv")
     assert result.rows == 25 and result.release.startswith("updated to 2025-")
@@ -53,7 +52,6 @@ def test_lcd_import_errors_name_the_line(tmp_path: Path) -> None:
 
 
 def test_modifier_import_uses_the_hcpcs_parser(tmp_path: Path) -> None:
-    shared_data()
     cfg = SiteConfig(root=tmp_path)
     result = import_premium(cfg, "hcpcs-modifiers", FIXTURES / "HCPC2020_ANWEB_sample.txt")
     db = sqlite3.connect(data_file(cfg, "hcpcs-modifiers"))
@@ -72,10 +70,10 @@ def test_modifier_import_uses_the_hcpcs_parser(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_all_369_modifiers_of_the_official_file(tmp_path: Path) -> None:
-    data = shared_data()
+    rel = "hcpcs/HCPC2020_ANWEB_w_disclaimer.txt.gz"
     cfg = SiteConfig(root=tmp_path)
     assert (
-        import_premium(cfg, "hcpcs-modifiers", data / "hcpcs" / "HCPC2020_ANWEB_w_disclaimer.txt.gz").rows
+        import_premium(cfg, "hcpcs-modifiers", official_data(rel) / rel).rows
         == 369
     )
 
@@ -163,7 +161,6 @@ def test_assistant_config_defaults_and_values(tmp_path: Path) -> None:
 
 
 def test_facts_are_written_and_published_with_the_store(tmp_path: Path) -> None:
-    shared_data()
     root = build_casepilot_project(tmp_path / "proj")
     path = facts_path(load_config(root, Problems()))
     db = sqlite3.connect(path)

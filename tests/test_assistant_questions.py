@@ -4,7 +4,6 @@ the expected facts, cites the expected pages, and holds no code or figure its ci
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 from casepilot_checks import CitedData, problems, question_set
-from casepilot_kit import build_cms_project
-from conftest import shared_data
+from casepilot_kit import CMS_IMPORTS, CmsImports, build_cms_project
+from conftest import fast_tmpdir, official_data
 from fixtures.gate.sitekit import env_for, uvicorn_server
 
 from generator.casepilot_pages import example_questions
@@ -22,12 +21,15 @@ pytestmark = [pytest.mark.slow, pytest.mark.shareddata]
 
 
 @pytest.fixture(scope="module")
-def cms_root() -> Iterator[Path]:
-    data = shared_data()
-    # On disk, not tmpfs: ~200k small files would take 2 GB of the machine's memory.
-    tmp = Path(tempfile.mkdtemp(prefix="cms-pilot-"))
+def cms_root(cms_imports: CmsImports) -> Iterator[Path]:
+    from generator.official import SHIPPED
+
+    data = official_data(*(SHIPPED[k].path for k in CMS_IMPORTS))
+    # On tmpfs (~2 GB while this module runs; test_words_real's real site, the other one, comes later):
+    # on disk, deleting the ~200k files took longer than building them.
+    tmp = fast_tmpdir("cms-pilot-")
     try:
-        yield build_cms_project(tmp / "proj", data)
+        yield build_cms_project(tmp / "proj", data, cms_imports)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)  # never left for pytest's rotation
 

@@ -196,7 +196,8 @@ def test_database_away_451_then_the_resent_mail_is_stored_once(
         blocked.write_text("a file where the database's folder should be")
         away = Database(None, blocked / "gate.sqlite")
     else:
-        away = Database("postgresql://postgres@127.0.0.1:1/nothing?connect_timeout=1", tmp_path / "x")
+        # A bounded wait of 1 s for a pooled connection that never comes (CODEREF_DB_WAIT; default 5).
+        away = Database("postgresql://postgres@127.0.0.1:1/nothing?connect_timeout=1", tmp_path / "x", wait=1)
     q = question(ASKER, ADDRESS, "Resent", "Which code for a resent question?")
     handler.db = away
     try:

@@ -1,6 +1,8 @@
 """Migrations (schema_version) on SQLite and PostgreSQL, and outages reported as Unavailable."""
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 
 import pytest
@@ -58,9 +60,12 @@ def test_postgres_migrates_once() -> None:
 
 
 def test_unreachable_database_is_unavailable(tmp_path: Path) -> None:
-    db = Database("postgresql://postgres@127.0.0.1:1/x?connect_timeout=1", tmp_path / "x")
+    db = Database("postgresql://postgres@127.0.0.1:1/x?connect_timeout=1", tmp_path / "x", wait=1)
+    t = time.perf_counter()
     with pytest.raises(Unavailable):
-        db.call(_version)
+        asyncio.run(db.run(_version))  # a request's bounded wait (CODEREF_DB_WAIT), then Unavailable
+    assert time.perf_counter() - t < 4
+    db.close()
     (tmp_path / "ro").mkdir(mode=0o500)
     if __import__("os").geteuid() != 0:  # root ignores permissions
         with pytest.raises(Unavailable):

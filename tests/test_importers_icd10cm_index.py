@@ -6,7 +6,7 @@ import gzip
 from pathlib import Path
 
 import pytest
-from conftest import shared_data
+from conftest import official_data
 
 from generator import books as b
 from generator.errors import BuildError
@@ -128,14 +128,15 @@ def test_import_kinds_are_registered() -> None:
 
 @pytest.mark.shareddata
 def test_shared_fy2025_files_read_completely() -> None:
-    data = shared_data() / "icd10cm-index"
-    counts = {}
-    for kind, name in [
+    files = [
         (b.CM_INDEX, "icd10cm_index_2025_reconstructed.xml.gz"),
         (b.CM_EINDEX, "icd10cm_eindex_2025.xml.gz"),
         (b.CM_NEOPLASM, "icd10cm_neoplasm_2025.xml.gz"),
         (b.CM_DRUG, "icd10cm_drug_2025.xml.gz"),
-    ]:
+    ]
+    data = official_data(*(f"icd10cm-index/{name}" for _, name in files)) / "icd10cm-index"
+    counts = {}
+    for kind, name in files:
         book = IndexReader(kind).read(data / name)
         counts[kind] = (
             sum(1 for _ in book.main_terms()),

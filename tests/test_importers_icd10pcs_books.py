@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import shared_data
+from conftest import official_data
 
 from generator.errors import BuildError
 from generator.importers.icd10pcs_definitions import PcsDefinitionsReader
@@ -110,7 +110,8 @@ def test_malformed_files_name_path_and_line(
 
 @pytest.mark.shareddata
 def test_shared_2024_files_cover_every_valid_code() -> None:
-    data = shared_data() / "icd10pcs"
+    names = ("tables", "definitions", "index")
+    data = official_data(*(f"icd10pcs/icd10pcs_{n}_2024_reconstructed.xml.gz" for n in names)) / "icd10pcs"
     tables = PcsTablesReader().read(data / "icd10pcs_tables_2024_reconstructed.xml.gz")
     codes = {c for t in tables.tables for r in t.rows for c in r.codes(t.key)}
     assert (

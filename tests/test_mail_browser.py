@@ -125,6 +125,7 @@ def test_consult_form_thread_and_inbox(browser: Any, world: dict[str, Any]) -> N
     asker = register(new_page(browser, world["base"]), "ann@example.org")
     asker.goto("/consult/")
     assert "0 of 1 questions used" in asker.inner_text("[data-consult-quota]")
+    assert run_axe(asker) == []
     asker.fill("#consult-subject", "Modifier for bilateral 27252?")
     asker.fill("#consult-question", "Which modifier goes with 27252 when both hips are treated?")
     asker.click(".consult-form button[type=submit]")
@@ -138,6 +139,10 @@ def test_consult_form_thread_and_inbox(browser: Any, world: dict[str, Any]) -> N
     assert "Automatic first answer" in asker.inner_text("ol.thread")
     auto = mail_to(world["rec"], "ann@example.org", "Modifier for bilateral 27252?")
     assert auto.message["Auto-Submitted"] == "auto-replied"
+    assert "automatic answer from CasePilot" in auto.text  # the small site has CasePilot's facts
+    # The answer's sources are live links in the thread.
+    sources = asker.locator("ol.thread li.automatic a[href^='https://codes.example.org/cpt/27252/']")
+    assert sources.count() >= 1
     assert run_axe(asker) == []
     screenshot(asker, "mail-consult-thread")
 
@@ -163,4 +168,7 @@ def test_consult_form_thread_and_inbox(browser: Any, world: dict[str, Any]) -> N
     assert asker.inner_text("[data-case-status]") == "answered"
     asker.goto("/account/consult/")
     assert "1 of 1 questions used" in asker.inner_text("[data-consult-quota]")
+    assert run_axe(asker) == []
+    asker.goto("/account/")  # the script fills the account page's consult line
+    asker.wait_for_selector("[data-account-consult]:has-text('1 of 1 questions used this period')")
     assert js_errors(asker) == [] and js_errors(consultant) == []

@@ -1,45 +1,51 @@
-"""The real CMS files of ../shared/data: counts from PROVENANCE.md and hand-checked spot values."""
+"""The real CMS files (content/official, else ../shared/data): counts from PROVENANCE.md, spot values."""
 from __future__ import annotations
 
 import sqlite3
 
 import pytest
-from conftest import shared_data
+from casepilot_kit import CmsImports, official_file
+from conftest import SHARED_DATA, official_data
 
 from generator.config import SiteConfig
 from generator.importers.hcpcs import HcpcsImporter
-from generator.premium import import_premium, premium_sections
+from generator.premium import premium_sections
 from generator.premium.db import data_file
 
 pytestmark = [pytest.mark.shareddata, pytest.mark.slow]
 
 
+# The files PROVENANCE.md counts (the shipped copies CasePilot's project imports are the same files).
+FILES = {
+    "ncci-ptp-practitioner": "ncci/ptp_practitioner_2024q3.tsv.gz",
+    "ncci-ptp-hospital": "ncci/ptp_outpatient_hospital_2024q3.tsv.gz",
+    "mue-practitioner": "mue/mue_practitioner_2024-07-01.tsv.gz",
+    "mue-hospital": "mue/mue_outpatient_hospital_2024-07-01.tsv.gz",
+    "mue-dme": "mue/mue_dme_supplier_2024-07-01.tsv.gz",
+    "ncci-aoc": "ncci/aoc_2024-06.tsv.gz",
+    "pprrvu": "mpfs/pprrvu_2024_quarters_noCPTdesc.tsv.gz",
+    "gpci": "mpfs/gpci_2024_quarters.tsv.gz",
+    "gem-cm-to-icd9": "gems/2018_I10gem.txt.gz",
+    "gem-icd9-to-cm": "gems/2018_I9gem.txt.gz",
+    "gem-pcs-to-icd9": "gems/gem_pcsi9.txt.gz",
+    "gem-icd9-to-pcs": "gems/gem_i9pcs.txt.gz",
+    "icd9-descriptions-dx": "icd9cm/CMS32_DESC_LONG_DX.txt.gz",
+    "icd9-descriptions-sg": "icd9cm/CMS32_DESC_LONG_SG.txt.gz",
+}
+
+
 @pytest.fixture(scope="module")
-def imported(tmp_path_factory: pytest.TempPathFactory) -> tuple[SiteConfig, dict[str, int]]:
-    data = shared_data()
-    cfg = SiteConfig(root=tmp_path_factory.mktemp("cms"))
-    files = {
-        "ncci-ptp-practitioner": "ncci/ptp_practitioner_2024q3.tsv.gz",
-        "ncci-ptp-hospital": "ncci/ptp_outpatient_hospital_2024q3.tsv.gz",
-        "mue-practitioner": "mue/mue_practitioner_2024-07-01.tsv.gz",
-        "mue-hospital": "mue/mue_outpatient_hospital_2024-07-01.tsv.gz",
-        "mue-dme": "mue/mue_dme_supplier_2024-07-01.tsv.gz",
-        "ncci-aoc": "ncci/aoc_2024-06.tsv.gz",
-        "pprrvu": "mpfs/pprrvu_2024_quarters_noCPTdesc.tsv.gz",
-        "gpci": "mpfs/gpci_2024_quarters.tsv.gz",
-        "gem-cm-to-icd9": "gems/2018_I10gem.txt.gz",
-        "gem-icd9-to-cm": "gems/2018_I9gem.txt.gz",
-        "gem-pcs-to-icd9": "gems/gem_pcsi9.txt.gz",
-        "gem-icd9-to-pcs": "gems/gem_i9pcs.txt.gz",
-        "icd9-descriptions-dx": "icd9cm/CMS32_DESC_LONG_DX.txt.gz",
-        "icd9-descriptions-sg": "icd9cm/CMS32_DESC_LONG_SG.txt.gz",
-    }
-    rows = {kind: import_premium(cfg, kind, data / rel).rows for kind, rel in files.items()}
-    return cfg, rows
+def imported(cms_imports: CmsImports) -> tuple[SiteConfig, dict[str, int]]:
+    """The session's one import of the real CMS files (conftest.cms_imports), which CasePilot's
+    CMS project copies too: the same files as FILES, imported once."""
+    data = official_data(*FILES.values())
+    for kind, rel in FILES.items():
+        assert official_file(kind, data).read_bytes() == (data / rel).read_bytes(), kind
+    return cms_imports.cfg, {kind: rows for kind, rows in cms_imports.rows.items() if kind in FILES}
 
 
 def test_hcpcs_counts() -> None:
-    data = shared_data()
+    data = official_data("hcpcs/hcpcs_level2_2024-07.tsv.gz", "hcpcs/HCPC2020_ANWEB_w_disclaimer.txt.gz")
     july = [r for r in HcpcsImporter().read(data / "hcpcs/hcpcs_level2_2024-07.tsv.gz") if r.is_code]
     assert len(july) == 8033
     # Codes terminated before the July 2024 release are flagged (header badge, search results).
@@ -48,8 +54,11 @@ def test_hcpcs_counts() -> None:
     ended = [r for r in july if any(k == "Termination date" and v < "2024-07-01" for k, v in r.facts)]
     assert {r.key for r in july if r.change == "terminated"} == {r.key for r in ended} and len(ended) > 1000
     assert by_key["J9271"].change == ""
-    for name in ("HCPC2020_ANWEB_w_disclaimer.txt.gz", "hcpcs_2020_anweb.tsv.gz"):
-        recs = [r for r in HcpcsImporter().read(data / "hcpcs" / name) if r.is_code]
+    files = [data / "hcpcs" / "HCPC2020_ANWEB_w_disclaimer.txt.gz"]
+    if SHARED_DATA.is_dir():  # its TSV export is not shipped (the official fixed-width file is)
+        files.append(SHARED_DATA / "hcpcs" / "hcpcs_2020_anweb.tsv.gz")
+    for path in files:
+        recs = [r for r in HcpcsImporter().read(path) if r.is_code]
         assert sum(r.parent == "modifiers" for r in recs) == 369
         assert sum(r.parent != "modifiers" for r in recs) == 6710
 

@@ -1,5 +1,5 @@
-"""Finding codes from words, on the full default code sets with the shared FY2025 ICD-10-CM index files and
-the 2024 ICD-10-PCS tables, definitions and index imported (`coderef import`): everyday coder queries in
+"""Finding codes from words, on the full default code sets with the FY2025 ICD-10-CM index files and the
+2024 ICD-10-PCS tables, definitions and index the project ships (content/official): everyday coder queries in
 real headless Chromium against `coderef serve`, the same queries through the Python reader, and the
 index pages' weight."""
 
@@ -11,7 +11,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from urllib.parse import quote
 
 import pytest
 from browser_helpers import browser, new_page, serve  # noqa: F401 (fixtures)
-from conftest import ROOT, shared_data
+from conftest import ROOT, fast_tmpdir
 from playwright.sync_api import expect
 
 from generator.words.reader import WordSearch
@@ -112,39 +111,26 @@ def _good(found: list[str], want: tuple[str, ...]) -> bool:
 
 @pytest.fixture(scope="session")
 def real_site() -> Iterator[Path]:
-    """The default project (full ICD-10-CM and ICD-10-PCS) with the shared books imported, built once.
-    Built on tmpfs when the machine has one: 190k pages."""
-    data = shared_data()
-    shm = Path("/dev/shm")
-    base = Path(
-        tempfile.mkdtemp(
-            prefix="coderef-real-", dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None
-        )
-    )
+    """The default project (full ICD-10-CM and ICD-10-PCS, the books it ships in content/official), built
+    once without the shipped HCPCS and CMS premium files (no test here reads them; they would double the
+    build). Built on tmpfs when the machine has one: 190k pages."""
+    from generator.official import SHIPPED
+    from generator.premium import PREMIUM_KINDS
+
+    base = fast_tmpdir("coderef-real-")
     try:
         root = base / "proj"
         root.mkdir()
-        shutil.copytree(ROOT / "content", root / "content")
+        # As before the public record shipped: the code sets and books, no HCPCS file, no CMS data.
+        official = ROOT / "content" / "official"
+        left_out = {official / SHIPPED[k].path for k in (*PREMIUM_KINDS, "hcpcs") if k in SHIPPED}
+
+        def no_premium(folder: str, names: list[str]) -> list[str]:
+            return [n for n in names if Path(folder) / n in left_out]
+
+        shutil.copytree(ROOT / "content", root / "content", ignore=no_premium)
         shutil.copytree(ROOT / "themes", root / "themes")
-        books = {
-            "icd10cm-index": data / "icd10cm-index" / "icd10cm_index_2025_reconstructed.xml.gz",
-            "icd10cm-eindex": data / "icd10cm-index" / "icd10cm_eindex_2025.xml.gz",
-            "icd10cm-neoplasm": data / "icd10cm-index" / "icd10cm_neoplasm_2025.xml.gz",
-            "icd10cm-drug": data / "icd10cm-index" / "icd10cm_drug_2025.xml.gz",
-            "icd10pcs-tables": data / "icd10pcs" / "icd10pcs_tables_2024_reconstructed.xml.gz",
-            "icd10pcs-definitions": data / "icd10pcs" / "icd10pcs_definitions_2024_reconstructed.xml.gz",
-            "icd10pcs-index": data / "icd10pcs" / "icd10pcs_index_2024_reconstructed.xml.gz",
-        }
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        for kind, path in books.items():
-            done = subprocess.run(
-                [sys.executable, "-m", "generator", "--root", str(root), "import", kind, str(path)],
-                env=env,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            assert done.returncode == 0, done.stdout + done.stderr
         built = subprocess.run(
             [sys.executable, "-m", "generator", "--root", str(root), "build", "--quiet"],
             env=env,

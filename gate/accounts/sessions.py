@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from itsdangerous import BadSignature, Signer
@@ -102,6 +103,7 @@ def new_id() -> str:
     return secrets.token_urlsafe(32)  # 256 random bits
 
 
+@lru_cache(maxsize=4096)  # a browser sends the same session id on every request
 def _key(sid: str) -> str:
     # Only a hash is stored: a leaked sessions table does not hand out live cookies.
     return hashlib.sha256(sid.encode("ascii")).hexdigest()

@@ -263,7 +263,10 @@ def search_terms(text: str) -> list[str]:
     return [w for w in re.findall(r"[a-z][a-z0-9]+|\b[0-9]\b", low) if w not in STOP]
 
 
-def find_codes(facts: Facts, q: Question, finder: CodeFinder = DEFAULT_FINDER) -> Doc | None:
+def find_codes(
+    facts: Facts, q: Question, finder: CodeFinder = DEFAULT_FINDER, strict: bool = False
+) -> Doc | None:
+    """Codes found from the question's words; `strict` when the question did not ask for codes."""
     terms = search_terms(q.words())
     if not terms:
         return None
@@ -277,7 +280,7 @@ def find_codes(facts: Facts, q: Question, finder: CodeFinder = DEFAULT_FINDER) -
     sets = tuple(cs for cs in sets if cs in facts.codesets) or tuple(
         cs for cs in (ICD10CM,) if cs in facts.codesets
     )
-    hits = finder.find(facts, terms, sets, 8) if sets else []
+    hits = finder.find(facts, terms, sets, 8, strict) if sets else []
     if not hits:
         return None
     doc = Doc()

@@ -266,7 +266,8 @@ def coverage(facts: Facts, q: Question, codes: list[CodeFact]) -> Doc:
     return doc
 
 
-def guide_match(text: str) -> str:
+def guide_terms(text: str) -> list[str]:
+    """The question's words to look for in the guides, as FTS5 strings ('"denial"')."""
     low = text.lower()
     for rx, repl in GUIDE_SYNONYMS.items():
         low = re.sub(rx, repl, low)
@@ -274,7 +275,7 @@ def guide_match(text: str) -> str:
         low = re.sub(rf"\b{re.escape(phrase)}\b", repl, low)
     terms = [t for t in search_terms(low) if t not in GUIDE_STOP]
     terms.extend(re.findall(r"\b(?:modifier|placeholder)\s+([a-z0-9]{1,2})\b", low))
-    return " OR ".join(f'"{t}"' for t in dict.fromkeys(terms))
+    return [f'"{t}"' for t in dict.fromkeys(terms)]
 
 
 PHRASES = (
@@ -321,9 +322,13 @@ def guidelines(facts: Facts, q: Question, limit: int = 2) -> Doc | None:
     hits = facts.passages(" AND ".join(f'{body}"{p}"' for p in phrases), limit) if phrases else []
     if not hits and phrases:
         hits = facts.passages(" OR ".join(f'{body}"{p}"' for p in phrases), limit)
-    match = guide_match(q.words())
-    if not hits and match:
-        hits = facts.passages(match, limit)
+    terms = guide_terms(q.words())[:12]  # each is a query per candidate passage below
+    if not hits and terms:
+        # Any one word is a match for FTS5's OR: a passage must hold half the question's words to answer
+        # it ("appeal a denial from Aetna" is not answered by a passage that only says "from").
+        needed = (len(terms) + 1) // 2
+        found = facts.passages(" OR ".join(terms), 4 * limit)
+        hits = [h for h in found if facts.matches(h.id, terms) >= needed][:limit]
     if not hits:
         return None
     doc = Doc()

@@ -45,6 +45,25 @@ def period_words(per: str) -> str:
     return WORDS.get(per, "")
 
 
+def left_words(n: int | None, per: str) -> str:
+    """What the box, the account page and /plans/ say: "2 questions left today."."""
+    if n is None:
+        return "Unlimited questions."
+    when = period_words(per)
+    return f"{n} question{'s' if n != 1 else ''} left{' ' + when if when else ''}."
+
+
+def allowance_words(plan: AskPlan) -> str:
+    """A plan's allowance as /plans/ lists it: "20 CasePilot questions a month"."""
+    if plan.asks is None:
+        return "Unlimited CasePilot questions"
+    if plan.per.startswith("rolling:"):
+        per = f"per {plan.per[8:]} days"
+    else:
+        per = {"day": "a day", "month": "a month", "lifetime": "in all"}.get(plan.per, "")
+    return f"{plan.asks} CasePilot question{'s' if plan.asks != 1 else ''} {per}".rstrip()
+
+
 @dataclass(frozen=True, slots=True)
 class Taken:
     ok: bool
@@ -80,6 +99,17 @@ def give_back(conn: Conn, subject: str, plan: AskPlan, now: float | None = None)
             "UPDATE asks SET used = used - 1 WHERE subject=? AND period=? AND used > 0",
             (subject, period_key(plan.per, now)),
         )
+
+
+def plan_for(plans: dict[str, AskPlan], name: str) -> AskPlan:
+    """A visitor plan's allowance (a plan without one of its own asks as "free" does)."""
+    return plans.get(name) or plans["free"]
+
+
+def left_message(conn: Conn, plans: dict[str, AskPlan], subject: str | None, plan_name: str) -> str:
+    """The visitor's questions left, in words (the account page, /plans/)."""
+    plan = plan_for(plans, plan_name)
+    return left_words(left(conn, subject, plan), plan.per)
 
 
 def left(conn: Conn, subject: str | None, plan: AskPlan, now: float | None = None) -> int | None:

@@ -87,7 +87,7 @@ def respond(facts: Facts, q: Question) -> tuple[str, Doc]:
         guide = answers_reference.guidelines(facts, q)
         if guide is not None:
             return "guideline", guide
-        found = answers_codes.find_codes(facts, q) if not codes else None
+        found = answers_codes.find_codes(facts, q, strict=not q.wants("find")) if not codes else None
         if found is not None:
             return "find", found
     if codes:

@@ -57,6 +57,7 @@ class Lcd:
 
 @dataclass(frozen=True, slots=True)
 class PassageHit:
+    id: int  # the passage's row (`Facts.matches` counts the terms it holds)
     slug: str
     anchor: str
     heading: str
@@ -179,7 +180,8 @@ class Facts:
             f" WHERE code_fts MATCH ? AND f.codeset IN ({marks}) ORDER BY bm25(code_fts) LIMIT ?",
             (match, *codesets, pool),
         ).fetchall()
-        words = [w.strip('"').lower()[:5] for w in match.replace(" OR ", " AND ").split(" AND ")]
+        parts = match.replace(" OR ", " AND ").split(" AND ")
+        words = list(dict.fromkeys(w.strip('()"').lower()[:5] for w in parts))
 
         def rank(row: tuple[Any, ...]) -> tuple[int, int]:
             title = str(row[2]).lower()
@@ -218,15 +220,24 @@ class Facts:
 
     def passages(self, match: str, limit: int = 3) -> list[PassageHit]:
         rows = self.db.execute(
-            "SELECT p.slug, p.anchor, p.heading, p.text, g.title, g.sources FROM passage_fts f"
+            "SELECT p.id, p.slug, p.anchor, p.heading, p.text, g.title, g.sources FROM passage_fts f"
             " JOIN passages p ON p.id = f.rowid JOIN guides g ON g.slug = p.slug"
             " WHERE passage_fts MATCH ? ORDER BY bm25(passage_fts, 8.0, 4.0, 1.0) LIMIT ?",
             (match, limit),
         ).fetchall()
         return [
-            PassageHit(str(a), str(b), str(c), str(d), str(e), tuple(json.loads(s)))
-            for a, b, c, d, e, s in rows
+            PassageHit(int(i), str(a), str(b), str(c), str(d), str(e), tuple(json.loads(s)))
+            for i, a, b, c, d, e, s in rows
         ]
+
+    def matches(self, passage: int, terms: list[str]) -> int:
+        """How many of `terms` (FTS5 strings, e.g. '"denial"') passage `passage` holds."""
+        return sum(
+            self.db.execute("SELECT 1 FROM passage_fts WHERE passage_fts MATCH ? AND rowid=?", (t, passage))
+            .fetchone()
+            is not None
+            for t in terms
+        )
 
     def guide(self, slug: str) -> tuple[str, tuple[str, ...]] | None:
         row = self.db.execute("SELECT title, sources FROM guides WHERE slug=?", (slug,)).fetchone()

@@ -35,15 +35,8 @@ MESSAGES = {
 
 
 def _plan(gate: Gate, plan: str) -> AskPlan:
-    plans = gate.site.assistant.plans
-    return plans.get(plan) or plans["free"]
+    return asks.plan_for(gate.site.assistant.plans, plan)
 
-
-def _words(n: int | None, per: str) -> str:
-    if n is None:
-        return "Unlimited questions."
-    when = asks.period_words(per)
-    return f"{n} question{'s' if n != 1 else ''} left{' ' + when if when else ''}."
 
 
 def _exhausted(gate: Gate, v: Visitor, plan: AskPlan) -> tuple[str, str]:
@@ -125,9 +118,9 @@ async def ask(request: Request) -> Response:
             await gate.db.run(asks.give_back, subject, plan)
             raise
         response = (
-            _page(gate, question, _answer_html(answer, _words(left, plan.per)), 200)
+            _page(gate, question, _answer_html(answer, asks.left_words(left, plan.per)), 200)
             if form
-            else JSONResponse({**_payload(answer, left), "asks_message": _words(left, plan.per)})
+            else JSONResponse({**_payload(answer, left), "asks_message": asks.left_words(left, plan.per)})
         )
     if new_guest is not None:
         gate.set_guest(ctx, response, new_guest)
@@ -157,7 +150,7 @@ async def status(request: Request) -> Response:
             "allowance": plan.asks,
             "per": plan.per,
             "plan": v.plan,
-            "message": _words(left, plan.per),
+            "message": asks.left_words(left, plan.per),
             "enabled": gate.site.assistant.enabled,
         }
     )

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from .. import context
+from ..assistant import asks
 from ..core import Gate
 from ..posts import read_post
 from ..views import Views
@@ -52,6 +53,8 @@ def plan_cards(gate: Gate, current: str | None, billing: BillingSettings) -> lis
                 else "No consult questions"
             ),
         ]
+        if site.assistant.enabled:
+            includes.append(asks.allowance_words(asks.plan_for(site.assistant.plans, name)))
         cards.append(
             {
                 "name": name,
@@ -73,11 +76,18 @@ async def plans(request: Request) -> Response:
     current = visitor.account.plan if visitor.account else None
     billing = _billing(request)
     code = request.query_params.get("error")
+    pilot = gate.site.assistant
+    asks_left = ""
+    if pilot.enabled:
+        asks_left = await gate.db.run(asks.left_message, pilot.plans, visitor.subject, visitor.plan)
+    guest = asks.plan_for(pilot.plans, "guest")
     return views.page(
         "plans.html",
         "/plans/",
         "Plans",
         cards=plan_cards(gate, current, billing),
+        asks_left=asks_left,
+        guest_asks=asks.allowance_words(guest) if pilot.enabled and "guest" in pilot.plans else "",
         logged_in=current is not None,
         checkout=billing.checkout,
         contact=gate.site.contact,

@@ -1,8 +1,10 @@
-"""The instant first answer to a question: a seam where CasePilot (the coding assistant) plugs in.
+"""The instant first answer to a question: the `FirstAnswerer` seam, and the search answer.
 
-`FirstAnswerer` is any callable from the question's text to a `FirstAnswer`. Until the assistant
-is wired in, `SearchAnswerer` answers with the code pages the site has for the codes named in the
-question and for its main words (code titles from the protected store's index of pages).
+`FirstAnswerer` is any callable from the question's text to a `FirstAnswer`. CasePilot answers
+where the site has it (`pilot.PilotAnswerer`); `SearchAnswerer` answers with the code pages the
+site has for the codes named in the question and for its main words (code titles from the
+protected store's index of pages) — on a site with CasePilot switched off, and beside CasePilot's
+"I don't know".
 """
 
 from __future__ import annotations
@@ -34,21 +36,32 @@ STOPWORDS = frozenset(_STOP_TEXT.split())
 
 @dataclass(frozen=True)
 class Source:
-    codeset: str
-    code: str
+    """A page the answer cites, by absolute URL (the answer travels by mail)."""
+
     title: str
     url: str
+    release: str = ""
 
 
 @dataclass(frozen=True)
 class FirstAnswer:
-    text: str  # the answer's body, plain text
+    text: str  # the answer's body, plain text, its sources listed with their absolute URLs
     sources: list[Source]
-    by: str  # what produced it, e.g. "search" or "casepilot"
+    by: str  # what produced it: "casepilot", "search" or "error"
 
 
 class FirstAnswerer(Protocol):
     def __call__(self, question: str) -> FirstAnswer: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Hit:
+    codeset: str
+    code: str
+    title: str
+    url: str
 
 
 def codes_in(text: str) -> list[str]:
@@ -71,7 +84,7 @@ class SearchAnswerer:
         self.site = site
         self.store = store
 
-    def _code(self, raw: str) -> Source | None:
+    def _code(self, raw: str) -> _Hit | None:
         for codeset in self.site.codesets:
             keys = [raw]
             if codeset == "icd-10-cm" and "." not in raw and len(raw) > 3:
@@ -79,17 +92,17 @@ class SearchAnswerer:
             for key in keys:
                 title = self.store.code_title(codeset, key)
                 if title is not None:
-                    return Source(codeset, key, title, absolute(self.site.base_url, page_path(codeset, key)))
+                    return _Hit(codeset, key, title, absolute(self.site.base_url, page_path(codeset, key)))
         return None
 
-    def find(self, question: str) -> list[Source]:
+    def find(self, question: str) -> list[_Hit]:
         found = [s for s in (self._code(c) for c in codes_in(question)) if s is not None]
         words = words_in(question)
         while words and len(found) < 8:
             rows = self.store.titles_matching(words, self.site.codesets, 8 - len(found))
             known = {(s.codeset, s.code) for s in found}
             found += [
-                Source(cs, k, t, absolute(self.site.base_url, page_path(cs, k)))
+                _Hit(cs, k, t, absolute(self.site.base_url, page_path(cs, k)))
                 for cs, k, t in rows
                 if (cs, k) not in known
             ]
@@ -99,9 +112,9 @@ class SearchAnswerer:
         return found
 
     def __call__(self, question: str) -> FirstAnswer:
-        sources = self.find(question)
-        if sources:
-            lines = [f"- {s.code} ({CODESET_NAMES[s.codeset]}): {s.title}\n  {s.url}" for s in sources]
+        hits = self.find(question)
+        if hits:
+            lines = [f"- {h.code} ({CODESET_NAMES[h.codeset]}): {h.title}\n  {h.url}" for h in hits]
             text = "These code pages on our site match the codes and words in your question:\n\n" + "\n".join(
                 lines
             )
@@ -110,4 +123,8 @@ class SearchAnswerer:
                 "Our search found no code page for the codes or words in your question. "
                 "If you named a code, check that it is written as printed (for example S72.001A or 27252)."
             )
+        sources = [Source(f"{CODESET_NAMES[h.codeset]} {h.code} — {h.title}", h.url) for h in hits]
         return FirstAnswer(text, sources, "search")
+
+    def close(self) -> None:
+        self.store.close()

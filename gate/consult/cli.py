@@ -32,7 +32,8 @@ def add_commands(subparsers: argparse._SubParsersAction, load: SettingsLoader) -
 
 
 def _db(s: Settings) -> Database:
-    return Database(str(s.database_url) if s.database_url is not None else None, s.sqlite_path)
+    url = str(s.database_url) if s.database_url is not None else None
+    return Database(url, s.sqlite_path, s.pg_pool_size, s.db_wait)
 
 
 def _smtpd(load: SettingsLoader, args: argparse.Namespace) -> int:

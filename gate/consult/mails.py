@@ -45,9 +45,10 @@ class ConsultMails:
     def first_answer(
         self, case: Case, answer: FirstAnswer, question_id: str, refs: list[str], message_id: str
     ) -> Message:
+        by = " from CasePilot, our coding assistant," if answer.by == "casepilot" else ""
         text = (
-            "This is an automatic answer, sent within seconds of your question. A human coding consultant\n"
-            "will also read your question and reply by mail.\n\n"
+            f"This is an automatic answer{by} sent within seconds of your question. Your question is\n"
+            "queued for a human coding consultant, who will also read it and reply by mail.\n\n"
             f"Case number: #{case.id}\n\n{answer.text}\n\n"
             f"Your question and every reply: {self.base_url}/account/consult/{case.id}/\n"
             "To add to your question, reply to this mail."

@@ -56,7 +56,8 @@ class Responder(Looper):
     def answer_pending(self) -> int:
         """Answers the cases waiting for their first answer; returns how many were answered."""
         done = 0
-        for case_id in self.db.call(claim, time.time()):
+        # A poll waits like a request (twice over), not the CLI's 10 s: a shutdown waits for it.
+        for case_id in self.db.call_waiting(2 * self.db.wait, claim, time.time()):
             question = self.db.call(cases.first_question, case_id)
             try:
                 answer = self.answerer(question)

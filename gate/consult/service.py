@@ -3,14 +3,18 @@ answers, mail delivery) of a process that receives questions."""
 
 from __future__ import annotations
 
+from generator.assistant_facts import facts_path
 from generator.store import StoreReader
 
+from ..assistant.answer import CasePilot
+from ..assistant.llm import ModelSettings
 from ..db import Database
 from ..mail.worker import Worker
 from ..settings import Settings
 from .answers import FirstAnswerer, SearchAnswerer
 from .intake import Intake, consult_address
 from .mails import ConsultMails
+from .pilot import PilotAnswerer
 from .responder import Responder
 
 
@@ -23,8 +27,13 @@ def intake_for(settings: Settings) -> Intake:
 
 
 def answerer_for(settings: Settings) -> FirstAnswerer:
-    """The first-answer source: the site's code pages found for the question (CasePilot plugs in here)."""
-    return SearchAnswerer(settings.site, StoreReader(settings.site.store_path))
+    """The first-answer source: CasePilot (with the language model the gate uses, if any), or the
+    site's code pages found for the question where CasePilot is switched off (`assistant.enabled`)."""
+    site = settings.site
+    search = SearchAnswerer(site, StoreReader(site.store_path))
+    if not site.assistant.enabled:
+        return search
+    return PilotAnswerer(CasePilot(facts_path(site), ModelSettings.from_env()), search, site.base_url)
 
 
 class Background:
@@ -34,9 +43,8 @@ class Background:
         self.worker = (
             Worker(db, settings.mail) if settings.mail.relay is not None and settings.mail.worker else None
         )
-        self.responder = Responder(
-            db, intake_for(settings), answerer or answerer_for(settings), wake_mail=self.wake_mail
-        )
+        self.answerer = answerer or answerer_for(settings)
+        self.responder = Responder(db, intake_for(settings), self.answerer, wake_mail=self.wake_mail)
 
     def wake_mail(self) -> None:
         if self.worker is not None:
@@ -56,3 +64,4 @@ class Background:
         self.responder.stop()
         if self.worker is not None:
             self.worker.stop()
+        self.answerer.close()

@@ -67,7 +67,10 @@ class ConsultHandler:
                 tag = parsed
                 break
         try:
-            outcome = await asyncio.to_thread(self.db.call, self.intake.receive, mail, tag, time.time())
+            # The bounded wait of a request (CODEREF_DB_WAIT): past it the sender is told to retry.
+            outcome = await asyncio.to_thread(
+                self.db.call_waiting, self.db.wait, self.intake.receive, mail, tag, time.time()
+            )
         except Exception:
             log.exception(
                 "consult: could not store mail %s from %s: answered 451", mail.message_id, mail.sender

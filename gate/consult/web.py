@@ -3,11 +3,14 @@ consultants' inbox (/consult/inbox/)."""
 
 from __future__ import annotations
 
+import re
 import time
+from html import escape
 from typing import Any
 
+from markupsafe import Markup
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from .. import context
 from ..accounts import records as accounts
@@ -18,7 +21,7 @@ from ..posts import read_post
 from ..views import Views
 from ..web import error
 from . import cases
-from .account import quota_line
+from .account import quota_line, quota_text
 from .intake import Intake, consult_address
 
 MAX_QUESTION = 20_000  # characters
@@ -48,12 +51,26 @@ def _when(ts: int) -> str:
     return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(ts))
 
 
+_URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]")
+
+
+def linked(text: str) -> Markup:
+    """Escaped text whose http(s) URLs are links: the automatic answer's sources, clickable."""
+    out, last = [], 0
+    for m in _URL.finditer(text):
+        out += [escape(text[last : m.start()]), f'<a href="{escape(m.group())}">{escape(m.group())}</a>']
+        last = m.end()
+    out.append(escape(text[last:]))
+    return Markup("".join(out))
+
+
 def _entries(thread: list[cases.Entry]) -> list[dict[str, Any]]:
+    # Only our own automatic answers get links: people's text stays text (no links planted for others).
     return [
         {
             "author": e.author,
             "email": e.author_email,
-            "body": e.body,
+            "body": linked(e.body) if e.author == cases.AUTO else e.body,
             "when": _when(e.created_at),
             "attachments": e.attachments,
         }
@@ -132,6 +149,15 @@ async def ask(request: Request) -> Response:
         return await form(request, why + " See the plans that include more.", 402, subject, question)
     _stored(request)
     return RedirectResponse(f"/account/consult/{case_id}/", status_code=303)
+
+
+async def quota(request: Request) -> Response:
+    """GET /gate/consult/quota: the account page's consult line, for the script that fills it."""
+    gate: Gate = request.app.state.gate
+    visitor = await gate.visitor(context.of(request))
+    if visitor.account is None:
+        return error("login_required")
+    return JSONResponse({"message": await quota_text(gate, visitor.account)})
 
 
 async def my_cases(request: Request) -> Response:

@@ -46,7 +46,8 @@ def _with(
     s = load(args)
     if s is None:
         return 2
-    db = Database(str(s.database_url) if s.database_url is not None else None, s.sqlite_path)
+    db = Database(str(s.database_url) if s.database_url is not None else None, s.sqlite_path, s.pg_pool_size,
+                  s.db_wait)
     try:
         return fn(s, db, args)
     finally:

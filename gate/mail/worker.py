@@ -59,7 +59,8 @@ class Worker(Looper):
     def deliver_due(self) -> Round:
         """Claims one batch of due messages and delivers it; returns the counts."""
         s = self.settings
-        batch = self.db.call(outbox.claim, self.name, s.batch, int(s.lease * 1000))
+        # A poll waits like a request (twice over), not the CLI's 10 s: a shutdown waits for it.
+        batch = self.db.call_waiting(2 * self.db.wait, outbox.claim, self.name, s.batch, int(s.lease * 1000))
         done = Round()
         try:
             for i, item in enumerate(batch):

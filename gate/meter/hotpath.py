@@ -17,6 +17,7 @@ from generator.urls import GATE_UNLOCK
 from .. import context
 from ..core import Gate
 from ..security import GATE_HEADERS, GATE_ROOT, GateHeaders
+from ..static_fast import FastStatic
 from . import answers, decision
 
 PREFIX = GATE_UNLOCK
@@ -26,13 +27,16 @@ _JSON_HEADERS = [*GATE_HEADERS, (b"content-type", b"application/json")]
 class FastUnlock:
     """Answers JSON unlocks itself and passes every other request to `app` (the Starlette app)."""
 
-    def __init__(self, app: ASGIApp, gate: Gate) -> None:
+    def __init__(self, app: ASGIApp, gate: Gate, static: FastStatic | None = None) -> None:
         self.app = app
         self.gate = gate
+        self.static = static  # the built site's files, answered before the router (`coderef serve`)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
         if scope["type"] != "http" or not path.startswith(GATE_ROOT):
+            if self.static is not None and scope["type"] == "http" and await self.static.serve(scope, send):
+                return
             await self.app(scope, receive, send)  # the static site: no context needed
             return
         gate = self.gate

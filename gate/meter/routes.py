@@ -9,6 +9,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from generator.urls import ACCOUNT, gate_endpoint, gate_page_path, login_path, page_path
 
 from .. import context, pages
+from ..assistant import asks
 from ..consult.account import quota_text
 from ..core import Gate, Visitor
 from ..db import Conn
@@ -95,5 +96,6 @@ async def account(request: Request) -> Response:
         html, viewer(gate, v, payload), plan_name=v.account.plan.capitalize(),
         used=f"{payload['views_used']} of {'unlimited' if allow is None else allow}", unlocked=unlocked,
         error=MESSAGES[code][1] if code in MESSAGES else None, consult=await quota_text(gate, v.account),
+        asks_left=await gate.db.run(asks.left_message, gate.site.assistant.plans, v.subject, v.plan),
     )
     return HTMLResponse(body)

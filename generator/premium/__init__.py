@@ -1,10 +1,13 @@
 """Premium CMS sections (NCCI, MUE, RVU/GPCI payment, add-on codes, GEMs) and their importers.
 
-Each `coderef import <kind>` streams an official file into one small SQLite file under
-`<data_dir>/premium/`; the build then asks `premium_sections` for the sections of every page.
+Each kind's official file is converted into one small SQLite file: by `coderef import <kind>` into
+`<data_dir>/premium/`, else by the build from the file shipped in `content/official/` (see
+`files.py`); the build then asks `premium_sections` for the sections of every page.
 """
 from __future__ import annotations
 
+import json
+import os
 import sqlite3
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import ExitStack
@@ -13,12 +16,16 @@ from pathlib import Path
 
 from ..config import SiteConfig
 from ..model import CPT, HCPCS, ICD10CM, ICD10PCS, CodeRecord, Section
-from . import aoc, gems, lcd, mpfs, mue, ncci, payment
+from . import aoc, files, gems, lcd, mpfs, mue, ncci, payment
 from .db import ImportResult, connect, data_file, read_meta
-from .sections import cms_codeset
+from .sections import Linker, Pages, cms_codeset
 
-__all__ = ["PREMIUM_KINDS", "ImportResult", "Sources", "extra_records", "import_premium", "premium_inputs",
-           "premium_sections"]
+__all__ = ["PREMIUM_KINDS", "PREMIUM_ORDER", "ImportResult", "PageSections", "Sources", "extra_records",
+           "import_premium", "normalised_file", "premium_inputs", "premium_sections", "start_conversions"]
+
+# The code sets whose pages get premium sections, in the order they are built.
+PREMIUM_ORDER = (CPT, HCPCS, ICD10CM, ICD10PCS)
+
 
 Importer = Callable[[str, Path, Path, "str | None"], ImportResult]
 
@@ -71,9 +78,25 @@ def import_premium(cfg: SiteConfig, kind: str, path: Path, release: str | None =
     return PREMIUM_KINDS[kind].run(kind, path, data_file(cfg, kind), release)
 
 
-def premium_inputs(cfg: SiteConfig) -> list[Path]:
-    """The normalised data files that exist (the build fingerprints them)."""
-    return [p for p in (data_file(cfg, k) for k in PREMIUM_KINDS) if p.exists()]
+def premium_inputs(cfg: SiteConfig) -> list[str]:
+    """The identity of each kind's data (imported, named in site.yml or shipped): the build fingerprints
+    them."""
+    return files.input_keys(cfg, list(PREMIUM_KINDS))
+
+
+def normalised_file(cfg: SiteConfig, kind: str) -> Path | None:
+    """The SQLite file of `kind` the build reads (converted now from a shipped file if need be), or None."""
+    return files.premium_file(cfg, kind, PREMIUM_KINDS[kind].run)
+
+
+def start_conversions(cfg: SiteConfig, jobs: int) -> list[int]:
+    """Starts converting the shipped (or site.yml) files not converted yet, in forked children;
+    `finish_conversions` waits for them."""
+    return files.start(cfg, {k: pk.run for k, pk in PREMIUM_KINDS.items()}, jobs)
+
+
+def finish_conversions(pids: list[int]) -> None:
+    files.finish(pids)
 
 
 class Sources:
@@ -96,8 +119,8 @@ class _Open(Sources):
     def __init__(self, cfg: SiteConfig, stack: ExitStack) -> None:
         dbs: dict[str, sqlite3.Connection] = {}
         for kind in PREMIUM_KINDS:
-            path = data_file(cfg, kind)
-            if path.exists():
+            path = normalised_file(cfg, kind)
+            if path is not None:
                 db = connect(path)
                 stack.callback(db.close)
                 dbs[kind] = db
@@ -118,14 +141,38 @@ class _Open(Sources):
         return found
 
 
+MODIFIER_ORDER_BASE = 5_000_000  # after the HCPCS codes, before hand-only pages (load.HAND_ORDER_BASE)
+
+
+def modifier_pages(db: sqlite3.Connection) -> Iterator[CodeRecord]:
+    """The modifiers group and one page per modifier, as the HCPCS importer makes them from a file
+    that has modifiers."""
+    meta = read_meta(db)
+    source = meta.get("release", "") or "HCPCS Level II, CMS"
+    order = MODIFIER_ORDER_BASE
+    yield CodeRecord(HCPCS, "modifiers", "HCPCS Level II modifiers", kind="group", order=order,
+                     label="Modifiers", source=source)
+    for code, title, short, facts in db.execute("SELECT code, description, short, facts FROM modifier "
+                                                "ORDER BY code"):
+        order += 1
+        yield CodeRecord(
+            codeset=HCPCS, key=str(code), title=str(title), parent="modifiers", order=order,
+            short_title=str(short), label=str(code), facts=[(str(k), str(v)) for k, v in json.loads(facts)],
+            source=source, origin=meta.get("source_file", ""),
+        )
+
+
 def _group_key(code: str) -> str:
     return f"cpt-{code[:2]}xxx"
 
 
 def extra_records(cfg: SiteConfig, existing: Mapping[str, Collection[str]]) -> Iterator[CodeRecord]:
-    """CPT code-number pages (no descriptor) for CPT codes in imported CMS data that have no page."""
+    """CPT code-number pages (no descriptor) for CPT codes in imported CMS data that have no page, and
+    HCPCS modifier pages from the modifier data when the HCPCS file has none (the July 2024 file)."""
     with ExitStack() as stack:
         opened = _Open(cfg, stack)
+        if "hcpcs-modifiers" in opened.dbs and "modifiers" not in existing.get(HCPCS, ()):
+            yield from modifier_pages(opened.dbs["hcpcs-modifiers"])
         have = existing.get(CPT, ())
         found = opened.cms_codes()
         missing = sorted(c for c in found if cms_codeset(c) == CPT and c not in have)
@@ -172,34 +219,74 @@ def _listed_in(kinds: Collection[str], releases: Mapping[str, str]) -> str:
     return "; ".join(parts)
 
 
+class PageSections:
+    """The premium sections of one page at a time, in the process that renders the page.
+
+    The full build gives one to the render workers: each builds the sections of its own pages
+    (in parallel), packs them into its store rows and drops them, so no process holds the premium
+    HTML of the whole site. Each process opens the normalised files for itself (an SQLite
+    connection must not cross a fork)."""
+
+    def __init__(self, cfg: SiteConfig, pages: Mapping[str, Collection[str]]) -> None:
+        self.cfg = cfg
+        self.pages = pages  # code pages by code set: what the sections may link to
+        self.link = Linker(pages)  # one for every page: each code's link made once
+        self._pid = -1
+        self._stack = ExitStack()
+        self._open: _Open | None = None
+        self._cms: dict[str, set[str]] = {}
+        self._gems: dict[str, tuple[list[gems.GemSource], set[str]]] = {}
+
+    def _opened(self) -> _Open:
+        if self._open is None or self._pid != os.getpid():
+            self._stack = ExitStack()  # a forked worker leaves the parent's connections alone
+            o = self._open = _Open(self.cfg, self._stack)
+            self._pid = os.getpid()
+            self._cms = o.cms_codes()
+            self._gems = {}
+            for codeset in (ICD10CM, ICD10PCS):
+                srcs = [g for g in o.gems if g.codeset == codeset]
+                covered: set[str] = set()
+                for g in srcs:
+                    covered |= g.codes()
+                self._gems[codeset] = (srcs, covered)
+        return self._open
+
+    def __call__(self, codeset: str, key: str) -> list[Section]:
+        o = self._opened()
+        if not o.dbs:
+            return []
+        if codeset in (CPT, HCPCS):
+            return [s for _, _, s in _cms_sections(o, codeset, key, self.link)] if key in self._cms else []
+        srcs, covered = self._gems.get(codeset, ([], set()))
+        if not srcs or gems.gem_code(codeset, key) not in covered:
+            return []
+        section = gems.render(codeset, key, srcs, o.descs.get(codeset), self.pages)
+        return [section] if section is not None else []
+
+    def close(self) -> None:
+        if self._pid == os.getpid():
+            self._stack.close()
+        self._open = None
+
+
 def premium_sections(
     cfg: SiteConfig, pages: Mapping[str, Collection[str]]
 ) -> Iterator[tuple[str, str, Section]]:
     """(codeset, key, Section) for every page the imported data covers, code by code."""
-    with ExitStack() as stack:
-        o = _Open(cfg, stack)
-        if not o.dbs:
-            return
-        cms = o.cms_codes()
-        for codeset in (CPT, HCPCS):
-            keys = pages.get(codeset, ())
-            for key in sorted(k for k in keys if k in cms):
-                yield from _cms_sections(o, codeset, key, pages)
-        for codeset in (ICD10CM, ICD10PCS):
-            srcs = [g for g in o.gems if g.codeset == codeset]
-            if not srcs:
-                continue
-            covered: set[str] = set()
-            for g in srcs:
-                covered |= g.codes()
-            for key in sorted(k for k in pages.get(codeset, ()) if gems.gem_code(codeset, k) in covered):
-                section = gems.render(codeset, key, srcs, o.descs.get(codeset), pages)
-                if section is not None:
+    by_page = PageSections(cfg, pages)
+    try:
+        for codeset in PREMIUM_ORDER:
+            for key in sorted(pages.get(codeset, ())):
+                for section in by_page(codeset, key):
                     yield codeset, key, section
+    finally:
+        by_page.close()
 
 
-def _cms_sections(o: _Open, codeset: str, key: str,
-                  pages: Mapping[str, Collection[str]]) -> Iterator[tuple[str, str, Section]]:
+def _cms_sections(
+    o: _Open, codeset: str, key: str, pages: Pages | Linker
+) -> Iterator[tuple[str, str, Section]]:
     found: list[Section | None] = [
         ncci.render(key, o.ptp, pages) if o.ptp else None,
         mue.render(key, o.mue) if o.mue else None,

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from ..errors import BuildError
 from ..model import Section
 from .db import ImportResult, Output, cite, read_meta, release_label
-from .sections import Linker, code_list, details, esc, source
+from .sections import Linker, Pages, code_list, details, esc, linker, source
 from .tabular import CODE_RE, Column, Table, parse_date
 
 NO_PRIMARY = "CCCCC"  # CMS's marker for "no specific primary codes"
@@ -85,8 +84,8 @@ class AocSource:
         return list(self.db.execute("SELECT addon, type, del FROM aoc WHERE prim=?", (code,)))
 
 
-def render(code: str, src: AocSource, pages: Mapping[str, Collection[str]]) -> Section | None:
-    link = Linker(pages)
+def render(code: str, src: AocSource, pages: Pages | Linker) -> Section | None:
+    link = linker(pages)
     parts = []
     as_addon = [r for r in src.as_addon(code) if r[2] is None]
     as_primary = [r for r in src.as_primary(code) if r[2] is None]

@@ -1,17 +1,17 @@
 """NCCI procedure-to-procedure (PTP) edits: import the CMS tables, render the "NCCI edits" section."""
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 from collections import defaultdict
-from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from ..errors import BuildError
 from ..model import Section
 from ..urls import modifier_path
 from .db import ImportResult, Output, cite, read_meta, release_label
-from .sections import Linker, code_list, details, esc, plural, source
+from .sections import Linker, Pages, code_list, details, esc, linker, plural, source
 from .tabular import CODE_RE, Column, Table, parse_date, show_date
 
 SETTINGS = {"ncci-ptp-practitioner": "practitioner", "ncci-ptp-hospital": "outpatient hospital"}
@@ -37,7 +37,9 @@ CREATE TABLE rationale(id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
 CREATE TABLE ptp(c1 INTEGER NOT NULL, c2 INTEGER NOT NULL, eff INTEGER, del INTEGER,
                  mod INTEGER NOT NULL, rat INTEGER);
 """
-INDEXES = "CREATE INDEX ptp_c1 ON ptp(c1); CREATE INDEX ptp_c2 ON ptp(c2);"
+# Covering indexes: a code's edits are read from consecutive index pages, not rows all over the table.
+INDEXES = ("CREATE INDEX ptp_c1 ON ptp(c1, c2, eff, del, mod, rat); "
+           "CREATE INDEX ptp_c2 ON ptp(c2, c1, eff, del, mod, rat);")
 BATCH = 50_000
 
 
@@ -153,6 +155,7 @@ class PtpSource:
         ]
 
 
+@functools.cache
 def _sort_key(code: str) -> tuple[int, str]:
     return (0 if code[0].isdigit() else 1, code)
 
@@ -235,8 +238,8 @@ def _deleted(per_setting: list[tuple[str, list[Edit]]], link: Linker) -> str:
     return "".join(parts)
 
 
-def render(code: str, sources: list[PtpSource], pages: Mapping[str, Collection[str]]) -> Section | None:
-    link = Linker(pages)
+def render(code: str, sources: list[PtpSource], pages: Pages | Linker) -> Section | None:
+    link = linker(pages)
     blocks = []
     found = False
     for column, title in (

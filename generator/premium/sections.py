@@ -31,20 +31,40 @@ def cms_codeset(code: str) -> str | None:
 
 
 class Linker:
-    """Links a code to its page only when that page exists."""
+    """Links a code to its page only when that page exists.
+
+    One linker serves every page of a build (`linker`): the NCCI lists alone link 6.7 million codes,
+    so each code's link is made once."""
 
     def __init__(self, pages: Mapping[str, Collection[str]]) -> None:
         self.pages = pages
+        self._links: dict[str, str] = {}
 
     def has(self, codeset: str | None, key: str) -> bool:
         return codeset is not None and key in self.pages.get(codeset, ())
 
     def code(self, code: str, codeset: str | None = None, label: str | None = None) -> str:
+        if codeset is None and label is None:
+            hit = self._links.get(code)
+            if hit is None:
+                hit = self._links[code] = self._make(code, None, None)
+            return hit
+        return self._make(code, codeset, label)
+
+    def _make(self, code: str, codeset: str | None, label: str | None) -> str:
         cs = codeset or cms_codeset(code)
         text = esc(label or code)
         if cs is not None and self.has(cs, code):
             return f'<a href="{esc(page_path(cs, code))}">{text}</a>'
         return text
+
+
+Pages = Mapping[str, Collection[str]]
+
+
+def linker(pages: Pages | Linker) -> Linker:
+    """The linker of `pages` (a page-by-page build passes one linker for all its pages)."""
+    return pages if isinstance(pages, Linker) else Linker(pages)
 
 
 def source(text: str) -> str:

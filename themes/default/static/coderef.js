@@ -300,6 +300,17 @@ function renderAccount(s) {
   list.replaceChildren(...items);
   $("[data-account-none]", root).hidden = items.length > 0;
   $("[data-account-upgrade]", root).hidden = s.plan !== "free";
+  const consult = $("[data-account-consult]", root);
+  if (user && consult) fillConsultQuota(consult);
+}
+
+async function fillConsultQuota(node) {
+  try {
+    const r = await fetch("/gate/consult/quota", { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } });
+    if (r.ok) node.textContent = (await r.json()).message || "";
+  } catch {
+    /* the line is a hint; /account/consult/ has the figures */
+  }
 }
 
 // --- search (loaded on first use) ----------------------------------------------------------------
@@ -485,4 +496,5 @@ for (const form of askForms) {
     ask(form, question.trim());
   });
 }
-if (askForms.length) refreshAsks();
+// The box, the account page and /plans/ show the questions left.
+if (askForms.length || $("[data-ask-left]")) refreshAsks();

@@ -1,0 +1,159 @@
+"""The default site with every shipped public-record file (issue #16): a clean build's time per stage,
+peak memory as PSS of the whole process tree (forked helpers' own pages counted once), and the
+rebuilds an operator waits for: no-op, one hand-written page, one CMS file replaced by a newer one."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from .common import ROOT, coderef, fast_tmp, make_default_project
+
+# Stage lines of `coderef build` on stderr: "premium    52.77s", "render     199318 in 62.29s (...)".
+_STAGE = re.compile(r"^(\w+)\s+(?:\d+ in )?([\d.]+)s\b", re.M)
+_SKIP = {"build"}  # the total, printed last
+
+
+def _tree(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                todo += [int(c) for c in f.read().split()]
+        except OSError:
+            pass
+    return out
+
+
+def _pss_kib(pids: list[int]) -> int:
+    total = 0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+                        break
+        except OSError:
+            pass
+    return total
+
+
+def timed_build(root: Path, *args: str) -> dict[str, Any]:
+    """Runs `coderef build ARGS`; wall and CPU seconds (the whole tree: on a shared machine the CPU time
+    is the steadier figure), stage seconds and the tree's peak PSS (sampled)."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(coderef(root, "build", *args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _pss_kib(_tree(proc.pid)))
+            time.sleep(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    took = time.perf_counter() - t0
+    done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise RuntimeError(f"build failed ({proc.returncode}):\n{err[-2000:]}")
+    stages: dict[str, float] = {}
+    for name, secs in _STAGE.findall(err):
+        if name not in _SKIP:
+            stages[name] = stages.get(name, 0.0) + float(secs)
+    written = re.search(r"(\d+) files? (?:written|changed)", out + err)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"s": round(took, 2), "cpu_s": round(cpu, 2), "stages": stages, "pss_mib": round(peak[0] / 1024),
+            "written": int(written[1]) if written else 0}
+
+
+def _store_rows(root: Path) -> dict[tuple[str, str], str]:
+    """Each code's protected row as (section id, content hash) pairs: what an unlock returns."""
+    import sqlite3
+
+    db = sqlite3.connect(root / "var" / "protected.sqlite")
+    try:
+        q = ("SELECT c.codeset, c.key, group_concat(l.id || ':' || hex(b.hash), ' ') FROM codes c"
+             " LEFT JOIN lists l ON l.list = c.list LEFT JOIN blobs b ON b.id = l.blob"
+             " GROUP BY c.codeset, c.key")
+        return {(cs, k): str(v) for cs, k, v in db.execute(q)}
+    finally:
+        db.close()
+
+
+def run(root: Path = ROOT) -> dict[str, Any]:
+    base = Path(tempfile.mkdtemp(prefix="coderef-bench-stages-", dir=fast_tmp()))
+    out: dict[str, Any] = {"tmp": str(base.parent)}
+    try:
+        proj = make_default_project(base / "proj")
+        out["clean_cold"] = timed_build(proj, "--no-search")  # converts the CMS files, parses everything
+        out["clean_warm"] = timed_build(proj, "--no-search", "--clean")  # caches warm
+        out["clean_warm_search"] = timed_build(proj, "--clean")
+        out["noop"] = timed_build(proj)
+        page = proj / "content" / "codes" / "cpt" / "27252.md"
+        page.write_text(
+            page.read_text().replace("The physician puts the ball", "The physician (edit) puts the ball")
+        )
+        out["one_page"] = timed_build(proj)
+        # A newer MUE practitioner release: the same rows, one value changed, under a later date.
+        import gzip
+
+        rel = "mue/mue_practitioner_2024-07-01.tsv.gz"
+        text = gzip.decompress((proj / "content" / "official" / rel).read_bytes()).decode()
+        lines = text.splitlines(keepends=True)
+        cells = lines[1].split("\t")
+        cells[1] = str(int(cells[1]) + 1)
+        lines[1] = "\t".join(cells)
+        newer = base / "mue_practitioner_2024-10-01.tsv"
+        newer.write_text("".join(lines))
+        rows = _store_rows(proj)
+        t0 = time.perf_counter()
+        command = coderef(proj, "import", "mue-practitioner", str(newer))
+        subprocess.run(command, check=True, capture_output=True)
+        imported = time.perf_counter() - t0
+        out["one_cms_file"] = timed_build(proj)
+        out["one_cms_file"]["import_s"] = round(imported, 2)
+        after = _store_rows(proj)
+        out["one_cms_file"]["store_rows_changed"] = sum(1 for k, v in after.items() if rows.get(k) != v)
+        out["pages"] = sum(1 for _ in (proj / "site").resolve().rglob("index.html"))
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    return out
+
+
+def report(r: dict[str, Any]) -> list[str]:
+    lines = [f"default site with the shipped public record: {r['pages']} pages ({r['tmp']})"]
+    for name in ("clean_cold", "clean_warm", "clean_warm_search", "noop", "one_page", "one_cms_file"):
+        f = r[name]
+        stages = ", ".join(f"{k} {v:.1f}" for k, v in f["stages"].items() if v >= 0.05)
+        extra = (f"; import {f['import_s']:.1f}s, store rows changed {f['store_rows_changed']:,}"
+                 if "import_s" in f else "")
+        lines.append(f"  {name:18s} {f['s']:6.2f}s (cpu {f['cpu_s']:.1f}s)  PSS peak {f['pss_mib']:,} MiB  "
+                     f"written {f['written']:,}{extra}\n      stages: {stages}")
+    return lines
+
+
+if __name__ == "__main__":
+    import json
+
+    os.nice(0)
+    result = run()
+    print(json.dumps(result, indent=2))
+    for line in report(result):
+        print(line)
