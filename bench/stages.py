@@ -77,10 +77,11 @@ def timed_build(root: Path, *args: str) -> dict[str, Any]:
         if name not in _SKIP:
             stages[name] = stages.get(name, 0.0) + float(secs)
     written = re.search(r"(\d+) files? (?:written|changed)", out + err)
+    mode = re.search(r"built \(([\w+]+)\)", out)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {"s": round(took, 2), "cpu_s": round(cpu, 2), "stages": stages, "pss_mib": round(peak[0] / 1024),
-            "written": int(written[1]) if written else 0}
+            "written": int(written[1]) if written else 0, "mode": mode[1] if mode else "noop"}
 
 
 def _store_rows(root: Path) -> dict[tuple[str, str], str]:
@@ -144,8 +145,8 @@ def report(r: dict[str, Any]) -> list[str]:
         stages = ", ".join(f"{k} {v:.1f}" for k, v in f["stages"].items() if v >= 0.05)
         extra = (f"; import {f['import_s']:.1f}s, store rows changed {f['store_rows_changed']:,}"
                  if "import_s" in f else "")
-        lines.append(f"  {name:18s} {f['s']:6.2f}s (cpu {f['cpu_s']:.1f}s)  PSS peak {f['pss_mib']:,} MiB  "
-                     f"written {f['written']:,}{extra}\n      stages: {stages}")
+        lines.append(f"  {name:18s} {f['s']:6.2f}s (cpu {f['cpu_s']:.1f}s, {f['mode']})  PSS peak "
+                     f"{f['pss_mib']:,} MiB  written {f['written']:,}{extra}\n      stages: {stages}")
     return lines
 
 

@@ -21,7 +21,7 @@ import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 
 from .config import SiteConfig
@@ -101,6 +101,15 @@ class Nothing:
         pass
 
 
+def refresh_premium_facts(cfg: SiteConfig, changed: Collection[str]) -> FactsJob | Nothing:
+    """The facts after a replaced CMS file (premium_update.py): committed with the store rows."""
+    job = FactsJob(cfg)
+    if not cfg.assistant.enabled or not job.path.exists():
+        return Nothing()
+    job.refresh(changed)
+    return job
+
+
 def facts_path(cfg: SiteConfig) -> Path:
     """`var/assistant.sqlite`, beside the protected store."""
     return cfg.store_path.with_name("assistant.sqlite")
@@ -150,12 +159,34 @@ class FactsJob:
             raise
         db.close()
 
-    def _write_premium(self, db: sqlite3.Connection) -> None:
+    def refresh(self, changed: Collection[str]) -> None:
+        """A copy of the live facts naming the premium files as they are now, the tables of the
+        `changed` kinds rewritten (a replaced CMS file: premium_update.py); `publish()` renames it in."""
+        self.tmp.unlink(missing_ok=True)
+        shutil.copyfile(self.path, self.tmp)
+        db = sqlite3.connect(self.tmp, isolation_level=None)
+        try:
+            db.execute("BEGIN")
+            db.execute("DELETE FROM sources")
+            db.execute("DELETE FROM snapshots")
+            marks = ",".join("?" * len(changed))
+            db.execute(f"DELETE FROM gem_by_icd9 WHERE kind IN ({marks})", list(changed))
+            self._write_premium(db, refill=changed)
+            db.execute("COMMIT")
+        except BaseException:
+            db.close()
+            self.abort()
+            raise
+        db.close()
+
+    def _write_premium(self, db: sqlite3.Connection, refill: Collection[str] | None = None) -> None:
+        """Each kind's source and snapshot; the tables copied from the kinds of `refill` (None: all)."""
         self.snap_dir.mkdir(parents=True, exist_ok=True)
         for kind in PREMIUM_KINDS:
             path = normalised_file(self.cfg, kind)
             if path is None:
                 continue
+            copy = refill is None or kind in refill
             src = connect(path)
             try:
                 meta = read_meta(src)
@@ -164,12 +195,16 @@ class FactsJob:
                     (kind, meta.get("release", ""), meta.get("source_file", "")),
                 )
                 if kind == "hcpcs-modifiers":
+                    if not copy:
+                        continue
                     db.executemany(
                         "INSERT INTO modifiers VALUES (?, ?, ?, ?)",
                         src.execute("SELECT code, description, short, facts FROM modifier"),
                     )
                     continue
                 if kind == "lcd":
+                    if not copy:
+                        continue
                     db.executemany(
                         "INSERT INTO lcd VALUES (?,?,?,?,?,?,?,?,?)",
                         src.execute(
@@ -179,7 +214,7 @@ class FactsJob:
                     )
                     db.execute("INSERT INTO lcd_fts(rowid, title) SELECT rowid, title FROM lcd")
                     continue
-                if kind in ("gem-icd9-to-cm", "gem-icd9-to-pcs"):  # the snapshot is keyed by ICD-10 only
+                if copy and kind in ("gem-icd9-to-cm", "gem-icd9-to-pcs"):  # the snapshot: by ICD-10 only
                     db.executemany(
                         "INSERT INTO gem_by_icd9 VALUES (?,?,?,?,?,?,?)",
                         (

@@ -57,6 +57,7 @@ from .link import CodeSetModel, link_models
 from .load import load_models, wait_for_cache_writes
 from .modifier_pages import modifier_pages
 from .premium import PageSections
+from .premium_update import premium_state, update_premium
 from .progress import phase, say
 from .publish import Slots, SlotWriter
 from .render import site_context
@@ -164,6 +165,11 @@ def _locked_build(
             not clean and active is not None and cfg.store_path.exists() and get_meta(db, "global") == gfp
             and slots.has_manifest() and (cfg.output_dir / "index.html").exists()
         )
+        if up_to_date and get_meta(db, "premium") != premium_state(cfg):
+            up_to_date = False  # CMS files changed: their fast path (premium_update.py), else a full build
+            fast_premium = update_premium(loaded, db, slots, search=search, quiet=quiet, on_page=on_page)
+            if fast_premium is not None:
+                return fast_premium
         if up_to_date:
             stored = {path: rec[0] for path, rec in hand_records(db).items()}
             board_current = jobs_publish.is_current(db, cfg, search)
@@ -191,6 +197,7 @@ def full_build(
 ) -> BuildResult:
     """Every stage, in order, into the standby slot; then the commit point and the swap."""
     cfg, problems = loaded.cfg, loaded.problems
+    premium_files = premium_state(cfg)  # the CMS files this build reads (a later import is its own change)
     models = load_models(cfg, loaded.pages, problems, quiet=quiet, jobs=jobs, defer_premium=True)  # load
     models = link_models(models, problems, quiet=quiet)  # link
     attach_books(cfg, models, quiet=quiet)  # books: index entries, PCS tables and definitions on pages
@@ -201,17 +208,14 @@ def full_build(
         live = slots.manifest()
         slot, slot_dir, old = slots.open_target(clean=clean)
     pending: list[Pending] = []
-    # premium sections: built by the render workers, page by page, into the store rows
-    premium = PageSections(cfg, {cs: {r.key for r in m.records if r.is_code} for cs, m in models.items()})
+    premium = PageSections.of(cfg, models)  # built page by page by the render workers, into the store rows
     try:
         job = RenderJob(
             cfg, models, theme.record_template(), theme.context("/", cfg.site_name), slot_dir, old,
             digests=search, on_page=on_page, premium=premium,
         )
-        try:
+        with premium:
             rendered = render_pages(job, jobs=jobs, quiet=quiet)  # render
-        finally:
-            premium.close()
         # store: written by a forked child while this process writes the other files
         built = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         free = list(free_pages((cs, r) for cs, m in models.items() for r in m.records))
@@ -242,7 +246,7 @@ def full_build(
         record_build(
             db, complete=True,
             meta={
-                "global": gfp, "site": json.dumps(theme.site, sort_keys=True),
+                "global": gfp, "site": json.dumps(theme.site, sort_keys=True), "premium": premium_files,
                 **jobs_publish.state(jobs_stage.listings(cfg).fingerprint, search),
             },
             hand=[(p, h, *idents.get(p, ("", ""))) for p, h in loaded.hand.items()],

@@ -9,7 +9,6 @@ from pathlib import Path
 from .config import SiteConfig
 from .history import history_inputs
 from .load import code_version, importers_for, source_for, stat_key
-from .premium import premium_inputs
 
 HandRow = tuple[str, str, str, str]  # content path, hash, identity, public-text digest (see identity.py)
 
@@ -111,8 +110,6 @@ def global_fingerprint(cfg: SiteConfig) -> str:
     for p in sorted(guides.glob("*.md")) if guides.is_dir() else []:
         h.update(p.name.encode())
         h.update(p.read_bytes())
-    for ident in premium_inputs(cfg):
-        h.update(ident.encode())
     for p in history_inputs(cfg):  # earlier releases (generator/history)
         h.update(f"history={stat_key(p)}".encode())
     from .reference import sources as book_sources

@@ -17,7 +17,7 @@ import os
 import sqlite3
 import zlib
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,6 +113,28 @@ class Packer:
 
 def unpack(blob: bytes) -> str:
     return str(json.loads(unpack_json(blob)))
+
+
+def packed_rows(
+    path: Path, codesets: Collection[str]
+) -> dict[tuple[str, str], tuple[str, list[tuple[str, str, bytes]]]]:
+    """The rows of the code pages of `codesets` in a store as written: (codeset, key) -> (title,
+    [(section id, title, text hash)]) in page order, no text read (a fast path keeps the texts it
+    does not change, see premium_update.py)."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        out: dict[tuple[str, str], tuple[str, list[tuple[str, str, bytes]]]] = {}
+        marks = ",".join("?" * len(codesets))
+        q = ("SELECT c.codeset, c.key, c.title, l.id, l.title, b.hash FROM codes c"
+             " LEFT JOIN lists l ON l.list = c.list LEFT JOIN blobs b ON b.id = l.blob"
+             f" WHERE c.codeset IN ({marks}) ORDER BY c.codeset, c.key, l.position")
+        for cs, key, title, sid, stitle, h in db.execute(q, list(codesets)):
+            row = out.setdefault((str(cs), str(key)), (str(title), []))
+            if sid is not None:
+                row[1].append((str(sid), str(stitle), bytes(h)))
+        return out
+    finally:
+        db.close()
 
 
 class StoreWriter:

@@ -15,14 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import SiteConfig
+from ..link import CodeSetModel
 from ..model import CPT, HCPCS, ICD10CM, ICD10PCS, CodeRecord, Section
 from . import aoc, files, gems, lcd, mpfs, mue, ncci, payment
 from .db import ImportResult, connect, data_file, read_meta
 from .sections import Linker, Pages, cms_codeset
 
 __all__ = ["PREMIUM_KINDS", "PREMIUM_ORDER", "ImportResult", "PageSections", "Sources", "extra_records",
-           "import_premium", "normalised_file", "premium_inputs", "premium_sections", "start_conversions"]
+           "import_premium", "normalised_file", "premium_identities", "premium_inputs", "premium_sections",
+           "start_conversions"]
 
+GEMS_SECTION = "gems-crosswalk"  # the id of the GEMs section (gems.render)
 # The code sets whose pages get premium sections, in the order they are built.
 PREMIUM_ORDER = (CPT, HCPCS, ICD10CM, ICD10PCS)
 
@@ -82,6 +85,11 @@ def premium_inputs(cfg: SiteConfig) -> list[str]:
     """The identity of each kind's data (imported, named in site.yml or shipped): the build fingerprints
     them."""
     return files.input_keys(cfg, list(PREMIUM_KINDS))
+
+
+def premium_identities(cfg: SiteConfig) -> dict[str, str]:
+    """Each kind with data: the identity of its file (the build records them, see premium_update.py)."""
+    return {k.partition("=")[0]: k for k in files.input_keys(cfg, list(PREMIUM_KINDS))}
 
 
 def normalised_file(cfg: SiteConfig, kind: str) -> Path | None:
@@ -252,22 +260,38 @@ class PageSections:
                 self._gems[codeset] = (srcs, covered)
         return self._open
 
-    def __call__(self, codeset: str, key: str) -> list[Section]:
+    def __call__(self, codeset: str, key: str, only: Collection[str] | None = None) -> list[Section]:
+        """The page's sections (those whose id is in `only`, if given)."""
         o = self._opened()
         if not o.dbs:
             return []
         if codeset in (CPT, HCPCS):
-            return [s for _, _, s in _cms_sections(o, codeset, key, self.link)] if key in self._cms else []
+            if key not in self._cms:
+                return []
+            return [s for _, _, s in _cms_sections(o, codeset, key, self.link, only)]
+        if only is not None and GEMS_SECTION not in only:
+            return []
         srcs, covered = self._gems.get(codeset, ([], set()))
         if not srcs or gems.gem_code(codeset, key) not in covered:
             return []
         section = gems.render(codeset, key, srcs, o.descs.get(codeset), self.pages)
         return [section] if section is not None else []
 
+    @classmethod
+    def of(cls, cfg: SiteConfig, models: Mapping[str, CodeSetModel]) -> PageSections:
+        """The sections of the code pages of `models`, linking to all of them."""
+        return cls(cfg, {cs: {r.key for r in m.records if r.is_code} for cs, m in models.items()})
+
     def close(self) -> None:
         if self._pid == os.getpid():
             self._stack.close()
         self._open = None
+
+    def __enter__(self) -> PageSections:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def premium_sections(
@@ -285,14 +309,17 @@ def premium_sections(
 
 
 def _cms_sections(
-    o: _Open, codeset: str, key: str, pages: Pages | Linker
+    o: _Open, codeset: str, key: str, pages: Pages | Linker, only: Collection[str] | None = None
 ) -> Iterator[tuple[str, str, Section]]:
-    found: list[Section | None] = [
-        ncci.render(key, o.ptp, pages) if o.ptp else None,
-        mue.render(key, o.mue) if o.mue else None,
-        payment.render(key, o.rvu) if o.rvu else None,
-        aoc.render(key, o.aoc, pages) if o.aoc else None,
+    """A CPT or HCPCS page's sections, in page order (those whose id is in `only`, if given)."""
+    makers: list[tuple[str, bool, Callable[[], Section | None]]] = [
+        ("ncci-edits", bool(o.ptp), lambda: ncci.render(key, o.ptp, pages)),
+        ("mue", bool(o.mue), lambda: mue.render(key, o.mue)),
+        ("rvu-payment", o.rvu is not None, lambda: payment.render(key, o.rvu) if o.rvu else None),
+        ("add-on-codes", o.aoc is not None, lambda: aoc.render(key, o.aoc, pages) if o.aoc else None),
     ]
-    for section in found:
-        if section is not None:
-            yield codeset, key, section
+    for sid, has_data, make in makers:
+        if has_data and (only is None or sid in only):
+            section = make()
+            if section is not None:
+                yield codeset, key, section

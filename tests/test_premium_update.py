@@ -1,0 +1,111 @@
+"""A replaced CMS file rewrites only the store rows and pages it feeds (generator/premium_update.py), and
+they are what a full build of the same inputs writes (the fast path's plain twin)."""
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from cms_fixtures import CMS
+from test_premium_files import SHIPPED_FIXTURES, ship
+
+from generator.build import build
+from generator.config import SiteConfig
+from generator.premium import import_premium
+
+MUE = CMS / SHIPPED_FIXTURES["mue-practitioner"]
+
+
+def rows(root: Path) -> dict[tuple[str, str], list[tuple[str, str, str]]]:
+    """Each code's protected sections as (id, title, text hash): what an unlock returns."""
+    db = sqlite3.connect(root / "var" / "protected.sqlite")
+    q = ("SELECT c.codeset, c.key, l.id, l.title, hex(b.hash) FROM codes c"
+         " LEFT JOIN lists l ON l.list = c.list LEFT JOIN blobs b ON b.id = l.blob"
+         " ORDER BY c.codeset, c.key, l.position")
+    out: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+    for cs, key, sid, title, h in db.execute(q):
+        out.setdefault((cs, key), [])
+        if sid is not None:
+            out[(cs, key)].append((sid, title, h))
+    db.close()
+    return out
+
+
+def pages(root: Path) -> dict[str, bytes]:
+    site = (root / "site").resolve()
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+
+
+def copy_project(src: Path, dest: Path) -> Path:
+    shutil.copytree(src, dest, symlinks=True)
+    link = dest / "site"
+    target = str(link.readlink()).replace(str(src), str(dest))
+    link.unlink()
+    link.symlink_to(target)
+    return dest
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> Path:
+    from conftest import make_project
+
+    root = make_project(tmp_path / "proj", pages=True)
+    ship(root, {k: v for k, v in SHIPPED_FIXTURES.items() if k != "hcpcs"})
+    build(root, quiet=True, jobs=1, search=False)
+    return root
+
+
+def newer_mue(tmp_path: Path) -> Path:
+    """The MUE practitioner file of a later quarter: one value changed."""
+    newer = tmp_path / "MCR_MUE_PractitionerServices_Eff_10-01-2024.csv"
+    newer.write_text(MUE.read_text().replace("99213,2,3", "99213,3,3"))
+    return newer
+
+
+def test_a_replaced_mue_file_rewrites_its_rows_and_pages_as_a_full_build_would(
+    built: Path, tmp_path: Path
+) -> None:
+    before_rows, before_pages = rows(built), pages(built)
+    import_premium(SiteConfig(root=built), "mue-practitioner", newer_mue(tmp_path))
+    result = build(built, quiet=True, jobs=1, search=False)
+    assert result.mode == "premium"
+    after_rows, after_pages = rows(built), pages(built)
+    changed_rows = {k for k in after_rows if after_rows[k] != before_rows[k]}
+    # Every page with a practitioner MUE names the new release: only those rows, and only that section.
+    mue_pages = {k for k, secs in before_rows.items() if any(sid == "mue" for sid, _, _ in secs)}
+    assert changed_rows and changed_rows <= mue_pages and result.rows == len(changed_rows)
+    for k in changed_rows:
+        assert [s for s in after_rows[k] if s[0] != "mue"] == [s for s in before_rows[k] if s[0] != "mue"]
+    changed_pages = {p for p in after_pages if after_pages[p] != before_pages.get(p)}
+    assert changed_pages == {rel for rel in result.changed}
+    # The code-number pages, and those that show the CPT release line: the home page and /cpt/.
+    assert changed_pages and all(p.startswith("cpt/") or p == "index.html" for p in changed_pages)
+    assert b"NCCI MUEs 2024-10-01" in after_pages["cpt/45378/index.html"]
+    # The plain twin: a full build of the same inputs writes the same rows and pages.
+    twin = copy_project(built, tmp_path / "twin")
+    assert build(twin, quiet=True, jobs=1, search=False, clean=True).mode == "clean"
+    assert rows(twin) == after_rows
+    assert pages(twin) == after_pages
+    assert build(built, quiet=True, jobs=1, search=False).mode == "noop"
+    facts = sqlite3.connect(built / "var" / "assistant.sqlite")
+    assert dict(facts.execute("SELECT kind, release FROM sources"))["mue-practitioner"] == "2024-10-01"
+    facts.close()
+
+
+@pytest.mark.parametrize("row", [
+    "45380,1,3 Date of Service Edit: Clinical,Clinical: Data",  # a page that had no MUE gains the section
+    "99499,1,3 Date of Service Edit: Clinical,Clinical: Data",  # a code new to CMS data: a new page
+])
+def test_a_file_that_adds_a_section_or_a_page_takes_the_full_build(
+    built: Path, tmp_path: Path, row: str
+) -> None:
+    grown = tmp_path / "MCR_MUE_PractitionerServices_Eff_10-01-2024.csv"
+    grown.write_text(MUE.read_text() + row + "\n")
+    import_premium(SiteConfig(root=built), "mue-practitioner", grown)
+    assert build(built, quiet=True, jobs=1, search=False).mode == "full"
+
+
+def test_the_modifier_file_takes_the_full_build(built: Path) -> None:
+    import_premium(SiteConfig(root=built), "hcpcs-modifiers", CMS / "HCPC2024_JUL_ANWEB_sample.txt")
+    assert build(built, quiet=True, jobs=1, search=False).mode == "full"  # modifier pages: not this path
