@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import make_project
 from fixtures.gate.sitekit import REPO, client, settings_for
 from jobs_kit import job_posting, robots_noindex
@@ -15,28 +18,41 @@ from test_jobs_gate import FORM, JSON_ACCEPT, PASSWORD
 
 from gate.app import create_app, create_gate_app
 
+ENV = {"CODEREF_SECRET_KEYS": "cli-key-" + "c" * 24, "CODEREF_TODAY": "2026-12-02"}
 
-def coderef(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "CODEREF_SECRET_KEYS": "cli-key-" + "c" * 24,
-        "CODEREF_TODAY": "2026-12-02",
-    }
+
+def coderef_process(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`coderef …` as a moderator types it: a process of its own."""
     return subprocess.run(
         [sys.executable, "-m", "generator", "--root", str(root), *args],
         capture_output=True,
         text=True,
-        env=env,
+        env={**os.environ, "PYTHONPATH": str(REPO), **ENV},
         cwd=REPO,
         timeout=120,
         check=False,
     )
 
 
+def coderef(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`coderef …` through the same entry point (generator.cli.main) in this process: a dozen commands
+    without a dozen interpreter start-ups (each test runs the real process once as well)."""
+    from generator.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        for name, value in ENV.items():
+            mp.setenv(name, value)
+        try:
+            code = main(["--root", str(root), *args])
+        except SystemExit as exc:  # argparse refusing the arguments
+            code = exc.code if isinstance(exc.code, int) else 2
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
+
+
 def test_moderation_from_the_command_line(tmp_path: Path) -> None:
     root = make_project(tmp_path / "proj")
-    assert coderef(root, "build", "--quiet", "--no-search").returncode == 0
+    assert coderef_process(root, "build", "--quiet", "--no-search").returncode == 0
     with client(create_app(root, settings=settings_for(root))) as c:
         assert (
             c.post("/gate/register", json={"email": "emp@example.org", "password": PASSWORD}).status_code
@@ -47,7 +63,7 @@ def test_moderation_from_the_command_line(tmp_path: Path) -> None:
             for t in ("Remote HCC Coder", "Second Coder", "Third Coder")
         ]
 
-    listing = coderef(root, "jobs", "list")
+    listing = coderef_process(root, "jobs", "list")
     assert listing.returncode == 0
     rows = [line.split("\t") for line in listing.stdout.splitlines()]
     assert [int(r[0]) for r in rows] == ids and all(
@@ -100,7 +116,7 @@ def test_set_role(tmp_path: Path) -> None:
             == 201
         )
         assert c.get("/gate/jobs/queue").status_code == 403
-        r = coderef(root, "accounts", "set-role", "ED@example.org", "editor")
+        r = coderef_process(root, "accounts", "set-role", "ED@example.org", "editor")
         assert r.returncode == 0 and r.stdout.strip() == "ed@example.org has the editor role"
         assert "(unchanged)" in coderef(root, "accounts", "set-role", "ed@example.org", "editor").stdout
         assert c.get("/gate/jobs/queue").status_code == 404  # an editor; this site was never built
