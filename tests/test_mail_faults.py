@@ -122,6 +122,9 @@ def test_several_workers_on_one_database_deliver_each_mail_once(
 ) -> None:
     ids = fill(tmp_path, database_url, 200)
     with relay() as (rec, ctl):
+        # 50 ms per message: one worker alone would need 10 s, so the workers that start a moment
+        # after the first (process start-up takes seconds on a loaded machine) find work left.
+        rec.stall_rcpt = 0.05
         env = mail_env(url_of(ctl), database_url, CODEREF_MAIL_BATCH="5")
         with ExitStack() as stack:
             for _ in range(3):
