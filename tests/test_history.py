@@ -365,3 +365,29 @@ def test_history_pages_validate(history_site: Path) -> None:
     )]
     code, report = nu_check(files)
     assert code == 0, report
+
+
+def test_terminated_modifiers_are_flagged_like_codes(tmp_path: Path) -> None:
+    """The modifier pages made from the `hcpcs-modifiers` import carry the same badge as codes."""
+    import sqlite3
+
+    from generator.config import SiteConfig
+    from generator.importers.hcpcs import HcpcsImporter
+    from generator.premium import import_premium, modifier_pages
+    from generator.premium.db import data_file
+
+    path = shared_data() / "hcpcs" / "HCPC2020_ANWEB_w_disclaimer.txt.gz"
+    cfg = SiteConfig(root=tmp_path)
+    import_premium(cfg, "hcpcs-modifiers", path)
+    db = sqlite3.connect(data_file(cfg, "hcpcs-modifiers"))
+    try:
+        pages = {r.key: r for r in modifier_pages(db) if r.is_code}
+    finally:
+        db.close()
+    assert len(pages) == 369
+    flagged = {k: r.change_label for k, r in pages.items() if r.change == "terminated"}
+    read = [r for r in HcpcsImporter().read(path) if r.parent == "modifiers"]
+    direct = {r.key: r.change_label for r in read if r.change}
+    assert flagged == direct and flagged
+    for key, label in flagged.items():
+        assert label == f"Terminated {dict(pages[key].facts)['Termination date']}"
