@@ -391,3 +391,34 @@ def test_terminated_modifiers_are_flagged_like_codes(tmp_path: Path) -> None:
     assert flagged == direct and flagged
     for key, label in flagged.items():
         assert label == f"Terminated {dict(pages[key].facts)['Termination date']}"
+
+
+def test_releases_of_the_shipped_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`coderef releases` on the public record shipped in content/official (and the packaged tabular)."""
+    import shutil
+
+    from conftest import ROOT
+
+    site_yml = "codesets: [icd-10-cm, icd-10-pcs, cpt, hcpcs]\n"
+    root = make_project(tmp_path / "proj", site_yml=site_yml, pages=False, jobs=False)
+    shutil.copytree(ROOT / "content" / "official", root / "content" / "official")
+    code, out = _releases(root, capsys=capsys)
+    assert code == 0
+    for line in (
+        "FY2026     2025-10-01 to 2026-09-30 (this update from 2026-04-01)  ICD-10-CM FY2026 (April 1, 2026 "
+        "update)",
+        "FY2025     2024-10-01 to 2025-09-30  ICD-10-CM FY2025",
+        "FY2024     2023-10-01 to 2024-09-30  ICD-10-PCS FY2024",
+        "2024-07    2024-07-01 to 2024-09-30  HCPCS Level II July 2024",
+        "2024-07    2024-07-01 to 2024-09-30  NCCI procedure-to-procedure edits July 2024",
+        "RVU24A     2024-01-01 to 2024-03-08  PFS RVU24A", "RVU24C     2024-07-01 to 2024-09-30  PFS RVU24C",
+    ):
+        assert line in out, line
+    code, out = _releases(root, "--date", "2025-11-03", capsys=capsys)
+    assert out.splitlines()[0] == (
+        "ICD-10-CM: ICD-10-CM FY2026 (April 1, 2026 update), in force 2025-10-01 to 2026-09-30; the site "
+        "holds its update of 2026-04-01: codes that update added do not apply on 2025-11-03"
+    )
+    assert "Physician Fee Schedule RVUs: PFS RVU24B, in force 2024-04-01 to 2024-06-30" in _releases(
+        root, "--date", "2024-05-15", capsys=capsys
+    )[1]
