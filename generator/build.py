@@ -55,7 +55,6 @@ from .jobs import publish as jobs_publish
 from .jobs import stage as jobs_stage
 from .link import CodeSetModel, link_models
 from .load import load_models, wait_for_cache_writes
-from .modifier_pages import modifier_pages
 from .premium import PageSections
 from .premium_update import premium_state, update_premium
 from .progress import phase, say
@@ -84,8 +83,8 @@ DataStage = Callable[[SiteConfig, Models, int], Pending]
 
 # The write stage: files of the site beside the record pages, in this order (see the docstring).
 SITE_STAGES: tuple[SiteStage, ...] = (
-    pages.special_pages, index_pages.book_pages, casepilot_pages, history_pages, modifier_pages,
-    sitemaps.robots_txt, sitemaps.sitemaps, jobs_stage.site_files, asset_files,
+    pages.special_pages, index_pages.book_pages, casepilot_pages, history_pages, sitemaps.robots_txt,
+    sitemaps.sitemaps, jobs_stage.site_files, asset_files,
 )
 # Data files beside the protected store, committed with it (see the docstring).
 DATA_STAGES: tuple[DataStage, ...] = (facts_stage,)  # CasePilot's facts (var/assistant.sqlite)

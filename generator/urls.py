@@ -64,14 +64,10 @@ def changes_path(codeset: str, release: str | None = None) -> str:
     return base if release is None else f"{base}{_seg(release)}/"
 
 
-def modifiers_path() -> str:
-    """The list of HCPCS Level II modifiers (the modifier pages lie below it)."""
-    return "/hcpcs/modifiers/"
-
-
 def modifier_path(modifier: str) -> str:
-    """One HCPCS Level II modifier's page ("/hcpcs/modifiers/XS/")."""
-    return f"{modifiers_path()}{_seg(modifier)}/"
+    """One HCPCS Level II modifier's page: a record page of the HCPCS code set ("/hcpcs/XS/"), under the
+    group page "/hcpcs/modifiers/"."""
+    return page_path("hcpcs", modifier)
 
 
 def codeset_path(codeset: str) -> str:

@@ -356,30 +356,69 @@ def test_a_changed_earlier_release_rebuilds_the_site(tmp_path: Path) -> None:
     assert "badge-revised" not in page and "In every release held here (FY2025, FY2026), unchanged." in page
 
 
-def test_history_pages_validate(history_site: Path, tmp_path: Path) -> None:
+def test_history_pages_validate(history_site: Path) -> None:
     from test_html_validity import nu_check
-
-    from generator.config import load_config
-    from generator.errors import Problems
-    from generator.link import CodeSetModel
-    from generator.modifier_pages import modifier_pages
-    from generator.render import site_context
-    from generator.theme import Theme
 
     files = [str(history_site / rel) for rel in (
         "icd-10-cm/changes/index.html", "icd-10-cm/changes/fy2026/index.html", "icd-10-cm/E11.02/index.html",
         "icd-10-cm/E11.01/index.html", "icd-10-cm/E11.9/index.html",
     )]
-    # Modifier pages, from the small official-layout sample of the HCPCS file.
-    sample = shared_data() / "fixtures" / "HCPC2020_ANWEB_sample.txt"
-    site_yml = f"codesets: [hcpcs]\nsources:\n  hcpcs-modifiers: {sample}\n"
-    cfg = load_config(make_project(tmp_path / "proj", site_yml=site_yml, pages=False, jobs=False), Problems())
-    models = {"hcpcs": CodeSetModel("hcpcs", [])}
-    for rel, data in modifier_pages(Theme.load(cfg, site_context(cfg, models)), models):
-        out = tmp_path / "mods" / rel
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(data)
-        files.append(str(out))
-    assert len(files) > 6
     code, report = nu_check(files)
     assert code == 0, report
+
+
+def test_terminated_modifiers_are_flagged_like_codes(tmp_path: Path) -> None:
+    """The modifier pages made from the `hcpcs-modifiers` import carry the same badge as codes."""
+    import sqlite3
+
+    from generator.config import SiteConfig
+    from generator.importers.hcpcs import HcpcsImporter
+    from generator.premium import import_premium, modifier_pages
+    from generator.premium.db import data_file
+
+    path = shared_data() / "hcpcs" / "HCPC2020_ANWEB_w_disclaimer.txt.gz"
+    cfg = SiteConfig(root=tmp_path)
+    import_premium(cfg, "hcpcs-modifiers", path)
+    db = sqlite3.connect(data_file(cfg, "hcpcs-modifiers"))
+    try:
+        pages = {r.key: r for r in modifier_pages(db) if r.is_code}
+    finally:
+        db.close()
+    assert len(pages) == 369
+    flagged = {k: r.change_label for k, r in pages.items() if r.change == "terminated"}
+    read = [r for r in HcpcsImporter().read(path) if r.parent == "modifiers"]
+    direct = {r.key: r.change_label for r in read if r.change}
+    assert flagged == direct and flagged
+    for key, label in flagged.items():
+        assert label == f"Terminated {dict(pages[key].facts)['Termination date']}"
+
+
+def test_releases_of_the_shipped_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`coderef releases` on the public record shipped in content/official (and the packaged tabular)."""
+    import shutil
+
+    from conftest import ROOT
+
+    site_yml = "codesets: [icd-10-cm, icd-10-pcs, cpt, hcpcs]\n"
+    root = make_project(tmp_path / "proj", site_yml=site_yml, pages=False, jobs=False)
+    shutil.copytree(ROOT / "content" / "official", root / "content" / "official")
+    code, out = _releases(root, capsys=capsys)
+    assert code == 0
+    for line in (
+        "FY2026     2025-10-01 to 2026-09-30 (this update from 2026-04-01)  ICD-10-CM FY2026 (April 1, 2026 "
+        "update)",
+        "FY2025     2024-10-01 to 2025-09-30  ICD-10-CM FY2025",
+        "FY2024     2023-10-01 to 2024-09-30  ICD-10-PCS FY2024",
+        "2024-07    2024-07-01 to 2024-09-30  HCPCS Level II July 2024",
+        "2024-07    2024-07-01 to 2024-09-30  NCCI procedure-to-procedure edits July 2024",
+        "RVU24A     2024-01-01 to 2024-03-08  PFS RVU24A", "RVU24C     2024-07-01 to 2024-09-30  PFS RVU24C",
+    ):
+        assert line in out, line
+    code, out = _releases(root, "--date", "2025-11-03", capsys=capsys)
+    assert out.splitlines()[0] == (
+        "ICD-10-CM: ICD-10-CM FY2026 (April 1, 2026 update), in force 2025-10-01 to 2026-09-30; the site "
+        "holds its update of 2026-04-01: codes that update added do not apply on 2025-11-03"
+    )
+    assert "Physician Fee Schedule RVUs: PFS RVU24B, in force 2024-04-01 to 2024-06-30" in _releases(
+        root, "--date", "2024-05-15", capsys=capsys
+    )[1]

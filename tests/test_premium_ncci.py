@@ -39,7 +39,7 @@ def test_section_shows_pairs_both_ways_with_modifier_indicators(tmp_path: Path) 
     assert "Practitioner · modifier indicator 1 — modifier allowed" in col1_part
     assert '<a href="/cpt/45380/">45380</a>' in col1_part
     # Indicator 1 names the NCCI-associated modifiers, the HCPCS Level II ones linked to their pages.
-    assert '<a href="/hcpcs/modifiers/XS/">XS</a>' in s.html and "CPT 24, 25, 27, 57, 58, 59" in s.html
+    assert '<a href="/hcpcs/XS/">XS</a>' in s.html and "CPT 24, 25, 27, 57, 58, 59" in s.html
     assert "3 active codes" in col2_part and "modifier indicator 0 — modifier not allowed" in col2_part
     assert '<a href="/hcpcs/G0105/">G0105</a> <small>since 1998-04-01</small>' in col2_part
 

@@ -219,15 +219,12 @@ def _records(entries: list[_Entry], path: Path, source: str) -> Iterator[CodeRec
     for e in sorted(codes, key=lambda x: x.code) + sorted(modifiers, key=lambda x: x.code):
         order += 1
         title = " ".join(p for p in e.long if p).strip() or e.fields.get("short", "") or e.code
-        ended = _date(path, e, "term_dt")
-        # A code whose termination date lies before the file's release is kept in the file (for claims
-        # with earlier dates of service) but is no longer valid: its page and search results say so.
-        terminated = bool(ended) and (not released or ended < released)
+        # Terminated before the file's release: its page and search results say so.
+        ended = ind.terminated(_date(path, e, "term_dt"), released)
         yield CodeRecord(
             codeset=HCPCS, key=e.code, title=title, kind=CODE,
             parent="modifiers" if len(e.code) == 2 else f"{e.code[0]}-codes",
             order=order, short_title=e.fields.get("short", ""), label=e.code,
             facts=_facts(e, path), source=source, origin=f"{path.name}:{e.line}",
-            change="terminated" if terminated else "",
-            change_label=f"Terminated {ended}" if terminated else "",
+            change="terminated" if ended else "", change_label=ended,
         )

@@ -18,7 +18,8 @@ from ..config import SiteConfig
 from ..link import CodeSetModel
 from ..model import CPT, HCPCS, ICD10CM, ICD10PCS, CodeRecord, Section
 from . import aoc, files, gems, lcd, mpfs, mue, ncci, payment
-from .db import ImportResult, connect, data_file, read_meta
+from .db import ImportResult, connect, data_file, read_meta, release_from_name
+from .hcpcs_codes import terminated
 from .sections import Linker, Pages, cms_codeset
 
 __all__ = ["PREMIUM_KINDS", "PREMIUM_ORDER", "ImportResult", "PageSections", "Sources", "extra_records",
@@ -160,13 +161,16 @@ def modifier_pages(db: sqlite3.Connection) -> Iterator[CodeRecord]:
     order = MODIFIER_ORDER_BASE
     yield CodeRecord(HCPCS, "modifiers", "HCPCS Level II modifiers", kind="group", order=order,
                      label="Modifiers", source=source)
+    released = release_from_name(meta.get("source_file", ""))
     for code, title, short, facts in db.execute("SELECT code, description, short, facts FROM modifier "
                                                 "ORDER BY code"):
         order += 1
+        pairs = [(str(k), str(v)) for k, v in json.loads(facts)]
+        ended = terminated(dict(pairs).get("Termination date", ""), released)
         yield CodeRecord(
             codeset=HCPCS, key=str(code), title=str(title), parent="modifiers", order=order,
-            short_title=str(short), label=str(code), facts=[(str(k), str(v)) for k, v in json.loads(facts)],
-            source=source, origin=meta.get("source_file", ""),
+            short_title=str(short), label=str(code), facts=pairs, source=source,
+            origin=meta.get("source_file", ""), change="terminated" if ended else "", change_label=ended,
         )
 
 

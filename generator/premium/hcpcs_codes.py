@@ -125,3 +125,10 @@ def explain(table: dict[str, str], value: str) -> str:
 def betos(value: str) -> str:
     meaning = BETOS.get(value) or BETOS_FAMILY.get(value[:1], "")
     return f"{value} — {meaning}" if meaning else value
+
+
+def terminated(ended: str, released: str) -> str:
+    """The badge of a code or modifier whose termination date ("2021-12-31") lies before its file's
+    release ("2024-07-01"; "" unknown): "Terminated 2021-12-31", else "". CMS keeps such codes in the
+    file for claims with earlier dates of service."""
+    return f"Terminated {ended}" if ended and (not released or ended < released) else ""

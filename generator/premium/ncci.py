@@ -161,7 +161,7 @@ def _sort_key(code: str) -> tuple[int, str]:
 
 
 # The modifiers CMS lists as NCCI-associated (NCCI Policy Manual, chapter I, E.1.d): with modifier
-# indicator 1, one of them may bypass an edit. The HCPCS Level II ones have pages (/hcpcs/modifiers/);
+# indicator 1, one of them may bypass an edit. The HCPCS Level II ones have pages (/hcpcs/XS/);
 # CPT's are the AMA's and are named only.
 NCCI_ASSOCIATED = (
     "E1", "E2", "E3", "E4", "FA", "F1", "F2", "F3", "F4", "F5", "F6", "F7", "F8", "F9", "LC", "LD",
