@@ -22,9 +22,8 @@ How to add a stage
   `commit()` renames it into place (called at the commit point, after the protected store and
   before the site swap) and whose `abort()` removes the unfinished file (the build failed).
   `store_job.StoreJob` is the model, forking included. One writer in generator/, one reader in gate/.
-* Both run in full builds. The fast path of hand-written edits (`incremental.py`) re-renders
-  only the edited pages and replaces their store rows; if a stage's output depends on the text
-  of hand-written pages, update it there too (or make the fast path return None: full build).
+* Both run in full builds. The fast path of hand-written edits (`incremental.py`) re-renders only
+  them; a stage whose output depends on their text updates there too (or returns None: full build).
 """
 from __future__ import annotations
 
