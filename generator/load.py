@@ -18,7 +18,7 @@ from .importers import CodeSetImporter, codeset_importers
 from .link import CodeSetModel
 from .model import CODESET_NAMES, CPT, CodeRecord
 from .official import shipped_file
-from .premium import PREMIUM_ORDER, PageSections, extra_records, finish_conversions, start_conversions
+from .premium import PREMIUM_ORDER, PageSections, finish_conversions, start_conversions
 from .progress import phase, say
 from .registry import imported_source
 
@@ -213,13 +213,15 @@ def _attach_premium(
 ) -> None:
     """Premium sections on the code pages (those of `keys` only, if given); they link to every code page."""
     existing = {cs: {r.key for r in m.records} for cs, m in models.items()}
-    for rec in extra_records(cfg, existing):
-        if rec.codeset in models and rec.key not in existing[rec.codeset]:
-            models[rec.codeset].records.append(rec)
-            existing[rec.codeset].add(rec.key)
     code_pages = {cs: {r.key for r in m.records if r.is_code} for cs, m in models.items()}
-    by_page = PageSections(cfg, code_pages)
+    by_page = PageSections(cfg, code_pages)  # links to every code page, the CPT code numbers included
     try:
+        for rec in by_page.extra_records(existing):
+            if rec.codeset in models and rec.key not in existing[rec.codeset]:
+                models[rec.codeset].records.append(rec)
+                existing[rec.codeset].add(rec.key)
+                if rec.is_code:
+                    code_pages[rec.codeset].add(rec.key)
         for codeset in [cs for cs in PREMIUM_ORDER if cs in models]:
             for target in models[codeset].records:
                 if not target.is_code or (keys is not None and (codeset, target.key) not in keys):

@@ -181,35 +181,40 @@ def _group_key(code: str) -> str:
 def extra_records(cfg: SiteConfig, existing: Mapping[str, Collection[str]]) -> Iterator[CodeRecord]:
     """CPT code-number pages (no descriptor) for CPT codes in imported CMS data that have no page, and
     HCPCS modifier pages from the modifier data when the HCPCS file has none (the July 2024 file)."""
-    with ExitStack() as stack:
-        opened = _Open(cfg, stack)
-        if "hcpcs-modifiers" in opened.dbs and "modifiers" not in existing.get(HCPCS, ()):
-            yield from modifier_pages(opened.dbs["hcpcs-modifiers"])
-        have = existing.get(CPT, ())
-        found = opened.cms_codes()
-        missing = sorted(c for c in found if cms_codeset(c) == CPT and c not in have)
-        if not missing:
-            return
-        releases = {k: read_meta(opened.dbs[k]).get("release", "") for k in opened.dbs}
-        groups: dict[str, list[str]] = {}
-        for code in missing:
-            groups.setdefault(_group_key(code), []).append(code)
-        order = 0
-        for gkey, codes in sorted(groups.items()):
-            if gkey not in have:
-                order += 1
-                yield CodeRecord(
-                    codeset=CPT, key=gkey, title=f"CPT® code numbers {gkey[4:6]}000–{gkey[4:6]}999",
-                    kind="group", order=order, label=f"{gkey[4:6]}xxx",
-                    source="CPT code numbers as listed in CMS NCCI, MUE and fee schedule files",
-                )
-            for code in codes:
-                order += 1
-                # No title: the descriptor is AMA's, so the page says so instead of repeating the number.
-                yield CodeRecord(
-                    codeset=CPT, key=code, title="", parent=gkey, order=order,
-                    source=f"Code number listed in CMS data: {_listed_in(found[code], releases)}",
-                )
+    with PageSections(cfg, existing) as by_page:
+        yield from by_page.extra_records(existing)
+
+
+def _extra_records(
+    opened: _Open, found: dict[str, set[str]], existing: Mapping[str, Collection[str]]
+) -> Iterator[CodeRecord]:
+    """`extra_records` from opened files; `found`: the codes of their NCCI/MUE/RVU data (`cms_codes`)."""
+    if "hcpcs-modifiers" in opened.dbs and "modifiers" not in existing.get(HCPCS, ()):
+        yield from modifier_pages(opened.dbs["hcpcs-modifiers"])
+    have = existing.get(CPT, ())
+    missing = sorted(c for c in found if cms_codeset(c) == CPT and c not in have)
+    if not missing:
+        return
+    releases = {k: read_meta(opened.dbs[k]).get("release", "") for k in opened.dbs}
+    groups: dict[str, list[str]] = {}
+    for code in missing:
+        groups.setdefault(_group_key(code), []).append(code)
+    order = 0
+    for gkey, codes in sorted(groups.items()):
+        if gkey not in have:
+            order += 1
+            yield CodeRecord(
+                codeset=CPT, key=gkey, title=f"CPT® code numbers {gkey[4:6]}000–{gkey[4:6]}999",
+                kind="group", order=order, label=f"{gkey[4:6]}xxx",
+                source="CPT code numbers as listed in CMS NCCI, MUE and fee schedule files",
+            )
+        for code in codes:
+            order += 1
+            # No title: the descriptor is AMA's, so the page says so instead of repeating the number.
+            yield CodeRecord(
+                codeset=CPT, key=code, title="", parent=gkey, order=order,
+                source=f"Code number listed in CMS data: {_listed_in(found[code], releases)}",
+            )
 
 
 # What a CPT code-number page names as its source (never the operator's local file names).
@@ -256,13 +261,23 @@ class PageSections:
             self._pid = os.getpid()
             self._cms = o.cms_codes()
             self._gems = {}
-            for codeset in (ICD10CM, ICD10PCS):
-                srcs = [g for g in o.gems if g.codeset == codeset]
-                covered: set[str] = set()
-                for g in srcs:
-                    covered |= g.codes()
-                self._gems[codeset] = (srcs, covered)
         return self._open
+
+    def _gem_sources(self, o: _Open, codeset: str) -> tuple[list[gems.GemSource], set[str]]:
+        """A code set's GEM files and the codes they cover (read when a page of it first asks)."""
+        found = self._gems.get(codeset)
+        if found is None:
+            srcs = [g for g in o.gems if g.codeset == codeset]
+            covered: set[str] = set()
+            for g in srcs:
+                covered |= g.codes()
+            found = self._gems[codeset] = (srcs, covered)
+        return found
+
+    def extra_records(self, existing: Mapping[str, Collection[str]]) -> Iterator[CodeRecord]:
+        """See the module function `extra_records` (this opens the files once for both)."""
+        o = self._opened()
+        yield from _extra_records(o, self._cms, existing)
 
     def __call__(self, codeset: str, key: str, only: Collection[str] | None = None) -> list[Section]:
         """The page's sections (those whose id is in `only`, if given)."""
@@ -275,7 +290,7 @@ class PageSections:
             return [s for _, _, s in _cms_sections(o, codeset, key, self.link, only)]
         if only is not None and GEMS_SECTION not in only:
             return []
-        srcs, covered = self._gems.get(codeset, ([], set()))
+        srcs, covered = self._gem_sources(o, codeset)
         if not srcs or gems.gem_code(codeset, key) not in covered:
             return []
         section = gems.render(codeset, key, srcs, o.descs.get(codeset), self.pages)

@@ -128,6 +128,9 @@ class RvuSource:
                 for s, n, name, w, pe, mp in gpci.execute(
                     "SELECT state, locality, name, work, pe, mp FROM gpci ORDER BY state, name, locality")
             ]
+        # Each locality's first cells, escaped once: 10,000 pages repeat them 109 times each.
+        self.locality_heads = [f"<tr><td>{esc(loc.state)} {esc(loc.number)}</td><td>{esc(loc.name)}</td>"
+                               for loc in self.localities]
 
     def codes(self) -> set[str]:
         return {str(r[0]) for r in self.db.execute("SELECT DISTINCT code FROM rvu")}
@@ -149,10 +152,9 @@ NA = "<abbr title=\"not applicable: CMS has not developed a practice expense RVU
 
 def _localities(row: RvuRow, src: RvuSource) -> str:
     trs = "".join(
-        f"<tr><td>{esc(loc.state)} {esc(loc.number)}</td><td>{esc(loc.name)}</td>"
-        f"<td>{NA if row.nf_na else money(locality_payment(row, loc, False))}</td>"
+        f"{head}<td>{NA if row.nf_na else money(locality_payment(row, loc, False))}</td>"
         f"<td>{NA if row.f_na else money(locality_payment(row, loc, True))}</td></tr>"
-        for loc in src.localities
+        for loc, head in zip(src.localities, src.locality_heads, strict=True)
     )
     return (
         '<table class="gpci-payment"><thead><tr><th scope="col">State and locality</th>'
