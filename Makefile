@@ -38,7 +38,7 @@ bench: setup browser nginx
 
 lint: setup
 	$(VENV)/bin/ruff check generator gate tests bench
-	$(VENV)/bin/mypy generator gate
+	$(VENV)/bin/mypy generator gate bench
 
 clean:
 	rm -rf .coderef var site tests/artifacts

@@ -18,22 +18,25 @@ from statistics import median
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data"
 DURATION = int(os.environ.get("BENCH_DURATION", "5"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 CONNECTIONS = 4  # latency as one worker serves a few clients at once (more only queue)
 
 
 def _project(tmp: Path) -> Path:
-    from casepilot_kit import build_cms_project
+    """The default site with every CMS file the project ships imported (the question set's project)."""
+    from casepilot_kit import build_cms_project, import_cms
 
-    return build_cms_project(tmp / "proj", SHARED)
+    (tmp / "imports").mkdir()
+    root: Path = build_cms_project(tmp / "proj", REPO / "content" / "official", import_cms(tmp / "imports"))
+    return root
 
 
 def _build_cost(root: Path) -> dict[str, Any]:
     """The assistant stage alone, on the loaded models of a full build (medians), and the bytes it adds."""
     from generator.assistant_facts import FactsJob, facts_path
-    from generator.build import load_inputs, load_models
+    from generator.inputs import load_inputs
+    from generator.load import load_models
 
     loaded = load_inputs(root)
     models = load_models(loaded.cfg, loaded.pages, loaded.problems, quiet=True, jobs=2)
@@ -129,8 +132,6 @@ def run(root: Path) -> dict[str, Any]:
     del root
     sys.path.insert(0, str(REPO))
     sys.path.insert(0, str(REPO / "tests"))  # the question set and the CMS test project
-    if not SHARED.is_dir():
-        raise RuntimeError(f"{SHARED} is missing: the assistant benchmark uses the official CMS files")
     if not shutil.which("wrk"):
         raise RuntimeError("wrk is missing (scripts/install-bench.sh installs it)")
 
