@@ -7,11 +7,19 @@ import re
 from generator.casepilot_pages import example_questions
 from generator.model import ICD10CM, ICD10PCS
 
-from . import answers_codes, answers_ncci, answers_notes, answers_payment, answers_reference, answers_summary
+from . import (
+    answers_codes,
+    answers_history,
+    answers_ncci,
+    answers_notes,
+    answers_payment,
+    answers_reference,
+    answers_summary,
+)
 from .doc import Doc
 from .facts import CodeFact, Facts
 from .resolve import resolve
-from .understand import Question
+from .understand import Mention, Question
 
 _NOTE_WORDS = re.compile(
     r"excludes|code first|use additional|code also|7th|seventh|\bnotes?\b|inclusion|"
@@ -43,6 +51,9 @@ def respond(facts: Facts, q: Question) -> tuple[str, Doc]:
         and not q.wants("payment")
     ):
         procs = [r.context, procs[0]]
+    history = _history(facts, q, r.codes or codes, r.unknown)
+    if history is not None:
+        return "history", history
     if r.ambiguous and not codes:
         mention, candidates = r.ambiguous[0]
         return "ambiguous", answers_codes.ambiguous(facts, mention, candidates)
@@ -96,6 +107,27 @@ def respond(facts: Facts, q: Question) -> tuple[str, Doc]:
         mention, candidates = r.ambiguous[0]
         return "ambiguous", answers_codes.ambiguous(facts, mention, candidates)
     return "unknown", dont_know(q)
+
+
+_OTHER_ASKS = ("pair", "mue", "payment", "addon", "modifier", "coverage", "crosswalk")
+
+
+def _history(facts: Facts, q: Question, codes: list[CodeFact], unknown: list[Mention]) -> Doc | None:
+    """Release questions: a date of service, a code's history, a deleted code, what a release changed."""
+    other = q.modifiers or q.lcd_ids or any(q.wants(i) for i in _OTHER_ASKS)
+    if (q.dates or q.bad_dates) and (q.wants("release") or not codes) and not other:
+        return answers_history.date_of_service(facts, q)
+    if not codes and unknown:
+        gone = answers_history.deleted(facts, unknown, q)
+        if gone is not None:
+            return gone
+    if not q.wants("history") or other:
+        return None
+    if codes:
+        return _each(codes[:3], lambda c: answers_history.code_history(facts, c, q))
+    if unknown:
+        return None
+    return answers_history.release_changes(facts, q)
 
 
 def _code(facts: Facts, code: CodeFact, q: Question) -> Doc:
