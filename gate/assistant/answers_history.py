@@ -203,15 +203,16 @@ def release_changes(facts: Facts, q: Question) -> Doc | None:
 # ------------------------------------------------------------------------------- date of service
 
 
-def date_of_service(facts: Facts, q: Question) -> Doc:
-    """Which release of each named code set or data set (all held, when none is named) is in force on
-    the dates the question names."""
+def date_of_service(facts: Facts, q: Question, codesets: list[str] | None = None) -> Doc:
+    """Which release of each named code set or data set (those of `codesets`, else those the question
+    names, else all held) is in force on the dates the question names."""
     doc = Doc()
     if q.bad_dates and not q.dates:
         doc.kind = "unknown"
         doc.p(f"{q.bad_dates[0]} is not a date; write the date of service as e.g. 2025-11-03.")
         return doc
-    named = [k for k, (_, rx, _) in DATA_SETS.items() if rx.search(q.low) and k in facts.held]
+    named = [k for k, (_, rx, _) in DATA_SETS.items()
+             if (k in codesets if codesets else rx.search(q.low)) and k in facts.held]
     sets = named or [k for k in DATA_SETS if k in facts.held]
     if not sets:
         doc.kind = "unknown"

@@ -109,14 +109,26 @@ def respond(facts: Facts, q: Question) -> tuple[str, Doc]:
     return "unknown", dont_know(q)
 
 
-_OTHER_ASKS = ("pair", "mue", "payment", "addon", "modifier", "coverage", "crosswalk")
+_OTHER_ASKS = ("mue", "payment", "addon", "modifier", "coverage")
 
 
 def _history(facts: Facts, q: Question, codes: list[CodeFact], unknown: list[Mention]) -> Doc | None:
-    """Release questions: a date of service, a code's history, a deleted code, what a release changed."""
-    other = q.modifiers or q.lcd_ids or any(q.wants(i) for i in _OTHER_ASKS)
-    if (q.dates or q.bad_dates) and (q.wants("release") or not codes) and not other:
-        return answers_history.date_of_service(facts, q)
+    """Release questions: a date of service, a code's history, a deleted code, what a release changed.
+
+    Another capability's words win when codes are named ("what did 99213 pay on 2024-03-08" is about
+    payment); without codes, a named date is about the releases ("MUE quarter in effect on 2024-09-30")."""
+    procs = [c for c in codes if c.codeset in ("cpt", "hcpcs")]
+    other = bool(
+        q.modifiers or q.lcd_ids or _TO_ICD9.search(q.low) or any(q.wants(i) for i in _OTHER_ASKS)
+        or (q.wants("pair") and len(procs) >= 2)
+    )
+    if (q.dates or q.bad_dates) and not q.modifiers and not q.lcd_ids:
+        if not codes and not unknown and (q.wants("release") or not other):
+            return answers_history.date_of_service(facts, q)
+        if codes and q.wants("release") and not other:
+            doc = answers_history.date_of_service(facts, q, [c.codeset for c in codes])
+            doc.extend(_each(codes[:3], lambda c: answers_history.code_history(facts, c, q)))
+            return doc
     if not codes and unknown:
         gone = answers_history.deleted(facts, unknown, q)
         if gone is not None:

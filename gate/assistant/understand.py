@@ -163,11 +163,12 @@ INTENTS: dict[str, tuple[tuple[str, float], ...]] = {
     "history": (
         (
             (
-                r"\bnew\b(?!\s+(?:patients?|born|onset|visits?|problems?|diagnos\w*|mothers?))|\bdelet|"
+                r"\bnew\b(?!\s+(?:patients?|born|onset|visits?|problems?|diagnos[a-z]*\b(?!\s+codes?)|mothers?))|"
+                r"\bdelet|"
                 r"\bremoved?\b|\bretired?\b|\bdiscontinued\b|\breplac|\bsuccessors?\b|\bchang|\brevis|"
                 r"\bhistory\b|\bintroduced\b|\bno longer\b|\bstill (?:valid|active|in use|exist)|"
                 r"\bwhat happened to\b|\bwhen was\b.*\b(?:created|made|added|introduced|deleted|retired)\b|"
-                r"\bwhat did\b.*\bsay\b|\bused to\b|\blast year\b"
+                r"\bwhat did\b.*\bsay\b|\bused to\b|\blast year\b|\bupdated?s?\b"
             ),
             1.0,
         ),
