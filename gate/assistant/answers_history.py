@@ -191,7 +191,7 @@ def release_changes(facts: Facts, q: Question) -> Doc | None:
             previous = held[names.index(name) - 1]
             counts = facts.change_counts(cs, name)
             said = ", ".join(f"{w}: {counts.get(k, 0)}" for k, w in _KIND_WORDS)
-            doc.p(f"{release.label} (in force {release.dates()}) compared with {previous.name}: {said}. "
+            doc.p(f"{release.label}, in force {release.dates()}, compared with {previous.name}: {said}. "
                   "The full lists, by chapter and section: ", *_cite_changes(doc, facts, cs, name), ".")
             first = facts.changed_in(cs, name, "new", 5)
             if first:
