@@ -249,8 +249,8 @@ def test_real_fy2026_changes_equal_a_direct_comparison_of_the_files(tmp_path: Pa
     deleted = files["icd-10-cm/S30.1XXA/index.html"].decode()
     assert 'content="noindex"' in deleted and "/icd-10-cm/S30.11XA/" in deleted
     # CasePilot answers the same questions from the facts written from the same history (#17 item 4).
-    from generator.assistant_facts import FactsJob
     from gate.assistant.answer import CasePilot
+    from generator.assistant_facts import FactsJob
 
     job = FactsJob(cfg)
     job.write(models, [])
