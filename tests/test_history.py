@@ -263,13 +263,14 @@ def test_real_fy2026_changes_equal_a_direct_comparison_of_the_files(tmp_path: Pa
         assert ("title revised. Was \u201cCutaneous abscess of back [any part, except buttock]\u201d; now "
                 "\u201cCutaneous abscess of back [any part, except buttock and flank]\u201d") in a.text
         a = pilot.answer("what replaced S30.1XXA")
-        assert "S30.1XXA was deleted in FY2026" in a.text and "/icd-10-cm/S30.11XA/" in {c.url for c in a.citations}
+        assert "S30.1XXA was deleted in FY2026" in a.text
+        assert "/icd-10-cm/S30.11XA/" in {c.url for c in a.citations}
         a = pilot.answer("What's new in ICD-10-CM FY2026?")
         assert (f"new codes: {expected['new']}, revised titles: {expected['revised']}, deleted codes: "
                 f"{expected['deleted']}, billable status changes: {expected['status']}.") in a.text
         a = pilot.answer("Which ICD-10-CM release applies to a date of service of 2025-11-03?")
-        assert ("ICD-10-CM FY2026 (April 1, 2026 update), in force 2025-10-01 to 2026-09-30; the site holds its "
-                "update of 2026-04-01") in a.text
+        assert ("ICD-10-CM FY2026 (April 1, 2026 update), in force 2025-10-01 to 2026-09-30; the site holds "
+                "its update of 2026-04-01") in a.text
     finally:
         pilot.close()
 
