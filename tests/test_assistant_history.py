@@ -175,7 +175,29 @@ def test_which_icd10cm_release_applies_to_a_date_of_service(pilot: CasePilot, da
             assert a.kind == "unknown" and "I don't know" in a.text and not a.citations
 
 
+@pytest.mark.parametrize("ask", ["Was {k} valid on {d}?", "is {k} valid for a date of service of {d}",
+                                 "{k} in effect on {d:%B} {d.day}, {d.year}?",
+                                 "can I use {k} for DOS {d:%m/%d/%Y}"])
+def test_is_a_code_valid_on_a_date_of_service(pilot: CasePilot, data: dict[str, Any], ask: str) -> None:
+    for k in data["added"] + data["same"] + data["revised"]:
+        for day in (date(2025, 3, 1), date(2025, 9, 30), date(2025, 10, 1), date(2026, 9, 30)):
+            a = pilot.answer(ask.format(k=k, d=day))
+            fy = _fiscal_year(day)
+            assert a.topic == "history" and a.kind == "answer", (ask, k, day, a.text)
+            in_force = f"ICD-10-CM FY{fy}, the release in force on {day.isoformat()}"
+            if fy == 2025 and k in data["added"]:
+                assert f"No: ICD-10-CM {k} is not in {in_force}" in a.text and "added in FY2026" in a.text
+            else:
+                assert f"Yes: ICD-10-CM {k} is in {in_force}" in a.text, a.text
+            assert _cites(a) == {f"/icd-10-cm/{k}/"}
+    for ask_day in ("2024-09-30", "2026-10-01"):
+        a = pilot.answer(ask.format(k=data["same"][0], d=date.fromisoformat(ask_day)))
+        assert a.kind == "unknown" and "no release of ICD-10-CM held here covers that date" in a.text
+
+
 @pytest.mark.parametrize(("ask", "says"), [
+    ("was 99213 valid on 2025-03-01", "I don't know whether CPT 99213 applies on 2025-03-01"),
+    ("was E11.9 valid on 2025-02-30", "2025-02-30 is not a date"),
     ("Is CPT 99213 new?", "I don't know whether CPT 99213 is new"),
     ("is 0SR9019 new", "I don't know whether ICD-10-PCS 0SR9019 is new"),
     ("What's new in FY2027?", "I don't know what changed in FY2027"),

@@ -287,6 +287,10 @@ def test_real_fy2026_changes_equal_a_direct_comparison_of_the_files(tmp_path: Pa
         a = pilot.answer("Which ICD-10-CM release applies to a date of service of 2025-11-03?")
         assert ("ICD-10-CM FY2026 (April 1, 2026 update), in force 2025-10-01 to 2026-09-30; the site holds "
                 "its update of 2026-04-01") in a.text
+        a = pilot.answer("Was E11.A valid on 2025-03-01?")
+        assert "No: ICD-10-CM E11.A is not in ICD-10-CM FY2025, the release in force on 2025-03-01" in a.text
+        a = pilot.answer("Was E11.A valid on 2025-11-03?")  # the site holds the April 1 update only
+        assert a.kind == "unknown" and "applies from 2025-10-01 or from 2026-04-01" in a.text
     finally:
         pilot.close()
 

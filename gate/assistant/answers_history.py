@@ -113,6 +113,41 @@ def _event(doc: Doc, facts: Facts, c: Change) -> Line:
     return [text, *_cite_changes(doc, facts, c.codeset, c.release), "."]
 
 
+def valid_on(facts: Facts, code: CodeFact, day: date) -> Doc:
+    """Whether a code of today is in the release in force on `day` (from the releases held only)."""
+    doc = Doc()
+    name = _name(code.codeset)
+    held = _compared(facts, code.codeset) or facts.held.get(code.codeset, [])
+    link = doc.cite_code(code.codeset, code.key, code.title, held[-1].label if held else code.source)
+    found = applies(held, day)
+    if found is None:
+        doc.kind = "unknown"
+        doc.p(f"I don't know whether {name} ", link, f" applies on {day.isoformat()}: no release of {name} "
+              "held here covers that date.")
+        return doc
+    names = [r.name for r in held]
+    at = names.index(found.name)
+    later = [c for c in facts.changes(code.key, (code.codeset,))
+             if c.key == code.key and c.kind == "new" and c.release in names and names.index(c.release) > at]
+    if later:
+        doc.p(f"No: {name} ", link, f" is not in {found.label}, the release in force on {day.isoformat()} "
+              f"({found.dates()}); it was added in {later[0].release}.")
+        return doc
+    if at == len(held) - 1 and found.held_from is not None and day < found.held_from:
+        new_here = any(c.kind == "new" and c.release == found.name
+                       for c in facts.changes(code.key, (code.codeset,)) if c.key == code.key)
+        if new_here:
+            doc.kind = "unknown"
+            doc.p(f"I don't know: {name} ", link, f" is new in {found.label}, in force {found.dates()}, "
+                  f"but the site holds its update of {found.held_from.isoformat()} only, so it cannot tell "
+                  f"whether the code applies from {found.start.isoformat()} or from "
+                  f"{found.held_from.isoformat()}.")
+            return doc
+    doc.p(f"Yes: {name} ", link, f" is in {found.label}, the release in force on {day.isoformat()} "
+          f"({found.dates()}).")
+    return doc
+
+
 # ---------------------------------------------------------------------------------- deleted codes
 
 

@@ -125,10 +125,11 @@ def _history(facts: Facts, q: Question, codes: list[CodeFact], unknown: list[Men
     if (q.dates or q.bad_dates) and not q.modifiers and not q.lcd_ids:
         if not codes and not unknown and (q.wants("release") or not other):
             return answers_history.date_of_service(facts, q)
-        if codes and q.wants("release") and not other:
-            doc = answers_history.date_of_service(facts, q, [c.codeset for c in codes])
-            doc.extend(_each(codes[:3], lambda c: answers_history.code_history(facts, c, q)))
-            return doc
+        if codes and (q.wants("release") or q.wants("history")) and not other:
+            if not q.dates:  # written like a date, but none: says so
+                return answers_history.date_of_service(facts, q)
+            day = q.dates[0]
+            return _each(codes[:3], lambda c: answers_history.valid_on(facts, c, day))
     if not codes and unknown:
         gone = answers_history.deleted(facts, unknown, q)
         if gone is not None:
