@@ -264,6 +264,22 @@ def test_through_the_gate_with_citations(root: Path, tmp_path: Path) -> None:
         assert body["citations"][0]["release"].startswith("ICD-10-CM FY2026")
 
 
+def test_facts_of_an_older_schema_ask_for_a_build(root: Path, tmp_path: Path) -> None:
+    """A gate newer than its facts file (no release tables yet) says to rebuild, never answers from half."""
+    from gate.assistant.facts import FactsMissing
+
+    old = tmp_path / "assistant.sqlite"
+    shutil.copyfile(root / "var" / "assistant.sqlite", old)
+    db = sqlite3.connect(old)
+    db.execute("UPDATE meta SET value='1' WHERE key='schema'")
+    db.commit()
+    db.close()
+    cp = CasePilot(old)
+    with pytest.raises(FactsMissing, match=r"facts schema 1, this gate reads 2.*coderef build"):
+        cp.answer("Is E11.01 a new code?")
+    cp.close()
+
+
 def create_app_for(root: Path) -> Any:
     from gate.app import create_app
 

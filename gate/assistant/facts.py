@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from generator.assistant_facts import SNAPSHOT_DIR, bare
+from generator.assistant_facts import SCHEMA_VERSION, SNAPSHOT_DIR, bare
 from generator.history.releases import Release
 from generator.premium import Sources, aoc, gems, mue, ncci, payment
 
@@ -117,6 +117,12 @@ class Facts:
         db = _open(path)
         f = cls(path, db, (st.st_ino, st.st_mtime_ns))
         meta = dict(db.execute("SELECT key, value FROM meta"))
+        if meta.get("schema") != SCHEMA_VERSION:
+            db.close()
+            raise FactsMissing(
+                f"{path} was written by another version of coderef (facts schema {meta.get('schema')}, this "
+                f"gate reads {SCHEMA_VERSION}): build the site again (coderef build)"
+            )
         f.codesets = json.loads(meta.get("codesets", "{}"))
         f.releases = json.loads(meta.get("releases", "{}"))
         f.sources = {k: (r, s) for k, r, s in db.execute("SELECT kind, release, source_file FROM sources")}
