@@ -196,15 +196,19 @@ def _deleted(facts: Facts, c: Change, q: Question) -> Doc:
 def release_changes(facts: Facts, q: Question) -> Doc | None:
     """What a release changed ("what's new in ICD-10-CM FY2026"); None when the question names no code
     set or release the site compares."""
-    sets = [cs for cs in q.codesets if _compared(facts, cs)] or [
-        cs for cs in facts.codesets if _compared(facts, cs)
-        and (not q.release_names or any(r.name in q.release_names for r in facts.held[cs]))
+    named_sets = [k for k, (_, rx, _) in DATA_SETS.items() if rx.search(q.low)] + [
+        cs for cs in q.codesets if cs not in DATA_SETS
     ]
+    if named_sets:
+        sets = [cs for cs in named_sets if _compared(facts, cs)]
+    else:
+        sets = [cs for cs in facts.codesets if _compared(facts, cs)
+                and (not q.release_names or any(r.name in q.release_names for r in facts.held[cs]))]
     if not sets:
-        if not (q.codesets or q.release_names):
+        if not (named_sets or q.release_names):
             return None
         doc = Doc(kind="unknown")
-        named = ", ".join([_name(cs) for cs in q.codesets] + q.release_names)
+        named = ", ".join([_name(cs) for cs in named_sets] + q.release_names)
         doc.p(f"I don't know what changed in {named}: this site holds no earlier release of it to compare "
               "with, so it cannot tell new, revised or deleted codes apart.")
         return doc
