@@ -288,3 +288,21 @@ def create_app_for(root: Path) -> Any:
 
     return create_app(root, settings=settings_for(root))
 
+
+
+@pytest.mark.parametrize(("text", "dates", "bad"), [
+    ("dos 2025-11-03", [date(2025, 11, 3)], []),
+    ("seen 11/3/2025 and 12/01/2025", [date(2025, 11, 3), date(2025, 12, 1)], []),
+    ("on Nov 3rd, 2025", [date(2025, 11, 3)], []),
+    ("Sept. 30, 2025", [date(2025, 9, 30)], []),
+    ("the 3rd of March 2024", [date(2024, 3, 3)], []),
+    ("market 12 2025", [], []),
+    ("2025-02-30 and 13/01/2025", [], ["2025-02-30", "13/01/2025"]),
+    ("codes for 2025", [], []),
+])
+def test_dates_of_service_are_read_in_the_usual_ways(text: str, dates: list[date], bad: list[str]) -> None:
+    from gate.assistant.understand import parse
+
+    q = parse(text)
+    assert (q.dates, q.bad_dates) == (dates, bad)
+    assert not q.mentions  # no code is read from a date
