@@ -8,6 +8,8 @@ Written beside the protected store from the same build input, and published with
 - `code_fts`: the public words of code pages (titles, inclusion terms), FTS5 with BM25;
 - `guides` and `passages` (+ `passage_fts`): the guides of `content/guides/`, one passage per heading;
 - `modifiers` and `lcd` (+ `lcd_fts`): the imported HCPCS modifiers and the LCD/Article list;
+- `releases` and `changes`: every release held per code set and CMS data set (as `coderef releases`
+  lists them) and what each release changed (as the history blocks and change pages show it);
 - `snapshots`: the CMS premium files (NCCI, MUE, AOC, RVU/GPCI, GEMs) the pages were rendered from,
   hard-linked under `var/assistant.d/` so a later `coderef import` cannot change what this build
   answers; the gate reads them through the same source classes as the page sections.
@@ -27,12 +29,13 @@ from pathlib import Path
 from .config import SiteConfig
 from .errors import BuildError, Problems
 from .guides import Guide, read_guides
+from .history.assistant_rows import change_rows, release_rows
 from .link import CodeSetModel
 from .model import CODESET_NAMES
 from .premium import PREMIUM_KINDS, normalised_file
 from .premium.db import connect, read_meta
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 NOTE_KINDS = (
     "notes",
     "inclusion-terms",
@@ -74,6 +77,11 @@ CREATE TABLE gem_by_icd9(kind TEXT NOT NULL, icd9 TEXT NOT NULL, icd10 TEXT NOT 
   combo INTEGER NOT NULL, scenario INTEGER NOT NULL, choice INTEGER NOT NULL);
 CREATE TABLE snapshots(kind TEXT PRIMARY KEY, file TEXT NOT NULL, release TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE sources(kind TEXT PRIMARY KEY, release TEXT NOT NULL, source_file TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE releases(codeset TEXT NOT NULL, position INTEGER NOT NULL, name TEXT NOT NULL,
+  label TEXT NOT NULL, start TEXT NOT NULL, end TEXT NOT NULL, held_from TEXT NOT NULL,
+  PRIMARY KEY (codeset, position)) WITHOUT ROWID;
+CREATE TABLE changes(codeset TEXT NOT NULL, key TEXT NOT NULL, bare TEXT NOT NULL, release TEXT NOT NULL,
+  previous TEXT NOT NULL, kind TEXT NOT NULL, old TEXT NOT NULL, new TEXT NOT NULL, instead TEXT NOT NULL);
 """
 
 
@@ -141,6 +149,7 @@ class FactsJob:
             db.execute("BEGIN")
             _write_codes(db, models)
             _write_guides(db, guides)
+            _write_history(db, self.cfg, models)
             self._write_premium(db)
             db.executemany(
                 "INSERT INTO meta VALUES (?, ?)",
@@ -344,3 +353,9 @@ def _write_guides(db: sqlite3.Connection, guides: Iterable[Guide]) -> None:
                 "INSERT INTO passage_fts(rowid, title, heading, text) VALUES (?, ?, ?, ?)",
                 (cur.lastrowid, f"{g.title} {' '.join(g.topics)}", p.heading if p.anchor else "", p.text),
             )
+
+
+def _write_history(db: sqlite3.Connection, cfg: SiteConfig, models: Mapping[str, CodeSetModel]) -> None:
+    db.executemany("INSERT INTO releases VALUES (?, ?, ?, ?, ?, ?, ?)", release_rows(cfg))
+    db.executemany("INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", change_rows(cfg, models))
+    db.execute("CREATE INDEX changes_bare ON changes(bare)")

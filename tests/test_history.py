@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import re
 import unicodedata
 import xml.etree.ElementTree as ET
 from datetime import date
@@ -137,8 +138,23 @@ def test_the_change_page_counts_and_lists(history_site: Path) -> None:
     counts = {k: page.split(f'data-count="{k}">', 1)[1].split("<", 1)[0] for k in kinds}
     assert counts == {"new": "5", "revised": "1", "deleted": "2", "status": "1"}
     chapter4 = page.split('id="ch-chapter-4"', 1)[1].split('id="ch-chapter-19"', 1)[0]
-    assert 'id="ch-chapter-4-new"' in chapter4 and "/icd-10-cm/E11.01/" in chapter4
+    assert "/icd-10-cm/E11.01/" in chapter4
     assert "/icd-10-cm/E11.02/" in chapter4 and "/icd-10-cm/S72.002A/" not in chapter4
+    # Within a chapter, by section: each section and each of its lists has an anchor the contents link to.
+    diabetes = chapter4.split('id="sec-E08-E13"', 1)[1]
+    assert '<h3 id="h-sec-E08-E13"><a href="/icd-10-cm/E08-E13/">E08-E13</a>' in diabetes
+    for kind, keys in [("new", ["E11.01"]), ("revised", ["E11.9"]), ("deleted", ["E11.02"])]:
+        listed = diabetes.split(f'id="sec-E08-E13-{kind}"', 1)[1].split("</section>", 1)[0]
+        assert re.findall(r'href="/icd-10-cm/([^/]+)/"', listed) == keys
+    hip = page.split('id="sec-S70-S79"', 1)[1]
+    assert 'id="sec-S70-S79-new"' in hip and 'id="sec-S70-S79-status"' in hip
+    assert "/icd-10-cm/S73.2XXA/" in hip
+    toc = page.split('<nav class="toc changes-toc"', 1)[1].split("</nav>", 1)[0]
+    anchors = re.findall(r'href="#([^"]+)"', toc)
+    assert anchors == ["ch-chapter-4", "sec-E08-E13", "ch-chapter-19", "sec-S70-S79"]
+    assert all(f'id="{a}"' in page for a in anchors)
+    assert '<a href="#sec-E08-E13">E08-E13 — Diabetes mellitus (E08-E13)</a> (3)</li>' in toc  # the 3 above
+    assert '<a href="#sec-S70-S79">S70-S79 — Injuries to the hip and thigh (S70-S79)</a> (6)</li>' in toc
     index = (history_site / "icd-10-cm" / "changes" / "index.html").read_text(encoding="utf-8")
     assert '<a href="/icd-10-cm/changes/fy2026/">FY2026</a>' in index
 
@@ -248,6 +264,35 @@ def test_real_fy2026_changes_equal_a_direct_comparison_of_the_files(tmp_path: Pa
     assert "Cutaneous abscess of back [any part, except buttock and flank]</q>" in history
     deleted = files["icd-10-cm/S30.1XXA/index.html"].decode()
     assert 'content="noindex"' in deleted and "/icd-10-cm/S30.11XA/" in deleted
+    # CasePilot answers the same questions from the facts written from the same history (#17 item 4).
+    from gate.assistant.answer import CasePilot
+    from generator.assistant_facts import FactsJob
+
+    job = FactsJob(cfg)
+    job.write(models, [])
+    job.publish()
+    pilot = CasePilot(job.path)
+    try:
+        a = pilot.answer("Is E11.A a new code?")
+        assert "Yes: ICD-10-CM E11.A is new in FY2026: it is not in FY2025." in a.text
+        a = pilot.answer("What changed in L02.212?")
+        assert ("title revised. Was \u201cCutaneous abscess of back [any part, except buttock]\u201d; now "
+                "\u201cCutaneous abscess of back [any part, except buttock and flank]\u201d") in a.text
+        a = pilot.answer("what replaced S30.1XXA")
+        assert "S30.1XXA was deleted in FY2026" in a.text
+        assert "/icd-10-cm/S30.11XA/" in {c.url for c in a.citations}
+        a = pilot.answer("What's new in ICD-10-CM FY2026?")
+        assert (f"new codes: {expected['new']}, revised titles: {expected['revised']}, deleted codes: "
+                f"{expected['deleted']}, billable status changes: {expected['status']}.") in a.text
+        a = pilot.answer("Which ICD-10-CM release applies to a date of service of 2025-11-03?")
+        assert ("ICD-10-CM FY2026 (April 1, 2026 update), in force 2025-10-01 to 2026-09-30; the site holds "
+                "its update of 2026-04-01") in a.text
+        a = pilot.answer("Was E11.A valid on 2025-03-01?")
+        assert "No: ICD-10-CM E11.A is not in ICD-10-CM FY2025, the release in force on 2025-03-01" in a.text
+        a = pilot.answer("Was E11.A valid on 2025-11-03?")  # the site holds the April 1 update only
+        assert a.kind == "unknown" and "applies from 2025-10-01 or from 2026-04-01" in a.text
+    finally:
+        pilot.close()
 
 
 # ------------------------------------------------------------------------ `coderef releases`

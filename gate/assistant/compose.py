@@ -7,11 +7,19 @@ import re
 from generator.casepilot_pages import example_questions
 from generator.model import ICD10CM, ICD10PCS
 
-from . import answers_codes, answers_ncci, answers_notes, answers_payment, answers_reference, answers_summary
+from . import (
+    answers_codes,
+    answers_history,
+    answers_ncci,
+    answers_notes,
+    answers_payment,
+    answers_reference,
+    answers_summary,
+)
 from .doc import Doc
 from .facts import CodeFact, Facts
 from .resolve import resolve
-from .understand import Question
+from .understand import Mention, Question
 
 _NOTE_WORDS = re.compile(
     r"excludes|code first|use additional|code also|7th|seventh|\bnotes?\b|inclusion|"
@@ -43,6 +51,9 @@ def respond(facts: Facts, q: Question) -> tuple[str, Doc]:
         and not q.wants("payment")
     ):
         procs = [r.context, procs[0]]
+    history = _history(facts, q, r.codes or codes, r.unknown)
+    if history is not None:
+        return "history", history
     if r.ambiguous and not codes:
         mention, candidates = r.ambiguous[0]
         return "ambiguous", answers_codes.ambiguous(facts, mention, candidates)
@@ -96,6 +107,40 @@ def respond(facts: Facts, q: Question) -> tuple[str, Doc]:
         mention, candidates = r.ambiguous[0]
         return "ambiguous", answers_codes.ambiguous(facts, mention, candidates)
     return "unknown", dont_know(q)
+
+
+_OTHER_ASKS = ("mue", "payment", "addon", "modifier", "coverage")
+
+
+def _history(facts: Facts, q: Question, codes: list[CodeFact], unknown: list[Mention]) -> Doc | None:
+    """Release questions: a date of service, a code's history, a deleted code, what a release changed.
+
+    Another capability's words win when codes are named ("what did 99213 pay on 2024-03-08" is about
+    payment); without codes, a named date is about the releases ("MUE quarter in effect on 2024-09-30")."""
+    procs = [c for c in codes if c.codeset in ("cpt", "hcpcs")]
+    other = bool(
+        q.modifiers or q.lcd_ids or _TO_ICD9.search(q.low) or any(q.wants(i) for i in _OTHER_ASKS)
+        or (q.wants("pair") and len(procs) >= 2)
+    )
+    if (q.dates or q.bad_dates) and not q.modifiers and not q.lcd_ids:
+        if not codes and not unknown and (q.wants("release") or not other):
+            return answers_history.date_of_service(facts, q)
+        if codes and (q.wants("release") or q.wants("history")) and not other:
+            if not q.dates:  # written like a date, but none: says so
+                return answers_history.date_of_service(facts, q)
+            day = q.dates[0]
+            return _each(codes[:3], lambda c: answers_history.valid_on(facts, c, day))
+    if not codes and unknown:
+        gone = answers_history.deleted(facts, unknown, q)
+        if gone is not None:
+            return gone
+    if not q.wants("history") or other:
+        return None
+    if codes:
+        return _each(codes[:3], lambda c: answers_history.code_history(facts, c, q))
+    if unknown:
+        return None
+    return answers_history.release_changes(facts, q)
 
 
 def _code(facts: Facts, code: CodeFact, q: Question) -> Doc:

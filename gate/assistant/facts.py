@@ -13,10 +13,12 @@ import os
 import sqlite3
 import threading
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from generator.assistant_facts import SNAPSHOT_DIR, bare
+from generator.assistant_facts import SCHEMA_VERSION, SNAPSHOT_DIR, bare
+from generator.history.releases import Release
 from generator.premium import Sources, aoc, gems, mue, ncci, payment
 
 
@@ -66,6 +68,21 @@ class PassageHit:
     sources: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What one release did to one code (a row of the facts' `changes`)."""
+
+    codeset: str
+    key: str
+    release: str  # "FY2026"
+    previous: str  # the release it is compared with ("FY2025")
+    kind: str  # "new", "revised", "deleted" or "status"
+    old: str  # revised: the old title; deleted: its last title; status: "billable" or "header"
+    new: str  # new: its title; revised: the new title; status: "billable" or "header"
+    successors: tuple[tuple[str, str], ...] = ()  # deleted: (code, title) the release added in its place
+    near: tuple[str, str] | None = None  # deleted: the nearest code of today
+
+
 _LCD_COLUMNS = "l.id, l.type, l.title, l.contractor, l.effective, l.retired, l.version, l.updated, l.url"
 
 
@@ -91,6 +108,7 @@ class Facts:
     rvu: payment.RvuSource | None = None
     gems: list[gems.GemSource] = field(default_factory=list)
     icd9: dict[str, sqlite3.Connection] = field(default_factory=dict)  # code set -> descriptions
+    held: dict[str, list[Release]] = field(default_factory=dict)  # set -> its releases, oldest first
     _extra: list[sqlite3.Connection] = field(default_factory=list)
 
     @classmethod
@@ -99,9 +117,23 @@ class Facts:
         db = _open(path)
         f = cls(path, db, (st.st_ino, st.st_mtime_ns))
         meta = dict(db.execute("SELECT key, value FROM meta"))
+        if meta.get("schema") != SCHEMA_VERSION:
+            db.close()
+            raise FactsMissing(
+                f"{path} was written by another version of coderef (facts schema {meta.get('schema')}, this "
+                f"gate reads {SCHEMA_VERSION}): build the site again (coderef build)"
+            )
         f.codesets = json.loads(meta.get("codesets", "{}"))
         f.releases = json.loads(meta.get("releases", "{}"))
         f.sources = {k: (r, s) for k, r, s in db.execute("SELECT kind, release, source_file FROM sources")}
+        for cs, name, label, start, end, held_from in db.execute(
+            "SELECT codeset, name, label, start, end, held_from FROM releases ORDER BY codeset, position"
+        ):
+            f.held.setdefault(str(cs), []).append(Release(
+                str(cs), str(name), str(label), date.fromisoformat(start),
+                date.fromisoformat(end) if end else None,
+                date.fromisoformat(held_from) if held_from else None,
+            ))
         snaps: dict[str, sqlite3.Connection] = {}
         for kind, name in db.execute("SELECT kind, file FROM snapshots"):
             conn = _open(path.parent / SNAPSHOT_DIR / name)
@@ -188,6 +220,45 @@ class Facts:
             return (sum(1 for w in words if w not in title), len(title))
 
         return [(str(a), str(b), str(c)) for a, b, c, _ in sorted(rows, key=rank)[:limit]]
+
+    # -- releases and history -----------------------------------------------------------------
+    def changes(self, token: str, codesets: tuple[str, ...] | None = None) -> list[Change]:
+        """What the releases held did to the code written `token` (any case, dots or not), oldest first."""
+        rows = self.db.execute(
+            "SELECT codeset, key, release, previous, kind, old, new, instead FROM changes WHERE bare=?"
+            " ORDER BY rowid",
+            (bare(token),),
+        ).fetchall()
+        out = []
+        for cs, key, release, previous, kind, old, new, instead in rows:
+            if codesets is not None and cs not in codesets:
+                continue
+            extra = json.loads(instead) if instead else {}
+            out.append(Change(
+                str(cs), str(key), str(release), str(previous), str(kind), str(old), str(new),
+                tuple((str(k), str(t)) for k, t in extra.get("successors", [])),
+                tuple(extra["near"]) if extra.get("near") else None,
+            ))
+        order = {cs: [r.name for r in rs] for cs, rs in self.held.items()}
+        return sorted(out, key=lambda c: order.get(c.codeset, []).index(c.release)
+                      if c.release in order.get(c.codeset, []) else -1)
+
+    def change_counts(self, codeset: str, release: str) -> dict[str, int]:
+        """How many codes `release` added, revised, deleted and changed the status of (empty: none held)."""
+        rows = self.db.execute(
+            "SELECT kind, count(*) FROM changes WHERE codeset=? AND release=? GROUP BY kind",
+            (codeset, release),
+        ).fetchall()
+        return {str(k): int(n) for k, n in rows}
+
+    def changed_in(self, codeset: str, release: str, kind: str, limit: int) -> list[tuple[str, str]]:
+        """(code, title) of the first `limit` codes `release` changed in `kind`, in official order."""
+        rows = self.db.execute(
+            "SELECT key, CASE WHEN kind='deleted' THEN old ELSE new END FROM changes"
+            " WHERE codeset=? AND release=? AND kind=? ORDER BY rowid LIMIT ?",
+            (codeset, release, kind, limit),
+        ).fetchall()
+        return [(str(k), str(t)) for k, t in rows]
 
     # -- modifiers, coverage, guides -------------------------------------------------------------
     def modifier(self, code: str) -> tuple[str, str, list[tuple[str, str]]] | None:

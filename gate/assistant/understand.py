@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 
 from generator.model import CPT, HCPCS, ICD10CM, ICD10PCS
 
@@ -159,6 +160,29 @@ INTENTS: dict[str, tuple[tuple[str, float], ...]] = {
             1.0,
         ),
     ),
+    "history": (
+        (
+            (
+                r"\bnew\b(?!\s+(?:patients?|born|onset|visits?|problems?|diagnos[a-z]*\b(?!\s+codes?)|mothers?))|"
+                r"\bdelet|"
+                r"\bremoved?\b|\bretired?\b|\bdiscontinued\b|\breplac|\bsuccessors?\b|\bchang|\brevis|"
+                r"\bhistory\b|\bintroduced\b|\bno longer\b|\bstill (?:valid|active|in use|exist)|"
+                r"\bwhat happened to\b|\bwhen was\b.*\b(?:created|made|added|introduced|deleted|retired)\b|"
+                r"\bwhat did\b.*\bsay\b|\bused to\b|\blast year\b|\bupdated?s?\b"
+            ),
+            1.0,
+        ),
+    ),
+    "release": (
+        (
+            (
+                r"\bdates? of service\b|\bdos\b|\bservice dates?\b|\breleases?\b|\bversions?\b|\beditions?\b|"
+                r"\bin (?:effect|force)\b|\bappl(?:y|ies)\b|\beffective\b|\bfiscal year\b|\bquarters?\b|"
+                r"\bwhich (?:year|update|files?|code set|code book)\b|\bshould i use\b|\bvalid (?:on|for)\b"
+            ),
+            1.0,
+        ),
+    ),
     "facts": (
         (
             (
@@ -185,6 +209,47 @@ SETTING_HINTS = (
 )
 
 
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH = (
+    r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?"
+)
+_DATES = (
+    (re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b"), "ymd"),
+    (re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b"), "mdy"),
+    (re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b"), "Mdy"),
+    (re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+(\d{{4}})\b"), "dMy"),
+)
+_RELEASE_NAME = re.compile(r"\bfy\s?-?(\d{4})\b|\bfiscal year\s+(\d{4})\b")
+
+
+def dates_in(low: str) -> tuple[list[date], list[str], list[tuple[int, int]]]:
+    """The dates a (lower-cased) question names, those written like a date that are none ("2025-02-30"),
+    and where they are written (no code is read from a date)."""
+    found: list[tuple[int, date | str]] = []
+    taken: list[tuple[int, int]] = []
+    for rx, order in _DATES:
+        for m in rx.finditer(low):
+            if any(not (m.end() <= a or m.start() >= b) for a, b in taken):
+                continue
+            taken.append((m.start(), m.end()))
+            g = m.groups()
+            if order == "ymd":
+                y, mo, d = int(g[0]), int(g[1]), int(g[2])
+            elif order == "mdy":
+                mo, d, y = int(g[0]), int(g[1]), int(g[2])
+            elif order == "Mdy":
+                mo, d, y = _MONTH_NAMES.index(g[0][:3]) + 1, int(g[1]), int(g[2])
+            else:
+                d, mo, y = int(g[0]), _MONTH_NAMES.index(g[1][:3]) + 1, int(g[2])
+            try:
+                found.append((m.start(), date(y, mo, d)))
+            except ValueError:
+                found.append((m.start(), m.group(0)))
+    found.sort(key=lambda x: x[0])
+    return [d for _, d in found if isinstance(d, date)], [d for _, d in found if isinstance(d, str)], taken
+
+
 @dataclass
 class Question:
     text: str
@@ -196,6 +261,9 @@ class Question:
     codesets: list[str] = field(default_factory=list)  # code sets the question names
     settings: list[str] = field(default_factory=list)
     context: tuple[str, str] | None = None  # (codeset, key) of the page it was asked on
+    dates: list[date] = field(default_factory=list)  # dates of service named
+    bad_dates: list[str] = field(default_factory=list)  # written like dates, but none ("2025-02-30")
+    release_names: list[str] = field(default_factory=list)  # fiscal years named ("FY2026")
 
     def wants(self, intent: str) -> float:
         return self.intents.get(intent, 0.0)
@@ -240,11 +308,13 @@ def parse(text: str, context: str | None = None) -> Question:
             q.intents[name] = score
     q.codesets = [cs for rx, cs in CODESET_HINTS if rx.search(q.low)]
     q.settings = [s for rx, s in SETTING_HINTS if rx.search(q.low)]
+    q.dates, q.bad_dates, date_spans = dates_in(q.low)
+    q.release_names = list(dict.fromkeys(f"FY{a or b}" for a, b in _RELEASE_NAME.findall(q.low)))
     if context:
         cs, _, key = context.strip().strip("/").partition("/")
         if cs and key and len(key) <= 12:
             q.context = (cs, key.upper())
-    taken: list[tuple[int, int]] = []
+    taken: list[tuple[int, int]] = list(date_spans)
     icd9_wanted = bool(
         re.search(r"icd[- ]?9|\bgem|crosswalk|\bconvert|\bicd[- ]?10\b.*\b(?:for|of)\b", q.low)
     )

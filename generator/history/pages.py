@@ -66,6 +66,17 @@ def chapters_of(model: CodeSetModel) -> list[int | None]:
     return out
 
 
+def sections_of(model: CodeSetModel, chapter: list[int | None]) -> list[int | None]:
+    """Per record, the index of its section (the child of its chapter it lies under), or None for
+    chapters and sections themselves. Records come in official order: a parent before its children."""
+    out: list[int | None] = [None] * len(model.records)
+    for i in range(len(model.records)):
+        p = model.parent.get(i)
+        if p is not None and chapter[p] is not None:
+            out[i] = out[p] if out[p] is not None else p
+    return out
+
+
 def nearest_current(model: CodeSetModel, key: str) -> int | None:
     """The record of the longest leading part of `key` that is a code today ("S30.1XXA" -> S30.1)."""
     k = key
@@ -105,15 +116,26 @@ def _ref(model: CodeSetModel, i: int) -> Ctx:
                 "url": urls.page_path(model.codeset, rec.key)})
 
 
+Group = dict[str, list[Ctx]]  # kind -> entries
+
+
 def change_ctx(model: CodeSetModel, history: History, pair: Changes) -> Ctx:
-    """The change page of one release pair: counts, then each chapter's lists."""
+    """The change page of one release pair: counts, then each chapter's sections with their lists."""
     codeset = model.codeset
     chapter = chapters_of(model)
-    groups: dict[int | None, dict[str, list[Ctx]]] = {}
+    section = sections_of(model, chapter)
+    groups: dict[int | None, dict[int | None, Group]] = {}
 
-    def group(i: int | None) -> dict[str, list[Ctx]]:
-        ch = None if i is None else (chapter[i] if chapter[i] is not None else i)
-        return groups.setdefault(ch, {kind: [] for kind, _ in KIND_TITLES})
+    def group(i: int | None) -> Group:
+        """The lists of the chapter and section of record `i` (None: "Other"; a chapter or section
+        itself: its own group)."""
+        if i is None:
+            ch, sec = None, None
+        elif chapter[i] is None:
+            ch, sec = i, None
+        else:
+            ch, sec = chapter[i], section[i] if section[i] is not None else i
+        return groups.setdefault(ch, {}).setdefault(sec, {kind: [] for kind, _ in KIND_TITLES})
 
     old_codes = history.codes[history.releases.index(pair.old)]
     for key in pair.added:
@@ -137,19 +159,25 @@ def change_ctx(model: CodeSetModel, history: History, pair: Changes) -> Ctx:
         group(near)["deleted"].append(Ctx({
             "key": key, "display": key, "title": old_codes[key].title, "url": urls.page_path(codeset, key),
         }))
-    order = sorted(groups, key=lambda ch: -1 if ch is None else ch)
     chapters = []
-    for ch in order:
-        lists = groups[ch]
+    for ch in sorted(groups, key=lambda c: -1 if c is None else c):
         head = _ref(model, ch) if ch is not None else Ctx({"display": "Other", "title": "", "url": ""})
         anchor = "ch-" + (model.records[ch].key if ch is not None else "other")
-        chapters.append(Ctx({
-            "head": head, "anchor": anchor,
-            "lists": [
-                Ctx({"kind": kind, "title": title, "entries": lists[kind], "anchor": f"{anchor}-{kind}"})
-                for kind, title in KIND_TITLES if lists[kind]
-            ],
-        }))
+        sections = []
+        for sec in sorted(groups[ch], key=lambda c: -1 if c is None else c):
+            sec_anchor = anchor if sec is None else "sec-" + model.records[sec].key
+            lists = groups[ch][sec]
+            sections.append(Ctx({
+                "head": _ref(model, sec) if sec is not None else None, "anchor": sec_anchor,
+                "count": sum(len(v) for v in lists.values()),
+                "lists": [
+                    Ctx({"kind": kind, "title": title, "entries": lists[kind],
+                         "anchor": f"{sec_anchor}-{kind}"})
+                    for kind, title in KIND_TITLES if lists[kind]
+                ],
+            }))
+        chapters.append(Ctx({"head": head, "anchor": anchor, "sections": sections,
+                             "count": sum(s["count"] for s in sections)}))
     return Ctx({
         "codeset": codeset, "codeset_name": CODESET_NAMES[codeset], "codeset_url": urls.codeset_path(codeset),
         "index_url": urls.changes_path(codeset), "url": urls.changes_path(codeset, pair.new.slug),
