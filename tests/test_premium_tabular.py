@@ -95,3 +95,24 @@ def test_quoted_tab_separated_cells_lose_their_csv_quotes(tmp_path: Path) -> Non
         (3, "45381", 'Ext wear ost skn barr <=4sq"'),
         (4, "45382", 'casters 5" or greater'),
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "release"),
+    [
+        ("HCPC2020_ANWEB_w_disclaimer.txt.gz", "2020-01-01"),  # CMS's annual file: its January release
+        ("HCPC2024_JUL_ANWEB_v3.txt", "2024-07-01"),
+        ("HCPC2024_OCT_ANWEB.txt", "2024-10-01"),
+        ("hcpcs_level2_2024-07.tsv.gz", "2024-07-01"),
+        ("mue_practitioner_2024-07-01.tsv.gz", "2024-07-01"),
+        ("ptp_practitioner_2024q3.tsv.gz", "2024-07-01"),
+        ("MCR_MUE_PractitionerServices_Eff_10-01-2024.csv", "2024-10-01"),
+        ("jan2024.txt", "2024-01-01"),
+        ("codes.txt", ""),
+        ("2024_julyish.txt", ""),
+    ],
+)
+def test_release_dates_read_from_file_names(name: str, release: str) -> None:
+    from generator.premium.db import release_from_name
+
+    assert release_from_name(name) == release

@@ -81,6 +81,13 @@ def release_from_name(name: str) -> str:
         m = re.search(rf"{month[:3].lower()}[a-z]*[-_ ]?(20\d{{2}})", low)
         if m:
             return f"{m[1]}-{i + 1:02d}-01"
+        m = re.search(rf"(20\d{{2}})[-_ ]?{month[:3].lower()}(?![a-z])", low)  # CMS: HCPC2024_JUL_ANWEB
+        if m:
+            return f"{m[1]}-{i + 1:02d}-01"
+    # CMS's annual alpha-numeric HCPCS file (HCPC2020_ANWEB…): the January release of that year.
+    m = re.search(r"hcpc(20\d{2})(?![-_ ]?(?:q|\d))", low)
+    if m:
+        return f"{m[1]}-01-01"
     return ""
 
 
