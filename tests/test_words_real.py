@@ -102,6 +102,11 @@ QUERIES: dict[str, tuple[str, ...]] = {
     "vitamin d deficiency": ("E55",),
     "alcohol abuse": ("F10.1",),
     "opioid dependence": ("F11.2",),
+    # From the acceptance review: the encounter (Z23) or Medicare's administration code (G0008), not the
+    # quality-measure G-codes; the procedure or the status code, not complications "following" the surgery.
+    "flu shot": ("Z23", "G0008"),
+    "flu vaccine": ("Z23", "G0008", "Q2039"),
+    "cataract surgery": ("Z98.4", "08DJ3ZZ", "08DK3ZZ", "08R", "08D"),
 }
 
 
