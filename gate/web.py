@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
 import anyio
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 if TYPE_CHECKING:
@@ -63,11 +63,16 @@ def error(code: str, message: str | None = None, status: int | None = None, *,
 async def _body(request: Request, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BadInput("payload_too_large")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise BadInput("payload_too_large")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        # The client went away before its body was whole (e.g. a Content-Length larger than what it sent):
+        # a 4xx nobody reads, never an "Exception in ASGI application" 500 in the server log.
+        raise BadInput("bad_request", "The request body ended before its declared length.") from None
     return b"".join(chunks)
 
 

@@ -18,8 +18,10 @@ Written beside the protected store from the same build input, and published with
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import os
+import re
 import shutil
 import sqlite3
 import time
@@ -30,6 +32,7 @@ from .config import SiteConfig
 from .errors import BuildError, Problems
 from .guides import Guide, read_guides
 from .history.assistant_rows import change_rows, release_rows
+from .history.sections import HISTORY
 from .link import CodeSetModel
 from .model import CODESET_NAMES
 from .premium import PREMIUM_KINDS, normalised_file
@@ -46,6 +49,7 @@ NOTE_KINDS = (
     "use-additional-code",
     "code-also",
     "seventh-character",
+    HISTORY,  # stored as the block's plain words: the release shown, new/revised/status events, releases held
 )
 COPIED_KINDS = ("hcpcs-modifiers", "lcd")  # small: copied in, and indexed for words
 SNAPSHOT_DIR = "assistant.d"
@@ -277,6 +281,12 @@ class FactsJob:
         self.tmp.unlink(missing_ok=True)
 
 
+def _plain(markup: str) -> str:
+    """A block's words without its tags: paragraphs and list items on lines of their own."""
+    lines = (html.unescape(re.sub(r"<[^>]+>", "", part)) for part in re.split(r"</(?:p|li)>", markup))
+    return "\n".join(words for words in (" ".join(line.split()) for line in lines) if words)
+
+
 def _write_codes(db: sqlite3.Connection, models: dict[str, CodeSetModel]) -> None:
     text_ids: dict[str, int] = {}
     list_ids: dict[tuple[tuple[str, int], ...], int] = {}
@@ -289,14 +299,16 @@ def _write_codes(db: sqlite3.Connection, models: dict[str, CodeSetModel]) -> Non
             members: list[tuple[str, int]] = []
             terms = ""
             for s in rec.sections:
-                if s.kind not in NOTE_KINDS or not s.text:
+                source = s.html if s.kind == HISTORY else s.text  # history's `text` is only its search words
+                if s.kind not in NOTE_KINDS or not source:
                     continue
-                hit = by_object.get(id(s.text))
-                if hit is not None and hit[0] is s.text:
+                hit = by_object.get(id(source))
+                if hit is not None and hit[0] is source:
                     tid = hit[1]
                 else:
-                    tid = text_ids.setdefault(s.text, len(text_ids) + 1)
-                    by_object[id(s.text)] = (s.text, tid)
+                    text = _plain(source) if s.kind == HISTORY else source
+                    tid = text_ids.setdefault(text, len(text_ids) + 1)
+                    by_object[id(source)] = (source, tid)
                 members.append((s.kind, tid))
                 if s.kind == "inclusion-terms":
                     terms = s.text

@@ -295,7 +295,7 @@ def merge_hand_pages(
             rec.short_title = page.summary
         if page.billable is not None and not has_bulk:
             rec.billable = page.billable
-        rec.facts = list(rec.facts) + page.facts
+        rec.facts = list(rec.facts) + _own_facts(page, rec, problems)
         taken = {s.id for s in rec.sections}
         new_sections = list(rec.sections)
         for s in page.sections:
@@ -312,6 +312,19 @@ def merge_hand_pages(
             rec.source = _hand_source(codeset)
         rec.origin = rec.origin or page.path
     return records
+
+
+def _own_facts(page: HandPage, rec: CodeRecord, problems: Problems) -> list[tuple[str, str]]:
+    """The page's facts that the imported data does not already give: a hand-written "Coverage" next to the
+    official file's "Coverage" would print the fact twice, so, as with 'title', the official value wins."""
+    official = {name.casefold() for name, _ in rec.facts}
+    clash = [name for name, _ in page.facts if name.casefold() in official]
+    if clash:
+        names = ", ".join(f"'{name}'" for name in clash)
+        problems.warn(
+            page.path, 1, f"fact {names} is ignored: the official value comes from the imported data"
+        )
+    return [(name, value) for name, value in page.facts if name.casefold() not in official]
 
 
 def _hand_source(codeset: str) -> str:

@@ -256,3 +256,42 @@ def test_off_topic_questions_get_i_dont_know_not_a_one_word_match(c: Any, questi
 def test_asking_for_a_code_by_words_still_finds_it(c: Any) -> None:
     body = ask(c, "code for a broken wrist").json()
     assert body["topic"] == "find" and body["citations"]
+
+
+def test_a_client_gone_before_its_body_is_whole_is_a_4xx_not_a_500(root: Path) -> None:
+    """A Content-Length larger than what the client sends, then the connection drops: uvicorn hands the app
+    `http.disconnect`; the gate answers 400 (to nobody) instead of raising ClientDisconnect as a 500."""
+    app = create_app(root, settings=settings_for(root))
+    body = b'{"question": "What is E11.9?"}'
+    sent: list[dict[str, Any]] = []
+
+    async def call(path: str) -> None:
+        messages = [
+            {"type": "http.request", "body": body[:10], "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+
+        async def receive() -> dict[str, Any]:
+            return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+            "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"",
+            "headers": [(b"host", b"testserver"), (b"origin", b"http://testserver"),
+                        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
+        }
+        await app(scope, receive, send)
+
+    with client(app) as tc:  # started: the gate's database and assistant are open
+        for path in ("/gate/ask", "/gate/login"):
+            sent.clear()
+            tc.portal.call(call, path)
+            start = next(m for m in sent if m["type"] == "http.response.start")
+            assert start["status"] == 400, path
+            assert b"ended before its declared length" in b"".join(
+                m.get("body", b"") for m in sent if m["type"] == "http.response.body"
+            )

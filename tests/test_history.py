@@ -467,3 +467,20 @@ def test_releases_of_the_shipped_files(tmp_path: Path, capsys: pytest.CaptureFix
     assert "Physician Fee Schedule RVUs: PFS RVU24B, in force 2024-04-01 to 2024-06-30" in _releases(
         root, "--date", "2024-05-15", capsys=capsys
     )[1]
+
+
+def test_casepilot_answers_what_changed_from_the_history_block(history_site: Path) -> None:
+    """"Is it new?", "what changed?": the answer carries the code page's history block (same build)."""
+    from gate.assistant import CasePilot
+    from generator.assistant_facts import facts_path
+    from generator.config import SiteConfig
+
+    pilot = CasePilot(facts_path(SiteConfig(root=history_site.parent)))
+    new = pilot.answer("Is E11.01 new in FY2026?", None).text
+    assert "Release history:" in new and "FY2026: New code (not in FY2025)." in new
+    revised = pilot.answer("what changed for this code", "icd-10-cm/E11.9").text
+    assert "Title revised. Was: Type 2 diabetes mellitus without complication Now:" in revised
+    status = pilot.answer("when was the status of S73.1 changed?", None).text
+    assert "Status changed: billable \u2192 header (not billable)." in status
+    # Asked without those words, the answer stays the code's facts; history is there for the asking.
+    assert "Release history" not in pilot.answer("What is E11.01?", None).text

@@ -76,3 +76,29 @@ def test_missing_columns_in_a_table(tmp_path: Path) -> None:
     p.write_text("code\tdesc\nA4253\tstrips\n", encoding="utf-8")
     with pytest.raises(BuildError, match="missing column 'LONG_DESCRIPTION'"):
         list(HcpcsImporter().read(p))
+
+
+def test_hand_written_facts_do_not_repeat_the_official_ones(tmp_path: Path) -> None:
+    """The project's own E0601 and G0008 pages (content/codes/hcpcs) over the official file: each fact
+    once, the official value kept; a hand fact the file lacks is kept; the clash is a warning."""
+    from conftest import ROOT
+
+    from generator.content import read_pages
+    from generator.errors import Problems
+    from generator.load import merge_hand_pages
+
+    problems = Problems()
+    pages = [p for p in read_pages(ROOT / "content", ROOT, problems) if p.codeset == HCPCS]
+    assert {p.key for p in pages} >= {"E0601", "G0008"}
+    extra = next(p for p in pages if p.key == "E0601")
+    extra.facts = [*extra.facts, ("Rental months", "13"), ("coverage", "hand-written")]
+    records = list(HcpcsImporter().read(CMS / "HCPC2024_JUL_ANWEB_sample.txt"))
+    merged = {r.key: r for r in merge_hand_pages(HCPCS, records, pages, True, problems)}
+    for key in ("E0601", "G0008"):
+        names = [name.casefold() for name, _ in merged[key].facts]
+        assert len(names) == len(set(names)), (key, names)
+    facts = dict(merged["E0601"].facts)
+    assert facts["Coverage"] == "D — Special coverage instructions apply"  # the official file's words
+    assert facts["Rental months"] == "13"
+    warned = [str(w) for w in problems.warnings if "E0601" in w.path]
+    assert len(warned) == 1 and "'coverage'" in warned[0] and "is ignored" in warned[0]

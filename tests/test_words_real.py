@@ -102,6 +102,11 @@ QUERIES: dict[str, tuple[str, ...]] = {
     "vitamin d deficiency": ("E55",),
     "alcohol abuse": ("F10.1",),
     "opioid dependence": ("F11.2",),
+    # From the acceptance review: the encounter (Z23) or Medicare's administration code (G0008), not the
+    # quality-measure G-codes; the procedure or the status code, not complications "following" the surgery.
+    "flu shot": ("Z23", "G0008"),
+    "flu vaccine": ("Z23", "G0008", "Q2039"),
+    "cataract surgery": ("Z98.4", "08DJ3ZZ", "08DK3ZZ", "08R", "08D"),
 }
 
 
@@ -275,3 +280,15 @@ def test_code_pages_list_their_index_entries(real_site: Path) -> None:
     assert "Cutting out or off, without replacement, all of a body part" in pcs
     table = (real_site / "site" / "icd-10-pcs" / "0DT" / "index.html").read_text()
     assert 'id="row-J"' in table and "Appendix" in table
+
+
+def test_a_partial_pcs_code_ranks_the_codes_that_say_what_the_index_line_says(real_site: Path) -> None:
+    """The PCS index names four characters ("Pacemaker › Dual Chamber › Chest: 0JH6"); of the table's codes
+    below them, those whose titles carry the index line's words come first, not the monitoring devices
+    that happen to come first in the table; an index word no sibling has ("appendectomy") costs nothing."""
+    ws = WordSearch(real_site / "site")
+    top = ws.search("pacemaker", limit=5)
+    assert all("pacemaker" in h.title.lower() for h in top[:3]), [(h.key, h.title) for h in top]
+    exact = ws.search("pacemaker dual chamber chest", limit=3)
+    assert exact[0].key == "0JH606Z", [(h.key, h.title) for h in exact]
+    assert "0DTJ4ZZ" in [h.key for h in ws.search("laparoscopic appendectomy", limit=3)]

@@ -21,6 +21,7 @@ NOTE_TITLES = {
     "inclusion-terms": "Inclusion terms",
     "includes": "Includes",
     "notes": "Notes",
+    "history": "Release history",
 }
 NOTE_ORDER = (
     "inclusion-terms",
@@ -32,7 +33,10 @@ NOTE_ORDER = (
     "code-also",
     "excludes1",
     "excludes2",
+    "history",
 )
+# A question about the releases ("is it new?", "when was it added?", "what changed?") wants the history.
+HISTORY_WORDS = re.compile(r"\b(?:new|added|history|revis\w*|chang\w*|deleted|introduced|releases?)\b")
 CPT_NO_DESCRIPTOR = (
     "The official CPT® descriptor is copyrighted by the AMA and is shown only where the site "
     "operator has imported a licensed CPT file; this site has not, so here is what the CMS data says."
@@ -89,6 +93,7 @@ def code_facts(facts: Facts, code: CodeFact, q: Question) -> Doc:
         k
         for k in NOTE_ORDER
         if re.search(k.replace("-", "[ -]?").replace("seventh", "(?:seventh|7th)"), q.low)
+        or (k == "history" and HISTORY_WORDS.search(q.low))
     ]
     if len(wanted) > 1 and "notes" in wanted:
         wanted.remove("notes")
@@ -99,6 +104,9 @@ def code_facts(facts: Facts, code: CodeFact, q: Question) -> Doc:
     for kind in shown:
         if kind in notes:
             doc.p(f"{NOTE_TITLES[kind]}:").ul([[x] for x in _lines(notes[kind], 6)])
+        elif kind == "history":
+            doc.p(f"This site holds one release of {CODESET_NAMES.get(code.codeset, code.codeset)}: "
+                  f"no earlier release of {label(code)} to compare with.")
         elif wanted:
             doc.p(f"{label(code)} has no {NOTE_TITLES[kind].split(' (')[0]} note.")
     doc.p(f"Release: {rel}." if rel else "")

@@ -95,6 +95,10 @@ def pair(facts: Facts, a: CodeFact, b: CodeFact, q: Question) -> Doc:
     sources = [s for s in facts.ptp if not wanted or s.kind in wanted] or facts.ptp
     la = doc.cite_code(a.codeset, a.key, a.title, release_of(facts, a))
     lb = doc.cite_code(b.codeset, b.key, b.title, release_of(facts, b))
+    # A question that names a setting ("in a hospital") is answered for that setting only: say so, or "no
+    # edit" would read as no edit anywhere.
+    settings = " and ".join(s.setting for s in sources)
+    scope = "" if len(sources) == len(facts.ptp) else f" in the {settings} edits"
     found_any = False
     lines: list[Line] = []
     for src in sources:
@@ -128,7 +132,7 @@ def pair(facts: Facts, a: CodeFact, b: CodeFact, q: Question) -> Doc:
             la,
             " and ",
             lb,
-            ". When both are reported for the same patient on the same date by the same "
+            f"{scope}. When both are reported for the same patient on the same date by the same "
             "provider, the column 2 code is denied unless the modifier indicator allows an NCCI-associated "
             "modifier "
             "and one applies.",
@@ -139,8 +143,10 @@ def pair(facts: Facts, a: CodeFact, b: CodeFact, q: Question) -> Doc:
             la,
             " and ",
             lb,
-            " (in either order): NCCI does not stop "
-            "them being paid together. Other rules (global surgery, MUEs, payer policy) may still apply.",
+            f" (in either order){scope}: NCCI does not stop "
+            "them being paid together"
+            + (" in that setting" if scope else "")
+            + ". Other rules (global surgery, MUEs, payer policy) may still apply.",
         )
     doc.ul(lines)
     named = [m for m in q.modifiers if m in NCCI_MODIFIERS]

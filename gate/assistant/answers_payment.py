@@ -106,10 +106,22 @@ def payment(facts: Facts, code: CodeFact, q: Question) -> Doc:
     return doc
 
 
+NA_MEANING = (
+    "NA: CMS has not developed a practice expense RVU for that setting, so the fee schedule sets no "
+    "amount there (as on the code's page)."
+)
+
+
+def _or_na(flag: str, value: str) -> str:
+    """The figure, or NA where the file flags the setting's PE as NA (the page's RVU table does the same)."""
+    return "NA" if flag else value
+
+
 def _amounts(doc: Doc, link: Link, row: RvuRow, what: str, src: RvuSource, q: Question) -> None:
     locs, named = find_places(q.text, src.localities) if src.localities else ([], "")
+    nf_pe, f_pe = _or_na(row.nf_na, num(row.nf_pe)), _or_na(row.f_na, num(row.f_pe))
     rvus = (
-        f"RVUs: work {num(row.work)}, practice expense {num(row.nf_pe)} non-facility / {num(row.f_pe)} "
+        f"RVUs: work {num(row.work)}, practice expense {nf_pe} non-facility / {f_pe} "
         f"facility, "
         f"malpractice {num(row.mp)}; conversion factor {row.cf:.4f}"
         if row.cf
@@ -127,8 +139,8 @@ def _amounts(doc: Doc, link: Link, row: RvuRow, what: str, src: RvuSource, q: Qu
                 [
                     (
                         f"{loc.name.title()} ({loc.state}, locality {loc.number}): "
-                        f"{money(locality_payment(row, loc, False))} non-facility, "
-                        f"{money(locality_payment(row, loc, True))} facility"
+                        f"{_or_na(row.nf_na, money(locality_payment(row, loc, False)))} non-facility, "
+                        f"{_or_na(row.f_na, money(locality_payment(row, loc, True)))} facility"
                     )
                 ]
             )
@@ -141,13 +153,14 @@ def _amounts(doc: Doc, link: Link, row: RvuRow, what: str, src: RvuSource, q: Qu
             + (rvus + "." if rvus else "")
         )
     else:
-        nf = money((row.nf_total or 0) * (row.cf or 0))
-        f = money((row.f_total or 0) * (row.cf or 0))
+        nf = _or_na(row.nf_na, money((row.nf_total or 0) * (row.cf or 0)))
+        f = _or_na(row.f_na, money((row.f_total or 0) * (row.cf or 0)))
+        nf_total, f_total = _or_na(row.nf_na, num(row.nf_total)), _or_na(row.f_na, num(row.f_total))
         doc.p(
             "National Medicare Physician Fee Schedule payment for ",
             link,
             f"{what} ({src.release}): {nf} non-facility "
-            f"(office), {f} facility (total RVUs {num(row.nf_total)} / {num(row.f_total)} × conversion "
+            f"(office), {f} facility (total RVUs {nf_total} / {f_total} × conversion "
             f"factor "
             f"{row.cf:.4f}).",
         )
@@ -156,4 +169,6 @@ def _amounts(doc: Doc, link: Link, row: RvuRow, what: str, src: RvuSource, q: Qu
                 "Name a place (a city, a state or a Medicare locality) for the amount there, "
                 "e.g. 'in Manhattan' or 'in Texas'."
             )
+    if row.nf_na or row.f_na:
+        doc.p(NA_MEANING)
     doc.p("These are fee schedule amounts before deductible, coinsurance and other adjustments.")

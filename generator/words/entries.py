@@ -310,6 +310,24 @@ class Collector:
         i = index.get(code)
         return [(i, set())] if i is not None else []
 
+    def family_slots(
+        self, slots: list[set[str]], targets: list[tuple[int, set[str]]]
+    ) -> Iterator[tuple[int, set[str], list[set[str]]]]:
+        """The slots of each code a partial PCS code leads to. The index names four characters
+        ("Pacemaker › Dual Chamber › Chest: 0JH6"); the table's codes below them include monitoring
+        devices and defibrillators. A code whose title lacks index words that a sibling's title has gets
+        one empty slot per missing word, so "pacemaker" ranks 0JH606Z (Pacemaker, Dual Chamber) ahead of
+        0JH600Z (Monitoring Device), and only the codes that say it all are an exact match. Words no
+        sibling has ("Appendectomy" for the Resection codes) cost nobody anything."""
+        if len(targets) < 2:
+            yield from ((i, words, slots) for i, words in targets)
+            return
+        held = [{k for k, slot in enumerate(slots) if slot & self.title_words(i)} for i, _ in targets]
+        somewhere = set().union(*held)
+        for (i, words), has in zip(targets, held, strict=True):
+            missing = len(somewhere - has)
+            yield i, words, slots + [set() for _ in range(missing)] if missing else slots
+
     def pcs_index(self, book: b.IndexBook) -> Iterator[Entry]:
         for main in book.main_terms():
             for path, term in main.walk():
@@ -323,8 +341,9 @@ class Collector:
                 if ref:
                     via += f" \u2192 {'see' if term.see else 'use'} {ref}"
                 for code in codes:
-                    for i, words in self.pcs_targets(code):
-                        yield Entry(PCS_INDEX, [i], via, slots[:MAX_SLOTS], extra | words, main=True)
+                    targets = self.pcs_targets(code)
+                    for i, words, own in self.family_slots(slots, targets):
+                        yield Entry(PCS_INDEX, [i], via, own[:MAX_SLOTS], extra | words, main=True)
 
     def pcs_definitions(self, defs: b.PcsDefinitions) -> Iterator[Entry]:
         """Root operations: their definition and explanation lead to their tables."""
