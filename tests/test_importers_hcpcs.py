@@ -41,7 +41,7 @@ def test_groups_come_first_and_do_not_collide_with_codes() -> None:
     assert [g.key for g in groups] == ["A-codes", "E-codes", "G-codes", "J-codes", "Q-codes", "modifiers"]
     assert recs[: len(groups)] == groups
     assert len({r.key for r in recs}) == len(recs) == 6 + 6 + 2  # groups, codes, modifiers
-    assert all(r.source == "HCPCS Level II 2024, CMS" for r in recs)
+    assert all(r.source == "HCPCS Level II 2024-07 release, CMS" for r in recs)  # HCPC2024_JUL_ANWEB
 
 
 def test_spreadsheet_export_and_reexport_give_the_same_facts() -> None:

@@ -29,7 +29,13 @@ def pfs_releases(cfg: SiteConfig) -> list[Release]:
     src = source(cfg, "pprrvu")
     if src is None:
         return []
-    return pfs_order(_release_column(src.path), src.path)
+    tags = _release_column(src.path)
+    if tags == [""] and not (_RVU.search(src.path.name) or _OFFICIAL_NAME.search(src.path.name)):
+        # One release that neither a release column nor the file name names (a CMS file copied under
+        # another name): there are no dates to give, so the catalog lists no PFS release rather than
+        # failing the build or guessing one. Its pages still show the RVUs.
+        return []
+    return pfs_order(tags, src.path)
 
 
 _MONTH_LETTER = {"jan": "a", "apr": "b", "jul": "c", "oct": "d"}
