@@ -64,6 +64,11 @@ def changes_path(codeset: str, release: str | None = None) -> str:
     return base if release is None else f"{base}{_seg(release)}/"
 
 
+def pfs_changes_path() -> str:
+    """What changed between the Physician Fee Schedule releases held ("/pfs/changes/")."""
+    return "/pfs/changes/"
+
+
 def modifier_path(modifier: str) -> str:
     """One HCPCS Level II modifier's page: a record page of the HCPCS code set ("/hcpcs/XS/"), under the
     group page "/hcpcs/modifiers/"."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import itertools
 import json
 import re
 import unicodedata
@@ -380,6 +381,35 @@ def test_rvu_quarters_are_a_protected_history_of_the_codes_that_changed(tmp_path
     ]
     assert [r.split("<td>")[1].split("<")[0] for r in rows] == ["E", "E", "I", "I"]
     assert [r.split("<td>")[-1].split("<")[0] for r in rows] == ["32.7442", "33.2875", "33.2875", "33.2875"]
+    # The public change page names, per release pair, the codes that changed and in what; never a value.
+    page = (root / "site" / "pfs" / "changes" / "index.html").read_text(encoding="utf-8")
+    assert "32.7442" not in page and "33.2875" not in page
+    listed = {
+        (pair, *re.sub(r"<[^>]+>", "\t", row).split("\t\t")[:2])
+        for pair, section in enumerate(page.split('<section class="block" id="pair-')[1:], 1)
+        for row in re.findall(r'<tr><th scope="row">(.*?)</tr>', section)
+    }
+    assert (2, "J1020", "none") in {(p, c.strip("\t"), m.strip("\t")) for p, c, m in listed}  # AR -> B
+    assert '<a href="/hcpcs/J1020/">J1020</a>' in page
+    from test_html_validity import nu_check
+
+    code, report = nu_check([str(root / "site" / "pfs" / "changes" / "index.html")])
+    assert code == 0, report
+    assert ">G0008<" not in page
+    # Independently from the file: the (code, modifier) pairs whose compared cells differ, per release pair.
+    compared = ("status_code", "work_rvu", "non_fac_pe_rvu", "facility_pe_rvu", "mp_rvu",
+                "non_facility_total", "facility_total", "non_fac_indicator", "facility_indicator")
+    by_release: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {}
+    with gzip.open(pprrvu, "rt", encoding="utf-8") as f:
+        for row in csv.DictReader(f, delimiter="\t"):
+            by_release.setdefault(row["release"], {})[(row["hcpcs"].upper(), row["mod"].upper())] = tuple(
+                row[c] for c in compared)
+    tags = ["rvu24a_jan", "rvu24ar_jan", "rvu24b_apr", "rvu24c_jul"]
+    for n, (old, new) in enumerate(itertools.pairwise(tags), 1):
+        a, b = by_release[old], by_release[new]
+        changed = {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)}
+        section = page.split(f'<section class="block" id="pair-{n}"')[1].split("</section>")[0]
+        assert section.count('<tr><th scope="row">') == len(changed), (old, new)
 
 
 def test_a_changed_earlier_release_rebuilds_the_site(tmp_path: Path) -> None:

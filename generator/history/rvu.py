@@ -12,6 +12,7 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import urls
 from ..config import SiteConfig
 from ..model import CodeRecord, Section
 from ..official import source
@@ -84,7 +85,8 @@ def rvu_section(history: RvuHistory, code: str) -> Section | None:
     heads = ("Release", "Status", "Work", "PE non-facility", "PE facility", "MP", "Total non-facility",
              "Total facility", "Conversion factor")
     parts = ['<p>The PFS releases of 2024 held here, for each modifier whose values changed between them '
-             "(or that was added or removed).</p>"]
+             f'(or that was added or removed). <a href="{urls.pfs_changes_path()}">Every code that changed, '
+             "by release</a>.</p>"]
     for mod, by_tag in sorted(found.items()):
         body = []
         for tag in history.releases:
