@@ -30,7 +30,7 @@ def pfs_releases(cfg: SiteConfig) -> list[Release]:
     if src is None:
         return []
     tags = _release_column(src.path)
-    if tags == [""] and not (_RVU.search(src.path.name) or _OFFICIAL_NAME.search(src.path.name)):
+    if tags == [""] and _named_release(src.path) is None:
         # One release that neither a release column nor the file name names (a CMS file copied under
         # another name): there are no dates to give, so the catalog lists no PFS release rather than
         # failing the build or guessing one. Its pages still show the RVUs.
@@ -42,14 +42,16 @@ _MONTH_LETTER = {"jan": "a", "apr": "b", "jul": "c", "oct": "d"}
 _OFFICIAL_NAME = re.compile(r"pprrvu(\d\d)_?(jan|apr|jul|oct)", re.IGNORECASE)
 
 
+def _named_release(path: Path) -> re.Match[str] | None:
+    """The release a file name names: "RVU24C…", or CMS's "PPRRVU24_JUL…" read as RVU24C."""
+    m = _RVU.search(path.name)
+    o = _OFFICIAL_NAME.search(path.name) if m is None else None
+    return _RVU.fullmatch(f"rvu{o[1]}{_MONTH_LETTER[o[2].lower()]}") if o is not None else m
+
+
 def release_of(tag: str, path: Path) -> tuple[str, date]:
     """("RVU24AR", 2024-03-09) from a release tag ("rvu24ar_jan") or, without one, the file name."""
-    m = _RVU.fullmatch(tag.split("_")[0]) if tag else None
-    if m is None and not tag:
-        m = _RVU.search(path.name)
-        o = _OFFICIAL_NAME.search(path.name) if m is None else None
-        if o is not None:
-            m = _RVU.fullmatch(f"rvu{o[1]}{_MONTH_LETTER[o[2].lower()]}")
+    m = _RVU.fullmatch(tag.split("_")[0]) if tag else _named_release(path)
     if m is None:
         what = f"release '{tag}'" if tag else "the file name"
         raise BuildError(
