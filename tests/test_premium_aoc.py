@@ -22,7 +22,7 @@ def test_add_on_code_lists_its_primary_codes(tmp_path: Path) -> None:
     s = aoc.render("11045", _source(tmp_path), PAGES)
     assert s is not None and (s.id, s.kind) == ("add-on-codes", "add-on-codes")
     assert "Type 1: only the listed primary codes are eligible" in s.html
-    assert '<a href="/cpt/11042/">11042</a>' in s.html and "<li>11043</li>" in s.html
+    assert '<a href="/cpt/11042/">11042</a>' in s.html and "<span>11043</span>" in s.html
 
 
 def test_primary_code_lists_its_add_on_codes(tmp_path: Path) -> None:

@@ -252,7 +252,7 @@ class PageSections:
         self._stack = ExitStack()
         self._open: _Open | None = None
         self._cms: dict[str, set[str]] = {}
-        self._gems: dict[str, tuple[list[gems.GemSource], set[str]]] = {}
+        self._gems: dict[str, tuple[list[gems.GemSource], set[str], dict[str, str] | None]] = {}
 
     def _opened(self) -> _Open:
         if self._open is None or self._pid != os.getpid():
@@ -263,15 +263,19 @@ class PageSections:
             self._gems = {}
         return self._open
 
-    def _gem_sources(self, o: _Open, codeset: str) -> tuple[list[gems.GemSource], set[str]]:
-        """A code set's GEM files and the codes they cover (read when a page of it first asks)."""
+    def _gem_sources(
+        self, o: _Open, codeset: str
+    ) -> tuple[list[gems.GemSource], set[str], dict[str, str] | None]:
+        """A code set's GEM files, the codes they cover and the ICD-9-CM descriptions, read in one pass
+        each when a page of the code set first asks."""
         found = self._gems.get(codeset)
         if found is None:
             srcs = [g for g in o.gems if g.codeset == codeset]
             covered: set[str] = set()
             for g in srcs:
-                covered |= g.codes()
-            found = self._gems[codeset] = (srcs, covered)
+                covered.update(g.by_code())
+            db = o.descs.get(codeset)
+            found = self._gems[codeset] = (srcs, covered, gems.descriptions(db) if db is not None else None)
         return found
 
     def extra_records(self, existing: Mapping[str, Collection[str]]) -> Iterator[CodeRecord]:
@@ -290,10 +294,10 @@ class PageSections:
             return [s for _, _, s in _cms_sections(o, codeset, key, self.link, only)]
         if only is not None and GEMS_SECTION not in only:
             return []
-        srcs, covered = self._gem_sources(o, codeset)
+        srcs, covered, descs = self._gem_sources(o, codeset)
         if not srcs or gems.gem_code(codeset, key) not in covered:
             return []
-        section = gems.render(codeset, key, srcs, o.descs.get(codeset), self.pages)
+        section = gems.render(codeset, key, srcs, descs, self.pages)
         return [section] if section is not None else []
 
     @classmethod

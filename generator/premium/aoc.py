@@ -65,12 +65,16 @@ def import_aoc(kind: str, path: Path, out: Path, release: str | None = None) -> 
     return ImportResult(rows, rel, out)
 
 
+Aoc = tuple["str | None", int, "int | None"]  # the other code (None: any primary), edit type, deleted
+
+
 class AocSource:
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
         meta = read_meta(db)
         self.release = meta.get("release", "")
         self.file = meta.get("source_file", "")
+        self._by_code: tuple[dict[str, list[Aoc]], dict[str, list[Aoc]]] | None = None
 
     def codes(self) -> set[str]:
         found = {str(r[0]) for r in self.db.execute("SELECT DISTINCT addon FROM aoc")}
@@ -83,12 +87,25 @@ class AocSource:
     def as_primary(self, code: str) -> list[tuple[str, int, int | None]]:
         return list(self.db.execute("SELECT addon, type, del FROM aoc WHERE prim=?", (code,)))
 
+    def by_code(self) -> tuple[dict[str, list[Aoc]], dict[str, list[Aoc]]]:
+        """Every code's `as_addon` and `as_primary` rows, read in one pass the first time (7,000 rows)."""
+        if self._by_code is None:
+            addon: dict[str, list[Aoc]] = {}
+            primary: dict[str, list[Aoc]] = {}
+            for a, p, t, d in self.db.execute("SELECT addon, prim, type, del FROM aoc ORDER BY rowid"):
+                addon.setdefault(a, []).append((p, t, d))
+                if p is not None:
+                    primary.setdefault(p, []).append((a, t, d))
+            self._by_code = (addon, primary)
+        return self._by_code
+
 
 def render(code: str, src: AocSource, pages: Pages | Linker) -> Section | None:
     link = linker(pages)
     parts = []
-    as_addon = [r for r in src.as_addon(code) if r[2] is None]
-    as_primary = [r for r in src.as_primary(code) if r[2] is None]
+    by_addon, by_primary = src.by_code()
+    as_addon = [r for r in by_addon.get(code, ()) if r[2] is None]
+    as_primary = [(str(a), t, d) for a, t, d in by_primary.get(code, ()) if d is None]
     if as_addon:
         types = sorted({t for _, t, _ in as_addon})
         prims = sorted({p for p, _, _ in as_addon if p})
@@ -96,7 +113,7 @@ def render(code: str, src: AocSource, pages: Pages | Linker) -> Section | None:
         parts.append("<ul>" + "".join(f"<li>{esc(EDIT_TYPE.get(t, str(t)))}</li>" for t in types) + "</ul>")
         if prims:
             parts.append(
-                details("Eligible primary codes", code_list(link.code(p) for p in prims), len(prims))
+                details("Eligible primary codes", code_list(link.codes(prims)), len(prims))
             )
     if as_primary:
         by_type: dict[int, set[str]] = defaultdict(set)
@@ -105,7 +122,7 @@ def render(code: str, src: AocSource, pages: Pages | Linker) -> Section | None:
         parts.append(f"<p>Add-on codes that may be reported with {esc(code)} as the primary code:</p>")
         for t, addons in sorted(by_type.items()):
             parts.append(details(esc(EDIT_TYPE.get(t, str(t))),
-                                 code_list(link.code(a) for a in sorted(addons)), len(addons)))
+                                 code_list(link.codes(sorted(addons))), len(addons)))
     if not parts:
         return None
     parts.append(source(cite("NCCI add-on code edits", src.release, src.file)))

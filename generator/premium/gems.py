@@ -118,6 +118,9 @@ def gem_code(codeset: str, key: str) -> str:
     return key.replace(".", "") if codeset == ICD10CM else key
 
 
+GemRow = tuple["str | None", int, int, int, int, int]  # icd9, approx, nomap, combo, scenario, choice
+
+
 class GemSource:
     def __init__(self, kind: str, db: sqlite3.Connection) -> None:
         self.kind = kind
@@ -126,14 +129,41 @@ class GemSource:
         meta = read_meta(db)
         self.release = meta.get("release", "")
         self.file = meta.get("source_file", "")
+        self._by_code: dict[str, list[GemRow]] | None = None
 
     def codes(self) -> set[str]:
         return {str(r[0]) for r in self.db.execute("SELECT DISTINCT icd10 FROM gem")}
 
-    def rows(self, code: str) -> list[tuple[str | None, int, int, int, int, int]]:
+    def rows(self, code: str) -> list[GemRow]:
+        """One code's mappings, in the order the section lists them."""
         return list(self.db.execute(
             "SELECT icd9, approx, nomap, combo, scenario, choice FROM gem WHERE icd10=? "
             "ORDER BY scenario, choice, icd9", (code,)))
+
+    def by_code(self) -> dict[str, list[GemRow]]:
+        """Every code's `rows`, read in one pass the first time (a build asks for 150,000 codes: a
+        query each cost more than the section). Equal rows are kept once (flags repeat)."""
+        if self._by_code is None:
+            out: dict[str, list[GemRow]] = {}
+            seen: dict[GemRow, GemRow] = {}
+            for icd10, *cells in self.db.execute(
+                "SELECT icd10, icd9, approx, nomap, combo, scenario, choice FROM gem "
+                "ORDER BY icd10, scenario, choice, icd9"
+            ):
+                row: GemRow = tuple(cells)
+                row = seen.setdefault(row, row)
+                found = out.get(icd10)
+                if found is None:
+                    out[icd10] = [row]
+                else:
+                    found.append(row)
+            self._by_code = out
+        return self._by_code
+
+
+def descriptions(db: sqlite3.Connection) -> dict[str, str]:
+    """The ICD-9-CM descriptions of an imported CMS32 file, code -> description."""
+    return {str(c): str(d) for c, d in db.execute("SELECT code, description FROM icd9")}
 
 
 def _flags(approx: int, combo: int, scenario: int, choice: int) -> str:
@@ -143,26 +173,28 @@ def _flags(approx: int, combo: int, scenario: int, choice: int) -> str:
     return ", ".join(words)
 
 
-def _list(rows: list[tuple[str | None, int, int, int, int, int]], descs: sqlite3.Connection | None,
-          procedure: bool) -> str:
+def _list(rows: list[GemRow], descs: Mapping[str, str] | None, procedure: bool) -> str:
     """One line per mapping; 150,000 pages carry this section, so the markup stays small."""
     items = []
     for icd9, approx, nomap, combo, scenario, choice in rows:
         if nomap or not icd9:
             items.append("<li>No ICD-9-CM equivalent (no map)</li>")
             continue
-        desc = ""
-        if descs is not None:
-            hit = descs.execute("SELECT description FROM icd9 WHERE code=?", (icd9,)).fetchone()
-            desc = f" {esc(hit[0])}" if hit else ""
+        hit = descs.get(icd9) if descs is not None else None
+        desc = f" {esc(hit)}" if hit else ""
         items.append(f"<li><b>{esc(icd9_display(icd9, procedure))}</b>{desc} "
                      f"<i>({esc(_flags(approx, combo, scenario, choice))})</i></li>")
     return "<ul>" + "".join(items) + "</ul>"
 
 
-def render(codeset: str, key: str, sources: list[GemSource], descs: sqlite3.Connection | None,
+def render(codeset: str, key: str, sources: list[GemSource],
+           descs: Mapping[str, str] | sqlite3.Connection | None,
            pages: Mapping[str, Collection[str]]) -> Section | None:
+    """The crosswalk section of one page; `descs`: the ICD-9-CM descriptions (`descriptions`, read
+    once per build, or their file). The mappings are read from `GemSource.by_code`."""
     del pages  # ICD-9-CM codes have no pages on this site
+    if isinstance(descs, sqlite3.Connection):
+        descs = descriptions(descs)
     code = gem_code(codeset, key)
     procedure = codeset == ICD10PCS
     parts = []
@@ -170,7 +202,7 @@ def render(codeset: str, key: str, sources: list[GemSource], descs: sqlite3.Conn
     for src in sources:
         if src.codeset != codeset:
             continue
-        rows = src.rows(code)
+        rows = src.by_code().get(code)
         if not rows:
             continue
         combo_seen = combo_seen or any(r[3] for r in rows)

@@ -81,6 +81,7 @@ class MueSource:
         self.setting = meta.get("setting", SETTINGS[kind])
         self.release = meta.get("release", "")
         self.file = meta.get("source_file", "")
+        self._by_code: dict[str, list[tuple[int, int, str]]] | None = None
 
     def codes(self) -> set[str]:
         return {str(r[0]) for r in self.db.execute("SELECT DISTINCT code FROM mue")}
@@ -89,12 +90,23 @@ class MueSource:
         return [(int(v), int(m), str(r or "")) for v, m, r in
                 self.db.execute("SELECT value, mai, rationale FROM mue WHERE code=?", (code,))]
 
+    def by_code(self) -> dict[str, list[tuple[int, int, str]]]:
+        """Every code's `rows`, read in one pass the first time (a few thousand rows; a build asks for
+        every CPT and HCPCS code)."""
+        if self._by_code is None:
+            out: dict[str, list[tuple[int, int, str]]] = {}
+            q = "SELECT code, value, mai, rationale FROM mue ORDER BY code, rowid"
+            for c, v, m, r in self.db.execute(q):
+                out.setdefault(str(c), []).append((int(v), int(m), str(r or "")))
+            self._by_code = out
+        return self._by_code
+
 
 def render(code: str, sources: list[MueSource]) -> Section | None:
     rows = []
     notes = []
     for src in sources:
-        for value, mai, rationale in src.rows(code):
+        for value, mai, rationale in src.by_code().get(code, ()):
             rows.append(
                 f"<tr><th scope=\"row\">{esc(src.setting)}</th><td>{value}</td>"
                 f"<td>{mai} — {esc(MAI.get(mai, 'unknown'))}</td><td>{esc(rationale) or '—'}</td></tr>"

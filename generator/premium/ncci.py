@@ -1,10 +1,11 @@
 """NCCI procedure-to-procedure (PTP) edits: import the CMS tables, render the "NCCI edits" section."""
 from __future__ import annotations
 
-import functools
+import itertools
 import re
 import sqlite3
-from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import BuildError
@@ -144,6 +145,7 @@ class PtpSource:
         return set(self.ids)
 
     def edits(self, code: str, column: str) -> list[tuple[str, int | None, int | None, int, str]]:
+        """The code's edits row by row: (other code, effective, deleted, modifier indicator, rationale)."""
         cid = self.ids.get(code)
         if cid is None:
             return []
@@ -154,10 +156,80 @@ class PtpSource:
             for o, eff, dele, mod, rat in self.db.execute(q, (cid,))
         ]
 
+    def grouped(self, code: str, column: str) -> list[Group]:
+        """The code's edits grouped by what the section shows them under: SQLite groups the rows and
+        joins their codes (the busiest codes have 14,000 edits per file), so Python touches each
+        group once instead of each row (`edits` is the row-by-row twin, see `pairs_of_edits`)."""
+        cid = self.ids.get(code)
+        if cid is None:
+            return []
+        this, other = ("c1", "c2") if column == "c1" else ("c2", "c1")
+        q = (f"SELECT p.mod, p.rat, p.del, p.eff, group_concat(c.code, ' ') FROM ptp p "
+             f"JOIN codes c ON c.id = p.{other} WHERE p.{this}=? GROUP BY p.mod, p.rat, p.del, p.eff")
+        return [
+            (mod, self.rationale.get(rat, "") if rat else "", dele, eff, codes.split(" "))
+            for mod, rat, dele, eff, codes in self.db.execute(q, (cid,))
+        ]
 
-@functools.cache
-def _sort_key(code: str) -> tuple[int, str]:
-    return (0 if code[0].isdigit() else 1, code)
+
+# (modifier indicator, rationale, deletion date, effective date, the other codes) of a code's edits
+Group = tuple[int, str, "int | None", "int | None", list[str]]
+Edit = tuple[str, int | None, int | None, int, str]  # other code, effective, deleted, modifier, rationale
+
+
+@dataclass(slots=True)
+class Pairs:
+    """One setting's edits of a code in one direction, grouped as the section shows them."""
+
+    setting: str
+    # (modifier indicator, rationale) -> the other codes of the active edits
+    active: dict[tuple[int, str], set[str]] = field(default_factory=dict)
+    # (deletion date, modifier indicator) -> the other codes of the deleted edits
+    deleted: dict[tuple[int, int], set[str]] = field(default_factory=dict)
+    since: dict[str, int] = field(default_factory=dict)  # code -> latest effective date of its active edits
+    n_deleted: int = 0  # deleted edits (rows)
+
+    def __bool__(self) -> bool:
+        return bool(self.active or self.deleted)
+
+
+def pairs_of_edits(setting: str, edits: list[Edit]) -> Pairs:
+    """The plain reading, row by row (the twin of `pairs_of_groups`)."""
+    out = Pairs(setting)
+    for other, eff, dele, mod, rat in edits:
+        if dele is None:
+            out.active.setdefault((mod, rat), set()).add(other)
+            if eff and eff > out.since.get(other, 0):
+                out.since[other] = eff
+        else:
+            out.deleted.setdefault((dele, mod), set()).add(other)
+            out.n_deleted += 1
+    return out
+
+
+def pairs_of_groups(setting: str, groups: list[Group]) -> Pairs:
+    """`Pairs` from `PtpSource.grouped`: set operations on whole groups, per code only when the file
+    dates its edits (the shipped ones do not)."""
+    out = Pairs(setting)
+    for mod, rat, dele, eff, codes in groups:
+        if dele is None:
+            found = out.active.get((mod, rat))
+            if found is None:
+                out.active[(mod, rat)] = set(codes)
+            else:
+                found.update(codes)
+            if eff:
+                for other in codes:
+                    if eff > out.since.get(other, 0):
+                        out.since[other] = eff
+        else:
+            found = out.deleted.get((dele, mod))
+            if found is None:
+                out.deleted[(dele, mod)] = set(codes)
+            else:
+                found.update(codes)
+            out.n_deleted += len(codes)
+    return out
 
 
 # The modifiers CMS lists as NCCI-associated (NCCI Policy Manual, chapter I, E.1.d): with modifier
@@ -180,65 +252,96 @@ def associated_modifiers() -> str:
     )
 
 
-Edit = tuple[str, int | None, int | None, int, str]  # other code, effective, deleted, modifier, rationale
-
-
 def _settings_label(settings: tuple[str, ...], all_settings: int) -> str:
     if len(settings) == all_settings and all_settings > 1:
         return "Practitioner and outpatient hospital"
     return " and ".join(settings).capitalize() + (" only" if all_settings > 1 else "")
 
 
-def _active(per_setting: list[tuple[str, list[Edit]]], link: Linker, n_settings: int) -> str:
+def _by_settings(per_setting: list[Pairs]) -> dict[tuple[tuple[str, ...], int, str], set[str]]:
+    """Active edits by the settings they apply in, modifier indicator and rationale: a code under one
+    (indicator, rationale) in every setting listed goes under all of them, once.
+
+    Whole sets are intersected, never code by code: the settings' lists of a busy code run to
+    14,000 codes each."""
+    out: dict[tuple[tuple[str, ...], int, str], set[str]] = {}
+    keys = dict.fromkeys(k for p in per_setting for k in p.active)
+    for key in keys:
+        present = [(p.setting, p.active[key]) for p in per_setting if key in p.active]
+        for size in range(len(present), 0, -1):
+            for chosen in itertools.combinations(present, size):
+                codes = set.intersection(*(c for _, c in chosen))
+                for other in present:
+                    if other not in chosen:
+                        codes -= other[1]
+                if codes:
+                    out[(tuple(s for s, _ in chosen), *key)] = codes
+    return out
+
+
+def _items(codes: set[str], since: dict[str, int], link: Linker) -> str:
+    """The codes in code order (digits before letters: plain string order, as CODE_RE allows only
+    0-9 and A-Z), each linked to its page, with the date its edit took effect when the file has it."""
+    ordered = sorted(codes)
+    if not since:
+        return link.codes(ordered)
+    return " ".join(
+        f"<span>{link.code(o)} <small>since {show_date(since[o])}</small></span>" if o in since
+        else link.code(o)
+        for o in ordered
+    )
+
+
+def _active(per_setting: list[Pairs], link: Linker, n_settings: int) -> str:
     """Active edits grouped by the settings they apply in, modifier indicator and rationale.
 
     Most pairs are the same in both settings, so one list serves both and halves the page.
     """
-    where: dict[tuple[str, int, str], list[str]] = defaultdict(list)
     since: dict[str, int] = {}
-    for setting, edits in per_setting:
-        for other, eff, _dele, mod, rat in edits:
-            key = (other, mod, rat)
-            if setting not in where[key]:
-                where[key].append(setting)
-            if eff and eff > since.get(other, 0):
+    for p in per_setting:
+        for other, eff in p.since.items():
+            if eff > since.get(other, 0):
                 since[other] = eff
-    groups: dict[tuple[tuple[str, ...], int, str], list[str]] = defaultdict(list)
-    for (other, mod, rat), found_in in where.items():
-        groups[(tuple(found_in), mod, rat)].append(other)
+    groups = _by_settings(per_setting)
     parts = []
     for (settings, mod, rat), others in sorted(groups.items(), key=lambda g: (-len(g[0][0]), g[0])):
-        items = [
-            link.code(o) + (f" <small>since {show_date(since[o])}</small>" if o in since else "")
-            for o in sorted(set(others), key=_sort_key)
-        ]
         head = (f"{esc(_settings_label(settings, n_settings))} · modifier indicator {mod} — "
                 f"{esc(MODIFIER.get(mod, 'unknown'))}")
         if rat:
             head += f" · {esc(rat)}"
-        parts.append(details(head, code_list(items), len(items)))
+        parts.append(details(head, code_list(_items(others, since, link)), len(others)))
     return "".join(parts)
 
 
-def _deleted(per_setting: list[tuple[str, list[Edit]]], link: Linker) -> str:
+def _deleted(per_setting: list[Pairs], link: Linker) -> str:
     """Deleted edits by setting, deletion date and modifier indicator (it still governs claims with
     earlier dates of service): codes only, newest first."""
     parts = []
-    for setting, edits in per_setting:
-        by_date: dict[tuple[int, int], set[str]] = defaultdict(set)
-        for other, _eff, dele, mod, _rat in edits:
-            if dele is not None:
-                by_date[(dele, mod)].add(other)
-        for (dele, mod), others in sorted(by_date.items(), key=lambda g: (-g[0][0], g[0][1])):
-            codes = ", ".join(link.code(o) for o in sorted(others, key=_sort_key))
+    for p in per_setting:
+        for (dele, mod), others in sorted(p.deleted.items(), key=lambda g: (-g[0][0], g[0][1])):
+            codes = link.codes(sorted(others), ", ")
             parts.append(
-                f"<p>{esc(setting.capitalize())}, deleted {show_date(dele)} · modifier indicator {mod} — "
+                f"<p>{esc(p.setting.capitalize())}, deleted {show_date(dele)} · modifier indicator {mod} — "
                 f"{esc(MODIFIER.get(mod, 'unknown'))} ({len(others):,}): {codes}</p>"
             )
     return "".join(parts)
 
 
 def render(code: str, sources: list[PtpSource], pages: Pages | Linker) -> Section | None:
+    """The "NCCI edits" section of `code` (None when no file names it)."""
+    return render_pairs(code, sources, pages, lambda src, column: pairs_of_groups(
+        src.setting, src.grouped(code, column)))
+
+
+def render_plain(code: str, sources: list[PtpSource], pages: Pages | Linker) -> Section | None:
+    """`render` reading the edits row by row (the twin its test compares it with)."""
+    return render_pairs(code, sources, pages, lambda src, column: pairs_of_edits(
+        src.setting, src.edits(code, column)))
+
+
+def render_pairs(
+    code: str, sources: list[PtpSource], pages: Pages | Linker, read: Callable[[PtpSource, str], Pairs]
+) -> Section | None:
     link = linker(pages)
     blocks = []
     found = False
@@ -246,19 +349,14 @@ def render(code: str, sources: list[PtpSource], pages: Pages | Linker) -> Sectio
         ("c1", f"Column 2 codes bundled into {esc(code)} (this code is column 1)"),
         ("c2", f"Column 1 codes that {esc(code)} is bundled into (this code is column 2)"),
     ):
-        per_setting = [(src.setting, src.edits(code, column)) for src in sources]
-        per_setting = [(s, e) for s, e in per_setting if e]
+        per_setting = [p for p in (read(src, column) for src in sources) if p]
         if not per_setting:
             continue
         found = True
-        active = [(s, [e for e in edits if e[2] is None]) for s, edits in per_setting]
-        n_active = len({e[0] for _, edits in active for e in edits})
-        n_deleted = sum(1 for _, edits in per_setting for e in edits if e[2] is not None)
-        inner = (
-            _active([(s, e) for s, e in active if e], link, len(sources))
-            if n_active
-            else "<p>No active edits.</p>"
-        )
+        active = [p for p in per_setting if p.active]
+        n_active = len(set().union(*(c for p in active for c in p.active.values())))
+        n_deleted = sum(p.n_deleted for p in per_setting)
+        inner = _active(active, link, len(sources)) if n_active else "<p>No active edits.</p>"
         if n_deleted:
             inner += details("Deleted edits (for claims with earlier dates of service)",
                              _deleted(per_setting, link), n_deleted, open_=False)

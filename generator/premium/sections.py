@@ -1,7 +1,8 @@
 """HTML helpers shared by the premium sections: escaping, code links, counted collapsible lists."""
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+import functools
+from collections.abc import Collection, Mapping
 from html import escape
 
 from ..model import CPT, HCPCS
@@ -12,7 +13,13 @@ OPEN_LIMIT = 30
 
 
 def esc(value: object) -> str:
-    return escape(str(value), quote=True)
+    return _esc(str(value))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _esc(text: str) -> str:
+    # The same few texts (settings, indicator meanings, rationales, modifiers) are escaped on every page.
+    return escape(text, quote=True)
 
 
 def cms_codeset(code: str) -> str | None:
@@ -51,12 +58,23 @@ class Linker:
             return hit
         return self._make(code, codeset, label)
 
+    def codes(self, ordered: list[str], sep: str = " ") -> str:
+        """`code(c)` of each code, joined by `sep`: a list of 14,000 codes costs one C-level join."""
+        links = self._links
+        try:
+            return sep.join(map(links.__getitem__, ordered))
+        except KeyError:  # a code met for the first time: make every missing link, then join
+            for c in ordered:
+                if c not in links:
+                    links[c] = self._make(c, None, None)
+            return sep.join(map(links.__getitem__, ordered))
+
     def _make(self, code: str, codeset: str | None, label: str | None) -> str:
         cs = codeset or cms_codeset(code)
         text = esc(label or code)
         if cs is not None and self.has(cs, code):
             return f'<a href="{esc(page_path(cs, code))}">{text}</a>'
-        return text
+        return f"<span>{text}</span>"  # one element per code either way: CSS lays codes out as cells
 
 
 Pages = Mapping[str, Collection[str]]
@@ -79,9 +97,11 @@ def details(summary: str, body: str, count: int | None, *, open_: bool | None = 
     return f"<details{attr}><summary>{summary}{counted}</summary>{body}</details>"
 
 
-def code_list(items: Iterable[str]) -> str:
-    """Items are HTML already (a link plus optional small notes)."""
-    return '<ul class="code-list">' + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
+def code_list(items: str) -> str:
+    """A block of codes (`items`: HTML already, links or text separated by spaces, see
+    `Linker.codes`), which CSS lays out as a grid: NCCI lists run to 14,000 codes, as one row each
+    they were 500 screens and 40 bytes a code."""
+    return f'<p class="codes">{items}</p>'
 
 
 def plural(n: int, word: str, words: str | None = None) -> str:
