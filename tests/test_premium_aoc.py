@@ -37,3 +37,12 @@ def test_deleted_edits_and_no_primary_marker(tmp_path: Path) -> None:
     s2 = aoc.render("0054T", src, PAGES)
     assert s2 is not None and "Type 2: CMS lists no primary codes" in s2.html and "CCCCC" not in s2.html
     assert aoc.render("96360", src, PAGES) is None
+
+
+def test_rows_read_at_once_equal_the_rows_read_per_code(tmp_path: Path) -> None:
+    src = _source(tmp_path)
+    by_addon, by_primary = src.by_code()
+    assert set(by_addon) | set(by_primary) == src.codes()
+    for code in src.codes():
+        assert by_addon.get(code, []) == src.as_addon(code)
+        assert by_primary.get(code, []) == src.as_primary(code)

@@ -97,3 +97,16 @@ def test_pcs_gems_name_their_year_when_they_are_the_shipped_file(tmp_path: Path)
     db = sqlite3.connect(data_file(SiteConfig(root=root), "gem-pcs-to-icd9"))
     assert read_meta(db).get("release", "") == ""
     db.close()
+
+
+def test_rows_read_at_once_equal_the_rows_read_per_code(tmp_path: Path) -> None:
+    for kind in gems.GEM_KINDS:
+        src = gems.GemSource(kind, _open(tmp_path, kind))
+        table = src.by_code()
+        assert table and set(table) == src.codes()
+        for code in table:
+            assert table[code] == src.rows(code)
+    db = _open(tmp_path, "icd9-descriptions-dx")
+    descs = gems.descriptions(db)
+    assert descs["3572"] == "Polyneuropathy in diabetes"
+    assert len(descs) == db.execute("SELECT count(*) FROM icd9").fetchone()[0]

@@ -51,3 +51,11 @@ def test_bad_indicator_names_file_and_line(tmp_path: Path) -> None:
     )
     with pytest.raises(BuildError, match=r"m.csv:3: MUE adjudication indicator 'Clinical' for 99214"):
         mue.import_mue("mue-practitioner", p, tmp_path / "m.sqlite")
+
+
+def test_rows_read_at_once_equal_the_rows_read_per_code(tmp_path: Path) -> None:
+    for src in _sources(tmp_path):
+        table = src.by_code()
+        assert table and set(table) == src.codes()
+        for code in table:
+            assert table[code] == src.rows(code)

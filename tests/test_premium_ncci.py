@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlite3
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -137,3 +138,144 @@ def test_version_date() -> None:
     assert ncci.version_date("ccipra-v302r0-f1.txt") == "2024-07-01"
     assert ncci.version_date("ccioph-v293r0-f4.xlsx") == "2023-10-01"
     assert ncci.version_date("ptp.tsv") == ""
+
+
+class _Blocks(HTMLParser):
+    """The code blocks of a section as a reader sees them: each `<p class="codes">` with the summary
+    lines of the `<details>` it is in (direction, then settings · indicator · rationale)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.heads: list[str] = []  # the open <details>' summaries, outermost first
+        self.text: list[str] | None = None  # the summary being read
+        self.codes: list[str] | None = None  # the codes block being read
+        self.linked: dict[str, str] = {}  # code -> href
+        self.href = ""
+        self.blocks: list[tuple[tuple[str, ...], list[str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "details":
+            self.heads.append("")
+        elif tag == "summary":
+            self.text = []
+        elif tag == "p" and ("class", "codes") in attrs:
+            self.codes = []
+        elif tag == "a":
+            self.href = dict(attrs).get("href") or ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "details":
+            self.heads.pop()
+        elif tag == "summary" and self.text is not None:
+            self.heads[-1] = "".join(self.text)
+            self.text = None
+        elif tag == "p" and self.codes is not None:
+            self.blocks.append((tuple(self.heads), self.codes))
+            self.codes = None
+        elif tag == "a":
+            self.href = ""
+
+    def handle_data(self, data: str) -> None:
+        if self.text is not None:
+            self.text.append(data)
+        if self.codes is not None:
+            for code in data.split():
+                self.codes.append(code)
+                if self.href:
+                    self.linked[code] = self.href
+
+
+def _synthetic(tmp_path: Path, kind: str, rows: list[str]) -> ncci.PtpSource:
+    p = tmp_path / f"{kind}.tsv"
+    p.write_text("column1\tcolumn2\tmodifier\teffective\tdeletion\trationale\n" + "\n".join(rows) + "\n",
+                 encoding="utf-8")
+    out = tmp_path / f"{kind}.sqlite"
+    ncci.import_ptp(kind, p, out)
+    return ncci.PtpSource(kind, sqlite3.connect(out))
+
+
+# Two settings sharing most pairs, one pair with another indicator in each, rationales, a duplicate
+# row, deleted edits, codes with and without pages (the HCPCS and CDT ones).
+PRAC = [
+    "99213\t36415\t1\t\t*\tStandards of medical/surgical practice",
+    "99213\t36415\t1\t\t*\tStandards of medical/surgical practice",
+    "99213\t93000\t0\t\t*\tMutually exclusive procedures",
+    "99213\t11042\t1\t\t*\tStandards of medical/surgical practice",
+    "99213\tG0105\t9\t\t*\t",
+    "99213\tD0120\t1\t\t20231231\tStandards of medical/surgical practice",
+    "99213\t45378\t0\t\t20171231\tMutually exclusive procedures",
+    "45380\t99213\t1\t\t*\tStandards of medical/surgical practice",
+] + [f"99213\t{n:05d}\t1\t\t*\tStandards of medical/surgical practice" for n in range(10000, 10040)]
+HOSP = [
+    "99213\t36415\t1\t\t*\tStandards of medical/surgical practice",
+    "99213\t93000\t1\t\t*\tMutually exclusive procedures",
+    "99213\tJ1100\t0\t\t*\tStandards of medical/surgical practice",
+    "99213\t45378\t0\t\t20171231\tMutually exclusive procedures",
+] + [f"99213\t{n:05d}\t1\t\t*\tStandards of medical/surgical practice" for n in range(10000, 10030)]
+
+
+def test_the_grouped_reading_and_the_row_by_row_one_agree(tmp_path: Path) -> None:
+    fixtures = [_source(tmp_path, "ccipra-v302r0-f1.txt"), _source(tmp_path, "ccioph-v302r0-f1.csv",
+                                                                    "ncci-ptp-hospital")]
+    (tmp_path / "s").mkdir()
+    (tmp_path / "d").mkdir()
+    synthetic = [_synthetic(tmp_path / "s", "ncci-ptp-practitioner", PRAC),
+                 _synthetic(tmp_path / "s", "ncci-ptp-hospital", HOSP)]
+    dated = [_synthetic(tmp_path / "d", "ncci-ptp-practitioner", [
+        "99213\t36415\t1\t20200101\t*\tStandards of medical/surgical practice",
+        "99213\t36415\t1\t20220101\t*\tStandards of medical/surgical practice",
+        "99213\t93000\t0\t19980401\t20171231\tMutually exclusive procedures",
+    ])]
+    checked = 0
+    for sources in (fixtures, fixtures[:1], fixtures[1:], synthetic, dated):
+        for code in sorted(set().union(*(s.codes() for s in sources))):
+            for pages in (PAGES, ncci.Linker(PAGES), {}):
+                fast = ncci.render(code, sources, pages)
+                plain = ncci.render_plain(code, sources, pages)
+                assert fast == plain, code
+                checked += fast is not None
+    assert checked > 60
+    s = ncci.render("99213", dated, PAGES)
+    assert s is not None and '<a href="/cpt/36415/">36415</a> <small>since 2022-01-01</small>' in s.html
+
+
+def test_a_paid_reader_sees_every_pair_with_its_indicator_and_rationale(tmp_path: Path) -> None:
+    """Every active pair of both files is under a heading naming its setting(s), modifier indicator
+    and rationale, once per setting; every code with a page is a link to it."""
+    prac = _synthetic(tmp_path, "ncci-ptp-practitioner", PRAC)
+    hosp = _synthetic(tmp_path, "ncci-ptp-hospital", HOSP)
+    pages = {**PAGES, "cpt": PAGES["cpt"] | {"93000"} | {f"{n:05d}" for n in range(10000, 10040)}}
+    s = ncci.render("99213", [prac, hosp], pages)
+    assert s is not None
+    reader = _Blocks()
+    reader.feed(s.html)
+    seen: set[tuple[str, str, str, int, str]] = set()  # (direction, setting, other, indicator, rationale)
+    for heads, codes in reader.blocks:
+        direction, group = heads[0], heads[-1]
+        if group.startswith("Deleted edits"):
+            continue
+        where, _, rest = group.partition(" · modifier indicator ")
+        mod = int(rest[0])
+        rationale = rest.split(" · ", 1)[1].rsplit(" (", 1)[0] if " · " in rest else ""
+        settings = (["practitioner", "outpatient hospital"] if where.startswith("Practitioner and")
+                    else [where.removesuffix(" only").lower()])
+        assert len(codes) == len(set(codes)) and codes == sorted(codes)
+        for setting in settings:
+            for code in codes:
+                column = "c1" if direction.startswith("Column 2 codes") else "c2"
+                key = (column, setting, code, mod, rationale)
+                assert key not in seen
+                seen.add(key)
+    expected = set()
+    for src in (prac, hosp):
+        for column in ("c1", "c2"):
+            expected |= {(column, src.setting, other, mod, rat)
+                         for other, _eff, dele, mod, rat in src.edits("99213", column) if dele is None}
+    assert seen == expected
+    # Links: every code with a page, the others as text.
+    assert reader.linked["36415"] == "/cpt/36415/" and reader.linked["G0105"] == "/hcpcs/G0105/"
+    assert "J1100" not in reader.linked and "<span>J1100</span>" in s.html
+    # Deleted edits, by setting and date, still readable with their indicator.
+    assert ("Practitioner, deleted 2023-12-31 · modifier indicator 1 — modifier allowed: an NCCI-associated "
+            "modifier may bypass the edit when clinically appropriate (1): <span>D0120</span></p>") in s.html
+    assert "Outpatient hospital, deleted 2017-12-31 · modifier indicator 0" in s.html

@@ -51,3 +51,11 @@ def test_not_payable_status_has_no_payment(tmp_path: Path) -> None:
 def test_without_gpci_no_locality_table(tmp_path: Path) -> None:
     s = payment.render("99213", _source(tmp_path, gpci=False))
     assert s is not None and "$90.87" in s.html and "Payment by locality" not in s.html
+
+
+def test_rows_read_at_once_equal_the_rows_read_per_code(tmp_path: Path) -> None:
+    src = _source(tmp_path)
+    table = src.by_code()
+    assert table and set(table) == src.codes()
+    for code in table:
+        assert table[code] == src.rows(code)
