@@ -40,7 +40,12 @@ def test_national_payment_and_indicators_in_words(tmp_path: Path) -> None:
     assert "000 — 0 days" in s.html and "2 — standard reduction" in s.html
     assert "Medicare Physician Fee Schedule RVU24 (July 2024), CMS" in s.html
     assert "Geographic practice cost indices GPCI2024 (2024), CMS" in s.html
-    assert s.html.count("<details>") == 2  # one locality table per payable modifier row, closed
+    # One locality table, closed, with a column pair per payable modifier row (none and 53).
+    assert s.html.count("<details>") == 1 and s.html.count('class="gpci-payment"') == 1
+    assert ('<th scope="col" colspan="2">No modifier</th><th scope="col" colspan="2">Modifier 53</th>'
+            in s.html)
+    manhattan = s.html.split("<td>MANHATTAN</td>", 1)[1].split("</tr>", 1)[0]
+    assert manhattan.count("<td>$") == 4
 
 
 def test_not_payable_status_has_no_payment(tmp_path: Path) -> None:

@@ -162,17 +162,29 @@ def _explain(label: str, table: dict[str, str], value: str) -> str:
 NA = "<abbr title=\"not applicable: CMS has not developed a practice expense RVU for this setting\">NA</abbr>"
 
 
-def _localities(row: RvuRow, src: RvuSource) -> str:
+def _payments(row: RvuRow, loc: Locality) -> str:
+    return (f"<td>{NA if row.nf_na else money(locality_payment(row, loc, False))}</td>"
+            f"<td>{NA if row.f_na else money(locality_payment(row, loc, True))}</td>")
+
+
+def _localities(rows: list[RvuRow], src: RvuSource) -> str:
+    """One table of the payable rows' payment in every locality: a column pair per modifier row, so a
+    code with 26 and TC rows names each of the 109 localities once instead of three times."""
     trs = "".join(
-        f"{head}<td>{NA if row.nf_na else money(locality_payment(row, loc, False))}</td>"
-        f"<td>{NA if row.f_na else money(locality_payment(row, loc, True))}</td></tr>"
+        head + "".join(_payments(row, loc) for row in rows) + "</tr>"
         for loc, head in zip(src.localities, src.locality_heads, strict=True)
     )
-    return (
-        '<table class="gpci-payment"><thead><tr><th scope="col">State and locality</th>'
-        '<th scope="col">Name</th><th scope="col">Non-facility</th><th scope="col">Facility</th></tr></thead>'
-        f"<tbody>{trs}</tbody></table>"
-    )
+    settings = '<th scope="col">Non-facility</th><th scope="col">Facility</th>'
+    if len(rows) == 1:
+        head = f'<tr><th scope="col">State and locality</th><th scope="col">Name</th>{settings}</tr>'
+    else:
+        mods = "".join(
+            f'<th scope="col" colspan="2">{"Modifier " + esc(row.mod) if row.mod else "No modifier"}</th>'
+            for row in rows
+        )
+        head = ('<tr><th scope="col" rowspan="2">State and locality</th>'
+                f'<th scope="col" rowspan="2">Name</th>{mods}</tr><tr>{settings * len(rows)}</tr>')
+    return f'<table class="gpci-payment"><thead>{head}</thead><tbody>{trs}</tbody></table>'
 
 
 def render(code: str, src: RvuSource) -> Section | None:
@@ -224,11 +236,12 @@ def render(code: str, src: RvuSource) -> Section | None:
     if any(row.nf_na or row.f_na for row in rows):
         parts.append("<p>NA: CMS has not developed a practice expense RVU for this setting.</p>")
     parts.append(source(cite("Medicare Physician Fee Schedule", src.release, src.file, effective=False)))
+    payable = [row for row in rows if row.status in PAYABLE and row.cf]
     if src.localities:
-        for row in rows:
-            if row.status in PAYABLE and row.cf:
-                what = f"Payment by locality{', modifier ' + esc(row.mod) if row.mod else ''}"
-                parts.append(details(what, _localities(row, src), len(src.localities), open_=False))
+        if payable:
+            what = "Payment by locality" + (
+                f", modifier {esc(payable[0].mod)}" if len(payable) == 1 and payable[0].mod else "")
+            parts.append(details(what, _localities(payable, src), len(src.localities), open_=False))
         parts.append(
             "<p>Locality payment = (work RVU × work GPCI + PE RVU × PE GPCI + MP RVU × MP GPCI) × conversion "
             "factor.</p>" + source(cite("Geographic practice cost indices", src.gpci_release, src.gpci_file,
