@@ -69,7 +69,14 @@ ZLIB_LEVEL = 1
 
 
 def pack(html: str) -> bytes:
-    literal = json.dumps(html, ensure_ascii=False).encode("utf-8")
+    return _pack(_literal(html))
+
+
+def _literal(html: str) -> bytes:
+    return json.dumps(html, ensure_ascii=False).encode("utf-8")
+
+
+def _pack(literal: bytes) -> bytes:
     if len(literal) >= COMPRESS_FROM:
         return _ZLIB + zlib.compress(literal, ZLIB_LEVEL)
     return _RAW + literal
@@ -87,7 +94,12 @@ def unpack_json(blob: bytes) -> bytes:
 
 
 def html_hash(html: str) -> bytes:
-    return hashlib.sha256(html.encode("utf-8")).digest()[:16]
+    """A section text's identity in the store: the hash of its JSON literal (what `pack` stores)."""
+    return _digest(_literal(html))
+
+
+def _digest(literal: bytes) -> bytes:
+    return hashlib.sha256(literal).digest()[:16]
 
 
 class Packer:
@@ -102,12 +114,14 @@ class Packer:
 
     def __call__(self, sid: str, title: str, html: str) -> Packed:
         h = self._hashes.get(html)
-        if h is None:
-            h = self._hashes[html] = html_hash(html)
+        literal = None
+        if h is None:  # the literal is hashed and packed: the text is encoded once
+            literal = _literal(html)
+            h = self._hashes[html] = _digest(literal)
         if h in self.sent:
             return (sid, title, h, None)
         self.sent.add(h)
-        return (sid, title, h, pack(html))
+        return (sid, title, h, _pack(literal if literal is not None else _literal(html)))
 
     def forget(self, html: str) -> None:
         """Lets a text go that no other page shares (a page's own premium section): its hash is no

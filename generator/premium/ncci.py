@@ -1,6 +1,7 @@
 """NCCI procedure-to-procedure (PTP) edits: import the CMS tables, render the "NCCI edits" section."""
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import sqlite3
@@ -243,6 +244,7 @@ NCCI_ASSOCIATED = (
 NCCI_ASSOCIATED_CPT = ("24", "25", "27", "57", "58", "59", "78", "79", "91")
 
 
+@functools.cache
 def associated_modifiers() -> str:
     """The NCCI-associated modifiers, the HCPCS Level II ones linked to their pages."""
     links = ", ".join(f'<a href="{modifier_path(m)}">{m}</a>' for m in NCCI_ASSOCIATED)
@@ -344,7 +346,7 @@ def render_pairs(
 ) -> Section | None:
     link = linker(pages)
     blocks = []
-    found = False
+    found = allowed = False
     for column, title in (
         ("c1", f"Column 2 codes bundled into {esc(code)} (this code is column 1)"),
         ("c2", f"Column 1 codes that {esc(code)} is bundled into (this code is column 2)"),
@@ -356,6 +358,8 @@ def render_pairs(
         active = [p for p in per_setting if p.active]
         n_active = len(set().union(*(c for p in active for c in p.active.values())))
         n_deleted = sum(p.n_deleted for p in per_setting)
+        allowed = allowed or any(k[0] == 1 for p in active for k in p.active) or any(
+            k[1] == 1 for p in per_setting for k in p.deleted)
         inner = _active(active, link, len(sources)) if n_active else "<p>No active edits.</p>"
         if n_deleted:
             inner += details("Deleted edits (for claims with earlier dates of service)",
@@ -371,7 +375,7 @@ def render_pairs(
         "provider, the column 2 code is not paid unless the modifier indicator allows an NCCI-associated "
         "modifier (0 = not allowed, 1 = allowed, 9 = not applicable).</p>"
     )
-    if "modifier indicator 1" in "".join(blocks):
+    if allowed:  # some edit of the page has modifier indicator 1
         intro += associated_modifiers()
     cites = "".join(source(src.label()) for src in sources if src.ids.get(code) is not None)
     html = f'<div class="ncci">{intro}{"".join(blocks)}{cites}</div>'

@@ -236,12 +236,12 @@ def render(code: str, src: RvuSource) -> Section | None:
     if any(row.nf_na or row.f_na for row in rows):
         parts.append("<p>NA: CMS has not developed a practice expense RVU for this setting.</p>")
     parts.append(source(cite("Medicare Physician Fee Schedule", src.release, src.file, effective=False)))
-    payable = [row for row in rows if row.status in PAYABLE and row.cf]
+    paid = [row for row in rows if row.status in PAYABLE and row.cf]
     if src.localities:
-        if payable:
+        if paid:
             what = "Payment by locality" + (
-                f", modifier {esc(payable[0].mod)}" if len(payable) == 1 and payable[0].mod else "")
-            parts.append(details(what, _localities(payable, src), len(src.localities), open_=False))
+                f", modifier {esc(paid[0].mod)}" if len(paid) == 1 and paid[0].mod else "")
+            parts.append(details(what, _localities(paid, src), len(src.localities), open_=False))
         parts.append(
             "<p>Locality payment = (work RVU × work GPCI + PE RVU × PE GPCI + MP RVU × MP GPCI) × conversion "
             "factor.</p>" + source(cite("Geographic practice cost indices", src.gpci_release, src.gpci_file,
