@@ -19,13 +19,13 @@ from ..load import source_for
 from ..model import ICD10CM, ICD10PCS
 from ..official import source
 from ..premium.db import release_from_name
-from .pfs import PFS, pfs_releases, quarter_end
+from .pfs import PFS, pfs_releases
 from .previous import previous_releases
-from .releases import Release, applies, from_source_line
+from .releases import Release, applies, from_source_line, quarterly
 
 # What `coderef releases` lists: name -> (title, import kinds whose files carry the release).
 QUARTERLY: dict[str, tuple[str, tuple[str, ...]]] = {
-    "hcpcs": ("HCPCS Level II", ("hcpcs",)),
+    "hcpcs": ("HCPCS Level II", ("hcpcs", "hcpcs-earlier")),
     "ncci": ("NCCI procedure-to-procedure edits", ("ncci-ptp-practitioner", "ncci-ptp-hospital")),
     "mue": ("Medically unlikely edits", ("mue-practitioner", "mue-hospital", "mue-dme")),
 }
@@ -67,8 +67,7 @@ def quarterly_releases(cfg: SiteConfig, name: str) -> list[Release]:
         if not found:
             raise BuildError(f"{src.path}: the file name names no release date; import it with --release")
         start = date.fromisoformat(found)
-        label = f"{title} {start:%B %Y}"
-        out.setdefault(start, Release(name, start.isoformat()[:7], label, start, quarter_end(start)))
+        out.setdefault(start, quarterly(name, title, start))
     return [out[k] for k in sorted(out)]
 
 
