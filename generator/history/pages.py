@@ -198,7 +198,8 @@ def change_ctx(model: CodeSetModel, history: History, pair: Changes) -> Ctx:
         "codeset": codeset, "codeset_name": CODESET_NAMES[codeset], "codeset_url": urls.codeset_path(codeset),
         "index_url": urls.changes_path(codeset), "url": urls.changes_path(codeset, pair.new.slug),
         "old": release_ctx(pair.old), "new": release_ctx(pair.new), "counts": pair.counts(),
-        "count_rows": [Ctx({"kind": k, "title": KIND_NAMES[k], "count": n}) for k, n in pair.counts().items()],
+        "count_rows": [Ctx({"kind": k, "title": KIND_NAMES[k], "count": n})
+                       for k, n in pair.counts().items()],
         "spans": pair.spans, "when": pair.when, "chapters": chapters,
     })
 
