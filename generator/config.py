@@ -33,6 +33,7 @@ DEFAULT_PROTECTED: dict[str, bool] = {
     "handwritten": True,
     "ncci-ptp": True,
     "mue": True,
+    "ncci-mue-history": True,
     "rvu": True,
     "add-on-codes": True,
     "crosswalk": True,

@@ -11,6 +11,7 @@ from ..model import CODESET_NAMES, HCPCS, CodeRecord, Section
 from .compare import Changes, compare
 from .hcpcs import TITLE as HCPCS_TITLE
 from .hcpcs import held_of, is_compared
+from .ncci_mue import attach_ncci_mue_history
 from .previous import Held, previous_releases
 from .releases import Release, from_quarter_line, from_source_line
 from .rvu import attach_rvu_history
@@ -86,8 +87,10 @@ def history_of(cfg: SiteConfig, codeset: str, records: list[CodeRecord]) -> Hist
 def attach_history(cfg: SiteConfig, models: dict[str, list[CodeRecord]]) -> dict[str, History]:
     """Gives every code of a code set with earlier releases held its history block, and new and
     revised codes of the current release their badge; and codes whose RVUs changed between the PFS
-    releases held their (protected) RVU history. Returns the histories by code set."""
+    releases held, or whose NCCI edits or MUEs changed between the quarters held, their (protected) RVU
+    and NCCI/MUE history. Returns the histories by code set."""
     attach_rvu_history(cfg, models)
+    attach_ncci_mue_history(cfg, models)
     out: dict[str, History] = {}
     for codeset, records in models.items():
         history = history_of(cfg, codeset, records)

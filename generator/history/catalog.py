@@ -19,6 +19,7 @@ from ..load import source_for
 from ..model import ICD10CM, ICD10PCS
 from ..official import source
 from ..premium.db import release_from_name
+from ..premium.releases import RELEASED_KINDS, held_sources, release_of
 from .pfs import PFS, pfs_releases
 from .previous import previous_releases
 from .releases import Release, applies, from_source_line, quarterly
@@ -60,6 +61,14 @@ def quarterly_releases(cfg: SiteConfig, name: str) -> list[Release]:
     title, kinds = QUARTERLY[name]
     out: dict[date, Release] = {}
     for kind in kinds:
+        if kind in RELEASED_KINDS:  # NCCI and MUE: every release held side by side
+            for held in held_sources(cfg, kind):
+                found = release_of(held)
+                if not found:
+                    continue  # an undated import (as for PFS): no dates to give, its sections still show
+                start = date.fromisoformat(found)
+                out.setdefault(start, quarterly(name, title, start))
+            continue
         src = source(cfg, kind)
         if src is None:
             continue

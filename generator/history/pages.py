@@ -14,6 +14,7 @@ from ..render import Ctx
 from ..theme import SiteFile, Theme
 from .attach import History, history_of
 from .compare import Changes
+from .ncci_mue import ncci_change_pages
 from .pfs_changes import pfs_change_pages
 from .releases import Release
 
@@ -25,6 +26,7 @@ def history_pages(theme: Theme, models: dict[str, CodeSetModel]) -> Iterator[Sit
     """The site stage: for each code set with earlier releases held, its change pages and the pages
     of its deleted codes; and the PFS change page when several fee schedule releases are held."""
     yield from pfs_change_pages(theme, models)
+    yield from ncci_change_pages(theme, models)
     for codeset, model in models.items():
         history = history_of(theme.cfg, codeset, model.records)
         if history is None:
