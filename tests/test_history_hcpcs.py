@@ -149,7 +149,9 @@ def test_search_rows_carry_the_badges(hcpcs_site: Path) -> None:
     assert rows["A4397"][-2:] == ["terminated", "Terminated 2021-12-31"]
 
 
-def test_releases_command_lists_both_hcpcs_releases(hcpcs_site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_releases_command_lists_both_hcpcs_releases(
+    hcpcs_site: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from generator.cli import main
 
     assert main(["--root", str(hcpcs_site.parent), "releases", "--codeset", "hcpcs"]) == 0
@@ -200,8 +202,8 @@ def test_codes_gone_from_the_newer_file_get_a_deleted_page(tmp_path: Path) -> No
     with gzip.open(JAN_2020, "rt", encoding="cp1252", newline="") as f:
         raw = f.read().splitlines(keepends=True)
     earlier = tmp_path / "HCPC2020_ANWEB_a4.txt"
-    earlier.write_text("".join(x for x in raw if x.startswith("A4") or not re.match(r"^[ A-Z0-9]{5}\d{5}", x)),
-                       encoding="cp1252", newline="")
+    kept_2020 = (x for x in raw if x.startswith("A4") or not re.match(r"^[ A-Z0-9]{5}\d{5}", x))
+    earlier.write_text("".join(kept_2020), encoding="cp1252", newline="")
     old = _read_2020(earlier)
     assert {"A4300", "A4301"} <= old.keys()
     root = _project(tmp_path / "proj", current, earlier)

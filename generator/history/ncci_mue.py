@@ -195,17 +195,17 @@ def ncci_change_pages(theme: Theme, models: dict[str, CodeSetModel]) -> Iterator
 
 def pair_ctx(pair: Pair, models: dict[str, CodeSetModel]) -> Ctx:
     """One release pair of one data set: per code, what changed (no values: those are premium)."""
-    what: dict[str, dict[str, int]] = {}
+    what: dict[str, dict[tuple[str, str], int]] = {}
     for e in pair.edits:
         for side, code in (("column 1", e.column1), ("column 2", e.column2)):
-            key = f"{EDIT_WORDS[e.kind]} (as {side})"
             counts = what.setdefault(code, {})
-            counts[key] = counts.get(key, 0) + 1
+            counts[(EDIT_WORDS[e.kind], side)] = counts.get((EDIT_WORDS[e.kind], side), 0) + 1
     for m in pair.mues:
-        what.setdefault(m.code, {})[MUE_WORDS[m.kind]] = 1
+        what.setdefault(m.code, {})[(MUE_WORDS[m.kind], "")] = 0
     rows = []
     for code in sorted(what):
-        said = [w if pair.mues else f"{n} {'edit' if n == 1 else 'edits'} {w}" for w, n in what[code].items()]
+        said = [f"{w[:1].upper()}{w[1:]}" + (f": {n} {'edit' if n == 1 else 'edits'} as {side}" * bool(side))
+                for (w, side), n in what[code].items()]
         rows.append(Ctx({"code": code, "url": _url(models, code), "what": "; ".join(said)}))
     return Ctx({"id": pair.anchor, "kind": pair.kind, "title": title_of(pair.kind), "old": pair.old,
                 "new": pair.new, "rows": rows, "changes": len(pair.edits) + len(pair.mues)})
