@@ -8,11 +8,12 @@ from .. import urls
 from ..config import SiteConfig
 from ..errors import BuildError
 from ..model import CODESET_NAMES, HCPCS, CodeRecord, Section
+from ..official import source
 from .compare import Changes, compare
 from .hcpcs import TITLE as HCPCS_TITLE
 from .hcpcs import held_of, is_compared
 from .ncci_mue import attach_ncci_mue_history
-from .previous import Held, previous_releases
+from .previous import PREVIOUS_KINDS, Held, previous_releases
 from .releases import Release, from_quarter_line, from_source_line
 from .rvu import attach_rvu_history
 from .sections import Event, history_section, pair_events
@@ -65,11 +66,19 @@ def current_codes(codeset: str, records: list[CodeRecord]) -> dict[str, Held]:
     return {r.key: Held(bool(r.billable), r.title) for r in records if r.is_code}
 
 
+def compared(cfg: SiteConfig, codeset: str) -> bool:
+    """Whether the site compares releases of `codeset`: earlier ones are held, and the current one is an
+    official file (HCPCS pages may be hand-written only: no release to compare)."""
+    if codeset == HCPCS and source(cfg, "hcpcs") is None:
+        return False
+    return any(source(cfg, kind) is not None for kind in PREVIOUS_KINDS.get(codeset, ()))
+
+
 def history_of(cfg: SiteConfig, codeset: str, records: list[CodeRecord]) -> History | None:
     """The history of `codeset` from its records and the earlier releases held (None: none held)."""
-    previous = previous_releases(cfg, codeset)
-    if not previous:
+    if not compared(cfg, codeset):
         return None
+    previous = previous_releases(cfg, codeset)
     current = current_release(codeset, records)
     now = current_codes(codeset, records)
     releases = [p.release for p in previous] + [current]
