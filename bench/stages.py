@@ -126,7 +126,8 @@ def run(root: Path = ROOT) -> dict[str, Any]:
         newer.write_text("".join(lines))
         rows = _store_rows(proj)
         t0 = time.perf_counter()
-        command = coderef(proj, "import", "mue-practitioner", str(newer), "--release", "2024-07-01 (corrected)")
+        corrected = "2024-07-01 (corrected)"
+        command = coderef(proj, "import", "mue-practitioner", str(newer), "--release", corrected)
         subprocess.run(command, check=True, capture_output=True)
         imported = time.perf_counter() - t0
         out["one_cms_file"] = timed_build(proj)
