@@ -12,8 +12,9 @@ from ..official import source
 from .compare import Changes, compare
 from .hcpcs import TITLE as HCPCS_TITLE
 from .hcpcs import held_of, is_compared
+from .held import Held
 from .ncci_mue import attach_ncci_mue_history
-from .previous import PREVIOUS_KINDS, Held, previous_releases
+from .previous import PREVIOUS_KINDS, previous_releases
 from .releases import Release, from_quarter_line, from_source_line
 from .rvu import attach_rvu_history
 from .sections import Event, history_section, pair_events

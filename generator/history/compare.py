@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 
-from .previous import Held
+from .held import Held
 from .releases import Release, consecutive
 
 

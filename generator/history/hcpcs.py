@@ -15,7 +15,7 @@ from ..errors import BuildError
 from ..importers.hcpcs import HcpcsImporter
 from ..model import HCPCS, CodeRecord
 from ..premium.db import release_from_name
-from .previous import Held, PreviousRelease
+from .held import Held, PreviousRelease
 from .releases import Release, quarterly
 
 TITLE = "HCPCS Level II"

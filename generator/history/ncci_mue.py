@@ -87,6 +87,11 @@ def ncci_mue_history(cfg: SiteConfig) -> NcciMueHistory | None:
 _MADE: dict[str, NcciMueHistory] = {}
 
 
+def forget() -> None:
+    """Drops the history made in this process (the next call reads it from the cache, as a new build)."""
+    _MADE.clear()
+
+
 def _history(cfg: SiteConfig) -> NcciMueHistory:
     releases: dict[str, list[str]] = {}
     pairs: list[Pair] = []

@@ -12,39 +12,20 @@ import functools
 import gzip
 import re
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 from ..config import SiteConfig
 from ..errors import BuildError
 from ..model import HCPCS, ICD10CM
 from ..official import source
-from .releases import Release, fiscal_year
+from .hcpcs import earlier_hcpcs
+from .held import Held, PreviousRelease
+from .releases import fiscal_year
 
 # Import kinds of earlier releases, per code set (oldest first).
 PREVIOUS_KINDS: dict[str, tuple[str, ...]] = {ICD10CM: ("icd10cm-fy2025",), HCPCS: ("hcpcs-earlier",)}
 HEADER = ["code", "code_dot", "billable", "short_desc", "long_desc"]
 _FY_IN_NAME = re.compile(r"fy(\d{4})", re.IGNORECASE)
-
-
-class Held(NamedTuple):
-    """One code of a release: billable or header, and its (long) title. A tuple: 100k are made.
-
-    HCPCS codes also carry the dates CMS's file gives them: `ended` its termination date when that
-    lies before the file's release (the code is terminated in it), `added` the date it was added."""
-
-    billable: bool
-    title: str
-    ended: str = ""
-    added: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class PreviousRelease:
-    release: Release
-    codes: dict[str, Held]  # by the code as printed ("E11.9"), in the file's order
-    path: Path
 
 
 def previous_releases(cfg: SiteConfig, codeset: str) -> list[PreviousRelease]:
@@ -55,8 +36,6 @@ def previous_releases(cfg: SiteConfig, codeset: str) -> list[PreviousRelease]:
         if src is None:
             continue
         if codeset == HCPCS:
-            from .hcpcs import earlier_hcpcs
-
             out.append(earlier_hcpcs(src.path, src.release))
             continue
         name = src.release or _name_from_file(src.path)

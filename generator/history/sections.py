@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..fragments import escape
 from ..model import Section
 from .compare import Changes
-from .previous import Held
+from .held import Held
 from .releases import Release
 
 HISTORY = "history"  # section id and kind (public unless `protected: {history: true}`)
