@@ -276,3 +276,32 @@ def test_an_import_of_an_older_quarter_is_held_but_not_current(tmp_path: Path) -
 
     with pytest.raises(BuildError, match="give the release's effective date"):
         import_premium(cfg, "mue-practitioner", tmp_path / "mue_undated.tsv", "October")
+
+
+def test_current_release_in_site_yml_picks_another_release_held(tmp_path: Path) -> None:
+    from generator.config import load_config
+    from generator.errors import BuildError, Problems
+    from generator.premium import import_premium, normalised_file
+    from generator.premium.files import cache_dir
+
+    root = make_project(tmp_path / "proj", pages=False, jobs=False, codesets="[cpt]")
+    _, mue = _july()
+    _write(mue, root / "content" / "official" / MUE)
+    _write(mue, tmp_path / "mue_2024-10-01.tsv")
+    site_yml = root / "content" / "site.yml"
+    base_yml = site_yml.read_text()
+    problems = Problems()
+    import_premium(load_config(root, problems), "mue-practitioner", tmp_path / "mue_2024-10-01.tsv")
+    site_yml.write_text(base_yml + "current_release:\n  mue-practitioner: 2024-07-01\n  gpci: 2024-07-01\n")
+    cfg = load_config(root, problems)
+    assert cfg.current_release == {"mue-practitioner": "2024-07-01"}
+    assert any("'current_release' names 'gpci'" in str(w) for w in problems.warnings)
+    current = normalised_file(cfg, "mue-practitioner")
+    assert current is not None and current.parent == cache_dir(cfg)  # the shipped July file, converted
+    site_yml.write_text(base_yml + "current_release:\n  mue-practitioner: 2024-04-01\n")
+    with pytest.raises(BuildError, match="releases held are 2024-07-01, 2024-10-01"):
+        normalised_file(load_config(root, Problems()), "mue-practitioner")
+    site_yml.write_text(base_yml + "current_release:\n  mue-practitioner: October\n")
+    problems = Problems()
+    load_config(root, problems)
+    assert any("'current_release' maps an NCCI or MUE kind" in str(e) for e in problems.errors)

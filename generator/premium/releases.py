@@ -8,6 +8,8 @@ the fast path and CasePilot read, is the newest held, unless `sources:` in site.
 (that file is then the current and only release). Release history (`generator/history/ncci_mue.py`)
 compares consecutive releases held.
 
+`current_release: {KIND: DATE}` in site.yml makes another release held the current one.
+
 An import whose release has no date (a file named without one, no `--release`) replaces the current
 import as before and drops the held releases of its kind: an undated release cannot be ordered.
 """
@@ -20,12 +22,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .. import official
-from ..config import SiteConfig
+from ..config import RELEASED_KINDS, SiteConfig
+
+__all__ = ["RELEASED_KINDS", "check_release", "current_source", "held_dir", "held_sources", "release_of",
+           "store_import"]
 from ..errors import BuildError
 from .db import SUBDIR, ImportResult, data_file, read_meta, release_from_name
 from .ncci import version_date
 
-RELEASED_KINDS = ("ncci-ptp-practitioner", "ncci-ptp-hospital", "mue-practitioner", "mue-hospital", "mue-dme")
 _DATE = re.compile(r"^20\d\d-[01]\d-[0-3]\d$")
 Importer = Callable[[str, Path, Path, "str | None"], ImportResult]
 
@@ -88,10 +92,19 @@ def release_of(src: official.Source) -> str:
 
 
 def current_source(cfg: SiteConfig, kind: str) -> official.Source | None:
-    """The release the build reads: the newest held (`sources:` in site.yml pins one)."""
+    """The release the build reads: the newest held, or the one `current_release:` in site.yml names
+    (`sources:` pins one file)."""
     held = held_sources(cfg, kind)
     if not held:
         return None
+    wanted = cfg.current_release.get(kind)
+    if wanted and kind not in cfg.sources:
+        found = [s for s in held if release_of(s) == wanted]
+        if not found:
+            dates = ", ".join(release_of(s) or "undated" for s in held)
+            raise BuildError(f"site.yml: current_release.{kind} is {wanted}, but the releases held are "
+                             f"{dates}; import that release (coderef import {kind} FILE) or change the date")
+        return found[0]
     dated_ones = [s for s in held if release_of(s)]
     return dated_ones[-1] if dated_ones else held[-1]
 
