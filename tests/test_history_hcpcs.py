@@ -225,7 +225,7 @@ def test_hcpcs_history_pages_validate(hcpcs_site: Path) -> None:
     from test_html_validity import nu_check
 
     files = [str(hcpcs_site / "hcpcs" / rel / "index.html") for rel in (
-        "changes", "changes/2024-07", "A2001", "A4397", "A9276",
+        "", "changes", "changes/2024-07", "A2001", "A4397", "A9276", "C1834",
     )]
     code, report = nu_check(files)
     assert code == 0, report
