@@ -180,6 +180,16 @@ def test_casepilot_answers_hcpcs_release_questions(hcpcs_site: Path) -> None:
         assert "terminated, with the termination date 2021-12-31 (it was active in 2020-01" in ended
         same = pilot.answer("Is A0021 new?", None).text
         assert "not new in 2024-07" in same and "same long description, and not terminated" in same
+        assert "CMS's file gives its added date as 1985-01-01." in same
+        # Valid on a date of service: from the added and termination dates CMS's file gives each code,
+        # also between the two releases held (no release held covers 2021-06-01).
+        text = pilot.answer("Was C1834 valid on 2024-08-01?", None).text
+        assert "No: HCPCS Level II C1834 was terminated before 2024-08-01" in text
+        assert "added 2022-10-01, terminated 2023-03-31" in text
+        text = pilot.answer("Was A4397 valid on 2021-06-01?", None).text
+        assert "Yes: HCPCS Level II A4397 is valid on 2021-06-01" in text
+        text = pilot.answer("Was A2001 valid on 2021-06-01?", None).text
+        assert "No: HCPCS Level II A2001 was not yet a code on 2021-06-01" in text
         release = pilot.answer("What's new in HCPCS?", None).text
         expected = _expected(_read_2020(JAN_2020), _read_2024(JUL_2024))
         assert (f"new codes: {expected['new']}, revised titles: {expected['revised']}, terminated codes: "

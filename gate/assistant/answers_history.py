@@ -106,11 +106,12 @@ def code_history(facts: Facts, code: CodeFact, q: Question) -> Doc:
         doc.p(f"{name} ", link, f" was added in {added[-1].release} (it is not in {added[-1].previous}); "
               f"it is not new in {current.name}.")
     else:
-        doc.p(
-            f"{name} ", link, f" is not new in {current.name}: it is in every release held here ({names}). "
-            f"When it was first added is older than {held[0].name}, the oldest release held here, so I "
-            "cannot say."
-        )
+        added_on = dict(code.facts).get("Added", "") if code.codeset == HCPCS else ""
+        first = (f"CMS's file gives its added date as {added_on}." if added_on else
+                 f"When it was first added is older than {held[0].name}, the oldest release held here, so I "
+                 "cannot say.")
+        doc.p(f"{name} ", link, f" is not new in {current.name}: it is in every release held here ({names}). "
+              f"{first}")
     if added and added[-1].ended:
         doc.p(f"It has since been terminated: CMS's {current.name} file gives its termination date as "
               f"{added[-1].ended} (it stays in the file for claims with earlier dates of service).")
@@ -141,11 +142,15 @@ def _event(doc: Doc, facts: Facts, c: Change) -> Line:
 
 
 def valid_on(facts: Facts, code: CodeFact, day: date) -> Doc:
-    """Whether a code of today is in the release in force on `day` (from the releases held only)."""
+    """Whether a code of today is in the release in force on `day` (from the releases held only; for
+    HCPCS, from the added and termination dates CMS's file gives the code, which are authoritative)."""
     doc = Doc()
     name = _name(code.codeset)
     held = _compared(facts, code.codeset) or facts.held.get(code.codeset, [])
     link = doc.cite_code(code.codeset, code.key, code.title, held[-1].label if held else code.source)
+    dates = dict(code.facts)
+    if code.codeset == HCPCS and dates.get("Added"):
+        return _hcpcs_valid_on(doc, link, code, day, dates, held[-1] if held else None)
     found = applies(held, day)
     if found is None:
         doc.kind = "unknown"
@@ -172,6 +177,24 @@ def valid_on(facts: Facts, code: CodeFact, day: date) -> Doc:
             return doc
     doc.p(f"Yes: {name} ", link, f" is in {found.label}, the release in force on {day.isoformat()} "
           f"({found.dates()}).")
+    return doc
+
+
+def _hcpcs_valid_on(doc: Doc, link: Link, code: CodeFact, day: date, dates: dict[str, str],
+                    current: Release | None) -> Doc:
+    """CMS's HCPCS file dates every code: added, and terminated (the file keeps a terminated code for
+    claims with earlier dates of service). A code is valid from the one to the other."""
+    added, ended = dates["Added"], dates.get("Termination date", "")
+    which = f"CMS's {current.label} file" if current is not None else "CMS's file"
+    span = f"added {added}" + (f", terminated {ended}" if ended else ", not terminated")
+    when = day.isoformat()
+    if when < added:
+        doc.p("No: HCPCS Level II ", link, f" was not yet a code on {when}: {which} gives it {span}.")
+    elif ended and when > ended:
+        doc.p("No: HCPCS Level II ", link, f" was terminated before {when}: {which} gives it {span}; it is "
+              f"valid for dates of service up to {ended} only.")
+    else:
+        doc.p("Yes: HCPCS Level II ", link, f" is valid on {when}: {which} gives it {span}.")
     return doc
 
 
