@@ -1,7 +1,9 @@
 """`content/site.yml`: a typed schema validated in one pass, with file:line in every message."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,10 @@ from .model import CODESET_NAMES
 
 # Section kinds and whether they are protected by default. Hand-written sections can override
 # per section in their page's front matter; config overrides per kind.
+# The CMS kinds whose quarterly releases are kept side by side (generator/premium/releases.py).
+RELEASED_KINDS = ("ncci-ptp-practitioner", "ncci-ptp-hospital", "mue-practitioner", "mue-hospital", "mue-dme")
+_ISO_DATE = re.compile(r"^20\d\d-[01]\d-[0-3]\d$")
+
 DEFAULT_PROTECTED: dict[str, bool] = {
     "description": False,
     "summary": False,
@@ -33,6 +39,7 @@ DEFAULT_PROTECTED: dict[str, bool] = {
     "handwritten": True,
     "ncci-ptp": True,
     "mue": True,
+    "ncci-mue-history": True,
     "rvu": True,
     "add-on-codes": True,
     "crosswalk": True,
@@ -136,6 +143,8 @@ class SiteConfig:
     store: str = "var/protected.sqlite"
     data_dir: str = "data"
     sources: dict[str, str] = field(default_factory=dict)  # importer kind -> file, relative to root
+    # NCCI/MUE kind -> the release date used as current among those held (default: the newest held).
+    current_release: dict[str, str] = field(default_factory=dict)
     root: Path = field(default_factory=Path.cwd)
     path: str = "content/site.yml"
 
@@ -244,6 +253,21 @@ def load_config(root: Path, problems: Problems) -> SiteConfig:
                     problems.error(rel, line, f"'sources.{kind}': file '{src}' does not exist")
                 else:
                     cfg.sources[str(kind)] = src
+        elif key == "current_release":
+            if isinstance(value, dict):  # YAML reads 2024-07-01 as a date
+                value = {k: v.isoformat() if isinstance(v, date) else v for k, v in value.items()}
+            if not isinstance(value, dict) or not all(
+                isinstance(v, str) and _ISO_DATE.match(v) for v in value.values()
+            ):
+                problems.error(rel, line, "'current_release' maps an NCCI or MUE kind to the release date to "
+                               "use, e.g. 'mue-practitioner: 2024-07-01'")
+                continue
+            for kind, when in value.items():
+                if kind not in RELEASED_KINDS:
+                    problems.warn(rel, line, f"'current_release' names '{kind}', which holds no releases "
+                                  f"side by side; known: {', '.join(RELEASED_KINDS)}")
+                else:
+                    cfg.current_release[str(kind)] = when
         elif key == "meter":
             _load_meter(cfg.meter, vnode, rel, problems)
         elif key == "contact":

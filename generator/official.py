@@ -35,6 +35,8 @@ SHIPPED: dict[str, Shipped] = {s.kind: s for s in (
     # (the 2024 re-export has no modifiers).
     Shipped("hcpcs", "hcpcs/hcpcs_level2_2024-07.tsv.gz"),
     Shipped("hcpcs-modifiers", "hcpcs/HCPC2020_ANWEB_w_disclaimer.txt.gz"),
+    # The same January 2020 file as the earlier HCPCS release held, for release history (#17).
+    Shipped("hcpcs-earlier", "hcpcs/HCPC2020_ANWEB_w_disclaimer.txt.gz"),
     # NCCI and MUE, effective 2024-07-01 (the add-on code file is dated 2024-06-03).
     Shipped("ncci-ptp-practitioner", "ncci/ptp_practitioner_2024q3.tsv.gz"),
     Shipped("ncci-ptp-hospital", "ncci/ptp_outpatient_hospital_2024q3.tsv.gz"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from . import urls
+from .history.attach import compared
 from .index_layout import BASES
 from .link import CodeSetModel
 from .reference import References, references
@@ -31,6 +32,7 @@ def special_pages(theme: Theme, models: dict[str, CodeSetModel]) -> Iterator[Sit
             continue
         cs = codeset_context(theme.cfg, m)
         cs["books"] = book_links(references(theme.cfg), slug)
+        cs["changes_url"] = urls.changes_path(slug) if compared(theme.cfg, slug) else ""
         yield theme.page("codeset.html", cs["url"], f"{cs['codeset_name']} codes", cs=cs)
 
 

@@ -2,7 +2,8 @@
 
 Taken when nothing but premium data changed since the last build (code, theme, config, code sets,
 books and hand-written pages as they were) and the changed kinds only feed page sections (NCCI,
-MUE, RVU/GPCI, add-on codes, GEMs; not the modifier pages or CasePilot's LCD list). The pages of
+MUE, RVU/GPCI, add-on codes, GEMs; not the modifier pages or CasePilot's LCD list), each from one
+release (an NCCI or MUE kind holding several releases has a release history that follows them). The pages of
 the code sets those kinds cover are loaded, their sections of the changed kinds built again, and a
 store row rewritten in place only where one of those sections changed; the page's other sections
 keep their stored text. The public pages that name the data's releases (the CPT code-number pages'
@@ -27,6 +28,7 @@ from .load import load_models
 from .model import CPT, HCPCS, ICD10CM, ICD10PCS, Section
 from .pages import special_pages
 from .premium import PageSections, premium_identities
+from .premium.files import several_releases
 from .progress import say
 from .publish import Journal, Slots, SlotWriter
 from .render_job import RenderJob, render_chunk
@@ -79,6 +81,8 @@ def update_premium(
     changed = sorted(k for k in now if now[k] != stored[k])
     if not changed or any(k not in SECTION_OF for k in changed):
         return None  # the modifiers (pages of their own) or the LCD list (CasePilot's tables)
+    if any(several_releases(now[k]) or several_releases(stored[k]) for k in changed):
+        return None  # NCCI/MUE releases held side by side: their history sections and change page follow
     ids = {SECTION_OF[k] for k in changed}
     if any(not cfg.is_protected(SECTIONS[i][0]) for i in ids):
         return None  # a public premium section: its text is in the pages

@@ -64,6 +64,11 @@ def changes_path(codeset: str, release: str | None = None) -> str:
     return base if release is None else f"{base}{_seg(release)}/"
 
 
+def ncci_changes_path() -> str:
+    """What changed between the NCCI PTP and MUE releases held ("/ncci/changes/")."""
+    return "/ncci/changes/"
+
+
 def pfs_changes_path() -> str:
     """What changed between the Physician Fee Schedule releases held ("/pfs/changes/")."""
     return "/pfs/changes/"

@@ -72,7 +72,10 @@ def test_hcpcs_pages_come_from_the_shipped_file_with_its_modifiers(shipped_site:
     modifier = (shipped_site / "site" / "hcpcs" / "LT" / "index.html").read_text(encoding="utf-8")
     assert "Left side (used to identify procedures performed on the left side of the body)" in modifier
     assert "HCPCS Level II 2020" in modifier  # the modifiers' own file, not the codes' release
-    assert not (shipped_site / "site" / "hcpcs" / "E0601").exists()  # only the codes of the hcpcs file
+    # Only the codes of the hcpcs file have record pages. The modifiers' file is also the earlier HCPCS
+    # release held (kind hcpcs-earlier): its codes missing from the hcpcs file get deleted-code pages.
+    gone = (shipped_site / "site" / "hcpcs" / "E0601" / "index.html").read_text(encoding="utf-8")
+    assert '<meta name="robots" content="noindex">' in gone and "Deleted in 2024-07" in gone
 
 
 def test_premium_sections_come_from_the_shipped_files(shipped_site: Path) -> None:

@@ -56,9 +56,13 @@ def built(tmp_path: Path) -> Path:
     return root
 
 
+CORRECTED = "2024-07-01 (corrected)"
+
+
 def newer_mue(tmp_path: Path) -> Path:
-    """The MUE practitioner file of a later quarter: one value changed."""
-    newer = tmp_path / "MCR_MUE_PractitionerServices_Eff_10-01-2024.csv"
+    """A corrected MUE practitioner file of the same quarter (imported with --release CORRECTED): one value
+    changed. A file of another quarter is kept beside this one (release history: the full build)."""
+    newer = tmp_path / "MCR_MUE_PractitionerServices_Eff_07-01-2024.csv"
     newer.write_text(MUE.read_text().replace("99213,2,3", "99213,3,3"))
     return newer
 
@@ -67,7 +71,7 @@ def test_a_replaced_mue_file_rewrites_its_rows_and_pages_as_a_full_build_would(
     built: Path, tmp_path: Path
 ) -> None:
     before_rows, before_pages = rows(built), pages(built)
-    import_premium(SiteConfig(root=built), "mue-practitioner", newer_mue(tmp_path))
+    import_premium(SiteConfig(root=built), "mue-practitioner", newer_mue(tmp_path), CORRECTED)
     result = build(built, quiet=True, jobs=1, search=False)
     assert result.mode == "premium"
     after_rows, after_pages = rows(built), pages(built)
@@ -81,7 +85,7 @@ def test_a_replaced_mue_file_rewrites_its_rows_and_pages_as_a_full_build_would(
     assert changed_pages == {rel for rel in result.changed}
     # The code-number pages, and those that show the CPT release line: the home page and /cpt/.
     assert changed_pages and all(p.startswith("cpt/") or p == "index.html" for p in changed_pages)
-    assert b"NCCI MUEs 2024-10-01" in after_pages["cpt/45378/index.html"]
+    assert f"NCCI MUEs {CORRECTED}".encode() in after_pages["cpt/45378/index.html"]
     # The plain twin: a full build of the same inputs writes the same rows and pages.
     twin = copy_project(built, tmp_path / "twin")
     assert build(twin, quiet=True, jobs=1, search=False, clean=True).mode == "clean"
@@ -89,7 +93,7 @@ def test_a_replaced_mue_file_rewrites_its_rows_and_pages_as_a_full_build_would(
     assert pages(twin) == after_pages
     assert build(built, quiet=True, jobs=1, search=False).mode == "noop"
     facts = sqlite3.connect(built / "var" / "assistant.sqlite")
-    assert dict(facts.execute("SELECT kind, release FROM sources"))["mue-practitioner"] == "2024-10-01"
+    assert dict(facts.execute("SELECT kind, release FROM sources"))["mue-practitioner"] == CORRECTED
     facts.close()
 
 
@@ -100,7 +104,7 @@ def test_a_replaced_mue_file_rewrites_its_rows_and_pages_as_a_full_build_would(
 def test_a_file_that_adds_a_section_or_a_page_takes_the_full_build(
     built: Path, tmp_path: Path, row: str
 ) -> None:
-    grown = tmp_path / "MCR_MUE_PractitionerServices_Eff_10-01-2024.csv"
+    grown = tmp_path / "MCR_MUE_PractitionerServices_Eff_07-01-2024.csv"
     grown.write_text(MUE.read_text() + row + "\n")
     import_premium(SiteConfig(root=built), "mue-practitioner", grown)
     assert build(built, quiet=True, jobs=1, search=False).mode == "full"
@@ -109,3 +113,25 @@ def test_a_file_that_adds_a_section_or_a_page_takes_the_full_build(
 def test_the_modifier_file_takes_the_full_build(built: Path) -> None:
     import_premium(SiteConfig(root=built), "hcpcs-modifiers", CMS / "HCPC2024_JUL_ANWEB_sample.txt")
     assert build(built, quiet=True, jobs=1, search=False).mode == "full"  # modifier pages: not this path
+
+
+def test_a_file_of_another_quarter_is_kept_beside_and_takes_the_full_build(
+    built: Path, tmp_path: Path
+) -> None:
+    """Two quarters held: the history sections and /ncci/changes/ follow every change, so even a
+    corrected file of the current quarter is left to the full build."""
+    later = tmp_path / "MCR_MUE_PractitionerServices_Eff_10-01-2024.csv"
+    later.write_text(MUE.read_text().replace("99213,2,3", "99213,3,3"))
+    cfg = SiteConfig(root=built)
+    assert "releases held: 2024-07-01, 2024-10-01" in import_premium(cfg, "mue-practitioner", later).note
+    assert build(built, quiet=True, jobs=1, search=False).mode == "full"
+    from generator.store import StoreReader
+
+    reader = StoreReader(built / "var" / "protected.sqlite")
+    try:
+        assert "ncci-mue-history" in {s.id for s in reader.sections("cpt", "99213")}
+    finally:
+        reader.close()
+    later.write_text(MUE.read_text().replace("99213,2,3", "99213,4,3"))
+    import_premium(cfg, "mue-practitioner", later, "2024-10-01 (corrected)")
+    assert build(built, quiet=True, jobs=1, search=False).mode == "full"

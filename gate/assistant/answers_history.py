@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from generator.history.releases import Release, applies
+from generator.history.compare import DEFAULT_KINDS, KINDS
+from generator.history.releases import Release, applies, consecutive
 from generator.model import CODESET_NAMES, HCPCS, ICD10CM, ICD10PCS
 from generator.urls import changes_path, codeset_path, guide_path, page_path
 
@@ -30,8 +31,8 @@ DATA_SETS: dict[str, tuple[str, re.Pattern[str], str]] = {
     "pfs": ("Physician Fee Schedule RVUs", re.compile(r"\bpfs\b|\bfee schedule\b|\brvus?\b"),
             "medicare-physician-payment"),
 }
-_KIND_WORDS = (("new", "new codes"), ("revised", "revised titles"), ("deleted", "deleted codes"),
-               ("status", "billable status changes"))
+_KIND_WORDS = {"new": "new codes", "revised": "revised titles", "deleted": "deleted codes",
+               "status": "billable status changes", "terminated": "terminated codes"}
 _REPLACED = re.compile(
     r"\breplac|\binstead\b|\bsuccessor|\bwhat (?:do|should|can) i use\b|\bin (?:its|their) place\b"
 )
@@ -54,6 +55,16 @@ def _cite_changes(doc: Doc, facts: Facts, codeset: str, release: str) -> Line:
 
 def _label(facts: Facts, codeset: str, release: str) -> str:
     return next((r.label for r in facts.held.get(codeset, []) if r.name == release), release)
+
+
+def _span(facts: Facts, c: Change) -> str:
+    """When a change came: "in FY2026", or "between 2020-01 and 2024-07" when the two releases compared
+    are not consecutive (the updates between them are not held)."""
+    held = {r.name: r for r in facts.held.get(c.codeset, [])}
+    old, new = held.get(c.previous), held.get(c.release)
+    if old is not None and new is not None and not consecutive(old, new):
+        return f"between {c.previous} and {c.release}"
+    return f"in {c.release}"
 
 
 def _compared(facts: Facts, codeset: str) -> list[Release]:
@@ -83,42 +94,63 @@ def code_history(facts: Facts, code: CodeFact, q: Question) -> Doc:
     current, names = held[-1], ", ".join(r.name for r in held)
     changes = [c for c in facts.changes(code.key, (code.codeset,)) if c.key == code.key]
     added = [c for c in changes if c.kind == "new"]
-    if added and added[-1].release == current.name:
+    if added and added[-1].release == current.name and _span(facts, added[-1]).startswith("between"):
+        a = added[-1]
+        dated = f" CMS's file gives its added date as {a.added}." if a.added else ""
+        doc.p(f"Yes: {name} ", link, f" is new since {a.previous}: it is not in {a.previous} and is in "
+              f"{current.name}; the updates between the two are not held here, so it came in one of them."
+              f"{dated}")
+    elif added and added[-1].release == current.name:
         doc.p(f"Yes: {name} ", link, f" is new in {current.name}: it is not in {added[-1].previous}.")
     elif added:
         doc.p(f"{name} ", link, f" was added in {added[-1].release} (it is not in {added[-1].previous}); "
               f"it is not new in {current.name}.")
     else:
-        doc.p(
-            f"{name} ", link, f" is not new in {current.name}: it is in every release held here ({names}). "
-            f"When it was first added is older than {held[0].name}, the oldest release held here, so I "
-            "cannot say."
-        )
-    events = [c for c in changes if c.kind in ("revised", "status")]
+        added_on = dict(code.facts).get("Added", "") if code.codeset == HCPCS else ""
+        first = (f"CMS's file gives its added date as {added_on}." if added_on else
+                 f"When it was first added is older than {held[0].name}, the oldest release held here, so I "
+                 "cannot say.")
+        doc.p(f"{name} ", link, f" is not new in {current.name}: it is in every release held here ({names}). "
+              f"{first}")
+    if added and added[-1].ended:
+        doc.p(f"It has since been terminated: CMS's {current.name} file gives its termination date as "
+              f"{added[-1].ended} (it stays in the file for claims with earlier dates of service).")
+    events = [c for c in changes if c.kind in ("revised", "status", "terminated")]
     if events:
         doc.p("What changed:")
         doc.ul([_event(doc, facts, c) for c in events])
     elif not added:
-        doc.p(f"Nothing changed in it between {held[0].name} and {current.name}: same title and billable "
-              "status in every release held.")
+        same = ("same long description, and not terminated" if code.codeset == HCPCS
+                else "same title and billable status")
+        doc.p(f"Nothing changed in it between {held[0].name} and {current.name}: {same} in every release "
+              "held.")
     doc.p(f"Today's title: {code.title or code.short_title} ({current.label}, in force {current.dates()}).")
     return doc
 
 
 def _event(doc: Doc, facts: Facts, c: Change) -> Line:
+    when = _span(facts, c)
+    what = when[:1].upper() + when[1:]
     if c.kind == "revised":
-        text = f"{c.release}: title revised. Was {_quote(c.old)}; now {_quote(c.new)}. See "
+        text = f"{what}: title revised. Was {_quote(c.old)}; now {_quote(c.new)}. See "
+    elif c.kind == "terminated":
+        text = (f"{what}: terminated, with the termination date {c.old} (it was active in {c.previous}; "
+                "CMS keeps it in the file for claims with earlier dates of service). See ")
     else:
-        text = f"{c.release}: billable status changed from {c.old} to {c.new}. See "
+        text = f"{what}: billable status changed from {c.old} to {c.new}. See "
     return [text, *_cite_changes(doc, facts, c.codeset, c.release), "."]
 
 
 def valid_on(facts: Facts, code: CodeFact, day: date) -> Doc:
-    """Whether a code of today is in the release in force on `day` (from the releases held only)."""
+    """Whether a code of today is in the release in force on `day` (from the releases held only; for
+    HCPCS, from the added and termination dates CMS's file gives the code, which are authoritative)."""
     doc = Doc()
     name = _name(code.codeset)
     held = _compared(facts, code.codeset) or facts.held.get(code.codeset, [])
     link = doc.cite_code(code.codeset, code.key, code.title, held[-1].label if held else code.source)
+    dates = dict(code.facts)
+    if code.codeset == HCPCS and dates.get("Added"):
+        return _hcpcs_valid_on(doc, link, code, day, dates, held[-1] if held else None)
     found = applies(held, day)
     if found is None:
         doc.kind = "unknown"
@@ -145,6 +177,24 @@ def valid_on(facts: Facts, code: CodeFact, day: date) -> Doc:
             return doc
     doc.p(f"Yes: {name} ", link, f" is in {found.label}, the release in force on {day.isoformat()} "
           f"({found.dates()}).")
+    return doc
+
+
+def _hcpcs_valid_on(doc: Doc, link: Link, code: CodeFact, day: date, dates: dict[str, str],
+                    current: Release | None) -> Doc:
+    """CMS's HCPCS file dates every code: added, and terminated (the file keeps a terminated code for
+    claims with earlier dates of service). A code is valid from the one to the other."""
+    added, ended = dates["Added"], dates.get("Termination date", "")
+    which = f"CMS's {current.label} file" if current is not None else "CMS's file"
+    span = f"added {added}" + (f", terminated {ended}" if ended else ", not terminated")
+    when = day.isoformat()
+    if when < added:
+        doc.p("No: HCPCS Level II ", link, f" was not yet a code on {when}: {which} gives it {span}.")
+    elif ended and when > ended:
+        doc.p("No: HCPCS Level II ", link, f" was terminated before {when}: {which} gives it {span}; it is "
+              f"valid for dates of service up to {ended} only.")
+    else:
+        doc.p("Yes: HCPCS Level II ", link, f" is valid on {when}: {which} gives it {span}.")
     return doc
 
 
@@ -229,9 +279,14 @@ def release_changes(facts: Facts, q: Question) -> Doc | None:
             release = held[names.index(name)]
             previous = held[names.index(name) - 1]
             counts = facts.change_counts(cs, name)
-            said = ", ".join(f"{w}: {counts.get(k, 0)}" for k, w in _KIND_WORDS)
-            doc.p(f"{release.label}, in force {release.dates()}, compared with {previous.name}: {said}. "
-                  "The full lists, by chapter and section: ", *_cite_changes(doc, facts, cs, name), ".")
+            said = ", ".join(f"{_KIND_WORDS[k]}: {counts.get(k, 0)}" for k in KINDS.get(cs, DEFAULT_KINDS))
+            span = "" if consecutive(previous, release) else (
+                f" The releases held are {previous.name} and {name}; the updates between them are not "
+                "held separately, so these counts span all of them."
+            )
+            where = "by letter" if cs == HCPCS else "by chapter and section"
+            doc.p(f"{release.label}, in force {release.dates()}, compared with {previous.name}: {said}."
+                  f"{span} The full lists, {where}: ", *_cite_changes(doc, facts, cs, name), ".")
             first = facts.changed_in(cs, name, "new", 5)
             if first:
                 doc.p(f"The first new codes in {_name(cs)} order:")

@@ -76,11 +76,14 @@ class Change:
     key: str
     release: str  # "FY2026"
     previous: str  # the release it is compared with ("FY2025")
-    kind: str  # "new", "revised", "deleted" or "status"
-    old: str  # revised: the old title; deleted: its last title; status: "billable" or "header"
+    kind: str  # "new", "revised", "deleted", "status" or "terminated" (HCPCS)
+    old: str  # revised: the old title; deleted: its last title; status: "billable" or "header";
+    # terminated: its termination date
     new: str  # new: its title; revised: the new title; status: "billable" or "header"
     successors: tuple[tuple[str, str], ...] = ()  # deleted: (code, title) the release added in its place
     near: tuple[str, str] | None = None  # deleted: the nearest code of today
+    added: str = ""  # new (HCPCS): the date CMS's file says it was added
+    ended: str = ""  # new (HCPCS): the termination date CMS's file gives it, when terminated
 
 
 _LCD_COLUMNS = "l.id, l.type, l.title, l.contractor, l.effective, l.retired, l.version, l.updated, l.url"
@@ -238,6 +241,7 @@ class Facts:
                 str(cs), str(key), str(release), str(previous), str(kind), str(old), str(new),
                 tuple((str(k), str(t)) for k, t in extra.get("successors", [])),
                 tuple(extra["near"]) if extra.get("near") else None,
+                str(extra.get("added", "")), str(extra.get("ended", "")),
             ))
         order = {cs: [r.name for r in rs] for cs, rs in self.held.items()}
         return sorted(out, key=lambda c: order.get(c.codeset, []).index(c.release)

@@ -1,9 +1,13 @@
 """Releases and code history: what is new, revised or deleted in each release a code set is held in.
 
 `releases.py` names the releases and their effective dates, `previous.py` reads the earlier
-releases we hold, `compare.py` compares them with the current one, `sections.py` turns that into
-each code page's history block and badge, and `pages.py` into the change pages and the pages of
-deleted codes. The load stage calls `attach_history`; the write stage calls `pages.history_pages`.
+releases we hold (`hcpcs.py` for HCPCS; `held.py` is their record type), `compare.py` compares them
+with the current one, `sections.py` turns that into each code page's history block and badge, and
+`pages.py` into the change pages and the pages of deleted codes. Beside the code sets: `rvu.py` and
+`pfs_changes.py` (the PFS releases stacked in the PPRRVU file), `ncci_compare.py` and `ncci_mue.py`
+(the NCCI and MUE quarters held, `generator/premium/releases.py`); `catalog.py` and `command.py` are
+`coderef releases`, `assistant_rows.py` CasePilot's facts. The load stage calls `attach_history`;
+the write stage calls `pages.history_pages`.
 """
 from __future__ import annotations
 

@@ -17,7 +17,10 @@ from .pages import nearest_current, successors
 
 # (code set or data set, position oldest first, name, label, start, end or "", held_from or "")
 ReleaseRow = tuple[str, int, str, str, str, str, str]
-# (code set, code, code without dots, release, previous release, kind, old, new, instead as JSON)
+# (code set, code, code without dots, release, previous release, kind, old, new, extra as JSON).
+# new: old "", new its title, extra its dates in CMS's file ({"added", "ended"}: HCPCS); revised: the old
+# and new titles; status: "billable"/"header"; terminated (HCPCS): old its termination date, new its
+# title; deleted: old its last title, extra what to look at instead ({"successors", "near"}).
 ChangeRow = tuple[str, str, str, str, str, str, str, str, str]
 
 
@@ -43,12 +46,17 @@ def change_rows(cfg: SiteConfig, models: Mapping[str, CodeSetModel]) -> Iterator
             old_codes = history.codes[history.releases.index(pair.old)]
             new_codes = history.codes[history.releases.index(pair.new)]
             for key in pair.added:
-                yield (codeset, key, _bare(key), *head, "new", "", new_codes[key].title, "")
+                held = new_codes[key]
+                dated = held.added or held.ended
+                dates = json.dumps({"added": held.added, "ended": held.ended}) if dated else ""
+                yield (codeset, key, _bare(key), *head, "new", "", held.title, dates)
             for rev in pair.revised:
                 yield (codeset, rev.key, _bare(rev.key), *head, "revised", rev.old, rev.new, "")
             for st in pair.status:
                 was, now = ("billable" if b else "header" for b in (st.was_billable, st.billable))
                 yield (codeset, st.key, _bare(st.key), *head, "status", was, now, "")
+            for t in pair.terminated:
+                yield (codeset, t.key, _bare(t.key), *head, "terminated", t.ended, new_codes[t.key].title, "")
             for key in pair.deleted:
                 took = [[k, new_codes[k].title] for k in successors(key, pair.added) if k in new_codes]
                 near = nearest_current(model, key)

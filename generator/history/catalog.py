@@ -19,13 +19,14 @@ from ..load import source_for
 from ..model import ICD10CM, ICD10PCS
 from ..official import source
 from ..premium.db import release_from_name
-from .pfs import PFS, pfs_releases, quarter_end
+from ..premium.releases import RELEASED_KINDS, held_sources, release_of
+from .pfs import PFS, pfs_releases
 from .previous import previous_releases
-from .releases import Release, applies, from_source_line
+from .releases import Release, applies, from_source_line, quarterly
 
 # What `coderef releases` lists: name -> (title, import kinds whose files carry the release).
 QUARTERLY: dict[str, tuple[str, tuple[str, ...]]] = {
-    "hcpcs": ("HCPCS Level II", ("hcpcs",)),
+    "hcpcs": ("HCPCS Level II", ("hcpcs", "hcpcs-earlier")),
     "ncci": ("NCCI procedure-to-procedure edits", ("ncci-ptp-practitioner", "ncci-ptp-hospital")),
     "mue": ("Medically unlikely edits", ("mue-practitioner", "mue-hospital", "mue-dme")),
 }
@@ -60,6 +61,14 @@ def quarterly_releases(cfg: SiteConfig, name: str) -> list[Release]:
     title, kinds = QUARTERLY[name]
     out: dict[date, Release] = {}
     for kind in kinds:
+        if kind in RELEASED_KINDS:  # NCCI and MUE: every release held side by side
+            for held in held_sources(cfg, kind):
+                found = release_of(held)
+                if not found:
+                    continue  # an undated import (as for PFS): no dates to give, its sections still show
+                start = date.fromisoformat(found)
+                out.setdefault(start, quarterly(name, title, start))
+            continue
         src = source(cfg, kind)
         if src is None:
             continue
@@ -67,8 +76,7 @@ def quarterly_releases(cfg: SiteConfig, name: str) -> list[Release]:
         if not found:
             raise BuildError(f"{src.path}: the file name names no release date; import it with --release")
         start = date.fromisoformat(found)
-        label = f"{title} {start:%B %Y}"
-        out.setdefault(start, Release(name, start.isoformat()[:7], label, start, quarter_end(start)))
+        out.setdefault(start, quarterly(name, title, start))
     return [out[k] for k in sorted(out)]
 
 

@@ -1,11 +1,12 @@
-"""Comparing two releases of a code set: codes added, deleted, retitled, and billable <-> header."""
+"""Comparing two releases of a code set: codes added, deleted, retitled, billable <-> header, and (HCPCS)
+terminated."""
 from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
 
-from .previous import Held
-from .releases import Release
+from .held import Held
+from .releases import Release, consecutive
 
 
 def title_key(title: str) -> str:
@@ -34,6 +35,18 @@ class StatusChange:
     billable: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Termination:
+    key: str
+    ended: str  # the termination date CMS's newer file gives ("2021-12-31")
+
+
+# The kinds of change each code set can have, in the order pages list them: ICD-10-CM codes are
+# billable or headers; HCPCS codes are all reportable, but CMS terminates them (and keeps them listed).
+KINDS = {"hcpcs": ("new", "revised", "terminated", "deleted")}
+DEFAULT_KINDS = ("new", "revised", "deleted", "status")
+
+
 @dataclass
 class Changes:
     """What changed from `old` to `new`; lists in official order (deleted: the old release's order)."""
@@ -44,10 +57,26 @@ class Changes:
     deleted: list[str] = field(default_factory=list)
     revised: list[Revision] = field(default_factory=list)
     status: list[StatusChange] = field(default_factory=list)
+    terminated: list[Termination] = field(default_factory=list)
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return KINDS.get(self.new.codeset, DEFAULT_KINDS)
+
+    @property
+    def spans(self) -> bool:
+        """Whether the two releases are not consecutive: the changes are those of every release between."""
+        return not consecutive(self.old, self.new)
+
+    @property
+    def when(self) -> str:
+        """When the changes came: "in FY2026", or "since 2020-01" for a comparison that spans releases."""
+        return f"since {self.old.name}" if self.spans else f"in {self.new.name}"
 
     def counts(self) -> dict[str, int]:
-        return {"new": len(self.added), "revised": len(self.revised), "deleted": len(self.deleted),
-                "status": len(self.status)}
+        sizes = {"new": len(self.added), "revised": len(self.revised), "deleted": len(self.deleted),
+                 "status": len(self.status), "terminated": len(self.terminated)}
+        return {k: sizes[k] for k in self.kinds}
 
 
 def compare(old: Release, old_codes: dict[str, Held], new: Release, new_codes: dict[str, Held]) -> Changes:
@@ -62,5 +91,7 @@ def compare(old: Release, old_codes: dict[str, Held], new: Release, new_codes: d
             out.revised.append(Revision(key, was.title, now.title))
         if was.billable != now.billable:
             out.status.append(StatusChange(key, was.billable, now.billable))
+        if now.ended and not was.ended:
+            out.terminated.append(Termination(key, now.ended))
     out.deleted = [key for key in old_codes if key not in new_codes]
     return out

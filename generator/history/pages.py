@@ -9,22 +9,24 @@ from collections.abc import Iterator
 
 from .. import urls
 from ..link import CodeSetModel
-from ..model import CODESET_NAMES
+from ..model import CODESET_NAMES, HCPCS
 from ..render import Ctx
 from ..theme import SiteFile, Theme
 from .attach import History, history_of
 from .compare import Changes
+from .ncci_mue import ncci_change_pages
 from .pfs_changes import pfs_change_pages
 from .releases import Release
 
-KIND_TITLES = (("new", "New codes"), ("revised", "Revised titles"), ("deleted", "Deleted codes"),
-               ("status", "Billable status changed"))
+KIND_TITLES = (("new", "New codes"), ("revised", "Revised titles"), ("terminated", "Terminated codes"),
+               ("deleted", "Deleted codes"), ("status", "Billable status changed"))
 
 
 def history_pages(theme: Theme, models: dict[str, CodeSetModel]) -> Iterator[SiteFile]:
     """The site stage: for each code set with earlier releases held, its change pages and the pages
     of its deleted codes; and the PFS change page when several fee schedule releases are held."""
     yield from pfs_change_pages(theme, models)
+    yield from ncci_change_pages(theme, models)
     for codeset, model in models.items():
         history = history_of(theme.cfg, codeset, model.records)
         if history is None:
@@ -34,7 +36,8 @@ def history_pages(theme: Theme, models: dict[str, CodeSetModel]) -> Iterator[Sit
         yield theme.page(
             "changes_index.html", urls.changes_path(codeset), f"{name} changes by release",
             hist=Ctx({"codeset": codeset, "codeset_name": name, "codeset_url": urls.codeset_path(codeset),
-                      "pairs": pairs, "releases": [release_ctx(r) for r in reversed(history.releases)]}),
+                      "pairs": pairs, "releases": [release_ctx(r) for r in reversed(history.releases)],
+                      "kinds": [KIND_COLUMNS[k] for k in history.latest.kinds]}),
         )
         deleted_seen: set[str] = set()
         for pair in reversed(history.pairs):  # the newest deletion of a code wins its page
@@ -87,6 +90,8 @@ def nearest_current(model: CodeSetModel, key: str) -> int | None:
         if i is not None:
             return i
         k = k[:-1].rstrip(".")
+    if model.codeset == HCPCS:  # HCPCS codes are not hierarchical: their letter's group
+        return model.index.get(f"{key[:1]}-codes")
     return None
 
 
@@ -118,6 +123,9 @@ def _ref(model: CodeSetModel, i: int) -> Ctx:
                 "url": urls.page_path(model.codeset, rec.key)})
 
 
+KIND_NAMES = dict(KIND_TITLES)
+KIND_COLUMNS = {"new": "New", "revised": "Revised", "terminated": "Terminated", "deleted": "Deleted",
+                "status": "Status changed"}
 Group = dict[str, list[Ctx]]  # kind -> entries
 
 
@@ -135,15 +143,23 @@ def change_ctx(model: CodeSetModel, history: History, pair: Changes) -> Ctx:
             ch, sec = None, None
         elif chapter[i] is None:
             ch, sec = i, None
+        elif section[i] is None and model.records[i].is_code:
+            ch, sec = chapter[i], None  # a code right under its chapter (HCPCS: under its letter)
         else:
             ch, sec = chapter[i], section[i] if section[i] is not None else i
         return groups.setdefault(ch, {}).setdefault(sec, {kind: [] for kind, _ in KIND_TITLES})
 
     old_codes = history.codes[history.releases.index(pair.old)]
+    new_codes = history.codes[history.releases.index(pair.new)]
     for key in pair.added:
         i = model.index.get(key)
         if i is not None:
-            group(i)["new"].append(_ref(model, i))
+            group(i)["new"].append(Ctx({**_ref(model, i), "added": new_codes[key].added,
+                                        "ended": new_codes[key].ended}))
+    for t in pair.terminated:
+        i = model.index.get(t.key)
+        if i is not None:
+            group(i)["terminated"].append(Ctx({**_ref(model, i), "ended": t.ended}))
     for rev in pair.revised:
         i = model.index.get(rev.key)
         if i is not None:
@@ -184,7 +200,9 @@ def change_ctx(model: CodeSetModel, history: History, pair: Changes) -> Ctx:
         "codeset": codeset, "codeset_name": CODESET_NAMES[codeset], "codeset_url": urls.codeset_path(codeset),
         "index_url": urls.changes_path(codeset), "url": urls.changes_path(codeset, pair.new.slug),
         "old": release_ctx(pair.old), "new": release_ctx(pair.new), "counts": pair.counts(),
-        "chapters": chapters,
+        "count_rows": [Ctx({"kind": k, "title": KIND_NAMES[k], "count": n})
+                       for k, n in pair.counts().items()],
+        "spans": pair.spans, "when": pair.when, "chapters": chapters,
     })
 
 
@@ -196,7 +214,9 @@ def deleted_ctx(model: CodeSetModel, history: History, pair: Changes, key: str, 
         "codeset": model.codeset, "codeset_name": CODESET_NAMES[model.codeset],
         "codeset_url": urls.codeset_path(model.codeset), "key": key,
         "url": urls.page_path(model.codeset, key),
-        "title": old_codes[key].title, "was_billable": old_codes[key].billable,
+        "title": old_codes[key].title,
+        "was": "a code" if model.codeset == HCPCS else
+        "a billable code" if old_codes[key].billable else "a header code",
         "old": release_ctx(pair.old), "new": release_ctx(pair.new), "changes_url": changes_url,
         "successors": [_ref(model, model.index[k]) for k in successors(key, pair.added) if k in model.index],
         "parent": _ref(model, near) if near is not None else None,

@@ -9,19 +9,15 @@ from pathlib import Path
 from ..config import SiteConfig
 from ..errors import BuildError
 from ..official import source
-from .releases import Release
+from .releases import Release, quarter_end
+
+__all__ = ["PFS", "pfs_order", "pfs_releases", "quarter_end", "release_of"]
 
 PFS = "pfs"
 # A revised PFS release ("R") replaces its quarter's file from a day CMS names in the release's notes:
 # RVU24AR carries the conversion factor the Consolidated Appropriations Act, 2024 set from March 9, 2024.
 REVISION_START: dict[str, date] = {"RVU24AR": date(2024, 3, 9)}
 _RVU = re.compile(r"rvu(\d\d)([a-d])(r?)", re.IGNORECASE)
-
-
-def quarter_end(start: date) -> date:
-    """The last day of the calendar quarter `start` falls in."""
-    after = (start.month - 1) // 3 * 3 + 4  # the first month of the next quarter, 13 for January
-    return date(start.year + (after > 12), (after - 1) % 12 + 1, 1) - timedelta(days=1)
 
 
 def pfs_releases(cfg: SiteConfig) -> list[Release]:

@@ -1,7 +1,10 @@
-"""Earlier releases of a code set that the site holds beside the current one (ICD-10-CM FY2025).
+"""Earlier releases of a code set that the site holds beside the current one (ICD-10-CM FY2025,
+HCPCS Level II January 2020).
 
-The file is the content of CMS's order file as a TSV (`code, code_dot, billable, short_desc,
-long_desc`; `content/official/PROVENANCE.md`); kind `icd10cm-fy2025` in `generator/official.py`.
+ICD-10-CM: the content of CMS's order file as a TSV (`code, code_dot, billable, short_desc,
+long_desc`; `content/official/PROVENANCE.md`), kind `icd10cm-fy2025`. HCPCS: any file the HCPCS
+importer reads (the shipped one is CMS's January 2020 alpha-numeric file), kind `hcpcs-earlier`,
+read by `hcpcs.py`. Both in `generator/official.py`.
 """
 from __future__ import annotations
 
@@ -9,34 +12,20 @@ import functools
 import gzip
 import re
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 from ..config import SiteConfig
 from ..errors import BuildError
-from ..model import ICD10CM
+from ..model import HCPCS, ICD10CM
 from ..official import source
-from .releases import Release, fiscal_year
+from .hcpcs import earlier_hcpcs
+from .held import Held, PreviousRelease
+from .releases import fiscal_year
 
 # Import kinds of earlier releases, per code set (oldest first).
-PREVIOUS_KINDS: dict[str, tuple[str, ...]] = {ICD10CM: ("icd10cm-fy2025",)}
+PREVIOUS_KINDS: dict[str, tuple[str, ...]] = {ICD10CM: ("icd10cm-fy2025",), HCPCS: ("hcpcs-earlier",)}
 HEADER = ["code", "code_dot", "billable", "short_desc", "long_desc"]
 _FY_IN_NAME = re.compile(r"fy(\d{4})", re.IGNORECASE)
-
-
-class Held(NamedTuple):
-    """One code of a release: billable or header, and its (long) title. A tuple: 100k are made."""
-
-    billable: bool
-    title: str
-
-
-@dataclass(frozen=True, slots=True)
-class PreviousRelease:
-    release: Release
-    codes: dict[str, Held]  # by the code as printed ("E11.9"), in the file's order
-    path: Path
 
 
 def previous_releases(cfg: SiteConfig, codeset: str) -> list[PreviousRelease]:
@@ -45,6 +34,9 @@ def previous_releases(cfg: SiteConfig, codeset: str) -> list[PreviousRelease]:
     for kind in PREVIOUS_KINDS.get(codeset, ()):
         src = source(cfg, kind)
         if src is None:
+            continue
+        if codeset == HCPCS:
+            out.append(earlier_hcpcs(src.path, src.release))
             continue
         name = src.release or _name_from_file(src.path)
         st = src.path.stat()

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
            "October", "November", "December")
 _FY = re.compile(r"\bFY(\d{4})\b")
+_QUARTER_LINE = re.compile(r"\b(20\d\d)-(0[1-9]|1[0-2]) release\b")  # "HCPCS Level II 2024-07 release, CMS"
 _UPDATE = re.compile(rf"\(({'|'.join(_MONTHS)}) (\d{{1,2}}), (\d{{4}}) update\)")
 
 
@@ -47,6 +48,30 @@ def fiscal_year(codeset: str, name: str, fy: int, label: str, held_from: date | 
     """An ICD-10 fiscal year: October 1 of the year before to September 30."""
     start = date(fy - 1, 10, 1)
     return Release(codeset, name, label, start, date(fy, 9, 30), held_from if held_from != start else None)
+
+
+def quarter_end(start: date) -> date:
+    """The last day of the calendar quarter `start` falls in."""
+    after = (start.month - 1) // 3 * 3 + 4  # the first month of the next quarter, 13 for January
+    return date(start.year + (after > 12), (after - 1) % 12 + 1, 1) - timedelta(days=1)
+
+
+def quarterly(codeset: str, title: str, start: date) -> Release:
+    """A quarterly release (HCPCS, NCCI, MUE): named "2024-07", in force to the end of its quarter."""
+    return Release(codeset, start.isoformat()[:7], f"{title} {start:%B %Y}", start, quarter_end(start))
+
+
+def from_quarter_line(codeset: str, title: str, line: str) -> Release | None:
+    """The quarterly release named by an importer's release line ("HCPCS Level II 2024-07 release,
+    CMS"), or None when the line names no month."""
+    m = _QUARTER_LINE.search(line)
+    return None if m is None else quarterly(codeset, title, date(int(m[1]), int(m[2]), 1))
+
+
+def consecutive(old: Release, new: Release) -> bool:
+    """Whether `new` follows `old` directly; when not, a comparison of the two spans the releases in
+    between (HCPCS 2020-01 -> 2024-07: eighteen quarterly updates the site does not hold)."""
+    return old.end is not None and old.end + timedelta(days=1) >= new.start
 
 
 def from_source_line(codeset: str, line: str) -> Release | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from ..fragments import escape
 from ..model import Section
 from .compare import Changes
+from .held import Held
 from .releases import Release
 
 HISTORY = "history"  # section id and kind (public unless `protected: {history: true}`)
@@ -24,12 +25,17 @@ def release_line(current: Release) -> str:
     return line + ".</p>"
 
 
-def pair_events(pair: Changes) -> dict[str, list[Event]]:
-    """What `pair.new` did to each code it changed (deleted codes have pages of their own)."""
-    name, before = pair.new.name, escape(pair.old.name)
+def pair_events(pair: Changes, new_codes: dict[str, Held]) -> dict[str, list[Event]]:
+    """What `pair.new` did to each code it changed (deleted codes have pages of their own). A pair that
+    spans releases not held (HCPCS 2020-01 -> 2024-07) names the span, not the release."""
+    name = f"{pair.old.name} \u2192 {pair.new.name}" if pair.spans else pair.new.name
+    before = escape(pair.old.name)
     out: dict[str, list[Event]] = {}
     for key in pair.added:
-        out.setdefault(key, []).append((name, f"New code (not in {before}).", ""))
+        held = new_codes[key]
+        since = f" CMS's file gives its added date as {escape(held.added)}." if held.added else ""
+        ended = f" Terminated {escape(held.ended)}." if held.ended else ""
+        out.setdefault(key, []).append((name, f"New code (not in {before}).{since}{ended}", ""))
     for rev in pair.revised:
         out.setdefault(rev.key, []).append((
             name,
@@ -41,13 +47,22 @@ def pair_events(pair: Changes) -> dict[str, list[Event]]:
         was = "billable" if st.was_billable else "header (not billable)"
         now = "billable" if st.billable else "header (not billable)"
         out.setdefault(st.key, []).append((name, f"Status changed: {was} &#8594; {now}.", ""))
+    for t in pair.terminated:
+        out.setdefault(t.key, []).append((
+            name, f"Terminated {escape(t.ended)} (active in {before}); CMS keeps it in the file for "
+            "claims with earlier dates of service.", f"Terminated {t.ended}",
+        ))
     return out
 
 
 def history_section(
-    current: Release, held_in: list[str], events: list[Event], cache: dict[str, Section]
+    current: Release, held_in: list[str], events: list[Event], cache: dict[str, Section],
+    latest: Changes | None = None, changes_url: str = "",
 ) -> Section:
-    """The history block; equal blocks are one shared object (most codes have the same one)."""
+    """The history block; equal blocks are one shared object (most codes have the same one).
+
+    `latest` (what the current release changed) and `changes_url` (its change page) add a link to
+    that page, and, when the comparison spans releases not held, say so."""
     parts = [release_line(current)]
     if events:
         parts.append('<ul class="history-events">')
@@ -59,6 +74,15 @@ def history_section(
         parts.append(f'<p class="history-held">In the releases held here: {shown}.</p>')
     elif len(held_in) > 1:
         parts.append(f'<p class="history-held">In every release held here ({shown}), unchanged.</p>')
+    if events and latest is not None and latest.spans:
+        parts.append(
+            f'<p class="history-span">The releases held are {escape(latest.old.name)} and '
+            f"{escape(latest.new.name)}: the change came in one of the updates between them, which are not "
+            "held separately.</p>"
+        )
+    if latest is not None and changes_url:
+        parts.append(f'<p class="history-changes"><a href="{escape(changes_url)}">Every code that changed '
+                     f"{escape(latest.when)}</a></p>")
     html = "".join(parts)
     hit = cache.get(html)
     if hit is None:

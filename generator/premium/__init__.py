@@ -17,7 +17,7 @@ from pathlib import Path
 from ..config import SiteConfig
 from ..link import CodeSetModel
 from ..model import CPT, HCPCS, ICD10CM, ICD10PCS, CodeRecord, Section
-from . import aoc, files, gems, lcd, mpfs, mue, ncci, payment
+from . import aoc, files, gems, lcd, mpfs, mue, ncci, payment, releases
 from .db import ImportResult, connect, data_file, read_meta, release_from_name
 from .hcpcs_codes import terminated
 from .sections import Linker, Pages, cms_codeset
@@ -78,7 +78,11 @@ PREMIUM_KINDS: dict[str, PremiumKind] = {k.kind: k for k in (
 
 
 def import_premium(cfg: SiteConfig, kind: str, path: Path, release: str | None = None) -> ImportResult:
-    """Streams one official file into its normalised SQLite file (replacing the previous import)."""
+    """Streams one official file into its normalised SQLite file (replacing the previous import; an NCCI
+    or MUE file of another release is kept beside those held, see `releases.py`)."""
+    if kind in releases.RELEASED_KINDS:
+        releases.check_release(kind, release or "")
+        return releases.store_import(cfg, kind, path, release, PREMIUM_KINDS[kind].run)
     return PREMIUM_KINDS[kind].run(kind, path, data_file(cfg, kind), release)
 
 

@@ -21,9 +21,11 @@ from .. import forking, official
 from ..config import SiteConfig
 from ..errors import BuildError
 from .db import ImportResult, data_file
+from .releases import RELEASED_KINDS, current_source, held_sources
 
 Converter = Callable[[str, Path, Path, "str | None"], ImportResult]
 CACHE_VERSION = "1"
+HELD = "|held:"
 
 
 @functools.cache
@@ -58,7 +60,10 @@ def _cached(cfg: SiteConfig, src: official.Source, convert: Converter) -> Path:
 
 
 def origin(cfg: SiteConfig, kind: str) -> official.Source | None:
-    """Where `kind` comes from: `sources:` in site.yml, the imported SQLite file, the shipped file."""
+    """Where `kind` comes from: `sources:` in site.yml, the imported SQLite file, the shipped file.
+    NCCI and MUE hold several releases: the current one (`releases.py`)."""
+    if kind in RELEASED_KINDS:
+        return current_source(cfg, kind)
     if kind in cfg.sources:
         return official.Source(kind, cfg.root / cfg.sources[kind], "site.yml")
     imported = data_file(cfg, kind)
@@ -76,15 +81,27 @@ def input_keys(cfg: SiteConfig, kinds: list[str]) -> list[str]:
     for kind in kinds:
         src = origin(cfg, kind)
         if src is not None:
-            out.append(f"{kind}={src.origin}|{stat_key(src.path)}|{src.release or ''}")
+            key = f"{kind}={src.origin}|{stat_key(src.path)}|{src.release or ''}"
+            held = held_sources(cfg, kind) if kind in RELEASED_KINDS else []
+            if len(held) > 1:  # the others are compared with it (release history): they count too
+                key += HELD + ",".join(f"{s.origin}|{stat_key(s.path)}" for s in held if s.path != src.path)
+            out.append(key)
     return out
+
+
+def several_releases(identity: str) -> bool:
+    """Whether an identity of `input_keys` is that of a kind holding several releases."""
+    return HELD in identity
 
 
 def premium_file(cfg: SiteConfig, kind: str, convert: Converter) -> Path | None:
     """The normalised file of `kind` (converted now if it is not yet), or None when there is no data."""
     src = origin(cfg, kind)
-    if src is None:
-        return None
+    return None if src is None else normalised(cfg, src, convert)
+
+
+def normalised(cfg: SiteConfig, src: official.Source, convert: Converter) -> Path:
+    """The normalised file of one source (an imported one is; others are converted once, cached)."""
     if src.origin == "imported":
         return src.path
     out = _cached(cfg, src, convert)
