@@ -1,6 +1,7 @@
 """NCCI PTP edits: the official file layouts, and the "NCCI edits" section a user reads."""
 from __future__ import annotations
 
+import re
 import sqlite3
 from html.parser import HTMLParser
 from pathlib import Path
@@ -275,7 +276,21 @@ def test_a_paid_reader_sees_every_pair_with_its_indicator_and_rationale(tmp_path
     # Links: every code with a page, the others as text.
     assert reader.linked["36415"] == "/cpt/36415/" and reader.linked["G0105"] == "/hcpcs/G0105/"
     assert "J1100" not in reader.linked and "<span>J1100</span>" in s.html
-    # Deleted edits, by setting and date, still readable with their indicator.
-    assert ("Practitioner, deleted 2023-12-31 · modifier indicator 1 — modifier allowed: an NCCI-associated "
-            "modifier may bypass the edit when clinically appropriate (1): <span>D0120</span></p>") in s.html
-    assert "Outpatient hospital, deleted 2017-12-31 · modifier indicator 0" in s.html
+    # Deleted edits, by date, indicator and setting(s): a pair deleted alike in both settings once.
+    assert ("Practitioner only, deleted 2023-12-31 · modifier indicator 1 — modifier allowed: an "
+            "NCCI-associated modifier may bypass the edit when clinically appropriate (1): "
+            "<span>D0120</span></p>") in s.html
+    assert ("<p>Practitioner and outpatient hospital, deleted 2017-12-31 · modifier indicator 0 — modifier "
+            "not allowed: the column 2 code is never paid with the column 1 code (1): "
+            '<a href="/cpt/45378/">45378</a></p>') in s.html
+    deleted = set()
+    for where, date, mod, codes in re.findall(
+        r"<p>([^,<]+), deleted (\S+) · modifier indicator (\d) — [^(]*\([\d,]+\): (.*?)</p>", s.html
+    ):
+        settings = (["practitioner", "outpatient hospital"] if where.startswith("Practitioner and")
+                    else [where.removesuffix(" only").lower()])
+        for setting in settings:
+            deleted |= {(setting, code, date, int(mod)) for code in re.sub(r"<[^>]+>", "", codes).split(", ")}
+    assert deleted == {(src.setting, other, ncci.show_date(dele), mod)
+                       for src in (prac, hosp) for column in ("c1", "c2")
+                       for other, _eff, dele, mod, _rat in src.edits("99213", column) if dele is not None}

@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from ..errors import BuildError
 from ..model import Section
@@ -260,16 +261,24 @@ def _settings_label(settings: tuple[str, ...], all_settings: int) -> str:
     return " and ".join(settings).capitalize() + (" only" if all_settings > 1 else "")
 
 
-def _by_settings(per_setting: list[Pairs]) -> dict[tuple[tuple[str, ...], int, str], set[str]]:
-    """Active edits by the settings they apply in, modifier indicator and rationale: a code under one
-    (indicator, rationale) in every setting listed goes under all of them, once.
+Key = TypeVar("Key", tuple[int, str], tuple[int, int])
+
+
+def _by_settings(
+    per_setting: list[tuple[str, dict[Key, set[str]]]]
+) -> dict[tuple[tuple[str, ...], Key], set[str]]:
+    """Edits by the settings they apply in and their group (indicator and rationale, or deletion date
+    and indicator): a code under one group in every setting listed goes under all of them, once.
 
     Whole sets are intersected, never code by code: the settings' lists of a busy code run to
     14,000 codes each."""
-    out: dict[tuple[tuple[str, ...], int, str], set[str]] = {}
-    keys = dict.fromkeys(k for p in per_setting for k in p.active)
+    out: dict[tuple[tuple[str, ...], Key], set[str]] = {}
+    keys = dict.fromkeys(k for _, groups in per_setting for k in groups)
     for key in keys:
-        present = [(p.setting, p.active[key]) for p in per_setting if key in p.active]
+        present = [(setting, groups[key]) for setting, groups in per_setting if key in groups]
+        if len(present) == 1:
+            out[((present[0][0],), key)] = present[0][1]
+            continue
         for size in range(len(present), 0, -1):
             for chosen in itertools.combinations(present, size):
                 codes = set.intersection(*(c for _, c in chosen))
@@ -277,7 +286,7 @@ def _by_settings(per_setting: list[Pairs]) -> dict[tuple[tuple[str, ...], int, s
                     if other not in chosen:
                         codes -= other[1]
                 if codes:
-                    out[(tuple(s for s, _ in chosen), *key)] = codes
+                    out[(tuple(s for s, _ in chosen), key)] = codes
     return out
 
 
@@ -304,9 +313,9 @@ def _active(per_setting: list[Pairs], link: Linker, n_settings: int) -> str:
         for other, eff in p.since.items():
             if eff > since.get(other, 0):
                 since[other] = eff
-    groups = _by_settings(per_setting)
+    groups = _by_settings([(p.setting, p.active) for p in per_setting])
     parts = []
-    for (settings, mod, rat), others in sorted(groups.items(), key=lambda g: (-len(g[0][0]), g[0])):
+    for (settings, (mod, rat)), others in sorted(groups.items(), key=lambda g: (-len(g[0][0]), g[0])):
         head = (f"{esc(_settings_label(settings, n_settings))} · modifier indicator {mod} — "
                 f"{esc(MODIFIER.get(mod, 'unknown'))}")
         if rat:
@@ -315,17 +324,22 @@ def _active(per_setting: list[Pairs], link: Linker, n_settings: int) -> str:
     return "".join(parts)
 
 
-def _deleted(per_setting: list[Pairs], link: Linker) -> str:
-    """Deleted edits by setting, deletion date and modifier indicator (it still governs claims with
-    earlier dates of service): codes only, newest first."""
+def _deleted(per_setting: list[Pairs], link: Linker, n_settings: int) -> str:
+    """Deleted edits by deletion date, modifier indicator (it still governs claims with earlier dates
+    of service) and the settings they were deleted in: codes only, newest first. As with the active
+    ones, a pair deleted alike in both settings is listed once (the deleted lists were most of the
+    busiest pages)."""
+    groups = _by_settings([(p.setting, p.deleted) for p in per_setting])
     parts = []
-    for p in per_setting:
-        for (dele, mod), others in sorted(p.deleted.items(), key=lambda g: (-g[0][0], g[0][1])):
-            codes = link.codes(sorted(others), ", ")
-            parts.append(
-                f"<p>{esc(p.setting.capitalize())}, deleted {show_date(dele)} · modifier indicator {mod} — "
-                f"{esc(MODIFIER.get(mod, 'unknown'))} ({len(others):,}): {codes}</p>"
-            )
+    for (settings, (dele, mod)), others in sorted(
+        groups.items(), key=lambda g: (-g[0][1][0], g[0][1][1], -len(g[0][0]), g[0][0])
+    ):
+        codes = link.codes(sorted(others), ", ")
+        where = esc(_settings_label(settings, n_settings))
+        parts.append(
+            f"<p>{where}, deleted {show_date(dele)} · modifier indicator {mod} — "
+            f"{esc(MODIFIER.get(mod, 'unknown'))} ({len(others):,}): {codes}</p>"
+        )
     return "".join(parts)
 
 
@@ -363,7 +377,7 @@ def render_pairs(
         inner = _active(active, link, len(sources)) if n_active else "<p>No active edits.</p>"
         if n_deleted:
             inner += details("Deleted edits (for claims with earlier dates of service)",
-                             _deleted(per_setting, link), n_deleted, open_=False)
+                             _deleted(per_setting, link, len(sources)), n_deleted, open_=False)
         summary = f"{title}: {plural(n_active, 'active code')}"
         if n_deleted:
             summary += f", {plural(n_deleted, 'deleted edit')}"
