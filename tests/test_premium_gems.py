@@ -99,13 +99,7 @@ def test_pcs_gems_name_their_year_when_they_are_the_shipped_file(tmp_path: Path)
     db.close()
 
 
-def test_rows_read_at_once_equal_the_rows_read_per_code(tmp_path: Path) -> None:
-    for kind in gems.GEM_KINDS:
-        src = gems.GemSource(kind, _open(tmp_path, kind))
-        table = src.by_code()
-        assert table and set(table) == src.codes()
-        for code in table:
-            assert table[code] == src.rows(code)
+def test_descriptions_read_at_once(tmp_path: Path) -> None:
     db = _open(tmp_path, "icd9-descriptions-dx")
     descs = gems.descriptions(db)
     assert descs["3572"] == "Polyneuropathy in diabetes"

@@ -270,14 +270,14 @@ class PageSections:
     def _gem_sources(
         self, o: _Open, codeset: str
     ) -> tuple[list[gems.GemSource], set[str], dict[str, str] | None]:
-        """A code set's GEM files, the codes they cover and the ICD-9-CM descriptions, read in one pass
-        each when a page of the code set first asks."""
+        """A code set's GEM files, the codes they cover and the ICD-9-CM descriptions (read when a page
+        of the code set first asks)."""
         found = self._gems.get(codeset)
         if found is None:
             srcs = [g for g in o.gems if g.codeset == codeset]
             covered: set[str] = set()
             for g in srcs:
-                covered.update(g.by_code())
+                covered |= g.codes()
             db = o.descs.get(codeset)
             found = self._gems[codeset] = (srcs, covered, gems.descriptions(db) if db is not None else None)
         return found
