@@ -21,7 +21,10 @@ How to add a stage
   to the live one (never the live one, which the gate is reading) and returns an object whose
   `commit()` renames it into place (called at the commit point, after the protected store and
   before the site swap) and whose `abort()` removes the unfinished file (the build failed).
-  `store_job.StoreJob` is the model, forking included. One writer in generator/, one reader in gate/.
+  `assistant_facts.FactsJob` is the model. One writer in generator/, one reader in gate/.
+* Site stages and data stages run in a render worker, while the other workers render the record
+  pages (`render_job.Side`): they read the model, never change it, and a data stage's `Pending`
+  travels back to this process by pickle (keep it to paths and small values).
 * Both run in full builds. The fast path of hand-written edits (`incremental.py`) re-renders only
   them; a stage whose output depends on their text updates there too (or returns None: full build).
 """
@@ -29,12 +32,14 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import gc
 import json
 import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -59,7 +64,7 @@ from .premium_update import premium_state, update_premium
 from .progress import phase, say
 from .publish import Slots, SlotWriter
 from .render import site_context
-from .render_job import RenderJob, render_pages
+from .render_job import RenderJob, Side, record_files, render_pages
 from .result import BuildResult
 from .search_stage import Indexed, publish_search, search_stage
 from .state import get_meta, global_fingerprint, hand_records, open_state, record_build
@@ -212,25 +217,29 @@ def full_build(
             cfg, models, theme.record_template(), theme.context("/", cfg.site_name), slot_dir, old,
             digests=search, on_page=on_page, premium=premium,
         )
+        # store: streamed in by the render loop as chunks of pages arrive
+        store = StoreJob(cfg.store_path, {"built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+        pending.append(store)
+        site: list[SiteFiles] = []
+        side = [  # write (the site's other files) and the data stages: in the render workers
+            *(Side(functools.partial(stage, cfg, models, jobs), pending.append) for stage in DATA_STAGES),
+            Side(functools.partial(write_site_files_in, theme, models, slot_dir, old), site.append),
+        ]
         with premium:
-            rendered = render_pages(job, jobs=jobs, quiet=quiet)  # render
-        # store: written by a forked child while this process writes the other files
-        built = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        free = list(free_pages((cs, r) for cs, m in models.items() for r in m.records))
-        pending.append(StoreJob(cfg.store_path, rendered.rows, {"built": built}, jobs, free))
-        for data_stage in DATA_STAGES:
-            pending.append(data_stage(cfg, models, jobs))
-        writer = SlotWriter(slot_dir, old, taken=rendered.files)
-        with phase("pages", quiet=quiet):
-            write_site_files(theme, models, writer)  # write
+            rendered = render_pages(job, jobs=jobs, quiet=quiet, side=side, rows_to=store.add)  # render
+        with phase("store", quiet=quiet):
+            store.finish(list(free_pages((cs, r) for cs, m in models.items() for r in m.records)))
+        files = rendered.files
+        (site_files,) = site
+        files.update(site_files.new)
+        writer = SlotWriter(slot_dir, old, taken=files)  # the search files
         indexed: Indexed | None = None
         if search:  # index
             indexed = search_stage(cfg, models, db, rendered.search_digests, clean=clean, quiet=quiet)
-            publish_search(db, writer, rendered.files, indexed.files)
-        files = rendered.files
+            publish_search(db, writer, files, indexed.files)
         files.update(writer.new)
         removed = slots.remove_stale(slot, old, files) if old else 0
-        with phase("store", quiet=quiet):
+        with phase("commit", quiet=quiet):
             for output in pending:  # the commit point: the store (and data beside it), then the swap
                 output.commit()
     except BaseException:
@@ -253,10 +262,10 @@ def full_build(
         )
     return BuildResult(
         "clean" if clean or not live else "full",
-        pages=len(files), written=rendered.written + writer.written, removed=removed,
+        pages=len(files), written=rendered.written + site_files.written + writer.written, removed=removed,
         counts={cs: m.code_count for cs, m in models.items()},
         reindexed=sorted(indexed.changed) if indexed else [], problems=problems,
-        held=[models, files, live, rendered.rows, old],
+        held=[models, files, live, old],
     )
 
 
@@ -283,6 +292,22 @@ def write_site_files(theme: Theme, models: Models, writer: SlotWriter) -> None:
         for rel, data in stage(theme, models):
             writer.write(rel, data)
     writer.write(HEADERS_FILE, headers_file(theme.cfg.codesets, list(writer.new)))
+
+
+@dataclass
+class SiteFiles:
+    """What the write stage wrote: site path -> hash, and how many files changed on disk."""
+
+    new: dict[str, str]
+    written: int
+
+
+def write_site_files_in(theme: Theme, models: Models, slot_dir: Path, old: dict[str, str]) -> SiteFiles:
+    """`write_site_files` into the slot beside the record pages, which may still be rendering: the
+    paths they take come from the model (`render_job.record_files`), not from what was written."""
+    writer = SlotWriter(slot_dir, old, taken=dict.fromkeys(record_files(models), ""))
+    write_site_files(theme, models, writer)
+    return SiteFiles(writer.new, writer.written)
 
 
 def check(root: Path, *, quiet: bool = True) -> Problems:

@@ -2,14 +2,16 @@
 
 A `RenderJob` says what to render with and where to write; `render_chunk(job, chunk)` renders a
 list of records and returns a `ChunkResult`; `render_pages(job, ...)` renders every record of
-the job's models, in parallel worker processes that inherit the job through fork.
+the job's models, in parallel worker processes that inherit the job through fork. The same
+workers also run the build's other work that needs only the model (`Side`: the site's other
+files, the data stages), so that no core idles while one process does it alone.
 """
 from __future__ import annotations
 
 import hashlib
 import multiprocessing
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,8 +79,32 @@ class Rendered:
 
     files: dict[str, str]  # site path -> hash
     written: int
-    rows: list[StoreRow]  # sorted by (code set, key)
+    rows: list[StoreRow]  # sorted by (code set, key); empty when they went to `rows_to`
     search_digests: dict[str, str]  # code set -> digest of its public text (empty without digests)
+
+
+@dataclass
+class Side:
+    """Work of the build besides the record pages that needs only the model (and the slot).
+
+    `render_pages` runs it in a render worker, started before the first chunk of pages (the
+    workers take it while the pages keep the other core busy), and hands its result to `done`
+    in this process; with one process, after the pages. The result travels back by pickle: keep
+    it small (e.g. the paths and hashes of the files written, not their bytes).
+    """
+
+    work: Callable[[], Any]
+    done: Callable[[Any], None]
+
+
+def record_file(codeset: str, key: str) -> str:
+    """The site path of a record's page (what `render_chunk` writes for it)."""
+    return urls.file_for(urls.page_path(codeset, key))
+
+
+def record_files(models: dict[str, CodeSetModel]) -> set[str]:
+    """The site paths of every record page of `models`: what no other output may take."""
+    return {record_file(cs, r.key) for cs, m in models.items() for r in m.records}
 
 
 def _protected_row(
@@ -138,17 +164,32 @@ def _chunks(models: dict[str, CodeSetModel], size: int) -> list[Chunk]:
     return [flat[s : s + size] for s in range(0, len(flat), size)]
 
 
-# The job of the pool being run: forked workers find it here (a job holds the whole model, far
-# too much to pickle per task).
+# The job of the pool being run and its side work: forked workers find them here (a job holds
+# the whole model, far too much to pickle per task).
 _POOL_JOB: list[RenderJob] = []
+_POOL_SIDE: list[Side] = []
 
 
 def _render_in_worker(chunk: Chunk) -> ChunkResult:
     return render_chunk(_POOL_JOB[0], chunk)
 
 
-def render_pages(job: RenderJob, *, jobs: int, quiet: bool) -> Rendered:
-    """Renders every record page of `job.models`, with `jobs` worker processes for large sites."""
+def _side_in_worker(k: int) -> Any:
+    return _POOL_SIDE[k].work()
+
+
+def render_pages(
+    job: RenderJob, *, jobs: int, quiet: bool, side: Sequence[Side] = (),
+    rows_to: Callable[[list[StoreRow]], None] | None = None,
+) -> Rendered:
+    """Renders every record page of `job.models`, with `jobs` worker processes for large sites.
+
+    `side` work runs in the same workers (see `Side`). `rows_to`, if given, takes the store rows
+    of each chunk as it arrives (a writer that streams them into the store), instead of their
+    being kept for `Rendered.rows`: a clean build's rows hold every protected text of the site.
+    Rows of one worker arrive in the order it rendered them, so a text it packed comes before
+    the rows that only refer to it.
+    """
     total = sum(len(m.records) for m in job.models.values())
     chunks = _chunks(job.models, CHUNK_SIZE)
     progress = Progress("render", total, quiet=quiet)
@@ -164,21 +205,37 @@ def render_pages(job: RenderJob, *, jobs: int, quiet: bool) -> Rendered:
             raise BuildError(f"two pages want the same path '{rel}'")
         files.update(result.files)
         written += result.written
-        rows.extend(result.rows)
+        if rows_to is not None:
+            rows_to(result.rows)
+        else:
+            rows.extend(result.rows)
         found.extend(result.digests)
         progress.advance(len(result.files))
 
     if jobs <= 1 or total < PARALLEL_FROM:
         for chunk in chunks:
             take(render_chunk(job, chunk))
+        for task in side:
+            task.done(task.work())
     else:
         _POOL_JOB[:] = [job]
+        _POOL_SIDE[:] = side
         try:
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                for result in pool.imap_unordered(_render_in_worker, chunks):
-                    take(result)
+                # Side work first: it is the longest single task, so it must not start last.
+                pending = [(task, pool.apply_async(_side_in_worker, (k,))) for k, task in enumerate(side)]
+                try:
+                    for result in pool.imap_unordered(_render_in_worker, chunks):
+                        take(result)
+                        pending = _collect(pending, wait=False)  # a failed one stops the build now
+                    _collect(pending, wait=True)
+                finally:  # also on failure: whatever side work finished is handed over (to be aborted)
+                    for task, res in pending:
+                        if res.ready() and res.successful():
+                            task.done(res.get())
         finally:
             _POOL_JOB.clear()
+            _POOL_SIDE.clear()
     progress.finish(f"(parent cpu {time.process_time() - cpu0:.2f}s)")
     t_digest = time.perf_counter()
     per_cs: dict[str, Any] = {}
@@ -187,3 +244,16 @@ def render_pages(job: RenderJob, *, jobs: int, quiet: bool) -> Rendered:
     rows.sort(key=lambda r: (r[0], r[1]))
     say(f"digests    {time.perf_counter() - t_digest:.2f}s", quiet=quiet)
     return Rendered(files, written, rows, {cs: h.hexdigest() for cs, h in per_cs.items()})
+
+
+def _collect(pending: list[tuple[Side, Any]], *, wait: bool) -> list[tuple[Side, Any]]:
+    """Hands finished side work to its `done` (raising the error of failed work); returns the rest."""
+    rest = []
+    while pending:
+        task, res = pending.pop(0)
+        if wait or res.ready():
+            value = res.get()  # raises the side work's own error
+            task.done(value)
+        else:
+            rest.append((task, res))
+    return rest
