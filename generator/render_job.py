@@ -8,8 +8,8 @@ files, the data stages), so that no core idles while one process does it alone.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
-import multiprocessing
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +30,7 @@ from .progress import Progress, say
 from .publish import SlotWriter
 from .render import forget_fragments, page_context, wall_text
 from .store import Packer, StoreRow
+from .workers import run_shared
 
 Chunk = list[tuple[str, int]]  # (code set, record index) pairs
 CHUNK_SIZE = 2000
@@ -87,10 +88,10 @@ class Rendered:
 class Side:
     """Work of the build besides the record pages that needs only the model (and the slot).
 
-    `render_pages` runs it in a render worker, started before the first chunk of pages (the
-    workers take it while the pages keep the other core busy), and hands its result to `done`
-    in this process; with one process, after the pages. The result travels back by pickle: keep
-    it small (e.g. the paths and hashes of the files written, not their bytes).
+    `render_pages` runs it among the render tasks, before the first chunk of pages (a worker
+    takes it while the pages keep the other cores busy), and hands its result to `done` in this
+    process; with one process, after the pages. The result may travel back by pickle: keep it
+    small (e.g. the paths and hashes of the files written, not their bytes).
     """
 
     work: Callable[[], Any]
@@ -164,27 +165,14 @@ def _chunks(models: dict[str, CodeSetModel], size: int) -> list[Chunk]:
     return [flat[s : s + size] for s in range(0, len(flat), size)]
 
 
-# The job of the pool being run and its side work: forked workers find them here (a job holds
-# the whole model, far too much to pickle per task).
-_POOL_JOB: list[RenderJob] = []
-_POOL_SIDE: list[Side] = []
-
-
-def _render_in_worker(chunk: Chunk) -> ChunkResult:
-    return render_chunk(_POOL_JOB[0], chunk)
-
-
-def _side_in_worker(k: int) -> Any:
-    return _POOL_SIDE[k].work()
-
-
 def render_pages(
     job: RenderJob, *, jobs: int, quiet: bool, side: Sequence[Side] = (),
     rows_to: Callable[[list[StoreRow]], None] | None = None,
 ) -> Rendered:
-    """Renders every record page of `job.models`, with `jobs` worker processes for large sites.
+    """Renders every record page of `job.models`, in `jobs` processes for large sites (this one
+    and `jobs - 1` forked workers, `workers.run_shared`).
 
-    `side` work runs in the same workers (see `Side`). `rows_to`, if given, takes the store rows
+    `side` work runs among the pages (see `Side`). `rows_to`, if given, takes the store rows
     of each chunk as it arrives (a writer that streams them into the store), instead of their
     being kept for `Rendered.rows`: a clean build's rows hold every protected text of the site.
     Rows of one worker arrive in the order it rendered them, so a text it packed comes before
@@ -218,24 +206,16 @@ def render_pages(
         for task in side:
             task.done(task.work())
     else:
-        _POOL_JOB[:] = [job]
-        _POOL_SIDE[:] = side
-        try:
-            with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                # Side work first: it is the longest single task, so it must not start last.
-                pending = [(task, pool.apply_async(_side_in_worker, (k,))) for k, task in enumerate(side)]
-                try:
-                    for result in pool.imap_unordered(_render_in_worker, chunks):
-                        take(result)
-                        pending = _collect(pending, wait=False)  # a failed one stops the build now
-                    _collect(pending, wait=True)
-                finally:  # also on failure: whatever side work finished is handed over (to be aborted)
-                    for task, res in pending:
-                        if res.ready() and res.successful():
-                            task.done(res.get())
-        finally:
-            _POOL_JOB.clear()
-            _POOL_SIDE.clear()
+        tasks: list[Callable[[], Any]] = [task.work for task in side]  # first: the longest tasks
+        tasks += [functools.partial(render_chunk, job, chunk) for chunk in chunks]
+
+        def handle(k: int, result: Any) -> None:
+            if k < len(side):
+                side[k].done(result)
+            else:
+                take(result)
+
+        run_shared(tasks, jobs - 1, handle)  # this process renders too: see workers.py
     progress.finish(f"(parent cpu {time.process_time() - cpu0:.2f}s)")
     t_digest = time.perf_counter()
     per_cs: dict[str, Any] = {}
@@ -245,15 +225,3 @@ def render_pages(
     say(f"digests    {time.perf_counter() - t_digest:.2f}s", quiet=quiet)
     return Rendered(files, written, rows, {cs: h.hexdigest() for cs, h in per_cs.items()})
 
-
-def _collect(pending: list[tuple[Side, Any]], *, wait: bool) -> list[tuple[Side, Any]]:
-    """Hands finished side work to its `done` (raising the error of failed work); returns the rest."""
-    rest = []
-    while pending:
-        task, res = pending.pop(0)
-        if wait or res.ready():
-            value = res.get()  # raises the side work's own error
-            task.done(value)
-        else:
-            rest.append((task, res))
-    return rest
