@@ -44,7 +44,9 @@ def run_shared(tasks: Sequence[Task], workers: int, handle: Callable[[int, Any],
     try:
         for _ in range(workers):
             recv, send = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_work, args=(send, take, tasks), daemon=True, name="coderef-render")
+            proc = ctx.Process(
+                target=_work, args=(send, [*conns, recv], take, tasks), daemon=True, name="coderef-render"
+            )
             proc.start()
             send.close()
             procs.append(proc)
@@ -93,8 +95,12 @@ def run_shared(tasks: Sequence[Task], workers: int, handle: Callable[[int, Any],
             conn.close()
 
 
-def _work(send: Connection, take: Callable[[], int], tasks: Sequence[Task]) -> None:
+def _work(
+    send: Connection, inherited: list[Connection], take: Callable[[], int], tasks: Sequence[Task]
+) -> None:
     """A worker's loop: the next task, its result sent back; the first error is sent and ends it."""
+    for conn in inherited:  # the parent's ends: if it dies, a send fails instead of blocking forever
+        conn.close()
     try:
         while (k := take()) < len(tasks):
             try:
