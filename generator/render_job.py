@@ -18,7 +18,7 @@ from typing import Any
 
 import jinja2
 
-from . import urls
+from . import forking, urls
 from .config import SiteConfig
 from .errors import BuildError
 from .fragments import AncestorCache
@@ -200,7 +200,7 @@ def render_pages(
         found.extend(result.digests)
         progress.advance(len(result.files))
 
-    if jobs <= 1 or total < PARALLEL_FROM:
+    if jobs <= 1 or total < PARALLEL_FROM or not forking.can_fork():
         for chunk in chunks:
             take(render_chunk(job, chunk))
         for task in side:

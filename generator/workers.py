@@ -47,8 +47,13 @@ def run_shared(tasks: Sequence[Task], workers: int, handle: Callable[[int, Any],
             proc = ctx.Process(
                 target=_work, args=(send, [*conns, recv], take, tasks), daemon=True, name="coderef-render"
             )
-            proc.start()
-            send.close()
+            try:
+                proc.start()
+            except OSError:  # no memory or processes left for a worker: fewer do the work (forking.py)
+                recv.close()
+                break
+            finally:
+                send.close()
             procs.append(proc)
             conns.append(recv)
         # Reads results as soon as they are sent (this process may be busy with a task of its
