@@ -121,6 +121,9 @@ def render_chunk(job: RenderJob, chunk: Chunk) -> ChunkResult:
     cfg, models, frames, base = job.cfg, job.models, job.frames, job.base
     writer = SlotWriter(job.slot_dir, job.old)
     wall = wall_text(cfg)
+    # A chunk is a run of neighbouring records: the ancestors and section fragments of earlier
+    # chunks are hardly ever asked again, and kept they would grow to ~80 MB per process.
+    job.ancestors.clear()
     rows: list[StoreRow] = []
     digests: list[tuple[str, int, bytes]] = []
     for codeset, i in chunk:
