@@ -59,6 +59,7 @@ from .jobs import publish as jobs_publish
 from .jobs import stage as jobs_stage
 from .link import CodeSetModel, link_models
 from .load import load_models, wait_for_cache_writes
+from .model import CPT, HCPCS
 from .premium import PageSections
 from .premium_update import premium_state, update_premium
 from .progress import phase, say
@@ -215,7 +216,7 @@ def full_build(
     try:
         job = RenderJob(
             cfg, models, theme.record_template(), theme.context("/", cfg.site_name), slot_dir, old,
-            digests=search, on_page=on_page, premium=premium,
+            digests=search, on_page=on_page, premium=premium, heavy=(CPT, HCPCS),
         )
         # store: streamed in by the render loop as chunks of pages arrive
         store = StoreJob(cfg.store_path, {"built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})

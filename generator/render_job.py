@@ -54,6 +54,9 @@ class RenderJob:
     # The premium sections of a code page, built where the page is rendered (`premium.PageSections`);
     # a section whose id the record already has (a hand-written page's, attached at load) is skipped.
     premium: Callable[[str, str], list[Section]] | None = None
+    # Code sets whose pages cost most to render (their premium sections), rendered first: with
+    # them last, the last chunk of a process could take seconds while the others have stopped.
+    heavy: tuple[str, ...] = ()
     # Per-process caches, filled as pages are rendered (each worker fills its own copy).
     ancestors: dict[str, AncestorCache] = field(default_factory=dict, init=False, repr=False)
     packer: Packer = field(default_factory=Packer, init=False, repr=False)
@@ -163,8 +166,9 @@ def render_chunk(job: RenderJob, chunk: Chunk) -> ChunkResult:
     return ChunkResult(writer.new, writer.written, rows, digests)
 
 
-def _chunks(models: dict[str, CodeSetModel], size: int) -> list[Chunk]:
-    flat = [(cs, i) for cs, m in models.items() for i in range(len(m.records))]
+def _chunks(models: dict[str, CodeSetModel], size: int, heavy: tuple[str, ...] = ()) -> list[Chunk]:
+    order = [cs for cs in heavy if cs in models] + [cs for cs in models if cs not in heavy]
+    flat = [(cs, i) for cs in order for i in range(len(models[cs].records))]
     return [flat[s : s + size] for s in range(0, len(flat), size)]
 
 
@@ -182,7 +186,7 @@ def render_pages(
     the rows that only refer to it.
     """
     total = sum(len(m.records) for m in job.models.values())
-    chunks = _chunks(job.models, CHUNK_SIZE)
+    chunks = _chunks(job.models, CHUNK_SIZE, job.heavy)
     progress = Progress("render", total, quiet=quiet)
     cpu0 = time.process_time()
     files: dict[str, str] = {}
