@@ -22,9 +22,8 @@ How to add a stage
   `commit()` renames it into place (called at the commit point, after the protected store and
   before the site swap) and whose `abort()` removes the unfinished file (the build failed).
   `assistant_facts.FactsJob` is the model. One writer in generator/, one reader in gate/.
-* Site stages and data stages run in a render worker, while the other workers render the record
-  pages (`render_job.Side`): they read the model, never change it, and a data stage's `Pending`
-  travels back to this process by pickle (keep it to paths and small values).
+* Site and data stages run among the render tasks (`render_job.Side`), maybe in a forked worker:
+  they only read the model, and a data stage's `Pending` may come back by pickle (keep it small).
 * Both run in full builds. The fast path of hand-written edits (`incremental.py`) re-renders only
   them; a stage whose output depends on their text updates there too (or returns None: full build).
 """
@@ -38,15 +37,13 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 
 from . import index_pages, pages, sitemaps
 from .assistant_facts import facts_stage
 from .book_sections import attach_books
-from .cache_policy import HEADERS_FILE, headers_file
 from .casepilot_pages import casepilot_pages
 from .config import SiteConfig
 from .errors import BuildError, Problems
@@ -65,15 +62,15 @@ from .premium_update import premium_state, update_premium
 from .progress import phase, say
 from .publish import Slots, SlotWriter
 from .render import site_context
-from .render_job import RenderJob, Side, record_files, render_pages
+from .render_job import RenderJob, Side, render_pages
 from .result import BuildResult
 from .search_stage import Indexed, publish_search, search_stage
+from .site_files import SiteFiles, SiteStage, write_site_files_in
 from .state import get_meta, global_fingerprint, hand_records, open_state, record_build
 from .store_job import StoreJob
-from .theme import SiteFile, Theme, asset_files
+from .theme import Theme, asset_files
 
 Models = dict[str, CodeSetModel]
-SiteStage = Callable[[Theme, Models], Iterable[SiteFile]]
 
 
 class Pending(Protocol):
@@ -218,16 +215,17 @@ def full_build(
             cfg, models, theme.record_template(), theme.context("/", cfg.site_name), slot_dir, old,
             digests=search, on_page=on_page, premium=premium, heavy=(CPT, HCPCS),
         )
-        # store: streamed in by the render loop as chunks of pages arrive
         store = StoreJob(cfg.store_path, {"built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
         pending.append(store)
         site: list[SiteFiles] = []
-        side = [  # write (the site's other files) and the data stages: in the render workers
+        side = [  # the data stages and write (the site's other files), among the render tasks
             *(Side(functools.partial(stage, cfg, models, jobs), pending.append) for stage in DATA_STAGES),
-            Side(functools.partial(write_site_files_in, theme, models, slot_dir, old), site.append),
+            Side(
+                functools.partial(write_site_files_in, SITE_STAGES, theme, models, slot_dir, old), site.append
+            ),
         ]
         with premium:
-            rendered = render_pages(job, jobs=jobs, quiet=quiet, side=side, rows_to=store.add)  # render
+            rendered = render_pages(job, jobs=jobs, quiet=quiet, side=side, rows_to=store.add)  # render+store
         with phase("store", quiet=quiet):
             store.finish(list(free_pages((cs, r) for cs, m in models.items() for r in m.records)))
         files = rendered.files
@@ -285,30 +283,6 @@ def publish_jobs(
         written=before.written + len(done.written), removed=before.removed + len(done.removed),
         reindexed=before.reindexed, problems=before.problems, changed=[*done.written, *done.removed],
     )
-
-
-def write_site_files(theme: Theme, models: Models, writer: SlotWriter) -> None:
-    """The write stage: the output of every site stage, then the `_headers` file covering them."""
-    for stage in SITE_STAGES:
-        for rel, data in stage(theme, models):
-            writer.write(rel, data)
-    writer.write(HEADERS_FILE, headers_file(theme.cfg.codesets, list(writer.new)))
-
-
-@dataclass
-class SiteFiles:
-    """What the write stage wrote: site path -> hash, and how many files changed on disk."""
-
-    new: dict[str, str]
-    written: int
-
-
-def write_site_files_in(theme: Theme, models: Models, slot_dir: Path, old: dict[str, str]) -> SiteFiles:
-    """`write_site_files` into the slot beside the record pages, which may still be rendering: the
-    paths they take come from the model (`render_job.record_files`), not from what was written."""
-    writer = SlotWriter(slot_dir, old, taken=dict.fromkeys(record_files(models), ""))
-    write_site_files(theme, models, writer)
-    return SiteFiles(writer.new, writer.written)
 
 
 def check(root: Path, *, quiet: bool = True) -> Problems:
