@@ -113,7 +113,15 @@ def _work(
             except BaseException as exc:  # sent to the parent, which raises it
                 send.send(("error", k, _portable(exc)))
                 return
-            send.send(("ok", k, result))
+            try:
+                data = pickle.dumps(("ok", k, result))
+            except Exception as exc:  # e.g. a data stage's Pending holding an open connection
+                send.send(("error", k, BuildError(
+                    f"the result of {getattr(tasks[k], '__qualname__', tasks[k])!r} cannot be sent back "
+                    f"from a render worker ({type(exc).__name__}: {exc}); return paths and plain values"
+                )))
+                return
+            send.send_bytes(data)
     finally:
         send.close()
 

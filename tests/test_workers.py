@@ -83,3 +83,17 @@ def test_no_fork_left_means_this_process_does_every_task(monkeypatch: pytest.Mon
     got: list[Any] = []
     run_shared([_slow(k) for k in range(5)], 2, lambda k, r: got.append(r))
     assert got == [(k, os.getpid()) for k in range(5)]
+
+
+def test_a_result_that_cannot_travel_is_an_error_naming_the_task() -> None:
+    import threading
+
+    def keeps_a_lock() -> object:
+        if os.getpid() != parent:
+            return threading.Lock()  # cannot be pickled
+        time.sleep(0.5)
+        return None
+
+    parent = os.getpid()
+    with pytest.raises(BuildError, match=r"keeps_a_lock.*cannot be sent back from a render worker"):
+        run_shared([keeps_a_lock] * 4, 1, lambda k, r: None)
