@@ -21,7 +21,9 @@ How to add a stage
   to the live one (never the live one, which the gate is reading) and returns an object whose
   `commit()` renames it into place (called at the commit point, after the protected store and
   before the site swap) and whose `abort()` removes the unfinished file (the build failed).
-  `store_job.StoreJob` is the model, forking included. One writer in generator/, one reader in gate/.
+  `assistant_facts.FactsJob` is the model. One writer in generator/, one reader in gate/.
+* Site and data stages run among the render tasks (`render_job.Side`), maybe in a forked worker:
+  they only read the model, and a data stage's `Pending` may come back by pickle (keep it small).
 * Both run in full builds. The fast path of hand-written edits (`incremental.py`) re-renders only
   them; a stage whose output depends on their text updates there too (or returns None: full build).
 """
@@ -29,19 +31,19 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import gc
 import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 
 from . import index_pages, pages, sitemaps
 from .assistant_facts import facts_stage
 from .book_sections import attach_books
-from .cache_policy import HEADERS_FILE, headers_file
 from .casepilot_pages import casepilot_pages
 from .config import SiteConfig
 from .errors import BuildError, Problems
@@ -54,20 +56,21 @@ from .jobs import publish as jobs_publish
 from .jobs import stage as jobs_stage
 from .link import CodeSetModel, link_models
 from .load import load_models, wait_for_cache_writes
+from .model import CPT, HCPCS
 from .premium import PageSections
 from .premium_update import premium_state, update_premium
 from .progress import phase, say
 from .publish import Slots, SlotWriter
 from .render import site_context
-from .render_job import RenderJob, render_pages
+from .render_job import RenderJob, Side, render_pages
 from .result import BuildResult
 from .search_stage import Indexed, publish_search, search_stage
+from .site_files import SiteFiles, SiteStage, write_site_files_in
 from .state import get_meta, global_fingerprint, hand_records, open_state, record_build
 from .store_job import StoreJob
-from .theme import SiteFile, Theme, asset_files
+from .theme import Theme, asset_files
 
 Models = dict[str, CodeSetModel]
-SiteStage = Callable[[Theme, Models], Iterable[SiteFile]]
 
 
 class Pending(Protocol):
@@ -210,27 +213,32 @@ def full_build(
     try:
         job = RenderJob(
             cfg, models, theme.record_template(), theme.context("/", cfg.site_name), slot_dir, old,
-            digests=search, on_page=on_page, premium=premium,
+            digests=search, on_page=on_page, premium=premium, heavy=(CPT, HCPCS),
         )
+        store = StoreJob(cfg.store_path, {"built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+        pending.append(store)
+        site: list[SiteFiles] = []
+        side = [  # the data stages and write (the site's other files), among the render tasks
+            *(Side(functools.partial(stage, cfg, models, jobs), pending.append) for stage in DATA_STAGES),
+            Side(
+                functools.partial(write_site_files_in, SITE_STAGES, theme, models, slot_dir, old), site.append
+            ),
+        ]
         with premium:
-            rendered = render_pages(job, jobs=jobs, quiet=quiet)  # render
-        # store: written by a forked child while this process writes the other files
-        built = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        free = list(free_pages((cs, r) for cs, m in models.items() for r in m.records))
-        pending.append(StoreJob(cfg.store_path, rendered.rows, {"built": built}, jobs, free))
-        for data_stage in DATA_STAGES:
-            pending.append(data_stage(cfg, models, jobs))
-        writer = SlotWriter(slot_dir, old, taken=rendered.files)
-        with phase("pages", quiet=quiet):
-            write_site_files(theme, models, writer)  # write
+            rendered = render_pages(job, jobs=jobs, quiet=quiet, side=side, rows_to=store.add)  # render+store
+        with phase("store", quiet=quiet):
+            store.finish(list(free_pages((cs, r) for cs, m in models.items() for r in m.records)))
+        files = rendered.files
+        (site_files,) = site
+        files.update(site_files.new)
+        writer = SlotWriter(slot_dir, old, taken=files)  # the search files
         indexed: Indexed | None = None
         if search:  # index
             indexed = search_stage(cfg, models, db, rendered.search_digests, clean=clean, quiet=quiet)
-            publish_search(db, writer, rendered.files, indexed.files)
-        files = rendered.files
+            publish_search(db, writer, files, indexed.files)
         files.update(writer.new)
         removed = slots.remove_stale(slot, old, files) if old else 0
-        with phase("store", quiet=quiet):
+        with phase("commit", quiet=quiet):
             for output in pending:  # the commit point: the store (and data beside it), then the swap
                 output.commit()
     except BaseException:
@@ -253,10 +261,10 @@ def full_build(
         )
     return BuildResult(
         "clean" if clean or not live else "full",
-        pages=len(files), written=rendered.written + writer.written, removed=removed,
+        pages=len(files), written=rendered.written + site_files.written + writer.written, removed=removed,
         counts={cs: m.code_count for cs, m in models.items()},
         reindexed=sorted(indexed.changed) if indexed else [], problems=problems,
-        held=[models, files, live, rendered.rows, old],
+        held=[models, files, live, old],
     )
 
 
@@ -275,14 +283,6 @@ def publish_jobs(
         written=before.written + len(done.written), removed=before.removed + len(done.removed),
         reindexed=before.reindexed, problems=before.problems, changed=[*done.written, *done.removed],
     )
-
-
-def write_site_files(theme: Theme, models: Models, writer: SlotWriter) -> None:
-    """The write stage: the output of every site stage, then the `_headers` file covering them."""
-    for stage in SITE_STAGES:
-        for rel, data in stage(theme, models):
-            writer.write(rel, data)
-    writer.write(HEADERS_FILE, headers_file(theme.cfg.codesets, list(writer.new)))
 
 
 def check(root: Path, *, quiet: bool = True) -> Problems:

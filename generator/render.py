@@ -198,6 +198,11 @@ def _ref(rec: CodeRecord, codeset: str) -> Ctx:
     })
 
 
+def _link(rec: CodeRecord, codeset: str) -> dict[str, str]:
+    """What the pager shows of a neighbour (a plain dict: `fragments.pager` reads it, no template)."""
+    return {"url": urls.page_path(codeset, rec.key), "display": rec.display, "title": rec.title}
+
+
 _json = json.encoder.encode_basestring_ascii  # ASCII JSON: no entity decoding happens in <script>
 
 
@@ -306,8 +311,8 @@ def page_context(
         "has_toc": len(public) + len(protected) > 1,
         "child_items": Markup(child_items(model, i, with_billable=not rec.is_code)) if child_list else "",
         "pager": pager(
-            _ref(recs[prev], cs) if prev is not None else None,
-            _ref(recs[nxt], cs) if nxt is not None else None,
+            _link(recs[prev], cs) if prev is not None else None,
+            _link(recs[nxt], cs) if nxt is not None else None,
         ),
         "public_blocks": _memo(cache, ("public", sections_key), rec.sections, lambda: public_blocks(public)),
         "head": record_head(

@@ -2,21 +2,23 @@
 
 A `RenderJob` says what to render with and where to write; `render_chunk(job, chunk)` renders a
 list of records and returns a `ChunkResult`; `render_pages(job, ...)` renders every record of
-the job's models, in parallel worker processes that inherit the job through fork.
+the job's models, in parallel worker processes that inherit the job through fork. The same
+workers also run the build's other work that needs only the model (`Side`: the site's other
+files, the data stages), so that no core idles while one process does it alone.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
-import multiprocessing
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from . import urls
+from . import forking, urls
 from .config import SiteConfig
 from .errors import BuildError
 from .fragments import AncestorCache
@@ -28,6 +30,7 @@ from .progress import Progress, say
 from .publish import SlotWriter
 from .render import forget_fragments, page_context, wall_text
 from .store import Packer, StoreRow
+from .workers import run_shared
 
 Chunk = list[tuple[str, int]]  # (code set, record index) pairs
 CHUNK_SIZE = 2000
@@ -51,6 +54,9 @@ class RenderJob:
     # The premium sections of a code page, built where the page is rendered (`premium.PageSections`);
     # a section whose id the record already has (a hand-written page's, attached at load) is skipped.
     premium: Callable[[str, str], list[Section]] | None = None
+    # Code sets whose pages cost most to render (their premium sections), rendered first: with
+    # them last, the last chunk of a process could take seconds while the others have stopped.
+    heavy: tuple[str, ...] = ()
     # Per-process caches, filled as pages are rendered (each worker fills its own copy).
     ancestors: dict[str, AncestorCache] = field(default_factory=dict, init=False, repr=False)
     packer: Packer = field(default_factory=Packer, init=False, repr=False)
@@ -77,8 +83,32 @@ class Rendered:
 
     files: dict[str, str]  # site path -> hash
     written: int
-    rows: list[StoreRow]  # sorted by (code set, key)
+    rows: list[StoreRow]  # sorted by (code set, key); empty when they went to `rows_to`
     search_digests: dict[str, str]  # code set -> digest of its public text (empty without digests)
+
+
+@dataclass
+class Side:
+    """Work of the build besides the record pages that needs only the model (and the slot).
+
+    `render_pages` runs it among the render tasks, before the first chunk of pages (a worker
+    takes it while the pages keep the other cores busy), and hands its result to `done` in this
+    process; with one process, after the pages. The result may travel back by pickle: keep it
+    small (e.g. the paths and hashes of the files written, not their bytes).
+    """
+
+    work: Callable[[], Any]
+    done: Callable[[Any], None]
+
+
+def record_file(codeset: str, key: str) -> str:
+    """The site path of a record's page (what `render_chunk` writes for it)."""
+    return urls.file_for(urls.page_path(codeset, key))
+
+
+def record_files(models: dict[str, CodeSetModel]) -> set[str]:
+    """The site paths of every record page of `models`: what no other output may take."""
+    return {record_file(cs, r.key) for cs, m in models.items() for r in m.records}
 
 
 def _protected_row(
@@ -94,6 +124,9 @@ def render_chunk(job: RenderJob, chunk: Chunk) -> ChunkResult:
     cfg, models, frames, base = job.cfg, job.models, job.frames, job.base
     writer = SlotWriter(job.slot_dir, job.old)
     wall = wall_text(cfg)
+    # A chunk is a run of neighbouring records: the ancestors and section fragments of earlier
+    # chunks are hardly ever asked again, and kept they would grow to ~80 MB per process.
+    job.ancestors.clear()
     rows: list[StoreRow] = []
     digests: list[tuple[str, int, bytes]] = []
     for codeset, i in chunk:
@@ -133,24 +166,27 @@ def render_chunk(job: RenderJob, chunk: Chunk) -> ChunkResult:
     return ChunkResult(writer.new, writer.written, rows, digests)
 
 
-def _chunks(models: dict[str, CodeSetModel], size: int) -> list[Chunk]:
-    flat = [(cs, i) for cs, m in models.items() for i in range(len(m.records))]
+def _chunks(models: dict[str, CodeSetModel], size: int, heavy: tuple[str, ...] = ()) -> list[Chunk]:
+    order = [cs for cs in heavy if cs in models] + [cs for cs in models if cs not in heavy]
+    flat = [(cs, i) for cs in order for i in range(len(models[cs].records))]
     return [flat[s : s + size] for s in range(0, len(flat), size)]
 
 
-# The job of the pool being run: forked workers find it here (a job holds the whole model, far
-# too much to pickle per task).
-_POOL_JOB: list[RenderJob] = []
+def render_pages(
+    job: RenderJob, *, jobs: int, quiet: bool, side: Sequence[Side] = (),
+    rows_to: Callable[[list[StoreRow]], None] | None = None,
+) -> Rendered:
+    """Renders every record page of `job.models`, in `jobs` processes for large sites (this one
+    and `jobs - 1` forked workers, `workers.run_shared`).
 
-
-def _render_in_worker(chunk: Chunk) -> ChunkResult:
-    return render_chunk(_POOL_JOB[0], chunk)
-
-
-def render_pages(job: RenderJob, *, jobs: int, quiet: bool) -> Rendered:
-    """Renders every record page of `job.models`, with `jobs` worker processes for large sites."""
+    `side` work runs among the pages (see `Side`). `rows_to`, if given, takes the store rows
+    of each chunk as it arrives (a writer that streams them into the store), instead of their
+    being kept for `Rendered.rows`: a clean build's rows hold every protected text of the site.
+    Rows of one worker arrive in the order it rendered them, so a text it packed comes before
+    the rows that only refer to it.
+    """
     total = sum(len(m.records) for m in job.models.values())
-    chunks = _chunks(job.models, CHUNK_SIZE)
+    chunks = _chunks(job.models, CHUNK_SIZE, job.heavy)
     progress = Progress("render", total, quiet=quiet)
     cpu0 = time.process_time()
     files: dict[str, str] = {}
@@ -164,21 +200,29 @@ def render_pages(job: RenderJob, *, jobs: int, quiet: bool) -> Rendered:
             raise BuildError(f"two pages want the same path '{rel}'")
         files.update(result.files)
         written += result.written
-        rows.extend(result.rows)
+        if rows_to is not None:
+            rows_to(result.rows)
+        else:
+            rows.extend(result.rows)
         found.extend(result.digests)
         progress.advance(len(result.files))
 
-    if jobs <= 1 or total < PARALLEL_FROM:
+    if jobs <= 1 or total < PARALLEL_FROM or not forking.can_fork():
         for chunk in chunks:
             take(render_chunk(job, chunk))
+        for task in side:
+            task.done(task.work())
     else:
-        _POOL_JOB[:] = [job]
-        try:
-            with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                for result in pool.imap_unordered(_render_in_worker, chunks):
-                    take(result)
-        finally:
-            _POOL_JOB.clear()
+        tasks: list[Callable[[], Any]] = [task.work for task in side]  # first: the longest tasks
+        tasks += [functools.partial(render_chunk, job, chunk) for chunk in chunks]
+
+        def handle(k: int, result: Any) -> None:
+            if k < len(side):
+                side[k].done(result)
+            else:
+                take(result)
+
+        run_shared(tasks, jobs - 1, handle)  # this process renders too: see workers.py
     progress.finish(f"(parent cpu {time.process_time() - cpu0:.2f}s)")
     t_digest = time.perf_counter()
     per_cs: dict[str, Any] = {}
@@ -187,3 +231,4 @@ def render_pages(job: RenderJob, *, jobs: int, quiet: bool) -> Rendered:
     rows.sort(key=lambda r: (r[0], r[1]))
     say(f"digests    {time.perf_counter() - t_digest:.2f}s", quiet=quiet)
     return Rendered(files, written, rows, {cs: h.hexdigest() for cs, h in per_cs.items()})
+

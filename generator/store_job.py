@@ -3,51 +3,61 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import forking
 from .store import StoreRow, StoreWriter
 
 
 class StoreJob:
-    """Writes a fresh protected store beside the live one, in a forked child when `jobs` > 1.
+    """Writes a fresh protected store beside the live one, from rows streamed in as pages render.
 
-    `commit()` waits for it and renames it into place; if the child failed, the store is
-    written here instead, so that a real error is raised with its message. `abort()` stops the
-    child and removes the unfinished file. (The interface of every `build.Pending` job.)
+    `add(rows)` takes the rows of each chunk of pages as it arrives (the render loop's parent
+    process is otherwise idle while its workers render), so no process ever holds every row;
+    `finish(free)` ends the write. `commit()` renames it into place; `abort()` removes the
+    unfinished file. (The interface of every `build.Pending` job.)
     """
 
-    def __init__(self, path: Path, rows: list[StoreRow], meta: dict[str, str], jobs: int,
-                 free: list[tuple[str, str]] | None = None) -> None:
+    def __init__(self, path: Path, meta: dict[str, str]) -> None:
         self.path = path
-        self.rows = rows
-        self.free = free or []  # pages that open without spending a view (generator/free.py)
         self.meta = meta
-        self.pid = forking.start(self._write) if jobs > 1 and forking.can_fork() else None
+        self.state = "new"  # -> "writing" (first rows) -> "finished" -> "committed", or "aborted"
+        # Opened with the first rows, after the render workers were forked: no child inherits
+        # an open SQLite connection.
+        self.writer: StoreWriter | None = None
 
-    def _write(self) -> StoreWriter:
-        writer = StoreWriter(self.path, fresh=True)
+    def _open(self) -> StoreWriter:
+        if self.state not in ("new", "writing"):
+            raise RuntimeError(f"store rows written to a {self.state} store")
+        if self.writer is None:
+            self.writer = StoreWriter(self.path, fresh=True)
+            self.state = "writing"
+        return self.writer
+
+    def add(self, rows: list[StoreRow]) -> None:
+        self._open().add_many(rows)
+
+    def finish(self, free: list[tuple[str, str]]) -> None:
+        """Records the pages that open without spending a view (generator/free.py) and the meta,
+        and commits the write (the store is not live before `commit()`)."""
+        writer = self._open()
+        writer.mark_free(free)
+        for key, value in self.meta.items():
+            writer.set_meta(key, value)
+        self.writer, self.state = None, "finished"
         try:
-            writer.add_many(self.rows)
-            writer.mark_free(self.free)
-            for key, value in self.meta.items():
-                writer.set_meta(key, value)
             writer.finish()
         except BaseException:
             writer.abort()
             raise
-        return writer
 
     def commit(self) -> None:
-        ok = self.pid is not None and forking.succeeded(self.pid)
-        self.pid = None  # reaped (an interrupt while waiting leaves it to abort())
-        if ok:
-            StoreWriter.published(self.path)
-        else:
-            self._write().publish()
+        if self.state != "finished":
+            raise RuntimeError(f"a {self.state} store committed (finish() it first)")
+        StoreWriter.published(self.path)
+        self.state = "committed"
 
     def abort(self) -> None:
-        pid, self.pid = self.pid, None
-        if pid is not None:
-            forking.stop(pid)
+        writer, self.writer, self.state = self.writer, None, "aborted"
+        if writer is not None:
+            writer.abort()
         StoreWriter.discard(self.path)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import make_project
 
 from generator import render_job
 from generator.build import build
@@ -67,3 +68,41 @@ def test_on_page_is_called_once_per_record_page(project) -> None:  # type: ignor
     pages = {rel for rel in seen if (root / "site" / rel).is_file()}
     assert pages == set(seen)
     assert len(seen) < result.pages  # not the special pages, the assets or the search files
+
+
+def test_a_build_in_workers_equals_one_in_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parallel path (this process and a forked worker sharing the chunks, the site's other files
+    and the data stages among them, the store rows streamed in) against the plain one."""
+    import hashlib
+    import os
+    import sqlite3
+
+    def tree(root: Path) -> dict[str, str]:
+        site = (root / "site").resolve()
+        return {
+            os.path.relpath(os.path.join(d, f), site): hashlib.sha256(Path(d, f).read_bytes()).hexdigest()
+            for d, _, fs in os.walk(site) for f in fs
+        }
+
+    def store(root: Path) -> list[tuple[object, ...]]:
+        db = sqlite3.connect(root / "var" / "protected.sqlite")
+        try:
+            return list(db.execute(
+                "SELECT c.codeset, c.key, c.title, l.position, l.id, l.title, b.hash FROM codes c"
+                " LEFT JOIN lists l ON l.list = c.list LEFT JOIN blobs b ON b.id = l.blob"
+                " ORDER BY c.codeset, c.key, l.position"
+            )) + list(db.execute("SELECT * FROM free_pages ORDER BY 1, 2"))
+        finally:
+            db.close()
+
+    one = make_project(tmp_path / "one")
+    build(one, quiet=True, jobs=1, search=False)
+    two = make_project(tmp_path / "two")
+    monkeypatch.setattr(render_job, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(render_job, "CHUNK_SIZE", 7)
+    result = build(two, quiet=True, jobs=2, search=False)
+    assert tree(two) == tree(one) and result.pages == len(tree(one))
+    assert store(two) == store(one)
+    assert (two / "var" / "assistant.sqlite").exists() == (one / "var" / "assistant.sqlite").exists()

@@ -1,0 +1,146 @@
+"""Tasks shared by this process and forked workers: each takes the next task nobody has taken.
+
+The render stage's processes. The workers inherit the tasks (and the whole model they read)
+through fork; only results travel, pickled, back to this process, which also runs tasks itself
+between handling them. Counting this process as one of the workers matters for memory as much
+as for time: every page of the model a process touches (a reference count is a write) becomes
+that process's private copy, so each extra process holding the model costs up to its size again.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+import queue
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from .errors import BuildError
+
+Task = Callable[[], Any]
+
+
+def run_shared(tasks: Sequence[Task], workers: int, handle: Callable[[int, Any], None]) -> None:
+    """Runs each of `tasks` once, here and in `workers` forked processes, in list order of taking.
+
+    `handle(k, result)` is called here with the result of `tasks[k]`, as results come in; the
+    results of one process come in the order it ran its tasks. The first error of any task is
+    raised here (the workers are then stopped); a result that cannot be pickled is an error.
+    """
+    ctx = multiprocessing.get_context("fork")
+    counter = ctx.Value("q", 0)  # the next task not taken, shared by every process
+    n = len(tasks)
+
+    def take() -> int:
+        with counter.get_lock():
+            k = int(counter.value)
+            counter.value = k + 1
+        return k
+
+    procs = []
+    conns: list[Connection] = []
+    try:
+        for _ in range(workers):
+            recv, send = ctx.Pipe(duplex=False)
+            proc = ctx.Process(
+                target=_work, args=(send, [*conns, recv], take, tasks), daemon=True, name="coderef-render"
+            )
+            try:
+                proc.start()
+            except OSError:  # no memory or processes left for a worker: fewer do the work (forking.py)
+                recv.close()
+                break
+            finally:
+                send.close()
+            procs.append(proc)
+            conns.append(recv)
+        # Reads results as soon as they are sent (this process may be busy with a task of its
+        # own; a worker would otherwise wait on a full pipe).
+        inbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        reader = threading.Thread(target=_read, args=(list(conns), inbox), daemon=True)
+        reader.start()
+        handled = 0
+        running = len(conns)
+
+        def drain(*, block: bool) -> None:
+            nonlocal handled, running
+            while running:
+                try:
+                    data = inbox.get(block=block)
+                except queue.Empty:
+                    return
+                if data is None:  # a worker is done (or died: counted below)
+                    running -= 1
+                    continue
+                status, k, value = pickle.loads(data)
+                if status == "error":
+                    raise value
+                handle(k, value)
+                handled += 1
+
+        while (k := take()) < n:
+            handle(k, tasks[k]())
+            handled += 1
+            drain(block=False)
+        drain(block=True)
+        if handled != n:
+            codes = ", ".join(str(p.exitcode) for p in procs)
+            raise BuildError(
+                f"a render worker stopped before finishing its tasks ({handled} of {n} done; exit "
+                f"codes {codes}); out of memory? Build again with --jobs 1 to see any error in-process"
+            )
+    finally:
+        for proc in procs:
+            if proc.is_alive():
+                proc.kill()
+            proc.join()
+        for conn in conns:
+            conn.close()
+
+
+def _work(
+    send: Connection, inherited: list[Connection], take: Callable[[], int], tasks: Sequence[Task]
+) -> None:
+    """A worker's loop: the next task, its result sent back; the first error is sent and ends it."""
+    for conn in inherited:  # the parent's ends: if it dies, a send fails instead of blocking forever
+        conn.close()
+    try:
+        while (k := take()) < len(tasks):
+            try:
+                result = tasks[k]()
+            except BaseException as exc:  # sent to the parent, which raises it
+                send.send(("error", k, _portable(exc)))
+                return
+            try:
+                data = pickle.dumps(("ok", k, result))
+            except Exception as exc:  # e.g. a data stage's Pending holding an open connection
+                send.send(("error", k, BuildError(
+                    f"the result of {getattr(tasks[k], '__qualname__', tasks[k])!r} cannot be sent back "
+                    f"from a render worker ({type(exc).__name__}: {exc}); return paths and plain values"
+                )))
+                return
+            send.send_bytes(data)
+    finally:
+        send.close()
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """`exc` if it survives pickling, else a BuildError carrying its type, message and traceback."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return BuildError(f"in a render worker: {''.join(traceback.format_exception(exc))}")
+    return exc
+
+
+def _read(conns: list[Connection], inbox: queue.SimpleQueue[bytes | None]) -> None:
+    while conns:
+        for conn in wait(conns):
+            assert isinstance(conn, Connection)
+            try:
+                inbox.put(conn.recv_bytes())
+            except (EOFError, OSError):
+                conns.remove(conn)
+                inbox.put(None)

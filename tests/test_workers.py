@@ -1,0 +1,99 @@
+"""Tasks shared by the build process and forked workers (generator/workers.py)."""
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from generator.errors import BuildError
+from generator.workers import run_shared
+
+
+def _slow(k: int) -> Callable[[], tuple[int, int]]:
+    def task() -> tuple[int, int]:
+        time.sleep(0.01)
+        return k, os.getpid()
+
+    return task
+
+
+def test_every_task_runs_once_and_its_result_comes_back_here() -> None:
+    got: dict[int, tuple[int, int]] = {}
+    order: dict[int, list[int]] = {}
+
+    def handle(k: int, result: tuple[int, int]) -> None:
+        assert k not in got
+        got[k] = result
+        order.setdefault(result[1], []).append(k)
+
+    run_shared([_slow(k) for k in range(40)], 2, handle)
+    assert sorted(got) == list(range(40)) and all(got[k][0] == k for k in got)
+    assert os.getpid() in order and len(order) >= 2  # this process took tasks too, and so did a worker
+    assert all(ks == sorted(ks) for ks in order.values())  # each process's results in the order it ran them
+
+
+def test_an_error_in_a_worker_is_raised_here_with_its_message() -> None:
+    def fails() -> None:
+        if os.getpid() != parent:
+            raise BuildError("content/x.md:3: the worker's own message")
+        time.sleep(0.5)  # this process: slow, so that a worker takes the failing task
+
+    parent = os.getpid()
+    with pytest.raises(BuildError, match=r"^content/x\.md:3: the worker's own message$"):
+        run_shared([fails] * 4, 1, lambda k, r: None)
+
+
+class _Unpicklable(Exception):
+    def __init__(self, a: str, b: str) -> None:  # unpickling calls it with one argument: fails
+        super().__init__(f"{a} {b}")
+
+
+def test_an_error_that_cannot_travel_comes_back_as_a_build_error_with_its_traceback() -> None:
+    def fails() -> None:
+        if os.getpid() != parent:
+            raise _Unpicklable("odd", "error")
+        time.sleep(0.5)
+
+    parent = os.getpid()
+    with pytest.raises(BuildError, match=r"(?s)in a render worker: Traceback.*_Unpicklable: odd error"):
+        run_shared([fails] * 4, 1, lambda k, r: None)
+
+
+def test_a_worker_that_dies_fails_the_build_instead_of_losing_its_tasks() -> None:
+    def dies() -> int:
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(0.2)
+        return 0
+
+    parent = os.getpid()
+    with pytest.raises(BuildError, match=r"a render worker stopped before finishing its tasks"):
+        run_shared([dies] * 6, 1, lambda k, r: None)
+
+
+def test_no_fork_left_means_this_process_does_every_task(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fork() -> int:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    got: list[Any] = []
+    run_shared([_slow(k) for k in range(5)], 2, lambda k, r: got.append(r))
+    assert got == [(k, os.getpid()) for k in range(5)]
+
+
+def test_a_result_that_cannot_travel_is_an_error_naming_the_task() -> None:
+    import threading
+
+    def keeps_a_lock() -> object:
+        if os.getpid() != parent:
+            return threading.Lock()  # cannot be pickled
+        time.sleep(0.5)
+        return None
+
+    parent = os.getpid()
+    with pytest.raises(BuildError, match=r"keeps_a_lock.*cannot be sent back from a render worker"):
+        run_shared([keeps_a_lock] * 4, 1, lambda k, r: None)
