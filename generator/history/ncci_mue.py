@@ -27,7 +27,7 @@ from ..premium.sections import source as source_line
 from ..render import Ctx
 from ..theme import SiteFile, Theme
 from .ncci_compare import EditChange, EditState, MueChange, cached_compare
-from .pfs_changes import PRICED
+from .pfs_changes import PRICED, priced_url
 
 SECTION_ID = KIND = "ncci-mue-history"
 TITLE = "NCCI/MUE history"
@@ -211,14 +211,7 @@ def pair_ctx(pair: Pair, models: dict[str, CodeSetModel]) -> Ctx:
     for code in sorted(what):
         said = [f"{w[:1].upper()}{w[1:]}" + (f": {n} {'edit' if n == 1 else 'edits'} as {side}" * bool(side))
                 for (w, side), n in what[code].items()]
-        rows.append(Ctx({"code": code, "url": _url(models, code), "what": "; ".join(said)}))
+        rows.append(Ctx({"code": code, "url": priced_url(models, code), "what": "; ".join(said)}))
     return Ctx({"id": pair.anchor, "kind": pair.kind, "title": title_of(pair.kind), "old": pair.old,
                 "new": pair.new, "rows": rows, "changes": len(pair.edits) + len(pair.mues)})
 
-
-def _url(models: dict[str, CodeSetModel], code: str) -> str:
-    for codeset in PRICED:
-        model = models.get(codeset)
-        if model is not None and code in model.index:
-            return urls.page_path(codeset, code)
-    return ""

@@ -50,13 +50,15 @@ def pair_rows(history: RvuHistory, models: dict[str, CodeSetModel]) -> list[Ctx]
             for mod, by_tag in sorted(history.changed[code].items()):
                 what = changed_fields(by_tag.get(old), by_tag.get(new))
                 if what:
-                    rows.append(Ctx({"code": code, "mod": mod, "what": what, "url": _url(models, code)}))
+                    url = priced_url(models, code)
+                    rows.append(Ctx({"code": code, "mod": mod, "what": what, "url": url}))
         out.append(Ctx({"id": f"pair-{n + 1}", "old": history.names[old], "new": history.names[new],
                         "rows": rows, "codes": len({r["code"] for r in rows})}))
     return out
 
 
-def _url(models: dict[str, CodeSetModel], code: str) -> str:
+def priced_url(models: dict[str, CodeSetModel], code: str) -> str:
+    """The page of a CPT or HCPCS code, or "" when it has none."""
     for codeset in PRICED:
         model = models.get(codeset)
         if model is not None and code in model.index:
