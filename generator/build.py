@@ -64,7 +64,7 @@ from .publish import Slots, SlotWriter
 from .render import site_context
 from .render_job import RenderJob, Side, render_pages
 from .result import BuildResult
-from .search_stage import Indexed, publish_search, search_stage
+from .search_stage import Indexed, SearchAhead, publish_search, search_stage
 from .site_files import SiteFiles, SiteStage, write_site_files_in
 from .state import get_meta, global_fingerprint, hand_records, open_state, record_build
 from .store_job import StoreJob
@@ -218,7 +218,9 @@ def full_build(
         store = StoreJob(cfg.store_path, {"built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
         pending.append(store)
         site: list[SiteFiles] = []
-        side = [  # the data stages and write (the site's other files), among the render tasks
+        ahead = SearchAhead(cfg, models, db, clean=clean) if search else None  # index beside the render
+        side = [  # the search index, the data stages and write (the site's other files), among the pages
+            *(ahead.sides() if ahead is not None else ()),
             *(Side(functools.partial(stage, cfg, models, jobs), pending.append) for stage in DATA_STAGES),
             Side(
                 functools.partial(write_site_files_in, SITE_STAGES, theme, models, slot_dir, old), site.append
@@ -234,7 +236,9 @@ def full_build(
         writer = SlotWriter(slot_dir, old, taken=files)  # the search files
         indexed: Indexed | None = None
         if search:  # index
-            indexed = search_stage(cfg, models, db, rendered.search_digests, clean=clean, quiet=quiet)
+            indexed = search_stage(
+                cfg, models, db, rendered.search_digests, clean=clean, quiet=quiet, jobs=jobs, ahead=ahead
+            )
             publish_search(db, writer, files, indexed.files)
         files.update(writer.new)
         removed = slots.remove_stale(slot, old, files) if old else 0

@@ -18,16 +18,18 @@ A generation is named by the hash of its files, and is never rewritten once retu
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import lookup, reference, urls
+from . import forking, lookup, reference, urls
 from .book_sections import NOT_SEARCHED
 from .books import PCS_INDEX
 from .config import SiteConfig
@@ -38,6 +40,7 @@ from .model import CODESET_NAMES, ICD10CM, ICD10PCS, CodeRecord
 from .reference import Books
 from .words import entries, synonyms, writer
 from .words.synonyms import Synonym
+from .workers import run_shared
 from .xrefs import Resolver
 
 SCHEMA = "4"  # bump when the indexed data or the file layout changes: every code set is re-indexed
@@ -236,6 +239,11 @@ def _state(cs_dir: Path, inputs: str) -> str | None:
     return gen
 
 
+def is_current(cs_dir: Path, inputs: str) -> bool:
+    """Whether a code set has a complete index of this schema and these inputs."""
+    return _state(cs_dir, inputs) is not None
+
+
 def _set_state(cs_dir: Path, generation: str, inputs: str) -> None:
     tmp = cs_dir / "state.json.tmp"
     tmp.write_text(json.dumps({"schema": SCHEMA, "generation": generation, "inputs": inputs}))
@@ -287,26 +295,64 @@ def _site_index(
     return path
 
 
+def prepare_codeset(cfg: SiteConfig, model: CodeSetModel, out_dir: Path, extra: Extra) -> str:
+    """Indexes one code set into a new generation below `out_dir` and returns it (not yet current:
+    `index_codesets` makes it so). Runs in a forked worker as well as here: its result is a name."""
+    cs_dir = out_dir / model.codeset
+    cs_dir.mkdir(parents=True, exist_ok=True)
+    return prepare(cfg, model, cs_dir, extra).generation
+
+
+def largest_first(models: dict[str, CodeSetModel], codesets: Iterable[str]) -> list[str]:
+    """Code sets by their number of records, most first: the longest tasks are started first."""
+    return sorted(codesets, key=lambda cs: (-len(models[cs].records), cs))
+
+
+def searchable(cfg: SiteConfig, models: dict[str, CodeSetModel]) -> list[str]:
+    """The enabled code sets with records (one without data imported or pages has nothing to search)."""
+    return [cs for cs in cfg.codesets if cs in models and models[cs].records]
+
+
 def index_codesets(
     cfg: SiteConfig, models: dict[str, CodeSetModel], out_dir: Path, changed: set[str],
-    extra: Extra | None = None, *, job_board: bool = False,
+    extra: Extra | None = None, *, job_board: bool = False, jobs: int = 1,
+    prepared: Mapping[str, str] | None = None,
 ) -> dict[str, list[tuple[str, Path]]]:
     """Indexes the code sets in `changed` (and any without a usable index in `out_dir`); `job_board` lists
     the job board's bundle (published by the build's jobs stage) in `/lookup/index.json`. Returns, per
-    code set, every (site path, file) to publish, sorted."""
+    code set, every (site path, file) to publish, sorted.
+
+    `prepared`: generations `prepare_codeset` already made in this build (beside the render, see
+    build.py); they become current without indexing again. The others are indexed in up to `jobs`
+    processes (this one and forked workers), the largest first."""
     extra = extra or Extra()
-    # An enabled code set without records (no data imported, no pages yet) has nothing to search.
-    codesets = [cs for cs in cfg.codesets if cs in models and models[cs].records]
+    prepared = prepared or {}
+    codesets = searchable(cfg, models)
     out_dir.mkdir(parents=True, exist_ok=True)
     current: dict[str, str] = {}
+    todo: list[str] = []
     for cs in codesets:
-        cs_dir = out_dir / cs
-        gen = _state(cs_dir, extra.inputs)
-        if gen is None or cs in changed:
-            cs_dir.mkdir(parents=True, exist_ok=True)
-            gen = prepare(cfg, models[cs], cs_dir, extra).generation
-            _set_state(cs_dir, gen, extra.inputs)
-        current[cs] = gen
+        gen = _state(out_dir / cs, extra.inputs)
+        if cs in prepared:
+            current[cs] = prepared[cs]
+        elif gen is None or cs in changed:
+            todo.append(cs)
+        else:
+            current[cs] = gen
+    todo = largest_first(models, todo)
+    tasks = [functools.partial(prepare_codeset, cfg, models[cs], out_dir, extra) for cs in todo]
+    if len(tasks) > 1 and jobs > 1 and forking.can_fork():
+
+        def handle(k: int, generation: object) -> None:
+            current[todo[k]] = str(generation)
+
+        run_shared(tasks, min(jobs, len(tasks)) - 1, handle)
+    else:
+        for cs, task in zip(todo, tasks, strict=True):
+            current[cs] = task()
+    for cs in codesets:
+        if cs in prepared or cs in todo:
+            _set_state(out_dir / cs, current[cs], extra.inputs)
     index = _site_index(out_dir, codesets, models, job_board)
     result: dict[str, list[tuple[str, Path]]] = {}
     for cs in codesets:

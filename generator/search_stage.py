@@ -5,6 +5,7 @@ links the resulting files into the site, hashing each file once (by path, size a
 """
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import time
@@ -21,7 +22,8 @@ from .link import CodeSetModel
 from .progress import say
 from .publish import SlotWriter, digest
 from .reference import load_books
-from .search import extra_for, index_codesets
+from .render_job import Side
+from .search import extra_for, index_codesets, is_current, largest_first, prepare_codeset, searchable
 from .state import search_digests
 
 SearchFiles = dict[str, list[tuple[str, Path]]]  # code set -> (site path, file) of its search files
@@ -38,26 +40,78 @@ class Indexed:
 
 
 def index_search(
-    cfg: SiteConfig, models: dict[str, CodeSetModel], changed: set[str], *, quiet: bool
+    cfg: SiteConfig, models: dict[str, CodeSetModel], changed: set[str], *, quiet: bool, jobs: int = 1,
+    ahead: SearchAhead | None = None,
 ) -> SearchFiles:
-    """Indexes the code sets in `changed` (and any without a usable index); returns every code set's files."""
+    """Indexes the code sets in `changed` (and any without a usable index), in up to `jobs` processes,
+    except those `ahead` indexed already; returns every code set's files."""
     t0 = time.perf_counter()
-    extra = extra_for(cfg, load_books(cfg))
-    files = index_codesets(cfg, models, cfg.state_dir / "search", changed, extra, job_board=cfg.jobs.enabled)
+    extra = ahead.extra if ahead is not None else extra_for(cfg, load_books(cfg))
+    prepared = ahead.prepared if ahead is not None else {}
+    files = index_codesets(
+        cfg, models, search_dir(cfg), changed, extra, job_board=cfg.jobs.enabled, jobs=jobs, prepared=prepared
+    )
     took = time.perf_counter() - t0
-    say(f"search     re-indexed {', '.join(sorted(changed)) or 'nothing'} in {took:.2f}s", quiet=quiet)
+    done = sorted(changed - prepared.keys())
+    early = f"; {', '.join(sorted(prepared))} beside the render" if prepared else ""
+    say(f"search     re-indexed {', '.join(done) or 'nothing'} in {took:.2f}s{early}", quiet=quiet)
     return files
+
+
+def search_dir(cfg: SiteConfig) -> Path:
+    """The word index's cache (see search.py)."""
+    return cfg.state_dir / "search"
+
+
+class SearchAhead:
+    """The code sets a full build will surely re-index, indexed beside its render (as render_job.Side
+    tasks) instead of after it: with every code set re-indexed (a clean build) the index stage was
+    the build's longest single-process wait.
+
+    A code set is sure to be re-indexed when the build is clean, when no digest of its public text
+    is on record, or when its index is missing or of other inputs; otherwise only the render's
+    digest can tell, and the index stage decides after it as before.
+    """
+
+    def __init__(
+        self, cfg: SiteConfig, models: dict[str, CodeSetModel], db: sqlite3.Connection, *, clean: bool
+    ) -> None:
+        self.extra = extra_for(cfg, load_books(cfg))
+        stored = search_digests(db)
+        out = search_dir(cfg)
+        self.codesets = largest_first(models, [
+            cs for cs in searchable(cfg, models)
+            if clean or cs not in stored or not is_current(out / cs, self.extra.inputs)
+        ])
+        self.prepared: dict[str, str] = {}  # code set -> its new generation, as the tasks finish
+        self._cfg, self._models, self._out = cfg, models, out
+
+    def sides(self) -> list[Side]:
+        """One task per code set, largest first (they are the longest tasks of the render)."""
+        return [
+            Side(
+                functools.partial(prepare_codeset, self._cfg, self._models[cs], self._out, self.extra),
+                functools.partial(self._done, cs),
+            )
+            for cs in self.codesets
+        ]
+
+    def _done(self, codeset: str, generation: object) -> None:
+        self.prepared[codeset] = str(generation)
 
 
 def search_stage(
     cfg: SiteConfig, models: dict[str, CodeSetModel], db: sqlite3.Connection, digests: Mapping[str, str], *,
-    clean: bool, quiet: bool,
+    clean: bool, quiet: bool, jobs: int = 1, ahead: SearchAhead | None = None,
 ) -> Indexed:
-    """The index stage of a full build: code sets whose public-text digest changed are re-indexed;
-    the job board's bundle follows its listings (generator/jobs/search.py)."""
+    """The index stage of a full build: code sets whose public-text digest changed are re-indexed
+    (those `ahead` indexed beside the render are only made current); the job board's bundle follows
+    its listings (generator/jobs/search.py)."""
     stored = search_digests(db)
     changed = {cs for cs, d in digests.items() if clean or stored.get(cs) != d}
-    files = index_search(cfg, models, changed, quiet=quiet)
+    if ahead is not None:
+        changed |= ahead.prepared.keys()
+    files = index_search(cfg, models, changed, quiet=quiet, jobs=jobs, ahead=ahead)
     if cfg.jobs.enabled:
         files[urls.JOBS_SEARCH] = jobs_search.bundle(cfg, listings(cfg))
     return Indexed(changed, files)

@@ -20,19 +20,36 @@ def postings(entries: list[Entry], synonyms: list[Synonym]) -> dict[str, list[tu
     """token -> [(entry, info)], entries ascending; a token's best role in an entry wins."""
     out: dict[str, list[tuple[int, int]]] = {}
     syns = SynonymIndex(synonyms)
+    word, modifier, synonym = pf.WORD, pf.MODIFIER, pf.SYNONYM
+    pack = pf.pack
     for eid, e in enumerate(entries):
         n = len(e.slots) + (1 if e.main else 0)
         roles: dict[str, tuple[int, int]] = {}  # token -> (role, cover)
         for t in e.extra:
-            roles[t] = (pf.MODIFIER, 0)
+            roles[t] = (modifier, 0)
         for token, cover in syns.tokens_for(e).items():
-            if token not in roles or roles[token][0] == pf.MODIFIER:
-                roles[token] = (pf.SYNONYM, cover)
-        for k, slot in enumerate(e.slots):
-            for t in slot:
-                roles[t] = (pf.WORD, 2 if k == 0 and e.main else 1)
-        for t, (role, cover) in roles.items():
-            out.setdefault(t, []).append((eid, pf.pack(e.kind, n, cover, role)))
+            if token not in roles or roles[token][0] == modifier:
+                roles[token] = (synonym, cover)
+        slots = e.slots
+        if slots:
+            first = (word, 2 if e.main else 1)
+            for t in slots[0]:
+                roles[t] = first
+            rest = (word, 1)
+            for slot in slots[1:]:
+                for t in slot:
+                    roles[t] = rest
+        # `info` depends on (role, cover) only, within an entry: packed once per distinct pair.
+        infos: dict[tuple[int, int], tuple[int, int]] = {}
+        for t, rc in roles.items():
+            posting = infos.get(rc)
+            if posting is None:
+                posting = infos[rc] = (eid, pack(e.kind, n, rc[1], rc[0]))
+            found = out.get(t)
+            if found is None:
+                out[t] = [posting]
+            else:
+                found.append(posting)
     return out
 
 
