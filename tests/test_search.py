@@ -247,6 +247,42 @@ def test_code_set_without_records_is_left_out_not_an_error(tmp_path: Path) -> No
     assert [cs["slug"] for cs in index["codesets"]] == [ICD10CM, CPT]
 
 
+def _published(files: dict[str, list[tuple[str, Path]]]) -> dict[str, bytes]:
+    return {rel: p.read_bytes() for fl in files.values() for rel, p in fl}
+
+
+def test_code_sets_indexed_in_forked_workers_equal_those_indexed_here(tmp_path: Path) -> None:
+    models = make_models()
+    here = search.index_codesets(cfg_for(tmp_path), models, tmp_path / "one", set(models), jobs=1)
+    forked = search.index_codesets(cfg_for(tmp_path), models, tmp_path / "two", set(models), jobs=3)
+    assert _published(forked) == _published(here) and len(_published(here)) > 10
+
+
+def test_generations_prepared_beside_the_render_become_current_unindexed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    models = make_models()
+    cfg, out = cfg_for(tmp_path), tmp_path / "cache"
+    extra = search.Extra()
+    early = {cs: search.prepare_codeset(cfg, models[cs], out, extra) for cs in (ICD10CM, CPT)}
+    seen: list[str] = []
+    real = search.prepare
+
+    def counting(cfg: SiteConfig, model: CodeSetModel, cs_dir: Path, extra: search.Extra) -> search.Prepared:
+        seen.append(model.codeset)
+        return real(cfg, model, cs_dir, extra)
+
+    monkeypatch.setattr(search, "prepare", counting)
+    files = search.index_codesets(cfg, models, out, set(models), extra, prepared=early)
+    assert seen == [HCPCS]  # only the code set not prepared earlier is indexed now
+    assert all(early[ICD10CM] in p.parts for r, p in files[ICD10CM] if r.startswith("lookup/icd-10-cm/"))
+    monkeypatch.setattr(search, "prepare", real)
+    reference = search.index_codesets(cfg_for(tmp_path), models, tmp_path / "ref", set(models), jobs=1)
+    assert _published(files) == _published(reference)
+    # And they are current: a build that changes nothing finds them without indexing again.
+    assert search.index_codesets(cfg, models, out, set(), extra) == files
+
+
 def test_seventh_character_extensions_fold_into_their_base_code() -> None:
     models = make_models()
     model = models[ICD10CM]
