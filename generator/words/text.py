@@ -53,9 +53,22 @@ def stem(word: str) -> str:
     return word
 
 
+# Stems of the words seen so far: a code set's texts use some tens of thousands of distinct words,
+# each hundreds of times.
+_STEMS: dict[str, str] = {}
+
+
 def words(text: str) -> list[str]:
     """Every word of `text`, folded and stemmed, stop words included (in order)."""
-    return [stem(w) for w in _SPLIT.split(fold(text)) if w]
+    stems = _STEMS
+    out = []
+    for w in _SPLIT.split(fold(text)):
+        if w:
+            s = stems.get(w)
+            if s is None:
+                s = stems[w] = stem(w)
+            out.append(s)
+    return out
 
 
 def tokens(text: str) -> list[str]:
