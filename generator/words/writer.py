@@ -22,6 +22,7 @@ def postings(entries: list[Entry], synonyms: list[Synonym]) -> dict[str, list[tu
     syns = SynonymIndex(synonyms)
     word, modifier, synonym = pf.WORD, pf.MODIFIER, pf.SYNONYM
     pack = pf.pack
+    packed: dict[tuple[int, int, tuple[int, int]], int] = {}  # (kind, slots, (role, cover)) -> info
     for eid, e in enumerate(entries):
         n = len(e.slots) + (1 if e.main else 0)
         roles: dict[str, tuple[int, int]] = {}  # token -> (role, cover)
@@ -39,12 +40,16 @@ def postings(entries: list[Entry], synonyms: list[Synonym]) -> dict[str, list[tu
             for slot in slots[1:]:
                 for t in slot:
                     roles[t] = rest
-        # `info` depends on (role, cover) only, within an entry: packed once per distinct pair.
+        # `info` depends on (role, cover) only, within an entry: made once per distinct pair.
         infos: dict[tuple[int, int], tuple[int, int]] = {}
         for t, rc in roles.items():
             posting = infos.get(rc)
             if posting is None:
-                posting = infos[rc] = (eid, pack(e.kind, n, rc[1], rc[0]))
+                key = (e.kind, n, rc)
+                info = packed.get(key)
+                if info is None:
+                    info = packed[key] = pack(e.kind, n, rc[1], rc[0])
+                posting = infos[rc] = (eid, info)
             found = out.get(t)
             if found is None:
                 out[t] = [posting]
