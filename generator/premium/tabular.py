@@ -200,8 +200,8 @@ class Table:
                 if cut >= 0:
                     yield buf[:cut]
                     buf = buf[cut + 1:]
-            if buf:
-                yield buf
+            if buf:  # the last line, or the lines read with the header when the file ends there
+                yield buf.removesuffix("\n")
         finally:
             self._fh.close()
 
