@@ -17,7 +17,10 @@ SHIPPED = Path(__file__).resolve().parent.parent / "content" / "official" / "ncc
 HEADER = "column1\tcolumn2\tmodifier\teffective\tdeletion\trationale\n"
 
 
-def _content(path: Path) -> dict[str, list[tuple[object, ...]]]:
+Content = dict[str, list[tuple[object, ...]]]
+
+
+def _content(path: Path) -> Content:
     """Every row of every table, with its rowid (what any query can see), and the index definitions."""
     db = sqlite3.connect(path)
     try:
@@ -29,7 +32,7 @@ def _content(path: Path) -> dict[str, list[tuple[object, ...]]]:
         db.close()
 
 
-def _both(tmp_path: Path, src: Path, kind: str = "ncci-ptp-practitioner") -> tuple[dict[str, list[tuple[object, ...]]], ...]:
+def _both(tmp_path: Path, src: Path, kind: str = "ncci-ptp-practitioner") -> tuple[Content, Content]:
     fast, plain = tmp_path / "fast.sqlite", tmp_path / "plain.sqlite"
     r1 = convert(kind, src, fast, None, fast=True)
     r2 = convert(kind, src, plain, None, fast=False)
@@ -96,7 +99,8 @@ def test_a_file_that_is_not_plain_goes_to_the_plain_reading(tmp_path: Path, body
 
 
 @pytest.mark.parametrize(("row", "message"), [
-    ("45385\t4537\t0\t\t\tx", r"bad.tsv:4: column 1 '45385' / column 2 '4537' is not a pair of 5-character codes"),
+    ("45385\t4537\t0\t\t\tx",
+     r"bad.tsv:4: column 1 '45385' / column 2 '4537' is not a pair of 5-character codes"),
     ("45385\t45378\t5\t\t\tx", r"bad.tsv:4: modifier indicator '5' must be 0, 1 or 9"),
     ("45385\t45378\t0\t2024-13\t\tx", r"bad.tsv:4: '2024-13' is not a date"),
 ])
