@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 import sqlite3
 from itertools import islice
 from pathlib import Path
@@ -63,28 +64,30 @@ def test_the_official_layout_with_crlf_and_star_dates_is_plain(tmp_path: Path) -
     assert {row[3] for row in fast["ptp"]} >= {20090101, 19960101, 20240701}
 
 
-def test_padded_lowercase_codes_and_odd_dates_read_alike(tmp_path: Path) -> None:
-    """Cells the plain reading strips and upper-cases, every date spelling, blank and '*' dates."""
+def test_lowercase_codes_padded_cells_odd_dates_and_ragged_lines_read_alike(tmp_path: Path) -> None:
+    """Cells the plain reading strips and upper-cases, every date spelling, blank and '*' dates, a
+    short line (its missing cells are blank) and a long one (the extra cell is ignored)."""
     p = tmp_path / "odd.tsv"
     p.write_text(HEADER + "".join(f"{r}\r\n" for r in [
-        " 45380\tg0105 \t1\t2002-01-01\t\tMore extensive procedure",
+        "45380\tg0105\t1\t2002-01-01\t\tMore extensive procedure",
         "g0105\t45380\t0 \t1/2/1998\t*\t Standards of medical/surgical practice ",
         "45380\tG0105\t9\t20240701\t12/31/2023\t",
-        "99213\t36415\t1\t\t2023-12-31\tMore extensive procedure",
+        "99213\t36415\t1\t\t2023-12-31\tMore extensive procedure\textra",
+        "36415\t99213\t1",
     ]), encoding="utf-8")
     fast, plain = _both(tmp_path, p)
     assert fast == plain
     assert [row[-1] for row in fast["codes"]] == ["45380", "G0105", "99213", "36415"]
     assert [row[3:] for row in fast["ptp"]] == [
         (20020101, None, 1, 1), (19980102, None, 0, 2), (20240701, 20231231, 9, None),
-        (None, 20231231, 1, 1)]
+        (None, 20231231, 1, 1), (None, None, 1, None)]
 
 
 @pytest.mark.parametrize("body", [
     '45380\t"45378"\t1\t\t\tquoted\n',  # a quote: the csv reading of that line
     "45380\t45378\t1\t\t\tx\n\n99213\t36415\t1\t\t\tx\n",  # a blank line
-    "45380\t45378\t1\n99213\t36415\t1\t\t\tx\n",  # a short line
-    "45380\t45378\t1\t\t\tx\n99213\t36415\t1\t\t\tx\textra\n",  # a longer line
+    " 45380\t45378\t1\t\t\tx\n",  # a padded code
+    "45380\t45378\n",  # no indicator
 ])
 def test_a_file_that_is_not_plain_goes_to_the_plain_reading(tmp_path: Path, body: str) -> None:
     p = tmp_path / "odd.tsv"
@@ -93,7 +96,12 @@ def test_a_file_that_is_not_plain_goes_to_the_plain_reading(tmp_path: Path, body
         convert("ncci-ptp-practitioner", p, tmp_path / "fast.sqlite", None, fast=True)
     assert not (tmp_path / "fast.sqlite").exists() and not (tmp_path / "fast.sqlite.new").exists()
     out = tmp_path / "auto.sqlite"
-    auto = import_ptp("ncci-ptp-practitioner", p, out)
+    try:
+        auto = import_ptp("ncci-ptp-practitioner", p, out)
+    except BuildError as exc:  # what the plain reading says of it
+        with pytest.raises(BuildError, match=re.escape(str(exc))):
+            convert("ncci-ptp-practitioner", p, tmp_path / "plain.sqlite", None, fast=False)
+        return
     plain = convert("ncci-ptp-practitioner", p, tmp_path / "plain.sqlite", None, fast=False)
     assert auto.rows == plain.rows and _content(out) == _content(tmp_path / "plain.sqlite")
 

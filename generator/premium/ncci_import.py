@@ -1,13 +1,14 @@
 """Converting an NCCI PTP file into its normalised SQLite file: the plain reading line by line, and
 a fast path for tab-separated files without quotes (the shipped ones: 2.5 million edits).
 
-The fast path handles blocks of lines at once: the cells are split in C, each distinct raw cell is
-checked and normalised once (there are 13,000 codes, a thousand (dates, indicator, rationale)
-combinations and 2.5 million rows), and each row goes to SQLite as two packed integers that one
-statement unpacks (binding six values per row cost more than all the rest). Whenever a file is not
-plain (a quote, a short line, a blank line, a value the plain reading would reject) it stops before
-anything is kept and the plain reading converts the file, with its error naming the line. Both give
-the same database (`tests/test_premium_ncci_import.py`).
+The fast path handles blocks of lines at once: the two codes and the rest of each line are cut in
+C, each distinct code and rest is checked and normalised once (there are 13,000 codes, a thousand
+rests (dates, indicator, rationale) and 2.5 million rows), and each row goes to SQLite as two packed
+integers that one statement unpacks (binding six values per row cost more than all the rest).
+Whenever a file is not plain (a quote, a code not 5 characters wide, a blank line, a value the
+plain reading would reject) it stops before anything is kept and the plain reading converts the
+file, with its error naming the line. Both give the same database
+(`tests/test_premium_ncci_import.py`).
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 from itertools import chain, compress, repeat
-from operator import add, not_
+from operator import add, itemgetter, not_
 from pathlib import Path
 
 from ..errors import BuildError
@@ -181,29 +182,31 @@ def _insert_sql(n: int) -> str:
 
 
 def read_plain(table: Table, db: sqlite3.Connection) -> Read:
-    """The fast path: a tab-separated file whose every data line has as many cells as the first and
-    no quote (lines may end in CRLF). Raises `NotPlain` for any other file, or for a value the plain
-    reading would reject (it then names the line)."""
-    if table.delim != "\t":
+    """The fast path: a tab-separated file without quotes (lines may end in CRLF) whose first two
+    columns are column 1 and column 2, every line starting with two 5-character cells. Raises
+    `NotPlain` for any other file, or for a value the plain reading would reject (it then names the
+    line)."""
+    ix = table.index
+    if table.delim != "\t" or {ix["column 1"], ix["column 2"]} != {0, 1}:
         raise NotPlain
     found = Read()
     codes, rats = found.codes, found.rats
-    ix = table.index
-    i_c1, i_c2, i_mod = ix["column 1"], ix["column 2"], ix["modifier indicator"]
-    i_eff, i_del, i_rat = ix.get("effective date"), ix.get("deletion date"), ix.get("rationale")
+    swapped = ix["column 1"] == 1
+    i_mod, i_eff, i_del, i_rat = (ix["modifier indicator"], ix.get("effective date"), ix.get("deletion date"),
+                                  ix.get("rationale"))
+    width = max(ix.values()) + 1
     # Each distinct raw cell is read once: a code's id (and its id shifted into column 2's place), and
-    # for each combination of the other cells (effective, deletion, indicator, rationale) a number,
-    # what it adds to the packed row and whether the edit is active.
+    # for each distinct rest of the line (effective, deletion, indicator, rationale and any other
+    # cells) a number, what it adds to the packed row and whether the edit is active.
     id1: dict[str, int] = {}
     id2: dict[str, int] = {}
-    tail_id: dict[tuple[str, ...], int] = {}  # numbered from 1 (0 is false: the new ones are found in C)
-    tail_a: list[int] = [0]
-    tail_b: list[int] = [0]
-    tail_active: list[int] = [0]
-    tail_cols = [i for i in (i_eff, i_del, i_mod, i_rat) if i is not None]
-    n_cells = 0
+    rest_id: dict[str, int] = {}  # numbered from 1 (0 is false: the new ones are found in C)
+    rest_a: list[int] = [0]
+    rest_b: list[int] = [0]
+    rest_active: list[int] = [0]
     full = _insert_sql(ROWS_PER_INSERT)
     step = 2 * ROWS_PER_INSERT
+    first, second, rest_of = itemgetter(slice(0, 5)), itemgetter(slice(6, 11)), itemgetter(slice(12, None))
 
     def date(raw: str) -> int:
         try:
@@ -214,8 +217,10 @@ def read_plain(table: Table, db: sqlite3.Connection) -> Read:
             raise NotPlain
         return value or 0
 
-    def add_tail(key: tuple[str, ...]) -> None:
-        cells = dict(zip(tail_cols, key, strict=True))
+    def add_rest(rest: str) -> None:
+        cells = ["", "", *rest.split("\t")]
+        if len(cells) < width:
+            cells += [""] * (width - len(cells))
         eff = date(cells[i_eff]) if i_eff is not None else 0
         dele = date(cells[i_del]) if i_del is not None else 0
         mod_s = cells[i_mod].strip()[:1]
@@ -228,10 +233,10 @@ def read_plain(table: Table, db: sqlite3.Connection) -> Read:
                 rat = rats.setdefault(text, len(rats) + 1)
                 if rat > MAX_RATIONALE:
                     raise NotPlain
-        tail_id[key] = len(tail_a)
-        tail_a.append(int(mod_s) << 2 * ID_BITS | rat << (2 * ID_BITS + 4))
-        tail_b.append(dele | eff << DATE_BITS)
-        tail_active.append(0 if dele else 1)
+        rest_id[rest] = len(rest_a)
+        rest_a.append(int(mod_s) << 2 * ID_BITS | rat << (2 * ID_BITS + 4))
+        rest_b.append(dele | eff << DATE_BITS)
+        rest_active.append(0 if dele else 1)
         if eff > found.max_eff:
             found.max_eff = eff
 
@@ -243,15 +248,14 @@ def read_plain(table: Table, db: sqlite3.Connection) -> Read:
             if "\r" in text:
                 raise NotPlain
         lines = text.split("\n")
-        if not n_cells:
-            n_cells = lines[0].count("\t") + 1
-            if n_cells <= max(ix.values()):
+        try:
+            if set(map(itemgetter(5), lines)) != {"\t"} or set(map(itemgetter(11), lines)) != {"\t"}:
                 raise NotPlain
-        if set(map(str.count, lines, repeat("\t"))) != {n_cells - 1}:
-            raise NotPlain  # a blank, short or long line: the plain reading decides
-        del lines
-        cells = text.replace("\n", "\t").split("\t")
-        c1s, c2s = cells[i_c1::n_cells], cells[i_c2::n_cells]
+        except IndexError:
+            raise NotPlain from None  # a blank or short line
+        c1s, c2s = list(map(first, lines)), list(map(second, lines))
+        if swapped:
+            c1s, c2s = c2s, c1s
         for raw in dict.fromkeys(chain.from_iterable(zip(c1s, c2s, strict=True))):
             if raw not in id1:
                 code = raw.strip().upper()
@@ -261,20 +265,22 @@ def read_plain(table: Table, db: sqlite3.Connection) -> Read:
                 if i > MAX_ID:
                     raise NotPlain
                 id1[raw], id2[raw] = i, i << ID_BITS
-        keys = list(zip(*(cells[i::n_cells] for i in tail_cols), strict=True))
-        del cells
-        tids = list(map(tail_id.get, keys, repeat(0)))
-        if 0 in tids:  # new combinations, taken in order (rationale ids are in order of appearance)
-            for key in dict.fromkeys(compress(keys, map(not_, tids))):
-                add_tail(key)
-            tids = list(map(tail_id.__getitem__, keys))
-        n = len(keys)
+        rests = list(map(rest_of, lines))
+        del lines
+        rids = list(map(rest_id.get, rests, repeat(0)))
+        if 0 in rids:  # new rests, taken in order (rationale ids are in order of appearance)
+            for at in compress(range(len(rids)), map(not_, rids)):
+                rest = rests[at]
+                if rest not in rest_id:
+                    add_rest(rest)
+                rids[at] = rest_id[rest]
+        n = len(rids)
         packed: list[int] = [0] * (2 * n)
         packed[0::2] = map(add, map(add, map(id1.__getitem__, c1s), map(id2.__getitem__, c2s)),
-                           map(tail_a.__getitem__, tids))
-        packed[1::2] = map(tail_b.__getitem__, tids)
+                           map(rest_a.__getitem__, rids))
+        packed[1::2] = map(rest_b.__getitem__, rids)
         found.rows += n
-        found.active += sum(map(tail_active.__getitem__, tids))
+        found.active += sum(map(rest_active.__getitem__, rids))
         whole = len(packed) - len(packed) % step
         db.executemany(full, (packed[k:k + step] for k in range(0, whole, step)))
         if whole < len(packed):
