@@ -13,6 +13,7 @@ from cms_fixtures import CMS
 
 from generator.build import build
 from generator.config import SiteConfig
+from generator.errors import BuildError
 from generator.official import SHIPPED
 from generator.premium import import_premium, normalised_file, premium_inputs
 from generator.premium.files import cache_dir
@@ -156,3 +157,25 @@ def test_sources_in_site_yml_replace_a_shipped_file(tmp_path: Path) -> None:
     assert meta["source_file"] == "AOC_V2024Q3-MCR.txt" and meta["release"] != "2024-06-03"
     assert json.dumps(premium_inputs(cfg)).count("ncci-aoc=site.yml") == 1
     assert normalised_file(cfg, "mue-dme") is None  # neither shipped, named nor imported
+
+
+def test_forked_children_convert_every_file_even_when_one_fails(tmp_path: Path) -> None:
+    """The children take the files one at a time from a shared counter: all are converted before the
+    build reads them, and a file that fails stops only itself (the build converts it again, in
+    process, to report the error)."""
+    from generator.premium import PREMIUM_KINDS, files
+
+    cfg = SiteConfig(root=tmp_path)
+    kinds = {k: SHIPPED_FIXTURES[k] for k in ("ncci-ptp-practitioner", "mue-practitioner", "pprrvu", "gpci")}
+    ship(tmp_path, {**kinds, "ncci-aoc": "ptp_missing_columns.csv"})  # not an add-on code file
+    converters = {k: PREMIUM_KINDS[k].run for k in [*kinds, "ncci-aoc"]}
+    pids = files.start(cfg, converters, 2)
+    assert len(pids) == 2
+    files.finish(pids)
+    sources = {k: files.origin(cfg, k) for k in converters}
+    done = {k for k, src in sources.items()
+            if src is not None and files._cached(cfg, src, converters[k]).exists()}
+    assert done == set(kinds)
+    assert files.start(cfg, {k: converters[k] for k in kinds}, 2) == []  # nothing left to convert
+    with pytest.raises(BuildError, match=r"aoc_2024-06\.tsv\.gz: not "):
+        normalised_file(cfg, "ncci-aoc")

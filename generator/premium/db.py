@@ -34,12 +34,16 @@ class Output:
         self.db.executescript(schema)
         self.db.execute("BEGIN")
 
-    def commit(self, meta: dict[str, str], indexes: str = "") -> None:
+    def commit(self, meta: dict[str, str], indexes: str = "", analysis_limit: int = 0) -> None:
+        """Writes `meta`, creates `indexes`, gathers the planner's statistics (from `analysis_limit`
+        rows of each index, 0 = all) and renames the file in."""
         self.db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", list(meta.items()))
         if indexes:
             self.db.executescript(indexes)  # executescript commits the open transaction first
         else:
             self.db.execute("COMMIT")
+        if analysis_limit:
+            self.db.execute(f"PRAGMA analysis_limit={int(analysis_limit)}")
         self.db.execute("ANALYZE")
         self.db.close()
         os.replace(self.tmp, self.path)

@@ -5,17 +5,19 @@ A kind's data comes, in this order, from the file `sources:` in site.yml names, 
 (`generator/official.py`). `coderef import` converts its file when it runs; the other two are
 converted by the build the first time it meets them, into a cache keyed by the source file's identity
 and the converters' code (`.coderef/cache/premium/`), so a fresh clone's first build pays about 20 s
-of NCCI conversion (spread over the cores) and every later build none.
+of CPU converting (two thirds of it NCCI's two files, spread over the cores) and every later build none.
 """
 from __future__ import annotations
 
 import functools
 import hashlib
+import multiprocessing
 import os
 import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .. import forking, official
 from ..config import SiteConfig
@@ -31,7 +33,7 @@ HELD = "|held:"
 @functools.cache
 def converter_version(module: str) -> str:
     """Hash of a converter's code (its module and the shared table readers): a changed converter
-    must invalidate its converted files, but an edit elsewhere need not cost the 20 s of NCCI."""
+    must invalidate its converted files, but an edit elsewhere need not cost the conversions again."""
     h = hashlib.blake2b(digest_size=12)
     base = Path(__file__).parent
     for p in sorted({Path(str(sys.modules[module].__file__)), base / "db.py", base / "tabular.py"}):
@@ -122,8 +124,10 @@ def _convert(cfg: SiteConfig, src: official.Source, out: Path, convert: Converte
 
 
 def start(cfg: SiteConfig, converters: dict[str, Converter], jobs: int) -> list[int]:
-    """Starts converting every kind not converted yet in up to `jobs` forked children (the files
-    shared out by size), so the build can read the code sets meanwhile; `finish` waits for them.
+    """Starts converting every kind not converted yet in up to `jobs` forked children, so the build can
+    read the code sets meanwhile; `finish` waits for them. The children take the files one at a time,
+    largest first, from a shared counter: the first free takes the next (fixed shares by size kept one
+    child converting the small files after the other had finished its NCCI file).
     A child that fails only costs time: `premium_file` then converts in this process, where the
     error is raised with its message."""
     todo: list[tuple[official.Source, Path]] = []
@@ -138,23 +142,25 @@ def start(cfg: SiteConfig, converters: dict[str, Converter], jobs: int) -> list[
         return []
     cache_dir(cfg).mkdir(parents=True, exist_ok=True)
     todo.sort(key=lambda t: t[0].path.stat().st_size, reverse=True)
-    shares: list[list[tuple[official.Source, Path]]] = [[] for _ in range(min(jobs, len(todo)))]
-    sizes = [0] * len(shares)
-    for item in todo:
-        n = sizes.index(min(sizes))
-        shares[n].append(item)
-        sizes[n] += item[0].path.stat().st_size
+    taken = multiprocessing.get_context("fork").Value("i", 0)  # how many files the children took
     pids = []
-    for share in shares:
-        pid = forking.start(functools.partial(_convert_all, cfg, share, converters))
+    for _ in range(min(jobs, len(todo))):
+        pid = forking.start(functools.partial(_convert_next, cfg, todo, converters, taken))
         if pid is not None:
             pids.append(pid)
     return pids
 
 
-def _convert_all(cfg: SiteConfig, share: list[tuple[official.Source, Path]], converters: dict[str, Converter]
-                 ) -> None:
-    for src, out in share:
+def _convert_next(cfg: SiteConfig, todo: list[tuple[official.Source, Path]], converters: dict[str, Converter],
+                  taken: Any) -> None:
+    """A child's loop: converts the next file no child took yet, until none is left."""
+    while True:
+        with taken.get_lock():
+            n = taken.value
+            taken.value = n + 1
+        if n >= len(todo):
+            return
+        src, out = todo[n]
         _convert(cfg, src, out, converters[src.kind])
 
 

@@ -1,129 +1,28 @@
-"""NCCI procedure-to-procedure (PTP) edits: import the CMS tables, render the "NCCI edits" section."""
+"""NCCI procedure-to-procedure (PTP) edits: read the converted tables, render the "NCCI edits" section
+(the conversion is `ncci_import.py`)."""
 from __future__ import annotations
 
 import functools
 import itertools
-import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TypeVar
 
-from ..errors import BuildError
 from ..model import Section
 from ..urls import modifier_path
-from .db import ImportResult, Output, cite, read_meta, release_label
+from .db import cite, read_meta
+from .ncci_import import SETTINGS, import_ptp, version_date
 from .sections import Linker, Pages, code_list, details, esc, linker, plural, source
-from .tabular import CODE_RE, Column, Table, parse_date, show_date
+from .tabular import show_date
 
-SETTINGS = {"ncci-ptp-practitioner": "practitioner", "ncci-ptp-hospital": "outpatient hospital"}
-
-COLUMNS = (
-    Column("column 1", ("column1", "col1", "column1code", "comprehensive", "comprehensivecode")),
-    Column("column 2", ("column2", "col2", "column2code", "component", "componentcode")),
-    Column("modifier indicator", ("modifierindicator", "modifier", "modind", "modifierind")),
-    Column("effective date", ("effectivedate", "effective", "effdate"), required=False),
-    Column("deletion date", ("deletiondate", "deletion", "deldate"), required=False),
-    Column("rationale", ("ptpeditrationale", "rationale", "editrationale"), required=False),
-)
+__all__ = ["MODIFIER", "SETTINGS", "PtpSource", "import_ptp", "render", "render_plain", "version_date"]
 
 MODIFIER = {
     0: "modifier not allowed: the column 2 code is never paid with the column 1 code",
     1: "modifier allowed: an NCCI-associated modifier may bypass the edit when clinically appropriate",
     9: "not applicable: the edit no longer applies",
 }
-
-SCHEMA = """
-CREATE TABLE codes(id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE);
-CREATE TABLE rationale(id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
-CREATE TABLE ptp(c1 INTEGER NOT NULL, c2 INTEGER NOT NULL, eff INTEGER, del INTEGER,
-                 mod INTEGER NOT NULL, rat INTEGER);
-"""
-# Covering indexes: a code's edits are read from consecutive index pages, not rows all over the table.
-INDEXES = ("CREATE INDEX ptp_c1 ON ptp(c1, c2, eff, del, mod, rat); "
-           "CREATE INDEX ptp_c2 ON ptp(c2, c1, eff, del, mod, rat);")
-BATCH = 50_000
-
-
-def version_date(name: str) -> str:
-    """NCCI file names carry the version: 'ccipra-v302r0' is version 30.2, effective 2024-07-01
-    (version 30 is 2024; .0-.3 are the quarters)."""
-    m = re.search(r"v(\d\d)([0-3])r\d", name.lower())
-    if not m:
-        return ""
-    return f"{1994 + int(m[1])}-{int(m[2]) * 3 + 1:02d}-01"
-
-
-def import_ptp(kind: str, path: Path, out: Path, release: str | None = None) -> ImportResult:
-    setting = SETTINGS[kind]
-    table = Table(path, COLUMNS, "an NCCI PTP edit file (column 1 / column 2 / modifier indicator)")
-    o = Output(out, SCHEMA)
-    codes: dict[str, int] = {}
-    rats: dict[str, int] = {}
-    batch: list[tuple[int, int, int | None, int | None, int, int | None]] = []
-    rows = active = 0
-    max_eff = 0
-    # 2.5 million rows: the loop avoids per-cell helper calls, and dates repeat, so they are parsed once each.
-    ix = table.index
-    i_c1, i_c2, i_mod = ix["column 1"], ix["column 2"], ix["modifier indicator"]
-    i_eff, i_del, i_rat = ix.get("effective date"), ix.get("deletion date"), ix.get("rationale")
-    width = max(ix.values()) + 1
-    dates: dict[str, int | None] = {}
-
-    def date(raw: str, line: int) -> int | None:
-        hit = dates.get(raw, 0)
-        if hit == 0:
-            try:
-                hit = dates[raw] = parse_date(raw)
-            except ValueError as exc:
-                raise BuildError(f"{path}:{line}: {exc}") from None
-        return hit
-
-    try:
-        for line, cells in table.rows():
-            if len(cells) < width:
-                cells = cells + [""] * (width - len(cells))
-            c1, c2 = cells[i_c1].strip().upper(), cells[i_c2].strip().upper()
-            i1, i2 = codes.get(c1), codes.get(c2)
-            if i1 is None or i2 is None:
-                if not CODE_RE.match(c1) or not CODE_RE.match(c2):
-                    raise BuildError(
-                        f"{path}:{line}: column 1 '{c1}' / column 2 '{c2}' is not a pair of 5-character codes"
-                    )
-                i1 = codes.setdefault(c1, len(codes) + 1)
-                i2 = codes.setdefault(c2, len(codes) + 1)
-            mod_s = cells[i_mod].strip()[:1]
-            if mod_s not in ("0", "1", "9"):
-                raise BuildError(f"{path}:{line}: modifier indicator '{mod_s}' must be 0, 1 or 9")
-            eff = date(cells[i_eff].strip(), line) if i_eff is not None else None
-            dele = date(cells[i_del].strip(), line) if i_del is not None else None
-            rat = None
-            if i_rat is not None:
-                rat_text = cells[i_rat].strip()
-                if rat_text:
-                    rat = rats.get(rat_text) or rats.setdefault(rat_text, len(rats) + 1)
-            batch.append((i1, i2, eff, dele, int(mod_s), rat))
-            rows += 1
-            if dele is None:
-                active += 1
-            if eff and eff > max_eff:
-                max_eff = eff
-            if len(batch) >= BATCH:
-                o.db.executemany("INSERT INTO ptp VALUES (?,?,?,?,?,?)", batch)
-                batch.clear()
-        if not rows:
-            raise BuildError(f"{path}: no edits found below the header")
-        o.db.executemany("INSERT INTO ptp VALUES (?,?,?,?,?,?)", batch)
-        o.db.executemany("INSERT INTO codes VALUES (?, ?)", [(i, c) for c, i in codes.items()])
-        o.db.executemany("INSERT INTO rationale VALUES (?, ?)", [(i, t) for t, i in rats.items()])
-        rel = release_label(release, version_date(path.name) or (show_date(max_eff) if max_eff else ""), path)
-        o.commit({"kind": kind, "setting": setting, "release": rel, "source_file": path.name,
-                  "rows": str(rows), "active": str(active)}, INDEXES)
-    except BaseException:
-        o.abort()
-        raise
-    return ImportResult(rows, rel, out, f"{active:,} active")
 
 
 class PtpSource:

@@ -189,6 +189,22 @@ class Table:
         finally:
             self._fh.close()
 
+    def text_blocks(self, size: int) -> Iterator[str]:
+        """The data lines as blocks of about `size` characters, each of whole lines without the line
+        end after the last one (blank lines kept), for readers that split many lines at once."""
+        try:
+            buf = "".join(p + "\n" for p in self._pending)
+            while chunk := self._fh.read(size):
+                buf += chunk
+                cut = buf.rfind("\n")
+                if cut >= 0:
+                    yield buf[:cut]
+                    buf = buf[cut + 1:]
+            if buf:  # the last line, or the lines read with the header when the file ends there
+                yield buf.removesuffix("\n")
+        finally:
+            self._fh.close()
+
     def get(self, cells: list[str], name: str) -> str:
         i = self.index.get(name)
         if i is None or i >= len(cells):

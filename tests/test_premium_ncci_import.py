@@ -1,0 +1,120 @@
+"""The NCCI PTP conversion's fast path gives the plain reading's database, or steps aside for it."""
+from __future__ import annotations
+
+import gzip
+import re
+import sqlite3
+from itertools import islice
+from pathlib import Path
+
+import pytest
+from cms_fixtures import CMS
+
+from generator.errors import BuildError
+from generator.premium import ncci_import
+from generator.premium.ncci_import import NotPlain, convert, import_ptp
+
+SHIPPED = Path(__file__).resolve().parent.parent / "content" / "official" / "ncci"
+HEADER = "column1\tcolumn2\tmodifier\teffective\tdeletion\trationale\n"
+
+
+Content = dict[str, list[tuple[object, ...]]]
+
+
+def _content(path: Path) -> Content:
+    """Every row of every table, with its rowid (what any query can see), and the index definitions."""
+    db = sqlite3.connect(path)
+    try:
+        out = {t: db.execute(f"SELECT rowid, * FROM {t} ORDER BY rowid").fetchall()
+               for t in ("codes", "rationale", "ptp", "meta")}
+        out["schema"] = db.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
+        return out
+    finally:
+        db.close()
+
+
+def _both(tmp_path: Path, src: Path, kind: str = "ncci-ptp-practitioner") -> tuple[Content, Content]:
+    fast, plain = tmp_path / "fast.sqlite", tmp_path / "plain.sqlite"
+    r1 = convert(kind, src, fast, None, fast=True)
+    r2 = convert(kind, src, plain, None, fast=False)
+    assert (r1.rows, r1.release, r1.note) == (r2.rows, r2.release, r2.note)
+    return _content(fast), _content(plain)
+
+
+@pytest.mark.parametrize("name", ["ptp_practitioner_2024q3.tsv.gz", "ptp_outpatient_hospital_2024q3.tsv.gz"])
+def test_the_shipped_files_first_lines_convert_alike(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      name: str) -> None:
+    """20,000 lines of each shipped file, read in small blocks (so rows, codes and rationales first
+    met in a later block, and a partial last insert, are covered)."""
+    sample = tmp_path / name.replace(".gz", "")
+    with gzip.open(SHIPPED / name, "rt", encoding="utf-8", newline="") as f:
+        sample.write_text("".join(islice(f, 20_001)), encoding="utf-8", newline="")
+    monkeypatch.setattr(ncci_import, "BLOCK_CHARS", 50_000)
+    fast, plain = _both(tmp_path, sample)
+    assert fast == plain
+    assert len(fast["ptp"]) == 20_000 and len(fast["rationale"]) > 3
+    assert any(row[4] is not None for row in fast["ptp"]) and any(row[4] is None for row in fast["ptp"])
+
+
+def test_the_official_layout_with_crlf_and_star_dates_is_plain(tmp_path: Path) -> None:
+    fast, plain = _both(tmp_path, CMS / "ccipra-v302r0-f1.txt")
+    assert fast == plain and len(fast["ptp"]) == 11
+    # rows are (rowid, c1, c2, eff, del, mod, rat): '*' deletion dates are NULL, one edit is deleted
+    assert [row[4] for row in fast["ptp"]].count(None) == 10 and 20231231 in {row[4] for row in fast["ptp"]}
+    assert {row[3] for row in fast["ptp"]} >= {20090101, 19960101, 20240701}
+
+
+def test_lowercase_codes_padded_cells_odd_dates_and_ragged_lines_read_alike(tmp_path: Path) -> None:
+    """Cells the plain reading strips and upper-cases, every date spelling, blank and '*' dates, a
+    short line (its missing cells are blank) and a long one (the extra cell is ignored)."""
+    p = tmp_path / "odd.tsv"
+    p.write_text(HEADER + "".join(f"{r}\r\n" for r in [
+        "45380\tg0105\t1\t2002-01-01\t\tMore extensive procedure",
+        "g0105\t45380\t0 \t1/2/1998\t*\t Standards of medical/surgical practice ",
+        "45380\tG0105\t9\t20240701\t12/31/2023\t",
+        "99213\t36415\t1\t\t2023-12-31\tMore extensive procedure\textra",
+        "36415\t99213\t1",
+    ]), encoding="utf-8")
+    fast, plain = _both(tmp_path, p)
+    assert fast == plain
+    assert [row[-1] for row in fast["codes"]] == ["45380", "G0105", "99213", "36415"]
+    assert [row[3:] for row in fast["ptp"]] == [
+        (20020101, None, 1, 1), (19980102, None, 0, 2), (20240701, 20231231, 9, None),
+        (None, 20231231, 1, 1), (None, None, 1, None)]
+
+
+@pytest.mark.parametrize("body", [
+    '45380\t"45378"\t1\t\t\tquoted\n',  # a quote: the csv reading of that line
+    "45380\t45378\t1\t\t\tx\n\n99213\t36415\t1\t\t\tx\n",  # a blank line
+    " 45380\t45378\t1\t\t\tx\n",  # a padded code
+    "45380\t45378\n",  # no indicator
+])
+def test_a_file_that_is_not_plain_goes_to_the_plain_reading(tmp_path: Path, body: str) -> None:
+    p = tmp_path / "odd.tsv"
+    p.write_text(HEADER + body, encoding="utf-8")
+    with pytest.raises(NotPlain):
+        convert("ncci-ptp-practitioner", p, tmp_path / "fast.sqlite", None, fast=True)
+    assert not (tmp_path / "fast.sqlite").exists() and not (tmp_path / "fast.sqlite.new").exists()
+    out = tmp_path / "auto.sqlite"
+    try:
+        auto = import_ptp("ncci-ptp-practitioner", p, out)
+    except BuildError as exc:  # what the plain reading says of it
+        with pytest.raises(BuildError, match=re.escape(str(exc))):
+            convert("ncci-ptp-practitioner", p, tmp_path / "plain.sqlite", None, fast=False)
+        return
+    plain = convert("ncci-ptp-practitioner", p, tmp_path / "plain.sqlite", None, fast=False)
+    assert auto.rows == plain.rows and _content(out) == _content(tmp_path / "plain.sqlite")
+
+
+@pytest.mark.parametrize(("row", "message"), [
+    ("45385\t4537\t0\t\t\tx",
+     r"bad.tsv:4: column 1 '45385' / column 2 '4537' is not a pair of 5-character codes"),
+    ("45385\t45378\t5\t\t\tx", r"bad.tsv:4: modifier indicator '5' must be 0, 1 or 9"),
+    ("45385\t45378\t0\t2024-13\t\tx", r"bad.tsv:4: '2024-13' is not a date"),
+])
+def test_bad_values_are_reported_with_their_line(tmp_path: Path, row: str, message: str) -> None:
+    p = tmp_path / "bad.tsv"
+    p.write_text(HEADER + "45380\t45378\t0\t\t\tx\n99213\t36415\t1\t\t\ty\n" + row + "\n", encoding="utf-8")
+    with pytest.raises(BuildError, match=message):
+        import_ptp("ncci-ptp-practitioner", p, tmp_path / "x.sqlite")
+    assert not (tmp_path / "x.sqlite").exists()
