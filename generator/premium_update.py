@@ -1,15 +1,17 @@
-"""The fast path of a replaced CMS file: only the store rows of the pages it covers are rewritten.
+"""The fast path of a replaced CMS file: the store names the new file; what shows its release is rewritten.
 
 Taken when nothing but premium data changed since the last build (code, theme, config, code sets,
 books and hand-written pages as they were) and the changed kinds only feed page sections (NCCI,
 MUE, RVU/GPCI, add-on codes, GEMs; not the modifier pages or CasePilot's LCD list), each from one
-release (an NCCI or MUE kind holding several releases has a release history that follows them). The pages of
-the code sets those kinds cover are loaded, their sections of the changed kinds built again, and a
-store row rewritten in place only where one of those sections changed; the page's other sections
-keep their stored text. The public pages that name the data's releases (the CPT code-number pages'
-source line) are rendered again and replaced where their bytes changed, and CasePilot's facts name
-the new files. Anything else falls back to the full build, which is always correct: a page gaining
-or losing a section, pages added or removed, premium sections made public.
+release (an NCCI or MUE kind holding several releases has a release history that follows them).
+The store keeps references to the premium sections, which the gate renders from the CMS files the
+store names (generator/premium/ondemand.py): so the store's rows stay as they are when every page
+keeps its list of sections, and the store is pointed at a snapshot of the new files (the gate's
+cache of answers follows). The public pages that name the data's releases (the CPT code-number
+pages' source line) are rendered again and replaced where their bytes changed, and CasePilot's facts
+name the new files. Anything else falls back to the full build, which is always correct: a page
+gaining or losing a section (its public page shows the section's title), pages added or removed,
+premium sections made public.
 """
 from __future__ import annotations
 
@@ -17,41 +19,29 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable
+from pathlib import Path
 
-from . import urls
+from . import snapshots, urls
 from .assistant_facts import refresh_premium_facts
 from .config import SiteConfig
 from .inputs import Loaded, validate
 from .jobs import publish as jobs_publish
 from .link import CodeSetModel, link_models
 from .load import load_models
-from .model import CPT, HCPCS, ICD10CM, ICD10PCS, Section
+from .model import CPT, Section
 from .pages import special_pages
-from .premium import PageSections, premium_identities
+from .premium import code_pages, premium_identities
 from .premium.files import several_releases
+from .premium.lists import CODESETS_OF, SECTION_KINDS, SECTION_OF, SectionLists, premium_snapshot
 from .progress import say
 from .publish import Journal, Slots, SlotWriter
 from .render_job import RenderJob, render_chunk
 from .result import BuildResult
 from .state import get_meta, hand_records, record_build
-from .store import Packed, Packer, StoreRow, packed_rows
+from .store import StoreRow, packed_rows
 from .store_job import replace_rows
 from .theme import Theme
 
-# Import kind -> the page section it feeds; section id -> its kind (config `protected`) and code sets.
-SECTION_OF = {
-    "ncci-ptp-practitioner": "ncci-edits", "ncci-ptp-hospital": "ncci-edits",
-    "mue-practitioner": "mue", "mue-hospital": "mue", "mue-dme": "mue",
-    "pprrvu": "rvu-payment", "gpci": "rvu-payment", "ncci-aoc": "add-on-codes",
-    "gem-cm-to-icd9": "gems-crosswalk", "gem-icd9-to-cm": "gems-crosswalk",
-    "gem-pcs-to-icd9": "gems-crosswalk", "gem-icd9-to-pcs": "gems-crosswalk",
-    "icd9-descriptions-dx": "gems-crosswalk", "icd9-descriptions-sg": "gems-crosswalk",
-}
-SECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "ncci-edits": ("ncci-ptp", (CPT, HCPCS)), "mue": ("mue", (CPT, HCPCS)),
-    "rvu-payment": ("rvu", (CPT, HCPCS)), "add-on-codes": ("add-on-codes", (CPT, HCPCS)),
-    "gems-crosswalk": ("crosswalk", (ICD10CM, ICD10PCS)),
-}
 # Kinds whose release a CPT code-number page names in its public source line (premium.extra_records).
 NAMED_ON_PAGES = frozenset({"ncci-ptp-practitioner", "ncci-ptp-hospital", "mue-practitioner", "mue-hospital",
                             "mue-dme", "ncci-aoc", "pprrvu"})
@@ -84,22 +74,25 @@ def update_premium(
     if any(several_releases(now[k]) or several_releases(stored[k]) for k in changed):
         return None  # NCCI/MUE releases held side by side: their history sections and change page follow
     ids = {SECTION_OF[k] for k in changed}
-    if any(not cfg.is_protected(SECTIONS[i][0]) for i in ids):
+    if any(not cfg.is_protected(SECTION_KINDS[i]) for i in ids):
         return None  # a public premium section: its text is in the pages
-    codesets = {cs for i in ids for cs in SECTIONS[i][1] if cs in cfg.codesets}
+    codesets = {cs for i in ids for cs in CODESETS_OF[i] if cs in cfg.codesets}
     models = load_models(cfg, loaded.pages, problems, only=codesets, quiet=True, defer_premium=True)
     validate(problems)
     old = packed_rows(cfg.store_path, codesets)
     if {(cs, r.key) for cs in codesets for r in models[cs].records} != old.keys():
         return None  # pages added or removed
-    rows = _changed_rows(cfg, models, old, ids, {(p.codeset, p.key) for p in loaded.pages})
-    if rows is None:
+    snapshot = premium_snapshot(cfg)
+    snapped = snapshots.paths(cfg.store_path, snapshot)
+    if not _same_lists(cfg, models, old, ids, {(p.codeset, p.key) for p in loaded.pages}, snapped):
         return None
+    rows: list[StoreRow] = []  # every page keeps its sections: the store's rows stay as they are
     moves, staged, site = _named_pages(loaded, db, slots, models, old, site_json, changed, on_page)
     facts = refresh_premium_facts(cfg, changed)
     try:
-        replace_rows(cfg.store_path, rows)
+        replace_rows(cfg.store_path, rows, {snapshots.STORE_META: json.dumps(snapshot, sort_keys=True)})
         facts.commit()
+        snapshots.prune(cfg.store_path)
     except BaseException:
         facts.abort()
         raise
@@ -113,34 +106,22 @@ def update_premium(
                        changed=[rel for _, rel in moves], rows=len(rows))
 
 
-def _changed_rows(
-    cfg: SiteConfig, models: dict[str, CodeSetModel], old: OldRows, ids: set[str], hand: set[tuple[str, str]]
-) -> list[StoreRow] | None:
-    """The rows whose sections of `ids` changed, the other sections as stored; None if a page gains
-    or loses one of those sections."""
-    by_page = PageSections(cfg, {cs: {r.key for r in m.records if r.is_code} for cs, m in models.items()})
-    packer = Packer()
-    rows: list[StoreRow] = []
-    try:
+def _same_lists(
+    cfg: SiteConfig, models: dict[str, CodeSetModel], old: OldRows, ids: set[str], hand: set[tuple[str, str]],
+    files: dict[str, Path],
+) -> bool:
+    """Whether every code page has the same sections of `ids` from the new files as stored."""
+    with SectionLists(cfg, files, code_pages(models)) as lists:
         for cs in sorted(models):
             for rec in models[cs].records:
                 if not rec.is_code:
                     continue
-                title, members = old[(cs, rec.key)]
+                members = old[(cs, rec.key)][1]
                 # A hand-written page got its sections at load; every other page gets them here.
-                found = rec.sections if (cs, rec.key) in hand else by_page(cs, rec.key, only=ids)
-                new = {s.id: s for s in found if s.id in ids}
-                if {sid for sid, _, _ in members if sid in ids} != new.keys():
-                    return None
-                out: list[Packed] = [
-                    packer(sid, new[sid].title, new[sid].html) if sid in new else (sid, stitle, h, None)
-                    for sid, stitle, h in members
-                ]
-                if [(p[0], p[1], p[2]) for p in out] != members:
-                    rows.append((cs, rec.key, title, out))
-    finally:
-        by_page.close()
-    return rows
+                found = rec.sections if (cs, rec.key) in hand else lists(cs, rec.key, only=ids)
+                if [s.id for s in found if s.id in ids] != [sid for sid, _, _ in members if sid in ids]:
+                    return False
+    return True
 
 
 def _named_pages(
@@ -170,8 +151,8 @@ def _named_pages(
 
     def stored_sections(codeset: str, key: str) -> list[Section]:
         # The page names its protected sections only (titles): the stored row says which they are.
-        return [Section(id=sid, kind=SECTIONS[sid][0] if sid in SECTIONS else "handwritten", title=stitle,
-                        html="") for sid, stitle, _ in old[(codeset, key)][1]]
+        return [Section(id=sid, kind=SECTION_KINDS.get(sid, "handwritten"), title=stitle, html="")
+                for sid, stitle, _ in old[(codeset, key)][1]]
 
     job = RenderJob(cfg, linked, theme.record_template(), theme.context("/", cfg.site_name), staging,
                     live_hashes, digests=False, on_page=on_page, premium=stored_sections)

@@ -127,12 +127,19 @@ class Sources:
 
 
 class _Open(Sources):
-    """All imported files, opened read-only for one pass."""
+    """All imported files (or the `files` given: kind -> normalised file), opened read-only for one pass."""
 
-    def __init__(self, cfg: SiteConfig, stack: ExitStack) -> None:
+    def __init__(
+        self, cfg: SiteConfig | None, stack: ExitStack, files: Mapping[str, Path] | None = None
+    ) -> None:
         dbs: dict[str, sqlite3.Connection] = {}
         for kind in PREMIUM_KINDS:
-            path = normalised_file(cfg, kind)
+            if files is None:
+                if cfg is None:
+                    raise ValueError("premium sections need a site config or the files to read")
+                path = normalised_file(cfg, kind)
+            else:
+                path = files.get(kind)
             if path is not None:
                 db = connect(path)
                 stack.callback(db.close)
@@ -176,6 +183,11 @@ def modifier_pages(db: sqlite3.Connection) -> Iterator[CodeRecord]:
             short_title=str(short), label=str(code), facts=pairs, source=source,
             origin=meta.get("source_file", ""), change="terminated" if ended else "", change_label=ended,
         )
+
+
+def code_pages(models: Mapping[str, CodeSetModel]) -> dict[str, set[str]]:
+    """The code pages of `models` by code set: what premium sections may link to."""
+    return {cs: {r.key for r in m.records if r.is_code} for cs, m in models.items()}
 
 
 def _group_key(code: str) -> str:
@@ -248,8 +260,12 @@ class PageSections:
     HTML of the whole site. Each process opens the normalised files for itself (an SQLite
     connection must not cross a fork)."""
 
-    def __init__(self, cfg: SiteConfig, pages: Mapping[str, Collection[str]]) -> None:
+    def __init__(
+        self, cfg: SiteConfig | None, pages: Mapping[str, Collection[str]],
+        files: Mapping[str, Path] | None = None,
+    ) -> None:
         self.cfg = cfg
+        self.files = files  # kind -> normalised file (a build's snapshot); None: the files the build reads
         self.pages = pages  # code pages by code set: what the sections may link to
         self.link = Linker(pages)  # one for every page: each code's link made once
         self._pid = -1
@@ -261,7 +277,7 @@ class PageSections:
     def _opened(self) -> _Open:
         if self._open is None or self._pid != os.getpid():
             self._stack = ExitStack()  # a forked worker leaves the parent's connections alone
-            o = self._open = _Open(self.cfg, self._stack)
+            o = self._open = _Open(self.cfg, self._stack, self.files)
             self._pid = os.getpid()
             self._cms = o.cms_codes()
             self._gems = {}
@@ -305,9 +321,11 @@ class PageSections:
         return [section] if section is not None else []
 
     @classmethod
-    def of(cls, cfg: SiteConfig, models: Mapping[str, CodeSetModel]) -> PageSections:
+    def of(
+        cls, cfg: SiteConfig, models: Mapping[str, CodeSetModel], files: Mapping[str, Path] | None = None
+    ) -> PageSections:
         """The sections of the code pages of `models`, linking to all of them."""
-        return cls(cfg, {cs: {r.key for r in m.records if r.is_code} for cs, m in models.items()})
+        return cls(cfg, code_pages(models), files)
 
     def close(self) -> None:
         if self._pid == os.getpid():
