@@ -130,7 +130,7 @@ def test_the_snapshot_survives_a_later_import(project: Path, tmp_path: Path) -> 
     import_premium(cfg, "mue-practitioner", newer, "2024-07-01 (corrected)")
     fresh = StoreReader(cfg.store_path)
     assert fresh.lookup_json(CPT, "99213") == before  # a gate started after the import
-    reader._json.clear()  # noqa: SLF001 - not from the cache: rendered again from the snapshot
+    reader._json.clear()
     assert reader.lookup_json(CPT, "99213") == before
     assert build(project, quiet=True, jobs=1, search=False).mode == "premium"
     after = reader.lookup_json(CPT, "99213")  # the store changed: cache and renderer follow
@@ -184,3 +184,53 @@ def test_a_missing_snapshot_is_a_503_before_any_view_is_spent(gate: Any, project
     shutil.move(aside, folder)  # back: the next unlock opens it
     assert unlock(gate, CPT, "99213").status_code == 200
     assert gate.get("/gate/session").json()["views_used"] == 1
+
+
+@pytest.mark.shareddata
+@pytest.mark.slow
+def test_the_lists_equal_rendering_over_the_real_cms_files(cms_imports: Any) -> None:
+    """The equivalence the build relies on, over the shipped CMS files (conftest.cms_imports: imported
+    once per session): every CPT/HCPCS code with an MUE, RVU or add-on code edit for those kinds; for
+    NCCI the busiest codes of each file and a spread of the others; a spread of the GEMs codes; and
+    codes the files do not name."""
+    from generator.premium import gems
+    from generator.premium.sections import cms_codeset
+
+    cfg = cms_imports.cfg
+    files = premium_files(cfg)
+    cheap = {"mue", "rvu-payment", "add-on-codes"}
+    with SectionLists(cfg, files, {}) as lists, PageSections(cfg, {}) as render:
+        covered = lists.covered
+        codes = sorted(covered["mue"] | covered["rvu-payment"] | covered["add-on-codes"])
+        ncci = sorted(covered["ncci-edits"])
+        busiest: set[str] = set()
+        for kind in ("ncci-ptp-practitioner", "ncci-ptp-hospital"):
+            db = sqlite3.connect(files[kind])
+            for col in ("c1", "c2"):
+                busiest |= {str(r[0]) for r in db.execute(
+                    f"SELECT c.code FROM ptp p JOIN codes c ON c.id = p.{col} GROUP BY p.{col}"
+                    " ORDER BY count(*) DESC LIMIT 8")}
+            db.close()
+        absent = ["00000", "99999", "A9999", "V9999", "0001U"]
+        checked: dict[str, int] = {}
+        every = [*sorted(busiest), *ncci[::60], *absent]  # every kind of section
+        sample = [*((c, cheap) for c in codes), *((c, None) for c in every)]
+        for code, only in sample:
+            cs = cms_codeset(code)
+            if cs is None:
+                continue
+            listed = [(s.id, s.kind, s.title) for s in lists(cs, code, only=only)]
+            made = [(s.id, s.kind, s.title) for s in render(cs, code, only=only)]
+            assert listed == made, (cs, code)
+            for sid, _, _ in made:
+                checked[sid] = checked.get(sid, 0) + 1
+        for codeset in (ICD10CM, ICD10PCS):
+            gem_codes = sorted(covered[f"gems-crosswalk:{codeset}"])
+            for code in [*gem_codes[::150], "Z9999", "0000000"]:
+                key = gems.page_key(codeset, code)
+                listed = [(s.id, s.kind, s.title) for s in lists(codeset, key)]
+                assert listed == [(s.id, s.kind, s.title) for s in render(codeset, key)], (codeset, key)
+                checked["gems-crosswalk"] = checked.get("gems-crosswalk", 0) + len(listed)
+    assert busiest & set(ncci) == busiest and len(busiest) >= 8
+    assert checked["ncci-edits"] > 200 and checked["mue"] > 10_000 and checked["rvu-payment"] > 10_000
+    assert checked["add-on-codes"] > 500 and checked["gems-crosswalk"] > 500
