@@ -5,13 +5,14 @@ books and hand-written pages as they were) and the changed kinds only feed page 
 MUE, RVU/GPCI, add-on codes, GEMs; not the modifier pages or CasePilot's LCD list), each from one
 release (an NCCI or MUE kind holding several releases has a release history that follows them).
 The store keeps references to the premium sections, which the gate renders from the CMS files the
-store names (generator/premium/ondemand.py): so the store's rows stay as they are when every page
-keeps its list of sections, and the store is pointed at a snapshot of the new files (the gate's
-cache of answers follows). The public pages that name the data's releases (the CPT code-number
-pages' source line) are rendered again and replaced where their bytes changed, and CasePilot's facts
-name the new files. Anything else falls back to the full build, which is always correct: a page
-gaining or losing a section (its public page shows the section's title), pages added or removed,
-premium sections made public.
+store names (generator/premium/ondemand.py): the store is pointed at a snapshot of the new files
+(the gate's cache of answers follows), and its rows stay as they are, except those of the CPT and
+HCPCS pages that gain or lose a section, which are rendered again (their placeholders) with their
+rows. The public pages that name the data's releases (the CPT code-number pages' source line) are
+rendered again and replaced where their bytes changed, and CasePilot's facts name the new files.
+Anything else falls back to the full build, which is always correct: an ICD-10 page gaining or
+losing its crosswalk (its page shows the books' sections), pages added or removed, premium
+sections made public.
 """
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from . import snapshots, urls
 from .assistant_facts import refresh_premium_facts
@@ -28,7 +28,7 @@ from .inputs import Loaded, validate
 from .jobs import publish as jobs_publish
 from .link import CodeSetModel, link_models
 from .load import load_models
-from .model import CPT, Section
+from .model import CPT, HCPCS
 from .pages import special_pages
 from .premium import code_pages, premium_identities
 from .premium.files import several_releases
@@ -83,11 +83,13 @@ def update_premium(
     if {(cs, r.key) for cs in codesets for r in models[cs].records} != old.keys():
         return None  # pages added or removed
     snapshot = premium_snapshot(cfg)
-    snapped = snapshots.paths(cfg.store_path, snapshot)
-    if not _same_lists(cfg, models, old, ids, {(p.codeset, p.key) for p in loaded.pages}, snapped):
-        return None
-    rows: list[StoreRow] = []  # every page keeps its sections: the store's rows stay as they are
-    moves, staged, site = _named_pages(loaded, db, slots, models, old, site_json, changed, on_page)
+    hand = {(p.codeset, p.key) for p in loaded.pages}
+    with SectionLists(cfg, snapshots.paths(cfg.store_path, snapshot), code_pages(models)) as lists:
+        moved = _moved_lists(models, old, ids, hand, lists)
+        if any(cs not in (CPT, HCPCS) for cs, _ in moved):
+            return None  # an ICD-10 page gains or loses its crosswalk: its page shows the books' sections too
+        moves, staged, site, rows = _rewrite_pages(
+            loaded, db, slots, models, site_json, changed, moved, lists, on_page)
     facts = refresh_premium_facts(cfg, changed)
     try:
         replace_rows(cfg.store_path, rows, {snapshots.STORE_META: json.dumps(snapshot, sort_keys=True)})
@@ -106,60 +108,61 @@ def update_premium(
                        changed=[rel for _, rel in moves], rows=len(rows))
 
 
-def _same_lists(
-    cfg: SiteConfig, models: dict[str, CodeSetModel], old: OldRows, ids: set[str], hand: set[tuple[str, str]],
-    files: dict[str, Path],
-) -> bool:
-    """Whether every code page has the same sections of `ids` from the new files as stored."""
-    with SectionLists(cfg, files, code_pages(models)) as lists:
-        for cs in sorted(models):
-            for rec in models[cs].records:
-                if not rec.is_code:
-                    continue
-                members = old[(cs, rec.key)][1]
-                # A hand-written page got its sections at load; every other page gets them here.
-                found = rec.sections if (cs, rec.key) in hand else lists(cs, rec.key, only=ids)
-                if [s.id for s in found if s.id in ids] != [sid for sid, _, _ in members if sid in ids]:
-                    return False
-    return True
+def _moved_lists(
+    models: dict[str, CodeSetModel], old: OldRows, ids: set[str], hand: set[tuple[str, str]],
+    lists: SectionLists,
+) -> set[tuple[str, str]]:
+    """The code pages whose sections of `ids` from the new files are not those stored."""
+    moved = set()
+    for cs in sorted(models):
+        for rec in models[cs].records:
+            if not rec.is_code:
+                continue
+            members = old[(cs, rec.key)][1]
+            # A hand-written page got its sections at load; every other page gets them here.
+            found = rec.sections if (cs, rec.key) in hand else lists(cs, rec.key, only=ids)
+            if [s.id for s in found if s.id in ids] != [sid for sid, _, _ in members if sid in ids]:
+                moved.add((cs, rec.key))
+    return moved
 
 
-def _named_pages(
-    loaded: Loaded, db: sqlite3.Connection, slots: Slots, models: dict[str, CodeSetModel], old: OldRows,
-    site_json: str, changed: list[str], on_page: Callable[[str], None] | None,
-) -> tuple[list[tuple[str, str]], tuple[Journal, dict[str, str]] | None, str]:
-    """Renders the pages that name the CMS releases again into a journal's staging folder: the CPT
-    code-number pages (their source line) and, when the CPT release line changed, the pages that
-    show it (the home page, /cpt/). Returns the moves of the files whose bytes changed, the staging
-    journal and the site's variables (`site` meta) as they are now."""
-    if CPT not in models or not NAMED_ON_PAGES.intersection(changed):
-        return [], None, site_json
+def _rewrite_pages(
+    loaded: Loaded, db: sqlite3.Connection, slots: Slots, models: dict[str, CodeSetModel], site_json: str,
+    changed: list[str], moved: set[tuple[str, str]], lists: SectionLists,
+    on_page: Callable[[str], None] | None,
+) -> tuple[list[tuple[str, str]], tuple[Journal, dict[str, str]] | None, str, list[StoreRow]]:
+    """Renders again into a journal's staging folder the pages that name the CMS releases (the CPT
+    code-number pages' source line and, when the CPT release line changed, the home page and /cpt/)
+    and the CPT and HCPCS pages whose list of sections changed (`moved`: their placeholders). Returns
+    the moves of the files whose bytes changed, the staging journal, the site's variables (`site`
+    meta) as they are now and the new store rows of the `moved` pages."""
+    named = CPT in models and bool(NAMED_ON_PAGES.intersection(changed))
+    codesets = {cs for cs, _ in moved} | ({CPT} if named else set())
+    if not codesets:
+        return [], None, site_json, []
     cfg = loaded.cfg
-    linked = link_models({CPT: models[CPT]}, loaded.problems, quiet=True)
-    model = linked[CPT]
+    linked = link_models({cs: models[cs] for cs in sorted(codesets)}, loaded.problems, quiet=True)
     site = json.loads(site_json)
-    for cs in site["codesets"]:
-        if cs["slug"] == CPT:  # the release line of the code set, as render.site_context takes it
-            cs["release"] = next((r.source for r in model.records if r.is_code and r.source), "")
+    if named:
+        for cs in site["codesets"]:
+            if cs["slug"] == CPT:  # the release line of the code set, as render.site_context takes it
+                cs["release"] = next((r.source for r in linked[CPT].records if r.is_code and r.source), "")
     theme = Theme.load(cfg, site)
-    chunk = [(CPT, i) for i, r in enumerate(model.records) if r.is_code and not r.origin]
-    paths = {urls.file_for(urls.page_path(CPT, model.records[i].key)) for _, i in chunk}
-    special = list(special_pages(theme, {CPT: model})) if site != json.loads(site_json) else []
+    chunk = [(cs, i) for cs in sorted(codesets) for i, r in enumerate(linked[cs].records)
+             if r.is_code and ((cs, r.key) in moved or (named and cs == CPT and not r.origin))]
+    paths = {urls.file_for(urls.page_path(cs, linked[cs].records[i].key)) for cs, i in chunk}
+    release_moved = named and site != json.loads(site_json)
+    special = list(special_pages(theme, {CPT: linked[CPT]})) if release_moved else []
     live_hashes = slots.hashes(paths | {rel for rel, _ in special})
     journal = Journal(cfg.state_dir, db)
     staging = journal.stage()
-
-    def stored_sections(codeset: str, key: str) -> list[Section]:
-        # The page names its protected sections only (titles): the stored row says which they are.
-        return [Section(id=sid, kind=SECTION_KINDS.get(sid, "handwritten"), title=stitle, html="")
-                for sid, stitle, _ in old[(codeset, key)][1]]
-
     job = RenderJob(cfg, linked, theme.record_template(), theme.context("/", cfg.site_name), staging,
-                    live_hashes, digests=False, on_page=on_page, premium=stored_sections)
-    rendered = render_chunk(job, chunk).files
-    writer = SlotWriter(staging, live_hashes, taken=rendered)
+                    live_hashes, digests=False, on_page=on_page, premium=lists)
+    result = render_chunk(job, chunk)
+    writer = SlotWriter(staging, live_hashes, taken=result.files)
     for rel, data in special:
         writer.write(rel, data)
-    files = {**rendered, **writer.new}
+    files = {**result.files, **writer.new}
     moves = [(rel, rel) for rel, h in sorted(files.items()) if live_hashes.get(rel) != h]
-    return moves, (journal, files), json.dumps(site, sort_keys=True)
+    rows = [row for row in result.rows if (row[0], row[1]) in moved]
+    return moves, (journal, files), json.dumps(site, sort_keys=True), rows

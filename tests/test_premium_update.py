@@ -114,15 +114,32 @@ def test_a_replaced_mue_file_rewrites_its_rows_and_pages_as_a_full_build_would(
     facts.close()
 
 
-@pytest.mark.parametrize("row", [
-    "45380,1,3 Date of Service Edit: Clinical,Clinical: Data",  # a page that had no MUE gains the section
-    "99499,1,3 Date of Service Edit: Clinical,Clinical: Data",  # a code new to CMS data: a new page
-])
-def test_a_file_that_adds_a_section_or_a_page_takes_the_full_build(
-    built: Path, tmp_path: Path, row: str
-) -> None:
+def test_a_page_that_gains_a_section_is_rendered_again_with_its_row(built: Path, tmp_path: Path) -> None:
+    """A code that had no MUE gains one: its page (a placeholder more) and its store row are rewritten,
+    as a full build of the same inputs writes them."""
+    before_rows, before_pages = rows(built), pages(built)
+    assert "mue" not in {sid for sid, _, _ in before_rows[("cpt", "45380")]}
     grown = tmp_path / "MCR_MUE_PractitionerServices_Eff_07-01-2024.csv"
-    grown.write_text(MUE.read_text() + row + "\n")
+    grown.write_text(MUE.read_text() + "45380,1,3 Date of Service Edit: Clinical,Clinical: Data\n")
+    import_premium(SiteConfig(root=built), "mue-practitioner", grown)
+    result = build(built, quiet=True, jobs=1, search=False)
+    assert result.mode == "premium" and result.rows == 1
+    after_rows, after_pages = rows(built), pages(built)
+    assert {k for k in after_rows if after_rows[k] != before_rows[k]} == {("cpt", "45380")}
+    assert "mue" in [sid for sid, _, _ in after_rows[("cpt", "45380")]]
+    changed_pages = {p for p in after_pages if after_pages[p] != before_pages.get(p)}
+    assert "cpt/45380/index.html" in changed_pages and changed_pages == set(result.changed)
+    assert b'data-section="mue"' in after_pages["cpt/45380/index.html"]
+    mue = next(s for s in json.loads(answers(built)[("cpt", "45380")]) if s["id"] == "mue")
+    assert "<td>1</td>" in mue["html"]
+    twin = copy_project(built, tmp_path / "twin")
+    assert build(twin, quiet=True, jobs=1, search=False, clean=True).mode == "clean"
+    assert rows(twin) == after_rows and pages(twin) == after_pages and answers(twin) == answers(built)
+
+
+def test_a_code_new_to_the_cms_data_takes_the_full_build(built: Path, tmp_path: Path) -> None:
+    grown = tmp_path / "MCR_MUE_PractitionerServices_Eff_07-01-2024.csv"
+    grown.write_text(MUE.read_text() + "99499,1,3 Date of Service Edit: Clinical,Clinical: Data\n")  # a new page
     import_premium(SiteConfig(root=built), "mue-practitioner", grown)
     assert build(built, quiet=True, jobs=1, search=False).mode == "full"
 
