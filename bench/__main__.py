@@ -15,7 +15,7 @@ from .common import ROOT
 def main() -> int:
     names = sys.argv[1:] or [
         "build", "stages", "premium", "ondemand", "history", "history_ncci", "search", "gate", "cms", "mixed",
-        "jobs",        "mail", "assistant",
+        "jobs", "mail", "assistant",
     ]
     results = {}
     failed: list[str] = []
