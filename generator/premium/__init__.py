@@ -2,7 +2,8 @@
 
 Each kind's official file is converted into one small SQLite file: by `coderef import <kind>` into
 `<data_dir>/premium/`, else by the build from the file shipped in `content/official/` (see
-`files.py`); the build then asks `premium_sections` for the sections of every page.
+`files.py`). The build lists which sections each page has (`lists.py`) and the gate renders them when
+a page is unlocked (`ondemand.py`), both from the same files; `PageSections` renders them.
 """
 from __future__ import annotations
 
