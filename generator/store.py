@@ -24,7 +24,6 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import snapshots
 from .premium.ondemand import OnDemand
 
 SCHEMA_VERSION = "5"
@@ -462,17 +461,11 @@ class StoreReader:
         return Entry(codeset, key, self._version, parts, premium, whole)
 
     def renderer(self) -> OnDemand:
-        """What renders the premium sections of the store as last read (made once per store: its
-        snapshots and code pages are read here, the files opened by `OnDemand.open` or the first
-        render)."""
-        db = self._conn()
+        """What renders the premium sections of the store as last read (one per store; it reads the
+        store's snapshots and code pages itself, in `OnDemand.open` or the first render)."""
+        self._conn()
         if self._ondemand is None:
-            row = db.execute("SELECT value FROM meta WHERE key=?", (snapshots.STORE_META,)).fetchone()
-            names = json.loads(row[0]) if row is not None else {}
-            pages: dict[str, set[str]] = {}
-            for cs, key in db.execute("SELECT codeset, key FROM code_pages"):
-                pages.setdefault(str(cs), set()).add(str(key))
-            self._ondemand = OnDemand(snapshots.paths(self.path, names), pages)
+            self._ondemand = OnDemand(self.path)
         return self._ondemand
 
     @staticmethod

@@ -256,17 +256,18 @@ def _listed_in(kinds: Collection[str], releases: Mapping[str, str]) -> str:
 class PageSections:
     """The premium sections of one page at a time, in the process that renders the page.
 
-    The full build gives one to the render workers: each builds the sections of its own pages
-    (in parallel), packs them into its store rows and drops them, so no process holds the premium
-    HTML of the whole site. Each process opens the normalised files for itself (an SQLite
-    connection must not cross a fork)."""
+    The gate renders a page's sections with one when the page is unlocked (`ondemand.py`). Each
+    process opens the normalised files for itself (an SQLite connection must not cross a fork).
+    `listed`: the caller only asks for sections the page has (the store lists them), so the sets of
+    codes each file covers are never read (half a second of a gate's first unlock)."""
 
     def __init__(
         self, cfg: SiteConfig | None, pages: Mapping[str, Collection[str]],
-        files: Mapping[str, Path] | None = None,
+        files: Mapping[str, Path] | None = None, *, listed: bool = False,
     ) -> None:
         self.cfg = cfg
         self.files = files  # kind -> normalised file (a build's snapshot); None: the files the build reads
+        self.listed = listed
         self.pages = pages  # code pages by code set: what the sections may link to
         self.link = Linker(pages)  # one for every page: each code's link made once
         self._pid = -1
@@ -280,7 +281,7 @@ class PageSections:
             self._stack = ExitStack()  # a forked worker leaves the parent's connections alone
             o = self._open = _Open(self.cfg, self._stack, self.files)
             self._pid = os.getpid()
-            self._cms = o.cms_codes()
+            self._cms = {} if self.listed else o.cms_codes()
             self._gems = {}
         return self._open
 
@@ -293,7 +294,7 @@ class PageSections:
         if found is None:
             srcs = [g for g in o.gems if g.codeset == codeset]
             covered: set[str] = set()
-            for g in srcs:
+            for g in srcs if not self.listed else ():
                 covered |= g.codes()
             db = o.descs.get(codeset)
             found = self._gems[codeset] = (srcs, covered, gems.descriptions(db) if db is not None else None)
@@ -310,16 +311,29 @@ class PageSections:
         if not o.dbs:
             return []
         if codeset in (CPT, HCPCS):
-            if key not in self._cms:
+            if key not in self._cms and not self.listed:
                 return []
             return [s for _, _, s in _cms_sections(o, codeset, key, self.link, only)]
         if only is not None and GEMS_SECTION not in only:
             return []
         srcs, covered, descs = self._gem_sources(o, codeset)
-        if not srcs or gems.gem_code(codeset, key) not in covered:
+        if not srcs or (gems.gem_code(codeset, key) not in covered and not self.listed):
             return []
         section = gems.render(codeset, key, srcs, descs, self.pages)
         return [section] if section is not None else []
+
+    def warm(self) -> None:
+        """Opens the files and reads the small tables every page's sections share (MUEs, RVUs,
+        add-on codes, ICD-9-CM descriptions), so that no page's first render pays for them."""
+        o = self._opened()
+        for src in o.mue:
+            src.by_code()
+        if o.rvu is not None:
+            o.rvu.by_code()
+        if o.aoc is not None:
+            o.aoc.by_code()
+        for codeset in (ICD10CM, ICD10PCS):
+            self._gem_sources(o, codeset)
 
     @classmethod
     def of(

@@ -8,10 +8,13 @@ the gate runs them in a worker thread and the source objects are not made for co
 """
 from __future__ import annotations
 
+import json
+import sqlite3
 import threading
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from pathlib import Path
 
+from .. import snapshots
 from . import PageSections
 
 
@@ -20,26 +23,47 @@ class SnapshotMismatch(Exception):
 
 
 class OnDemand:
-    """The premium sections of one protected store (its snapshots and code pages)."""
+    """The premium sections of the protected store at `store_path` (its snapshots and code pages),
+    read by `open` (in the gate: a worker thread), never by the thread that made it."""
 
-    def __init__(self, files: Mapping[str, Path], pages: Mapping[str, Collection[str]]) -> None:
-        self.files = dict(files)
-        self._sections = PageSections(None, pages, self.files)
+    def __init__(self, store_path: Path) -> None:
+        self.store_path = store_path
+        self._sections: PageSections | None = None
         self._lock = threading.Lock()
         self.is_open = False
 
     def open(self) -> None:
-        """Opens the snapshot files and reads what every render shares (the codes each covers):
-        the error of a missing or broken snapshot is raised here (sqlite3.Error or OSError)."""
+        """Reads the store's snapshots and code pages, opens the snapshot files and reads what every
+        render shares: the error of a missing or broken snapshot is raised here (sqlite3.Error or
+        OSError)."""
         with self._lock:
-            self._sections(_NO_CODESET, "")
+            self._open()
+
+    def _open(self) -> PageSections:
+        if self._sections is None:
+            db = sqlite3.connect(f"file:{self.store_path}?mode=ro", uri=True)
+            try:
+                row = db.execute("SELECT value FROM meta WHERE key=?", (snapshots.STORE_META,)).fetchone()
+                names = json.loads(row[0]) if row is not None else {}
+                pages: dict[str, set[str]] = {}
+                for cs, key in db.execute("SELECT codeset, key FROM code_pages"):
+                    pages.setdefault(str(cs), set()).add(str(key))
+            finally:
+                db.close()
+            sections = PageSections(None, pages, snapshots.paths(self.store_path, names), listed=True)
+            try:
+                sections.warm()
+            except BaseException:
+                sections.close()
+                raise
+            self._sections = sections
             self.is_open = True
+        return self._sections
 
     def render(self, codeset: str, key: str, ids: Collection[str]) -> dict[str, str]:
         """Section id -> HTML of the page's sections `ids`; SnapshotMismatch if one is not made."""
         with self._lock:
-            made = {s.id: s.html for s in self._sections(codeset, key, only=ids)}
-            self.is_open = True
+            made = {s.id: s.html for s in self._open()(codeset, key, only=ids)}
         missing = [sid for sid in ids if sid not in made]
         if missing:
             raise SnapshotMismatch(
@@ -50,8 +74,7 @@ class OnDemand:
 
     def close(self) -> None:
         with self._lock:
-            self._sections.close()
+            if self._sections is not None:
+                self._sections.close()
+                self._sections = None
             self.is_open = False
-
-
-_NO_CODESET = "-"  # a code set no page has: opening the files renders nothing
