@@ -8,8 +8,10 @@ import contextlib
 import json
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 from generator.model import CODESET_NAMES
 from generator.premium.ondemand import SnapshotMismatch
@@ -19,6 +21,7 @@ from .db import Unavailable
 from .web import BadInput
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,39}$")
+T = TypeVar("T")
 
 
 class ProtectedStore:
@@ -30,6 +33,12 @@ class ProtectedStore:
         self.reader = StoreReader(path)
         self._free: frozenset[tuple[str, str]] | None = None
         self._free_version: object = None
+        # Premium sections are rendered in one thread of their own, one at a time (the renderer's
+        # sources are not made for concurrent use), queued there rather than on the loop's executor.
+        self._renders = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coderef-premium")
+
+    async def _off_loop(self, work: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._renders, work)
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[None]:
@@ -63,7 +72,7 @@ class ProtectedStore:
         with self._reading():
             renderer = self.reader.renderer()
             if not renderer.is_open:
-                await asyncio.to_thread(renderer.open)
+                await self._off_loop(renderer.open)
 
     async def answer(self, entry: Entry) -> bytes:
         """The entry's sections as the JSON array the gate answers with: its premium sections
@@ -72,7 +81,8 @@ class ProtectedStore:
         if entry.json is not None:
             return entry.json
         with self._reading():
-            data = await asyncio.to_thread(self.reader.render, entry, self.reader.renderer())
+            renderer = self.reader.renderer()
+            data = await self._off_loop(lambda: self.reader.render(entry, renderer))
         self.reader.remember(entry.codeset, entry.key, data, entry.version)
         return data
 
@@ -110,4 +120,5 @@ class ProtectedStore:
         self.reader.remember(codeset, code, data, version)
 
     def close(self) -> None:
+        self._renders.shutdown(wait=True)
         self.reader.close()
