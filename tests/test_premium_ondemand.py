@@ -234,3 +234,19 @@ def test_the_lists_equal_rendering_over_the_real_cms_files(cms_imports: Any) -> 
     assert busiest & set(ncci) == busiest and len(busiest) >= 8
     assert checked["ncci-edits"] > 200 and checked["mue"] > 10_000 and checked["rvu-payment"] > 10_000
     assert checked["add-on-codes"] > 500 and checked["gems-crosswalk"] > 500
+
+
+def test_a_premium_kind_made_public_is_rendered_into_the_pages(tmp_path: Path) -> None:
+    from conftest import make_project
+
+    root = make_project(tmp_path / "proj", pages=True)
+    cfg_file = root / "content" / "site.yml"
+    cfg_file.write_text(cfg_file.read_text() + "protected:\n  mue: false\n")
+    import_all(SiteConfig(root=root))
+    build(root, quiet=True, jobs=1, search=False)
+    page = (root / "site" / "cpt" / "99213" / "index.html").read_text()
+    # The build rendered it (public text; the page writes the dash as an entity).
+    assert '<table class="mue"><thead>' in page and '<th scope="row">Practitioner</th><td>2</td>' in page
+    assert 'data-section="ncci-edits"' in page and 'data-section="mue"' not in page
+    ids = [sid for sid, _, _ in store_rows(root)[(CPT, "99213")]]
+    assert "mue" not in ids and "ncci-edits" in ids  # the protected ones stay references

@@ -3,7 +3,7 @@
 A page shows its protected premium sections as locked placeholders (id and title) and the gate
 renders their HTML on first unlock (generator/premium/ondemand.py), so the build only needs to know
 which sections `PageSections` would return: exactly those whose source names the code, which is a
-set lookup over the codes each converted file covers. tests/test_premium_lists.py proves the
+set lookup over the codes each converted file covers. tests/test_premium_ondemand.py proves the
 equivalence over the shipped data. Sections of a kind the site makes public are still rendered
 (their text is in the page).
 """
@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .. import snapshots
 from ..config import SiteConfig
+from ..errors import BuildError
 from ..link import CodeSetModel
 from ..model import CPT, HCPCS, ICD10CM, ICD10PCS, Section
 from . import PageSections, Sources, gems, normalised_file
@@ -104,6 +105,9 @@ class SectionLists:
         out = []
         for sid in ids:
             if sid in self.public:
+                if sid not in rendered:  # the equivalence tests/test_premium_ondemand.py checks, broken
+                    raise BuildError(f"{codeset} {key}: the CMS files name the code for '{sid}' but its "
+                                     "section renders empty")
                 out.append(rendered[sid])
             else:
                 kind, title = SECTION_KINDS[sid], (CMS_SECTIONS | GEMS_SECTION)[sid][1]
