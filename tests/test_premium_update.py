@@ -138,8 +138,9 @@ def test_a_page_that_gains_a_section_is_rendered_again_with_its_row(built: Path,
 
 
 def test_a_code_new_to_the_cms_data_takes_the_full_build(built: Path, tmp_path: Path) -> None:
+    """99499 has no page yet: the CMS data gives it a code-number page."""
     grown = tmp_path / "MCR_MUE_PractitionerServices_Eff_07-01-2024.csv"
-    grown.write_text(MUE.read_text() + "99499,1,3 Date of Service Edit: Clinical,Clinical: Data\n")  # a new page
+    grown.write_text(MUE.read_text() + "99499,1,3 Date of Service Edit: Clinical,Clinical: Data\n")
     import_premium(SiteConfig(root=built), "mue-practitioner", grown)
     assert build(built, quiet=True, jobs=1, search=False).mode == "full"
 
