@@ -172,15 +172,25 @@ def test_an_unknown_code_is_a_404_before_any_view_is_spent(gate: Any) -> None:
     assert gate.get("/gate/session").json()["views_used"] == 0
 
 
-def test_a_missing_snapshot_is_a_503_before_any_view_is_spent(gate: Any, project: Path) -> None:
+@pytest.mark.parametrize("damage", ["missing", "broken"])
+def test_a_missing_or_broken_snapshot_is_a_503_before_any_view_is_spent(
+    gate: Any, project: Path, damage: str
+) -> None:
     gate.post("/gate/register", json={"email": "m@example.org", "password": PASSWORD})
     folder = snapshots.snapshot_dir(project / "var" / "protected.sqlite")
     aside = project / "aside"
-    shutil.move(folder, aside)
+    shutil.copytree(folder, aside)
+    if damage == "missing":
+        shutil.rmtree(folder)
+    else:  # a new file in its place (the old one is a hard link to the imported data)
+        victim = next(folder.glob("ncci-ptp-practitioner-*.sqlite"))
+        victim.unlink()
+        victim.write_bytes(b"not a database" * 100)
     r = unlock(gate, CPT, "99213")
     assert r.status_code == 503 and int(r.headers["retry-after"]) > 0
     assert r.json()["error"] == "unavailable" and "snapshot" not in r.text and "<td>" not in r.text
     assert gate.get("/gate/session").json()["views_used"] == 0
+    shutil.rmtree(folder, ignore_errors=True)
     shutil.move(aside, folder)  # back: the next unlock opens it
     assert unlock(gate, CPT, "99213").status_code == 200
     assert gate.get("/gate/session").json()["views_used"] == 1

@@ -278,9 +278,13 @@ class PageSections:
 
     def _opened(self) -> _Open:
         if self._open is None or self._pid != os.getpid():
-            self._stack = ExitStack()  # a forked worker leaves the parent's connections alone
-            o = self._open = _Open(self.cfg, self._stack, self.files)
-            self._pid = os.getpid()
+            stack = ExitStack()  # a forked worker leaves the parent's connections alone
+            try:
+                o = _Open(self.cfg, stack, self.files)
+            except BaseException:  # a file missing or broken: close the others opened
+                stack.close()
+                raise
+            self._stack, self._open, self._pid = stack, o, os.getpid()
             self._cms = {} if self.listed else o.cms_codes()
             self._gems = {}
         return self._open
