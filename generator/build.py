@@ -211,8 +211,9 @@ def full_build(
     pending: list[Pending] = []
     # The CMS files the pages' premium sections come from, linked beside the store: the gate renders
     # the sections from them on first unlock; the build only lists which each page has.
-    snapshot = premium_snapshot(cfg)
-    premium = SectionLists(cfg, snapshots.paths(cfg.store_path, snapshot), code_pages(models))
+    with phase("lists", quiet=quiet):
+        snapshot = premium_snapshot(cfg)
+        premium = SectionLists(cfg, snapshots.paths(cfg.store_path, snapshot), code_pages(models))
     try:
         job = RenderJob(
             cfg, models, theme.record_template(), theme.context("/", cfg.site_name), slot_dir, old,
