@@ -24,6 +24,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import snapshots
 from .premium.ondemand import OnDemand
 
 SCHEMA_VERSION = "5"
@@ -366,7 +367,9 @@ class StoreReader:
         self._batch: sqlite3.Connection | None = None  # the open read transaction of this loop turn
         self._batch_loop: asyncio.AbstractEventLoop | None = None
         self._lookup = self._LOOKUP
+        # The renderer of premium sections, and the store file and snapshots it was made for.
         self._ondemand: OnDemand | None = None
+        self._ondemand_for: tuple[int | None, object] = (None, None)
 
     def _conn(self) -> sqlite3.Connection:
         if self._batch is not None:
@@ -376,12 +379,10 @@ class StoreReader:
         st = os.stat(self.path)
         version = (st.st_ino, st.st_mtime_ns, st.st_size)
         if version != self._version:
-            # A build renamed a new store in, or changed rows in place: drop what was cached (a
-            # render still running in a worker keeps the renderer it was given).
+            # A build renamed a new store in, or changed rows in place: drop what was cached.
             self._json.clear()
             self._json_bytes = 0
             self._version = version
-            self._ondemand = None
         if self._db is None or st.st_ino != self._ino:
             if self._db is not None:
                 self._db.close()
@@ -461,11 +462,16 @@ class StoreReader:
         return Entry(codeset, key, self._version, parts, premium, whole)
 
     def renderer(self) -> OnDemand:
-        """What renders the premium sections of the store as last read (one per store; it reads the
-        store's snapshots and code pages itself, in `OnDemand.open` or the first render)."""
-        self._conn()
-        if self._ondemand is None:
-            self._ondemand = OnDemand(self.path)
+        """What renders the premium sections of the store as last read (it reads the store's
+        snapshots and code pages itself, in `OnDemand.open` or the first render). Kept while the
+        store file and the snapshots it names stay (rows changed in place by an edited hand-written
+        page do not cost the renderer's opening again); a render still running in the worker keeps
+        the renderer it was given."""
+        db = self._conn()
+        row = db.execute("SELECT value FROM meta WHERE key=?", (snapshots.STORE_META,)).fetchone()
+        made_for = (self._ino, None if row is None else row[0])
+        if self._ondemand is None or made_for != self._ondemand_for:
+            self._ondemand, self._ondemand_for = OnDemand(self.path), made_for
         return self._ondemand
 
     @staticmethod

@@ -132,8 +132,10 @@ def test_the_snapshot_survives_a_later_import(project: Path, tmp_path: Path) -> 
     assert fresh.lookup_json(CPT, "99213") == before  # a gate started after the import
     reader._json.clear()
     assert reader.lookup_json(CPT, "99213") == before
+    renderer = reader.renderer()
     assert build(project, quiet=True, jobs=1, search=False).mode == "premium"
     after = reader.lookup_json(CPT, "99213")  # the store changed: cache and renderer follow
+    assert reader.renderer() is not renderer
     assert after is not None and b"<td>7</td>" in after and b"(corrected)" in after
     assert fresh.lookup_json(CPT, "99213") == after
     # One snapshot per kind is kept: the replaced MUE file's went with the store that named it.
@@ -142,6 +144,19 @@ def test_the_snapshot_survives_a_later_import(project: Path, tmp_path: Path) -> 
     assert names == snapshots.live_names(cfg.store_path)
     reader.close()
     fresh.close()
+
+
+def test_the_renderer_outlives_rows_changed_in_place(project: Path) -> None:
+    """An edited hand-written page changes its row in place: answers are read again, but the renderer
+    (its snapshots opened, its tables read) is kept, as the snapshots are the same."""
+    reader = StoreReader(project / "var" / "protected.sqlite")
+    before = reader.lookup_json(CPT, "99213")
+    renderer = reader.renderer()
+    page = project / "content" / "codes" / "cpt" / "27252.md"
+    page.write_text(page.read_text().replace("The physician puts", "The physician (edit) puts"))
+    assert build(project, quiet=True, jobs=1, search=False).mode == "pages"
+    assert reader.lookup_json(CPT, "99213") == before and reader.renderer() is renderer
+    reader.close()
 
 
 @pytest.fixture
