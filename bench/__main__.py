@@ -14,8 +14,8 @@ from .common import ROOT
 
 def main() -> int:
     names = sys.argv[1:] or [
-        "build", "stages", "premium", "history", "history_ncci", "search", "gate", "cms", "mixed", "jobs",
-        "mail", "assistant",
+        "build", "stages", "premium", "ondemand", "history", "history_ncci", "search", "gate", "cms", "mixed",
+        "jobs", "mail", "assistant",
     ]
     results = {}
     failed: list[str] = []

@@ -1,20 +1,27 @@
 """The gate's one reader of the protected store (written by generator/store.py): checked lookups,
-store errors mapped to `Unavailable`."""
+premium sections rendered on demand off the event loop, store and snapshot errors mapped to
+`Unavailable` (a 503 with Retry-After)."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 from generator.model import CODESET_NAMES
-from generator.store import StoredSection, StoreReader
+from generator.premium.ondemand import SnapshotMismatch
+from generator.store import Entry, StoredSection, StoreReader
 
 from .db import Unavailable
 from .web import BadInput
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,39}$")
+T = TypeVar("T")
 
 
 class ProtectedStore:
@@ -26,12 +33,18 @@ class ProtectedStore:
         self.reader = StoreReader(path)
         self._free: frozenset[tuple[str, str]] | None = None
         self._free_version: object = None
+        # Premium sections are rendered in one thread of their own, one at a time (the renderer's
+        # sources are not made for concurrent use), queued there rather than on the loop's executor.
+        self._renders = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coderef-premium")
+
+    async def _off_loop(self, work: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._renders, work)
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[None]:
         try:
             yield
-        except (OSError, sqlite3.Error) as exc:
+        except (OSError, sqlite3.Error, SnapshotMismatch) as exc:
             raise Unavailable(f"protected store {self.path}: {exc}") from exc
 
     def check(self, codeset: str, code: str) -> None:
@@ -41,15 +54,44 @@ class ProtectedStore:
         if not CODE_RE.match(code):
             raise BadInput("unknown_code", f"There is no code '{code[:40]}' in {CODESET_NAMES[codeset]}.")
 
-    def code_json(self, codeset: str, code: str) -> bytes:
-        """The page's protected sections as a JSON array; BadInput for unknown code sets or codes
-        (keys without a page in the store)."""
+    def entry(self, codeset: str, code: str) -> Entry:
+        """The page's row, nothing rendered (what the meter checks before a view is spent); BadInput
+        for unknown code sets or codes (keys without a page in the store)."""
         self.check(codeset, code)
         with self._reading():
-            data = self.reader.lookup_json(codeset, code)
-        if data is None:
+            found = self.reader.entry(codeset, code)
+        if found is None:
             raise BadInput("unknown_code", f"There is no code '{code}' in {CODESET_NAMES[codeset]}.")
+        return found
+
+    async def prepare(self, entry: Entry) -> None:
+        """Opens the CMS snapshots the entry's premium sections are rendered from (once per store, in
+        a worker thread): a missing or broken snapshot is `Unavailable` before any view is spent."""
+        if not entry.needs_render:
+            return
+        with self._reading():
+            renderer = self.reader.renderer()
+            if not renderer.is_open:
+                await self._off_loop(renderer.open)
+
+    async def answer(self, entry: Entry) -> bytes:
+        """The entry's sections as the JSON array the gate answers with: its premium sections
+        rendered in a worker thread (the busiest NCCI codes take tens of milliseconds), then kept in
+        the reader's cache of answers."""
+        if entry.json is not None:
+            return entry.json
+        with self._reading():
+            renderer = self.reader.renderer()
+            data = await self._off_loop(lambda: self.reader.render(entry, renderer))
+        self.reader.remember(entry.codeset, entry.key, data, entry.version)
         return data
+
+    async def code_json(self, codeset: str, code: str) -> bytes:
+        """The page's protected sections as a JSON array (rendered if need be); BadInput for unknown
+        code sets or codes."""
+        found = self.entry(codeset, code)
+        await self.prepare(found)
+        return await self.answer(found)
 
     def is_free(self, codeset: str, code: str) -> bool:
         """Whether the page's sections open without spending a view (a browse page or a
@@ -61,9 +103,9 @@ class ProtectedStore:
             self._free_version = self.reader.version
         return (codeset, code) in self._free
 
-    def sections(self, codeset: str, code: str) -> list[StoredSection]:
-        with self._reading():
-            return self.reader.sections(codeset, code)
+    async def sections(self, codeset: str, code: str) -> list[StoredSection]:
+        data = await self.code_json(codeset, code)
+        return [StoredSection(s["id"], s["title"], s["html"]) for s in json.loads(data)]
 
     def title(self, codeset: str, code: str) -> str | None:
         with self._reading():
@@ -78,4 +120,5 @@ class ProtectedStore:
         self.reader.remember(codeset, code, data, version)
 
     def close(self) -> None:
+        self._renders.shutdown(wait=True)
         self.reader.close()

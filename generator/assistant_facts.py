@@ -10,14 +10,14 @@ Written beside the protected store from the same build input, and published with
 - `modifiers` and `lcd` (+ `lcd_fts`): the imported HCPCS modifiers and the LCD/Article list;
 - `releases` and `changes`: every release held per code set and CMS data set (as `coderef releases`
   lists them) and what each release changed (as the history blocks and change pages show it);
-- `snapshots`: the CMS premium files (NCCI, MUE, AOC, RVU/GPCI, GEMs) the pages were rendered from,
-  hard-linked under `var/assistant.d/` so a later `coderef import` cannot change what this build
-  answers; the gate reads them through the same source classes as the page sections.
+- `snapshots`: the CMS premium files (NCCI, MUE, AOC, RVU/GPCI, GEMs) the pages' sections come from,
+  hard-linked under `var/assistant.d/` (generator/snapshots.py, the same links the protected store
+  names) so a later `coderef import` cannot change what this build answers; the gate reads them
+  through the same source classes as the page sections.
 """
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import os
@@ -28,6 +28,7 @@ import time
 from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 
+from . import snapshots
 from .config import SiteConfig
 from .errors import BuildError, Problems
 from .guides import Guide, read_guides
@@ -52,7 +53,6 @@ NOTE_KINDS = (
     HISTORY,  # stored as the block's plain words: the release shown, new/revised/status events, releases held
 )
 COPIED_KINDS = ("hcpcs-modifiers", "lcd")  # small: copied in, and indexed for words
-SNAPSHOT_DIR = "assistant.d"
 
 SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -139,7 +139,7 @@ class FactsJob:
         self.cfg = cfg
         self.path = facts_path(cfg)
         self.tmp = self.path.with_name(self.path.name + ".new")
-        self.snap_dir = self.path.parent / SNAPSHOT_DIR
+        self.snap_dir = snapshots.snapshot_dir(cfg.store_path)
         self.kept: set[str] = set()
 
     def write(self, models: dict[str, CodeSetModel], guides: list[Guide]) -> None:
@@ -244,24 +244,9 @@ class FactsJob:
             db.execute("INSERT INTO snapshots VALUES (?, ?, ?)", (kind, name, meta.get("release", "")))
 
     def _snapshot(self, kind: str, path: Path) -> str:
-        """A hard link to the imported file (a copy across file systems), named by its identity.
-
-        Imports replace their file by renaming a new one over it, so the link keeps this build's bytes.
-        """
-        st = path.stat()
-        ident = hashlib.blake2b(
-            f"{st.st_ino}|{st.st_size}|{st.st_mtime_ns}".encode(), digest_size=8
-        ).hexdigest()
-        name = f"{kind}-{ident}.sqlite"
-        dest = self.snap_dir / name
-        if not dest.exists():
-            part = dest.with_name(name + ".part")
-            part.unlink(missing_ok=True)
-            try:
-                os.link(path, part)
-            except OSError:  # another file system (or no hard links): the same bytes, copied
-                shutil.copyfile(path, part)
-            os.replace(part, dest)
+        """The snapshot of the file (generator/snapshots.py): the same one the protected store of this
+        build names when the file did not change in between."""
+        name = snapshots.link(self.snap_dir, kind, path)
         self.kept.add(name)
         return name
 
@@ -269,13 +254,10 @@ class FactsJob:
         self.publish()
 
     def publish(self) -> None:
-        """Renames the new facts in, then removes snapshots no facts file names any more (a gate
-        still reading an old one keeps its open file)."""
+        """Renames the new facts in, then removes snapshots neither these facts nor the live store
+        name (a gate still reading an old one keeps its open file)."""
         os.replace(self.tmp, self.path)
-        if self.snap_dir.is_dir():
-            for p in self.snap_dir.iterdir():
-                if p.name not in self.kept:
-                    p.unlink(missing_ok=True)
+        snapshots.prune(self.cfg.store_path, self.kept)
 
     def abort(self) -> None:
         self.tmp.unlink(missing_ok=True)

@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 
-from . import index_pages, pages, sitemaps
+from . import index_pages, pages, sitemaps, snapshots
 from .assistant_facts import facts_stage
 from .book_sections import attach_books
 from .casepilot_pages import casepilot_pages
@@ -56,8 +56,8 @@ from .jobs import publish as jobs_publish
 from .jobs import stage as jobs_stage
 from .link import CodeSetModel, link_models
 from .load import load_models, wait_for_cache_writes
-from .model import CPT, HCPCS
-from .premium import PageSections
+from .premium import code_pages
+from .premium.lists import SectionLists, linked_pages, premium_snapshot
 from .premium_update import premium_state, update_premium
 from .progress import phase, say
 from .publish import Slots, SlotWriter
@@ -209,13 +209,20 @@ def full_build(
         live = slots.manifest()
         slot, slot_dir, old = slots.open_target(clean=clean)
     pending: list[Pending] = []
-    premium = PageSections.of(cfg, models)  # built page by page by the render workers, into the store rows
+    # The CMS files the pages' premium sections come from, linked beside the store: the gate renders
+    # the sections from them on first unlock; the build only lists which each page has.
+    with phase("lists", quiet=quiet):
+        snapshot = premium_snapshot(cfg)
+        premium = SectionLists(cfg, snapshots.paths(cfg.store_path, snapshot), code_pages(models))
     try:
         job = RenderJob(
             cfg, models, theme.record_template(), theme.context("/", cfg.site_name), slot_dir, old,
-            digests=search, on_page=on_page, premium=premium, heavy=(CPT, HCPCS),
+            digests=search, on_page=on_page, premium=premium,
         )
-        store = StoreJob(cfg.store_path, {"built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+        store = StoreJob(cfg.store_path, {
+            "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            snapshots.STORE_META: json.dumps(snapshot, sort_keys=True),
+        })
         pending.append(store)
         site: list[SiteFiles] = []
         ahead = SearchAhead(cfg, models, db, clean=clean) if search else None  # index beside the render
@@ -229,7 +236,8 @@ def full_build(
         with premium:
             rendered = render_pages(job, jobs=jobs, quiet=quiet, side=side, rows_to=store.add)  # render+store
         with phase("store", quiet=quiet):
-            store.finish(list(free_pages((cs, r) for cs, m in models.items() for r in m.records)))
+            store.finish(list(free_pages((cs, r) for cs, m in models.items() for r in m.records)),
+                         linked_pages(models))
         files = rendered.files
         (site_files,) = site
         files.update(site_files.new)
@@ -245,6 +253,7 @@ def full_build(
         with phase("commit", quiet=quiet):
             for output in pending:  # the commit point: the store (and data beside it), then the swap
                 output.commit()
+            snapshots.prune(cfg.store_path)  # the CMS snapshots no live file names any more
     except BaseException:
         for output in pending:
             output.abort()

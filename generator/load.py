@@ -19,6 +19,7 @@ from .link import CodeSetModel
 from .model import CODESET_NAMES, CPT, CodeRecord
 from .official import shipped_file
 from .premium import PREMIUM_ORDER, PageSections, finish_conversions, start_conversions
+from .premium.lists import SectionLists, premium_files
 from .progress import phase, say
 from .registry import imported_source
 
@@ -211,22 +212,25 @@ def load_models(
 def _attach_premium(
     cfg: SiteConfig, models: dict[str, CodeSetModel], problems: Problems, keys: set[tuple[str, str]] | None
 ) -> None:
-    """Premium sections on the code pages (those of `keys` only, if given); they link to every code page."""
+    """Premium sections on the code pages (those of `keys` only, if given): placeholders the gate
+    renders (`premium.lists`); the CPT code-number pages the CMS files name are added first."""
     existing = {cs: {r.key for r in m.records} for cs, m in models.items()}
     code_pages = {cs: {r.key for r in m.records if r.is_code} for cs, m in models.items()}
-    by_page = PageSections(cfg, code_pages)  # links to every code page, the CPT code numbers included
-    try:
+    with PageSections(cfg, code_pages) as by_page:
         for rec in by_page.extra_records(existing):
             if rec.codeset in models and rec.key not in existing[rec.codeset]:
                 models[rec.codeset].records.append(rec)
                 existing[rec.codeset].add(rec.key)
                 if rec.is_code:
                     code_pages[rec.codeset].add(rec.key)
+    if keys is not None and not keys:
+        return
+    with SectionLists(cfg, premium_files(cfg), code_pages) as lists:
         for codeset in [cs for cs in PREMIUM_ORDER if cs in models]:
             for target in models[codeset].records:
                 if not target.is_code or (keys is not None and (codeset, target.key) not in keys):
                     continue
-                for section in by_page(codeset, target.key):
+                for section in lists(codeset, target.key):
                     if any(s.id == section.id for s in target.sections):
                         problems.warn(
                             target.origin or codeset, 0,
@@ -234,8 +238,6 @@ def _attach_premium(
                         )
                         continue
                     target.sections = [*target.sections, section]
-    finally:
-        by_page.close()
 
 
 def _share_sections(records: list[CodeRecord]) -> list[CodeRecord]:

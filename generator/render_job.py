@@ -26,6 +26,7 @@ from .frames import FrameRenderer
 from .identity import DigestMemo, public_digest
 from .link import CodeSetModel
 from .model import CPT, Section
+from .premium.lists import is_reference
 from .progress import Progress, say
 from .publish import SlotWriter
 from .render import forget_fragments, page_context, wall_text
@@ -51,8 +52,9 @@ class RenderJob:
     # Called with each page's site path once it is written: a seam for whoever needs to watch or
     # pace the render loop (tests that interrupt a build midway use it to slow it down).
     on_page: Callable[[str], None] | None = None
-    # The premium sections of a code page, built where the page is rendered (`premium.PageSections`);
-    # a section whose id the record already has (a hand-written page's, attached at load) is skipped.
+    # The premium sections of a code page (`premium.lists.SectionLists`: placeholders the gate
+    # renders, stored as references); a section whose id the record already has (a hand-written
+    # page's, attached at load) is skipped.
     premium: Callable[[str, str], list[Section]] | None = None
     # Code sets whose pages cost most to render (their premium sections), rendered first: with
     # them last, the last chunk of a process could take seconds while the others have stopped.
@@ -115,7 +117,10 @@ def _protected_row(
     cfg: SiteConfig, codeset: str, model: CodeSetModel, i: int, packer: Packer
 ) -> StoreRow | None:
     rec = model.records[i]  # browse pages too: their protected sections unlock like a code's
-    sections = [packer(s.id, s.title, s.html) for s in rec.sections if cfg.is_protected(s.kind, s.protected)]
+    sections = [
+        packer.ref(s.id, s.title) if is_reference(s) else packer(s.id, s.title, s.html)
+        for s in rec.sections if cfg.is_protected(s.kind, s.protected)
+    ]
     return (codeset, rec.key, rec.title or rec.short_title or rec.key, sections)
 
 

@@ -1,11 +1,14 @@
-"""The protected store: premium section HTML, kept in one SQLite file outside `site/`.
+"""The protected store: the protected sections of every page, kept in one SQLite file outside `site/`.
 
-The build is the only writer; the gate opens it read-only. Section HTML is kept as the JSON
-string the gate answers with, so an unlock joins stored bytes instead of encoding text; texts of
-4 KiB and more are zlib-compressed (NCCI lists for some codes run to hundreds of kilobytes). A clean
-build writes a new file and renames it over the old one; an incremental build changes rows in one
-transaction.
-Either way a failed build leaves the previous store as it was.
+The build is the only writer; the gate opens it read-only. A page's list of sections holds, for
+hand-written and imported sections, their HTML kept as the JSON string the gate answers with (so
+an unlock joins stored bytes instead of encoding text; texts of 4 KiB and more are
+zlib-compressed), and for the CMS premium sections (NCCI edits, MUEs, RVUs and payment, add-on
+codes, GEMs) a reference: the reader renders them when a code is unlocked
+(generator/premium/ondemand.py) from the CMS files the build read, hard-linked beside the store and
+named in its meta (`snapshots`, generator/snapshots.py), linking to the code pages it lists
+(`code_pages`). A clean build writes a new file and renames it over the old one; an incremental
+build changes rows in one transaction. Either way a failed build leaves the previous store as it was.
 """
 from __future__ import annotations
 
@@ -21,7 +24,10 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-SCHEMA_VERSION = "4"
+from . import snapshots
+from .premium.ondemand import OnDemand
+
+SCHEMA_VERSION = "5"
 
 # Section HTML is stored once per distinct text (`blobs`), and each distinct list of sections
 # once (`lists`): ICD-10-CM repeats a category's notes on every code beneath it, so 98k code
@@ -39,10 +45,13 @@ CREATE TABLE IF NOT EXISTS lists(
 CREATE TABLE IF NOT EXISTS blobs(id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, html BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS free_pages(codeset TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (codeset, key))
     WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS code_pages(codeset TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (codeset, key))
+    WITHOUT ROWID;
 """
 # `free_pages`: pages whose protected sections open without spending a view (browse pages and
 # non-billable header codes: README "The gate"). Kept apart from `codes` so that a code's row can
 # be replaced (hand-written pages, in place) without touching its kind.
+# `code_pages`: the CPT and HCPCS code pages, which premium sections rendered by the reader link to.
 # `blobs` keeps its rowid (which is its id): a WITHOUT ROWID row of more than about 1 KB spills
 # into overflow pages (tripling the file for typical section sizes), a rowid table row only past
 # about 4 KB.
@@ -58,9 +67,26 @@ class StoredSection:
     html: str
 
 
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A code's row as `StoreReader.entry` read it."""
+
+    codeset: str
+    key: str
+    version: object  # the store it was read from (see `StoreReader.version`)
+    parts: list[bytes]  # the sections as JSON objects; a premium one without its HTML and closing brace
+    premium: dict[int, str]  # index in `parts` -> id of a premium section still to render
+    json: bytes | None  # the whole answer, when nothing is left to render
+
+    @property
+    def needs_render(self) -> bool:
+        return self.json is None
+
+
 # A blob is b"J" + the HTML as a JSON string literal, or b"Z" + that literal zlib-compressed
-# (from 4 KiB on, where compression pays for its few microseconds of decompression).
-_RAW, _ZLIB = b"J", b"Z"
+# (from 4 KiB on, where compression pays for its few microseconds of decompression), or b"P" + a
+# premium section's id: rendered by the reader.
+_RAW, _ZLIB, _REF = b"J", b"Z", b"P"
 COMPRESS_FROM = 4096
 # zlib's fastest level: on the default site's premium sections (NCCI lists, locality payment
 # tables) level 1 compresses 2.7 times faster than 6 for a store about 14% larger (60 MB of JSON
@@ -85,6 +111,8 @@ def _pack(literal: bytes) -> bytes:
 def unpack_json(blob: bytes) -> bytes:
     """The section HTML as a JSON string literal (UTF-8)."""
     tag = blob[:1]
+    if tag == _REF:
+        raise ValueError(f"premium section {blob[1:].decode()!r} is a reference: the reader renders it")
     if tag == _RAW:
         return blob[1:]
     if tag == _ZLIB:
@@ -122,6 +150,15 @@ class Packer:
             return (sid, title, h, None)
         self.sent.add(h)
         return (sid, title, h, _pack(literal if literal is not None else _literal(html)))
+
+    def ref(self, sid: str, title: str) -> Packed:
+        """A premium section stored as a reference to itself (its id): the reader renders it."""
+        blob = _REF + sid.encode("utf-8")
+        h = _digest(blob)  # never a text's hash: a text's literal starts with a quote
+        if h in self.sent:
+            return (sid, title, h, None)
+        self.sent.add(h)
+        return (sid, title, h, blob)
 
     def forget(self, html: str) -> None:
         """Lets a text go that no other page shares (a page's own premium section): its hash is no
@@ -254,6 +291,10 @@ class StoreWriter:
             raise ValueError(f"section text {h.hex()} was never packed into this store")
         return found
 
+    def add_code_pages(self, pages: Iterable[tuple[str, str]]) -> None:
+        """Records the code pages (codeset, key) that premium sections link to."""
+        self.db.executemany("INSERT OR IGNORE INTO code_pages VALUES (?, ?)", pages)
+
     def mark_free(self, pages: Iterable[tuple[str, str]]) -> None:
         """Records pages (codeset, key) whose sections open without spending a view."""
         self.db.executemany("INSERT OR IGNORE INTO free_pages VALUES (?, ?)", pages)
@@ -326,6 +367,9 @@ class StoreReader:
         self._batch: sqlite3.Connection | None = None  # the open read transaction of this loop turn
         self._batch_loop: asyncio.AbstractEventLoop | None = None
         self._lookup = self._LOOKUP
+        # The renderer of premium sections, and the store file and snapshots it was made for.
+        self._ondemand: OnDemand | None = None
+        self._ondemand_for: tuple[int | None, object] = (None, None)
 
     def _conn(self) -> sqlite3.Connection:
         if self._batch is not None:
@@ -391,24 +435,70 @@ class StoreReader:
         " WHERE c.codeset=? AND c.key=? ORDER BY s.position"
     )
 
-    def lookup_json(self, codeset: str, key: str) -> bytes | None:
-        """The code's sections as the JSON array the gate answers with; None for an unknown code.
-
-        Served from the bounded cache of hot codes when there; `remember` puts a code in it.
-        """
+    def entry(self, codeset: str, key: str) -> Entry | None:
+        """The code's row as read (no rendering): None for an unknown code; its whole answer when
+        cached or when it has no premium section to render, else the parts around them."""
         db = self._conn()
         hit = self._json.get((codeset, key))
         if hit is not None:
             self._json.move_to_end((codeset, key))
-            return hit
+            return Entry(codeset, key, self._version, [], {}, hit)
         rows = db.execute(self._lookup, (codeset, key)).fetchall()
         if not rows:
             return None
         lit = self._literal
-        return b"[" + b",".join(
-            b'{"id":%s,"title":%s,"html":%s}' % (lit(r[0]), lit(r[1]), unpack_json(r[2]))
-            for r in rows if r[0] is not None  # a code without protected sections: one row of NULLs
-        ) + b"]"
+        parts: list[bytes] = []
+        premium: dict[int, str] = {}
+        for sid, title, blob in rows:
+            if sid is None:  # a code without protected sections: one row of NULLs
+                continue
+            head = b'{"id":%s,"title":%s,"html":' % (lit(sid), lit(title))
+            if blob[:1] == _REF:
+                premium[len(parts)] = str(sid)
+                parts.append(head)
+            else:
+                parts.append(head + unpack_json(blob) + b"}")
+        whole = None if premium else b"[" + b",".join(parts) + b"]"
+        return Entry(codeset, key, self._version, parts, premium, whole)
+
+    def renderer(self) -> OnDemand:
+        """What renders the premium sections of the store as last read (it reads the store's
+        snapshots and code pages itself, in `OnDemand.open` or the first render). Kept while the
+        store file and the snapshots it names stay (rows changed in place by an edited hand-written
+        page do not cost the renderer's opening again); a render still running in the worker keeps
+        the renderer it was given."""
+        db = self._conn()
+        row = db.execute("SELECT value FROM meta WHERE key=?", (snapshots.STORE_META,)).fetchone()
+        made_for = (self._ino, None if row is None else row[0])
+        if self._ondemand is None or made_for != self._ondemand_for:
+            self._ondemand, self._ondemand_for = OnDemand(self.path), made_for
+        return self._ondemand
+
+    @staticmethod
+    def render(entry: Entry, renderer: OnDemand) -> bytes:
+        """The entry's whole answer, its premium sections rendered by `renderer` (`renderer()` when
+        the entry was read): safe in a worker thread, it touches nothing else of the reader."""
+        if entry.json is not None:
+            return entry.json
+        html = renderer.render(entry.codeset, entry.key, list(entry.premium.values()))
+        parts = list(entry.parts)
+        for i, sid in entry.premium.items():
+            parts[i] += _literal(html[sid]) + b"}"
+        return b"[" + b",".join(parts) + b"]"
+
+    def lookup_json(self, codeset: str, key: str) -> bytes | None:
+        """The code's sections as the JSON array the gate answers with; None for an unknown code.
+
+        Served from the bounded cache of hot codes when there; `remember` puts a code in it. A
+        code with premium sections has them rendered here (and is then kept in the cache)."""
+        found = self.entry(codeset, key)
+        if found is None:
+            return None
+        if found.json is not None:
+            return found.json
+        data = self.render(found, self.renderer())
+        self.remember(codeset, key, data, found.version)
+        return data
 
     def _literal(self, text: str) -> bytes:
         """`text` as a JSON string; section ids and titles repeat across codes, so they are cached."""
@@ -481,11 +571,14 @@ class StoreReader:
         return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
 
     def sections(self, codeset: str, key: str) -> list[StoredSection]:
-        rows = self._conn().execute(self._lookup, (codeset, key)).fetchall()
-        return [StoredSection(r[0], r[1], unpack(r[2])) for r in rows if r[0] is not None]
+        data = self.lookup_json(codeset, key)
+        return [StoredSection(s["id"], s["title"], s["html"]) for s in json.loads(data or b"[]")]
 
     def close(self) -> None:
         self._batch = self._batch_loop = None
+        if self._ondemand is not None:
+            self._ondemand.close()
+            self._ondemand = None
         if self._db is not None:
             self._db.close()
             self._db = None

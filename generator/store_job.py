@@ -1,6 +1,7 @@
 """The store stage: a fresh protected store written beside the live one, committed with the build."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from .store import StoreRow, StoreWriter
@@ -34,11 +35,13 @@ class StoreJob:
     def add(self, rows: list[StoreRow]) -> None:
         self._open().add_many(rows)
 
-    def finish(self, free: list[tuple[str, str]]) -> None:
-        """Records the pages that open without spending a view (generator/free.py) and the meta,
-        and commits the write (the store is not live before `commit()`)."""
+    def finish(self, free: list[tuple[str, str]], code_pages: Sequence[tuple[str, str]] = ()) -> None:
+        """Records the pages that open without spending a view (generator/free.py), the code pages
+        premium sections link to, and the meta, and commits the write (the store is not live before
+        `commit()`)."""
         writer = self._open()
         writer.mark_free(free)
+        writer.add_code_pages(code_pages)
         for key, value in self.meta.items():
             writer.set_meta(key, value)
         self.writer, self.state = None, "finished"
@@ -61,12 +64,15 @@ class StoreJob:
         StoreWriter.discard(self.path)
 
 
-def replace_rows(path: Path, rows: list[StoreRow]) -> None:
-    """Replaces the rows of a few code pages in the live store, in one transaction (the fast path)."""
+def replace_rows(path: Path, rows: list[StoreRow], meta: dict[str, str] | None = None) -> None:
+    """Replaces the rows of a few code pages (and the `meta` given) in the live store, in one
+    transaction (the fast paths)."""
     store = StoreWriter(path, fresh=False)
     try:
         for codeset, key, title, sections in rows:
             store.replace_packed(codeset, key, title, sections)
+        for k, v in (meta or {}).items():
+            store.set_meta(k, v)
         store.commit()
     except BaseException:
         store.abort()

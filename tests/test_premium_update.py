@@ -2,6 +2,7 @@
 they are what a full build of the same inputs writes (the fast path's plain twin)."""
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -67,29 +68,45 @@ def newer_mue(tmp_path: Path) -> Path:
     return newer
 
 
+def answers(root: Path) -> dict[tuple[str, str], bytes]:
+    """What an unlock of each code page answers (premium sections rendered on demand)."""
+    from generator.store import StoreReader
+
+    reader = StoreReader(root / "var" / "protected.sqlite")
+    try:
+        return {k: reader.lookup_json(*k) or b"" for k in rows(root)}
+    finally:
+        reader.close()
+
+
 def test_a_replaced_mue_file_rewrites_its_rows_and_pages_as_a_full_build_would(
     built: Path, tmp_path: Path
 ) -> None:
-    before_rows, before_pages = rows(built), pages(built)
+    before_rows, before_pages, before = rows(built), pages(built), answers(built)
     import_premium(SiteConfig(root=built), "mue-practitioner", newer_mue(tmp_path), CORRECTED)
     result = build(built, quiet=True, jobs=1, search=False)
     assert result.mode == "premium"
-    after_rows, after_pages = rows(built), pages(built)
-    changed_rows = {k for k in after_rows if after_rows[k] != before_rows[k]}
-    # Every page with a practitioner MUE names the new release: only those rows, and only that section.
+    after_rows, after_pages, after = rows(built), pages(built), answers(built)
+    # The store keeps references to the premium sections: no row changes, the store names the new file.
+    assert after_rows == before_rows and result.rows == 0
+    # Every page with a practitioner MUE answers the new release, in that section only.
+    changed = {k for k in after if after[k] != before[k]}
     mue_pages = {k for k, secs in before_rows.items() if any(sid == "mue" for sid, _, _ in secs)}
-    assert changed_rows and changed_rows <= mue_pages and result.rows == len(changed_rows)
-    for k in changed_rows:
-        assert [s for s in after_rows[k] if s[0] != "mue"] == [s for s in before_rows[k] if s[0] != "mue"]
+    assert changed and changed <= mue_pages and ("cpt", "99213") in changed
+    for k in changed:
+        old, new = json.loads(before[k]), json.loads(after[k])
+        assert [s for s in new if s["id"] != "mue"] == [s for s in old if s["id"] != "mue"]
+        assert CORRECTED in next(s["html"] for s in new if s["id"] == "mue")
     changed_pages = {p for p in after_pages if after_pages[p] != before_pages.get(p)}
     assert changed_pages == {rel for rel in result.changed}
     # The code-number pages, and those that show the CPT release line: the home page and /cpt/.
     assert changed_pages and all(p.startswith("cpt/") or p == "index.html" for p in changed_pages)
     assert f"NCCI MUEs {CORRECTED}".encode() in after_pages["cpt/45378/index.html"]
-    # The plain twin: a full build of the same inputs writes the same rows and pages.
+    # The plain twin: a full build of the same inputs writes the same rows, answers and pages.
     twin = copy_project(built, tmp_path / "twin")
     assert build(twin, quiet=True, jobs=1, search=False, clean=True).mode == "clean"
     assert rows(twin) == after_rows
+    assert answers(twin) == after
     assert pages(twin) == after_pages
     assert build(built, quiet=True, jobs=1, search=False).mode == "noop"
     facts = sqlite3.connect(built / "var" / "assistant.sqlite")
@@ -97,15 +114,33 @@ def test_a_replaced_mue_file_rewrites_its_rows_and_pages_as_a_full_build_would(
     facts.close()
 
 
-@pytest.mark.parametrize("row", [
-    "45380,1,3 Date of Service Edit: Clinical,Clinical: Data",  # a page that had no MUE gains the section
-    "99499,1,3 Date of Service Edit: Clinical,Clinical: Data",  # a code new to CMS data: a new page
-])
-def test_a_file_that_adds_a_section_or_a_page_takes_the_full_build(
-    built: Path, tmp_path: Path, row: str
-) -> None:
+def test_a_page_that_gains_a_section_is_rendered_again_with_its_row(built: Path, tmp_path: Path) -> None:
+    """A code that had no MUE gains one: its page (a placeholder more) and its store row are rewritten,
+    as a full build of the same inputs writes them."""
+    before_rows, before_pages = rows(built), pages(built)
+    assert "mue" not in {sid for sid, _, _ in before_rows[("cpt", "45380")]}
     grown = tmp_path / "MCR_MUE_PractitionerServices_Eff_07-01-2024.csv"
-    grown.write_text(MUE.read_text() + row + "\n")
+    grown.write_text(MUE.read_text() + "45380,1,3 Date of Service Edit: Clinical,Clinical: Data\n")
+    import_premium(SiteConfig(root=built), "mue-practitioner", grown)
+    result = build(built, quiet=True, jobs=1, search=False)
+    assert result.mode == "premium" and result.rows == 1
+    after_rows, after_pages = rows(built), pages(built)
+    assert {k for k in after_rows if after_rows[k] != before_rows[k]} == {("cpt", "45380")}
+    assert "mue" in [sid for sid, _, _ in after_rows[("cpt", "45380")]]
+    changed_pages = {p for p in after_pages if after_pages[p] != before_pages.get(p)}
+    assert "cpt/45380/index.html" in changed_pages and changed_pages == set(result.changed)
+    assert b'data-section="mue"' in after_pages["cpt/45380/index.html"]
+    mue = next(s for s in json.loads(answers(built)[("cpt", "45380")]) if s["id"] == "mue")
+    assert "<td>1</td>" in mue["html"]
+    twin = copy_project(built, tmp_path / "twin")
+    assert build(twin, quiet=True, jobs=1, search=False, clean=True).mode == "clean"
+    assert rows(twin) == after_rows and pages(twin) == after_pages and answers(twin) == answers(built)
+
+
+def test_a_code_new_to_the_cms_data_takes_the_full_build(built: Path, tmp_path: Path) -> None:
+    """99499 has no page yet: the CMS data gives it a code-number page."""
+    grown = tmp_path / "MCR_MUE_PractitionerServices_Eff_07-01-2024.csv"
+    grown.write_text(MUE.read_text() + "99499,1,3 Date of Service Edit: Clinical,Clinical: Data\n")
     import_premium(SiteConfig(root=built), "mue-practitioner", grown)
     assert build(built, quiet=True, jobs=1, search=False).mode == "full"
 

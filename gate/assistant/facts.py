@@ -17,9 +17,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from generator.assistant_facts import SCHEMA_VERSION, SNAPSHOT_DIR, bare
+from generator.assistant_facts import SCHEMA_VERSION, bare
 from generator.history.releases import Release
 from generator.premium import Sources, aoc, gems, mue, ncci, payment
+from generator.snapshots import SNAPSHOT_DIR
 
 
 class FactsMissing(Exception):

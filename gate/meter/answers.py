@@ -9,12 +9,12 @@ from ..context import Context
 from ..core import Gate
 from ..web import error
 from . import allowance
-from .decision import Unlock
+from .decision import GRANTED, Unlock
 
 
 def granted_body(gate: Gate, u: Unlock, codeset: str, code: str) -> bytes | None:
     """The JSON answer of a granted unlock, or None when it was not granted."""
-    if u.error is not None or u.outcome not in (allowance.ALREADY, allowance.UNLOCKED, allowance.FREE):
+    if u.error is not None or u.outcome not in GRANTED:
         return None
     if u.outcome in (allowance.ALREADY, allowance.FREE):  # cache re-viewed codes, not every first look
         gate.store.remember(codeset, code, u.sections, u.store_version)

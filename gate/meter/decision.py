@@ -59,6 +59,10 @@ def session_payload(
     }
 
 
+# The outcomes that show the sections.
+GRANTED = frozenset({allowance.ALREADY, allowance.UNLOCKED, allowance.FREE})
+
+
 @dataclass(slots=True)
 class Unlock:
     """What an unlock request came to. `error` set: refused before the meter (cross_site,
@@ -100,9 +104,7 @@ def _consume(conn: Conn, gate: Gate, subject: str, plan: str, codeset: str, code
     return outcome, views_left(conn, gate, subject, plan, ip, period)[1]
 
 
-def _decide(
-    conn: Conn, gate: Gate, ctx: Context, codeset: str, code: str, sections: bytes, free: bool
-) -> Unlock:
+def _decide(conn: Conn, gate: Gate, ctx: Context, codeset: str, code: str, free: bool) -> Unlock:
     now = int(time.time())
     period = gate.period()
     account, already = None, None
@@ -123,7 +125,7 @@ def _decide(
             already = False  # a brand-new guest has unlocked nothing
         subject = f"g:{gid}"
     outcome, left = _consume(conn, gate, subject, plan, codeset, code, ctx.ip, period, already, free)
-    return Unlock(outcome, left, account, plan, new_guest, sections)
+    return Unlock(outcome, left, account, plan, new_guest)
 
 
 async def unlock(gate: Gate, ctx: Context, codeset: str, code: str) -> Unlock:
@@ -133,14 +135,16 @@ async def unlock(gate: Gate, ctx: Context, codeset: str, code: str) -> Unlock:
         why = f"Refused ({ctx.cross_site}): this request came from another site."
         return Unlock(error="cross_site", message=why)
     try:
-        sections = gate.store.code_json(codeset, code)  # an unknown code is a 404 before any view is spent
-        version = gate.store.version  # a build may bring a new store in while the decision is awaited
+        entry = gate.store.entry(codeset, code)  # an unknown code is a 404 before any view is spent
         free = gate.store.is_free(codeset, code)
-        u = await gate.db.run_behind(_decide, gate, ctx, codeset, code, sections, free)
+        await gate.store.prepare(entry)  # so is a missing CMS snapshot (a 503): nothing rendered yet
+        u = await gate.db.run_behind(_decide, gate, ctx, codeset, code, free)
+        if u.outcome in GRANTED:  # the premium sections are rendered (off the loop) for a granted view only
+            u.sections = await gate.store.answer(entry)
     except BadInput as exc:
         return Unlock(error=exc.code, message=exc.message)
     except Unavailable as exc:
         gate.db.report(exc)
         return Unlock(error="unavailable")
-    u.store_version = version
+    u.store_version = entry.version  # a build may bring a new store in while the decision is awaited
     return u

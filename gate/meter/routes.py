@@ -51,7 +51,7 @@ async def page(request: Request) -> Response:
     gate: Gate = request.app.state.gate
     ctx = context.of(request)
     codeset, code = request.path_params["codeset"], request.path_params["code"]
-    gate.store.code_json(codeset, code)  # 404 for unknown codes
+    gate.store.entry(codeset, code)  # 404 for unknown codes (nothing rendered)
     v = await gate.visitor(ctx)
     period = gate.period()
     subject, plan = v.subject, gate.plan_of(v.account) if v.account else "guest"
@@ -68,7 +68,7 @@ async def page(request: Request) -> Response:
         return error("not_found", f"The page of {code} has not been built yet.", status=404)
     left = payload["views_left"]
     if done:
-        by_id = {s.id: s.html for s in gate.store.sections(codeset, code)}
+        by_id = {s.id: s.html for s in await gate.store.sections(codeset, code)}
         body = pages.splice(html, lambda sid: by_id.get(sid) or pages.missing_section())
     elif left is None or left > 0:
         body = pages.splice(html, lambda sid: pages.unlock_form(codeset, code, payload["words"], left))

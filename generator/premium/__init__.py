@@ -2,7 +2,8 @@
 
 Each kind's official file is converted into one small SQLite file: by `coderef import <kind>` into
 `<data_dir>/premium/`, else by the build from the file shipped in `content/official/` (see
-`files.py`); the build then asks `premium_sections` for the sections of every page.
+`files.py`). The build lists which sections each page has (`lists.py`) and the gate renders them when
+a page is unlocked (`ondemand.py`), both from the same files; `PageSections` renders them.
 """
 from __future__ import annotations
 
@@ -127,12 +128,19 @@ class Sources:
 
 
 class _Open(Sources):
-    """All imported files, opened read-only for one pass."""
+    """All imported files (or the `files` given: kind -> normalised file), opened read-only for one pass."""
 
-    def __init__(self, cfg: SiteConfig, stack: ExitStack) -> None:
+    def __init__(
+        self, cfg: SiteConfig | None, stack: ExitStack, files: Mapping[str, Path] | None = None
+    ) -> None:
         dbs: dict[str, sqlite3.Connection] = {}
         for kind in PREMIUM_KINDS:
-            path = normalised_file(cfg, kind)
+            if files is None:
+                if cfg is None:
+                    raise ValueError("premium sections need a site config or the files to read")
+                path = normalised_file(cfg, kind)
+            else:
+                path = files.get(kind)
             if path is not None:
                 db = connect(path)
                 stack.callback(db.close)
@@ -176,6 +184,11 @@ def modifier_pages(db: sqlite3.Connection) -> Iterator[CodeRecord]:
             short_title=str(short), label=str(code), facts=pairs, source=source,
             origin=meta.get("source_file", ""), change="terminated" if ended else "", change_label=ended,
         )
+
+
+def code_pages(models: Mapping[str, CodeSetModel]) -> dict[str, set[str]]:
+    """The code pages of `models` by code set: what premium sections may link to."""
+    return {cs: {r.key for r in m.records if r.is_code} for cs, m in models.items()}
 
 
 def _group_key(code: str) -> str:
@@ -243,13 +256,18 @@ def _listed_in(kinds: Collection[str], releases: Mapping[str, str]) -> str:
 class PageSections:
     """The premium sections of one page at a time, in the process that renders the page.
 
-    The full build gives one to the render workers: each builds the sections of its own pages
-    (in parallel), packs them into its store rows and drops them, so no process holds the premium
-    HTML of the whole site. Each process opens the normalised files for itself (an SQLite
-    connection must not cross a fork)."""
+    The gate renders a page's sections with one when the page is unlocked (`ondemand.py`). Each
+    process opens the normalised files for itself (an SQLite connection must not cross a fork).
+    `listed`: the caller only asks for sections the page has (the store lists them), so the sets of
+    codes each file covers are never read (half a second of a gate's first unlock)."""
 
-    def __init__(self, cfg: SiteConfig, pages: Mapping[str, Collection[str]]) -> None:
+    def __init__(
+        self, cfg: SiteConfig | None, pages: Mapping[str, Collection[str]],
+        files: Mapping[str, Path] | None = None, *, listed: bool = False,
+    ) -> None:
         self.cfg = cfg
+        self.files = files  # kind -> normalised file (a build's snapshot); None: the files the build reads
+        self.listed = listed
         self.pages = pages  # code pages by code set: what the sections may link to
         self.link = Linker(pages)  # one for every page: each code's link made once
         self._pid = -1
@@ -260,10 +278,14 @@ class PageSections:
 
     def _opened(self) -> _Open:
         if self._open is None or self._pid != os.getpid():
-            self._stack = ExitStack()  # a forked worker leaves the parent's connections alone
-            o = self._open = _Open(self.cfg, self._stack)
-            self._pid = os.getpid()
-            self._cms = o.cms_codes()
+            stack = ExitStack()  # a forked worker leaves the parent's connections alone
+            try:
+                o = _Open(self.cfg, stack, self.files)
+            except BaseException:  # a file missing or broken: close the others opened
+                stack.close()
+                raise
+            self._stack, self._open, self._pid = stack, o, os.getpid()
+            self._cms = {} if self.listed else o.cms_codes()
             self._gems = {}
         return self._open
 
@@ -276,7 +298,7 @@ class PageSections:
         if found is None:
             srcs = [g for g in o.gems if g.codeset == codeset]
             covered: set[str] = set()
-            for g in srcs:
+            for g in srcs if not self.listed else ():
                 covered |= g.codes()
             db = o.descs.get(codeset)
             found = self._gems[codeset] = (srcs, covered, gems.descriptions(db) if db is not None else None)
@@ -293,21 +315,36 @@ class PageSections:
         if not o.dbs:
             return []
         if codeset in (CPT, HCPCS):
-            if key not in self._cms:
+            if key not in self._cms and not self.listed:
                 return []
             return [s for _, _, s in _cms_sections(o, codeset, key, self.link, only)]
         if only is not None and GEMS_SECTION not in only:
             return []
         srcs, covered, descs = self._gem_sources(o, codeset)
-        if not srcs or gems.gem_code(codeset, key) not in covered:
+        if not srcs or (gems.gem_code(codeset, key) not in covered and not self.listed):
             return []
         section = gems.render(codeset, key, srcs, descs, self.pages)
         return [section] if section is not None else []
 
+    def warm(self) -> None:
+        """Opens the files and reads the small tables every page's sections share (MUEs, RVUs,
+        add-on codes, ICD-9-CM descriptions), so that no page's first render pays for them."""
+        o = self._opened()
+        for src in o.mue:
+            src.by_code()
+        if o.rvu is not None:
+            o.rvu.by_code()
+        if o.aoc is not None:
+            o.aoc.by_code()
+        for codeset in (ICD10CM, ICD10PCS):
+            self._gem_sources(o, codeset)
+
     @classmethod
-    def of(cls, cfg: SiteConfig, models: Mapping[str, CodeSetModel]) -> PageSections:
+    def of(
+        cls, cfg: SiteConfig, models: Mapping[str, CodeSetModel], files: Mapping[str, Path] | None = None
+    ) -> PageSections:
         """The sections of the code pages of `models`, linking to all of them."""
-        return cls(cfg, {cs: {r.key for r in m.records if r.is_code} for cs, m in models.items()})
+        return cls(cfg, code_pages(models), files)
 
     def close(self) -> None:
         if self._pid == os.getpid():

@@ -55,7 +55,11 @@ class Output:
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    """A normalised file opened read-only. The gate renders premium sections in a worker thread
+    (one at a time, see generator/premium/ondemand.py), so the connection may cross threads."""
+    if not path.is_file():  # SQLite would report "unable to open" without the name
+        raise sqlite3.OperationalError(f"{path}: no such file")
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
 
 
 def read_meta(db: sqlite3.Connection) -> dict[str, str]:

@@ -1,0 +1,146 @@
+"""Which premium sections each code page has, decided by the build without rendering any.
+
+A page shows its protected premium sections as locked placeholders (id and title) and the gate
+renders their HTML on first unlock (generator/premium/ondemand.py), so the build only needs to know
+which sections `PageSections` would return: exactly those whose source names the code, which is a
+set lookup over the codes each converted file covers. tests/test_premium_ondemand.py proves the
+equivalence over the shipped data. Sections of a kind the site makes public are still rendered
+(their text is in the page).
+"""
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import ExitStack
+from pathlib import Path
+
+from .. import snapshots
+from ..config import SiteConfig
+from ..errors import BuildError
+from ..link import CodeSetModel
+from ..model import CPT, HCPCS, ICD10CM, ICD10PCS, Section
+from . import PageSections, Sources, gems, normalised_file
+from .db import connect
+
+# Section id -> (kind, title) exactly as each `render` makes it, in the order a page shows them.
+CMS_SECTIONS: dict[str, tuple[str, str]] = {
+    "ncci-edits": ("ncci-ptp", "NCCI edits"),
+    "mue": ("mue", "Medically unlikely edits"),
+    "rvu-payment": ("rvu", "RVUs and payment"),
+    "add-on-codes": ("add-on-codes", "Add-on codes"),
+}
+GEMS_SECTION: dict[str, tuple[str, str]] = {"gems-crosswalk": ("crosswalk", "ICD-9-CM crosswalk (GEMs)")}
+SECTION_KINDS: dict[str, str] = {sid: kind for sid, (kind, _) in (CMS_SECTIONS | GEMS_SECTION).items()}
+PREMIUM_SECTION_KINDS = frozenset(SECTION_KINDS.values())  # the `Section.kind` of every premium section
+# Import kind -> the section it feeds; section id -> the code sets that have it.
+SECTION_OF = {
+    "ncci-ptp-practitioner": "ncci-edits", "ncci-ptp-hospital": "ncci-edits",
+    "mue-practitioner": "mue", "mue-hospital": "mue", "mue-dme": "mue",
+    "pprrvu": "rvu-payment", "gpci": "rvu-payment", "ncci-aoc": "add-on-codes",
+    "gem-cm-to-icd9": "gems-crosswalk", "gem-icd9-to-cm": "gems-crosswalk",
+    "gem-pcs-to-icd9": "gems-crosswalk", "gem-icd9-to-pcs": "gems-crosswalk",
+    "icd9-descriptions-dx": "gems-crosswalk", "icd9-descriptions-sg": "gems-crosswalk",
+}
+CODESETS_OF = {sid: (CPT, HCPCS) for sid in CMS_SECTIONS} | {"gems-crosswalk": (ICD10CM, ICD10PCS)}
+
+
+def covered(sources: Sources) -> dict[str, frozenset[str]]:
+    """Section id -> the codes (as CMS writes them) that `render` makes it for."""
+    out: dict[str, frozenset[str]] = {}
+    if sources.ptp:  # a code is in a PTP file's `codes` table only with an edit of its own
+        out["ncci-edits"] = frozenset().union(*(s.codes() for s in sources.ptp))
+    if sources.mue:
+        out["mue"] = frozenset().union(*(s.by_code().keys() for s in sources.mue))
+    if sources.rvu is not None:
+        out["rvu-payment"] = frozenset(sources.rvu.by_code())
+    if sources.aoc is not None:  # only edits not deleted make the section
+        db = sources.aoc.db
+        out["add-on-codes"] = frozenset(
+            str(r[0]) for r in db.execute(
+                "SELECT addon FROM aoc WHERE del IS NULL"
+                " UNION SELECT prim FROM aoc WHERE del IS NULL AND prim IS NOT NULL"))
+    for codeset in (ICD10CM, ICD10PCS):
+        srcs = [g for g in sources.gems if g.codeset == codeset]
+        if srcs:
+            out[f"gems-crosswalk:{codeset}"] = frozenset().union(*(g.codes() for g in srcs))
+    return out
+
+
+class SectionLists:
+    """The premium sections of each code page, as `PageSections` would return them but with empty
+    HTML (placeholders), for the kinds the site protects; public kinds are rendered.
+
+    Holds sets of codes only: made in the build process, it is inherited by the render workers."""
+
+    def __init__(
+        self, cfg: SiteConfig, files: Mapping[str, Path], pages: Mapping[str, Collection[str]]
+    ) -> None:
+        with ExitStack() as stack:
+            dbs = {}
+            for kind, path in files.items():
+                db = connect(path)
+                stack.callback(db.close)
+                dbs[kind] = db
+            self.covered = covered(Sources(dbs))
+        self.public = frozenset(sid for sid, kind in SECTION_KINDS.items() if not cfg.is_protected(kind))
+        # Sections the site shows in public are rendered as before, from the same files.
+        self.render = PageSections(cfg, pages, files) if self.public else None
+
+    def ids(self, codeset: str, key: str) -> Iterator[str]:
+        """The ids of the page's premium sections, in page order."""
+        if codeset in (CPT, HCPCS):
+            for sid in CMS_SECTIONS:
+                found = self.covered.get(sid)
+                if found is not None and key in found:
+                    yield sid
+        elif codeset in (ICD10CM, ICD10PCS):
+            found = self.covered.get(f"gems-crosswalk:{codeset}")
+            if found is not None and gems.gem_code(codeset, key) in found:
+                yield "gems-crosswalk"
+
+    def __call__(self, codeset: str, key: str, only: Collection[str] | None = None) -> list[Section]:
+        """The page's premium sections (those whose id is in `only`, if given)."""
+        ids = [sid for sid in self.ids(codeset, key) if only is None or sid in only]
+        shown = [sid for sid in ids if sid in self.public]
+        rendered = {s.id: s for s in self.render(codeset, key, only=shown)} if shown and self.render else {}
+        out = []
+        for sid in ids:
+            if sid in self.public:
+                if sid not in rendered:  # the equivalence tests/test_premium_ondemand.py checks, broken
+                    raise BuildError(f"{codeset} {key}: the CMS files name the code for '{sid}' but its "
+                                     "section renders empty")
+                out.append(rendered[sid])
+            else:
+                kind, title = SECTION_KINDS[sid], (CMS_SECTIONS | GEMS_SECTION)[sid][1]
+                out.append(Section(id=sid, kind=kind, title=title, html=""))
+        return out
+
+    def close(self) -> None:
+        if self.render is not None:
+            self.render.close()
+
+    def __enter__(self) -> SectionLists:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def is_reference(section: Section) -> bool:
+    """Whether a page's section is a premium placeholder the gate renders (a `SectionLists` stub)."""
+    return section.kind in PREMIUM_SECTION_KINDS and not section.html
+
+
+def premium_files(cfg: SiteConfig) -> dict[str, Path]:
+    """The normalised files the premium sections are made from (kind -> file), as the build reads them."""
+    return {kind: path for kind in SECTION_OF if (path := normalised_file(cfg, kind)) is not None}
+
+
+def premium_snapshot(cfg: SiteConfig) -> dict[str, str]:
+    """Snapshots (generator/snapshots.py) of the CMS files the premium sections are made from: kind ->
+    file name beside the store."""
+    return snapshots.take(cfg.store_path, premium_files(cfg))
+
+
+def linked_pages(models: Mapping[str, CodeSetModel]) -> list[tuple[str, str]]:
+    """The code pages premium sections link to (CMS codes: CPT and HCPCS), for the store."""
+    return [(cs, r.key) for cs in (CPT, HCPCS) if cs in models for r in models[cs].records if r.is_code]
