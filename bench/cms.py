@@ -68,7 +68,8 @@ def run(root: Path) -> dict[str, Any]:
         return {"skipped": True}
     from generator.config import SiteConfig
     from generator.premium import premium_sections
-    from generator.store import Packer, StoreReader, StoreWriter
+    from generator.store import Packer, StoreWriter
+    from generator.store_reader import StoreReader
 
     with tempfile.TemporaryDirectory(prefix="coderef-cms-") as tmp:
         cfg = SiteConfig(root=Path(tmp))

@@ -79,7 +79,7 @@ def _project() -> tuple[Path, Path | None]:
 
 def _static_lists(site: Path, rng: random.Random) -> tuple[list[str], list[str], list[str], list[str]]:
     """(code pages, assets, search files, codes with protected sections) sampled from the site."""
-    from generator.store import StoreReader
+    from generator.store_reader import StoreReader
 
     codes = sorted(p.name for p in (site / "icd-10-cm").iterdir() if (p / "index.html").is_file())
     pages = [f"/icd-10-cm/{c}/" for c in rng.sample(codes, min(5000, len(codes)))] + ["/"]

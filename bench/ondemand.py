@@ -52,7 +52,7 @@ def heaviest(store: Path) -> list[tuple[str, str]]:
 
 def in_process(store: Path, codes: list[tuple[str, str]]) -> dict[str, Any]:
     """Each code's render (ms, answer bytes) by the store's reader, cold: nothing cached."""
-    from generator.store import StoreReader
+    from generator.store_reader import StoreReader
 
     reader = StoreReader(store)
     renderer = reader.renderer()

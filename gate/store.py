@@ -15,7 +15,8 @@ from typing import TypeVar
 
 from generator.model import CODESET_NAMES
 from generator.premium.ondemand import SnapshotMismatch
-from generator.store import Entry, StoredSection, StoreReader
+from generator.store import Entry, StoredSection
+from generator.store_reader import StoreReader
 
 from .db import Unavailable
 from .web import BadInput

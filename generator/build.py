@@ -29,15 +29,13 @@ How to add a stage
 """
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import functools
 import gc
 import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -66,7 +64,7 @@ from .render_job import RenderJob, Side, render_pages
 from .result import BuildResult
 from .search_stage import Indexed, SearchAhead, publish_search, search_stage
 from .site_files import SiteFiles, SiteStage, write_site_files_in
-from .state import get_meta, global_fingerprint, hand_records, open_state, record_build
+from .state import build_lock, get_meta, global_fingerprint, hand_records, open_state, record_build
 from .store_job import StoreJob
 from .theme import Theme, asset_files
 
@@ -130,22 +128,6 @@ def build(
             quiet=quiet,
         )
     return result
-
-
-@contextlib.contextmanager
-def build_lock(state_dir: Path, *, quiet: bool) -> Iterator[None]:
-    """One build at a time per project: a second one waits (both would write the standby slot)."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    with open(state_dir / "build.lock", "a+") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            say("build      another build of this project is running; waiting for it to finish", quiet=quiet)
-            fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def _locked_build(

@@ -1,14 +1,17 @@
 """The build's memory between runs: input fingerprints, hand-page identities, search digests."""
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from .config import SiteConfig
 from .history import history_inputs
 from .load import code_version, importers_for, source_for, stat_key
+from .progress import say
 
 HandRow = tuple[str, str, str, str]  # content path, hash, identity, public-text digest (see identity.py)
 
@@ -131,3 +134,19 @@ def hand_hashes(content_dir: Path, root: Path) -> dict[str, str]:
         for p in sorted(codes.glob("*/*.md")):
             out[str(p.relative_to(root))] = hashlib.blake2b(p.read_bytes(), digest_size=16).hexdigest()
     return out
+
+
+@contextlib.contextmanager
+def build_lock(state_dir: Path, *, quiet: bool) -> Iterator[None]:
+    """One build at a time per project: a second one waits (both would write the standby slot)."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    with open(state_dir / "build.lock", "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say("build      another build of this project is running; waiting for it to finish", quiet=quiet)
+            fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)

@@ -13,7 +13,7 @@ from conftest import DATA
 
 from gate.assistant.claims import unsupported
 from generator.casepilot_pages import example_questions
-from generator.store import StoreReader
+from generator.store_reader import StoreReader
 from generator.urls import file_for
 
 QUESTIONS = DATA / "casepilot_questions.yml"

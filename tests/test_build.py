@@ -17,7 +17,7 @@ from conftest import make_project
 
 from generator.build import build
 from generator.errors import BuildError, ContentErrors
-from generator.store import StoreReader
+from generator.store_reader import StoreReader
 
 CANARY = "CANARY-7f3e9b1c-do-not-leak"
 SLOW_BUILD = Path(__file__).parent / "slow_build.py"  # a build pausing after each page

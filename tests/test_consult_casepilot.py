@@ -27,7 +27,7 @@ from gate.consult.answers import SearchAnswerer
 from gate.consult.pilot import PilotAnswerer, pilot_question
 from gate.db import Database
 from generator.assistant_facts import facts_path
-from generator.store import StoreReader
+from generator.store_reader import StoreReader
 
 PASSWORD = "a long enough passphrase"
 ASKER, CONSULTANT = "ann@example.org", "carl@example.org"

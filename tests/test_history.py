@@ -354,7 +354,7 @@ def test_pfs_releases_follow_the_release_column(tmp_path: Path, capsys: pytest.C
 
 def test_rvu_quarters_are_a_protected_history_of_the_codes_that_changed(tmp_path: Path) -> None:
     from generator.build import build
-    from generator.store import StoreReader
+    from generator.store_reader import StoreReader
 
     pprrvu = shared_data() / "mpfs" / "pprrvu_2024_quarters_noCPTdesc.tsv.gz"
     root = make_project(tmp_path / "proj", site_yml=(

@@ -124,7 +124,7 @@ def quarters(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, obj
 
 
 def _sections(root: Path, section: str) -> dict[str, str]:
-    from generator.store import StoreReader
+    from generator.store_reader import StoreReader
 
     reader = StoreReader(root / "var" / "protected.sqlite")
     out = {}

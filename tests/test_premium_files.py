@@ -40,7 +40,7 @@ def ship(root: Path, kinds: dict[str, str]) -> None:
 
 def store_section(root: Path, codeset: str, key: str, section: str) -> str:
     """A page's protected section HTML from the built store."""
-    from generator.store import StoreReader
+    from generator.store_reader import StoreReader
 
     reader = StoreReader(root / "var" / "protected.sqlite")
     try:
@@ -97,7 +97,7 @@ def test_the_render_workers_store_the_sections_premium_sections_gives(shipped_si
     """The full build's page-by-page sections (built in the render workers) are those of the one-pass
     `premium_sections` over every code page, links included."""
     from generator.premium import premium_sections
-    from generator.store import StoreReader
+    from generator.store_reader import StoreReader
 
     cfg = SiteConfig(root=shipped_site)
     db = sqlite3.connect(shipped_site / "var" / "protected.sqlite")

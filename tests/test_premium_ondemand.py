@@ -20,7 +20,8 @@ from generator.config import SiteConfig
 from generator.model import CPT, HCPCS, ICD10CM, ICD10PCS
 from generator.premium import PageSections, import_premium
 from generator.premium.lists import SectionLists, premium_files
-from generator.store import StoreReader, unpack_json
+from generator.store import unpack_json
+from generator.store_reader import StoreReader
 
 PASSWORD = "a long enough passphrase"
 

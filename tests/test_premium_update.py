@@ -70,7 +70,7 @@ def newer_mue(tmp_path: Path) -> Path:
 
 def answers(root: Path) -> dict[tuple[str, str], bytes]:
     """What an unlock of each code page answers (premium sections rendered on demand)."""
-    from generator.store import StoreReader
+    from generator.store_reader import StoreReader
 
     reader = StoreReader(root / "var" / "protected.sqlite")
     try:
@@ -160,7 +160,7 @@ def test_a_file_of_another_quarter_is_kept_beside_and_takes_the_full_build(
     cfg = SiteConfig(root=built)
     assert "releases held: 2024-07-01, 2024-10-01" in import_premium(cfg, "mue-practitioner", later).note
     assert build(built, quiet=True, jobs=1, search=False).mode == "full"
-    from generator.store import StoreReader
+    from generator.store_reader import StoreReader
 
     reader = StoreReader(built / "var" / "protected.sqlite")
     try:

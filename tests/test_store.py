@@ -5,7 +5,8 @@ import json
 import sqlite3
 from pathlib import Path
 
-from generator.store import Packer, StoreReader, StoreWriter
+from generator.store import Packer, StoreWriter
+from generator.store_reader import StoreReader
 
 
 def write_tips(path: Path, html: str, *, fresh: bool = True) -> None:

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.store import Packer, StoreReader, StoreRow, StoreWriter
+from generator.store import Packer, StoreRow, StoreWriter
 from generator.store_job import StoreJob
+from generator.store_reader import StoreReader
 
 SHARED = "<p>" + "a note every code of the category repeats. " * 200 + "</p>"  # compressed (> 4 KiB)
 

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from generator.config import SiteConfig
 from generator.model import CODESET_NAMES
-from generator.store import StoreReader
+from generator.store_reader import StoreReader
 from generator.urls import absolute, page_path
 
 # Candidate codes as coders write them: ICD-10-CM (with or without the dot), ICD-10-PCS (7

@@ -4,7 +4,7 @@ answers, mail delivery) of a process that receives questions."""
 from __future__ import annotations
 
 from generator.assistant_facts import facts_path
-from generator.store import StoreReader
+from generator.store_reader import StoreReader
 
 from ..assistant.answer import CasePilot
 from ..assistant.llm import ModelSettings
