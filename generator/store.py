@@ -1,9 +1,9 @@
 """The protected store: the protected sections of every page, kept in one SQLite file outside `site/`.
 
 The build is the only writer; the gate opens it read-only (`store_reader.py`). A page's list of
-sections holds, for hand-written and imported sections, their HTML kept as the JSON string the gate answers with (so
-an unlock joins stored bytes instead of encoding text; texts of 4 KiB and more are
-zlib-compressed), and for the CMS premium sections (NCCI edits, MUEs, RVUs and payment, add-on
+sections holds, for hand-written and imported sections, their HTML kept as the JSON string the
+gate answers with (so an unlock joins stored bytes instead of encoding text; texts of 4 KiB and
+more are zlib-compressed), and for the CMS premium sections (NCCI edits, MUEs, RVUs and payment, add-on
 codes, GEMs) a reference: the reader renders them when a code is unlocked
 (generator/premium/ondemand.py) from the CMS files the build read, hard-linked beside the store and
 named in its meta (`snapshots`, generator/snapshots.py), linking to the code pages it lists
