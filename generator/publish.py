@@ -241,13 +241,10 @@ class Slots:
     def record(self, new: dict[str, str], changed: Iterable[str], standby: str) -> None:
         """Updates the manifest for `changed` paths (absent from `new` = deleted); the standby lags."""
         db = self.db
-        for p in changed:
-            h = new.get(p)
-            if h is None:
-                db.execute("DELETE FROM files WHERE path=?", (p,))
-            else:
-                db.execute("INSERT OR REPLACE INTO files VALUES (?, ?)", (p, h))
-        db.executemany("INSERT OR IGNORE INTO pending VALUES (?, ?)", [(standby, p) for p in changed])
+        paths = list(changed)
+        db.executemany("DELETE FROM files WHERE path=?", [(p,) for p in paths if p not in new])
+        db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?)", [(p, new[p]) for p in paths if p in new])
+        db.executemany("INSERT OR IGNORE INTO pending VALUES (?, ?)", [(standby, p) for p in paths])
 
     def swap(self, slot: str) -> None:
         """Points `site` at `slot` with one rename: the only moment the live site changes."""
