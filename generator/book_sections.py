@@ -28,8 +28,8 @@ NOT_SEARCHED = frozenset({INDEX_ENTRIES, PCS_TABLE, PCS_DEFINITIONS})  # the wor
 
 
 def attach_books(cfg: SiteConfig, models: dict[str, CodeSetModel], *, quiet: bool = False) -> None:
-    """The books stage: loads the project's reference books (if any) and adds their sections."""
-    refs = references(cfg)
+    """The books stage: loads the reference books of `models`' code sets (if any) and adds their sections."""
+    refs = references(cfg, models.keys())
     if refs.books:
         with phase("books", quiet=quiet):
             attach(models, refs)

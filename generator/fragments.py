@@ -52,13 +52,33 @@ LOCK_ICON = '<span class="icon icon-lock" aria-hidden="true"></span>'
 
 
 class AncestorCache:
-    """Breadcrumb items and hierarchy-tree items of a node's ancestors, built once per parent."""
+    """Fragments of one code set shared between neighbouring pages, built once per process and chunk.
+
+    Breadcrumb and hierarchy-tree items of a node's ancestors (one entry per parent: every
+    sibling shares them); each record's link parts (its page's URL, escaped code and title:
+    a record is shown on its own page, its neighbours' pagers and its parent's child list);
+    rendered fact rows (a few hundred distinct label/value pairs across 550k ICD-10-PCS facts);
+    and the markup of each section (imported sections are objects shared by thousands of pages).
+    """
 
     def __init__(self, model: CodeSetModel) -> None:
         self.model = model
         self._cache: dict[int, tuple[str, str]] = {}
-        # Other fragments keyed by the (shared) Section objects they are made of; see render.memo.
-        self.fragments: dict[tuple[Any, ...], tuple[tuple[object, ...], Markup]] = {}
+        self._refs: dict[int, tuple[str, str, str]] = {}
+        self.fact_rows: dict[tuple[str, str], str] = {}
+        # Per section object, keyed by its id: (the section itself, which keeps the id from being
+        # reused while the entry lives; its parts, see `render.page_context`).
+        self.sections: dict[int, tuple[object, Any]] = {}
+        self.heads: dict[tuple[Any, ...], str] = {}  # the badges and release line, per distinct values
+
+    def ref(self, i: int) -> tuple[str, str, str]:
+        """Record `i`'s page URL, escaped display and escaped title."""
+        hit = self._refs.get(i)
+        if hit is None:
+            r = self.model.records[i]
+            hit = (urls.page_path(self.model.codeset, r.key), escape(r.display), escape(r.title))
+            self._refs[i] = hit
+        return hit
 
     def get(self, parent: int | None) -> tuple[str, str]:
         if parent is None:
@@ -67,15 +87,11 @@ class AncestorCache:
         if hit is not None:
             return hit
         recs = self.model.records
-        cs = self.model.codeset
         crumbs = []
         tree = []
         for a in [*ancestors(self.model, parent), parent]:
-            r = recs[a]
-            url = urls.page_path(cs, r.key)
-            label = escape(r.display)
-            title = escape(r.title)
-            t_attr = f' title="{title}"' if r.title else ""
+            url, label, title = self.ref(a)
+            t_attr = f' title="{title}"' if recs[a].title else ""
             crumbs.append(f'    <li><a href="{url}"{t_attr}>{label}</a></li>\n')
             tree.append(
                 f'      <li><a href="{url}"><span class="cl-code">{label}</span> '
@@ -86,89 +102,112 @@ class AncestorCache:
         return hit
 
 
-def child_items(model: CodeSetModel, i: int, *, with_billable: bool) -> str:
+def child_items(cache: AncestorCache, i: int, *, with_billable: bool) -> str:
     """`<li>` items of a node's children (the browse list, or the tree on a code page)."""
-    recs = model.records
-    cs = model.codeset
+    recs = cache.model.records
     out = []
-    for c in model.children.get(i, ()):
-        r = recs[c]
+    for c in cache.model.children.get(i, ()):
+        url, label, title = cache.ref(c)
         link = (
-            f'<a href="{urls.page_path(cs, r.key)}"><span class="cl-code">{escape(r.display)}</span> '
-            f'<span class="cl-title">{escape(r.title)}</span></a>'
+            f'<a href="{url}"><span class="cl-code">{label}</span> '
+            f'<span class="cl-title">{title}</span></a>'
         )
-        if with_billable and r.billable is True:
+        if with_billable and recs[c].billable is True:
             link += (' <span class="dot-billable" title="Billable">'
                      '<span class="visually-hidden">(billable)</span></span>')
         out.append(f"      <li>{link}</li>\n" if with_billable else f"          <li>{link}</li>\n")
     return "".join(out)
 
 
+def premium_block_parts(sid: str, title: str, wall_text: str) -> tuple[str, str, str, str]:
+    """The placeholder of one protected section around its page's three links (the gate's page,
+    register, log in): the block is `a + gate_page + b + register + c + login + d`."""
+    sid = escape(sid)
+    return (
+        f'  <section class="premium" id="s-{sid}" data-section="{sid}" aria-labelledby="h-{sid}">\n'
+        f'    <h2 id="h-{sid}">{escape(title)}{LOCK_ICON}</h2>\n'
+        '    <div class="premium-body">\n'
+        f"<!--premium:{sid}-->\n"
+        '<div class="wall" data-wall="static">\n'
+        '  <p class="wall-title">Register to view content</p>\n'
+        f'  <p class="wall-text">{wall_text}</p>\n'
+        '  <p class="wall-actions"><a class="btn" href="',
+        f'#s-{sid}">View this section</a> <a class="btn btn-secondary" href="',
+        '">Create free account</a> <a class="wall-login" href="',
+        '">Log in</a></p>\n'
+        "</div>\n"
+        f"<!--/premium:{sid}-->\n"
+        "    </div>\n"
+        "  </section>\n",
+    )
+
+
+def premium_links(page_url: str) -> tuple[str, str]:
+    """The register and log-in links of a page's walls (each comes back to the page)."""
+    return urls.register_path(page_url), urls.login_path(page_url)
+
+
+def premium_block(parts: tuple[str, str, str, str], gate_page: str, register: str, login: str) -> str:
+    a, b, c, d = parts
+    return f"{a}{gate_page}{b}{register}{c}{login}{d}"
+
+
 def premium_blocks(protected: list[dict[str, Any]], gate_page: str, page_url: str, wall_text: str) -> Markup:
     """The placeholder of each protected section: title, lock and the static wall, never the text."""
     if not protected:
         return Markup("")
-    register, login = urls.register_path(page_url), urls.login_path(page_url)
-    out = []
-    for s in protected:
-        sid = escape(s["id"])
-        out.append(
-            f'  <section class="premium" id="s-{sid}" data-section="{sid}" aria-labelledby="h-{sid}">\n'
-            f'    <h2 id="h-{sid}">{escape(s["title"])}{LOCK_ICON}</h2>\n'
-            '    <div class="premium-body">\n'
-            f"<!--premium:{sid}-->\n"
-            '<div class="wall" data-wall="static">\n'
-            '  <p class="wall-title">Register to view content</p>\n'
-            f'  <p class="wall-text">{wall_text}</p>\n'
-            f'  <p class="wall-actions"><a class="btn" href="{gate_page}#s-{sid}">View this section</a> '
-            f'<a class="btn btn-secondary" href="{register}">Create free account</a> '
-            f'<a class="wall-login" href="{login}">Log in</a></p>\n'
-            "</div>\n"
-            f"<!--/premium:{sid}-->\n"
-            "    </div>\n"
-            "  </section>\n"
-        )
-    return Markup("".join(out))
+    register, login = premium_links(page_url)
+    return Markup("".join(
+        premium_block(premium_block_parts(s["id"], s["title"], wall_text), gate_page, register, login)
+        for s in protected
+    ))
+
+
+def toc_item(sid: str, title: str, *, locked: bool) -> str:
+    """One entry of the contents list (a protected section's shows the lock)."""
+    if locked:
+        return f'<li><a href="#s-{escape(sid)}">{escape(title)}</a> {LOCK_ICON}</li>'
+    return f'<li><a href="#s-{escape(sid)}">{escape(title)}</a></li>'
 
 
 def toc_items(public: list[dict[str, Any]], protected: list[dict[str, Any]]) -> Markup:
-    parts = [f'<li><a href="#s-{escape(s["id"])}">{escape(s["title"])}</a></li>' for s in public]
-    parts += [
-        f'<li><a href="#s-{escape(s["id"])}">{escape(s["title"])}</a> {LOCK_ICON}</li>' for s in protected
-    ]
+    parts = [toc_item(s["id"], s["title"], locked=False) for s in public]
+    parts += [toc_item(s["id"], s["title"], locked=True) for s in protected]
     return Markup("".join(parts))
 
 
-def pager(prev: dict[str, Any] | None, nxt: dict[str, Any] | None) -> Markup:
+Link = tuple[str, str, str]  # a page's URL, escaped code and escaped title (`AncestorCache.ref`)
+
+
+def pager(prev: Link | None, nxt: Link | None) -> Markup:
     if prev is None and nxt is None:
         return Markup("")
     out = ['  <nav class="pager" aria-label="Previous and next code">\n    ']
     if prev is not None:
         out.append(
-            f'<a class="pager-prev" rel="prev" href="{prev["url"]}">'
+            f'<a class="pager-prev" rel="prev" href="{prev[0]}">'
             '<span class="pager-dir">Previous code</span> '
-            f'<span class="pager-code">{escape(prev["display"])}</span> '
-            f'<span class="pager-title">{escape(prev["title"])}</span></a>'
+            f'<span class="pager-code">{prev[1]}</span> '
+            f'<span class="pager-title">{prev[2]}</span></a>'
         )
     else:
         out.append("<span></span>")
     out.append("\n    ")
     if nxt is not None:
         out.append(
-            f'<a class="pager-next" rel="next" href="{nxt["url"]}"><span class="pager-dir">Next code</span> '
-            f'<span class="pager-code">{escape(nxt["display"])}</span> '
-            f'<span class="pager-title">{escape(nxt["title"])}</span></a>'
+            f'<a class="pager-next" rel="next" href="{nxt[0]}"><span class="pager-dir">Next code</span> '
+            f'<span class="pager-code">{nxt[1]}</span> '
+            f'<span class="pager-title">{nxt[2]}</span></a>'
         )
     out.append("\n  </nav>\n")
     return Markup("".join(out))
 
 
-def record_head(
+def record_meta(
     *, codeset_url: str, codeset_name: str, is_cpt: bool, is_code: bool, kind: str, billable: bool | None,
-    source: str, descriptor_missing: bool, display: str, title: str, short_title: str, licence_note: str,
-    change: str = "", change_label: str = "",
-) -> Markup:
-    """Badges, release line and the H1 of a record page."""
+    source: str, change: str = "", change_label: str = "",
+) -> str:
+    """The start of a record page's head: badges and release line (shared by many pages)."""
     out = [
         '  <header class="record-head">\n    <p class="record-meta">\n',
         f'      <a class="badge badge-set" href="{codeset_url}">'
@@ -190,8 +229,18 @@ def record_head(
     if source:
         out.append(f'<span class="release">{escape(source)}</span>')
     out.append("    </p>\n")
+    return "".join(out)
+
+
+def record_title(
+    *, descriptor_missing: bool, display_html: str, title_html: str, title: str, short_title: str,
+    licence_note: str,
+) -> str:
+    """The rest of a record page's head: the H1 (and lede, licence note); `display_html` and
+    `title_html` are the escaped display and title."""
+    out = []
     if descriptor_missing:
-        out.append(f'    <h1 id="page-title"><span class="h1-code">CPT® {escape(display)}</span></h1>\n')
+        out.append(f'    <h1 id="page-title"><span class="h1-code">CPT® {display_html}</span></h1>\n')
         if short_title:
             out.append(f'<p class="lede">{escape(short_title)}</p>')
         out.append(
@@ -200,35 +249,67 @@ def record_head(
         )
     else:
         out.append(
-            f'    <h1 id="page-title"><span class="h1-code">{escape(display)}</span> '
-            f'<span class="h1-title">{escape(title)}</span></h1>\n'
+            f'    <h1 id="page-title"><span class="h1-code">{display_html}</span> '
+            f'<span class="h1-title">{title_html}</span></h1>\n'
         )
         if short_title and short_title != title:
             out.append(f'<p class="lede">{escape(short_title)}</p>')
     out.append("  </header>\n")
-    return Markup("".join(out))
+    return "".join(out)
 
 
-def facts(items: list[tuple[str, str]]) -> Markup:
+def record_head(
+    *, codeset_url: str, codeset_name: str, is_cpt: bool, is_code: bool, kind: str, billable: bool | None,
+    source: str, descriptor_missing: bool, display: str, title: str, short_title: str, licence_note: str,
+    change: str = "", change_label: str = "",
+) -> Markup:
+    """Badges, release line and the H1 of a record page."""
+    return Markup(
+        record_meta(
+            codeset_url=codeset_url, codeset_name=codeset_name, is_cpt=is_cpt, is_code=is_code, kind=kind,
+            billable=billable, source=source, change=change, change_label=change_label,
+        )
+        + record_title(
+            descriptor_missing=descriptor_missing, display_html=escape(display), title_html=escape(title),
+            title=title, short_title=short_title, licence_note=licence_note,
+        )
+    )
+
+
+def fact_row(label: str, value: str) -> str:
+    return f'    <div class="fact"><dt>{escape(label)}</dt><dd>{escape(value)}</dd></div>\n'
+
+
+def facts(items: list[tuple[str, str]], rows: dict[tuple[str, str], str] | None = None) -> Markup:
+    """The facts list; `rows` (label/value -> row) keeps rows for pages that repeat them."""
     if not items:
         return Markup("")
-    rows = "".join(
-        f'    <div class="fact"><dt>{escape(k)}</dt><dd>{escape(v)}</dd></div>\n' for k, v in items
+    if rows is None:
+        body = "".join(fact_row(k, v) for k, v in items)
+    else:
+        out = []
+        for item in items:
+            row = rows.get(item)
+            if row is None:
+                row = rows[item] = fact_row(*item)
+            out.append(row)
+        body = "".join(out)
+    return Markup(f'  <dl class="facts">\n{body}  </dl>\n')
+
+
+def public_block(sid: str, kind: str, title: str, html: str) -> str:
+    """A public section in full; its HTML is final (escaped by the importer or Markdown renderer)."""
+    sid = escape(sid)
+    return (
+        f'  <section class="block block-{escape(kind)}" id="s-{sid}" aria-labelledby="h-{sid}">\n'
+        f'    <h2 id="h-{sid}">{escape(title)}</h2>\n'
+        '    <div class="block-body">\n'
+        f'{narrow(html)}\n'
+        "    </div>\n"
+        "  </section>\n"
     )
-    return Markup(f'  <dl class="facts">\n{rows}  </dl>\n')
 
 
 def public_blocks(sections: list[dict[str, Any]]) -> Markup:
-    """Public sections in full; their HTML is final (escaped by the importer or Markdown renderer)."""
-    out = []
-    for s in sections:
-        sid = escape(s["id"])
-        out.append(
-            f'  <section class="block block-{escape(s["kind"])}" id="s-{sid}" aria-labelledby="h-{sid}">\n'
-            f'    <h2 id="h-{sid}">{escape(s["title"])}</h2>\n'
-            '    <div class="block-body">\n'
-            f'{narrow(s["html"])}\n'
-            "    </div>\n"
-            "  </section>\n"
-        )
-    return Markup("".join(out))
+    """Public sections in full (see `public_block`)."""
+    return Markup("".join(public_block(s["id"], s["kind"], s["title"], s["html"]) for s in sections))

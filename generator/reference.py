@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,10 +69,11 @@ def _read_cached(cfg: SiteConfig, imp: BookImporter, path: Path) -> b.Book:
 _LOADED: dict[tuple[str, ...], Books] = {}
 
 
-def load_books(cfg: SiteConfig) -> Books:
-    """Every book of the enabled code sets that the project has; a malformed file raises `BuildError`
-    naming `path:line` (the build then stops before touching the site)."""
-    found = sources(cfg)
+def load_books(cfg: SiteConfig, codesets: Collection[str] | None = None) -> Books:
+    """Every book of the enabled code sets (or of those of `codesets`) that the project has; a
+    malformed file raises `BuildError` naming `path:line` (the build then stops before touching
+    the site)."""
+    found = sources(cfg, codesets)
     ident = (code_version(cfg.root), *(f"{k}={stat_key(p)}" for k, p in found))
     hit = _LOADED.get(ident)
     if hit is not None:
@@ -93,11 +95,12 @@ def load_books(cfg: SiteConfig) -> Books:
     return out
 
 
-def sources(cfg: SiteConfig) -> list[tuple[str, Path]]:
-    """(kind, file) of every book the build would read, for the build's fingerprint."""
+def sources(cfg: SiteConfig, codesets: Collection[str] | None = None) -> list[tuple[str, Path]]:
+    """(kind, file) of every book the build would read (of `codesets` only, if given: the fast path
+    of a hand-written CPT page needs none), for the build's fingerprint."""
     out = []
     for kind, imp in book_importers().items():
-        if imp.codeset in cfg.codesets:
+        if imp.codeset in cfg.codesets and (codesets is None or imp.codeset in codesets):
             src = book_source(cfg, kind)
             if src is not None:
                 out.append((kind, src))
@@ -179,9 +182,9 @@ class References:
 _REFS: dict[int, References] = {}  # id(Books) -> References; Books objects live in _LOADED
 
 
-def references(cfg: SiteConfig) -> References:
-    """The References of the build's books (one per loaded set of books)."""
-    books = load_books(cfg)
+def references(cfg: SiteConfig, codesets: Collection[str] | None = None) -> References:
+    """The References of the build's books (one per loaded set of books); see `load_books`."""
+    books = load_books(cfg, codesets)
     found = _REFS.get(id(books))
     if found is None or found.books is not books:
         _REFS.clear()

@@ -6,9 +6,9 @@ placeholders — the HTML of a protected section never reaches a template.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,10 +24,13 @@ from .fragments import (
     child_items,
     facts,
     pager,
-    premium_blocks,
-    public_blocks,
-    record_head,
-    toc_items,
+    premium_block,
+    premium_block_parts,
+    premium_links,
+    public_block,
+    record_meta,
+    record_title,
+    toc_item,
 )
 from .free import is_free
 from .link import CodeSetModel
@@ -206,31 +209,11 @@ def _link(rec: CodeRecord, codeset: str) -> dict[str, str]:
 _json = json.encoder.encode_basestring_ascii  # ASCII JSON: no entity decoding happens in <script>
 
 
-def _memo(
-    cache: AncestorCache | None, key: tuple[Any, ...], held: list[Section], make: Callable[[], Markup]
-) -> Markup:
-    """Fragments that depend only on a record's sections, computed once per distinct section list.
-
-    `key` holds the ids of the `held` section objects (imported sections are shared objects that
-    live as long as the model: siblings hit one entry). Each entry keeps its objects alive, so no
-    id in a live key can be reused by another object; an equal copy of a section only misses.
-    """
-    if cache is None:
-        return make()
-    hit = cache.fragments.get(key)
-    if hit is None:
-        if len(cache.fragments) > 50_000:
-            cache.fragments.clear()
-        hit = cache.fragments[key] = (tuple(held), make())
-    return hit[1]
-
-
 def forget_fragments(cache: AncestorCache, sections: list[Section]) -> None:
-    """Drops the fragments `_memo` keeps for one page's own section list (premium sections are built
-    per page: no other page shares them, and the entries would keep their HTML alive)."""
-    key = tuple(map(id, sections))
-    for kind in ("public", "toc"):
-        cache.fragments.pop((kind, key), None)
+    """Drops what the cache keeps of sections built for one page (premium sections are built per
+    page: no other page shares them, and the entries would keep their HTML alive)."""
+    for s in sections:
+        cache.sections.pop(id(s), None)
 
 
 def wall_text(cfg: SiteConfig) -> str:
@@ -238,29 +221,53 @@ def wall_text(cfg: SiteConfig) -> str:
     return wording.static_wall(cfg.meter)
 
 
+_markup = functools.partial(str.__new__, Markup)  # Markup(s) without its Python-level __new__
+# A section's markup (see `page_context`): protected or not, its block (public: the whole block;
+# protected: the parts around the page's links, `fragments.premium_block`), its contents entry.
+SectionParts = tuple[bool, "str | tuple[str, str, str, str]", str]
+
+
+def _section_parts(cfg: SiteConfig, s: Section, wall: str) -> SectionParts:
+    if cfg.is_protected(s.kind, s.protected):
+        return True, premium_block_parts(s.id, s.title, wall), toc_item(s.id, s.title, locked=True)
+    return False, public_block(s.id, s.kind, s.title, s.html), toc_item(s.id, s.title, locked=False)
+
+
 def page_context(
     cfg: SiteConfig, model: CodeSetModel, i: int, cache: AncestorCache | None = None, wall: str | None = None
 ) -> Ctx:
     """Everything a record page template may show. Protected section bodies are left out.
 
-    `cache` (one per code set and process) shares the ancestor fragments between siblings.
+    `cache` (one per code set and process, see `fragments.AncestorCache`) shares fragments between
+    pages; `wall` is `wall_text(cfg)`, the same for every page of a build.
     """
+    if cache is None:
+        cache = AncestorCache(model)
+    if wall is None:
+        wall = wall_text(cfg)
     rec = model.records[i]
     cs = model.codeset
-    recs = model.records
-    path = urls.page_path(cs, rec.key)
-    public = []
-    protected = []
+    path, display_html, title_html = cache.ref(i)
+    blocks: list[str] = []
+    toc: list[str] = []
+    locked: list[str] = []
+    premium: list[tuple[str, str, str, str]] = []
+    known = cache.sections
     for s in rec.sections:
-        if cfg.is_protected(s.kind, s.protected):
-            protected.append({"id": s.id, "title": s.title})
+        hit = known.get(id(s))
+        if hit is None:  # the entry keeps `s` alive: its id cannot be reused while the entry lives
+            hit = known[id(s)] = (s, _section_parts(cfg, s, wall))
+        is_protected, block, item = hit[1]
+        if is_protected:
+            premium.append(block)  # type: ignore[arg-type]
+            locked.append(item)
         else:
-            public.append({"id": s.id, "title": s.title, "html": s.html, "kind": s.kind})
-    sections_key = tuple(map(id, rec.sections))  # see _memo
+            blocks.append(block)  # type: ignore[arg-type]
+            toc.append(item)
     p = model.parent.get(i)
     prev = model.prev.get(i)
     nxt = model.next.get(i)
-    crumbs, tree = (cache or AncestorCache(model)).get(p)
+    crumbs, tree = cache.get(p)
     descriptor_missing = cs == CPT and not rec.title
     canonical = urls.absolute(cfg.base_url, path)
     # JSON-LD by hand: json.dumps of a dict costs 5x more, 178k times.
@@ -271,7 +278,7 @@ def page_context(
         + '},"url":' + _json(canonical)
         + (',"name":' + _json(rec.title) if rec.title else "")
         + (',"isAccessibleForFree":false,"hasPart":{"@type":"WebPageElement","isAccessibleForFree":false,'
-           '"cssSelector":".premium"}' if protected else "")
+           '"cssSelector":".premium"}' if premium else "")
         + "}"
     )
     gate_page = urls.gate_page_path(cs, rec.key)
@@ -287,6 +294,19 @@ def page_context(
             f"{CODESET_NAMES[cs]} {rec.display}{': ' + rec.title if rec.title else ''}. "
             f"Browse its {len(child_list)} entries."
         )
+    meta_key = (rec.is_code, rec.kind, rec.billable, rec.source, rec.change, rec.change_label)
+    meta = cache.heads.get(meta_key)
+    if meta is None:
+        meta = cache.heads[meta_key] = record_meta(
+            codeset_url=urls.codeset_path(cs), codeset_name=CODESET_NAMES[cs], is_cpt=cs == CPT,
+            is_code=rec.is_code, kind=rec.kind, billable=rec.billable, source=rec.source,
+            change=rec.change, change_label=rec.change_label,
+        )
+    if premium:
+        register, login = premium_links(path)
+        premium_html = _markup("".join([premium_block(b, gate_page, register, login) for b in premium]))
+    else:
+        premium_html = _markup("")
     return Ctx({
         "codeset": cs,
         "codeset_name": CODESET_NAMES[cs],
@@ -300,40 +320,35 @@ def page_context(
         "is_code": rec.is_code,
         "free": is_free(rec),  # opens without spending a view (generator/free.py)
         "billable": rec.billable,
-        "facts": facts(rec.facts),
+        "facts": facts(rec.facts, cache.fact_rows),
         "source": rec.source,
         "url": path,
         "canonical": canonical,
-        "crumb_items": Markup(crumbs),
-        "tree_items": Markup(tree),
+        "crumb_items": _markup(crumbs),
+        "tree_items": _markup(tree),
         "has_parent": p is not None,
         "has_children": bool(child_list),
-        "has_toc": len(public) + len(protected) > 1,
-        "child_items": Markup(child_items(model, i, with_billable=not rec.is_code)) if child_list else "",
+        "has_toc": len(toc) + len(locked) > 1,
+        "child_items": _markup(child_items(cache, i, with_billable=not rec.is_code)) if child_list else "",
         "pager": pager(
-            _link(recs[prev], cs) if prev is not None else None,
-            _link(recs[nxt], cs) if nxt is not None else None,
+            cache.ref(prev) if prev is not None else None,
+            cache.ref(nxt) if nxt is not None else None,
         ),
-        "public_blocks": _memo(cache, ("public", sections_key), rec.sections, lambda: public_blocks(public)),
-        "head": record_head(
-            codeset_url=urls.codeset_path(cs), codeset_name=CODESET_NAMES[cs], is_cpt=cs == CPT,
-            is_code=rec.is_code, kind=rec.kind, billable=rec.billable, source=rec.source,
-            descriptor_missing=descriptor_missing,
-            display=rec.display, title=rec.title, short_title=rec.short_title,
+        "public_blocks": _markup("".join(blocks)),
+        "head": _markup(meta + record_title(
+            descriptor_missing=descriptor_missing, display_html=display_html, title_html=title_html,
+            title=rec.title, short_title=rec.short_title,
             licence_note=CPT_LICENCE_NOTE if descriptor_missing else "",
-            change=rec.change, change_label=rec.change_label,
-        ),
-        "premium_blocks": premium_blocks(
-            protected, gate_page, path, wall if wall is not None else wall_text(cfg)
-        ),
-        "toc_items": _memo(cache, ("toc", sections_key), rec.sections, lambda: toc_items(public, protected)),
+        )),
+        "premium_blocks": premium_html,
+        "toc_items": _markup("".join(toc + locked)),
         "gate_page": gate_page,
         "unlock_url": urls.gate_unlock_path(cs, rec.key),
         "is_cpt": cs == CPT,
         "descriptor_missing": descriptor_missing,
         "ama_notice": AMA_NOTICE if cs == CPT else "",
         "licence_note": CPT_LICENCE_NOTE if descriptor_missing else "",
-        "jsonld": Markup(ld.replace("</", "<\\/")),
+        "jsonld": _markup(ld.replace("</", "<\\/")),
     })
 
 

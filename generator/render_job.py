@@ -164,7 +164,7 @@ def render_chunk(job: RenderJob, chunk: Chunk) -> ChunkResult:
         if job.digests:
             digests.append((codeset, i, public_digest(cfg, model, i, job.memo)))
         if rec.sections is not own:  # the page's own premium sections: packed into its row, dropped
-            forget_fragments(cache, rec.sections)
+            forget_fragments(cache, rec.sections[len(own):])
             for s in rec.sections[len(own):]:
                 job.packer.forget(s.html)
             rec.sections = own

@@ -1,6 +1,7 @@
 """The theme of one build: its Jinja2 environment, fingerprinted assets and the context all pages share."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,25 +17,32 @@ from .render import Assets, Ctx, build_assets, make_env, to_ctx
 SiteFile = tuple[str, bytes]  # (file path in the site, bytes): what a site stage yields
 
 
+def chrome(site: dict[str, Any], env: jinja2.Environment) -> tuple[Ctx, Ctx]:
+    """The site as a template value, and the site-wide parts of every page (header brand, account
+    menu and meter, footer), rendered once from the macros of `_macros.html`."""
+    site_ctx = to_ctx(site)
+    once: Callable[..., Markup] = env.globals["once"]  # type: ignore[assignment]
+    return site_ctx, Ctx({
+        "brand": once("site_brand", site_ctx),
+        "search": once("search_form", "site-search-header"),
+        "nav": once("site_nav", site_ctx),
+        "account": once("site_account_and_meter", site_ctx),
+        "footer": once("site_footer", site_ctx),
+    })
+
+
 def common(
-    cfg: SiteConfig, site: dict[str, Any], assets: Assets, path: str, title: str, env: jinja2.Environment
+    cfg: SiteConfig, site: dict[str, Any], assets: Assets, path: str, title: str, env: jinja2.Environment,
+    parts: tuple[Ctx, Ctx] | None = None,
 ) -> dict[str, Any]:
     """The variables every page gets, with the environment's globals (for `render_page`).
 
-    `chrome` holds the site-wide parts of every page (header brand, account menu and meter,
-    footer), rendered once from the macros of `_macros.html`.
+    `parts` is `chrome(site, env)`, if the caller keeps it (a theme renders thousands of pages).
     """
-    site_ctx = to_ctx(site)
-    once: Callable[..., Markup] = env.globals["once"]  # type: ignore[assignment]
+    site_ctx, chrome_ctx = parts if parts is not None else chrome(site, env)
     return {
         **env.globals,
-        "chrome": Ctx({
-            "brand": once("site_brand", site_ctx),
-            "search": once("search_form", "site-search-header"),
-            "nav": once("site_nav", site_ctx),
-            "account": once("site_account_and_meter", site_ctx),
-            "footer": once("site_footer", site_ctx),
-        }),
+        "chrome": chrome_ctx,
         "site": site_ctx,
         "assets": Ctx({"css": assets.css, "js": assets.js, "search": assets.search, "jobs": assets.jobs}),
         "canonical": urls.absolute(cfg.base_url, path),
@@ -59,7 +67,12 @@ class Theme:
 
     def context(self, path: str, title: str) -> dict[str, Any]:
         """The variables of the page at URL `path` titled `title` (see `common`)."""
-        return common(self.cfg, self.site, self.assets, path, title, self.env)
+        return common(self.cfg, self.site, self.assets, path, title, self.env, self._chrome)
+
+    @functools.cached_property
+    def _chrome(self) -> tuple[Ctx, Ctx]:
+        # Each page gets the same objects: templates only read them (`site` never changes in a build).
+        return chrome(self.site, self.env)
 
     def page(self, template: str, path: str, title: str, **extra: Any) -> SiteFile:
         """Renders `template` as the page at URL `path`, with `extra` variables beside the common ones."""

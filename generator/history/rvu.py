@@ -9,6 +9,9 @@ the payment section, so it goes to the protected store, never into site/.
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,10 +19,12 @@ from .. import urls
 from ..config import SiteConfig
 from ..model import CodeRecord, Section
 from ..official import source
+from ..premium import mpfs, tabular
 from ..premium.mpfs import RVU_COLUMNS
 from ..premium.sections import esc
 from ..premium.sections import source as source_line
 from ..premium.tabular import Table
+from . import pfs
 from .pfs import pfs_order, release_of
 
 SECTION_ID = "rvu-history"
@@ -41,18 +46,44 @@ class RvuHistory:
 
 
 def rvu_history(cfg: SiteConfig) -> RvuHistory | None:
-    """The codes whose RVUs changed between the releases of the PPRRVU file (None: one release only)."""
+    """The codes whose RVUs changed between the releases of the PPRRVU file (None: one release only).
+
+    Read once per file and kept in `.coderef/cache/` (keyed by the file's identity and this code):
+    reading the 40k-row file is half a second, most of the fast path of one hand-written CPT page."""
     src = source(cfg, "pprrvu")
     if src is None:
         return None
     st = src.path.stat()
-    return _read(str(src.path.resolve()), st.st_size, st.st_mtime_ns)
+    return _cached(str(src.path.resolve()), st.st_size, st.st_mtime_ns, cfg.state_dir / "cache")
+
+
+def _code_version() -> str:
+    h = hashlib.blake2b(digest_size=12)
+    for module in (__file__, pfs.__file__, mpfs.__file__, tabular.__file__):
+        h.update(Path(str(module)).read_bytes())
+    return h.hexdigest()
 
 
 @functools.lru_cache(maxsize=2)
-def _read(path_str: str, size: int, mtime_ns: int) -> RvuHistory | None:
-    del size, mtime_ns  # the cache key only
-    path = Path(path_str)
+def _cached(path_str: str, size: int, mtime_ns: int, cache_dir: Path) -> RvuHistory | None:
+    key = hashlib.blake2b(f"{path_str}|{size}|{mtime_ns}|{_code_version()}".encode(), digest_size=12)
+    cache = cache_dir / f"rvu-history-{key.hexdigest()}.pickle"
+    if cache.exists():
+        with open(cache, "rb") as f:
+            found: RvuHistory | None = pickle.load(f)
+        return found
+    history = _read(Path(path_str))
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    for old in cache_dir.glob("rvu-history-*.pickle"):
+        old.unlink(missing_ok=True)
+    tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:
+        pickle.dump(history, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, cache)
+    return history
+
+
+def _read(path: Path) -> RvuHistory | None:
     table = Table(path, RVU_COLUMNS, "a PPRRVU file (HCPCS / MOD / status code / RVUs / conversion factor)")
     rows: dict[tuple[str, str], dict[str, Values]] = {}
     tags: dict[str, None] = {}
