@@ -153,6 +153,7 @@ def _build(root: Path, settings: Settings | None, with_site: bool) -> FastUnlock
         gc.freeze()
         # Requests allocate few reference cycles; collect them 10x less often than the default.
         gc.set_threshold(7000, 20, 20)
+        gate.store.warm()  # the CMS snapshots opened before the first unlock asks for them
         # First answers to consult questions and mail delivery run beside the requests, as threads.
         background = app.state.consult = Background(gate.db, settings)
         app.state.mail_worker = background.worker
