@@ -5,7 +5,6 @@ links the resulting files into the site, hashing each file once (by path, size a
 """
 from __future__ import annotations
 
-import functools
 import os
 import sqlite3
 import time
@@ -87,17 +86,20 @@ class SearchAhead:
         self._cfg, self._models, self._out = cfg, models, out
 
     def sides(self) -> list[Side]:
-        """One task per code set, largest first (they are the longest tasks of the render)."""
-        return [
-            Side(
-                functools.partial(prepare_codeset, self._cfg, self._models[cs], self._out, self.extra),
-                functools.partial(self._done, cs),
-            )
-            for cs in self.codesets
-        ]
+        """One task indexing the code sets one after another, largest first (the longest task of
+        the render): one at a time, so that only one process holds an index being built (several
+        hundred MB for ICD-10-CM) while the others render pages."""
+        if not self.codesets:
+            return []
+        return [Side(self._index_all, self._done)]
 
-    def _done(self, codeset: str, generation: object) -> None:
-        self.prepared[codeset] = str(generation)
+    def _index_all(self) -> dict[str, str]:
+        return {
+            cs: prepare_codeset(self._cfg, self._models[cs], self._out, self.extra) for cs in self.codesets
+        }
+
+    def _done(self, generations: dict[str, str]) -> None:
+        self.prepared.update(generations)
 
 
 def search_stage(
