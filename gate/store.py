@@ -38,10 +38,16 @@ class ProtectedStore:
         self._free_version: object = None
         # Premium sections are rendered in one thread of their own, one at a time (the renderer's
         # sources are not made for concurrent use), queued there rather than on the loop's executor.
-        self._renders = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coderef-premium")
+        # Made when first needed, and again after `close` (an app served again, as tests do).
+        self._renders: ThreadPoolExecutor | None = None
+
+    def _render_thread(self) -> ThreadPoolExecutor:
+        if self._renders is None:
+            self._renders = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coderef-premium")
+        return self._renders
 
     async def _off_loop(self, work: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._renders, work)
+        return await asyncio.get_running_loop().run_in_executor(self._render_thread(), work)
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[None]:
@@ -77,7 +83,7 @@ class ProtectedStore:
         except Unavailable as exc:
             log.info("premium sections: nothing to open ahead of the first unlock (%s)", exc)
             return
-        self._renders.submit(self._open_ahead, renderer)
+        self._render_thread().submit(self._open_ahead, renderer)
 
     @staticmethod
     def _open_ahead(renderer: OnDemand) -> None:
@@ -142,5 +148,7 @@ class ProtectedStore:
         self.reader.remember(codeset, code, data, version)
 
     def close(self) -> None:
-        self._renders.shutdown(wait=True)
+        if self._renders is not None:
+            self._renders.shutdown(wait=True)
+            self._renders = None
         self.reader.close()
