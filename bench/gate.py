@@ -65,6 +65,43 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
+def serve(root: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """`coderef serve` of `root` on a free loopback port, in bench mode with SQLite and a fixed
+    development key, once it answers: the process and its base URL (the caller terminates it)."""
+    import httpx
+
+    port = _port()
+    env = {**os.environ, "PYTHONPATH": str(REPO), "CODEREF_BENCH": "1", "CODEREF_ENV": "development",
+           "CODEREF_SECRET_KEYS": "bench-key-" + "b" * 32}
+    env.pop("CODEREF_DATABASE_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gate", "--root", str(root), "serve", "--port", str(port)],
+        env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            httpx.get(base + "/__bench/bare", timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    return proc, base
+
+
+def paid_account(c: Any, root: Path, email: str) -> str:
+    """Registers `email` through the client `c` of the gate serving `root`, makes it a paid account
+    and returns its session cookie."""
+    c.post("/gate/register", json={"email": email, "password": "bench passphrase"})
+    sys.path.insert(0, str(REPO))
+    from gate.accounts import records as accounts
+    from gate.db import Database
+
+    db = Database(None, root / "var" / "gate.sqlite")
+    db.call(accounts.set_plan, email, "paid")
+    db.close()
+    return "; ".join(f"{k}={v}" for k, v in c.cookies.items())
+
+
 LOADGEN = textwrap.dedent('''
     import asyncio, json, sys, time
     host, port, path_tpl, method, cookie, conns, dur, start, accept = sys.argv[1:10]
@@ -156,31 +193,10 @@ def run(root: Path) -> dict[str, Any]:
     proc = None
     try:
         _build(work)
-        port = _port()
-        env = {**os.environ, "PYTHONPATH": str(REPO), "CODEREF_BENCH": "1", "CODEREF_ENV": "development",
-               "CODEREF_SECRET_KEYS": "bench-key-" + "b" * 32}
-        env.pop("CODEREF_DATABASE_URL", None)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "gate", "--root", str(work), "serve", "--port", str(port)],
-            env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(200):
-            try:
-                httpx.get(base + "/__bench/bare", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        proc, base = serve(work)
         with httpx.Client(base_url=base) as c:
-            c.post("/gate/register", json={"email": "bench@example.org", "password": "bench passphrase"})
-            sys.path.insert(0, str(REPO))
-            from gate.accounts import records as accounts
-            from gate.db import Database
-            db = Database(None, work / "var" / "gate.sqlite")
-            db.call(accounts.set_plan, "bench@example.org", "paid")
-            db.close()
+            cookie = paid_account(c, work, "bench@example.org")
             assert c.post("/gate/unlock/cpt/B000000").json()["views_left"] is None
-            cookie = "; ".join(f"{k}={v}" for k, v in c.cookies.items())
         cases = {
             "bare": ("/__bench/bare", "GET"),
             "review_unlock": ("/gate/unlock/cpt/B000000", "POST"),

@@ -12,7 +12,6 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -101,36 +100,16 @@ async def _probe(base: str, cookie: str, path: str) -> tuple[float, list[float]]
 def through_gate(proj: Path, codes: list[tuple[str, str]]) -> dict[str, Any]:
     import httpx
 
-    from .gate import _port
+    from .gate import paid_account, serve
 
-    port = _port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "CODEREF_BENCH": "1", "CODEREF_ENV": "development",
-           "CODEREF_SECRET_KEYS": "bench-key-" + "b" * 32}
-    env.pop("CODEREF_DATABASE_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "gate", "--root", str(proj), "serve", "--port", str(port)],
-                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
+    proc, base = serve(proj)
     try:
-        for _ in range(300):
-            try:
-                httpx.get(base + "/__bench/bare", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        email = f"ondemand-{time.time_ns()}@example.org"
         with httpx.Client(base_url=base) as c:
-            c.post("/gate/register", json={"email": email, "password": "bench passphrase"})
-            sys.path.insert(0, str(ROOT))
-            from gate.accounts import records as accounts
-            from gate.db import Database
-
-            db = Database(None, proj / "var" / "gate.sqlite")
-            db.call(accounts.set_plan, email, "paid")
-            db.close()
-            cookie = "; ".join(f"{k}={v}" for k, v in c.cookies.items())
+            cookie = paid_account(c, proj, f"ondemand-{time.time_ns()}@example.org")
         out: dict[str, Any] = {"codes": {}}
         busiest = codes[len(FIXED)] if len(codes) > len(FIXED) else codes[-1]
-        # The first unlock of all opens the snapshots; then the busiest NCCI code, with them open.
+        # The first unlock of all (the gate opens the snapshots as it starts: it may still be at it);
+        # then the busiest NCCI code, with them open.
         for name, (cs, key) in (("first_of_all", codes[0]), ("busiest", busiest)):
             took, bare = asyncio.run(_probe(base, cookie, f"/gate/unlock/{cs}/{key}"))
             out[name] = {"code": f"{cs}/{key}", "ms": round(took, 1), "bare_during": len(bare),

@@ -7,8 +7,6 @@ Books are optional: a site without them has no index pages and searches titles a
 from __future__ import annotations
 
 import hashlib
-import os
-import pickle
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +18,7 @@ from .importers import BookImporter, book_importers
 from .index_layout import BASES, Layout, layout, letter_key, letter_slug, slug
 from .load import code_version, stat_key
 from .model import CODESET_NAMES, ICD10CM, ICD10PCS
+from .pickle_cache import cached
 from .xrefs import Resolver, Target, code_key
 
 CACHE_VERSION = "1"
@@ -50,19 +49,7 @@ def _read_cached(cfg: SiteConfig, imp: BookImporter, path: Path) -> b.Book:
         f"{CACHE_VERSION}|{code_version(cfg.root)}|{imp.kind}|{stat_key(path)}".encode(), digest_size=12
     ).hexdigest()
     cache = cfg.state_dir / "cache" / f"{imp.kind}-{key}.pickle"
-    if cache.exists():
-        with open(cache, "rb") as f:
-            found: b.Book = pickle.load(f)
-        return found
-    book = imp.read(path)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    for old in cache.parent.glob(f"{imp.kind}-*.pickle"):
-        old.unlink(missing_ok=True)
-    tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        pickle.dump(book, f, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, cache)
-    return book
+    return cached(cache, f"{imp.kind}-*.pickle", lambda: imp.read(path))
 
 
 # The books last loaded, by their sources' identities: a build asks twice (page sections, search).

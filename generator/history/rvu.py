@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from .. import urls
 from ..config import SiteConfig
 from ..model import CodeRecord, Section
 from ..official import source
+from ..pickle_cache import cached
 from ..premium import mpfs, tabular
 from ..premium.mpfs import RVU_COLUMNS
 from ..premium.sections import esc
@@ -68,19 +67,7 @@ def _code_version() -> str:
 def _cached(path_str: str, size: int, mtime_ns: int, cache_dir: Path) -> RvuHistory | None:
     key = hashlib.blake2b(f"{path_str}|{size}|{mtime_ns}|{_code_version()}".encode(), digest_size=12)
     cache = cache_dir / f"rvu-history-{key.hexdigest()}.pickle"
-    if cache.exists():
-        with open(cache, "rb") as f:
-            found: RvuHistory | None = pickle.load(f)
-        return found
-    history = _read(Path(path_str))
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    for old in cache_dir.glob("rvu-history-*.pickle"):
-        old.unlink(missing_ok=True)
-    tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        pickle.dump(history, f, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, cache)
-    return history
+    return cached(cache, "rvu-history-*.pickle", lambda: _read(Path(path_str)))
 
 
 def _read(path: Path) -> RvuHistory | None:
