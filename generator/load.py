@@ -16,9 +16,17 @@ from .errors import BuildError, Problems
 from .history import attach_history
 from .importers import CodeSetImporter, codeset_importers
 from .link import CodeSetModel
-from .model import CODESET_NAMES, CPT, CodeRecord
+from .model import CODESET_NAMES, CPT, HCPCS, CodeRecord
 from .official import shipped_file
-from .premium import PREMIUM_ORDER, PageSections, finish_conversions, start_conversions
+from .pickle_cache import cached
+from .premium import (
+    PREMIUM_KINDS,
+    PREMIUM_ORDER,
+    PageSections,
+    finish_conversions,
+    normalised_file,
+    start_conversions,
+)
 from .premium.lists import SectionLists, premium_files
 from .progress import phase, say
 from .registry import imported_source
@@ -216,16 +224,15 @@ def _attach_premium(
     renders (`premium.lists`); the CPT code-number pages the CMS files name are added first."""
     existing = {cs: {r.key for r in m.records} for cs, m in models.items()}
     code_pages = {cs: {r.key for r in m.records if r.is_code} for cs, m in models.items()}
-    with PageSections(cfg, code_pages) as by_page:
-        for rec in by_page.extra_records(existing):
-            if rec.codeset in models and rec.key not in existing[rec.codeset]:
-                models[rec.codeset].records.append(rec)
-                existing[rec.codeset].add(rec.key)
-                if rec.is_code:
-                    code_pages[rec.codeset].add(rec.key)
+    for rec in _cms_pages(cfg, existing):
+        if rec.codeset in models and rec.key not in existing[rec.codeset]:
+            models[rec.codeset].records.append(rec)
+            existing[rec.codeset].add(rec.key)
+            if rec.is_code:
+                code_pages[rec.codeset].add(rec.key)
     if keys is not None and not keys:
         return
-    with SectionLists(cfg, premium_files(cfg), code_pages) as lists:
+    with SectionLists(cfg, premium_files(cfg), code_pages, only=keys) as lists:
         for codeset in [cs for cs in PREMIUM_ORDER if cs in models]:
             for target in models[codeset].records:
                 if not target.is_code or (keys is not None and (codeset, target.key) not in keys):
@@ -238,6 +245,26 @@ def _attach_premium(
                         )
                         continue
                     target.sections = [*target.sections, section]
+
+
+def _cms_pages(cfg: SiteConfig, existing: dict[str, set[str]]) -> list[CodeRecord]:
+    """`premium.extra_records` (the CPT code-number pages and HCPCS modifier pages the CMS files make),
+    through a pickle cache keyed by the files read, the generator's code and the pages there are
+    already: reading every code of every file takes a fifth of a second, which the fast path of one
+    hand-written page cannot spare."""
+    files = {kind: path for kind in PREMIUM_KINDS if (path := normalised_file(cfg, kind)) is not None}
+    h = hashlib.blake2b(f"{CACHE_VERSION}|{code_version(cfg.root)}".encode(), digest_size=12)
+    for kind, path in sorted(files.items()):
+        h.update(f"|{kind}={stat_key(path)}".encode())
+    # What extra_records reads of the pages: the CPT keys, and whether HCPCS has its modifiers group.
+    h.update(f"|modifiers={'modifiers' in existing.get(HCPCS, ())}|".encode())
+    h.update("\x1f".join(sorted(existing.get(CPT, ()))).encode())
+
+    def make() -> list[CodeRecord]:
+        with PageSections(cfg, existing, files) as by_page:
+            return list(by_page.extra_records(existing))
+
+    return cached(cfg.state_dir / "cache" / f"cms-pages-{h.hexdigest()}.pickle", "cms-pages-*.pickle", make)
 
 
 def _share_sections(records: list[CodeRecord]) -> list[CodeRecord]:

@@ -9,7 +9,8 @@ equivalence over the shipped data. Sections of a kind the site makes public are 
 """
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping
+import sqlite3
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -43,50 +44,85 @@ SECTION_OF = {
 CODESETS_OF = {sid: (CPT, HCPCS) for sid in CMS_SECTIONS} | {"gems-crosswalk": (ICD10CM, ICD10PCS)}
 
 
-def covered(sources: Sources) -> dict[str, frozenset[str]]:
-    """Section id -> the codes (as CMS writes them) that `render` makes it for."""
+def covered(sources: Sources, among: Collection[str] | None = None) -> dict[str, frozenset[str]]:
+    """Section id -> the codes (as CMS writes them) that `render` makes it for; of `among` only, if
+    given (the fast path of a few pages looks their codes up instead of reading every file whole)."""
     out: dict[str, frozenset[str]] = {}
+
+    def having(db: sqlite3.Connection, table: str, column: str, every: Callable[[], Iterable[str]]
+               ) -> set[str]:
+        """`every()` code of the file (read whole), or those of `among` it has (looked up)."""
+        return set(every()) if among is None else _having(db, table, column, among)
+
     if sources.ptp:  # a code is in a PTP file's `codes` table only with an edit of its own
-        out["ncci-edits"] = frozenset().union(*(s.codes() for s in sources.ptp))
+        out["ncci-edits"] = frozenset().union(*(having(s.db, "codes", "code", s.codes) for s in sources.ptp))
     if sources.mue:
-        out["mue"] = frozenset().union(*(s.by_code().keys() for s in sources.mue))
+        out["mue"] = frozenset().union(*(having(s.db, "mue", "code", s.by_code) for s in sources.mue))
     if sources.rvu is not None:
-        out["rvu-payment"] = frozenset(sources.rvu.by_code())
+        out["rvu-payment"] = frozenset(having(sources.rvu.db, "rvu", "code", sources.rvu.by_code))
     if sources.aoc is not None:  # only edits not deleted make the section
         db = sources.aoc.db
-        out["add-on-codes"] = frozenset(
-            str(r[0]) for r in db.execute(
-                "SELECT addon FROM aoc WHERE del IS NULL"
-                " UNION SELECT prim FROM aoc WHERE del IS NULL AND prim IS NOT NULL"))
+        if among is None:
+            out["add-on-codes"] = frozenset(
+                str(r[0]) for r in db.execute(
+                    "SELECT addon FROM aoc WHERE del IS NULL"
+                    " UNION SELECT prim FROM aoc WHERE del IS NULL AND prim IS NOT NULL"))
+        else:
+            live = "del IS NULL"
+            out["add-on-codes"] = frozenset(
+                _having(db, "aoc", "addon", among, live) | _having(db, "aoc", "prim", among, live))
     for codeset in (ICD10CM, ICD10PCS):
         srcs = [g for g in sources.gems if g.codeset == codeset]
         if srcs:
-            out[f"gems-crosswalk:{codeset}"] = frozenset().union(*(g.codes() for g in srcs))
+            out[f"gems-crosswalk:{codeset}"] = frozenset().union(*(
+                having(g.db, "gem", "icd10", g.codes) for g in srcs))
     return out
+
+
+def _having(
+    db: sqlite3.Connection, table: str, column: str, among: Collection[str], where: str = ""
+) -> set[str]:
+    """The codes of `among` that `table.column` holds (in rows matching `where`): indexed lookups."""
+    found: set[str] = set()
+    codes = sorted(among)
+    cond = f" AND {where}" if where else ""
+    for i in range(0, len(codes), 500):  # well under SQLite's limit of bound variables
+        part = codes[i:i + 500]
+        q = f"SELECT DISTINCT {column} FROM {table} WHERE {column} IN ({','.join('?' * len(part))}){cond}"
+        found.update(str(r[0]) for r in db.execute(q, part))
+    return found
 
 
 class SectionLists:
     """The premium sections of each code page, as `PageSections` would return them but with empty
     HTML (placeholders), for the kinds the site protects; public kinds are rendered.
 
-    Holds sets of codes only: made in the build process, it is inherited by the render workers."""
+    Holds sets of codes only: made in the build process, it is inherited by the render workers.
+    `only`: the (code set, key) of the pages it will be asked about, when a few (the fast path of
+    hand-written pages): their codes are looked up instead of every file read whole; a page not in
+    it is refused."""
 
     def __init__(
-        self, cfg: SiteConfig, files: Mapping[str, Path], pages: Mapping[str, Collection[str]]
+        self, cfg: SiteConfig, files: Mapping[str, Path], pages: Mapping[str, Collection[str]],
+        only: Collection[tuple[str, str]] | None = None,
     ) -> None:
+        self.only = frozenset(only) if only is not None else None
+        among = {_cms_code(cs, key) for cs, key in self.only} if self.only is not None else None
         with ExitStack() as stack:
             dbs = {}
             for kind, path in files.items():
                 db = connect(path)
                 stack.callback(db.close)
                 dbs[kind] = db
-            self.covered = covered(Sources(dbs))
+            self.covered = covered(Sources(dbs), among)
         self.public = frozenset(sid for sid, kind in SECTION_KINDS.items() if not cfg.is_protected(kind))
         # Sections the site shows in public are rendered as before, from the same files.
         self.render = PageSections(cfg, pages, files) if self.public else None
 
     def ids(self, codeset: str, key: str) -> Iterator[str]:
         """The ids of the page's premium sections, in page order."""
+        if self.only is not None and (codeset, key) not in self.only:
+            raise ValueError(f"{codeset} {key}: not one of the pages these section lists were made for")
         if codeset in (CPT, HCPCS):
             for sid in CMS_SECTIONS:
                 found = self.covered.get(sid)
@@ -123,6 +159,11 @@ class SectionLists:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _cms_code(codeset: str, key: str) -> str:
+    """A page's code as the CMS files write it (what `covered` holds)."""
+    return gems.gem_code(codeset, key) if codeset in (ICD10CM, ICD10PCS) else key
 
 
 def is_reference(section: Section) -> bool:
