@@ -66,6 +66,12 @@ def split(text: str, rel: str, problems: Problems) -> Document | None:
     return Document(node, body, body_line, 1)
 
 
+def compose(text: str) -> yaml.Node | None:
+    """The YAML node tree of `text` (with marks for line numbers), parsed as `split` parses front matter;
+    raises `yaml.MarkedYAMLError`."""
+    return yaml.compose(text, Loader=_LOADER)
+
+
 def value(node: yaml.Node) -> Any:
     """The plain Python value of a node (strings, numbers, dates, lists, mappings)."""
     return _LOADER("").construct_document(node)

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from markdown_it import MarkdownIt
 
-from . import urls
+from . import frontmatter, urls
 from .content import slugify
 from .errors import Problems
 
@@ -95,7 +95,7 @@ def read_guide(path: Path, root: Path, problems: Problems) -> Guide | None:
 
 def _front(front: str, guide: Guide, rel: str, problems: Problems) -> bool:
     try:
-        node = yaml.compose(front, Loader=yaml.SafeLoader)
+        node = frontmatter.compose(front)
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 2 if exc.problem_mark else 1
         problems.error(rel, line, f"invalid YAML in front matter: {exc.problem}")
@@ -106,7 +106,7 @@ def _front(front: str, guide: Guide, rel: str, problems: Problems) -> bool:
     ok = True
     for knode, vnode in node.value:
         key, line = knode.value, knode.start_mark.line + 2
-        value: Any = yaml.safe_load(yaml.serialize(vnode))
+        value: Any = frontmatter.value(vnode)
         if key in ("title", "summary"):
             if not isinstance(value, str) or not value.strip():
                 problems.error(rel, line, f"'{key}' must be a non-empty string")

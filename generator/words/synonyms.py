@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from .. import frontmatter
 from ..errors import Problems
 from .text import tokens
 
@@ -37,7 +38,7 @@ def load(root: Path, problems: Problems) -> list[Synonym]:
         return []
     rel = str(PATH)
     try:
-        doc = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        doc = frontmatter.compose(path.read_text(encoding="utf-8"))
     except yaml.MarkedYAMLError as exc:
         problems.error(
             rel, exc.problem_mark.line + 1 if exc.problem_mark else 0, f"invalid YAML: {exc.problem}"
@@ -58,7 +59,7 @@ def load(root: Path, problems: Problems) -> list[Synonym]:
         for knode, vnode in group.value:
             line = knode.start_mark.line + 1
             key = str(knode.value).strip()
-            raw = yaml.safe_load(yaml.serialize(vnode))
+            raw = frontmatter.value(vnode)
             phrases = [raw] if isinstance(raw, str) else raw
             if (
                 not key
