@@ -217,6 +217,9 @@ def _extra_records(
     for code in missing:
         groups.setdefault(_group_key(code), []).append(code)
     order = 0
+    # One string per distinct source line (a few), not per page: the fast path of a hand-written
+    # page reads these records back from a pickle (load.py), which stores a shared string once.
+    lines: dict[frozenset[str], str] = {}
     for gkey, codes in sorted(groups.items()):
         if gkey not in have:
             order += 1
@@ -227,11 +230,12 @@ def _extra_records(
             )
         for code in codes:
             order += 1
+            kinds = frozenset(found[code])
+            line = lines.get(kinds)
+            if line is None:
+                line = lines[kinds] = f"Code number listed in CMS data: {_listed_in(kinds, releases)}"
             # No title: the descriptor is AMA's, so the page says so instead of repeating the number.
-            yield CodeRecord(
-                codeset=CPT, key=code, title="", parent=gkey, order=order,
-                source=f"Code number listed in CMS data: {_listed_in(found[code], releases)}",
-            )
+            yield CodeRecord(codeset=CPT, key=code, title="", parent=gkey, order=order, source=line)
 
 
 # What a CPT code-number page names as its source (never the operator's local file names).
@@ -327,9 +331,13 @@ class PageSections:
         return [section] if section is not None else []
 
     def warm(self) -> None:
-        """Opens the files and reads the small tables every page's sections share (MUEs, RVUs,
-        add-on codes, ICD-9-CM descriptions), so that no page's first render pays for them."""
+        """Opens the files and reads the small tables every page's sections share (NCCI codes and
+        rationales, MUEs, RVUs, add-on codes, ICD-9-CM descriptions), so that no page's first render
+        pays for them."""
         o = self._opened()
+        for ptp in o.ptp:
+            ptp.names  # noqa: B018 (read now: a cached property)
+            ptp.rationale  # noqa: B018
         for src in o.mue:
             src.by_code()
         if o.rvu is not None:

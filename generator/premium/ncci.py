@@ -35,9 +35,20 @@ class PtpSource:
         self.setting = meta.get("setting", SETTINGS[kind])
         self.release = meta.get("release", "")
         self.file = meta.get("source_file", "")
-        self.ids = {str(c): int(i) for i, c in db.execute("SELECT id, code FROM codes")}
-        self.names = {i: c for c, i in self.ids.items()}
-        self.rationale = {int(i): str(t) for i, t in db.execute("SELECT id, text FROM rationale")}
+
+    # Read when first asked (`PageSections.warm` asks ahead): the fast path of one hand-written page
+    # only looks its code up in the `codes` table (premium/lists.py), and each file has ~15,000 codes.
+    @functools.cached_property
+    def ids(self) -> dict[str, int]:
+        return {str(c): int(i) for i, c in self.db.execute("SELECT id, code FROM codes")}
+
+    @functools.cached_property
+    def names(self) -> dict[int, str]:
+        return {i: c for c, i in self.ids.items()}
+
+    @functools.cached_property
+    def rationale(self) -> dict[int, str]:
+        return {int(i): str(t) for i, t in self.db.execute("SELECT id, text FROM rationale")}
 
     def label(self) -> str:
         return cite(f"NCCI PTP edits ({self.setting})", self.release, self.file)
