@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from xml.sax.saxutils import escape
 
 from . import urls
 from .link import CodeSetModel
 from .theme import SiteFile, Theme
+from .xml_text import escape
 
 SITEMAP_CHUNK = 50_000
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from xml.sax.saxutils import escape, quoteattr
 
 from .. import urls
 from ..config import SiteConfig
+from ..xml_text import escape, quoteattr
 from .model import Job
 from .views import pay, where
 

@@ -4,12 +4,12 @@ the Atom feed and the jobs sitemap. Every path is below `urls.JOBS`, except the 
 from __future__ import annotations
 
 import datetime as dt
-from xml.sax.saxutils import escape
 
 from .. import urls
 from ..config import SiteConfig
 from ..render import Ctx
 from ..theme import SiteFile, Theme
+from ..xml_text import escape
 from . import feed, views
 from .model import Job
 

@@ -9,6 +9,7 @@ kind << 11 | slots << 6 | cover << 2 | role.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 WORD, MODIFIER, SYNONYM = 0, 1, 2  # the role of a token in an entry
@@ -51,11 +52,20 @@ def _varint_bytes(n: int) -> bytes:
 # numbers (entry deltas, `info` values under 2**16), and a table lookup per number is several times
 # faster than encoding it byte by byte.
 _TABLE_SIZE = 1 << 16
-_VARINTS = [_varint_bytes(n) for n in range(_TABLE_SIZE)]
+
+
+@functools.cache
+def _varints() -> list[bytes]:
+    """The table, made when an index is first written (not by every command that imports this)."""
+    return (
+        [bytes((n,)) for n in range(1 << 7)]
+        + [bytes((n & 0x7F | 0x80, n >> 7)) for n in range(1 << 7, 1 << 14)]
+        + [bytes((n & 0x7F | 0x80, n >> 7 & 0x7F | 0x80, n >> 14)) for n in range(1 << 14, _TABLE_SIZE)]
+    )
 
 
 def encode(postings: list[tuple[int, int]]) -> bytes:
-    table = _VARINTS
+    table = _varints()
     parts: list[bytes] = []
     add = parts.append
     last = 0
