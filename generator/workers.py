@@ -8,16 +8,17 @@ that process's private copy, so each extra process holding the model costs up to
 """
 from __future__ import annotations
 
-import multiprocessing
 import pickle
 import queue
 import threading
 import traceback
 from collections.abc import Callable, Sequence
-from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import BuildError
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 Task = Callable[[], Any]
 
@@ -29,6 +30,9 @@ def run_shared(tasks: Sequence[Task], workers: int, handle: Callable[[int, Any],
     results of one process come in the order it ran its tasks. The first error of any task is
     raised here (the workers are then stopped); a result that cannot be pickled is an error.
     """
+    # Imported here: multiprocessing (with socket) costs every `coderef` command 10 ms otherwise.
+    import multiprocessing
+
     ctx = multiprocessing.get_context("fork")
     counter = ctx.Value("q", 0)  # the next task not taken, shared by every process
     n = len(tasks)
@@ -136,6 +140,8 @@ def _portable(exc: BaseException) -> BaseException:
 
 
 def _read(conns: list[Connection], inbox: queue.SimpleQueue[bytes | None]) -> None:
+    from multiprocessing.connection import Connection, wait
+
     while conns:
         for conn in wait(conns):
             assert isinstance(conn, Connection)

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import model
 from ..config import DEFAULT_PROTECTED
@@ -14,6 +14,9 @@ from ..errors import BuildError
 from .bulk import gc_paused, package_dir
 from .notes import NoteLinker, clean, escape
 from .xmlpos import element_line, open_maybe_gzip
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 # Note containers of a tabular entry -> (section kind, section title). Order = order on the page.
 NOTE_KINDS: tuple[tuple[str, str, str], ...] = (
@@ -146,6 +149,10 @@ def _extended_key(key: str, char: str) -> str:
 
 def _parse(path: Path) -> tuple[list[_Node], str]:
     """All chapters, blocks and codes in document order, with notes and 7th-character rules attached."""
+    # Imported here: every command imports the importers, and a build parses this file only when its
+    # parse cache is cold (ElementTree costs 17 ms to import).
+    import xml.etree.ElementTree as ET
+
     try:
         with open_maybe_gzip(path) as f:
             root = ET.parse(f).getroot()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import multiprocessing
 import os
 import re
 import sys
@@ -140,6 +139,8 @@ def start(cfg: SiteConfig, converters: dict[str, Converter], jobs: int) -> list[
             todo.append((src, out))
     if not todo or jobs < 1 or not forking.can_fork():
         return []
+    import multiprocessing  # here: only a build that converts needs it (10 ms of every command)
+
     cache_dir(cfg).mkdir(parents=True, exist_ok=True)
     todo.sort(key=lambda t: t[0].path.stat().st_size, reverse=True)
     taken = multiprocessing.get_context("fork").Value("i", 0)  # how many files the children took
