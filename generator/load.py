@@ -253,6 +253,8 @@ def _cms_pages(cfg: SiteConfig, existing: dict[str, set[str]]) -> list[CodeRecor
     already: reading every code of every file takes a fifth of a second, which the fast path of one
     hand-written page cannot spare."""
     files = {kind: path for kind in PREMIUM_KINDS if (path := normalised_file(cfg, kind)) is not None}
+    if not files:
+        return []
     h = hashlib.blake2b(f"{CACHE_VERSION}|{code_version(cfg.root)}".encode(), digest_size=12)
     for kind, path in sorted(files.items()):
         h.update(f"|{kind}={stat_key(path)}".encode())

@@ -109,15 +109,24 @@ def test_answers_are_byte_identical_to_the_sections_rendered_in_the_build(built:
 
 def test_the_build_lists_exactly_the_sections_rendering_makes(built: Path) -> None:
     """The placeholders on the pages (and the references in the store) are the sections `PageSections`
-    makes: every code page of the small project, with and without data."""
+    makes: every code page of the small project, with and without data; and the lists made for a few
+    pages (the fast path of hand-written edits, which looks their codes up) are the same."""
     cfg = SiteConfig(root=built)
     pages = code_pages(built)
     keys = [(cs, k) for cs, k in store_rows(built) if cs in (CPT, HCPCS, ICD10CM, ICD10PCS)]
-    with SectionLists(cfg, premium_files(cfg), pages) as lists, PageSections(cfg, pages) as render:
-        for cs, key in [*keys, (CPT, "00000"), (HCPCS, "Z9999"), (ICD10CM, "Z99.89")]:
+    probe = [*keys, (CPT, "00000"), (HCPCS, "Z9999"), (ICD10CM, "Z99.89")]
+    files = premium_files(cfg)
+    with SectionLists(cfg, files, pages) as lists, PageSections(cfg, pages) as render, \
+            SectionLists(cfg, files, pages, only=probe) as few:
+        for cs, key in probe:
             listed = [(s.id, s.kind, s.title) for s in lists(cs, key)]
             assert listed == [(s.id, s.kind, s.title) for s in render(cs, key)], (cs, key)
             assert all(not s.html for s in lists(cs, key))  # placeholders: nothing rendered
+            assert [(s.id, s.kind, s.title) for s in few(cs, key)] == listed, (cs, key)
+            with SectionLists(cfg, files, pages, only=[(cs, key)]) as one:
+                assert [(s.id, s.kind, s.title) for s in one(cs, key)] == listed, (cs, key)
+        with pytest.raises(ValueError, match="not one of the pages"):
+            few(CPT, "99999")
 
 
 def test_the_snapshot_survives_a_later_import(project: Path, tmp_path: Path) -> None:
