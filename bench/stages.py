@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .common import ROOT, coderef, fast_tmp, make_default_project
+from .common import ROOT, byte_compile, coderef, fast_tmp, make_default_project
 
 # Stage lines of `coderef build` on stderr: "premium    52.77s", "render     199318 in 62.29s (...)".
 _STAGE = re.compile(r"^(\w+)\s+(?:\d+ in )?([\d.]+)s\b", re.M)
@@ -101,6 +101,7 @@ def _store_rows(root: Path) -> dict[tuple[str, str], str]:
 def run(root: Path = ROOT) -> dict[str, Any]:
     base = Path(tempfile.mkdtemp(prefix="coderef-bench-stages-", dir=fast_tmp()))
     out: dict[str, Any] = {"tmp": str(base.parent)}
+    byte_compile()
     try:
         proj = make_default_project(base / "proj")
         out["clean_cold"] = timed_build(proj, "--no-search")  # converts the CMS files, parses everything

@@ -22,7 +22,7 @@ from .load import load_models
 from .publish import Journal, Slots, SlotWriter
 from .render_job import RenderJob, render_chunk
 from .result import BuildResult
-from .search_stage import file_hashes, index_search
+from .search_stage import file_hashes, forget_hashes, index_search
 from .state import get_meta, hand_records, record_build, search_file_paths
 from .store_job import replace_rows
 from .theme import Theme
@@ -62,6 +62,7 @@ def build_pages(
     search_files = None
     if reindex:
         search_files = index_search(cfg, {cs: models[cs] for cs in reindex}, reindex, quiet=quiet)
+        forget_hashes(db, cfg, search_files)
     old_search: set[str] = set()
     new_search: list[tuple[str, Path, str]] = []
     if search_files is not None:

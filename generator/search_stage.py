@@ -116,6 +116,7 @@ def search_stage(
     if ahead is not None:
         changed |= ahead.prepared.keys()
     files = index_search(cfg, models, changed, quiet=quiet, jobs=jobs, ahead=ahead)
+    forget_hashes(db, cfg, files)
     if cfg.jobs.enabled:
         files[urls.JOBS_SEARCH] = jobs_search.bundle(cfg, listings(cfg))
     return Indexed(changed, files)
@@ -124,7 +125,13 @@ def search_stage(
 def file_hashes(db: sqlite3.Connection, files: Iterable[tuple[str, Path]]) -> list[tuple[str, Path, str]]:
     """(site path, file, hash) of search files, each hashed once (by path, size and mtime) and
     remembered in the state database."""
-    known = {p: (s, h) for p, s, h in db.execute("SELECT path, stat, hash FROM file_hash")}
+    files = list(files)
+    paths = [str(src) for _, src in files]
+    known: dict[str, tuple[str, str]] = {}
+    for i in range(0, len(paths), 500):  # the files asked for, not every file ever hashed
+        part = paths[i:i + 500]
+        q = f"SELECT path, stat, hash FROM file_hash WHERE path IN ({','.join('?' * len(part))})"
+        known.update((p, (s, h)) for p, s, h in db.execute(q, part))
     out = []
     fresh = []
     for rel, src in files:
@@ -139,6 +146,29 @@ def file_hashes(db: sqlite3.Connection, files: Iterable[tuple[str, Path]]) -> li
         out.append((rel, src, h))
     db.executemany("INSERT OR REPLACE INTO file_hash VALUES (?, ?, ?)", fresh)
     return out
+
+
+def forget_hashes(db: sqlite3.Connection, cfg: SiteConfig, files: SearchFiles) -> None:
+    """Forgets the hashes of the earlier generations of the code sets in `files` and of the earlier
+    lists of code sets (`index_codesets` deleted them): without this, every re-index of a code set
+    added its ~1,000 files to the table for good, and every fast path read them all."""
+    base = search_dir(cfg)
+    shared = base / "shared"  # the list of code sets: the one all of `files` name is current
+    current = {str(src) for cs_files in files.values() for _, src in cs_files if src.parent == shared}
+    if current:
+        below = "SELECT path FROM file_hash WHERE path >= ? AND path < ?"
+        known = db.execute(below, (f"{shared}/", f"{shared}0")).fetchall()
+        gone = [(p,) for (p,) in known if p not in current]
+        db.executemany("DELETE FROM file_hash WHERE path = ?", gone)
+    for cs, cs_files in files.items():
+        cs_dir = base / cs
+        gens = {p.relative_to(cs_dir).parts[0] for _, p in cs_files if p.is_relative_to(cs_dir)}
+        if len(gens) != 1:
+            continue
+        gen_dir = str(cs_dir / gens.pop())
+        # Every path below cs_dir, except those below gen_dir ("/" sorts right before "0").
+        db.execute("DELETE FROM file_hash WHERE path >= ? AND path < ?", (f"{cs_dir}/", f"{gen_dir}/"))
+        db.execute("DELETE FROM file_hash WHERE path >= ? AND path < ?", (f"{gen_dir}0", f"{cs_dir}0"))
 
 
 def publish_search(

@@ -3,6 +3,7 @@ pages are rendered alone, their new text is served (page, protected store, word 
 and store are what a clean build of the same inputs writes (the fast path's plain twin)."""
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -82,6 +83,12 @@ def test_edited_pages_are_rendered_alone_with_their_new_text(premium_site: Path)
     assert "99213" in [h.key for h in search.search("attending", codeset="cpt")]
     assert "G0008" in [h.key for h in search.search("seasonal", codeset="hcpcs")]
 
+    # Another edit re-indexes CPT again: the hashes of the generation it replaces are forgotten.
+    assert not _forgotten_files(root)
+    edit(codes / "cpt" / "99213.md", "the attending physician", "the treating physician")
+    assert build(root, quiet=True, jobs=1).mode == "pages"
+    assert not _forgotten_files(root)
+
     # The pages keep their premium sections; all of it is what a clean build writes.
     after, fast_answers, fast_tree = rows(root), answers(root), tree(site)
     for page, ids in premium.items():
@@ -90,3 +97,12 @@ def test_edited_pages_are_rendered_alone_with_their_new_text(premium_site: Path)
     assert rows(root) == after
     assert answers(root) == fast_answers
     assert tree(site) == fast_tree
+
+
+def _forgotten_files(root: Path) -> list[str]:
+    """The files the state database remembers a hash of that are gone (earlier index generations)."""
+    db = sqlite3.connect(root / ".coderef" / "state.sqlite")
+    try:
+        return [p for (p,) in db.execute("SELECT path FROM file_hash") if not Path(p).exists()]
+    finally:
+        db.close()
