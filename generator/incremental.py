@@ -5,6 +5,11 @@ and when what other pages show of each changed page (its identity: title, parent
 same. Anything else falls back to the full build, which is always correct. The new files replace
 the live ones through a journal (`publish.Journal`); the store rows of the pages are replaced in
 place.
+
+An operator waits for it after each edit, so it reads only what the edited pages need: their code
+sets, their codes looked up in the CMS files (`premium.lists.SectionLists(only=...)`), the CMS-made
+pages from their cache (`load._cms_pages`), and for search only the books of the code sets it
+re-indexes. tests/test_incremental.py compares its output with a clean build's.
 """
 from __future__ import annotations
 
