@@ -8,13 +8,19 @@ may carry none (the shipped July 2024 re-export has none: their pages come from 
 from __future__ import annotations
 
 import functools
+import hashlib
 from datetime import date
 from pathlib import Path
 
+from .. import model
 from ..errors import BuildError
+from ..importers import hcpcs as importers_hcpcs
 from ..importers.hcpcs import HcpcsImporter
 from ..model import HCPCS, CodeRecord
+from ..pickle_cache import cached
+from ..premium import db, hcpcs_codes, tabular
 from ..premium.db import release_from_name
+from . import held, releases
 from .held import Held, PreviousRelease
 from .releases import Release, quarterly
 
@@ -45,17 +51,32 @@ def release_named(text: str, path: Path) -> Release:
     return quarterly(HCPCS, TITLE, date.fromisoformat(found))
 
 
-def earlier_hcpcs(path: Path, release: str | None) -> PreviousRelease:
-    """The earlier HCPCS release held in `path` (kind `hcpcs-earlier`)."""
+def earlier_hcpcs(path: Path, release: str | None, cache_dir: Path) -> PreviousRelease:
+    """The earlier HCPCS release held in `path` (kind `hcpcs-earlier`), through a pickle cache in
+    `cache_dir`: parsing CMS's whole file takes half a second, which the fast path of one edited
+    HCPCS page would pay every time."""
     st = path.stat()
-    return _read(str(path.resolve()), st.st_size, st.st_mtime_ns, release or path.name)
+    return _cached(str(path.resolve()), st.st_size, st.st_mtime_ns, release or path.name, cache_dir)
+
+
+def _code_version() -> str:
+    """The code the parsed release depends on: a change there must not read a stale cache."""
+    h = hashlib.blake2b(digest_size=12)
+    for module in (__file__, held.__file__, releases.__file__, importers_hcpcs.__file__, hcpcs_codes.__file__,
+                   tabular.__file__, db.__file__, model.__file__):
+        h.update(Path(str(module)).read_bytes())
+    return h.hexdigest()
 
 
 @functools.lru_cache(maxsize=2)
-def _read(path_str: str, size: int, mtime_ns: int, named: str) -> PreviousRelease:
+def _cached(path_str: str, size: int, mtime_ns: int, named: str, cache_dir: Path) -> PreviousRelease:
     """Read once per build process (the load stage, the change pages and the facts all ask)."""
-    del size, mtime_ns  # the cache key only
-    path = Path(path_str)
+    key = hashlib.blake2b(f"{path_str}|{size}|{mtime_ns}|{named}|{_code_version()}".encode(), digest_size=12)
+    cache = cache_dir / f"hcpcs-earlier-{key.hexdigest()}.pickle"
+    return cached(cache, "hcpcs-earlier-*.pickle", lambda: _read(Path(path_str), named))
+
+
+def _read(path: Path, named: str) -> PreviousRelease:
     release = release_named(named, path)
     codes = {rec.key: held_of(rec) for rec in HcpcsImporter().read(path) if is_compared(rec)}
     if not codes:

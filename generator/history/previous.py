@@ -36,7 +36,7 @@ def previous_releases(cfg: SiteConfig, codeset: str) -> list[PreviousRelease]:
         if src is None:
             continue
         if codeset == HCPCS:
-            out.append(earlier_hcpcs(src.path, src.release))
+            out.append(earlier_hcpcs(src.path, src.release, cfg.state_dir / "cache"))
             continue
         name = src.release or _name_from_file(src.path)
         st = src.path.stat()
