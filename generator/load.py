@@ -258,15 +258,20 @@ def _cms_pages(cfg: SiteConfig, existing: dict[str, set[str]]) -> list[CodeRecor
     h = hashlib.blake2b(f"{CACHE_VERSION}|{code_version(cfg.root)}".encode(), digest_size=12)
     for kind, path in sorted(files.items()):
         h.update(f"|{kind}={stat_key(path)}".encode())
-    # What extra_records reads of the pages: the CPT keys, and whether HCPCS has its modifiers group.
-    h.update(f"|modifiers={'modifiers' in existing.get(HCPCS, ())}|".encode())
-    h.update("\x1f".join(sorted(existing.get(CPT, ()))).encode())
+    # What extra_records reads of the pages: the CPT keys (the pages made with HCPCS taken as without
+    # its own modifiers group, then dropped below if it has one: the fast path of a CPT page does not
+    # load HCPCS, and must find the full build's cache).
+    cpt = {CPT: existing.get(CPT, set())}
+    h.update(("|" + "\x1f".join(sorted(cpt[CPT]))).encode())
 
     def make() -> list[CodeRecord]:
-        with PageSections(cfg, existing, files) as by_page:
-            return list(by_page.extra_records(existing))
+        with PageSections(cfg, cpt, files) as by_page:
+            return list(by_page.extra_records(cpt))
 
-    return cached(cfg.state_dir / "cache" / f"cms-pages-{h.hexdigest()}.pickle", "cms-pages-*.pickle", make)
+    made = cached(cfg.state_dir / "cache" / f"cms-pages-{h.hexdigest()}.pickle", "cms-pages-*.pickle", make)
+    if "modifiers" in existing.get(HCPCS, ()):  # the HCPCS file has its modifiers: none made from CMS's
+        return [rec for rec in made if rec.codeset != HCPCS]
+    return made
 
 
 def _share_sections(records: list[CodeRecord]) -> list[CodeRecord]:

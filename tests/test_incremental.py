@@ -63,9 +63,15 @@ def test_edited_pages_are_rendered_alone_with_their_new_text(premium_site: Path)
     edit(codes / "cpt" / "99213.md", "problem the physician", "problem the attending physician")
     edit(codes / "hcpcs" / "G0008.md", "giving a flu shot", "giving a seasonal flu shot")
 
+    cms_pages = sorted((root / ".coderef" / "cache").glob("cms-pages-*.pickle"))
+    assert len(cms_pages) == 1
+    made = cms_pages[0].stat().st_mtime_ns
     result = build(root, quiet=True, jobs=1)
 
     assert result.mode == "pages" and result.pages == 3  # the fast path: nothing else was rendered
+    # It read the CMS-made pages from the full build's cache (loading CPT and HCPCS alike).
+    assert sorted((root / ".coderef" / "cache").glob("cms-pages-*.pickle")) == cms_pages
+    assert cms_pages[0].stat().st_mtime_ns == made
     assert result.reindexed == ["cpt", "hcpcs"]  # public text changed: their word indexes
     site = root / "site"
     page = (site / "cpt" / "27252" / "index.html").read_text(encoding="utf-8")
