@@ -23,21 +23,36 @@ Task = Callable[[], Any]
 
 
 def run_shared(tasks: Sequence[Task], workers: int, handle: Callable[[int, Any], None]) -> None:
-    """Runs each of `tasks` once, here and in `workers` forked processes, in list order of taking.
+    """Runs each of `tasks` once, here and in `workers` forked processes: the workers take them in
+    list order, this process from the end of the list backwards, until the two meet.
+
+    Why two ends: neighbouring tasks (record pages of one code set) write into one directory, and
+    two processes creating entries in one directory wait for each other on its lock; from the two
+    ends they work in different code sets until they meet. The first tasks of the list (the
+    longest, the side work) go to the workers, and this process, which also handles every result,
+    starts with short ones.
 
     `handle(k, result)` is called here with the result of `tasks[k]`, as results come in; the
     results of one process come in the order it ran its tasks. The first error of any task is
     raised here (the workers are then stopped); a result that cannot be pickled is an error.
     """
     ctx = multiprocessing.get_context("fork")
-    counter = ctx.Value("q", 0)  # the next task not taken, shared by every process
     n = len(tasks)
+    # The first task no worker has taken and one past the last task this process has not taken,
+    # shared by every process; a task is taken once, by whichever end reaches it first.
+    ends = ctx.Array("q", [0, n])
 
-    def take() -> int:
-        with counter.get_lock():
-            k = int(counter.value)
-            counter.value = k + 1
-        return k
+    def take(*, back: bool = False) -> int:
+        """The next task of the front (or the back), or `n` when none is left."""
+        with ends.get_lock():
+            lo, hi = int(ends[0]), int(ends[1])
+            if lo >= hi:
+                return n
+            if back:
+                ends[1] = hi - 1
+                return hi - 1
+            ends[0] = lo + 1
+            return lo
 
     procs = []
     conns: list[Connection] = []
@@ -80,7 +95,7 @@ def run_shared(tasks: Sequence[Task], workers: int, handle: Callable[[int, Any],
                 handle(k, value)
                 handled += 1
 
-        while (k := take()) < n:
+        while (k := take(back=True)) < n:
             handle(k, tasks[k]())
             handled += 1
             drain(block=False)
