@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import html
 import json
+import operator
 import os
 import re
 import shutil
@@ -333,6 +334,9 @@ def _write_codes(db: sqlite3.Connection, models: dict[str, CodeSetModel]) -> Non
             )
             if rec.is_code and (rec.title or terms):
                 fts_rows.append((f"{rec.title} {rec.short_title} {terms}".strip(), codeset, rec.key))
+    # In key order: the table is kept in that order, and rows inserted in another (the code sets'
+    # hierarchy) cost SQLite ~5x more (B-tree pages split all over instead of appended to).
+    code_rows.sort(key=operator.itemgetter(0, 1))
     db.executemany("INSERT INTO codes VALUES (?,?,?,?,?,?,?,?,?,?,?)", code_rows)
     db.execute("CREATE INDEX codes_bare ON codes(bare)")
     db.execute("CREATE INDEX codes_parent ON codes(codeset, parent)")  # a header's more specific codes

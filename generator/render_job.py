@@ -243,7 +243,7 @@ def render_pages(
             else:
                 take(result)
 
-        run_shared(tasks, jobs - 1, handle)  # this process renders too: see workers.py
+        run_shared(tasks, jobs - 1, handle, first=len(side))  # this process renders too: see workers.py
     progress.finish(f"(parent cpu {time.process_time() - cpu0:.2f}s)")
     t_digest = time.perf_counter()
     per_cs: dict[str, Any] = {}

@@ -22,15 +22,16 @@ from .errors import BuildError
 Task = Callable[[], Any]
 
 
-def run_shared(tasks: Sequence[Task], workers: int, handle: Callable[[int, Any], None]) -> None:
-    """Runs each of `tasks` once, here and in `workers` forked processes: the workers take them in
-    list order, this process from the end of the list backwards, until the two meet.
+def run_shared(
+    tasks: Sequence[Task], workers: int, handle: Callable[[int, Any], None], *, first: int = 0
+) -> None:
+    """Runs each of `tasks` once, here and in `workers` forked processes. The `first` tasks (the
+    longest: the side work) are taken in list order by whichever process is free; after them the
+    workers take the rest in list order and this process from the end backwards, until they meet.
 
     Why two ends: neighbouring tasks (record pages of one code set) write into one directory, and
     two processes creating entries in one directory wait for each other on its lock; from the two
-    ends they work in different code sets until they meet. The first tasks of the list (the
-    longest, the side work) go to the workers, and this process, which also handles every result,
-    starts with short ones.
+    ends they work in different code sets until they meet.
 
     `handle(k, result)` is called here with the result of `tasks[k]`, as results come in; the
     results of one process come in the order it ran its tasks. The first error of any task is
@@ -38,17 +39,17 @@ def run_shared(tasks: Sequence[Task], workers: int, handle: Callable[[int, Any],
     """
     ctx = multiprocessing.get_context("fork")
     n = len(tasks)
-    # The first task no worker has taken and one past the last task this process has not taken,
+    # The first task not taken from the front and one past the last not taken from the back,
     # shared by every process; a task is taken once, by whichever end reaches it first.
     ends = ctx.Array("q", [0, n])
 
     def take(*, back: bool = False) -> int:
-        """The next task of the front (or the back), or `n` when none is left."""
+        """The next task of the front (of the back once the `first` are taken), or `n` when none is left."""
         with ends.get_lock():
             lo, hi = int(ends[0]), int(ends[1])
             if lo >= hi:
                 return n
-            if back:
+            if back and lo >= first:
                 ends[1] = hi - 1
                 return hi - 1
             ends[0] = lo + 1

@@ -41,6 +41,20 @@ def test_every_task_runs_once_and_its_result_comes_back_here() -> None:
     assert all(ks == sorted(ks) for ks in order.values())
 
 
+def test_the_first_tasks_go_in_order_to_whoever_is_free_then_this_process_takes_from_the_back() -> None:
+    order: dict[int, list[int]] = {}
+    run_shared([_slow(k) for k in range(30)], 1, lambda k, r: order.setdefault(r[1], []).append(k), first=4)
+    here = order.pop(os.getpid())
+    (there,) = order.values()
+    assert sorted(here + there) == list(range(30))
+    # Of the first four, each process took the next one left; then the worker went on in order and
+    # this process from the end backwards.
+    firsts = [k for k in here if k < 4]
+    rest = here[len(firsts) :]
+    assert here[: len(firsts)] == firsts and rest == list(range(29, 29 - len(rest), -1))
+    assert there == sorted(there) and max(there) < min(rest)
+
+
 def test_an_error_in_a_worker_is_raised_here_with_its_message() -> None:
     def fails() -> None:
         if os.getpid() != parent:
