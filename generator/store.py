@@ -263,6 +263,7 @@ class StoreWriter:
             code_rows.append((codeset, key, title, number))
         self.db.executemany("INSERT INTO blobs VALUES (?, ?, ?)", blob_rows)
         self.db.executemany("INSERT INTO lists VALUES (?, ?, ?, ?, ?)", list_rows)
+        code_rows.sort()  # in the table's key order: SQLite appends instead of splitting pages all over
         self.db.executemany("INSERT INTO codes VALUES (?, ?, ?, ?)", code_rows)
 
     def _next_id(self, table: str, column: str) -> int:
