@@ -265,10 +265,10 @@ def page_context(
             hit = known[id(s)] = (s, _section_parts(cfg, s, wall))
         is_protected, block, item = hit[1]
         if is_protected:
-            premium.append(block)  # type: ignore[arg-type]
+            premium.append(block)
             locked.append(item)
         else:
-            blocks.append(block)  # type: ignore[arg-type]
+            blocks.append(block)
             toc.append(item)
     p = model.parent.get(i)
     prev = model.prev.get(i)
