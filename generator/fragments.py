@@ -70,6 +70,9 @@ class AncestorCache:
         # reused while the entry lives; its parts, see `render.page_context`).
         self.sections: dict[int, tuple[object, Any]] = {}
         self.heads: dict[tuple[Any, ...], str] = {}  # the badges and release line, per distinct values
+        # The markup of sections without HTML (the premium placeholders, new objects on every page),
+        # per (id, kind, title, protected): all that it depends on.
+        self.empty_sections: dict[tuple[str, str, str, bool | None], Any] = {}
 
     def ref(self, i: int) -> tuple[str, str, str]:
         """Record `i`'s page URL, escaped display and escaped title."""

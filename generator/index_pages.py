@@ -105,6 +105,15 @@ class Links:
         return " ".join(p for p in parts if p)
 
 
+def _subterms(term: b.IndexTerm) -> int:
+    """How many terms are below `term` (what `walk` would yield after it, without its paths)."""
+    n, todo = 0, list(term.children)
+    while todo:
+        n += 1
+        todo.extend(todo.pop().children)
+    return n
+
+
 def _tree(links: Links, lay: Layout, page: Page, terms: list[b.IndexTerm], out: list[str]) -> None:
     out.append('<ul class="idx">')
     for t in terms:
@@ -113,7 +122,7 @@ def _tree(links: Links, lay: Layout, page: Page, terms: list[b.IndexTerm], out: 
         out.append(links.line(t))
         moved = page.moved.get(id(t))
         if moved is not None:
-            n = sum(1 for _ in t.walk()) - 1
+            n = _subterms(t)
             out.append(f' <a class="more" href="{moved}">{n} subterms \u2192</a>')
         elif t.children:
             _tree(links, lay, page, t.children, out)
@@ -216,12 +225,13 @@ class Writer:
         groups: dict[str, list[tuple[b.IndexTerm, int, str]]] = {}
         lead: list[tuple[b.IndexTerm, int, str]] = []
         for main in book.main_terms():
-            rows = [(t, len(p), self.refs.row_anchor(book, p, t)) for p, t in main.walk()]
+            walked = list(main.walk())
+            rows = [(t, len(p), self.refs.row_anchor(book, p, t)) for p, t in walked]
             if book.kind == b.CM_NEOPLASM:
                 lead.append(rows[0])
-                for r in rows[1:]:
-                    top_term = r[0] if r[1] == 1 else None
-                    key = letter_key((top_term or _level1(main, r[0])).label)
+                for (path, _), r in zip(walked[1:], rows[1:], strict=True):
+                    # Grouped by the main term's child the row is under (path[1]; itself at depth 1).
+                    key = letter_key((r[0] if r[1] == 1 else path[1]).label)
                     groups.setdefault(key, []).append(r)
             else:
                 groups.setdefault(letter_key(main.label), []).extend(rows)
@@ -300,13 +310,6 @@ class Writer:
             body,
             book=None,
         )
-
-
-def _level1(main: b.IndexTerm, term: b.IndexTerm) -> b.IndexTerm:
-    for c in main.children:
-        if any(d is term for _, d in c.walk()):
-            return c
-    return term
 
 
 def index_pages(

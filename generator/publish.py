@@ -14,7 +14,7 @@ import json
 import os
 import shutil
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -55,11 +55,12 @@ class SlotWriter:
     inode may be hard-linked into the live slot.
     """
 
-    def __init__(self, root: Path, old: dict[str, str], taken: Mapping[str, str] | None = None) -> None:
+    def __init__(self, root: Path, old: dict[str, str], taken: Container[str] | None = None) -> None:
         self.root = root
         self._root = os.fspath(root)  # joined with a path per file: a str joins faster than a Path
         self.old = old
-        self.taken = taken or {}  # paths another writer of this build wrote (e.g. the record pages)
+        # Paths another writer of this build wrote (e.g. the record pages).
+        self.taken: Container[str] = taken if taken is not None else ()
         self.new: dict[str, str] = {}
         self.written = 0
         self._dirs: set[str] = set()

@@ -255,14 +255,20 @@ def page_context(
     known = cache.sections
     for s in rec.sections:
         hit = known.get(id(s))
-        if hit is None:  # the entry keeps `s` alive: its id cannot be reused while the entry lives
+        if hit is None and not s.html:
+            key = (s.id, s.kind, s.title, s.protected)
+            parts = cache.empty_sections.get(key)
+            if parts is None:
+                parts = cache.empty_sections[key] = _section_parts(cfg, s, wall)
+            hit = (s, parts)
+        elif hit is None:  # the entry keeps `s` alive: its id cannot be reused while the entry lives
             hit = known[id(s)] = (s, _section_parts(cfg, s, wall))
         is_protected, block, item = hit[1]
         if is_protected:
-            premium.append(block)  # type: ignore[arg-type]
+            premium.append(block)
             locked.append(item)
         else:
-            blocks.append(block)  # type: ignore[arg-type]
+            blocks.append(block)
             toc.append(item)
     p = model.parent.get(i)
     prev = model.prev.get(i)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import jinja2
 
@@ -108,9 +109,24 @@ def record_file(codeset: str, key: str) -> str:
     return urls.file_for(urls.page_path(codeset, key))
 
 
-def record_files(models: dict[str, CodeSetModel]) -> set[str]:
-    """The site paths of every record page of `models`: what no other output may take."""
-    return {record_file(cs, r.key) for cs, m in models.items() for r in m.records}
+class RecordFiles:
+    """The site paths of every record page of `models` (what no other output may take), as a
+    container: a path is asked of the code set's index instead of making all ~200k paths (the
+    other writers of a build ask about a few thousand)."""
+
+    def __init__(self, models: dict[str, CodeSetModel]) -> None:
+        self.models = models
+
+    def __contains__(self, rel: object) -> bool:
+        if not isinstance(rel, str):
+            return False
+        codeset, _, rest = rel.partition("/")
+        model = self.models.get(codeset)
+        seg = rest.removesuffix("/index.html")
+        if model is None or seg == rest:
+            return False
+        key = unquote(seg)  # what `urls.page_path` quoted back (the check below makes it exact)
+        return key in model.index and record_file(codeset, key) == rel
 
 
 def _protected_row(
@@ -227,7 +243,7 @@ def render_pages(
             else:
                 take(result)
 
-        run_shared(tasks, jobs - 1, handle)  # this process renders too: see workers.py
+        run_shared(tasks, jobs - 1, handle, first=len(side))  # this process renders too: see workers.py
     progress.finish(f"(parent cpu {time.process_time() - cpu0:.2f}s)")
     t_digest = time.perf_counter()
     per_cs: dict[str, Any] = {}

@@ -8,7 +8,7 @@ from pathlib import Path
 from .cache_policy import HEADERS_FILE, headers_file
 from .link import CodeSetModel
 from .publish import SlotWriter
-from .render_job import record_files
+from .render_job import RecordFiles
 from .theme import SiteFile, Theme
 
 Models = dict[str, CodeSetModel]
@@ -35,7 +35,7 @@ def write_site_files_in(
     stages: Iterable[SiteStage], theme: Theme, models: Models, slot_dir: Path, old: dict[str, str]
 ) -> SiteFiles:
     """`write_site_files` into the slot beside the record pages, which may still be rendering: the
-    paths they take come from the model (`render_job.record_files`), not from what was written."""
-    writer = SlotWriter(slot_dir, old, taken=dict.fromkeys(record_files(models), ""))
+    paths they take come from the model (`render_job.RecordFiles`), not from what was written."""
+    writer = SlotWriter(slot_dir, old, taken=RecordFiles(models))
     write_site_files(stages, theme, models, writer)
     return SiteFiles(writer.new, writer.written)

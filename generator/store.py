@@ -134,6 +134,7 @@ class Packer:
         # Keyed on the text itself: a str caches its hash and compares by identity first, so a
         # shared text costs what an id() key did, and an equal copy finds the same entry.
         self._hashes: dict[str, bytes] = {}
+        self._refs: dict[str, tuple[bytes, bytes]] = {}  # premium section id -> (hash, blob)
 
     def __call__(self, sid: str, title: str, html: str) -> Packed:
         h = self._hashes.get(html)
@@ -148,8 +149,12 @@ class Packer:
 
     def ref(self, sid: str, title: str) -> Packed:
         """A premium section stored as a reference to itself (its id): the reader renders it."""
-        blob = PREMIUM_REF + sid.encode("utf-8")
-        h = _digest(blob)  # never a text's hash: a text's literal starts with a quote
+        known = self._refs.get(sid)
+        if known is None:  # a few distinct ids, on most code pages: each hashed once
+            blob = PREMIUM_REF + sid.encode("utf-8")
+            # Never a text's hash: a text's literal starts with a quote.
+            known = self._refs[sid] = (_digest(blob), blob)
+        h, blob = known
         if h in self.sent:
             return (sid, title, h, None)
         self.sent.add(h)
@@ -258,6 +263,7 @@ class StoreWriter:
             code_rows.append((codeset, key, title, number))
         self.db.executemany("INSERT INTO blobs VALUES (?, ?, ?)", blob_rows)
         self.db.executemany("INSERT INTO lists VALUES (?, ?, ?, ?, ?)", list_rows)
+        code_rows.sort()  # in the table's key order: SQLite appends instead of splitting pages all over
         self.db.executemany("INSERT INTO codes VALUES (?, ?, ?, ?)", code_rows)
 
     def _next_id(self, table: str, column: str) -> int:

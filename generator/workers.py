@@ -23,8 +23,16 @@ if TYPE_CHECKING:
 Task = Callable[[], Any]
 
 
-def run_shared(tasks: Sequence[Task], workers: int, handle: Callable[[int, Any], None]) -> None:
-    """Runs each of `tasks` once, here and in `workers` forked processes, in list order of taking.
+def run_shared(
+    tasks: Sequence[Task], workers: int, handle: Callable[[int, Any], None], *, first: int = 0
+) -> None:
+    """Runs each of `tasks` once, here and in `workers` forked processes. The `first` tasks (the
+    longest: the side work) are taken in list order by whichever process is free; after them the
+    workers take the rest in list order and this process from the end backwards, until they meet.
+
+    Why two ends: neighbouring tasks (record pages of one code set) write into one directory, and
+    two processes creating entries in one directory wait for each other on its lock; from the two
+    ends they work in different code sets until they meet.
 
     `handle(k, result)` is called here with the result of `tasks[k]`, as results come in; the
     results of one process come in the order it ran its tasks. The first error of any task is
@@ -34,14 +42,22 @@ def run_shared(tasks: Sequence[Task], workers: int, handle: Callable[[int, Any],
     import multiprocessing
 
     ctx = multiprocessing.get_context("fork")
-    counter = ctx.Value("q", 0)  # the next task not taken, shared by every process
     n = len(tasks)
+    # The first task not taken from the front and one past the last not taken from the back,
+    # shared by every process; a task is taken once, by whichever end reaches it first.
+    ends = ctx.Array("q", [0, n])
 
-    def take() -> int:
-        with counter.get_lock():
-            k = int(counter.value)
-            counter.value = k + 1
-        return k
+    def take(*, back: bool = False) -> int:
+        """The next task of the front (of the back once the `first` are taken), or `n` when none is left."""
+        with ends.get_lock():
+            lo, hi = int(ends[0]), int(ends[1])
+            if lo >= hi:
+                return n
+            if back and lo >= first:
+                ends[1] = hi - 1
+                return hi - 1
+            ends[0] = lo + 1
+            return lo
 
     procs = []
     conns: list[Connection] = []
@@ -84,7 +100,7 @@ def run_shared(tasks: Sequence[Task], workers: int, handle: Callable[[int, Any],
                 handle(k, value)
                 handled += 1
 
-        while (k := take()) < n:
+        while (k := take(back=True)) < n:
             handle(k, tasks[k]())
             handled += 1
             drain(block=False)

@@ -106,3 +106,20 @@ def test_a_build_in_workers_equals_one_in_one_process(
     assert tree(two) == tree(one) and result.pages == len(tree(one))
     assert store(two) == store(one)
     assert (two / "var" / "assistant.sqlite").exists() == (one / "var" / "assistant.sqlite").exists()
+
+
+def test_record_files_holds_exactly_the_paths_render_chunk_writes(project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    root: Path = project()
+    job = _job(root, tmp_path / "slot")
+    chunk = [(cs, i) for cs, m in job.models.items() for i in range(len(m.records))]
+    written = render_chunk(job, chunk).files
+    paths = render_job.RecordFiles(job.models)
+    assert written and all(rel in paths for rel in written)
+    model = next(iter(job.models.values()))
+    cs, key = model.codeset, model.records[0].key
+    for other in (f"{cs}/index.html", f"{cs}/{key}/x/index.html", f"{cs}/{key}/index.htm", f"{cs}/{key}",
+                  f"{cs}/{key}%20/index.html", f"nope/{key}/index.html", "index.html", ""):
+        assert other not in paths and other not in written
+    # A key that URLs quote is found by its quoted path only.
+    model.index["a b"] = 0
+    assert f"{cs}/a%20b/index.html" in paths and f"{cs}/a b/index.html" not in paths

@@ -33,7 +33,26 @@ def test_every_task_runs_once_and_its_result_comes_back_here() -> None:
     run_shared([_slow(k) for k in range(40)], 2, handle)
     assert sorted(got) == list(range(40)) and all(got[k][0] == k for k in got)
     assert os.getpid() in order and len(order) >= 2  # this process took tasks too, and so did a worker
-    assert all(ks == sorted(ks) for ks in order.values())  # each process's results in the order it ran them
+    here = order.pop(os.getpid())
+    # The workers from the front, this process from the back (each process's results in the order it
+    # ran them), until they met.
+    front = sorted(k for ks in order.values() for k in ks)
+    assert front == list(range(len(front))) and here == list(range(39, len(front) - 1, -1))
+    assert all(ks == sorted(ks) for ks in order.values())
+
+
+def test_the_first_tasks_go_in_order_to_whoever_is_free_then_this_process_takes_from_the_back() -> None:
+    order: dict[int, list[int]] = {}
+    run_shared([_slow(k) for k in range(30)], 1, lambda k, r: order.setdefault(r[1], []).append(k), first=4)
+    here = order.pop(os.getpid())
+    (there,) = order.values()
+    assert sorted(here + there) == list(range(30))
+    # Of the first four, each process took the next one left; then the worker went on in order and
+    # this process from the end backwards.
+    firsts = [k for k in here if k < 4]
+    rest = here[len(firsts) :]
+    assert here[: len(firsts)] == firsts and rest == list(range(29, 29 - len(rest), -1))
+    assert there == sorted(there) and max(there) < min(rest)
 
 
 def test_an_error_in_a_worker_is_raised_here_with_its_message() -> None:
@@ -82,7 +101,7 @@ def test_no_fork_left_means_this_process_does_every_task(monkeypatch: pytest.Mon
     monkeypatch.setattr(os, "fork", no_fork)
     got: list[Any] = []
     run_shared([_slow(k) for k in range(5)], 2, lambda k, r: got.append(r))
-    assert got == [(k, os.getpid()) for k in range(5)]
+    assert got == [(k, os.getpid()) for k in reversed(range(5))]  # from the back, as when it has workers
 
 
 def test_a_result_that_cannot_travel_is_an_error_naming_the_task() -> None:

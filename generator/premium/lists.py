@@ -31,6 +31,7 @@ CMS_SECTIONS: dict[str, tuple[str, str]] = {
 }
 GEMS_SECTION: dict[str, tuple[str, str]] = {"gems-crosswalk": ("crosswalk", "ICD-9-CM crosswalk (GEMs)")}
 SECTION_KINDS: dict[str, str] = {sid: kind for sid, (kind, _) in (CMS_SECTIONS | GEMS_SECTION).items()}
+_TITLES: dict[str, str] = {sid: title for sid, (_, title) in (CMS_SECTIONS | GEMS_SECTION).items()}
 PREMIUM_SECTION_KINDS = frozenset(SECTION_KINDS.values())  # the `Section.kind` of every premium section
 # Import kind -> the section it feeds; section id -> the code sets that have it.
 SECTION_OF = {
@@ -146,8 +147,7 @@ class SectionLists:
                                      "section renders empty")
                 out.append(rendered[sid])
             else:
-                kind, title = SECTION_KINDS[sid], (CMS_SECTIONS | GEMS_SECTION)[sid][1]
-                out.append(Section(id=sid, kind=kind, title=title, html=""))
+                out.append(Section(id=sid, kind=SECTION_KINDS[sid], title=_TITLES[sid], html=""))
         return out
 
     def close(self) -> None:
