@@ -178,7 +178,10 @@ def _pcs(model: CodeSetModel, refs: References) -> None:
                     values[p] = next(v for v in row.axes[p] if v.code == code[p - 1])
                 titles = {**table.titles, **row.titles}
                 facts = (
-                    (f"{titles.get(p, f'Character {p}')} (character {p})", f"{values[p].code} \u2014 {values[p].label}")
+                    (
+                        f"{titles.get(p, f'Character {p}')} (character {p})",
+                        f"{values[p].code} \u2014 {values[p].label}",
+                    )
                     for p in range(1, 8)
                 )
                 rec.facts = [pairs.setdefault(pair, pair) for pair in facts]
