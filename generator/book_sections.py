@@ -157,6 +157,9 @@ def _pcs(model: CodeSetModel, refs: References) -> None:
     defs = refs.books.pcs_definitions
     lookup = defs.lookup() if defs is not None else {}
     shared: dict[tuple[str, ...], Section] = {}
+    # Each code's seven (label, meaning) facts, one object per distinct pair: 80k codes x 7 pairs
+    # of fresh strings were 135 MB of the model, copied again into every render worker.
+    pairs: dict[tuple[str, str], tuple[str, str]] = {}
     for table in tables.tables:
         t = model.index.get(table.key)
         if t is not None:
@@ -174,13 +177,14 @@ def _pcs(model: CodeSetModel, refs: References) -> None:
                 for p in (4, 5, 6, 7):
                     values[p] = next(v for v in row.axes[p] if v.code == code[p - 1])
                 titles = {**table.titles, **row.titles}
-                rec.facts = [
+                facts = (
                     (
                         f"{titles.get(p, f'Character {p}')} (character {p})",
                         f"{values[p].code} \u2014 {values[p].label}",
                     )
                     for p in range(1, 8)
-                ]
+                )
+                rec.facts = [pairs.setdefault(pair, pair) for pair in facts]
                 section = _definitions(table, values, lookup, shared)
                 if section is not None:
                     rec.sections = [*rec.sections, section]

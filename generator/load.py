@@ -276,10 +276,14 @@ def _cms_pages(cfg: SiteConfig, existing: dict[str, set[str]]) -> list[CodeRecor
 
 def _share_sections(records: list[CodeRecord]) -> list[CodeRecord]:
     """Makes equal sections one object (ICD-10-CM repeats a category's notes on every code
-    beneath it: 460k sections, 20k distinct). Pickle then stores and loads each once. Sections
-    are never mutated after import, so sharing is safe."""
+    beneath it: 460k sections, 20k distinct), and equal facts ("Billable", "Yes") one tuple.
+    Pickle then stores and loads each once, and the model the render workers share is smaller.
+    Sections and facts are never mutated after import, so sharing is safe."""
     seen: dict[tuple[object, ...], object] = {}
+    pairs: dict[tuple[str, str], tuple[str, str]] = {}
     for rec in records:
+        if rec.facts:
+            rec.facts = [pairs.setdefault(pair, pair) for pair in rec.facts]
         shared = []
         for sec in rec.sections:
             k = (sec.id, sec.kind, sec.title, sec.html, sec.text, sec.protected)

@@ -21,7 +21,7 @@ CODE = "code"
 BROWSE_KINDS = ("chapter", "section", "body-system", "root-operation", "group")
 
 
-@dataclass
+@dataclass(slots=True)
 class Section:
     """One titled block of a page.
 
@@ -38,7 +38,7 @@ class Section:
     protected: bool | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class CodeRecord:
     """A code (or browse node) of one code set, as any importer yields it.
 

@@ -37,6 +37,10 @@ from .workers import run_shared
 Chunk = list[tuple[str, int]]  # (code set, record index) pairs
 CHUNK_SIZE = 2000
 PARALLEL_FROM = 5000  # fewer pages render faster in this process than forking workers costs
+# A render worker whose own pages pass this bound (MiB) ends after its task and a fresh one is forked
+# (workers.py): a worker that wrote the search index or the site's other files had copied most of
+# the model, and kept that copy beside the parent's until the render ended.
+RETIRE_MIB = 160
 
 
 @dataclass
@@ -243,7 +247,8 @@ def render_pages(
             else:
                 take(result)
 
-        run_shared(tasks, jobs - 1, handle, first=len(side))  # this process renders too: see workers.py
+        # This process renders too: see workers.py.
+        run_shared(tasks, jobs - 1, handle, first=len(side), retire_mib=RETIRE_MIB)
     progress.finish(f"(parent cpu {time.process_time() - cpu0:.2f}s)")
     t_digest = time.perf_counter()
     per_cs: dict[str, Any] = {}

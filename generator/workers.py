@@ -5,6 +5,11 @@ through fork; only results travel, pickled, back to this process, which also run
 between handling them. Counting this process as one of the workers matters for memory as much
 as for time: every page of the model a process touches (a reference count is a write) becomes
 that process's private copy, so each extra process holding the model costs up to its size again.
+
+Hence workers retire (`retire_mib`): once a worker's own pages pass the bound after a task, it
+ends and a fresh one is forked in its place, sharing the parent's pages again. A worker that ran
+a task touching the whole model (the search index, the data and write stages) otherwise kept a
+copy of all of it until the last page was rendered.
 """
 from __future__ import annotations
 
@@ -19,12 +24,14 @@ from .errors import BuildError
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
 
 Task = Callable[[], Any]
 
 
 def run_shared(
-    tasks: Sequence[Task], workers: int, handle: Callable[[int, Any], None], *, first: int = 0
+    tasks: Sequence[Task], workers: int, handle: Callable[[int, Any], None], *, first: int = 0,
+    retire_mib: int | None = None,
 ) -> None:
     """Runs each of `tasks` once, here and in `workers` forked processes. The `first` tasks (the
     longest: the side work) are taken in list order by whichever process is free; after them the
@@ -37,6 +44,8 @@ def run_shared(
     `handle(k, result)` is called here with the result of `tasks[k]`, as results come in; the
     results of one process come in the order it ran its tasks. The first error of any task is
     raised here (the workers are then stopped); a result that cannot be pickled is an error.
+    `retire_mib`: a worker whose own pages (`own_mib`) exceed this after a task ends, and a new
+    worker is forked in its place while tasks are left (see the module docstring).
     """
     # Imported here: multiprocessing (with socket) costs every `coderef` command 10 ms otherwise.
     import multiprocessing
@@ -59,40 +68,51 @@ def run_shared(
             ends[0] = lo + 1
             return lo
 
-    procs = []
-    conns: list[Connection] = []
+    procs: list[BaseProcess] = []
+    conns: list[Connection] = []  # the read ends of the live workers' pipes
+    # Results as soon as they are sent (this process may be busy with a task of its own; a worker
+    # would otherwise wait on a full pipe), one reading thread per worker; a worker's pipe itself
+    # when it is done (or died: counted below).
+    inbox: queue.SimpleQueue[bytes | Connection] = queue.SimpleQueue()
+
+    def fork() -> bool:
+        """Starts a worker; False when none could be made (no memory or processes left: fewer do
+        the work, as in forking.py)."""
+        recv, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(
+            target=_work, args=(send, [*conns, recv], take, tasks, retire_mib), daemon=True,
+            name="coderef-render",
+        )
+        try:
+            proc.start()
+        except OSError:
+            recv.close()
+            return False
+        finally:
+            send.close()
+        procs.append(proc)
+        conns.append(recv)
+        threading.Thread(target=_read, args=(recv, inbox), daemon=True).start()
+        return True
+
     try:
         for _ in range(workers):
-            recv, send = ctx.Pipe(duplex=False)
-            proc = ctx.Process(
-                target=_work, args=(send, [*conns, recv], take, tasks), daemon=True, name="coderef-render"
-            )
-            try:
-                proc.start()
-            except OSError:  # no memory or processes left for a worker: fewer do the work (forking.py)
-                recv.close()
+            if not fork():
                 break
-            finally:
-                send.close()
-            procs.append(proc)
-            conns.append(recv)
-        # Reads results as soon as they are sent (this process may be busy with a task of its
-        # own; a worker would otherwise wait on a full pipe).
-        inbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
-        reader = threading.Thread(target=_read, args=(list(conns), inbox), daemon=True)
-        reader.start()
         handled = 0
-        running = len(conns)
 
         def drain(*, block: bool) -> None:
-            nonlocal handled, running
-            while running:
+            nonlocal handled
+            while conns:
                 try:
                     data = inbox.get(block=block)
                 except queue.Empty:
                     return
-                if data is None:  # a worker is done (or died: counted below)
-                    running -= 1
+                if not isinstance(data, bytes):  # a worker's pipe: it is done, retired or died
+                    conns.remove(data)
+                    data.close()
+                    if retire_mib is not None and int(ends[0]) < int(ends[1]):
+                        fork()  # a fresh worker in its place (none: this process does its share)
                     continue
                 status, k, value = pickle.loads(data)
                 if status == "error":
@@ -120,10 +140,25 @@ def run_shared(
             conn.close()
 
 
+def own_mib() -> int | None:
+    """This process's own memory: its private pages (a forked worker's copies of the parent's pages
+    it wrote to, and what it allocated), in MiB; None where /proc does not tell (not Linux)."""
+    try:
+        with open("/proc/self/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Private_Dirty:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        return None
+    return None
+
+
 def _work(
-    send: Connection, inherited: list[Connection], take: Callable[[], int], tasks: Sequence[Task]
+    send: Connection, inherited: list[Connection], take: Callable[[], int], tasks: Sequence[Task],
+    retire_mib: int | None,
 ) -> None:
-    """A worker's loop: the next task, its result sent back; the first error is sent and ends it."""
+    """A worker's loop: the next task, its result sent back; the first error is sent and ends it,
+    and so does passing `retire_mib` (see `run_shared`)."""
     for conn in inherited:  # the parent's ends: if it dies, a send fails instead of blocking forever
         conn.close()
     try:
@@ -142,6 +177,8 @@ def _work(
                 )))
                 return
             send.send_bytes(data)
+            if retire_mib is not None and (own := own_mib()) is not None and own > retire_mib:
+                return
     finally:
         send.close()
 
@@ -155,14 +192,11 @@ def _portable(exc: BaseException) -> BaseException:
     return exc
 
 
-def _read(conns: list[Connection], inbox: queue.SimpleQueue[bytes | None]) -> None:
-    from multiprocessing.connection import Connection, wait
-
-    while conns:
-        for conn in wait(conns):
-            assert isinstance(conn, Connection)
-            try:
-                inbox.put(conn.recv_bytes())
-            except (EOFError, OSError):
-                conns.remove(conn)
-                inbox.put(None)
+def _read(conn: Connection, inbox: queue.SimpleQueue[bytes | Connection]) -> None:
+    """One worker's results into `inbox`, then the pipe itself once the worker has closed it."""
+    while True:
+        try:
+            inbox.put(conn.recv_bytes())
+        except (EOFError, OSError):
+            inbox.put(conn)
+            return

@@ -116,3 +116,11 @@ def test_a_result_that_cannot_travel_is_an_error_naming_the_task() -> None:
     parent = os.getpid()
     with pytest.raises(BuildError, match=r"keeps_a_lock.*cannot be sent back from a render worker"):
         run_shared([keeps_a_lock] * 4, 1, lambda k, r: None)
+
+
+def test_a_worker_past_its_memory_bound_retires_and_a_fresh_one_takes_its_place() -> None:
+    got: dict[int, tuple[int, int]] = {}
+    run_shared([_slow(k) for k in range(30)], 1, lambda k, r: got.__setitem__(k, r), retire_mib=0)
+    assert sorted(got) == list(range(30)) and all(got[k][0] == k for k in got)
+    workers = {pid for _, pid in got.values()} - {os.getpid()}
+    assert len(workers) >= 2  # each worker ran one task (its pages > 0 MiB) and was replaced

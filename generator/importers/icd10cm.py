@@ -189,7 +189,10 @@ def _parse(path: Path) -> tuple[list[_Node], str]:
         _collect_notes(node, el)
         nodes.append(node)
 
-    def diag(el: ET.Element, parent: _Node, seventh: _Seventh | None) -> None:
+    def diag(el: ET.Element, parent: _Node, seventh: _Seventh | None) -> tuple[_Node, list[ET.Element]]:
+        """Adds the node of one <diag>; returns it and its child <diag>s. (Not a function that calls itself:
+        that is a reference cycle, holding every node, which the build, running with the cyclic GC
+        off, would never free.)"""
         counters["diag"] += 1
         name = desc = ""
         own: ET.Element | None = None
@@ -211,8 +214,15 @@ def _parse(path: Path) -> tuple[list[_Node], str]:
         node.has_children = bool(children)
         node.extensions = _extensions(node)
         add(node, "diag", el)
-        for child in children:
-            diag(child, node, node.seventh)
+        return node, children
+
+    def diags(el: ET.Element, block: _Node) -> None:
+        """A <diag> of a block and everything below it, in document order."""
+        todo: list[tuple[ET.Element, _Node, _Seventh | None]] = [(el, block, None)]
+        while todo:
+            el, parent, seventh = todo.pop()
+            node, children = diag(el, parent, seventh)
+            todo.extend((child, node, node.seventh) for child in reversed(children))
 
     for ch in root.iterfind("chapter"):
         counters["chapter"] += 1
@@ -231,7 +241,7 @@ def _parse(path: Path) -> tuple[list[_Node], str]:
             block = _Node(key, sdesc, "section", chapter, has_children=True)
             add(block, "section", sec)
             for el in sec.iterfind("diag"):
-                diag(el, block, None)
+                diags(el, block)
     if not nodes:
         raise BuildError(f"{path}: no <chapter> found; is this the ICD-10-CM tabular XML?")
     return nodes, release_line(clean(root.findtext("version")), path)

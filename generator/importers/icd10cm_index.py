@@ -45,18 +45,20 @@ def _title_parts(node: Node) -> tuple[str, str, str]:
     before: list[str] = []
     nemod: list[str] = []
     after: list[str] = []
-
-    def walk(n: Node) -> None:
-        (after if nemod else before).append(n.text)
-        for c in n.children:
-            if c.tag == "nemod":
-                nemod.append(text_of(c))
-            elif c.tag != "old":
-                walk(c)
-            (after if nemod else before).append(c.tail)
-
-    walk(node)
+    _walk_title(node, before, nemod, after)
     return clean("".join(before)), clean(" ".join(nemod)), clean("".join(after))
+
+
+def _walk_title(n: Node, before: list[str], nemod: list[str], after: list[str]) -> None:
+    """`_title_parts`' walk. A function of its own, not a closure: a nested function that calls
+    itself is a reference cycle, which the build (running with the cyclic GC off) never frees."""
+    (after if nemod else before).append(n.text)
+    for c in n.children:
+        if c.tag == "nemod":
+            nemod.append(text_of(c))
+        elif c.tag != "old":
+            _walk_title(c, before, nemod, after)
+        (after if nemod else before).append(c.tail)
 
 
 class IndexReader:
