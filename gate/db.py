@@ -18,6 +18,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
@@ -248,8 +249,11 @@ class Database:
             self.sqlite_path, isolation_level=None, check_same_thread=False, timeout=busy_ms / 1000
         )
         raw.execute(f"PRAGMA busy_timeout={busy_ms}")
-        if raw.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            raw.execute("PRAGMA journal_mode=WAL")
+        try:
+            _switch_to_wal(raw, busy_ms)
+        except BaseException:
+            raw.close()
+            raise
         # WAL + NORMAL: durable across app crashes, no fsync per commit.
         raw.execute("PRAGMA synchronous=NORMAL")
         raw.execute("PRAGMA foreign_keys=ON")
@@ -492,3 +496,26 @@ class Database:
             self._local = threading.local()
         if pool is not None:
             pool.close()
+
+
+def _switch_to_wal(raw: sqlite3.Connection, busy_ms: int) -> None:
+    """Puts a new database in WAL mode (a setting kept in the file: later connections find it set).
+
+    Switching needs the database to itself, and SQLite answers "database is locked" at once, without
+    its busy handler, when another connection is using it, e.g. two threads opening a new database
+    together: the switch is tried again, re-reading the mode (the other may have set it), for up to
+    `busy_ms` before the error is raised (a 503 for the request, as any busy database).
+    """
+    deadline = time.monotonic() + busy_ms / 1000
+    delay = 0.002
+    while raw.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        try:
+            raw.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+

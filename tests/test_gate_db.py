@@ -24,6 +24,34 @@ def test_sqlite_migrates_once_in_wal(tmp_path: Path) -> None:
         db.close()
 
 
+def test_threads_opening_a_new_database_together_all_get_in(tmp_path: Path) -> None:
+    """Switching a new file to WAL needs it alone and SQLite refuses at once ("locked", no busy
+    wait) while another connection uses it: threads of a fresh gate (a mail worker and a request)
+    opening it together once got a 503. Each of them now waits its turn."""
+    import threading
+
+    for trial in range(40):
+        db = Database(None, tmp_path / f"g{trial}.sqlite")
+        errors: list[BaseException] = []
+        start = threading.Barrier(16)
+
+        def first_query(db: Database = db, errors: list[BaseException] = errors,
+                        start: threading.Barrier = start) -> None:
+            start.wait()
+            try:
+                assert db.call(lambda c: c.one("PRAGMA journal_mode")[0]) == "wal"
+            except BaseException as exc:  # collected and asserted below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=first_query) for _ in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        db.close()
+        assert not errors, f"trial {trial}: {errors[0]!r}"
+
+
 def test_sqlite_upgrade_keeps_unlocks(tmp_path: Path) -> None:
     """A database made by schema 1 (rowid unlocks) is moved to WITHOUT ROWID with its rows kept."""
     import sqlite3
