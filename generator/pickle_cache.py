@@ -3,10 +3,12 @@ from: read back when the file exists, else made, written beside and renamed in (
 leaves no half file), with the older files of the same kind removed."""
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import TypeVar, cast
 
 T = TypeVar("T")
@@ -27,3 +29,12 @@ def cached(cache: Path, older: str, make: Callable[[], T]) -> T:
         pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(tmp, cache)
     return value
+
+
+def code_of(*modules: ModuleType) -> str:
+    """A hash of the source files of `modules`: the code a cached value was made by, so that a change
+    there does not read a stale value, while edits elsewhere in the generator keep the cache."""
+    h = hashlib.blake2b(digest_size=12)
+    for module in modules:
+        h.update(Path(str(module.__file__)).read_bytes())
+    return h.hexdigest()

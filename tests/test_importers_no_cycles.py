@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from generator.importers.bulk import gc_paused
 from generator.importers.icd10cm_index import _title_parts
 from generator.importers.xmltree import document
 
@@ -17,14 +18,9 @@ BOOKS = Path(__file__).resolve().parent / "data" / "books"
 
 @pytest.fixture()
 def gc_off() -> Iterator[None]:
-    was = gc.isenabled()
-    gc.disable()
-    gc.collect()
-    try:
+    with gc_paused():  # as a build runs
+        gc.collect()
         yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def test_a_parsed_tree_and_its_titles_are_freed_without_the_cyclic_gc(gc_off: None) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from ..errors import BuildError
 from ..importers import hcpcs as importers_hcpcs
 from ..importers.hcpcs import HcpcsImporter
 from ..model import HCPCS, CodeRecord
-from ..pickle_cache import cached
+from ..pickle_cache import cached, code_of
 from ..premium import db, hcpcs_codes, tabular
 from ..premium.db import release_from_name
 from . import held, releases
@@ -61,11 +62,7 @@ def earlier_hcpcs(path: Path, release: str | None, cache_dir: Path) -> PreviousR
 
 def _code_version() -> str:
     """The code the parsed release depends on: a change there must not read a stale cache."""
-    h = hashlib.blake2b(digest_size=12)
-    for module in (__file__, held.__file__, releases.__file__, importers_hcpcs.__file__, hcpcs_codes.__file__,
-                   tabular.__file__, db.__file__, model.__file__):
-        h.update(Path(str(module)).read_bytes())
-    return h.hexdigest()
+    return code_of(sys.modules[__name__], held, releases, importers_hcpcs, hcpcs_codes, tabular, db, model)
 
 
 @functools.lru_cache(maxsize=2)

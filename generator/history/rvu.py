@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from .. import urls
 from ..config import SiteConfig
 from ..model import CodeRecord, Section
 from ..official import source
-from ..pickle_cache import cached
+from ..pickle_cache import cached, code_of
 from ..premium import mpfs, tabular
 from ..premium.mpfs import RVU_COLUMNS
 from ..premium.sections import esc
@@ -57,10 +58,7 @@ def rvu_history(cfg: SiteConfig) -> RvuHistory | None:
 
 
 def _code_version() -> str:
-    h = hashlib.blake2b(digest_size=12)
-    for module in (__file__, pfs.__file__, mpfs.__file__, tabular.__file__):
-        h.update(Path(str(module)).read_bytes())
-    return h.hexdigest()
+    return code_of(sys.modules[__name__], pfs, mpfs, tabular)
 
 
 @functools.lru_cache(maxsize=2)
