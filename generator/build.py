@@ -183,6 +183,26 @@ def full_build(
     premium_files = premium_state(cfg)  # the CMS files this build reads (a later import is its own change)
     models = load_models(cfg, loaded.pages, problems, quiet=quiet, jobs=jobs, defer_premium=True)  # load
     models = link_models(models, problems, quiet=quiet)  # link
+    # The word index, from here on in a forked child where it can (see SearchAhead.start), else beside
+    # the render.
+    ahead = SearchAhead(cfg, models, db, clean=clean) if search else None
+    try:
+        if ahead is not None:
+            ahead.start(jobs)
+        return _render_and_publish(loaded, db, slots, gfp, models, premium_files, ahead, clean=clean,
+                                   jobs=jobs, quiet=quiet, search=search, on_page=on_page)
+    finally:
+        if ahead is not None:
+            ahead.stop()
+
+
+def _render_and_publish(
+    loaded: Loaded, db: sqlite3.Connection, slots: Slots, gfp: str, models: Models, premium_files: str,
+    ahead: SearchAhead | None, *, clean: bool, jobs: int, quiet: bool, search: bool,
+    on_page: Callable[[str], None] | None,
+) -> BuildResult:
+    """The stages of a full build after link, into the standby slot; then the commit point and the swap."""
+    cfg, problems = loaded.cfg, loaded.problems
     attach_books(cfg, models, quiet=quiet)  # books: index entries, PCS tables and definitions on pages
     jobs_stage.check(cfg, problems)  # read the job listings
     validate(problems)  # validate
@@ -207,7 +227,6 @@ def full_build(
         })
         pending.append(store)
         site: list[SiteFiles] = []
-        ahead = SearchAhead(cfg, models, db, clean=clean) if search else None  # index beside the render
         side = [  # the search index, the data stages and write (the site's other files), among the pages
             *(ahead.sides() if ahead is not None else ()),
             *(Side(functools.partial(stage, cfg, models, jobs), pending.append) for stage in DATA_STAGES),
@@ -226,6 +245,8 @@ def full_build(
         writer = SlotWriter(slot_dir, old, taken=files)  # the search files
         indexed: Indexed | None = None
         if search:  # index
+            if ahead is not None:
+                ahead.finish()
             indexed = search_stage(
                 cfg, models, db, rendered.search_digests, clean=clean, quiet=quiet, jobs=jobs, ahead=ahead
             )

@@ -5,6 +5,8 @@ links the resulting files into the site, hashing each file once (by path, size a
 """
 from __future__ import annotations
 
+import functools
+import json
 import os
 import sqlite3
 import time
@@ -12,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import urls
+from . import forking, urls
 from .config import SiteConfig
 from .errors import BuildError
 from .jobs import search as jobs_search
@@ -86,12 +88,55 @@ class SearchAhead:
         ])
         self.prepared: dict[str, str] = {}  # code set -> its new generation, as the tasks finish
         self._cfg, self._models, self._out = cfg, models, out
+        self._pid: int | None = None  # the child of `start`, until `finish` or `stop`
+
+    def start(self, jobs: int) -> None:
+        """Indexes in a forked child from now on, when the build may use a second process: started
+        before the books, CMS lists and theme stages, which run in this process alone, it puts the
+        idle core to work (the index reads none of what they add). `sides()` then has no task and
+        `finish()` takes the child's generations."""
+        if jobs < 2 or not self.codesets or not forking.can_fork():
+            return
+        result = self._result_file()
+        result.unlink(missing_ok=True)
+        self._pid = forking.start(functools.partial(self._index_into, result))
+
+    def _result_file(self) -> Path:
+        return self._out / f"ahead-{os.getpid()}.json"
+
+    def _index_into(self, result: Path) -> None:
+        """The child's work: the generations as JSON in `result` (its exit status tells if they are)."""
+        generations = self._index_all()
+        tmp = result.with_name(result.name + ".tmp")
+        tmp.write_text(json.dumps(generations))
+        os.replace(tmp, result)
+
+    def finish(self) -> None:
+        """Waits for the child of `start` and takes its generations. A child that failed only costs
+        time: the code sets are indexed here, where any error is raised with its message."""
+        if self._pid is None:
+            return
+        pid, self._pid = self._pid, None
+        result = self._result_file()
+        if forking.succeeded(pid) and result.is_file():
+            self.prepared.update(json.loads(result.read_text()))
+            result.unlink()
+        else:
+            result.unlink(missing_ok=True)
+            self.prepared.update(self._index_all())
+
+    def stop(self) -> None:
+        """Ends the child of `start`, if any (the build failed before it needed the index)."""
+        if self._pid is not None:
+            forking.stop(self._pid)
+            self._pid = None
+            self._result_file().unlink(missing_ok=True)
 
     def sides(self) -> list[Side]:
         """One task indexing the code sets one after another, largest first (the longest task of
         the render): one at a time, so that only one process holds an index being built (several
-        hundred MB for ICD-10-CM) while the others render pages."""
-        if not self.codesets:
+        hundred MB for ICD-10-CM) while the others render pages. None when a child of `start` does."""
+        if not self.codesets or self._pid is not None:
             return []
         return [Side(self._index_all, self._done)]
 

@@ -22,6 +22,8 @@ from generator.errors import Problems
 from generator.importers.icd10cm import Icd10CmImporter
 from generator.link import CodeSetModel, link
 from generator.model import CPT, HCPCS, ICD10CM, CodeRecord, Section
+from generator.search_stage import SearchAhead, search_dir
+from generator.state import open_state
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[1]
@@ -504,3 +506,56 @@ def test_nonsense_finds_nothing(served: str, page: Any, q: str) -> None:
     expect(page.locator("#search-page-status")).to_contain_text("No codes match")
     assert page.locator("#search-page-results li").count() == 0
     assert page.locator("#search-page-chips [data-codeset=''] .chip-count").inner_text() == "0"
+
+
+def _ahead(tmp_path: Path) -> tuple[SearchAhead, dict[str, CodeSetModel], SiteConfig]:
+    models = make_models()
+    cfg = cfg_for(tmp_path)
+    return SearchAhead(cfg, models, open_state(cfg.state_dir), clean=True), models, cfg
+
+
+def test_index_started_ahead_in_a_child_equals_the_index_made_here(tmp_path: Path) -> None:
+    ahead, models, cfg = _ahead(tmp_path)
+    ahead.start(jobs=2)
+    assert ahead.sides() == []  # the child indexes: no render task does
+    ahead.finish()
+    assert sorted(ahead.prepared) == sorted(models)
+    files = search.index_codesets(
+        cfg, models, search_dir(cfg), set(models), ahead.extra, prepared=ahead.prepared
+    )
+    reference = search.index_codesets(cfg, models, tmp_path / "ref", set(models), jobs=1)
+    assert _published(files) == _published(reference) and len(_published(files)) > 10
+    assert not list(search_dir(cfg).glob("ahead-*"))  # the child's answer file is gone
+
+
+def test_one_process_build_indexes_beside_the_render(tmp_path: Path) -> None:
+    ahead = _ahead(tmp_path)[0]
+    ahead.start(jobs=1)
+    assert len(ahead.sides()) == 1
+
+
+def test_a_failed_child_is_redone_here_and_a_stopped_one_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ahead, models, cfg = _ahead(tmp_path)
+
+    def fails(self: SearchAhead, result: Path) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(SearchAhead, "_index_into", fails)
+    ahead.start(jobs=2)
+    ahead.finish()  # the child failed: indexed here
+    reference = search.index_codesets(cfg, models, tmp_path / "ref", set(models), jobs=1)
+    files = search.index_codesets(
+        cfg, models, search_dir(cfg), set(models), ahead.extra, prepared=ahead.prepared
+    )
+    assert sorted(ahead.prepared) == sorted(models) and _published(files) == _published(reference)
+
+    slow, _, cfg2 = _ahead(tmp_path / "two")
+    monkeypatch.setattr(SearchAhead, "_index_into", lambda self, result: time.sleep(60))
+    slow.start(jobs=2)
+    t0 = time.perf_counter()
+    slow.stop()
+    assert time.perf_counter() - t0 < 10 and slow.prepared == {}
+    slow.finish()  # nothing left to wait for
+    assert slow.prepared == {} and not list(search_dir(cfg2).glob("ahead-*"))
