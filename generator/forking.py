@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pickle
 from collections.abc import Callable
+from pathlib import Path
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
 
 
 def can_fork() -> bool:
@@ -51,3 +56,55 @@ def stop(pid: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, 9)
     succeeded(pid)
+
+
+class Ahead(Generic[T]):
+    """Work started in a forked child now and its result taken later (`result()`), pickled through a
+    file in `folder`: for a stage that needs only what the build has so far, started while the
+    build's own process goes on with stages that leave the other core idle.
+
+    Like every helper here, a child that fails only costs time: `result()` then does the work in
+    this process, where the error is raised with its message. Without fork (or with
+    CODEREF_NO_FORK=1), `start()` does nothing and `result()` does the work.
+    """
+
+    def __init__(self, work: Callable[[], T], folder: Path, name: str) -> None:
+        self._work = work
+        self._file = folder / f"ahead-{name}-{os.getpid()}.pickle"
+        self._pid: int | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._pid is not None
+
+    def start(self) -> None:
+        if not can_fork():
+            return
+        self._file.parent.mkdir(parents=True, exist_ok=True)
+        self._file.unlink(missing_ok=True)
+        self._pid = start(self._write)
+
+    def _write(self) -> None:
+        value = self._work()
+        tmp = self._file.with_name(self._file.name + ".tmp")
+        with open(tmp, "wb") as f:
+            pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, self._file)
+
+    def result(self) -> T:
+        """The child's result once it is done; the work done here if it failed (or never started)."""
+        pid, self._pid = self._pid, None
+        if pid is not None and succeeded(pid) and self._file.is_file():
+            with open(self._file, "rb") as f:
+                value: T = pickle.load(f)
+            self._file.unlink()
+            return value
+        self._file.unlink(missing_ok=True)
+        return self._work()
+
+    def stop(self) -> None:
+        """Ends the child, if one is still at work (the build failed before it needed the result)."""
+        if self._pid is not None:
+            stop(self._pid)
+            self._pid = None
+        self._file.unlink(missing_ok=True)

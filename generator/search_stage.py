@@ -5,8 +5,6 @@ links the resulting files into the site, hashing each file once (by path, size a
 """
 from __future__ import annotations
 
-import functools
-import json
 import os
 import sqlite3
 import time
@@ -88,7 +86,7 @@ class SearchAhead:
         ])
         self.prepared: dict[str, str] = {}  # code set -> its new generation, as the tasks finish
         self._cfg, self._models, self._out = cfg, models, out
-        self._pid: int | None = None  # the child of `start`, until `finish` or `stop`
+        self._child: forking.Ahead[dict[str, str]] | None = None  # see `start`
 
     def start(self, jobs: int) -> None:
         """Indexes in a forked child from now on, when the build may use a second process: started
@@ -97,46 +95,26 @@ class SearchAhead:
         `finish()` takes the child's generations."""
         if jobs < 2 or not self.codesets or not forking.can_fork():
             return
-        result = self._result_file()
-        result.unlink(missing_ok=True)
-        self._pid = forking.start(functools.partial(self._index_into, result))
-
-    def _result_file(self) -> Path:
-        return self._out / f"ahead-{os.getpid()}.json"
-
-    def _index_into(self, result: Path) -> None:
-        """The child's work: the generations as JSON in `result` (its exit status tells if they are)."""
-        generations = self._index_all()
-        tmp = result.with_name(result.name + ".tmp")
-        tmp.write_text(json.dumps(generations))
-        os.replace(tmp, result)
+        self._child = forking.Ahead(self._index_all, self._out, "search")
+        self._child.start()
 
     def finish(self) -> None:
-        """Waits for the child of `start` and takes its generations. A child that failed only costs
-        time: the code sets are indexed here, where any error is raised with its message."""
-        if self._pid is None:
-            return
-        pid, self._pid = self._pid, None
-        result = self._result_file()
-        if forking.succeeded(pid) and result.is_file():
-            self.prepared.update(json.loads(result.read_text()))
-            result.unlink()
-        else:
-            result.unlink(missing_ok=True)
-            self.prepared.update(self._index_all())
+        """Waits for the child of `start` and takes its generations (indexed here if it failed)."""
+        if self._child is not None:
+            self.prepared.update(self._child.result())
+            self._child = None
 
     def stop(self) -> None:
         """Ends the child of `start`, if any (the build failed before it needed the index)."""
-        if self._pid is not None:
-            forking.stop(self._pid)
-            self._pid = None
-            self._result_file().unlink(missing_ok=True)
+        if self._child is not None:
+            self._child.stop()
+            self._child = None
 
     def sides(self) -> list[Side]:
         """One task indexing the code sets one after another, largest first (the longest task of
         the render): one at a time, so that only one process holds an index being built (several
         hundred MB for ICD-10-CM) while the others render pages. None when a child of `start` does."""
-        if not self.codesets or self._pid is not None:
+        if not self.codesets or self._child is not None:
             return []
         return [Side(self._index_all, self._done)]
 

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, TypeVar
 import pytest
 from playwright.sync_api import expect
 
-from generator import search
+from generator import forking, search
 from generator.config import SiteConfig
 from generator.errors import Problems
 from generator.importers.icd10cm import Icd10CmImporter
@@ -539,10 +539,10 @@ def test_a_failed_child_is_redone_here_and_a_stopped_one_leaves_nothing(
 ) -> None:
     ahead, models, cfg = _ahead(tmp_path)
 
-    def fails(self: SearchAhead, result: Path) -> None:
+    def fails(self: forking.Ahead[Any]) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(SearchAhead, "_index_into", fails)
+    monkeypatch.setattr(forking.Ahead, "_write", fails)
     ahead.start(jobs=2)
     ahead.finish()  # the child failed: indexed here
     reference = search.index_codesets(cfg, models, tmp_path / "ref", set(models), jobs=1)
@@ -552,7 +552,7 @@ def test_a_failed_child_is_redone_here_and_a_stopped_one_leaves_nothing(
     assert sorted(ahead.prepared) == sorted(models) and _published(files) == _published(reference)
 
     slow, _, cfg2 = _ahead(tmp_path / "two")
-    monkeypatch.setattr(SearchAhead, "_index_into", lambda self, result: time.sleep(60))
+    monkeypatch.setattr(forking.Ahead, "_write", lambda self: time.sleep(60))
     slow.start(jobs=2)
     t0 = time.perf_counter()
     slow.stop()
