@@ -235,7 +235,8 @@ def _render_and_publish(
             ),
         ]
         with premium:
-            rendered = render_pages(job, jobs=jobs, quiet=quiet, side=side, rows_to=store.add)  # render+store
+            rendered = render_pages(job, jobs=jobs, quiet=quiet, side=side, rows_to=store.add,  # render+store
+                                    held=ahead.running if ahead is not None else None)
         with phase("store", quiet=quiet):
             store.finish(list(free_pages((cs, r) for cs, m in models.items() for r in m.records)),
                          linked_pages(models))

@@ -72,10 +72,17 @@ class Ahead(Generic[T]):
         self._work = work
         self._file = folder / f"ahead-{name}-{os.getpid()}.pickle"
         self._pid: int | None = None
+        self._status: int | None = None  # the child's wait status, once `running()` saw it end
 
-    @property
     def running(self) -> bool:
-        return self._pid is not None
+        """Whether the child is still at work (one that ended is reaped here, its status kept)."""
+        if self._pid is None or self._status is not None:
+            return False
+        pid, status = os.waitpid(self._pid, os.WNOHANG)
+        if pid == 0:
+            return True
+        self._status = status
+        return False
 
     def start(self) -> None:
         if not can_fork():
@@ -93,8 +100,12 @@ class Ahead(Generic[T]):
 
     def result(self) -> T:
         """The child's result once it is done; the work done here if it failed (or never started)."""
-        pid, self._pid = self._pid, None
-        if pid is not None and succeeded(pid) and self._file.is_file():
+        pid, self._pid, status = self._pid, None, self._status
+        if pid is not None and status is None:
+            ok = succeeded(pid)
+        else:
+            ok = status is not None and os.waitstatus_to_exitcode(status) == 0
+        if ok and self._file.is_file():
             with open(self._file, "rb") as f:
                 value: T = pickle.load(f)
             self._file.unlink()
@@ -104,7 +115,7 @@ class Ahead(Generic[T]):
 
     def stop(self) -> None:
         """Ends the child, if one is still at work (the build failed before it needed the result)."""
-        if self._pid is not None:
+        if self._pid is not None and self._status is None:
             stop(self._pid)
-            self._pid = None
+        self._pid = None
         self._file.unlink(missing_ok=True)

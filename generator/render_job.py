@@ -199,7 +199,7 @@ def _chunks(models: dict[str, CodeSetModel], size: int, heavy: tuple[str, ...] =
 
 def render_pages(
     job: RenderJob, *, jobs: int, quiet: bool, side: Sequence[Side] = (),
-    rows_to: Callable[[list[StoreRow]], None] | None = None,
+    rows_to: Callable[[list[StoreRow]], None] | None = None, held: Callable[[], bool] | None = None,
 ) -> Rendered:
     """Renders every record page of `job.models`, in `jobs` processes for large sites (this one
     and `jobs - 1` forked workers, `workers.run_shared`).
@@ -207,6 +207,7 @@ def render_pages(
     `side` work runs among the pages (see `Side`). `rows_to`, if given, takes the store rows
     of each chunk as it arrives (a writer that streams them into the store), instead of their
     being kept for `Rendered.rows`: a clean build's rows hold every protected text of the site.
+    `held`: while True, another child of the build holds one worker's place (`workers.run_shared`).
     Rows of one worker arrive in the order it rendered them, so a text it packed comes before
     the rows that only refer to it.
     """
@@ -248,7 +249,7 @@ def render_pages(
                 take(result)
 
         # This process renders too: see workers.py.
-        run_shared(tasks, jobs - 1, handle, first=len(side), retire_mib=RETIRE_MIB)
+        run_shared(tasks, jobs - 1, handle, first=len(side), retire_mib=RETIRE_MIB, held=held)
     progress.finish(f"(parent cpu {time.process_time() - cpu0:.2f}s)")
     t_digest = time.perf_counter()
     per_cs: dict[str, Any] = {}

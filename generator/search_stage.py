@@ -98,6 +98,10 @@ class SearchAhead:
         self._child = forking.Ahead(self._index_all, self._out, "search")
         self._child.start()
 
+    def running(self) -> bool:
+        """Whether the child of `start` is still indexing (it holds a render worker's place)."""
+        return self._child is not None and self._child.running()
+
     def finish(self) -> None:
         """Waits for the child of `start` and takes its generations (indexed here if it failed)."""
         if self._child is not None:

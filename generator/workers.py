@@ -31,7 +31,7 @@ Task = Callable[[], Any]
 
 def run_shared(
     tasks: Sequence[Task], workers: int, handle: Callable[[int, Any], None], *, first: int = 0,
-    retire_mib: int | None = None,
+    retire_mib: int | None = None, held: Callable[[], bool] | None = None,
 ) -> None:
     """Runs each of `tasks` once, here and in `workers` forked processes. The `first` tasks (the
     longest: the side work) are taken in list order by whichever process is free; after them the
@@ -46,6 +46,8 @@ def run_shared(
     raised here (the workers are then stopped); a result that cannot be pickled is an error.
     `retire_mib`: a worker whose own pages (`own_mib`) exceed this after a task ends, and a new
     worker is forked in its place while tasks are left (see the module docstring).
+    `held`: while it returns True, a process outside these (a forked child of the build at other
+    work, e.g. the search index) holds one worker's place: that worker is forked once it is False.
     """
     # Imported here: multiprocessing (with socket) costs every `coderef` command 10 ms otherwise.
     import multiprocessing
@@ -95,8 +97,9 @@ def run_shared(
         threading.Thread(target=_read, args=(recv, inbox), daemon=True).start()
         return True
 
+    waiting = 1 if held is not None and workers > 0 and held() else 0  # a worker's place held (see above)
     try:
-        for _ in range(workers):
+        for _ in range(workers - waiting):
             if not fork():
                 break
         handled = 0
@@ -124,6 +127,10 @@ def run_shared(
             handle(k, tasks[k]())
             handled += 1
             drain(block=False)
+            if waiting and held is not None and not held():
+                waiting = 0
+                if int(ends[0]) < int(ends[1]):
+                    fork()
         drain(block=True)
         if handled != n:
             codes = ", ".join(str(p.exitcode) for p in procs)

@@ -124,3 +124,31 @@ def test_a_worker_past_its_memory_bound_retires_and_a_fresh_one_takes_its_place(
     assert sorted(got) == list(range(30)) and all(got[k][0] == k for k in got)
     workers = {pid for _, pid in got.values()} - {os.getpid()}
     assert len(workers) >= 2  # each worker ran one task (its pages > 0 MiB) and was replaced
+
+
+def test_a_held_place_is_filled_by_a_worker_only_once_it_is_free() -> None:
+    got: dict[int, tuple[int, int]] = {}
+    free_after = time.monotonic() + 0.15  # the other child of the build ends then
+    asked: list[bool] = []
+
+    def held() -> bool:
+        asked.append(time.monotonic() < free_after)
+        return asked[-1]
+
+    run_shared([_slow(k) for k in range(60)], 1, lambda k, r: got.__setitem__(k, r), held=held)
+    assert sorted(got) == list(range(60))
+    by_pid: dict[int, list[int]] = {}
+    for k, (_, pid) in got.items():
+        by_pid.setdefault(pid, []).append(k)
+    here = by_pid.pop(os.getpid())
+    # While the place was held this process ran the tasks alone, from the back; the worker forked
+    # after it came free took the front ones.
+    assert asked[0] and not asked[-1] and len(by_pid) == 1
+    (there,) = by_pid.values()
+    assert 0 in there and len(here) >= 10 and min(here) > max(there)
+
+
+def test_no_worker_waits_for_a_place_that_is_never_held() -> None:
+    got: dict[int, tuple[int, int]] = {}
+    run_shared([_slow(k) for k in range(20)], 1, lambda k, r: got.__setitem__(k, r), held=lambda: False)
+    assert sorted(got) == list(range(20)) and len({pid for _, pid in got.values()}) == 2
