@@ -9,7 +9,9 @@ an index term). Ranking compares how many slots a query covers (see `generator.w
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from .. import books as b
@@ -52,29 +54,43 @@ PCS_EXPAND = 60  # a partial PCS code leading to more codes than this points at 
 _HEAD_WORDS = {"ca in situ": ("situ",), "malignant secondary": ("malignant", "secondary")}
 
 
+Slot = AbstractSet[str]  # never changed once in an entry: entries share them (see `one_word`)
+NO_WORDS: Slot = frozenset()
+
+
+@functools.cache
+def one_word(token: str) -> Slot:
+    """The slot of one word, one object per word: an ICD-10-CM index holds ~950,000 such slots (a set
+    is 216 bytes) over ~22,000 words."""
+    return frozenset((token,))
+
+
 @dataclass(slots=True)
 class Entry:
     kind: int
     targets: list[int]  # record indices in the code set's model
     via: str  # what the result line shows under the code ("" for a title)
-    slots: list[set[str]] = field(default_factory=list)
-    extra: set[str] = field(default_factory=set)
+    slots: list[Slot] = field(default_factory=list)
+    extra: Slot = NO_WORDS
     # The first slot names the condition or procedure (an index line's main term): it counts twice, so
     # "hypertension" ranks the lines under Hypertension above lines that only mention it further down.
     main: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.extra:
+            self.extra = NO_WORDS  # most entries have none: one object for all
 
     @property
     def order(self) -> tuple[int, int]:
         return (self.targets[0], self.kind)
 
 
-def word_slots(text: str) -> list[set[str]]:
+def word_slots(text: str) -> list[Slot]:
     """One slot per distinct word."""
-    seen: dict[str, None] = dict.fromkeys(tokens(text))
-    return [{t} for t in seen]
+    return [one_word(t) for t in dict.fromkeys(tokens(text))]
 
 
-def term_slots(term: b.IndexTerm, default: bool = False) -> tuple[list[set[str]], set[str]]:
+def term_slots(term: b.IndexTerm, default: bool = False) -> tuple[list[Slot], Slot]:
     """Slots of one index term: its first comma part's words, variants of it ("infected, infective")
     in the same slot, other parts ("Fracture, pathological") slots of their own; modifiers apart.
     `default`: the term is the main entry of its first word ("Fracture, traumatic" among "Fracture, …"):
@@ -97,7 +113,7 @@ def term_slots(term: b.IndexTerm, default: bool = False) -> tuple[list[set[str]]
             extra.update(tp)
         else:
             slots.extend({t} for t in tp if not any(t in s for s in slots))
-    return slots, extra
+    return [one_word(next(iter(s))) if len(s) == 1 else s for s in slots], extra or NO_WORDS
 
 
 class SynonymIndex:
@@ -136,7 +152,7 @@ class Collector:
         self.titles = titles
         self.skip = skip  # folded 7th-character extensions: their base code stands for them
         # Keyed by id(term): the books outlive the collector.
-        self._slots: dict[int, tuple[list[set[str]], set[str]]] = {}
+        self._slots: dict[int, tuple[list[Slot], Slot]] = {}
         self._by4: dict[str, list[int]] | None = None
         self._title_words: dict[int, set[str]] = {}
         self._defaults: set[int] = set()  # id() of main terms that are the main entry of their first word
@@ -152,9 +168,9 @@ class Collector:
             if len(found) > 1:
                 self._defaults.add(id(max(found, key=lambda x: x[0])[1]))
 
-    def path_slots(self, terms: tuple[b.IndexTerm, ...]) -> tuple[list[set[str]], set[str]]:
+    def path_slots(self, terms: tuple[b.IndexTerm, ...]) -> tuple[list[Slot], set[str]]:
         """Slots and modifiers of an index path (each term's computed once)."""
-        slots: list[set[str]] = []
+        slots: list[Slot] = []
         extra: set[str] = set()
         for t in terms:
             if not (t.title or t.nemod):
@@ -311,8 +327,8 @@ class Collector:
         return [(i, set())] if i is not None else []
 
     def family_slots(
-        self, slots: list[set[str]], targets: list[tuple[int, set[str]]]
-    ) -> Iterator[tuple[int, set[str], list[set[str]]]]:
+        self, slots: list[Slot], targets: list[tuple[int, set[str]]]
+    ) -> Iterator[tuple[int, set[str], list[Slot]]]:
         """The slots of each code a partial PCS code leads to. The index names four characters
         ("Pacemaker › Dual Chamber › Chest: 0JH6"); the table's codes below them include monitoring
         devices and defibrillators. A code whose title lacks index words that a sibling's title has gets
@@ -326,7 +342,7 @@ class Collector:
         somewhere = set().union(*held)
         for (i, words), has in zip(targets, held, strict=True):
             missing = len(somewhere - has)
-            yield i, words, slots + [set() for _ in range(missing)] if missing else slots
+            yield i, words, slots + [NO_WORDS] * missing if missing else slots
 
     def pcs_index(self, book: b.IndexBook) -> Iterator[Entry]:
         for main in book.main_terms():
@@ -371,12 +387,12 @@ class Collector:
                     )
 
 
-def _head_slots(head: str) -> tuple[list[set[str]], set[str]]:
+def _head_slots(head: str) -> tuple[list[Slot], set[str]]:
     """A table column head's needed words and modifiers: "Poisoning Accidental (unintentional)" needs
     "poisoning"; "Adverse effect" needs "adverse"."""
     words = tokens(head)
     need = _HEAD_WORDS.get(" ".join(head.lower().split()), tuple(words[:1]))
-    return [{w} for w in need], set(words) - set(need)
+    return [one_word(w) for w in need], set(words) - set(need)
 
 
 def collect(
