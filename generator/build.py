@@ -44,7 +44,6 @@ from .assistant_facts import facts_stage
 from .book_sections import attach_books
 from .casepilot_pages import casepilot_pages
 from .config import SiteConfig
-from .errors import BuildError, Problems
 from .free import free_pages
 from .history.pages import history_pages
 from .identity import hand_identities
@@ -164,7 +163,7 @@ def _locked_build(
                 if stored.keys() == loaded.hand.keys():
                     fast = build_pages(loaded, db, slots, stored, quiet=quiet, search=search, on_page=on_page)
             if fast is not None and not board_current:
-                fast = publish_jobs(cfg, db, slots, fast, quiet=quiet, search=search)  # the job board alone
+                fast = jobs_publish.after(cfg, db, slots, fast, quiet=quiet, search=search)  # the board alone
             if fast is not None:
                 return fast
         return full_build(
@@ -283,34 +282,3 @@ def _render_and_publish(
         reindexed=sorted(indexed.changed) if indexed else [], problems=problems,
         held=[models, files, live, old],
     )
-
-
-def publish_jobs(
-    cfg: SiteConfig, db: sqlite3.Connection, slots: Slots, before: BuildResult, *, quiet: bool, search: bool
-) -> BuildResult | None:
-    """The jobs-only publish (generator/jobs/publish.py), after `before`: nothing, or the fast path
-    of hand-written pages. None when there is no live site to update."""
-    done = jobs_publish.publish(cfg, db, slots, search=search)
-    if done is None:
-        return None
-    say(f"jobs       {done.files} board files, {len(done.written)} replaced, {len(done.removed)} removed",
-        quiet=quiet)
-    return BuildResult(
-        "jobs" if before.mode == "noop" else f"{before.mode}+jobs", pages=before.pages + done.files,
-        written=before.written + len(done.written), removed=before.removed + len(done.removed),
-        reindexed=before.reindexed, problems=before.problems, changed=[*done.written, *done.removed],
-    )
-
-
-def check(root: Path, *, quiet: bool = True) -> Problems:
-    """Validates config, hand-written pages (and their merge with the imported data) and job
-    listings; writes nothing."""
-    loaded = load_inputs(root)
-    jobs_stage.check(loaded.cfg, loaded.problems)
-    if not loaded.problems.errors:
-        try:
-            models = load_models(loaded.cfg, loaded.pages, loaded.problems, quiet=quiet)
-            attach_books(loaded.cfg, link_models(models, loaded.problems, quiet=quiet), quiet=quiet)
-        except BuildError as exc:
-            loaded.problems.error("build", 0, str(exc))
-    return loaded.problems

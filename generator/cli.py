@@ -49,7 +49,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .build import check
+    from .check import check
 
     problems = check(args.root)
     _print_problems(problems)

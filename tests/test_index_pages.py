@@ -113,7 +113,7 @@ def test_a_bad_synonyms_list_is_a_content_error_with_its_line(project: Callable[
     (root / "content" / "search").mkdir()
     text = "abbreviations:\n  uti: urinary tract infection\n  uti: cystitis\n"
     (root / "content" / "search" / "synonyms.yml").write_text(text)
-    from generator.build import check
+    from generator.check import check
 
     problems = check(root)
     assert [str(p) for p in problems.errors] == [

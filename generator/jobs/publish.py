@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 from ..config import SiteConfig
 from ..errors import ContentErrors
+from ..progress import say
 from ..publish import Journal, Slots, SlotWriter, digest
+from ..result import BuildResult
 from ..state import get_meta, set_meta
 from ..theme import Theme
 from . import pages, stage
@@ -84,3 +86,20 @@ def publish(
         set_meta(db, key, value)
     db.execute("COMMIT")
     return Published(len(outputs), [rel for _, rel in moves], deletes)
+
+
+def after(
+    cfg: SiteConfig, db: sqlite3.Connection, slots: Slots, before: BuildResult, *, quiet: bool, search: bool
+) -> BuildResult | None:
+    """The jobs-only publish after `before` (nothing, or the fast path of hand-written pages) as one
+    build's result. None when there is no live site to update."""
+    done = publish(cfg, db, slots, search=search)
+    if done is None:
+        return None
+    say(f"jobs       {done.files} board files, {len(done.written)} replaced, {len(done.removed)} removed",
+        quiet=quiet)
+    return BuildResult(
+        "jobs" if before.mode == "noop" else f"{before.mode}+jobs", pages=before.pages + done.files,
+        written=before.written + len(done.written), removed=before.removed + len(done.removed),
+        reindexed=before.reindexed, problems=before.problems, changed=[*done.written, *done.removed],
+    )
