@@ -57,8 +57,10 @@ def test_the_shipped_files_first_lines_convert_alike(tmp_path: Path, monkeypatch
 
 
 def test_the_official_layout_with_crlf_and_star_dates_is_plain(tmp_path: Path) -> None:
-    fast, plain = _both(tmp_path, CMS / "ccipra-v302r0-f1.txt")
+    src = CMS / "ccipra-v302r0-f1.txt"
+    fast, plain = _both(tmp_path, src)
     assert fast == plain and len(fast["ptp"]) == 11
+    _in_column_1_order(fast, src.read_text(encoding="utf-8").splitlines()[2:])
     # rows are (rowid, c1, c2, eff, del, mod, rat): '*' deletion dates are NULL, one edit is deleted
     assert [row[4] for row in fast["ptp"]].count(None) == 10 and 20231231 in {row[4] for row in fast["ptp"]}
     assert {row[3] for row in fast["ptp"]} >= {20090101, 19960101, 20240701}
@@ -77,10 +79,43 @@ def test_lowercase_codes_padded_cells_odd_dates_and_ragged_lines_read_alike(tmp_
     ]), encoding="utf-8")
     fast, plain = _both(tmp_path, p)
     assert fast == plain
-    assert [row[-1] for row in fast["codes"]] == ["45380", "G0105", "99213", "36415"]
+    # ids are the codes' base-36 values + 1, and the rows are in column 1 order (a code's in file order)
+    assert fast["codes"] == [(int(c, 36) + 1, int(c, 36) + 1, c) for c in ("36415", "45380", "99213", "G0105")]
     assert [row[3:] for row in fast["ptp"]] == [
-        (20020101, None, 1, 1), (19980102, None, 0, 2), (20240701, 20231231, 9, None),
-        (None, 20231231, 1, 1), (None, None, 1, None)]
+        (None, None, 1, None), (20020101, None, 1, 1), (20240701, 20231231, 9, None),
+        (None, 20231231, 1, 1), (19980102, None, 0, 2)]
+
+
+def _in_column_1_order(content: Content, lines: list[str]) -> None:
+    """The rows are the file's lines sorted by column 1, a code's lines in file order."""
+    code = {i: c for _, i, c in content["codes"]}
+    rows = [(code[r[1]], code[r[2]]) for r in content["ptp"]]
+    pairs = [(line[:5].upper(), line[6:11].upper()) for line in lines]
+    assert rows == sorted(pairs, key=lambda p: p[0])
+
+
+def test_a_file_not_in_column_1_order_is_reordered_alike(tmp_path: Path) -> None:
+    """Runs of one code out of order, a code coming back after others (the bisection's span then
+    holds other codes' lines) and a code split over blocks."""
+    lines = ["99213\t36415\t1", "45380\t45378\t0", "45380\t45379\t1", "G0105\t45380\t0",
+             "45380\t45381\t1", "45380\t45382\t9", "36415\t99213\t1", "99213\t36416\t1"] * 3
+    p = tmp_path / "unsorted.tsv"
+    p.write_text(HEADER + "".join(f"{line}\t\t\tx\n" for line in lines), encoding="utf-8")
+    fast, plain = _both(tmp_path, p)
+    assert fast == plain
+    _in_column_1_order(fast, lines)
+
+
+def test_a_sorted_file_read_in_small_blocks_keeps_its_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    lines = sorted(f"{c1}\t{c2}\t{m}" for c1 in ("0001A", "36415", "45380", "99213", "G0105")
+                   for c2 in ("45378", "36416", "J0001") for m in "019")
+    p = tmp_path / "sorted.tsv"
+    p.write_text(HEADER + "".join(f"{line}\t\t\tx\n" for line in lines), encoding="utf-8")
+    monkeypatch.setattr(ncci_import, "BLOCK_CHARS", 100)
+    fast, plain = _both(tmp_path, p)
+    assert fast == plain
+    _in_column_1_order(fast, lines)
 
 
 @pytest.mark.parametrize("body", [
