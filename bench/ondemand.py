@@ -45,7 +45,7 @@ def heaviest(store: Path) -> list[tuple[str, str]]:
             for code, n in ptp.execute(q):
                 counts[str(code)] = counts.get(str(code), 0) + int(n)
         ptp.close()
-    busy = [(cms_codeset(c) or "", c) for c in sorted(counts, key=lambda c: -counts[c])]
+    busy = [(cms_codeset(c) or "", c) for c in sorted(counts, key=lambda c: (-counts[c], c))]
     return [*FIXED, *[k for k in busy if k in pages][:BUSIEST]]
 
 

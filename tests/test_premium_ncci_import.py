@@ -80,7 +80,8 @@ def test_lowercase_codes_padded_cells_odd_dates_and_ragged_lines_read_alike(tmp_
     fast, plain = _both(tmp_path, p)
     assert fast == plain
     # ids are the codes' base-36 values + 1, and the rows are in column 1 order (a code's in file order)
-    assert fast["codes"] == [(int(c, 36) + 1, int(c, 36) + 1, c) for c in ("36415", "45380", "99213", "G0105")]
+    codes = ("36415", "45380", "99213", "G0105")
+    assert fast["codes"] == [(int(c, 36) + 1, int(c, 36) + 1, c) for c in codes]
     assert [row[3:] for row in fast["ptp"]] == [
         (None, None, 1, None), (20020101, None, 1, 1), (20240701, 20231231, 9, None),
         (None, 20231231, 1, 1), (19980102, None, 0, 2)]

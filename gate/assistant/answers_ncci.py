@@ -70,10 +70,12 @@ def _pair_rows(
     ia, ib = src.ids.get(a), src.ids.get(b)
     if ia is None or ib is None:
         return []
+    # In force first, then the latest deletion; rows alike so far: a/b before b/a, then by effective
+    # date, indicator and rationale (the order the edits were listed in when an index gave it).
     rows = src.db.execute(
         ("SELECT c1, c2, eff, del, mod, rat FROM ptp WHERE (c1=? AND c2=?) OR (c1=? AND c2=?) ORDER BY del "
-         "IS NOT NULL, del DESC"),
-        (ia, ib, ib, ia),
+         "IS NOT NULL, del DESC, c1 <> ?, eff, mod, rat"),
+        (ia, ib, ib, ia, ia),
     ).fetchall()
     return [
         (src.names[c1], src.names[c2], eff, dele, mod, src.rationale.get(rat, "") if rat else "")

@@ -92,14 +92,14 @@ def compare_ptp(old: Path, new: Path) -> list[EditChange]:
         def text(nid: int) -> str:
             return new_code[nid] if nid > 0 else old_code[-nid]
 
+        # A pair's rows in a fixed order: `_state` keeps the first of rows deleted on the same date.
+        rows_of = "SELECT del, mod FROM {}.ptp WHERE c1 = ? AND c2 = ? ORDER BY eff, del, mod, rat"
         out = []
         for a, b in pairs:
             c1, c2 = text(a), text(b)
-            now = [(d, int(m)) for d, m in db.execute(
-                "SELECT del, mod FROM n.ptp WHERE c1 = ? AND c2 = ?", (a, b))] if a > 0 and b > 0 else []
+            now = [(d, int(m)) for d, m in db.execute(rows_of.format("n"), (a, b))] if a > 0 and b > 0 else []
             o1, o2 = old_id.get(c1), old_id.get(c2)
-            was = [(d, int(m)) for d, m in db.execute(
-                "SELECT del, mod FROM o.ptp WHERE c1 = ? AND c2 = ?", (o1, o2))] if o1 and o2 else []
+            was = [(d, int(m)) for d, m in db.execute(rows_of.format("o"), (o1, o2))] if o1 and o2 else []
             before, after = _state(was), _state(now)
             if before != after:
                 out.append(EditChange(c1, c2, _edit_kind(before, after), before, after))

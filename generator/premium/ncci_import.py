@@ -329,8 +329,9 @@ def read_plain(table: Table, db: sqlite3.Connection) -> Read:
             if text.count("\n", at, end) != text.count(joint, at, end):
                 end = text.find("\n", at, end)  # a line of another code within (not sorted): this line alone
             tails = text[at + 6:end].replace(joint, "\n").split("\n")
-            parts = list(map(tail_value.get, tails))
-            if None in parts:  # new tails, taken in order (rationale ids are in order of appearance)
+            try:
+                parts = list(map(tail_value.__getitem__, tails))
+            except KeyError:  # new tails, taken in order (rationale ids are in order of appearance)
                 for tail in tails:
                     if tail not in tail_value:
                         add_tail(tail)
