@@ -294,3 +294,25 @@ def test_a_paid_reader_sees_every_pair_with_its_indicator_and_rationale(tmp_path
     assert deleted == {(src.setting, other, ncci.show_date(dele), mod)
                        for src in (prac, hosp) for column in ("c1", "c2")
                        for other, _eff, dele, mod, _rat in src.edits("99213", column) if dele is not None}
+
+
+def test_a_file_converted_before_the_column_1_spans_reads_alike(tmp_path: Path) -> None:
+    """A file converted by an earlier release (no `c1_rows`, an index on column 1 instead: an imported
+    file is not converted again) gives the same sections, edits and roles."""
+    (tmp_path / "old").mkdir()
+    new = [_source(tmp_path, "ccipra-v302r0-f1.txt"),
+           _source(tmp_path, "ccioph-v302r0-f1.csv", "ncci-ptp-hospital")]
+    old = [_source(tmp_path / "old", "ccipra-v302r0-f1.txt"),
+           _source(tmp_path / "old", "ccioph-v302r0-f1.csv", "ncci-ptp-hospital")]
+    for src in old:
+        src.db.executescript("DROP TABLE c1_rows; CREATE INDEX ptp_c1 ON ptp(c1, c2, eff, del, mod, rat);")
+    assert all(s.spans for s in new) and not any(s.spans for s in old)
+    assert "c1_rows" in new[0].rows_of("c1")[0] and "c1_rows" not in old[0].rows_of("c1")[0]
+    codes = sorted(set().union(*(s.codes() for s in new)))
+    for code in codes:
+        assert ncci.render(code, new, PAGES) == ncci.render(code, old, PAGES), code
+        for a, b in zip(new, old, strict=True):
+            for column in ("c1", "c2"):
+                assert sorted(a.edits(code, column)) == sorted(b.edits(code, column))
+                assert a.has_active(code, column) == b.has_active(code, column)
+    assert any(s.has_active("45380", "c1") for s in new) and not new[0].has_active("XXXXX", "c1")

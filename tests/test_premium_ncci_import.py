@@ -26,7 +26,7 @@ def _content(path: Path) -> Content:
     db = sqlite3.connect(path)
     try:
         out = {t: db.execute(f"SELECT rowid, * FROM {t} ORDER BY rowid").fetchall()
-               for t in ("codes", "rationale", "ptp", "meta")}
+               for t in ("codes", "rationale", "ptp", "c1_rows", "meta")}
         out["schema"] = db.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
         return out
     finally:
@@ -93,6 +93,12 @@ def _in_column_1_order(content: Content, lines: list[str]) -> None:
     rows = [(code[r[1]], code[r[2]]) for r in content["ptp"]]
     pairs = [(line[:5].upper(), line[6:11].upper()) for line in lines]
     assert rows == sorted(pairs, key=lambda p: p[0])
+    # each code's rows as column 1 are the span `c1_rows` gives
+    spans = {r[1]: (r[2], r[3]) for r in content["c1_rows"]}
+    assert sorted(spans) == sorted({r[1] for r in content["ptp"]})
+    for row in content["ptp"]:
+        first, last = spans[row[1]]
+        assert first <= row[0] <= last
 
 
 def test_a_file_not_in_column_1_order_is_reordered_alike(tmp_path: Path) -> None:

@@ -41,17 +41,7 @@ def cms_summary(facts: Facts, code: CodeFact) -> Doc:
             )
     roles = []
     for src in facts.ptp:
-        cid = src.ids.get(code.key)
-        if cid is None:
-            continue
-        c1 = (
-            src.db.execute("SELECT 1 FROM ptp WHERE c1=? AND del IS NULL LIMIT 1", (cid,)).fetchone()
-            is not None
-        )
-        c2 = (
-            src.db.execute("SELECT 1 FROM ptp WHERE c2=? AND del IS NULL LIMIT 1", (cid,)).fetchone()
-            is not None
-        )
+        c1, c2 = src.has_active(code.key, "c1"), src.has_active(code.key, "c2")
         if c1 or c2:
             what = " and ".join(x for x, ok in (("column 1", c1), ("column 2", c2)) if ok)
             roles.append(f"{what} of active {src.setting} edits")

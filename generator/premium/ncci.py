@@ -50,6 +50,29 @@ class PtpSource:
     def rationale(self) -> dict[int, str]:
         return {int(i): str(t) for i, t in self.db.execute("SELECT id, text FROM rationale")}
 
+    @functools.cached_property
+    def spans(self) -> bool:
+        """Whether the file keeps its rows in column 1 order with each code's first and last row
+        (`c1_rows`); a file converted before that has an index on column 1 instead."""
+        return self.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'c1_rows'").fetchone() is not None
+
+    def rows_of(self, column: str) -> tuple[str, str]:
+        """The FROM and WHERE clauses of a code's `ptp` rows (as `p`) with that code as `column` ("c1"
+        or "c2"; its id is the one parameter)."""
+        if column == "c1" and self.spans:
+            return "c1_rows s JOIN ptp p ON p.rowid BETWEEN s.first AND s.last", "s.c1 = ?"
+        return "ptp p", f"p.{column} = ?"
+
+    def has_active(self, code: str, column: str) -> bool:
+        """Whether the code has an edit in force as `column` ("c1" or "c2")."""
+        cid = self.ids.get(code)
+        if cid is None:
+            return False
+        frm, where = self.rows_of(column)
+        return self.db.execute(
+            f"SELECT 1 FROM {frm} WHERE {where} AND p.del IS NULL LIMIT 1", (cid,)).fetchone() is not None
+
     def label(self) -> str:
         return cite(f"NCCI PTP edits ({self.setting})", self.release, self.file)
 
@@ -61,8 +84,9 @@ class PtpSource:
         cid = self.ids.get(code)
         if cid is None:
             return []
-        this, other = ("c1", "c2") if column == "c1" else ("c2", "c1")
-        q = f"SELECT {other}, eff, del, mod, rat FROM ptp WHERE {this}=?"
+        other = "c2" if column == "c1" else "c1"
+        frm, where = self.rows_of(column)
+        q = f"SELECT p.{other}, p.eff, p.del, p.mod, p.rat FROM {frm} WHERE {where}"
         return [
             (self.names[o], eff, dele, mod, self.rationale.get(rat, "") if rat else "")
             for o, eff, dele, mod, rat in self.db.execute(q, (cid,))
@@ -75,9 +99,10 @@ class PtpSource:
         cid = self.ids.get(code)
         if cid is None:
             return []
-        this, other = ("c1", "c2") if column == "c1" else ("c2", "c1")
-        q = (f"SELECT p.mod, p.rat, p.del, p.eff, group_concat(c.code, ' ') FROM ptp p "
-             f"JOIN codes c ON c.id = p.{other} WHERE p.{this}=? GROUP BY p.mod, p.rat, p.del, p.eff")
+        other = "c2" if column == "c1" else "c1"
+        frm, where = self.rows_of(column)
+        q = (f"SELECT p.mod, p.rat, p.del, p.eff, group_concat(c.code, ' ') FROM {frm} "
+             f"JOIN codes c ON c.id = p.{other} WHERE {where} GROUP BY p.mod, p.rat, p.del, p.eff")
         return [
             (mod, self.rationale.get(rat, "") if rat else "", dele, eff, codes.split(" "))
             for mod, rat, dele, eff, codes in self.db.execute(q, (cid,))

@@ -43,11 +43,12 @@ CREATE TABLE codes(id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE);
 CREATE TABLE rationale(id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
 CREATE TABLE ptp(c1 INTEGER NOT NULL, c2 INTEGER NOT NULL, eff INTEGER, del INTEGER,
                  mod INTEGER NOT NULL, rat INTEGER);
+CREATE TABLE c1_rows(c1 INTEGER PRIMARY KEY, first INTEGER NOT NULL, last INTEGER NOT NULL);
 """
-# The table is in column 1 order, so a plain index finds a code's edits as column 1 in consecutive
-# rows; as column 2 they are all over the table, and a covering index reads them from consecutive
+# The table is in column 1 order, so a code's edits as column 1 are the rows `c1_rows` gives (no index
+# to sort); as column 2 they are all over the table, and a covering index reads them from consecutive
 # index pages instead.
-INDEXES = "CREATE INDEX ptp_c1 ON ptp(c1); CREATE INDEX ptp_c2 ON ptp(c2, c1, eff, del, mod, rat);"
+INDEXES = "CREATE INDEX ptp_c2 ON ptp(c2, c1, eff, del, mod, rat);"
 # ANALYZE reads this many rows of each index: the planner needs the shape of the data, and reading
 # all 2.5 million rows twice cost a second.
 ANALYSIS_LIMIT = 1000
@@ -86,6 +87,7 @@ class Read:
     active: int = 0  # rows without a deletion date
     max_eff: int = 0
     in_order: bool = True  # the rows went in in column 1 order (else `reorder` puts them in it)
+    spans: dict[int, list[int]] | None = None  # column 1 id -> [first, last] rowid, if the reading kept them
 
 
 def code_id(code: str) -> int:
@@ -113,6 +115,11 @@ def convert(kind: str, path: Path, out: Path, release: str | None, *, fast: bool
             raise BuildError(f"{path}: no edits found below the header")
         if not found.in_order:
             reorder(o.db)
+        if found.in_order and found.spans is not None:
+            o.db.executemany("INSERT INTO c1_rows VALUES (?, ?, ?)",
+                             [(c, first, last) for c, (first, last) in found.spans.items()])
+        else:
+            o.db.execute("INSERT INTO c1_rows SELECT c1, min(rowid), max(rowid) FROM ptp GROUP BY c1")
         o.db.executemany("INSERT INTO codes VALUES (?, ?)", sorted((i, c) for c, i in found.codes.items()))
         o.db.executemany("INSERT INTO rationale VALUES (?, ?)", [(i, t) for t, i in found.rats.items()])
         max_eff = found.max_eff
@@ -236,7 +243,8 @@ def read_plain(table: Table, db: sqlite3.Connection) -> Read:
     ix = table.index
     if table.delim != "\t" or ix["column 1"] != 0 or ix["column 2"] != 1:
         raise NotPlain
-    found = Read()
+    spans: dict[int, list[int]] = {}
+    found = Read(spans=spans)
     codes, rats = found.codes, found.rats
     i_mod, i_eff, i_del, i_rat = (ix["modifier indicator"], ix.get("effective date"), ix.get("deletion date"),
                                   ix.get("rationale"))
@@ -336,6 +344,14 @@ def read_plain(table: Table, db: sqlite3.Connection) -> Read:
                     if tail not in tail_value:
                         add_tail(tail)
                 parts = list(map(tail_value.__getitem__, tails))
+            first = found.rows + len(packed) + 1  # rowids count from 1 in a new table
+            span = spans.get(c1)
+            if span is None:
+                spans[c1] = [first, first + len(parts) - 1]
+            elif span[1] == first - 1:  # a run cut by the end of a block
+                span[1] += len(parts)
+            else:
+                found.in_order = False
             packed += map((c1 << C1_SHIFT).__add__, parts)
             found.active += sum(map(tail_active.__getitem__, tails))
             at = end + 1
