@@ -1,20 +1,20 @@
 """Converting an NCCI PTP file into its normalised SQLite file: the plain reading line by line, and
-a fast path for tab-separated files without quotes sorted by column 1 (the shipped ones: 2.5 million
-edits).
+a fast path for tab-separated files without quotes (the shipped ones: 2.5 million edits, sorted by
+column 1).
 
 A code's id is its base-36 value + 1 (no table to build, and ids sort like the codes), and the `ptp`
-rows are stored in column 1 order (the plain reading reorders a file that is not), so a code's edits
-as column 1 are neighbours in the table itself: column 1 needs only a plain index, column 2 keeps a
-covering one.
+rows are stored in column 1 order (a file that is not is reordered), so a code's edits as column 1
+are consecutive rows, which `c1_rows` gives: column 1 needs no index (sorting 2.5 million entries for
+one cost half a second), column 2 keeps a covering one.
 
 The fast path reads a block of lines one run of equal column 1 codes at a time: the run's end is
 found by bisection, its column 1 cut off in C (`str.replace`), and each line's remainder (column 2
 and the rest: 60,000 distinct in 2.5 million lines) is checked and normalised once. Each row goes to
-SQLite as two packed integers that one statement unpacks (binding six values per row cost more
-than all the rest). Whenever a file is not plain (a quote, a code not 5 characters wide, a blank
-line, a line out of column 1 order, a value the plain reading would reject) it stops before
-anything is kept and the plain reading converts the file, with its error naming the line. Both give
-the same database (`tests/test_premium_ncci_import.py`).
+SQLite as one packed integer (column 1, column 2 and the id of its dates, indicator and rationale)
+that one statement unpacks (binding six values per row cost more than all the rest). Whenever a file
+is not plain (a quote, a code not 5 characters wide, a blank line, a value the plain reading would
+reject) it stops before anything is kept and the plain reading converts the file, with its error
+naming the line. Both give the same database (`tests/test_premium_ncci_import.py`).
 """
 from __future__ import annotations
 
