@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from collections.abc import Collection, Iterator
 from pathlib import Path
@@ -46,7 +45,7 @@ def attach_books(
     ahead: forking.Ahead[None] | None = None,
 ) -> None:
     """The books stage: adds the sections (and PCS facts) the reference books of `models`' code sets give,
-    from the cache of `additions` (`ahead`: the child of `start_additions` making it, waited for here)."""
+    from the cache of `additions` (`ahead`: the child of `cold_caches.start` making it, waited for here)."""
     if ahead is not None:
         ahead.result()  # if the child failed, the additions are made here, where the error is raised
     wanted = [cs for cs in BOOK_CODESETS if cs in models and sources(cfg, [cs])]
@@ -56,23 +55,10 @@ def attach_books(
                 apply(models[codeset], additions(cfg, codeset, models.keys()))
 
 
-def start_additions(cfg: SiteConfig, jobs: int) -> forking.Ahead[None] | None:
-    """Starts a forked child that makes the `additions` not cached yet (parsing the books cold, which
-    writes their parse caches too), for a build that loads the code sets meanwhile: they need the books
-    only. None when every one is cached (or the build has one process). `attach_books(ahead=)` waits
-    for it; `stop()` ends it if the build fails first."""
-    todo = [cs for cs in BOOK_CODESETS if cs in cfg.codesets and (c := _cache(cfg, cs)) is not None
+def missing(cfg: SiteConfig) -> list[str]:
+    """The code sets whose `additions` are not cached yet (a cold build: see `cold_caches.py`)."""
+    return [cs for cs in BOOK_CODESETS if cs in cfg.codesets and (c := _cache(cfg, cs)) is not None
             and not c.exists()]
-    if jobs < 2 or not todo or not forking.can_fork():
-        return None
-    child = forking.Ahead(functools.partial(_make, cfg, todo), cfg.state_dir / "cache", "books")
-    child.start()
-    return child
-
-
-def _make(cfg: SiteConfig, codesets: list[str]) -> None:
-    for codeset in codesets:
-        additions(cfg, codeset, cfg.codesets)
 
 
 def additions(cfg: SiteConfig, codeset: str, codesets: Collection[str]) -> Additions:

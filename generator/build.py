@@ -39,9 +39,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from . import index_pages, pages, sitemaps, snapshots
+from . import cold_caches, index_pages, pages, sitemaps, snapshots
 from .assistant_facts import facts_stage
-from .book_sections import attach_books, start_additions
+from .book_sections import attach_books
 from .casepilot_pages import casepilot_pages
 from .config import SiteConfig
 from .forking import Ahead
@@ -181,7 +181,7 @@ def full_build(
     """Every stage, in order, into the standby slot; then the commit point and the swap."""
     cfg, problems = loaded.cfg, loaded.problems
     premium_files = premium_state(cfg)  # the CMS files this build reads (a later import is its own change)
-    books = start_additions(cfg, jobs)  # what the books add to pages, made from them cold while the load runs
+    books = cold_caches.start(cfg, jobs)  # books and history parsed cold in a child while the load runs
     ahead: SearchAhead | None = None
     try:
         models = load_models(cfg, loaded.pages, problems, quiet=quiet, jobs=jobs, defer_premium=True)  # load

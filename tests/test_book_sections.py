@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from generator import book_sections, reference
-from generator.book_sections import attach, attach_books, start_additions
+from generator.book_sections import attach, attach_books
+from generator.cold_caches import start
 from generator.config import SiteConfig
 from generator.errors import BuildError
+from generator.history import history_caches
 from generator.inputs import load_inputs
 from generator.link import CodeSetModel, link_models
 from generator.load import load_models
@@ -81,13 +83,14 @@ def test_a_child_makes_the_additions_while_the_build_loads(
     monkeypatch.setattr(reference, "_LOADED", {})  # the books of tests/data, loaded by an earlier test
     root = project()
     cfg = load_inputs(root).cfg
-    child = start_additions(cfg, jobs=2)
+    child = start(cfg, jobs=2)
     assert child is not None
     cfg, models = _models(root)
     attach_books(cfg, models, quiet=True, ahead=child)
     assert len(_caches(cfg, ICD10CM)) == len(_caches(cfg, ICD10PCS)) == 1
     assert older(cfg.state_dir / "cache", "icd10cm-index")  # the books' parse caches, written by the child
-    assert start_additions(cfg, jobs=2) is None  # all cached: no child
+    assert all(p.exists() for p in history_caches(cfg))  # and the earlier releases'
+    assert start(cfg, jobs=2) is None  # all cached: no child
 
 
 def test_a_malformed_book_read_by_the_child_stops_the_build_with_its_line(
@@ -102,7 +105,7 @@ def test_a_malformed_book_read_by_the_child_stops_the_build_with_its_line(
     yml = root / "content" / "site.yml"
     yml.write_text(yml.read_text().replace(str(src), str(bad)))
     cfg, models = _models(root)
-    child = start_additions(cfg, jobs=2)
+    child = start(cfg, jobs=2)
     assert child is not None
     # The child failed; the work is redone here, where the error is raised with the file and line.
     with pytest.raises(BuildError, match=rf"{bad}:11: not a readable"):
@@ -116,7 +119,7 @@ def test_no_books_no_additions(project: Callable[..., Path]) -> None:
     yml.write_text("".join(line for line in yml.read_text().splitlines(keepends=True) if "books" not in line))
     cfg, models = _models(root)
     assert not cfg.sources.keys() & {"icd10cm-index", "icd10pcs-tables"}
-    assert start_additions(cfg, jobs=2) is None
+    assert book_sections.missing(cfg) == []
     before = _pages(models)
     attach_books(cfg, models, quiet=True)
     assert _pages(models) == before
