@@ -1,9 +1,12 @@
-"""The caches a cold build fills in a forked child started with the CMS conversions, while it reads
-the code sets: what the books add to pages (`book_sections.additions`, parsing the books, whose own
-parse caches it writes too), and the earlier releases and RVU history that history compares
-(`history.fill_caches`). They are made from their files alone, neither from the code sets nor the
-converted CMS files, so the stages after the conversions (history, books) only read them, where they
-used to parse them on one core while the other idled.
+"""The caches a cold build fills in forked children beside its own work, so that the stages between the
+CMS conversions and the render (one process, while the other core idled) only read them:
+
+* started with the conversions, while the code sets are read: what the books add to pages
+  (`book_sections.additions`, parsing the books, whose own parse caches it writes too), and the
+  earlier releases and RVU history that history compares (`history.fill_caches`). They are made
+  from their files alone, neither from the code sets nor from the converted CMS files;
+* started once the conversions are done, while the premium, history, link and books stages run: the
+  codes every converted CMS file covers (`premium.lists.fill_covered`), which the lists stage reads.
 
 Like every helper, a child that fails only costs time: the stage that needs a cache makes it.
 """
@@ -15,21 +18,43 @@ from . import forking
 from .book_sections import additions, missing
 from .config import SiteConfig
 from .history import fill_caches, history_caches
+from .premium.lists import covered_cached, fill_covered
 
 
-def start(cfg: SiteConfig, jobs: int) -> forking.Ahead[None] | None:
-    """Starts the child when a cache is missing and the build may use a second process (None
-    otherwise); `book_sections.attach_books(ahead=)` waits for it, `stop()` ends it if the build
-    fails first."""
-    if jobs < 2 or not forking.can_fork():
-        return None
-    books = missing(cfg)
-    history = not all(p.exists() for p in history_caches(cfg))
-    if not books and not history:
-        return None
-    child = forking.Ahead(functools.partial(_fill, cfg, books, history), cfg.state_dir / "cache", "cold")
-    child.start()
-    return child
+class ColdCaches:
+    """The children of one full build (none when every cache is there, or with one process)."""
+
+    def __init__(self, cfg: SiteConfig, jobs: int) -> None:
+        self._cfg = cfg
+        self._fork = jobs >= 2 and forking.can_fork()
+        self.books: forking.Ahead[None] | None = None  # `book_sections.attach_books(ahead=)` waits for it
+        self._lists: forking.Ahead[None] | None = None
+        books = missing(cfg)
+        history = not all(p.exists() for p in history_caches(cfg))
+        if self._fork and (books or history):
+            self.books = self._start(functools.partial(_fill, cfg, books, history), "cold")
+
+    def converted(self) -> None:
+        """The CMS files are converted: starts the child of the lists' cache, if it is missing."""
+        if self._fork and self._lists is None and not covered_cached(self._cfg):
+            self._lists = self._start(functools.partial(fill_covered, self._cfg), "covered")
+
+    def lists_ready(self) -> None:
+        """Waits for the child of `converted` (its work done here if it failed)."""
+        if self._lists is not None:
+            self._lists.result()
+            self._lists = None
+
+    def stop(self) -> None:
+        """Ends the children still at work (the build failed before it needed them)."""
+        for child in (self.books, self._lists):
+            if child is not None:
+                child.stop()
+
+    def _start(self, work: functools.partial[None], name: str) -> forking.Ahead[None]:
+        child = forking.Ahead(work, self._cfg.state_dir / "cache", name)
+        child.start()
+        return child
 
 
 def _fill(cfg: SiteConfig, books: list[str], history: bool) -> None:

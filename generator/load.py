@@ -6,6 +6,7 @@ import hashlib
 import os
 import pickle
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from . import forking, pickle_cache
@@ -152,14 +153,15 @@ def read_sources(
 def load_models(
     cfg: SiteConfig, pages: list[HandPage], problems: Problems, only: set[str] | None = None, *,
     quiet: bool = False, premium_keys: set[tuple[str, str]] | None = None, jobs: int = 1,
-    defer_premium: bool = False,
+    defer_premium: bool = False, converted: Callable[[], None] | None = None,
 ) -> dict[str, CodeSetModel]:
     """Importer records + hand-written pages + premium sections, per enabled code set (not linked yet).
 
     `only` limits the code sets, `premium_keys` the pages that get premium sections (the fast
     path); `jobs` > 1 lets uncached source files be parsed in parallel (see `read_sources`).
     `defer_premium`: only the hand-written pages get theirs here (where a clash is reported); the
-    render workers build the others' page by page (`premium.PageSections`, the full build)."""
+    render workers build the others' page by page (`premium.PageSections`, the full build).
+    `converted` is called once the CMS files are converted (the full build starts a child there)."""
     version = code_version(cfg.root)
     importers = importers_for(cfg)
     models: dict[str, CodeSetModel] = {}
@@ -188,6 +190,8 @@ def load_models(
     if converting:
         with phase("convert", quiet=quiet):
             finish_conversions(converting)
+    if converted is not None:
+        converted()
     if defer_premium:
         premium_keys = {(p.codeset, p.key) for p in pages}
     with phase("premium", quiet=quiet):

@@ -11,7 +11,7 @@ import pytest
 
 from generator import book_sections, reference
 from generator.book_sections import attach, attach_books
-from generator.cold_caches import start
+from generator.cold_caches import ColdCaches
 from generator.config import SiteConfig
 from generator.errors import BuildError
 from generator.history import history_caches
@@ -83,14 +83,14 @@ def test_a_child_makes_the_additions_while_the_build_loads(
     monkeypatch.setattr(reference, "_LOADED", {})  # the books of tests/data, loaded by an earlier test
     root = project()
     cfg = load_inputs(root).cfg
-    child = start(cfg, jobs=2)
+    child = ColdCaches(cfg, 2).books
     assert child is not None
     cfg, models = _models(root)
     attach_books(cfg, models, quiet=True, ahead=child)
     assert len(_caches(cfg, ICD10CM)) == len(_caches(cfg, ICD10PCS)) == 1
     assert older(cfg.state_dir / "cache", "icd10cm-index")  # the books' parse caches, written by the child
     assert all(p.exists() for p in history_caches(cfg))  # and the earlier releases'
-    assert start(cfg, jobs=2) is None  # all cached: no child
+    assert ColdCaches(cfg, 2).books is None  # all cached: no child
 
 
 def test_a_malformed_book_read_by_the_child_stops_the_build_with_its_line(
@@ -105,7 +105,7 @@ def test_a_malformed_book_read_by_the_child_stops_the_build_with_its_line(
     yml = root / "content" / "site.yml"
     yml.write_text(yml.read_text().replace(str(src), str(bad)))
     cfg, models = _models(root)
-    child = start(cfg, jobs=2)
+    child = ColdCaches(cfg, 2).books
     assert child is not None
     # The child failed; the work is redone here, where the error is raised with the file and line.
     with pytest.raises(BuildError, match=rf"{bad}:11: not a readable"):

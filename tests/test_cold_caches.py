@@ -33,7 +33,7 @@ def _project(tmp_path: Path, fy2025: Path) -> Path:
 def _pages(root: Path, *, cold: bool) -> dict[tuple[str, str], object]:
     """Every page's sections and facts after the load (history) and books stages, with the child."""
     loaded = load_inputs(root)
-    child = cold_caches.start(loaded.cfg, jobs=2) if cold else None
+    child = cold_caches.ColdCaches(loaded.cfg, 2).books if cold else None
     assert (child is not None) == cold
     models = link_models(load_models(loaded.cfg, loaded.pages, loaded.problems, quiet=True), loaded.problems)
     attach_books(loaded.cfg, models, quiet=True, ahead=child)
@@ -51,7 +51,7 @@ def test_the_child_fills_what_the_stages_read(tmp_path: Path, monkeypatch: pytes
     assert history_caches(cfg) and not any(p.exists() for p in history_caches(cfg))
     cold = _pages(root, cold=True)
     assert all(p.exists() for p in history_caches(cfg))
-    assert cold_caches.start(cfg, jobs=2) is None  # all filled: no child
+    assert cold_caches.ColdCaches(cfg, 2).books is None  # all filled: no child
     # The same project without any cache, made in this process: the same pages.
     shutil.rmtree(cfg.state_dir)
     previous_mod._read.cache_clear()
@@ -75,3 +75,28 @@ def test_a_changed_earlier_release_is_read_again(tmp_path: Path) -> None:
     previous_mod._read.cache_clear()  # a new process: read from the pickle
     (again,) = previous_releases(cfg, ICD10CM)
     assert again.codes == second.codes and again.release == second.release
+
+
+def test_the_lists_child_fills_the_cache_the_lists_stage_reads(tmp_path: Path) -> None:
+    from cms_fixtures import import_all
+
+    from generator.config import SiteConfig
+    from generator.premium.lists import COVERED_KIND, SectionLists, covered_cached, covered_in, premium_files
+
+    root = make_project(tmp_path / "proj", pages=False, jobs=False)
+    import_all(SiteConfig(root=root))
+    cfg = load_inputs(root).cfg
+    assert not covered_cached(cfg)
+    cold = cold_caches.ColdCaches(cfg, 2)
+    cold.converted()
+    cold.lists_ready()
+    assert covered_cached(cfg)
+    (cache,) = older(cfg.state_dir / "cache", COVERED_KIND)
+    made = cache.stat().st_mtime_ns
+    files = premium_files(cfg)
+    with SectionLists(cfg, files, {}) as lists:
+        assert lists.covered == covered_in(files, None) and lists.covered
+    assert cache.stat().st_mtime_ns == made  # read, not made again
+    again = cold_caches.ColdCaches(cfg, 2)
+    again.converted()  # cached: no child
+    assert again._lists is None

@@ -85,6 +85,22 @@ def covered(sources: Sources, among: Collection[str] | None = None) -> dict[str,
     return out
 
 
+def covered_cached(cfg: SiteConfig) -> bool:
+    """Whether what the build's CMS files cover is cached (`fill_covered` makes it)."""
+    return _covered_cache(cfg, premium_files(cfg)).exists()
+
+
+def fill_covered(cfg: SiteConfig) -> None:
+    """Reads what the build's CMS files cover into the cache a full build's `SectionLists` reads (its
+    snapshots of the files are hard links: the same identity, the same cache)."""
+    files = premium_files(cfg)
+    cached(_covered_cache(cfg, files), COVERED_KIND, lambda: covered_in(files, None))
+
+
+def _covered_cache(cfg: SiteConfig, files: Mapping[str, Path]) -> Path:
+    return cache_file(cfg.state_dir / "cache", COVERED_KIND, covered_key(files))
+
+
 def covered_key(files: Mapping[str, Path]) -> str:
     """The identity of the `covered` sets of `files` (kind -> file): each file's as its snapshot's name
     (`snapshots.link`: a snapshot, a hard link, is the same file) and the code that reads them."""
@@ -137,8 +153,7 @@ class SectionLists:
         if self.only is not None:
             self.covered = covered_in(files, {_cms_code(cs, key) for cs, key in self.only})
         else:  # every code of every file: read whole once per set of files (half a second), then cached
-            cache = cache_file(cfg.state_dir / "cache", COVERED_KIND, covered_key(files))
-            self.covered = cached(cache, COVERED_KIND, lambda: covered_in(files, None))
+            self.covered = cached(_covered_cache(cfg, files), COVERED_KIND, lambda: covered_in(files, None))
         self.public = frozenset(sid for sid, kind in SECTION_KINDS.items() if not cfg.is_protected(kind))
         # Sections the site shows in public are rendered as before, from the same files.
         self.render = PageSections(cfg, pages, files) if self.public else None
