@@ -29,9 +29,11 @@ class ColdCaches:
         self._fork = jobs >= 2 and forking.can_fork()
         self.books: forking.Ahead[None] | None = None  # `book_sections.attach_books(ahead=)` waits for it
         self._lists: forking.Ahead[None] | None = None
+        if not self._fork:
+            return
         books = missing(cfg)
         history = not all(p.exists() for p in history_caches(cfg))
-        if self._fork and (books or history):
+        if books or history:
             self.books = self._start(functools.partial(_fill, cfg, books, history), "cold")
 
     def converted(self) -> None:
