@@ -9,40 +9,114 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+from collections.abc import Collection, Iterator
+from pathlib import Path
 
 from . import books as b
+from . import forking
 from .config import SiteConfig
 from .fragments import escape
 from .index_layout import BASES
 from .link import CodeSetModel
+from .load import code_version, stat_key
 from .model import ICD10CM, ICD10PCS, Section
+from .pickle_cache import cache_file, cached
 from .progress import phase
-from .reference import References, references
+from .reference import References, references, sources
 from .xrefs import code_key
 
 ENTRIES_MAX = 30  # lines in the block; a code named by more links the rest through the index
 # Section kinds added here (all public: see config.DEFAULT_PROTECTED).
 INDEX_ENTRIES, PCS_TABLE, PCS_DEFINITIONS = "index-entries", "pcs-table", "pcs-definitions"
 NOT_SEARCHED = frozenset({INDEX_ENTRIES, PCS_TABLE, PCS_DEFINITIONS})  # the word index has these as entries
+BOOK_CODESETS = (ICD10CM, ICD10PCS)  # the code sets whose pages the books add to
+CACHE_VERSION = "1"
+
+Facts = list[tuple[str, str]]
+# What the books add to the pages of one code set, by code key: the sections that follow the page's
+# own, and the facts that replace its own (None: its own stay). Made from the books alone, so that it
+# can be made (and cached) before the code sets are loaded.
+Additions = dict[str, tuple[list[Section], Facts | None]]
 
 
-def attach_books(cfg: SiteConfig, models: dict[str, CodeSetModel], *, quiet: bool = False) -> None:
-    """The books stage: loads the reference books of `models`' code sets (if any) and adds their sections."""
-    refs = references(cfg, models.keys())
-    if refs.books:
+def attach_books(
+    cfg: SiteConfig, models: dict[str, CodeSetModel], *, quiet: bool = False,
+    ahead: forking.Ahead[None] | None = None,
+) -> None:
+    """The books stage: adds the sections (and PCS facts) the reference books of `models`' code sets give,
+    from the cache of `additions` (`ahead`: the child of `cold_caches.start` making it, waited for here)."""
+    if ahead is not None:
+        ahead.result()  # if the child failed, the additions are made here, where the error is raised
+    wanted = [cs for cs in BOOK_CODESETS if cs in models and sources(cfg, [cs])]
+    if wanted:
         with phase("books", quiet=quiet):
-            attach(models, refs)
+            for codeset in wanted:
+                apply(models[codeset], additions(cfg, codeset, models.keys()))
+
+
+def missing(cfg: SiteConfig) -> list[str]:
+    """The code sets whose `additions` are not cached yet (a cold build: see `cold_caches.py`)."""
+    return [cs for cs in BOOK_CODESETS if cs in cfg.codesets and (c := _cache(cfg, cs)) is not None
+            and not c.exists()]
+
+
+def additions(cfg: SiteConfig, codeset: str, codesets: Collection[str]) -> Additions:
+    """What the books of `codeset` add to its pages (see `Additions`), through a pickle cache keyed by
+    the books' files and the generator's code (as the books' own parse cache is); `codesets`: those
+    whose books `references` loads when it is made (the build's, for the later stages to share)."""
+    cache = _cache(cfg, codeset)
+    if cache is None:
+        return {}
+    return cached(cache, _kind(codeset), lambda: made(codeset, references(cfg, codesets)))
+
+
+def _kind(codeset: str) -> str:
+    return f"books-{codeset}"
+
+
+def _cache(cfg: SiteConfig, codeset: str) -> Path | None:
+    """The cache file of `additions` (None: the project has no book of `codeset`)."""
+    found = sources(cfg, [codeset])
+    if not found:
+        return None
+    h = hashlib.blake2b(f"{CACHE_VERSION}|{code_version(cfg.root)}|{codeset}".encode(), digest_size=12)
+    for kind, path in found:
+        h.update(f"|{kind}={stat_key(path)}".encode())
+    return cache_file(cfg.state_dir / "cache", _kind(codeset), h.hexdigest())
+
+
+def made(codeset: str, refs: References) -> Additions:
+    """What the books add to the pages of `codeset` (not cached)."""
+    if codeset == ICD10CM and refs.books.cm:
+        return _index_entries(refs)
+    if codeset == ICD10PCS and refs.books.pcs_tables is not None:
+        return _pcs(refs)
+    return {}
+
+
+def apply(model: CodeSetModel, added: Additions) -> None:
+    """Adds `added` to the records of `model` it names (in place); ICD-10-CM's index entries go on
+    code pages only."""
+    codes_only = model.codeset == ICD10CM
+    records, index = model.records, model.index
+    for key, (sections, facts) in added.items():
+        i = index.get(key)
+        if i is None:
+            continue
+        rec = records[i]
+        if codes_only and not rec.is_code:
+            continue
+        if facts is not None:
+            rec.facts = facts
+        rec.sections = [*rec.sections, *sections]
 
 
 def attach(models: dict[str, CodeSetModel], refs: References) -> None:
-    """Adds the books' sections to the code sets' records (in place)."""
-    cm = models.get(ICD10CM)
-    if cm is not None and refs.books.cm:
-        _index_entries(cm, refs)
-    pcs = models.get(ICD10PCS)
-    if pcs is not None and refs.books.pcs_tables is not None:
-        _pcs(pcs, refs)
+    """Adds the books' sections to the code sets' records (in place), made now (no cache)."""
+    for codeset in BOOK_CODESETS:
+        if codeset in models:
+            apply(models[codeset], made(codeset, refs))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -82,17 +156,13 @@ def _lines(refs: References) -> Iterator[tuple[str, str, str, str]]:
                         yield code_key(cell), url, f"{b.BOOK_NAMES[kind]}: {text}", f"\u2014 {head}"
 
 
-def _index_entries(model: CodeSetModel, refs: References) -> None:
-    found: dict[int, list[tuple[str, str, str]]] = {}
+def _index_entries(refs: References) -> Additions:
+    found: dict[str, list[tuple[str, str, str]]] = {}
     for key, url, text, tail in _lines(refs):
-        i = model.index.get(key)
-        if i is not None:
-            found.setdefault(i, []).append((url, text, tail))
+        found.setdefault(key, []).append((url, text, tail))
     home = BASES[b.CM_INDEX]
-    for i, lines in found.items():
-        rec = model.records[i]
-        if not rec.is_code:
-            continue
+    out: Additions = {}
+    for key, lines in found.items():
         shown = lines[:ENTRIES_MAX]
         items = "".join(
             f'<li><a href="{escape(u)}">{escape(t)}</a>{" " + escape(x) if x else ""}</li>'
@@ -105,10 +175,9 @@ def _index_entries(model: CodeSetModel, refs: References) -> None:
         )
         html = f'<ul class="index-entries">{items}</ul>{more}'
         text = "\n".join(f"{t} {x}".strip() for _, t, x in lines)
-        rec.sections = [
-            *rec.sections,
-            Section(INDEX_ENTRIES, INDEX_ENTRIES, "Index entries for this code", html, text, False),
-        ]
+        section = Section(INDEX_ENTRIES, INDEX_ENTRIES, "Index entries for this code", html, text, False)
+        out[key] = ([section], None)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -151,7 +220,7 @@ def _grid(table: b.PcsTable) -> str:
     return "".join(out)
 
 
-def _pcs(model: CodeSetModel, refs: References) -> None:
+def _pcs(refs: References) -> Additions:
     tables = refs.books.pcs_tables
     assert tables is not None
     defs = refs.books.pcs_definitions
@@ -160,19 +229,20 @@ def _pcs(model: CodeSetModel, refs: References) -> None:
     # Each code's seven (label, meaning) facts, one object per distinct pair: 80k codes x 7 pairs
     # of fresh strings were 135 MB of the model, copied again into every render worker.
     pairs: dict[tuple[str, str], tuple[str, str]] = {}
+    out: Additions = {}
+
+    def sections(key: str) -> list[Section]:
+        found = out.get(key)
+        if found is None:
+            found = out[key] = ([], None)
+        return found[0]
+
     for table in tables.tables:
-        t = model.index.get(table.key)
-        if t is not None:
-            rec = model.records[t]
-            html = _grid(table)
-            text = f"{table.head[3].label}: {table.definition}"
-            rec.sections = [*rec.sections, Section(PCS_TABLE, PCS_TABLE, "Table", html, text, False)]
+        html = _grid(table)
+        text = f"{table.head[3].label}: {table.definition}"
+        sections(table.key).append(Section(PCS_TABLE, PCS_TABLE, "Table", html, text, False))
         for row in table.rows:
             for code in row.codes(table.key):
-                i = model.index.get(code)
-                if i is None:
-                    continue
-                rec = model.records[i]
                 values = {p: table.head[p] for p in (1, 2, 3)}
                 for p in (4, 5, 6, 7):
                     values[p] = next(v for v in row.axes[p] if v.code == code[p - 1])
@@ -184,10 +254,12 @@ def _pcs(model: CodeSetModel, refs: References) -> None:
                     )
                     for p in range(1, 8)
                 )
-                rec.facts = [pairs.setdefault(pair, pair) for pair in facts]
+                added = sections(code)
                 section = _definitions(table, values, lookup, shared)
                 if section is not None:
-                    rec.sections = [*rec.sections, section]
+                    added.append(section)
+                out[code] = (added, [pairs.setdefault(pair, pair) for pair in facts])
+    return out
 
 
 def _definitions(

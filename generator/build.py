@@ -39,7 +39,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from . import index_pages, pages, sitemaps, snapshots
+from . import cold_caches, index_pages, pages, sitemaps, snapshots
 from .assistant_facts import facts_stage
 from .book_sections import attach_books
 from .casepilot_pages import casepilot_pages
@@ -180,29 +180,33 @@ def full_build(
     """Every stage, in order, into the standby slot; then the commit point and the swap."""
     cfg, problems = loaded.cfg, loaded.problems
     premium_files = premium_state(cfg)  # the CMS files this build reads (a later import is its own change)
-    models = load_models(cfg, loaded.pages, problems, quiet=quiet, jobs=jobs, defer_premium=True)  # load
-    models = link_models(models, problems, quiet=quiet)  # link
-    # The word index, from here on in a forked child where it can (see SearchAhead.start), else beside
-    # the render.
-    ahead = SearchAhead(cfg, models, db, clean=clean) if search else None
+    cold = cold_caches.ColdCaches(cfg, jobs)  # books, history, CMS lists read cold in children (see there)
+    ahead: SearchAhead | None = None
     try:
+        models = load_models(cfg, loaded.pages, problems, quiet=quiet, jobs=jobs, defer_premium=True,
+                             converted=cold.converted)  # load
+        models = link_models(models, problems, quiet=quiet)  # link
+        # The word index, from here on in a forked child where it can (see SearchAhead.start), else beside
+        # the render.
+        ahead = SearchAhead(cfg, models, db, clean=clean) if search else None
         if ahead is not None:
             ahead.start(jobs)
-        return _render_and_publish(loaded, db, slots, gfp, models, premium_files, ahead, clean=clean,
+        return _render_and_publish(loaded, db, slots, gfp, models, premium_files, ahead, cold, clean=clean,
                                    jobs=jobs, quiet=quiet, search=search, on_page=on_page)
     finally:
+        cold.stop()
         if ahead is not None:
             ahead.stop()
 
 
 def _render_and_publish(
     loaded: Loaded, db: sqlite3.Connection, slots: Slots, gfp: str, models: Models, premium_files: str,
-    ahead: SearchAhead | None, *, clean: bool, jobs: int, quiet: bool, search: bool,
-    on_page: Callable[[str], None] | None,
+    ahead: SearchAhead | None, cold: cold_caches.ColdCaches, *, clean: bool, jobs: int, quiet: bool,
+    search: bool, on_page: Callable[[str], None] | None,
 ) -> BuildResult:
     """The stages of a full build after link, into the standby slot; then the commit point and the swap."""
     cfg, problems = loaded.cfg, loaded.problems
-    attach_books(cfg, models, quiet=quiet)  # books: index entries, PCS tables and definitions on pages
+    attach_books(cfg, models, quiet=quiet, ahead=cold.books)  # books: index entries, PCS tables, definitions
     jobs_stage.check(cfg, problems)  # read the job listings
     validate(problems)  # validate
     theme = Theme.load(cfg, site_context(cfg, models))
@@ -214,6 +218,7 @@ def _render_and_publish(
     # the sections from them on first unlock; the build only lists which each page has.
     with phase("lists", quiet=quiet):
         snapshot = premium_snapshot(cfg)
+        cold.lists_ready()
         premium = SectionLists(cfg, snapshots.paths(cfg.store_path, snapshot), code_pages(models))
     try:
         job = RenderJob(

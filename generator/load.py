@@ -1,15 +1,15 @@
 """The load stage: importer records (cached per source file), hand-written pages and premium sections."""
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import os
 import pickle
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from . import forking
+from . import forking, pickle_cache
 from .config import SiteConfig
 from .content import HandPage
 from .errors import BuildError, Problems
@@ -18,7 +18,7 @@ from .importers import CodeSetImporter, codeset_importers
 from .link import CodeSetModel
 from .model import CODESET_NAMES, CPT, HCPCS, CodeRecord
 from .official import shipped_file
-from .pickle_cache import cached
+from .pickle_cache import cache_file, cached
 from .premium import (
     PREMIUM_KINDS,
     PREMIUM_ORDER,
@@ -74,7 +74,7 @@ def _cache_path(cfg: SiteConfig, imp: CodeSetImporter, path: Path, version: str)
     key = hashlib.blake2b(
         f"{CACHE_VERSION}|{version}|{imp.kind}|{stat_key(path)}".encode(), digest_size=12
     ).hexdigest()
-    return cfg.state_dir / "cache" / f"{imp.kind}-{key}.pickle"
+    return cache_file(cfg.state_dir / "cache", imp.kind, key)
 
 
 def read_source(
@@ -92,34 +92,15 @@ def read_source(
         return records
     records = _share_sections(list(imp.read(path)))
     pid = (
-        forking.start(lambda: _write_cache(cache, imp.kind, records))
+        forking.start(lambda: pickle_cache.write(cache, imp.kind, records))
         if background and forking.can_fork()
         else None
     )
     if pid is not None:
         _BACKGROUND.append(pid)
     else:
-        _write_cache(cache, imp.kind, records)
+        pickle_cache.write(cache, imp.kind, records)
     return records
-
-
-def _write_cache(cache: Path, kind: str, records: list[CodeRecord]) -> None:
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    for old in cache.parent.glob(f"{kind}-*.pickle"):
-        if old != cache:
-            old.unlink(missing_ok=True)
-    for left in cache.parent.glob(f"{kind}-*.tmp"):  # of writers killed mid-write, not of one at work
-        with contextlib.suppress(OSError):
-            if time.time() - left.stat().st_mtime > 3600:
-                left.unlink()
-    tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            pickle.dump(records, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, cache)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 # Children writing parse caches (see read_source); reaped by wait_for_cache_writes().
@@ -172,14 +153,15 @@ def read_sources(
 def load_models(
     cfg: SiteConfig, pages: list[HandPage], problems: Problems, only: set[str] | None = None, *,
     quiet: bool = False, premium_keys: set[tuple[str, str]] | None = None, jobs: int = 1,
-    defer_premium: bool = False,
+    defer_premium: bool = False, converted: Callable[[], None] | None = None,
 ) -> dict[str, CodeSetModel]:
     """Importer records + hand-written pages + premium sections, per enabled code set (not linked yet).
 
     `only` limits the code sets, `premium_keys` the pages that get premium sections (the fast
     path); `jobs` > 1 lets uncached source files be parsed in parallel (see `read_sources`).
     `defer_premium`: only the hand-written pages get theirs here (where a clash is reported); the
-    render workers build the others' page by page (`premium.PageSections`, the full build)."""
+    render workers build the others' page by page (`premium.PageSections`, the full build).
+    `converted` is called once the CMS files are converted (the full build starts a child there)."""
     version = code_version(cfg.root)
     importers = importers_for(cfg)
     models: dict[str, CodeSetModel] = {}
@@ -208,6 +190,8 @@ def load_models(
     if converting:
         with phase("convert", quiet=quiet):
             finish_conversions(converting)
+    if converted is not None:
+        converted()
     if defer_premium:
         premium_keys = {(p.codeset, p.key) for p in pages}
     with phase("premium", quiet=quiet):
@@ -268,7 +252,7 @@ def _cms_pages(cfg: SiteConfig, existing: dict[str, set[str]]) -> list[CodeRecor
         with PageSections(cfg, cpt, files) as by_page:
             return list(by_page.extra_records(cpt))
 
-    made = cached(cfg.state_dir / "cache" / f"cms-pages-{h.hexdigest()}.pickle", "cms-pages-*.pickle", make)
+    made = cached(cache_file(cfg.state_dir / "cache", "cms-pages", h.hexdigest()), "cms-pages", make)
     if "modifiers" in existing.get(HCPCS, ()):  # the HCPCS file has its modifiers: none made from CMS's
         return [rec for rec in made if rec.codeset != HCPCS]
     return made

@@ -18,7 +18,7 @@ from .importers import BookImporter, book_importers
 from .index_layout import BASES, Layout, layout, letter_key, letter_slug, slug
 from .load import code_version, stat_key
 from .model import CODESET_NAMES, ICD10CM, ICD10PCS
-from .pickle_cache import cached
+from .pickle_cache import cache_file, cached
 from .xrefs import Resolver, Target, code_key
 
 CACHE_VERSION = "1"
@@ -48,8 +48,8 @@ def _read_cached(cfg: SiteConfig, imp: BookImporter, path: Path) -> b.Book:
     key = hashlib.blake2b(
         f"{CACHE_VERSION}|{code_version(cfg.root)}|{imp.kind}|{stat_key(path)}".encode(), digest_size=12
     ).hexdigest()
-    cache = cfg.state_dir / "cache" / f"{imp.kind}-{key}.pickle"
-    return cached(cache, f"{imp.kind}-*.pickle", lambda: imp.read(path))
+    cache = cache_file(cfg.state_dir / "cache", imp.kind, key)
+    return cached(cache, imp.kind, lambda: imp.read(path))
 
 
 # The books last loaded, by their sources' identities: a build asks twice (page sections, search).

@@ -19,8 +19,9 @@ from generator import snapshots
 from generator.build import build
 from generator.config import SiteConfig
 from generator.model import CPT, HCPCS, ICD10CM, ICD10PCS
+from generator.pickle_cache import older
 from generator.premium import PageSections, import_premium
-from generator.premium.lists import SectionLists, premium_files
+from generator.premium.lists import COVERED_KIND, SectionLists, covered_in, covered_key, premium_files
 from generator.store import unpack_json
 from generator.store_reader import StoreReader
 
@@ -168,6 +169,27 @@ def test_the_renderer_outlives_rows_changed_in_place(project: Path) -> None:
     assert build(project, quiet=True, jobs=1, search=False).mode == "pages"
     assert reader.lookup_json(CPT, "99213") == before and reader.renderer() is renderer
     reader.close()
+
+
+def test_the_covered_codes_are_cached_by_the_files_identity(project: Path) -> None:
+    """What every file covers is read once per set of files (the build's cache, found again through
+    the normalised files, which the snapshots are hard links of); a changed file is read again."""
+    cfg = SiteConfig(root=project)
+    files = premium_files(cfg)
+    (cache,) = older(cfg.state_dir / "cache", COVERED_KIND)
+    assert cache.name == f"{COVERED_KIND}-{covered_key(files)}.pickle"  # the build's, for the same files
+    with SectionLists(cfg, files, {}) as lists:
+        before = lists.covered
+        assert before == covered_in(files, None)  # the plain twin
+    db = sqlite3.connect(files["mue-practitioner"])
+    db.execute("DELETE FROM mue")
+    db.commit()
+    db.close()
+    with SectionLists(cfg, files, {}) as lists:
+        assert lists.covered == covered_in(files, None) != before
+    assert [p.name for p in older(cfg.state_dir / "cache", COVERED_KIND)] == [
+        f"{COVERED_KIND}-{covered_key(files)}.pickle"
+    ]
 
 
 @pytest.fixture

@@ -16,9 +16,10 @@ from pathlib import Path
 from ..config import SiteConfig
 from ..official import source
 from .attach import attach_history
-from .previous import PREVIOUS_KINDS
+from .previous import PREVIOUS_KINDS, previous_caches, previous_releases
+from .rvu import rvu_cache, rvu_history
 
-__all__ = ["attach_history", "history_inputs"]
+__all__ = ["attach_history", "fill_caches", "history_caches", "history_inputs"]
 
 
 def history_inputs(cfg: SiteConfig) -> list[Path]:
@@ -27,3 +28,17 @@ def history_inputs(cfg: SiteConfig) -> list[Path]:
     kinds = [k for ks in PREVIOUS_KINDS.values() for k in ks] + ["pprrvu"]
     found = (source(cfg, kind) for kind in kinds)
     return [src.path for src in found if src is not None]
+
+
+def history_caches(cfg: SiteConfig) -> list[Path]:
+    """The cache files of what history reads beside the code sets (the earlier releases held, the RVU
+    history): made from files alone, a cold build fills them while it loads (`fill_caches`)."""
+    rvu = rvu_cache(cfg)
+    return previous_caches(cfg) + ([rvu] if rvu is not None else [])
+
+
+def fill_caches(cfg: SiteConfig) -> None:
+    """Reads (and caches) every file of `history_caches`."""
+    for codeset in cfg.codesets:
+        previous_releases(cfg, codeset)
+    rvu_history(cfg)

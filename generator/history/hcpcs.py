@@ -18,7 +18,7 @@ from ..errors import BuildError
 from ..importers import hcpcs as importers_hcpcs
 from ..importers.hcpcs import HcpcsImporter
 from ..model import HCPCS, CodeRecord
-from ..pickle_cache import cached, code_of
+from ..pickle_cache import cache_file, cached, code_of
 from ..premium import db, hcpcs_codes, tabular
 from ..premium.db import release_from_name
 from . import held, releases
@@ -65,12 +65,22 @@ def _code_version() -> str:
     return code_of(sys.modules[__name__], held, releases, importers_hcpcs, hcpcs_codes, tabular, db, model)
 
 
+def earlier_cache(path: Path, release: str | None, cache_dir: Path) -> Path:
+    """The cache file `earlier_hcpcs` reads, for a build to tell whether it is cold."""
+    st = path.stat()
+    return _cache_file(str(path.resolve()), st.st_size, st.st_mtime_ns, release or path.name, cache_dir)
+
+
+def _cache_file(path_str: str, size: int, mtime_ns: int, named: str, cache_dir: Path) -> Path:
+    key = hashlib.blake2b(f"{path_str}|{size}|{mtime_ns}|{named}|{_code_version()}".encode(), digest_size=12)
+    return cache_file(cache_dir, "hcpcs-earlier", key.hexdigest())
+
+
 @functools.lru_cache(maxsize=2)
 def _cached(path_str: str, size: int, mtime_ns: int, named: str, cache_dir: Path) -> PreviousRelease:
     """Read once per build process (the load stage, the change pages and the facts all ask)."""
-    key = hashlib.blake2b(f"{path_str}|{size}|{mtime_ns}|{named}|{_code_version()}".encode(), digest_size=12)
-    cache = cache_dir / f"hcpcs-earlier-{key.hexdigest()}.pickle"
-    return cached(cache, "hcpcs-earlier-*.pickle", lambda: _read(Path(path_str), named))
+    cache = _cache_file(path_str, size, mtime_ns, named, cache_dir)
+    return cached(cache, "hcpcs-earlier", lambda: _read(Path(path_str), named))
 
 
 def _read(path: Path, named: str) -> PreviousRelease:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import functools
 import gzip
+import hashlib
 import re
+import sys
 import zlib
 from pathlib import Path
 
@@ -18,7 +20,9 @@ from ..config import SiteConfig
 from ..errors import BuildError
 from ..model import HCPCS, ICD10CM
 from ..official import source
-from .hcpcs import earlier_hcpcs
+from ..pickle_cache import cache_file, cached, code_of
+from . import held, releases
+from .hcpcs import earlier_cache, earlier_hcpcs
 from .held import Held, PreviousRelease
 from .releases import fiscal_year
 
@@ -38,10 +42,35 @@ def previous_releases(cfg: SiteConfig, codeset: str) -> list[PreviousRelease]:
         if codeset == HCPCS:
             out.append(earlier_hcpcs(src.path, src.release, cfg.state_dir / "cache"))
             continue
-        name = src.release or _name_from_file(src.path)
-        st = src.path.stat()
-        out.append(_read(str(src.path.resolve()), st.st_size, st.st_mtime_ns, codeset, name))
+        out.append(_read(codeset, *_identity(src.path, src.release), cfg.state_dir / "cache"))
     return out
+
+
+def previous_caches(cfg: SiteConfig) -> list[Path]:
+    """The cache files `previous_releases` reads, for a build to tell whether it is cold."""
+    out = []
+    for codeset in cfg.codesets:
+        for kind in PREVIOUS_KINDS.get(codeset, ()):
+            src = source(cfg, kind)
+            if src is None:
+                continue
+            if codeset == HCPCS:
+                out.append(earlier_cache(src.path, src.release, cfg.state_dir / "cache"))
+            else:
+                out.append(_cache_file(codeset, *_identity(src.path, src.release), cfg.state_dir / "cache"))
+    return out
+
+
+def _identity(path: Path, release: str | None) -> tuple[str, int, int, str]:
+    name = release or _name_from_file(path)
+    st = path.stat()
+    return str(path.resolve()), st.st_size, st.st_mtime_ns, name
+
+
+def _cache_file(codeset: str, path_str: str, size: int, mtime_ns: int, name: str, cache_dir: Path) -> Path:
+    code = code_of(sys.modules[__name__], held, releases)
+    key = hashlib.blake2b(f"{path_str}|{size}|{mtime_ns}|{name}|{code}".encode(), digest_size=12)
+    return cache_file(cache_dir, f"{codeset}-earlier", key.hexdigest())
 
 
 def _name_from_file(path: Path) -> str:
@@ -55,11 +84,17 @@ def _name_from_file(path: Path) -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def _read(path_str: str, size: int, mtime_ns: int, codeset: str, name: str) -> PreviousRelease:
+def _read(
+    codeset: str, path_str: str, size: int, mtime_ns: int, name: str, cache_dir: Path
+) -> PreviousRelease:
     """Reads the file once per build process (keyed on its identity: the load stage and the change
-    pages both ask)."""
-    del size, mtime_ns  # part of the cache key only
-    path = Path(path_str)
+    pages both ask) and once per file and code through a pickle cache in `cache_dir` (a fifth of a
+    second each build otherwise)."""
+    cache = _cache_file(codeset, path_str, size, mtime_ns, name, cache_dir)
+    return cached(cache, f"{codeset}-earlier", lambda: _parse(codeset, Path(path_str), name))
+
+
+def _parse(codeset: str, path: Path, name: str) -> PreviousRelease:
     fy = int(name[2:]) if name[:2] == "FY" and name[2:].isdigit() else None
     if fy is None:
         raise BuildError(f"{path}: release '{name}' is not a fiscal year such as FY2025")

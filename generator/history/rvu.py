@@ -18,7 +18,7 @@ from .. import urls
 from ..config import SiteConfig
 from ..model import CodeRecord, Section
 from ..official import source
-from ..pickle_cache import cached, code_of
+from ..pickle_cache import cache_file, cached, code_of
 from ..premium import mpfs, tabular
 from ..premium.mpfs import RVU_COLUMNS
 from ..premium.sections import esc
@@ -61,11 +61,24 @@ def _code_version() -> str:
     return code_of(sys.modules[__name__], pfs, mpfs, tabular)
 
 
+def rvu_cache(cfg: SiteConfig) -> Path | None:
+    """The cache file `rvu_history` reads (None: no PPRRVU file), for a build to tell whether it is cold."""
+    src = source(cfg, "pprrvu")
+    if src is None:
+        return None
+    st = src.path.stat()
+    return _cache_file(str(src.path.resolve()), st.st_size, st.st_mtime_ns, cfg.state_dir / "cache")
+
+
+def _cache_file(path_str: str, size: int, mtime_ns: int, cache_dir: Path) -> Path:
+    key = hashlib.blake2b(f"{path_str}|{size}|{mtime_ns}|{_code_version()}".encode(), digest_size=12)
+    return cache_file(cache_dir, "rvu-history", key.hexdigest())
+
+
 @functools.lru_cache(maxsize=2)
 def _cached(path_str: str, size: int, mtime_ns: int, cache_dir: Path) -> RvuHistory | None:
-    key = hashlib.blake2b(f"{path_str}|{size}|{mtime_ns}|{_code_version()}".encode(), digest_size=12)
-    cache = cache_dir / f"rvu-history-{key.hexdigest()}.pickle"
-    return cached(cache, "rvu-history-*.pickle", lambda: _read(Path(path_str)))
+    cache = _cache_file(path_str, size, mtime_ns, cache_dir)
+    return cached(cache, "rvu-history", lambda: _read(Path(path_str)))
 
 
 def _read(path: Path) -> RvuHistory | None:

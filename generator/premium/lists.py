@@ -9,17 +9,21 @@ equivalence over the shipped data. Sections of a kind the site makes public are 
 """
 from __future__ import annotations
 
+import hashlib
 import sqlite3
+import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import ExitStack
 from pathlib import Path
 
-from .. import snapshots
+from .. import premium, snapshots
 from ..config import SiteConfig
 from ..errors import BuildError
 from ..link import CodeSetModel
 from ..model import CPT, HCPCS, ICD10CM, ICD10PCS, Section
-from . import PageSections, Sources, gems, normalised_file
+from ..pickle_cache import cache_file, cached, code_of
+from . import PageSections, Sources, aoc, gems, mue, ncci, normalised_file, payment
+from . import db as tables
 from .db import connect
 
 # Section id -> (kind, title) exactly as each `render` makes it, in the order a page shows them.
@@ -43,6 +47,7 @@ SECTION_OF = {
     "icd9-descriptions-dx": "gems-crosswalk", "icd9-descriptions-sg": "gems-crosswalk",
 }
 CODESETS_OF = {sid: (CPT, HCPCS) for sid in CMS_SECTIONS} | {"gems-crosswalk": (ICD10CM, ICD10PCS)}
+COVERED_KIND = "premium-covered"  # the pickle cache of `covered` over every code of the files
 
 
 def covered(sources: Sources, among: Collection[str] | None = None) -> dict[str, frozenset[str]]:
@@ -80,6 +85,43 @@ def covered(sources: Sources, among: Collection[str] | None = None) -> dict[str,
     return out
 
 
+def covered_cached(cfg: SiteConfig) -> bool:
+    """Whether what the build's CMS files cover is cached (`fill_covered` makes it)."""
+    return _covered_cache(cfg, premium_files(cfg)).exists()
+
+
+def fill_covered(cfg: SiteConfig) -> None:
+    """Reads what the build's CMS files cover into the cache a full build's `SectionLists` reads (its
+    snapshots of the files are hard links: the same identity, the same cache)."""
+    files = premium_files(cfg)
+    cached(_covered_cache(cfg, files), COVERED_KIND, lambda: covered_in(files, None))
+
+
+def _covered_cache(cfg: SiteConfig, files: Mapping[str, Path]) -> Path:
+    return cache_file(cfg.state_dir / "cache", COVERED_KIND, covered_key(files))
+
+
+def covered_key(files: Mapping[str, Path]) -> str:
+    """The identity of the `covered` sets of `files` (kind -> file): each file's as its snapshot's name
+    (`snapshots.link`: a snapshot, a hard link, is the same file) and the code that reads them."""
+    h = hashlib.blake2b(code_of(*_READERS).encode(), digest_size=12)
+    for kind, path in sorted(files.items()):
+        st = path.stat()
+        h.update(f"|{kind}={st.st_ino}|{st.st_size}|{st.st_mtime_ns}".encode())
+    return h.hexdigest()
+
+
+def covered_in(files: Mapping[str, Path], among: Collection[str] | None) -> dict[str, frozenset[str]]:
+    """`covered` over the files of `files` (kind -> file), opened for it."""
+    with ExitStack() as stack:
+        dbs = {}
+        for kind, path in files.items():
+            db = connect(path)
+            stack.callback(db.close)
+            dbs[kind] = db
+        return covered(Sources(dbs), among)
+
+
 def _having(
     db: sqlite3.Connection, table: str, column: str, among: Collection[str], where: str = ""
 ) -> set[str]:
@@ -108,14 +150,10 @@ class SectionLists:
         only: Collection[tuple[str, str]] | None = None,
     ) -> None:
         self.only = frozenset(only) if only is not None else None
-        among = {_cms_code(cs, key) for cs, key in self.only} if self.only is not None else None
-        with ExitStack() as stack:
-            dbs = {}
-            for kind, path in files.items():
-                db = connect(path)
-                stack.callback(db.close)
-                dbs[kind] = db
-            self.covered = covered(Sources(dbs), among)
+        if self.only is not None:
+            self.covered = covered_in(files, {_cms_code(cs, key) for cs, key in self.only})
+        else:  # every code of every file: read whole once per set of files (half a second), then cached
+            self.covered = cached(_covered_cache(cfg, files), COVERED_KIND, lambda: covered_in(files, None))
         self.public = frozenset(sid for sid, kind in SECTION_KINDS.items() if not cfg.is_protected(kind))
         # Sections the site shows in public are rendered as before, from the same files.
         self.render = PageSections(cfg, pages, files) if self.public else None
@@ -159,6 +197,10 @@ class SectionLists:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# The modules `covered` reads the files with: a change there must not read a stale cache.
+_READERS = (sys.modules[__name__], premium, aoc, tables, gems, mue, ncci, payment)
 
 
 def _cms_code(codeset: str, key: str) -> str:
