@@ -16,6 +16,7 @@ from __future__ import annotations
 import pickle
 import queue
 import threading
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,10 @@ if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
 
 Task = Callable[[], Any]
+# How often a worker past its first task asks for its own pages after a page task (side tasks are
+# always followed by the question): reading /proc/self/smaps_rollup walks every page the process
+# maps, 30-40 ms for a worker of the default site's build, and it was asked after every task.
+CHECK_EVERY_S = 1.0
 
 
 def run_shared(
@@ -82,7 +87,7 @@ def run_shared(
         the work, as in forking.py)."""
         recv, send = ctx.Pipe(duplex=False)
         proc = ctx.Process(
-            target=_work, args=(send, [*conns, recv], take, tasks, retire_mib), daemon=True,
+            target=_work, args=(send, [*conns, recv], take, tasks, retire_mib, first), daemon=True,
             name="coderef-render",
         )
         try:
@@ -162,12 +167,14 @@ def own_mib() -> int | None:
 
 def _work(
     send: Connection, inherited: list[Connection], take: Callable[[], int], tasks: Sequence[Task],
-    retire_mib: int | None,
+    retire_mib: int | None, first: int = 0,
 ) -> None:
     """A worker's loop: the next task, its result sent back; the first error is sent and ends it,
-    and so does passing `retire_mib` (see `run_shared`)."""
+    and so does passing `retire_mib` (see `run_shared`), asked after its first task, after each of the
+    `first` (side) tasks, which touch the whole model, and otherwise at most every `CHECK_EVERY_S`."""
     for conn in inherited:  # the parent's ends: if it dies, a send fails instead of blocking forever
         conn.close()
+    asked: float | None = None  # when own_mib was last asked
     try:
         while (k := take()) < len(tasks):
             try:
@@ -184,8 +191,11 @@ def _work(
                 )))
                 return
             send.send_bytes(data)
-            if retire_mib is not None and (own := own_mib()) is not None and own > retire_mib:
-                return
+            due = asked is None or k < first or time.monotonic() - asked >= CHECK_EVERY_S
+            if retire_mib is not None and due:
+                asked = time.monotonic()
+                if (own := own_mib()) is not None and own > retire_mib:
+                    return
     finally:
         send.close()
 
