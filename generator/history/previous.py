@@ -14,12 +14,13 @@ import hashlib
 import re
 import sys
 import zlib
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..config import SiteConfig
 from ..errors import BuildError
 from ..model import HCPCS, ICD10CM
-from ..official import source
+from ..official import Source, source
 from ..pickle_cache import cache_file, cached, code_of
 from . import held, releases
 from .hcpcs import earlier_cache, earlier_hcpcs
@@ -35,10 +36,7 @@ _FY_IN_NAME = re.compile(r"fy(\d{4})", re.IGNORECASE)
 def previous_releases(cfg: SiteConfig, codeset: str) -> list[PreviousRelease]:
     """The earlier releases held for `codeset`, oldest first (none when their files are absent)."""
     out = []
-    for kind in PREVIOUS_KINDS.get(codeset, ()):
-        src = source(cfg, kind)
-        if src is None:
-            continue
+    for _, src in _held_sources(cfg, [codeset]):
         if codeset == HCPCS:
             out.append(earlier_hcpcs(src.path, src.release, cfg.state_dir / "cache"))
             continue
@@ -49,16 +47,21 @@ def previous_releases(cfg: SiteConfig, codeset: str) -> list[PreviousRelease]:
 def previous_caches(cfg: SiteConfig) -> list[Path]:
     """The cache files `previous_releases` reads, for a build to tell whether it is cold."""
     out = []
-    for codeset in cfg.codesets:
+    for codeset, src in _held_sources(cfg, cfg.codesets):
+        if codeset == HCPCS:
+            out.append(earlier_cache(src.path, src.release, cfg.state_dir / "cache"))
+        else:
+            out.append(_cache_file(codeset, *_identity(src.path, src.release), cfg.state_dir / "cache"))
+    return out
+
+
+def _held_sources(cfg: SiteConfig, codesets: Iterable[str]) -> Iterator[tuple[str, Source]]:
+    """(code set, file) of each earlier release held for `codesets` whose file is there, oldest first."""
+    for codeset in codesets:
         for kind in PREVIOUS_KINDS.get(codeset, ()):
             src = source(cfg, kind)
-            if src is None:
-                continue
-            if codeset == HCPCS:
-                out.append(earlier_cache(src.path, src.release, cfg.state_dir / "cache"))
-            else:
-                out.append(_cache_file(codeset, *_identity(src.path, src.release), cfg.state_dir / "cache"))
-    return out
+            if src is not None:
+                yield codeset, src
 
 
 def _identity(path: Path, release: str | None) -> tuple[str, int, int, str]:

@@ -93,8 +93,12 @@ def covered_cached(cfg: SiteConfig) -> bool:
 def fill_covered(cfg: SiteConfig) -> None:
     """Reads what the build's CMS files cover into the cache a full build's `SectionLists` reads (its
     snapshots of the files are hard links: the same identity, the same cache)."""
-    files = premium_files(cfg)
-    cached(_covered_cache(cfg, files), COVERED_KIND, lambda: covered_in(files, None))
+    covered_all(cfg, premium_files(cfg))
+
+
+def covered_all(cfg: SiteConfig, files: Mapping[str, Path]) -> dict[str, frozenset[str]]:
+    """`covered` over every code of `files`: read whole once per set of files (half a second), then cached."""
+    return cached(_covered_cache(cfg, files), COVERED_KIND, lambda: covered_in(files, None))
 
 
 def _covered_cache(cfg: SiteConfig, files: Mapping[str, Path]) -> Path:
@@ -152,8 +156,8 @@ class SectionLists:
         self.only = frozenset(only) if only is not None else None
         if self.only is not None:
             self.covered = covered_in(files, {_cms_code(cs, key) for cs, key in self.only})
-        else:  # every code of every file: read whole once per set of files (half a second), then cached
-            self.covered = cached(_covered_cache(cfg, files), COVERED_KIND, lambda: covered_in(files, None))
+        else:
+            self.covered = covered_all(cfg, files)
         self.public = frozenset(sid for sid, kind in SECTION_KINDS.items() if not cfg.is_protected(kind))
         # Sections the site shows in public are rendered as before, from the same files.
         self.render = PageSections(cfg, pages, files) if self.public else None
