@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from .field_pickle import by_fields
+
 # Import kinds of the books (CLI names: `coderef import <kind> PATH`).
 CM_INDEX = "icd10cm-index"
 CM_EINDEX = "icd10cm-eindex"
@@ -34,6 +36,7 @@ BOOK_NAMES: dict[str, str] = {
 }
 
 
+@by_fields
 @dataclass(slots=True, eq=False)
 class IndexTerm:
     """A main term (level 0) or subterm of an alphabetic index or index table, as printed.
@@ -80,6 +83,7 @@ class IndexTerm:
             stack.extend((below, c) for c in reversed(term.children))
 
 
+@by_fields
 @dataclass(slots=True)
 class Letter:
     title: str
@@ -108,12 +112,14 @@ class IndexBook:
 # ICD-10-PCS tables and definitions
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class PcsValue:
     code: str  # one character
     label: str
 
 
+@by_fields
 @dataclass(slots=True)
 class PcsRow:
     """One row of a PCS table: the values of characters 4-7 that combine with each other."""
@@ -131,6 +137,7 @@ class PcsRow:
                         yield prefix + a.code + b.code + c.code + d.code
 
 
+@by_fields
 @dataclass(slots=True)
 class PcsTable:
     """One ICD-10-PCS table ("0DT"): characters 1-3 with their names, and its rows."""
@@ -154,6 +161,7 @@ class PcsTables:
     tables: list[PcsTable] = field(default_factory=list)
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class PcsTerm:
     """A defined value of one character position in one section: a root operation, approach, body part,

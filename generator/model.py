@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .field_pickle import by_fields
+
 # Code-set slugs used in URLs, config and the protected store.
 ICD10CM = "icd-10-cm"
 ICD10PCS = "icd-10-pcs"
@@ -21,6 +23,7 @@ CODE = "code"
 BROWSE_KINDS = ("chapter", "section", "body-system", "root-operation", "group")
 
 
+@by_fields
 @dataclass(slots=True)
 class Section:
     """One titled block of a page.
@@ -38,6 +41,7 @@ class Section:
     protected: bool | None = None
 
 
+@by_fields
 @dataclass(slots=True)
 class CodeRecord:
     """A code (or browse node) of one code set, as any importer yields it.
