@@ -131,8 +131,7 @@ def _lines(refs: References) -> Iterator[tuple[str, str, str, str]]:
             continue
         lay = refs.layout(book)
         for main in book.main_terms():
-            for path, term in main.walk():
-                text = " \u203a ".join(t.label or t.printed for t in (*path, term))
+            for _, term, text in _walk(main, " \u203a "):
                 for c in (*term.codes, term.subcat, term.seecat):
                     if c:
                         yield code_key(c), lay.url(term), text, ""
@@ -147,13 +146,27 @@ def _lines(refs: References) -> Iterator[tuple[str, str, str, str]]:
         book = refs.books.cm.get(kind)
         if book is None:
             continue
+        name = b.BOOK_NAMES[kind]
         for main in book.main_terms():
-            for path, term in main.walk():
-                text = ", ".join(t.label or t.printed for t in (*path, term))
+            for path, term, text in _walk(main, ", "):
+                if not any(term.cells):
+                    continue
                 url = refs.table_url(book, [*path, term])
                 for head, cell in zip(book.heads[1:], term.cells, strict=False):
                     if cell:
-                        yield code_key(cell), url, f"{b.BOOK_NAMES[kind]}: {text}", f"\u2014 {head}"
+                        yield code_key(cell), url, f"{name}: {text}", f"\u2014 {head}"
+
+
+def _walk(main: b.IndexTerm, sep: str) -> Iterator[tuple[list[b.IndexTerm], b.IndexTerm, str]]:
+    """(ancestors, term, the labels from the main term down joined by `sep`) for every term under `main`,
+    in printed order: `IndexTerm.walk` with each line's text made from its parent's, not from scratch."""
+    stack: list[tuple[list[b.IndexTerm], b.IndexTerm, str]] = [([], main, main.label or main.printed)]
+    while stack:
+        path, term, text = stack.pop()
+        yield path, term, text
+        if term.children:
+            below = [*path, term]
+            stack.extend((below, c, f"{text}{sep}{c.label or c.printed}") for c in reversed(term.children))
 
 
 def _index_entries(refs: References) -> Additions:
@@ -229,6 +242,7 @@ def _pcs(refs: References) -> Additions:
     # Each code's seven (label, meaning) facts, one object per distinct pair: 80k codes x 7 pairs
     # of fresh strings were 135 MB of the model, copied again into every render worker.
     pairs: dict[tuple[str, str], tuple[str, str]] = {}
+    parts: dict[tuple[int, int], tuple[str, str]] = {}
     out: Additions = {}
 
     def sections(key: str) -> list[Section]:
@@ -241,24 +255,40 @@ def _pcs(refs: References) -> Additions:
         html = _grid(table)
         text = f"{table.head[3].label}: {table.definition}"
         sections(table.key).append(Section(PCS_TABLE, PCS_TABLE, "Table", html, text, False))
+        # The definitions depend on the labels of characters 4-6 (3 is the table's): one per combination.
+        defined: dict[tuple[str, str, str], Section | None] = {}
+        key = table.key
         for row in table.rows:
-            for code in row.codes(table.key):
-                values = {p: table.head[p] for p in (1, 2, 3)}
-                for p in (4, 5, 6, 7):
-                    values[p] = next(v for v in row.axes[p] if v.code == code[p - 1])
-                titles = {**table.titles, **row.titles}
-                facts = (
-                    (
-                        f"{titles.get(p, f'Character {p}')} (character {p})",
-                        f"{values[p].code} \u2014 {values[p].label}",
-                    )
-                    for p in range(1, 8)
-                )
-                added = sections(code)
-                section = _definitions(table, values, lookup, shared)
-                if section is not None:
-                    added.append(section)
-                out[code] = (added, [pairs.setdefault(pair, pair) for pair in facts])
+            titles = {**table.titles, **row.titles}
+
+            def fact(p: int, v: b.PcsValue, titles: dict[int, str] = titles) -> tuple[str, str]:
+                pair = (f"{titles.get(p, f'Character {p}')} (character {p})", f"{v.code} \u2014 {v.label}")
+                return pairs.setdefault(pair, pair)
+
+            head = [fact(p, table.head[p]) for p in (1, 2, 3)]
+            # Each value of characters 4-7 with its fact; a code names the first value of its character.
+            axes = []
+            for p in (4, 5, 6, 7):
+                first: dict[str, b.PcsValue] = {}
+                for v in row.axes.get(p, []):
+                    first.setdefault(v.code, v)
+                axes.append([(v.code, first[v.code], fact(p, first[v.code])) for v in row.axes.get(p, [])])
+            a4, a5, a6, a7 = axes
+            for c4, v4, f4 in a4:
+                for c5, v5, f5 in a5:
+                    for c6, v6, f6 in a6:
+                        labels = (v4.label, v5.label, v6.label)
+                        if labels in defined:
+                            section = defined[labels]
+                        else:
+                            values = {3: table.head[3], 4: v4, 5: v5, 6: v6}
+                            section = defined[labels] = _definitions(table, values, lookup, shared, parts)
+                        for c7, _, f7 in a7:
+                            code = key + c4 + c5 + c6 + c7
+                            added = sections(code)
+                            if section is not None:
+                                added.append(section)
+                            out[code] = (added, [*head, f4, f5, f6, f7])
     return out
 
 
@@ -267,8 +297,10 @@ def _definitions(
     values: dict[int, b.PcsValue],
     lookup: dict[tuple[str, int, str], b.PcsTerm],
     shared: dict[tuple[str, ...], Section],
+    parts: dict[tuple[int, int], tuple[str, str]],
 ) -> Section | None:
-    """The definitions that apply to one code, as one section shared by every code with the same ones."""
+    """The definitions that apply to one code, as one section shared by every code with the same ones;
+    `parts`: each term's piece (by position and term object), made once."""
     sec = table.head[1].code
     found = [(p, lookup.get((sec, p, values[p].label.lower()))) for p in (3, 5, 4, 6)]
     terms = [(p, t) for p, t in found if t is not None]
@@ -278,19 +310,30 @@ def _definitions(
     hit = shared.get(key)
     if hit is not None:
         return hit
-    names = {3: "Root operation", 4: "Body part", 5: "Approach", 6: "Device"}
     html = []
     text = []
     for p, t in terms:
-        html.append(f"<dt>{names[p]}: {escape(t.title)}</dt>")
-        if t.definition:
-            html.append(f"<dd>{escape(t.definition)}</dd>")
-        if t.explanation:
-            html.append(f"<dd>Explanation: {escape(t.explanation)}</dd>")
-        if t.includes:
-            html.append(f"<dd>Includes: {escape('; '.join(t.includes))}</dd>")
-        text.append(f"{t.title}: {t.definition} {t.explanation} {'; '.join(t.includes)}".strip())
+        made = parts.get((p, id(t)))
+        if made is None:
+            made = parts[p, id(t)] = _definition(p, t)
+        html.append(made[0])
+        text.append(made[1])
     hit = shared[key] = Section(
         PCS_DEFINITIONS, PCS_DEFINITIONS, "Definitions", f"<dl>{''.join(html)}</dl>", "\n".join(text), False
     )
     return hit
+
+
+_NAMES = {3: "Root operation", 4: "Body part", 5: "Approach", 6: "Device"}
+
+
+def _definition(p: int, t: b.PcsTerm) -> tuple[str, str]:
+    """The HTML and text of one term in a definitions section (many sections share a term)."""
+    html = [f"<dt>{_NAMES[p]}: {escape(t.title)}</dt>"]
+    if t.definition:
+        html.append(f"<dd>{escape(t.definition)}</dd>")
+    if t.explanation:
+        html.append(f"<dd>Explanation: {escape(t.explanation)}</dd>")
+    if t.includes:
+        html.append(f"<dd>Includes: {escape('; '.join(t.includes))}</dd>")
+    return "".join(html), f"{t.title}: {t.definition} {t.explanation} {'; '.join(t.includes)}".strip()
