@@ -85,12 +85,11 @@ def _read(path: Path) -> RvuHistory | None:
     table = Table(path, RVU_COLUMNS, "a PPRRVU file (HCPCS / MOD / status code / RVUs / conversion factor)")
     rows: dict[tuple[str, str], dict[str, Values]] = {}
     tags: dict[str, None] = {}
-    get = table.get
+    get = table.getter(("release", "HCPCS", "MOD", *SHOWN))
     for _line, cells in table.rows():
-        tag = get(cells, "release")
+        tag, code, mod, *shown = get(cells)
         tags.setdefault(tag, None)
-        key = (get(cells, "HCPCS").upper(), get(cells, "MOD").upper())
-        rows.setdefault(key, {})[tag] = tuple(get(cells, name) for name in SHOWN)
+        rows.setdefault((code.upper(), mod.upper()), {})[tag] = tuple(shown)
     if len(tags) < 2:
         return None
     by_name = {release_of(tag, path)[0]: tag for tag in tags}

@@ -74,13 +74,21 @@ def release_name(tag: str, path: Path) -> str:
 
 
 def _float(table: Table, cells: list[str], name: str, path: Path, line: int) -> float | None:
-    v = table.get(cells, name)
+    return _number(table.get(cells, name), name, path, line)
+
+
+def _number(v: str, name: str, path: Path, line: int) -> float | None:
     if not v:
         return None
     try:
         return float(v)
     except ValueError:
         raise BuildError(f"{path}:{line}: {name} '{v}' is not a number") from None
+
+
+# The numbers of a PPRRVU row, in the order of the `rvu` table (the conversion factor comes later).
+_NUMBERS = ("work RVU", "non-facility PE RVU", "facility PE RVU", "MP RVU", "non-facility total",
+            "facility total", "conversion factor")
 
 
 def _keep_latest(o: Output, table: str, releases: set[str]) -> str:
@@ -97,24 +105,22 @@ def import_pprrvu(kind: str, path: Path, out: Path, release: str | None = None) 
     rows = 0
     releases: set[str] = set()
     batch = []
+    texts = table.getter(("HCPCS", "MOD", "status code", "PC/TC indicator", "global days",
+                          "multiple procedure", "bilateral surgery", "assistant surgery", "co-surgeons",
+                          "team surgery", "non-facility NA indicator", "facility NA indicator",
+                          "endoscopic base", "release"))
+    numbers = table.getter(_NUMBERS)
     try:
         for line, cells in table.rows():
-            code = table.get(cells, "HCPCS").upper()
+            (code, mod, status, pctc, days, mult, bilat, asst, cosurg, team, nf_na, f_na, endo,
+             rel) = texts(cells)
+            code = code.upper()
             if not CODE_RE.match(code):
                 raise BuildError(f"{path}:{line}: '{code}' is not a 5-character HCPCS/CPT code")
-            g = table.get
-            nums = [_float(table, cells, n, path, line) for n in (
-                "work RVU", "non-facility PE RVU", "facility PE RVU", "MP RVU", "non-facility total",
-                "facility total")]
-            cf = _float(table, cells, "conversion factor", path, line)
-            rel = g(cells, "release")
+            *nums, cf = (_number(v, n, path, line) for v, n in zip(numbers(cells), _NUMBERS, strict=True))
             releases.add(rel)
-            batch.append((code, g(cells, "MOD").upper(), g(cells, "status code").upper(), *nums,
-                          g(cells, "PC/TC indicator"), g(cells, "global days").upper(),
-                          g(cells, "multiple procedure"), g(cells, "bilateral surgery"),
-                          g(cells, "assistant surgery"), g(cells, "co-surgeons"), g(cells, "team surgery"),
-                          cf, g(cells, "non-facility NA indicator"), g(cells, "facility NA indicator"),
-                          g(cells, "endoscopic base"), rel))
+            batch.append((code, mod.upper(), status.upper(), *nums, pctc, days.upper(), mult, bilat, asst,
+                          cosurg, team, cf, nf_na, f_na, endo, rel))
             rows += 1
             if len(batch) >= 20_000:
                 o.db.executemany(f"INSERT INTO rvu VALUES ({','.join('?' * 21)})", batch)

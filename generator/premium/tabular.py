@@ -5,8 +5,9 @@ import codecs
 import csv
 import gzip
 import io
+import operator
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, TextIO
@@ -210,6 +211,24 @@ class Table:
         if i is None or i >= len(cells):
             return ""
         return cells[i].strip()
+
+    def getter(self, names: Sequence[str]) -> Callable[[list[str]], tuple[str, ...]]:
+        """What `get` gives for each of `names`, as one function of a row's cells: a file of a million
+        cells read through `get` spent most of its time in it."""
+        at = [self.index.get(n) for n in names]
+        if len(at) < 2 or None in at:
+            return lambda cells: tuple(self.get(cells, n) for n in names)
+        idx = [i for i in at if i is not None]
+        width = max(idx) + 1
+        pick = operator.itemgetter(*idx)
+        pad = [""] * width
+
+        def cells_of(cells: list[str]) -> tuple[str, ...]:
+            if len(cells) < width:
+                cells = [*cells, *pad[len(cells):]]
+            return tuple(map(str.strip, pick(cells)))
+
+        return cells_of
 
     def close(self) -> None:
         self._fh.close()
