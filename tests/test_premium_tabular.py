@@ -116,3 +116,20 @@ def test_release_dates_read_from_file_names(name: str, release: str) -> None:
     from generator.premium.db import release_from_name
 
     assert release_from_name(name) == release
+
+
+@pytest.mark.parametrize("with_rationale", [True, False])
+def test_getter_gives_what_get_gives_for_short_rows_and_absent_columns(
+    tmp_path: Path, with_rationale: bool
+) -> None:
+    p = tmp_path / "x.tsv"
+    head = "column1\tcolumn2\tmodifier" + ("\trationale" if with_rationale else "")
+    p.write_text(f"{head}\n 45380 \t45378\t0\twhy \n45381\t45379\n45382\n", encoding="utf-8")
+    t = Table(p, COLS, "a test table")
+    names = ("rationale", "column 1", "modifier indicator", "column 2")
+    pick = t.getter(names)
+    got = [(pick(c), tuple(t.get(c, n) for n in names)) for _, c in t.rows()]
+    assert [a for a, _ in got] == [b for _, b in got]
+    rationale = "why" if with_rationale else ""
+    assert [a for a, _ in got] == [(rationale, "45380", "0", "45378"), ("", "45381", "", "45379"),
+                                   ("", "45382", "", "")]
