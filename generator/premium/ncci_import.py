@@ -331,9 +331,11 @@ def read_plain(table: Table) -> Read:
             if text.count("\n", at, end) != text.count(joint, at, end):
                 end = text.find("\n", at, end)  # a line of another code within (not sorted): this line alone
             tails = text[at + 6:end].replace(joint, "\n").split("\n")
+            mark = len(values)
             try:
                 values += map(tail_value.__getitem__, tails)
             except KeyError:  # new tails, taken in order (rationale and rest ids are in order of appearance)
+                del values[mark:]  # those before the first new one went in
                 for tail in tails:
                     if tail not in tail_value:
                         add_tail(tail)
