@@ -12,7 +12,7 @@ sort like the codes). Files converted before hold a `ptp` table of one row per e
 readers (`ncci.PtpSource`, `ncci.layout`) read both.
 
 The fast path reads a block of lines one run of equal column 1 codes at a time: the run's end is
-found by bisection, its column 1 cut off in C (`str.replace`), and each line's remainder (column 2
+found by bisection, its lines split at their column 1 in C (`str.split`), and each line's remainder (column 2
 and the rest: 60,000 distinct in 2.5 million lines) is checked and normalised once, into its packed
 integer and a list of the column 1 codes of its lines (grown by a C-level `list.append` per line:
 the only work per line in Python). Whenever a file is not plain (a quote, a code not 5 characters
@@ -60,6 +60,7 @@ ID_MASK = (1 << REST_SHIFT) - 1
 BLOCK_CHARS = 1 << 22
 
 _LITTLE = sys.byteorder == "little"  # packed edits are little-endian unsigned 64-bit integers
+_WORD = next(t for t in "IL" if array(t).itemsize == 4)  # an unsigned 32-bit array
 if array("Q").itemsize != 8:  # pragma: no cover (every platform CPython supports)
     raise ImportError("array('Q') is not 8 bytes wide here")
 
@@ -70,6 +71,18 @@ def pack(edits: Iterable[int]) -> bytes:
     if not _LITTLE:
         a.byteswap()
     return a.tobytes()
+
+
+def _pack_with(rest: int, ids: list[int]) -> bytes:
+    """`pack([rest << REST_SHIFT | i for i in ids])` without a Python step per id: the 64-bit
+    little-endian integers are pairs of 32-bit words, the id's then the rest's."""
+    n = len(ids)
+    words = array(_WORD, [0]) * (2 * n)
+    words[0::2] = array(_WORD, ids)
+    words[1::2] = array(_WORD, [rest]) * n
+    if not _LITTLE:
+        words.byteswap()
+    return words.tobytes()
 
 
 def unpack(blob: bytes) -> array[int]:
@@ -327,10 +340,10 @@ def read_plain(table: Table) -> Read:
                 in_order = False
             last = c1
             end = _run_end(text, at, head)
-            joint = "\n" + head
-            if text.count("\n", at, end) != text.count(joint, at, end):
-                end = text.find("\n", at, end)  # a line of another code within (not sorted): this line alone
-            tails = text[at + 6:end].replace(joint, "\n").split("\n")
+            tails = text[at + 6:end].split("\n" + head)
+            if len(tails) - 1 != text.count("\n", at, end):  # a line of another code within (not sorted)
+                end = text.find("\n", at, end)  # this line alone
+                tails = [text[at + 6:end]]
             mark = len(values)
             try:
                 values += map(tail_value.__getitem__, tails)
@@ -351,7 +364,10 @@ def read_plain(table: Table) -> Read:
             by_c1[c1] = blob if had is None else had + blob  # a run cut by the block's end, or a code back
             start = stop
     deleted = {i for r, i in rests.items() if r[1] is not None}
-    by_c2: dict[int, list[int]] = {}
+    # Each column 2 code's edits: its remainders' column 1 lists by rest id, each list sorted when the
+    # file is in column 1 order, so packed as they are (else, or when two remainders spell one
+    # (column 2, rest), the code's edits are sorted).
+    by_c2: dict[int, list[tuple[int, list[int]]]] = {}
     mixed: set[int] = set()  # column 2 ids whose edits need sorting
     for value, tail in sorted((v, t) for t, v in tail_value.items()):  # by rest id, then column 2
         c2, rest = value & ID_MASK, value >> REST_SHIFT
@@ -359,13 +375,17 @@ def read_plain(table: Table) -> Read:
         found.rows += len(c1s)
         if rest not in deleted:
             found.active += len(c1s)
-        edits = by_c2.get(c2)
-        if edits is None:
-            edits = by_c2[c2] = []
-        elif edits[-1] >> REST_SHIFT == rest:  # remainders that differ only in spelling
-            mixed.add(c2)
-        edits += map((rest << REST_SHIFT).__or__, c1s)
+        lists = by_c2.get(c2)
+        if lists is None:
+            by_c2[c2] = [(rest, c1s)]
+        else:
+            if lists[-1][0] == rest:  # remainders that differ only in spelling
+                mixed.add(c2)
+            lists.append((rest, c1s))
     if not in_order:
         mixed = set(by_c2)
-    found.by_c2 = {c2: pack(sorted(edits) if c2 in mixed else edits) for c2, edits in by_c2.items()}
+    found.by_c2 = {
+        c2: pack(sorted(rest << REST_SHIFT | c1 for rest, c1s in lists for c1 in c1s)) if c2 in mixed
+        else b"".join(_pack_with(rest, c1s) for rest, c1s in lists)
+        for c2, lists in by_c2.items()}
     return found
