@@ -300,42 +300,54 @@ def test_a_paid_reader_sees_every_pair_with_its_indicator_and_rationale(tmp_path
                        for other, _eff, dele, mod, _rat in src.edits("99213", column) if dele is not None}
 
 
+def _files(folder: Path) -> list[list[ncci.PtpSource]]:
+    """Both settings of the official layouts, and of synthetic files with a repeated line, deleted
+    edits and a pair listed both ways."""
+    folder.mkdir()
+    (folder / "s").mkdir()
+    return [[_source(folder, "ccipra-v302r0-f1.txt"),
+             _source(folder, "ccioph-v302r0-f1.csv", "ncci-ptp-hospital")],
+            [_synthetic(folder / "s", "ncci-ptp-practitioner", [*PRAC, "36415\t99213\t0\t\t20191231\tx"]),
+             _synthetic(folder / "s", "ncci-ptp-hospital", HOSP)]]
+
+
 @pytest.mark.parametrize("old_layout", ["spans", "rows"])
 def test_a_file_converted_before_the_grouped_layout_reads_alike(tmp_path: Path, old_layout: str) -> None:
     """A file converted by an earlier release (a row per edit in `ptp`, with `c1_rows` or, older, an
     index on column 1: an imported file is not converted again) gives the same sections, edits, roles,
     pair answers and counts."""
-    (tmp_path / "old").mkdir()
-    new = [_source(tmp_path, "ccipra-v302r0-f1.txt"),
-           _source(tmp_path, "ccioph-v302r0-f1.csv", "ncci-ptp-hospital")]
-    old = []
-    for kind, name in (("ncci-ptp-practitioner", "ccipra-v302r0-f1.txt"),
-                       ("ncci-ptp-hospital", "ccioph-v302r0-f1.csv")):
-        out = tmp_path / "old" / f"{kind}.sqlite"
-        ncci.import_ptp(kind, CMS / name, out)
-        to_row_layout(out, old_layout)
-        old.append(ncci.PtpSource(kind, sqlite3.connect(out)))
-    assert all(s.layout == "grouped" for s in new) and all(s.layout == old_layout for s in old)
-    codes = sorted(set().union(*(s.codes() for s in new)))
-    assert len(codes) > 5
-    for code in codes:
-        assert ncci.render(code, new, PAGES) == ncci.render(code, old, PAGES), code
+    old_files = _files(tmp_path / "old")
+    for sources in old_files:
+        for src in sources:
+            path = Path(src.db.execute("PRAGMA database_list").fetchone()[2])
+            src.db.close()
+            to_row_layout(path, old_layout)
+            src.db = sqlite3.connect(path)
+    for new, old in zip(_files(tmp_path / "new"), old_files, strict=True):
+        assert all(s.layout == "grouped" for s in new) and all(s.layout == old_layout for s in old)
+        codes = sorted(set().union(*(s.codes() for s in new)))
+        assert len(codes) > 5
+        for code in codes:
+            assert ncci.render(code, new, PAGES) == ncci.render(code, old, PAGES), code
+            for a, b in zip(new, old, strict=True):
+                for column in ("c1", "c2"):
+                    # in the same order, but for a file without spans the order of its column 1 index
+                    exact = old_layout == "spans" or column == "c2"
+                    assert a.edits(code, column) == (b.edits(code, column) if exact else sorted(
+                        b.edits(code, column), key=lambda e: a.edits(code, column).index(e)))
+                    assert [(*g[:4], g[4] if exact else sorted(g[4])) for g in b.grouped(code, column)] == [
+                        (*g[:4], g[4] if exact else sorted(g[4])) for g in a.grouped(code, column)]
+                    assert a.has_active(code, column) == b.has_active(code, column)
+                for other in codes:
+                    assert a.pair_rows(code, other) == b.pair_rows(code, other)
         for a, b in zip(new, old, strict=True):
             for column in ("c1", "c2"):
-                # in the same order, but for a file without spans the order of its column 1 index
-                exact = old_layout == "spans" or column == "c2"
-                assert a.edits(code, column) == (b.edits(code, column) if exact else sorted(
-                    b.edits(code, column), key=lambda e: a.edits(code, column).index(e)))
-                assert [(*g[:4], g[4] if exact else sorted(g[4])) for g in b.grouped(code, column)] == [
-                    (*g[:4], g[4] if exact else sorted(g[4])) for g in a.grouped(code, column)]
-                assert a.has_active(code, column) == b.has_active(code, column)
-            for other in codes:
-                assert a.pair_rows(code, other) == b.pair_rows(code, other)
-    for a, b in zip(new, old, strict=True):
-        for column in ("c1", "c2"):
-            assert a.edit_counts(column) == b.edit_counts(column)
-    assert any(s.has_active("45380", "c1") for s in new) and not new[0].has_active("XXXXX", "c1")
-    assert any(s.pair_rows("45380", "45378") for s in new)
+                assert a.edit_counts(column) == b.edit_counts(column)
+    fixtures, synthetic = _files(tmp_path / "again")
+    assert any(s.has_active("45380", "c1") for s in fixtures) and not fixtures[0].has_active("XXXXX", "c1")
+    # both orders, the repeated line twice, the edit in force first
+    assert [r[:4] for r in synthetic[0].pair_rows("36415", "99213")] == [
+        ("99213", "36415", None, None), ("99213", "36415", None, None), ("36415", "99213", None, 20191231)]
 
 
 def test_a_file_without_edits_asks_for_an_import(tmp_path: Path) -> None:
