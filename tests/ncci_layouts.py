@@ -17,10 +17,17 @@ def edit_rows(db: sqlite3.Connection) -> list[tuple[int, int, int | None, int | 
             for c1, blob in db.execute("SELECT code, edits FROM by_c1 ORDER BY code") for v in unpack(blob)]
 
 
-def to_row_layout(path: Path, layout: str) -> None:
+def to_row_layout(path: Path, layout: str, *, renumber: bool = False) -> None:
+    """`renumber` numbers the codes 1, 2, 3... in code order (as the earliest converters did) instead
+    of by their base-36 values."""
     db = sqlite3.connect(path, isolation_level=None)
     try:
         rows = edit_rows(db)
+        if renumber:
+            new_id = {i: n for n, (i,) in enumerate(db.execute("SELECT id FROM codes ORDER BY code"), 1)}
+            rows = [(new_id[c1], new_id[c2], *rest) for c1, c2, *rest in rows]
+            db.execute("UPDATE codes SET id = -id")
+            db.executemany("UPDATE codes SET id = ? WHERE id = ?", [(n, -i) for i, n in new_id.items()])
         db.executescript("""
             DROP TABLE by_c1; DROP TABLE by_c2; DROP TABLE rest;
             CREATE TABLE ptp(c1 INTEGER NOT NULL, c2 INTEGER NOT NULL, eff INTEGER, del INTEGER,

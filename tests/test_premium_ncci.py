@@ -311,8 +311,9 @@ def _files(folder: Path) -> list[list[ncci.PtpSource]]:
              _synthetic(folder / "s", "ncci-ptp-hospital", HOSP)]]
 
 
-@pytest.mark.parametrize("old_layout", ["spans", "rows"])
-def test_a_file_converted_before_the_grouped_layout_reads_alike(tmp_path: Path, old_layout: str) -> None:
+@pytest.mark.parametrize(("old_layout", "renumber"), [("spans", False), ("rows", False), ("rows", True)])
+def test_a_file_converted_before_the_grouped_layout_reads_alike(tmp_path: Path, old_layout: str,
+                                                                  renumber: bool) -> None:
     """A file converted by an earlier release (a row per edit in `ptp`, with `c1_rows` or, older, an
     index on column 1: an imported file is not converted again) gives the same sections, edits, roles,
     pair answers and counts."""
@@ -321,7 +322,7 @@ def test_a_file_converted_before_the_grouped_layout_reads_alike(tmp_path: Path, 
         for src in sources:
             path = Path(src.db.execute("PRAGMA database_list").fetchone()[2])
             src.db.close()
-            to_row_layout(path, old_layout)
+            to_row_layout(path, old_layout, renumber=renumber)
             src.db = sqlite3.connect(path)
     for new, old in zip(_files(tmp_path / "new"), old_files, strict=True):
         assert all(s.layout == "grouped" for s in new) and all(s.layout == old_layout for s in old)
@@ -348,6 +349,39 @@ def test_a_file_converted_before_the_grouped_layout_reads_alike(tmp_path: Path, 
     # both orders, the repeated line twice, the edit in force first
     assert [r[:4] for r in synthetic[0].pair_rows("36415", "99213")] == [
         ("99213", "36415", None, None), ("99213", "36415", None, None), ("36415", "99213", None, 20191231)]
+
+
+@pytest.mark.parametrize(("layout", "renumber"), [("spans", False), ("rows", False), ("rows", True)])
+def test_the_quarter_comparison_reads_any_layout(tmp_path: Path, layout: str, renumber: bool) -> None:
+    """Two quarters compared as converted now, and with either converted before (a row per edit,
+    code ids 1, 2, 3... in the earliest files): the same changes."""
+    from generator.history.ncci_compare import compare_ptp
+
+    july = [*PRAC, "36415\t99213\t0\t\t20191231\tx", "11042\t36415\t1\t\t\tx"]
+    october = [line.replace("\t*\t", "\t20241231\t") if line.startswith("99213\t100") else line
+               for line in july if "93000" not in line and "11042\t36415" not in line]
+    october += ["99213\t93000\t1\t\t*\tMutually exclusive procedures", "0001A\t99213\t1\t\t\tx",
+                "11042\t36415\t1\t\t\ty"]
+    paths = {}
+    for name, rows in (("jul", july), ("oct", october)):
+        for form in ("new", "old"):
+            (tmp_path / f"{name}-{form}").mkdir()
+            src = _synthetic(tmp_path / f"{name}-{form}", "ncci-ptp-practitioner", rows)
+            paths[name, form] = Path(src.db.execute("PRAGMA database_list").fetchone()[2])
+            src.db.close()
+            if form == "old":
+                to_row_layout(paths[name, form], layout, renumber=renumber)
+    want = compare_ptp(paths["jul", "new"], paths["oct", "new"])
+    assert {(e.column1, e.column2, e.kind) for e in want} >= {
+        ("99213", "10000", "deleted"), ("99213", "93000", "modifier"), ("0001A", "99213", "added")}
+    assert ("11042", "36415") not in {(e.column1, e.column2) for e in want}  # only the rationale changed
+    for old, new in ((("jul", "old"), ("oct", "new")), (("jul", "new"), ("oct", "old")),
+                     (("jul", "old"), ("oct", "old"))):
+        assert compare_ptp(paths[old], paths[new]) == want, (old, new)
+    back = compare_ptp(paths["oct", "old"], paths["jul", "new"])
+    flip = {"added": "removed", "deleted": "reinstated"}
+    assert [(e.column1, e.column2, e.kind) for e in back] == [
+        (e.column1, e.column2, flip.get(e.kind, e.kind)) for e in want]
 
 
 def test_a_file_without_edits_asks_for_an_import(tmp_path: Path) -> None:
