@@ -30,7 +30,7 @@ from array import array
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import chain, repeat
 from pathlib import Path
 
 from ..errors import BuildError
@@ -74,13 +74,17 @@ def pack(edits: Iterable[int]) -> bytes:
     return a.tobytes()
 
 
-def _pack_with(rest: int, ids: list[int]) -> bytes:
-    """`pack([rest << REST_SHIFT | i for i in ids])` without a Python step per id: the 64-bit
-    little-endian integers are pairs of 32-bit words, the id's then the rest's."""
-    n = len(ids)
-    words = array(_WORD, [0]) * (2 * n)
-    words[0::2] = array(_WORD, ids)
-    words[1::2] = array(_WORD, [rest]) * n
+def _pack_lists(lists: list[tuple[int, list[int]]]) -> bytes:
+    """`pack` of rest << REST_SHIFT | id for each id of each (rest, ids) of `lists`, without a
+    Python step per id: the 64-bit little-endian integers are pairs of 32-bit words, the id's then
+    the rest's."""
+    ids = array(_WORD, chain.from_iterable(c1s for _, c1s in lists))
+    rests = array(_WORD)
+    for rest, c1s in lists:
+        rests += array(_WORD, (rest,)) * len(c1s)
+    words = array(_WORD, bytes(8 * len(ids)))
+    words[0::2] = ids
+    words[1::2] = rests
     if not _LITTLE:
         words.byteswap()
     return words.tobytes()
@@ -387,6 +391,6 @@ def read_plain(table: Table) -> Read:
         mixed = set(by_c2)
     found.by_c2 = {
         c2: pack(sorted(rest << REST_SHIFT | c1 for rest, c1s in lists for c1 in c1s)) if c2 in mixed
-        else b"".join(_pack_with(rest, c1s) for rest, c1s in lists)
+        else _pack_lists(lists)
         for c2, lists in by_c2.items()}
     return found
