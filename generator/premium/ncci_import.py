@@ -30,7 +30,8 @@ from array import array
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import chain, repeat
+from itertools import chain, filterfalse, repeat
+from operator import itemgetter
 from pathlib import Path
 
 from ..errors import BuildError
@@ -78,7 +79,7 @@ def _pack_lists(lists: list[tuple[int, list[int]]]) -> bytes:
     """`pack` of rest << REST_SHIFT | id for each id of each (rest, ids) of `lists`, without a
     Python step per id: the 64-bit little-endian integers are pairs of 32-bit words, the id's then
     the rest's."""
-    ids = array(_WORD, chain.from_iterable(c1s for _, c1s in lists))
+    ids = array(_WORD, chain.from_iterable(map(itemgetter(1), lists)))
     rests = array(_WORD)
     for rest, c1s in lists:
         rests += array(_WORD, (rest,)) * len(c1s)
@@ -354,9 +355,8 @@ def read_plain(table: Table) -> Read:
                 values += map(tail_value.__getitem__, tails)
             except KeyError:  # new tails, taken in order (rationale and rest ids are in order of appearance)
                 del values[mark:]  # those before the first new one went in
-                for tail in tails:
-                    if tail not in tail_value:
-                        add_tail(tail)
+                for tail in filterfalse(tail_value.__contains__, tails):  # lazily: a tail added is known
+                    add_tail(tail)
                 values += map(tail_value.__getitem__, tails)
             deque(map(append, map(tail_c1s.__getitem__, tails), repeat(c1)), maxlen=0)
             runs.append((c1, len(values)))
@@ -374,7 +374,7 @@ def read_plain(table: Table) -> Read:
     # (column 2, rest), the code's edits are sorted).
     by_c2: dict[int, list[tuple[int, list[int]]]] = {}
     mixed: set[int] = set()  # column 2 ids whose edits need sorting
-    for value, tail in sorted((v, t) for t, v in tail_value.items()):  # by rest id, then column 2
+    for tail, value in sorted(tail_value.items(), key=itemgetter(1)):  # by rest id, then column 2
         c2, rest = value & ID_MASK, value >> REST_SHIFT
         c1s = tail_c1s[tail]
         found.rows += len(c1s)
