@@ -1,4 +1,4 @@
-"""Comparing two quarterly NCCI PTP or MUE releases held (normalised SQLite files), set-based in SQL.
+"""Comparing two quarterly NCCI PTP or MUE releases held (normalised SQLite files).
 
 PTP files hold 2.5 million edits: the two releases are compared column 1 code by column 1 code (its
 packed edits, see generator/premium/ncci_import.py), the same bytes skipped whole, the others as sets
