@@ -28,6 +28,7 @@ BUSIEST = 6  # the codes with most NCCI edits (both files, both columns)
 def heaviest(store: Path) -> list[tuple[str, str]]:
     """FIXED and the codes with most NCCI edits (as the store's snapshots count them) that have pages."""
     from generator import snapshots
+    from generator.premium import ncci
     from generator.premium.sections import cms_codeset
 
     db = sqlite3.connect(store)
@@ -39,12 +40,11 @@ def heaviest(store: Path) -> list[tuple[str, str]]:
     for kind in ("ncci-ptp-practitioner", "ncci-ptp-hospital"):
         if kind not in names:
             continue
-        ptp = sqlite3.connect(snapshots.paths(store, names)[kind])
+        ptp = ncci.PtpSource(kind, sqlite3.connect(snapshots.paths(store, names)[kind]))
         for col in ("c1", "c2"):
-            q = f"SELECT c.code, count(*) FROM ptp p JOIN codes c ON c.id = p.{col} GROUP BY p.{col}"
-            for code, n in ptp.execute(q):
-                counts[str(code)] = counts.get(str(code), 0) + int(n)
-        ptp.close()
+            for code, n in ptp.edit_counts(col).items():
+                counts[code] = counts.get(code, 0) + n
+        ptp.db.close()
     busy = [(cms_codeset(c) or "", c) for c in sorted(counts, key=lambda c: (-counts[c], c))]
     return [*FIXED, *[k for k in busy if k in pages][:BUSIEST]]
 

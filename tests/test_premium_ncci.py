@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from cms_fixtures import CMS
+from ncci_layouts import edit_rows, to_row_layout
 
 from generator.errors import BuildError
 from generator.premium import ncci
@@ -26,9 +27,12 @@ def test_official_practitioner_file(tmp_path: Path) -> None:
     result = ncci.import_ptp("ncci-ptp-practitioner", CMS / "ccipra-v302r0-f1.txt", out)
     assert (result.rows, result.release, result.note) == (11, "2024-07-01", "10 active")
     db = sqlite3.connect(out)
-    assert db.execute("SELECT count(*) FROM ptp").fetchone()[0] == 11
-    plan = " ".join(r[3] for r in db.execute("EXPLAIN QUERY PLAN SELECT * FROM ptp WHERE c2=1"))
-    assert "INDEX" in plan
+    assert len(edit_rows(db)) == 11 and ncci.layout(db) == "grouped"
+    # one row per code each way, read by key
+    for column in ("c1", "c2"):
+        q = f"EXPLAIN QUERY PLAN SELECT * FROM by_{column} WHERE code=1"
+        plan = " ".join(r[3] for r in db.execute(q))
+        assert "INTEGER PRIMARY KEY" in plan
 
 
 def test_section_shows_pairs_both_ways_with_modifier_indicators(tmp_path: Path) -> None:
@@ -108,7 +112,7 @@ def test_a_failed_import_keeps_the_previous_data(tmp_path: Path) -> None:
     ncci.import_ptp("ncci-ptp-practitioner", CMS / "ccipra-v302r0-f1.txt", out)
     with pytest.raises(BuildError):
         ncci.import_ptp("ncci-ptp-practitioner", CMS / "ptp_missing_columns.csv", out)
-    assert sqlite3.connect(out).execute("SELECT count(*) FROM ptp").fetchone()[0] == 11
+    assert len(edit_rows(sqlite3.connect(out))) == 11
 
 
 def test_thousands_of_edits_stay_collapsed_and_counted(tmp_path: Path) -> None:
@@ -296,23 +300,92 @@ def test_a_paid_reader_sees_every_pair_with_its_indicator_and_rationale(tmp_path
                        for other, _eff, dele, mod, _rat in src.edits("99213", column) if dele is not None}
 
 
-def test_a_file_converted_before_the_column_1_spans_reads_alike(tmp_path: Path) -> None:
-    """A file converted by an earlier release (no `c1_rows`, an index on column 1 instead: an imported
-    file is not converted again) gives the same sections, edits and roles."""
-    (tmp_path / "old").mkdir()
-    new = [_source(tmp_path, "ccipra-v302r0-f1.txt"),
-           _source(tmp_path, "ccioph-v302r0-f1.csv", "ncci-ptp-hospital")]
-    old = [_source(tmp_path / "old", "ccipra-v302r0-f1.txt"),
-           _source(tmp_path / "old", "ccioph-v302r0-f1.csv", "ncci-ptp-hospital")]
-    for src in old:
-        src.db.executescript("DROP TABLE c1_rows; CREATE INDEX ptp_c1 ON ptp(c1, c2, eff, del, mod, rat);")
-    assert all(s.spans for s in new) and not any(s.spans for s in old)
-    assert "c1_rows" in new[0].rows_of("c1")[0] and "c1_rows" not in old[0].rows_of("c1")[0]
-    codes = sorted(set().union(*(s.codes() for s in new)))
-    for code in codes:
-        assert ncci.render(code, new, PAGES) == ncci.render(code, old, PAGES), code
+def _files(folder: Path) -> list[list[ncci.PtpSource]]:
+    """Both settings of the official layouts, and of synthetic files with a repeated line, deleted
+    edits and a pair listed both ways."""
+    folder.mkdir()
+    (folder / "s").mkdir()
+    return [[_source(folder, "ccipra-v302r0-f1.txt"),
+             _source(folder, "ccioph-v302r0-f1.csv", "ncci-ptp-hospital")],
+            [_synthetic(folder / "s", "ncci-ptp-practitioner", [*PRAC, "36415\t99213\t0\t\t20191231\tx"]),
+             _synthetic(folder / "s", "ncci-ptp-hospital", HOSP)]]
+
+
+@pytest.mark.parametrize(("old_layout", "renumber"), [("spans", False), ("rows", False), ("rows", True)])
+def test_a_file_converted_before_the_grouped_layout_reads_alike(tmp_path: Path, old_layout: str,
+                                                                  renumber: bool) -> None:
+    """A file converted by an earlier release (a row per edit in `ptp`, with `c1_rows` or, older, an
+    index on column 1: an imported file is not converted again) gives the same sections, edits, roles,
+    pair answers and counts."""
+    old_files = _files(tmp_path / "old")
+    for sources in old_files:
+        for src in sources:
+            path = Path(src.db.execute("PRAGMA database_list").fetchone()[2])
+            src.db.close()
+            to_row_layout(path, old_layout, renumber=renumber)
+            src.db = sqlite3.connect(path)
+    for new, old in zip(_files(tmp_path / "new"), old_files, strict=True):
+        assert all(s.layout == "grouped" for s in new) and all(s.layout == old_layout for s in old)
+        codes = sorted(set().union(*(s.codes() for s in new)))
+        assert len(codes) > 5
+        for code in codes:
+            assert ncci.render(code, new, PAGES) == ncci.render(code, old, PAGES), code
+            for a, b in zip(new, old, strict=True):
+                for column in ("c1", "c2"):
+                    # in the same order, but for a file without spans the order of its column 1 index
+                    exact = old_layout == "spans" or column == "c2"
+                    assert a.edits(code, column) == (b.edits(code, column) if exact else sorted(
+                        b.edits(code, column), key=lambda e: a.edits(code, column).index(e)))
+                    assert [(*g[:4], g[4] if exact else sorted(g[4])) for g in b.grouped(code, column)] == [
+                        (*g[:4], g[4] if exact else sorted(g[4])) for g in a.grouped(code, column)]
+                    assert a.has_active(code, column) == b.has_active(code, column)
+                for other in codes:
+                    assert a.pair_rows(code, other) == b.pair_rows(code, other)
         for a, b in zip(new, old, strict=True):
             for column in ("c1", "c2"):
-                assert sorted(a.edits(code, column)) == sorted(b.edits(code, column))
-                assert a.has_active(code, column) == b.has_active(code, column)
-    assert any(s.has_active("45380", "c1") for s in new) and not new[0].has_active("XXXXX", "c1")
+                assert a.edit_counts(column) == b.edit_counts(column)
+    fixtures, synthetic = _files(tmp_path / "again")
+    assert any(s.has_active("45380", "c1") for s in fixtures) and not fixtures[0].has_active("XXXXX", "c1")
+    # both orders, the repeated line twice, the edit in force first
+    assert [r[:4] for r in synthetic[0].pair_rows("36415", "99213")] == [
+        ("99213", "36415", None, None), ("99213", "36415", None, None), ("36415", "99213", None, 20191231)]
+
+
+@pytest.mark.parametrize(("layout", "renumber"), [("spans", False), ("rows", False), ("rows", True)])
+def test_the_quarter_comparison_reads_any_layout(tmp_path: Path, layout: str, renumber: bool) -> None:
+    """Two quarters compared as converted now, and with either converted before (a row per edit,
+    code ids 1, 2, 3... in the earliest files): the same changes."""
+    from generator.history.ncci_compare import compare_ptp
+
+    july = [*PRAC, "36415\t99213\t0\t\t20191231\tx", "11042\t36415\t1\t\t\tx"]
+    october = [line.replace("\t*\t", "\t20241231\t") if line.startswith("99213\t100") else line
+               for line in july if "93000" not in line and "11042\t36415" not in line]
+    october += ["99213\t93000\t1\t\t*\tMutually exclusive procedures", "0001A\t99213\t1\t\t\tx",
+                "11042\t36415\t1\t\t\ty"]
+    paths = {}
+    for name, rows in (("jul", july), ("oct", october)):
+        for form in ("new", "old"):
+            (tmp_path / f"{name}-{form}").mkdir()
+            src = _synthetic(tmp_path / f"{name}-{form}", "ncci-ptp-practitioner", rows)
+            paths[name, form] = Path(src.db.execute("PRAGMA database_list").fetchone()[2])
+            src.db.close()
+            if form == "old":
+                to_row_layout(paths[name, form], layout, renumber=renumber)
+    want = compare_ptp(paths["jul", "new"], paths["oct", "new"])
+    assert {(e.column1, e.column2, e.kind) for e in want} >= {
+        ("99213", "10000", "deleted"), ("99213", "93000", "modifier"), ("0001A", "99213", "added")}
+    assert ("11042", "36415") not in {(e.column1, e.column2) for e in want}  # only the rationale changed
+    for old, new in ((("jul", "old"), ("oct", "new")), (("jul", "new"), ("oct", "old")),
+                     (("jul", "old"), ("oct", "old"))):
+        assert compare_ptp(paths[old], paths[new]) == want, (old, new)
+    back = compare_ptp(paths["oct", "old"], paths["jul", "new"])
+    flip = {"added": "removed", "deleted": "reinstated"}
+    assert [(e.column1, e.column2, e.kind) for e in back] == [
+        (e.column1, e.column2, flip.get(e.kind, e.kind)) for e in want]
+
+
+def test_a_file_without_edits_asks_for_an_import(tmp_path: Path) -> None:
+    src = _source(tmp_path, "ccipra-v302r0-f1.txt")
+    src.db.executescript("DROP TABLE by_c1;")
+    with pytest.raises(BuildError, match="import it again"):
+        src.grouped("45380", "c1")

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 from cms_fixtures import CMS
+from ncci_layouts import edit_rows
 
 from generator.errors import BuildError
 from generator.premium import ncci_import
-from generator.premium.ncci_import import NotPlain, convert, import_ptp
+from generator.premium.ncci_import import ID_MASK, REST_SHIFT, NotPlain, convert, import_ptp, unpack
 
 SHIPPED = Path(__file__).resolve().parent.parent / "content" / "official" / "ncci"
 HEADER = "column1\tcolumn2\tmodifier\teffective\tdeletion\trationale\n"
@@ -22,12 +23,14 @@ Content = dict[str, list[tuple[object, ...]]]
 
 
 def _content(path: Path) -> Content:
-    """Every row of every table, with its rowid (what any query can see), and the index definitions."""
+    """Every row of every table, with its rowid (what any query can see), the table and index
+    definitions, and every edit unpacked ("edits": (c1, c2, eff, del, mod, rat) in column 1 order)."""
     db = sqlite3.connect(path)
     try:
         out = {t: db.execute(f"SELECT rowid, * FROM {t} ORDER BY rowid").fetchall()
-               for t in ("codes", "rationale", "ptp", "c1_rows", "meta")}
+               for t in ("codes", "rationale", "rest", "by_c1", "by_c2", "meta")}
         out["schema"] = db.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
+        out["edits"] = edit_rows(db)
         return out
     finally:
         db.close()
@@ -52,18 +55,22 @@ def test_the_shipped_files_first_lines_convert_alike(tmp_path: Path, monkeypatch
     monkeypatch.setattr(ncci_import, "BLOCK_CHARS", 50_000)
     fast, plain = _both(tmp_path, sample)
     assert fast == plain
-    assert len(fast["ptp"]) == 20_000 and len(fast["rationale"]) > 3
-    assert any(row[4] is not None for row in fast["ptp"]) and any(row[4] is None for row in fast["ptp"])
+    assert len(fast["edits"]) == 20_000 and len(fast["rationale"]) > 3
+    assert any(row[3] is not None for row in fast["edits"]) and any(row[3] is None for row in fast["edits"])
+    _in_column_1_order(fast, sample.read_text(encoding="utf-8").splitlines()[1:])
+    _both_ways_alike(fast)
 
 
 def test_the_official_layout_with_crlf_and_star_dates_is_plain(tmp_path: Path) -> None:
     src = CMS / "ccipra-v302r0-f1.txt"
     fast, plain = _both(tmp_path, src)
-    assert fast == plain and len(fast["ptp"]) == 11
+    assert fast == plain and len(fast["edits"]) == 11
     _in_column_1_order(fast, src.read_text(encoding="utf-8").splitlines()[2:])
-    # rows are (rowid, c1, c2, eff, del, mod, rat): '*' deletion dates are NULL, one edit is deleted
-    assert [row[4] for row in fast["ptp"]].count(None) == 10 and 20231231 in {row[4] for row in fast["ptp"]}
-    assert {row[3] for row in fast["ptp"]} >= {20090101, 19960101, 20240701}
+    # edits are (c1, c2, eff, del, mod, rat): '*' deletion dates are NULL, one edit is deleted
+    deleted = [row[3] for row in fast["edits"]]
+    assert deleted.count(None) == 10 and 20231231 in deleted
+    assert {row[2] for row in fast["edits"]} >= {20090101, 19960101, 20240701}
+    _both_ways_alike(fast)
 
 
 def test_lowercase_codes_padded_cells_odd_dates_and_ragged_lines_read_alike(tmp_path: Path) -> None:
@@ -82,23 +89,45 @@ def test_lowercase_codes_padded_cells_odd_dates_and_ragged_lines_read_alike(tmp_
     # ids are the codes' base-36 values + 1, and the rows are in column 1 order (a code's in file order)
     codes = ("36415", "45380", "99213", "G0105")
     assert fast["codes"] == [(int(c, 36) + 1, int(c, 36) + 1, c) for c in codes]
-    assert [row[3:] for row in fast["ptp"]] == [
+    assert [row[2:] for row in fast["edits"]] == [
         (None, None, 1, None), (20020101, None, 1, 1), (20240701, 20231231, 9, None),
         (None, 20231231, 1, 1), (19980102, None, 0, 2)]
 
 
 def _in_column_1_order(content: Content, lines: list[str]) -> None:
-    """The rows are the file's lines sorted by column 1, a code's lines in file order."""
+    """The edits as column 1 are the file's lines sorted by column 1, a code's lines in file order."""
     code = {i: c for _, i, c in content["codes"]}
-    rows = [(code[r[1]], code[r[2]]) for r in content["ptp"]]
+    rows = [(code[r[0]], code[r[1]]) for r in content["edits"]]
     pairs = [(line[:5].upper(), line[6:11].upper()) for line in lines]
     assert rows == sorted(pairs, key=lambda p: p[0])
-    # each code's rows as column 1 are the span `c1_rows` gives
-    spans = {r[1]: (r[2], r[3]) for r in content["c1_rows"]}
-    assert sorted(spans) == sorted({r[1] for r in content["ptp"]})
-    for row in content["ptp"]:
-        first, last = spans[row[1]]
-        assert first <= row[0] <= last
+
+
+def _both_ways_alike(content: Content) -> None:
+    """`by_c2` holds the edits of `by_c1` (as many times each), each code's sorted by rest and column 1."""
+    rest = {r[1]: r[2:] for r in content["rest"]}
+    as_c2 = [(c1, v & ID_MASK, *rest[v >> REST_SHIFT])
+             for _, c1, blob in content["by_c1"] for v in unpack(blob)]
+    as_c1 = []
+    for _, c2, blob in content["by_c2"]:
+        edits = list(unpack(blob))
+        assert edits == sorted(edits)
+        as_c1 += [(v & ID_MASK, c2, *rest[v >> REST_SHIFT]) for v in edits]
+    assert sorted(as_c2, key=repr) == sorted(as_c1, key=repr) == sorted(content["edits"], key=repr)
+
+
+def test_one_column_2_code_and_rest_spelled_two_ways_reads_alike(tmp_path: Path) -> None:
+    """Remainders after column 1 that differ only in spelling (a lower-case code, a padded indicator)
+    are one (column 2, rest): their column 1 codes merge, sorted, and a repeated line stays twice."""
+    lines = ["0001A\tg0105\t1\t\t\tx", "36415\tG0105\t1\t\t\tx", "45380\tg0105\t1\t\t\tx",
+             "45380\tg0105\t1\t\t\tx", "99213\tG0105\t1 \t\t\tx", "99213\t36415\t1\t\t\tx"]
+    p = tmp_path / "spelled.tsv"
+    p.write_text(HEADER + "".join(f"{line}\n" for line in lines), encoding="utf-8")
+    fast, plain = _both(tmp_path, p)
+    assert fast == plain
+    _in_column_1_order(fast, lines)
+    _both_ways_alike(fast)
+    g0105 = [r for r in fast["by_c2"] if r[1] == int("G0105", 36) + 1]
+    assert len(g0105) == 1 and len(unpack(g0105[0][2])) == 5 and len(fast["rest"]) == 1
 
 
 def test_a_file_not_in_column_1_order_is_reordered_alike(tmp_path: Path) -> None:
@@ -111,6 +140,7 @@ def test_a_file_not_in_column_1_order_is_reordered_alike(tmp_path: Path) -> None
     fast, plain = _both(tmp_path, p)
     assert fast == plain
     _in_column_1_order(fast, lines)
+    _both_ways_alike(fast)
 
 
 def test_a_sorted_file_read_in_small_blocks_keeps_its_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch

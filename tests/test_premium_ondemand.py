@@ -270,6 +270,7 @@ def test_the_lists_equal_rendering_over_the_real_cms_files(cms_imports: Any) -> 
     NCCI the busiest codes of each file and a spread of the others; a spread of the GEMs codes; and
     codes the files do not name."""
     from generator.premium import gems
+    from generator.premium.ncci import PtpSource
     from generator.premium.sections import cms_codeset
 
     cfg = cms_imports.cfg
@@ -281,12 +282,11 @@ def test_the_lists_equal_rendering_over_the_real_cms_files(cms_imports: Any) -> 
         ncci = sorted(covered["ncci-edits"])
         busiest: set[str] = set()
         for kind in ("ncci-ptp-practitioner", "ncci-ptp-hospital"):
-            db = sqlite3.connect(files[kind])
+            src = PtpSource(kind, sqlite3.connect(files[kind]))
             for col in ("c1", "c2"):
-                busiest |= {str(r[0]) for r in db.execute(
-                    f"SELECT c.code FROM ptp p JOIN codes c ON c.id = p.{col} GROUP BY p.{col}"
-                    " ORDER BY count(*) DESC LIMIT 8")}
-            db.close()
+                counts = src.edit_counts(col)
+                busiest |= set(sorted(counts, key=lambda c: (-counts[c], c))[:8])
+            src.db.close()
         absent = ["00000", "99999", "A9999", "V9999", "0001U"]
         checked: dict[str, int] = {}
         every = [*sorted(busiest), *ncci[::60], *absent]  # every kind of section

@@ -64,25 +64,6 @@ NCCI_MODIFIERS = {
 _SETTING_OF = {"practitioner": "ncci-ptp-practitioner", "hospital": "ncci-ptp-hospital"}
 
 
-def _pair_rows(
-    src: ncci_mod.PtpSource, a: str, b: str
-) -> list[tuple[str, str, int | None, int | None, int, str]]:
-    ia, ib = src.ids.get(a), src.ids.get(b)
-    if ia is None or ib is None:
-        return []
-    # In force first, then the latest deletion; rows alike so far: a/b before b/a, then by effective
-    # date, indicator and rationale (the order the edits were listed in when an index gave it).
-    rows = src.db.execute(
-        ("SELECT c1, c2, eff, del, mod, rat FROM ptp WHERE (c1=? AND c2=?) OR (c1=? AND c2=?) ORDER BY del "
-         "IS NOT NULL, del DESC, c1 <> ?, eff, mod, rat"),
-        (ia, ib, ib, ia, ia),
-    ).fetchall()
-    return [
-        (src.names[c1], src.names[c2], eff, dele, mod, src.rationale.get(rat, "") if rat else "")
-        for c1, c2, eff, dele, mod, rat in rows
-    ]
-
-
 def pair(facts: Facts, a: CodeFact, b: CodeFact, q: Question) -> Doc:
     doc = Doc()
     if not facts.ptp:
@@ -104,7 +85,7 @@ def pair(facts: Facts, a: CodeFact, b: CodeFact, q: Question) -> Doc:
     found_any = False
     lines: list[Line] = []
     for src in sources:
-        rows = _pair_rows(src, a.key, b.key)
+        rows = src.pair_rows(a.key, b.key)
         where = f"{src.setting.capitalize()} edits ({src.label()})"
         if not rows:
             lines.append([f"{where}: no edit for this pair."])

@@ -1,9 +1,9 @@
-"""Comparing two quarterly NCCI PTP or MUE releases held (normalised SQLite files), set-based in SQL.
+"""Comparing two quarterly NCCI PTP or MUE releases held (normalised SQLite files).
 
-PTP files hold 2.5 million edits: the two releases are compared with two `EXCEPT`s over (column 1,
-column 2, deletion date, modifier indicator), the old file's code ids mapped to the new file's, so
-only the edits that differ come back to Python (a few seconds for the full practitioner file). The
-result is cached as JSON beside the converted files, keyed on both files' identities.
+PTP files hold 2.5 million edits: the two releases are compared column 1 code by column 1 code (its
+packed edits, see generator/premium/ncci_import.py), the same bytes skipped whole, the others as sets
+of (column 2, deletion date, modifier indicator). The result is cached as JSON beside the converted
+files, keyed on both files' identities.
 """
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..premium import ncci
 from ..premium.files import stat_key
+from ..premium.ncci_import import ID_MASK, REST_SHIFT, Rest, code_id, pack, unpack
 from ..premium.tabular import show_date
 
 CACHE_VERSION = "1"
@@ -70,42 +72,83 @@ def _edit_kind(old: EditState | None, new: EditState | None) -> str:
     return "deletion date"
 
 
-def compare_ptp(old: Path, new: Path) -> list[EditChange]:
-    """The edits whose state differs between two PTP files, in code order."""
-    db = sqlite3.connect("file::memory:", uri=True)
+@dataclass(slots=True)
+class _PtpFile:
+    """A PTP file's edits by column 1 code, whichever layout it has (see `ncci.layout`)."""
+
+    code: dict[int, str]  # id -> code
+    rests: dict[int, Rest]  # rest id -> its values
+    by_c1: dict[int, bytes]  # column 1 id -> packed edits (rest id << REST_SHIFT | column 2 id)
+    base36: bool  # every id is `code_id` of its code (so two such files' ids agree)
+
+
+def _read_ptp(path: Path) -> _PtpFile:
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        db.execute("ATTACH ? AS o", (f"file:{old}?mode=ro",))
-        db.execute("ATTACH ? AS n", (f"file:{new}?mode=ro",))
-        # The old file's code ids as the new file's (a code the new file lacks: minus its old id).
-        db.execute("CREATE TEMP TABLE m(oid INTEGER PRIMARY KEY, nid INTEGER NOT NULL)")
-        db.execute("INSERT INTO m SELECT o.id, COALESCE(n.id, -o.id) FROM o.codes o "
-                   "LEFT JOIN n.codes n USING(code)")
-        mapped = ("SELECT m1.nid, m2.nid, p.del, p.mod FROM o.ptp p JOIN m m1 ON m1.oid = p.c1 "
-                  "JOIN m m2 ON m2.oid = p.c2")
-        plain = "SELECT c1, c2, del, mod FROM n.ptp"
-        pairs = {(a, b) for a, b, _, _ in db.execute(f"{plain} EXCEPT {mapped}")}
-        pairs |= {(a, b) for a, b, _, _ in db.execute(f"{mapped} EXCEPT {plain}")}
-        new_code = {int(i): str(c) for i, c in db.execute("SELECT id, code FROM n.codes")}
-        old_code = {int(i): str(c) for i, c in db.execute("SELECT id, code FROM o.codes")}
-        old_id = {c: i for i, c in old_code.items()}
-
-        def text(nid: int) -> str:
-            return new_code[nid] if nid > 0 else old_code[-nid]
-
-        # A pair's rows in a fixed order: `_state` keeps the first of rows deleted on the same date.
-        rows_of = "SELECT del, mod FROM {}.ptp WHERE c1 = ? AND c2 = ? ORDER BY eff, del, mod, rat"
-        out = []
-        for a, b in pairs:
-            c1, c2 = text(a), text(b)
-            now = [(d, int(m)) for d, m in db.execute(rows_of.format("n"), (a, b))] if a > 0 and b > 0 else []
-            o1, o2 = old_id.get(c1), old_id.get(c2)
-            was = [(d, int(m)) for d, m in db.execute(rows_of.format("o"), (o1, o2))] if o1 and o2 else []
-            before, after = _state(was), _state(now)
-            if before != after:
-                out.append(EditChange(c1, c2, _edit_kind(before, after), before, after))
+        code = {int(i): str(c) for i, c in db.execute("SELECT id, code FROM codes")}
+        base36 = all(i == code_id(c) for i, c in code.items())
+        if ncci.layout(db) == "grouped":
+            rests = {int(i): (eff, dele, int(mod), rat)
+                     for i, eff, dele, mod, rat in db.execute("SELECT id, eff, del, mod, rat FROM rest")}
+            by_c1 = {int(c): bytes(b) for c, b in db.execute("SELECT code, edits FROM by_c1")}
+            return _PtpFile(code, rests, by_c1, base36)
+        # A file of a row per edit (converted before the grouped layout): grouped here.
+        ids: dict[Rest, int] = {}
+        lists: dict[int, list[int]] = {}
+        for c1, c2, eff, dele, mod, rat in db.execute("SELECT c1, c2, eff, del, mod, rat FROM ptp"):
+            rid = ids.setdefault((eff, dele, int(mod), rat), len(ids) + 1)
+            lists.setdefault(int(c1), []).append(rid << REST_SHIFT | int(c2))
+        return _PtpFile(code, {i: r for r, i in ids.items()}, {c: pack(v) for c, v in lists.items()}, base36)
     finally:
         db.close()
-    return sorted(out, key=lambda e: (e.column1, e.column2))
+
+
+def _null_first(value: int | None) -> tuple[bool, int]:
+    return (value is not None, value or 0)
+
+
+def compare_ptp(old: Path, new: Path) -> list[EditChange]:
+    """The edits whose state differs between two PTP files, in code order: a pair differs when its
+    set of (deletion date, modifier indicator) differs. Column 1 codes whose packed edits are the same
+    bytes in both files (with ids and rests that mean the same) are skipped whole; the others are
+    compared as sets of (column 2, deletion date, modifier indicator)."""
+    o, n = _read_ptp(old), _read_ptp(new)
+    same_bytes = o.base36 and n.base36 and all(
+        n.rests[r][1:3] == v[1:3] for r, v in o.rests.items() if r in n.rests)
+    o_id = {c: i for i, c in o.code.items()}
+    n_id = {c: i for i, c in n.code.items()}
+    # (deletion date, indicator) -> one number shared by both files
+    dm: dict[tuple[int | None, int], int] = {}
+    o_dm = {r: dm.setdefault((v[1], v[2]), len(dm)) for r, v in o.rests.items()}
+    n_dm = {r: dm.setdefault((v[1], v[2]), len(dm)) for r, v in n.rests.items()}
+
+    def keys(f: _PtpFile, dms: dict[int, int], blob: bytes) -> set[tuple[str, int]]:
+        """(column 2, deletion date and indicator number) of each edit."""
+        code = f.code
+        return {(code[v & ID_MASK], dms[v >> REST_SHIFT]) for v in unpack(blob)}
+
+    def rows(f: _PtpFile, ids: dict[str, int], blob: bytes, c2: str) -> list[tuple[int | None, int]]:
+        """A pair's (deletion date, indicator) rows ordered by effective date, deletion date,
+        indicator and rationale (`_state` keeps the first of rows deleted on the same date)."""
+        want = ids.get(c2)
+        found = [f.rests[v >> REST_SHIFT] for v in unpack(blob) if v & ID_MASK == want]
+        found.sort(key=lambda r: (_null_first(r[0]), _null_first(r[1]), r[2], _null_first(r[3])))
+        return [(d, m) for _, d, m, _ in found]
+
+    out = []
+    for c1 in sorted(o_id.keys() | n_id.keys()):
+        ob = o.by_c1.get(o_id.get(c1, 0), b"")
+        nb = n.by_c1.get(n_id.get(c1, 0), b"")
+        if ob == nb and same_bytes:
+            continue
+        was_keys, now_keys = keys(o, o_dm, ob), keys(n, n_dm, nb)
+        if was_keys == now_keys:
+            continue
+        for c2 in sorted({c for c, _ in was_keys ^ now_keys}):
+            before, after = _state(rows(o, o_id, ob, c2)), _state(rows(n, n_id, nb, c2))
+            if before != after:
+                out.append(EditChange(c1, c2, _edit_kind(before, after), before, after))
+    return out
 
 
 def compare_mue(old: Path, new: Path) -> list[MueChange]:

@@ -338,7 +338,8 @@ class PageSections:
         for ptp in o.ptp:
             ptp.names  # noqa: B018 (read now: a cached property)
             ptp.rationale  # noqa: B018
-            ptp.spans  # noqa: B018
+            ptp.layout  # noqa: B018
+            ptp.rests  # noqa: B018
         for src in o.mue:
             src.by_code()
         if o.rvu is not None:

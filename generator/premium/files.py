@@ -4,8 +4,8 @@ A kind's data comes, in this order, from the file `sources:` in site.yml names, 
 (`<data_dir>/premium/KIND.sqlite`), else from the public-domain file shipped in `content/official/`
 (`generator/official.py`). `coderef import` converts its file when it runs; the other two are
 converted by the build the first time it meets them, into a cache keyed by the source file's identity
-and the converters' code (`.coderef/cache/premium/`), so a fresh clone's first build pays about 11 s
-of CPU converting (four fifths of it NCCI's two files, spread over the cores) and every later build none.
+and the converters' code (`.coderef/cache/premium/`), so a fresh clone's first build pays about 5.5 s
+of CPU converting (two thirds of it NCCI's two files, spread over the cores) and every later build none.
 """
 from __future__ import annotations
 

@@ -5,24 +5,51 @@ from __future__ import annotations
 import functools
 import itertools
 import sqlite3
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Literal, TypeVar
 
+from ..errors import BuildError
 from ..model import Section
 from ..urls import modifier_path
 from .db import cite, read_meta
-from .ncci_import import SETTINGS, import_ptp, version_date
+from .ncci_import import GROUPED, ID_MASK, REST_SHIFT, SETTINGS, import_ptp, unpack, version_date
 from .sections import Linker, Pages, code_list, details, esc, linker, plural, source
 from .tabular import show_date
 
-__all__ = ["MODIFIER", "SETTINGS", "PtpSource", "import_ptp", "render", "render_plain", "version_date"]
+__all__ = ["MODIFIER", "SETTINGS", "PtpSource", "import_ptp", "layout", "render", "render_plain",
+           "version_date"]
 
 MODIFIER = {
     0: "modifier not allowed: the column 2 code is never paid with the column 1 code",
     1: "modifier allowed: an NCCI-associated modifier may bypass the edit when clinically appropriate",
     9: "not applicable: the edit no longer applies",
 }
+
+
+# The layouts of a converted file: "grouped" (`by_c1` / `by_c2`, see ncci_import.py), and the row per
+# edit of `ptp` that files converted before hold (an imported file is not converted again), with
+# `c1_rows` ("spans") or, older still, an index on column 1 ("rows").
+Layout = Literal["grouped", "spans", "rows"]
+# column 1, column 2, effective, deleted, modifier indicator, rationale
+PairRow = tuple[str, str, "int | None", "int | None", int, str]
+
+
+def layout(db: sqlite3.Connection) -> Layout:
+    """Which layout a converted PTP file has."""
+    tables = {str(r[0]) for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if GROUPED in tables:
+        return "grouped"
+    if "ptp" not in tables:
+        raise BuildError("an NCCI PTP file without edits (neither `by_c1` nor `ptp`): import it again "
+                         "(coderef import ncci-ptp-practitioner FILE)")
+    return "spans" if "c1_rows" in tables else "rows"
+
+
+def _null_first(value: int | None) -> tuple[bool, int]:
+    """A sort key that orders None before any number, as SQLite's ORDER BY does."""
+    return (value is not None, value or 0)
 
 
 class PtpSource:
@@ -51,16 +78,25 @@ class PtpSource:
         return {int(i): str(t) for i, t in self.db.execute("SELECT id, text FROM rationale")}
 
     @functools.cached_property
-    def spans(self) -> bool:
-        """Whether the file keeps its rows in column 1 order with each code's first and last row
-        (`c1_rows`); a file converted before that has an index on column 1 instead."""
-        return self.db.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'c1_rows'").fetchone() is not None
+    def layout(self) -> Layout:
+        return layout(self.db)
+
+    @functools.cached_property
+    def rests(self) -> dict[int, tuple[int | None, int | None, int, int | None]]:
+        """Rest id -> (effective, deleted, modifier indicator, rationale id) of a "grouped" file."""
+        return {int(i): (eff, dele, int(mod), rat) for i, eff, dele, mod, rat in self.db.execute(
+            "SELECT id, eff, del, mod, rat FROM rest")} if self.layout == "grouped" else {}
+
+    def packed(self, cid: int, column: str) -> array[int]:
+        """A "grouped" file's packed edits of code id `cid` as `column` ("c1" or "c2"): rest id <<
+        REST_SHIFT | the other code's id, in file order as column 1, sorted as column 2."""
+        row = self.db.execute(f"SELECT edits FROM by_{column} WHERE code = ?", (cid,)).fetchone()
+        return unpack(row[0]) if row else unpack(b"")
 
     def rows_of(self, column: str) -> tuple[str, str]:
         """The FROM and WHERE clauses of a code's `ptp` rows (as `p`) with that code as `column` ("c1"
-        or "c2"; its id is the one parameter)."""
-        if column == "c1" and self.spans:
+        or "c2"; its id is the one parameter) in a file of a row per edit."""
+        if column == "c1" and self.layout == "spans":
             return "c1_rows s JOIN ptp p ON p.rowid BETWEEN s.first AND s.last", "s.c1 = ?"
         return "ptp p", f"p.{column} = ?"
 
@@ -69,6 +105,9 @@ class PtpSource:
         cid = self.ids.get(code)
         if cid is None:
             return False
+        if self.layout == "grouped":
+            active = {r for r, rest in self.rests.items() if rest[1] is None}
+            return any(v >> REST_SHIFT in active for v in self.packed(cid, column))
         frm, where = self.rows_of(column)
         return self.db.execute(
             f"SELECT 1 FROM {frm} WHERE {where} AND p.del IS NULL LIMIT 1", (cid,)).fetchone() is not None
@@ -80,25 +119,37 @@ class PtpSource:
         return set(self.ids)
 
     def edits(self, code: str, column: str) -> list[tuple[str, int | None, int | None, int, str]]:
-        """The code's edits row by row: (other code, effective, deleted, modifier indicator, rationale)."""
+        """The code's edits row by row: (other code, effective, deleted, modifier indicator, rationale);
+        as column 1 in file order, as column 2 by column 1 code, effective date, deletion date,
+        indicator and rationale."""
         cid = self.ids.get(code)
         if cid is None:
             return []
-        other = "c2" if column == "c1" else "c1"
-        frm, where = self.rows_of(column)
-        q = f"SELECT p.{other}, p.eff, p.del, p.mod, p.rat FROM {frm} WHERE {where}"
+        if self.layout == "grouped":
+            rows = [(v & ID_MASK, *self.rests[v >> REST_SHIFT]) for v in self.packed(cid, column)]
+            if column == "c2":  # as the column 2 index of a file of a row per edit gave them
+                rows.sort(key=lambda r: (r[0], _null_first(r[1]), _null_first(r[2]), r[3], _null_first(r[4])))
+        else:
+            other = "c2" if column == "c1" else "c1"
+            frm, where = self.rows_of(column)
+            rows = self.db.execute(f"SELECT p.{other}, p.eff, p.del, p.mod, p.rat FROM {frm} WHERE {where}",
+                                   (cid,)).fetchall()
         return [
             (self.names[o], eff, dele, mod, self.rationale.get(rat, "") if rat else "")
-            for o, eff, dele, mod, rat in self.db.execute(q, (cid,))
+            for o, eff, dele, mod, rat in rows
         ]
 
     def grouped(self, code: str, column: str) -> list[Group]:
-        """The code's edits grouped by what the section shows them under: SQLite groups the rows and
-        joins their codes (the busiest codes have 14,000 edits per file), so Python touches each
-        group once instead of each row (`edits` is the row-by-row twin, see `pairs_of_edits`)."""
+        """The code's edits grouped by what the section shows them under, ordered by (modifier
+        indicator, rationale id, deletion date, effective date): Python touches each group once
+        instead of each row (the busiest codes have 14,000 edits per file; `edits` is the row-by-row
+        twin, see `pairs_of_edits`). A "grouped" file groups by rest, a file of a row per edit in
+        SQLite (which joins the codes)."""
         cid = self.ids.get(code)
         if cid is None:
             return []
+        if self.layout == "grouped":
+            return self._grouped(cid, column)
         other = "c2" if column == "c1" else "c1"
         frm, where = self.rows_of(column)
         q = (f"SELECT p.mod, p.rat, p.del, p.eff, group_concat(c.code, ' ') FROM {frm} "
@@ -107,6 +158,60 @@ class PtpSource:
             (mod, self.rationale.get(rat, "") if rat else "", dele, eff, codes.split(" "))
             for mod, rat, dele, eff, codes in self.db.execute(q, (cid,))
         ]
+
+    def _grouped(self, cid: int, column: str) -> list[Group]:
+        by_rest: dict[int, list[int]] = {}
+        for v in self.packed(cid, column):
+            r = v >> REST_SHIFT
+            found = by_rest.get(r)
+            if found is None:
+                by_rest[r] = [v & ID_MASK]
+            else:
+                found.append(v & ID_MASK)
+        names, rests = self.names, self.rests
+
+        def order(r: int) -> tuple[object, ...]:  # GROUP BY mod, rat, del, eff
+            eff, dele, mod, rat = rests[r]
+            return (mod, _null_first(rat), _null_first(dele), _null_first(eff))
+
+        out: list[Group] = []
+        for r in sorted(by_rest, key=order):
+            eff, dele, mod, rat = rests[r]
+            text = self.rationale.get(rat, "") if rat else ""
+            out.append((mod, text, dele, eff, [names[o] for o in by_rest[r]]))
+        return out
+
+    def pair_rows(self, a: str, b: str) -> list[PairRow]:
+        """The edits of a pair of codes, either order: in force first, then the latest deletion; rows
+        alike so far: a/b before b/a, then by effective date, indicator and rationale (the order the
+        edits were listed in when an index gave it)."""
+        ia, ib = self.ids.get(a), self.ids.get(b)
+        if ia is None or ib is None:
+            return []
+        if self.layout == "grouped":
+            rests = self.rests
+            rows = [(ia, ib, *rests[v >> REST_SHIFT]) for v in self.packed(ia, "c1") if v & ID_MASK == ib]
+            if ib != ia:
+                rows += [(ib, ia, *rests[v >> REST_SHIFT])
+                         for v in self.packed(ib, "c1") if v & ID_MASK == ia]
+            rows.sort(key=lambda r: (r[3] is not None, -(r[3] or 0), r[0] != ia, _null_first(r[2]), r[4],
+                                     _null_first(r[5])))
+        else:
+            rows = self.db.execute(
+                "SELECT c1, c2, eff, del, mod, rat FROM ptp WHERE (c1=? AND c2=?) OR (c1=? AND c2=?) "
+                "ORDER BY del IS NOT NULL, del DESC, c1 <> ?, eff, mod, rat", (ia, ib, ib, ia, ia)).fetchall()
+        return [
+            (self.names[c1], self.names[c2], eff, dele, mod, self.rationale.get(rat, "") if rat else "")
+            for c1, c2, eff, dele, mod, rat in rows
+        ]
+
+    def edit_counts(self, column: str) -> dict[str, int]:
+        """Code -> how many edits it has as `column` ("c1" or "c2")."""
+        if self.layout == "grouped":
+            q = f"SELECT c.code, length(b.edits) / 8 FROM by_{column} b JOIN codes c ON c.id = b.code"
+        else:
+            q = f"SELECT c.code, count(*) FROM ptp p JOIN codes c ON c.id = p.{column} GROUP BY p.{column}"
+        return {str(code): int(n) for code, n in self.db.execute(q)}
 
 
 # (modifier indicator, rationale, deletion date, effective date, the other codes) of a code's edits

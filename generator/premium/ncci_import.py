@@ -2,25 +2,36 @@
 a fast path for tab-separated files without quotes (the shipped ones: 2.5 million edits, sorted by
 column 1).
 
-A code's id is its base-36 value + 1 (no table to build, and ids sort like the codes), and the `ptp`
-rows are stored in column 1 order (a file that is not is reordered), so a code's edits as column 1
-are consecutive rows, which `c1_rows` gives: column 1 needs no index (sorting 2.5 million entries for
-one cost half a second), column 2 keeps a covering one.
+The edits are stored by code, both ways: `by_c1` holds one row per column 1 code whose BLOB packs
+its edits (`pack`: one 8-byte integer, rest id << 32 | column 2 id, per edit, in file order), and
+`by_c2` one per column 2 code (rest id << 32 | column 1 id, sorted), where a rest is one (effective
+date, deletion date, modifier indicator, rationale) of the `rest` table (the shipped files have
+1,200). So a code's edits either way are one row read by key: no row per edit to insert and no index
+of 2.5 million entries to sort. A code's id is its base-36 value + 1 (no table to build, and ids
+sort like the codes). Files converted before hold a `ptp` table of one row per edit instead; the
+readers (`ncci.PtpSource`, `ncci.layout`) read both.
 
 The fast path reads a block of lines one run of equal column 1 codes at a time: the run's end is
-found by bisection, its column 1 cut off in C (`str.replace`), and each line's remainder (column 2
-and the rest: 60,000 distinct in 2.5 million lines) is checked and normalised once. Each row goes to
-SQLite as one packed integer (column 1, column 2 and the id of its dates, indicator and rationale)
-that one statement unpacks (binding six values per row cost more than all the rest). Whenever a file
-is not plain (a quote, a code not 5 characters wide, a blank line, a value the plain reading would
-reject) it stops before anything is kept and the plain reading converts the file, with its error
-naming the line. Both give the same database (`tests/test_premium_ncci_import.py`).
+found by bisection, its lines split at their column 1 in C (`str.split`), and each line's remainder
+(column 2 and the rest: 60,000 distinct in 2.5 million lines) is checked and normalised once, into
+its packed edit and a list of the column 1 ids of its lines. Per line, all in C (`map`), one look-up
+gives the packed edit for column 1 and one appends column 1 to that list (the column 2 code's edits
+are packed from the lists at the end). Whenever a file is not plain (a quote, a code not 5 characters
+wide, a blank line, a value the plain reading would reject) it stops before anything is kept and
+the plain reading converts the file, with its error naming the line. Both give the same database
+(`tests/test_premium_ncci_import.py`).
 """
 from __future__ import annotations
 
 import re
 import sqlite3
+import sys
+from array import array
+from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import chain, filterfalse, repeat
+from operator import itemgetter
 from pathlib import Path
 
 from ..errors import BuildError
@@ -41,27 +52,51 @@ COLUMNS = (
 SCHEMA = """
 CREATE TABLE codes(id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE);
 CREATE TABLE rationale(id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
-CREATE TABLE ptp(c1 INTEGER NOT NULL, c2 INTEGER NOT NULL, eff INTEGER, del INTEGER,
-                 mod INTEGER NOT NULL, rat INTEGER);
-CREATE TABLE c1_rows(c1 INTEGER PRIMARY KEY, first INTEGER NOT NULL, last INTEGER NOT NULL);
+CREATE TABLE rest(id INTEGER PRIMARY KEY, eff INTEGER, del INTEGER, mod INTEGER NOT NULL, rat INTEGER);
+CREATE TABLE by_c1(code INTEGER PRIMARY KEY, edits BLOB NOT NULL);
+CREATE TABLE by_c2(code INTEGER PRIMARY KEY, edits BLOB NOT NULL);
 """
-# The table is in column 1 order, so a code's edits as column 1 are the rows `c1_rows` gives (no index
-# to sort); as column 2 they are all over the table, and a covering index reads them from consecutive
-# index pages instead.
-INDEXES = "CREATE INDEX ptp_c2 ON ptp(c2, c1, eff, del, mod, rat);"
-# ANALYZE reads this many rows of each index: the planner needs the shape of the data, and reading
-# all 2.5 million rows twice cost a second.
-ANALYSIS_LIMIT = 1000
-BATCH = 50_000
-
-# The fast path's packed row: column 1 id << 37 | rest id << 26 | column 2 id, where a rest is one
-# (effective date, deletion date, modifier indicator, rationale) and the statement takes its values
-# from a temporary table of them (the shipped files have 1,200 of them).
-ID_BITS, REST_BITS = 26, 11  # a code id is at most 36**5; SQLite integers are signed 64-bit
-MAX_ID, MAX_REST = (1 << ID_BITS) - 1, (1 << REST_BITS) - 1
-C1_SHIFT = ID_BITS + REST_BITS
-ROWS_PER_INSERT = 500
+GROUPED = "by_c1"  # the table that tells this layout from the row-per-edit `ptp` table of earlier files
+REST_SHIFT = 32  # a packed edit: rest id << REST_SHIFT | the other code's id (at most 36**5)
+ID_MASK = (1 << REST_SHIFT) - 1
 BLOCK_CHARS = 1 << 22
+
+_LITTLE = sys.byteorder == "little"  # packed edits are little-endian unsigned 64-bit integers
+_WORD = next(t for t in "IL" if array(t).itemsize == 4)  # an unsigned 32-bit array
+if array("Q").itemsize != 8:  # pragma: no cover (every platform CPython supports)
+    raise ImportError("array('Q') is not 8 bytes wide here")
+
+
+def pack(edits: Iterable[int]) -> bytes:
+    """Packed edits (rest id << REST_SHIFT | code id) as a BLOB of `by_c1` / `by_c2`."""
+    a = array("Q", edits)
+    if not _LITTLE:
+        a.byteswap()
+    return a.tobytes()
+
+
+def _pack_lists(lists: list[tuple[int, list[int]]]) -> bytes:
+    """`pack` of rest << REST_SHIFT | id for each id of each (rest, ids) of `lists`, without a
+    Python step per id: the 64-bit little-endian integers are pairs of 32-bit words, the id's then
+    the rest's."""
+    ids = array(_WORD, chain.from_iterable(map(itemgetter(1), lists)))
+    rests = array(_WORD)
+    for rest, c1s in lists:
+        rests += array(_WORD, (rest,)) * len(c1s)
+    words = array(_WORD, bytes(8 * len(ids)))
+    words[0::2] = ids
+    words[1::2] = rests
+    if not _LITTLE:
+        words.byteswap()
+    return words.tobytes()
+
+
+def unpack(blob: bytes) -> array[int]:
+    """The packed edits of a BLOB of `pack`."""
+    a = array("Q", blob)
+    if not _LITTLE:
+        a.byteswap()
+    return a
 
 
 def version_date(name: str) -> str:
@@ -77,17 +112,22 @@ class NotPlain(Exception):
     """The fast path cannot read this file (the plain reading can, or names the line it cannot)."""
 
 
+# A rest: effective date, deletion date, modifier indicator, rationale id
+Rest = tuple["int | None", "int | None", int, "int | None"]
+
+
 @dataclass(slots=True)
 class Read:
-    """What reading a file's edits found (its rows went into the `ptp` table)."""
+    """What reading a file's edits found, as the tables keep it."""
 
     codes: dict[str, int] = field(default_factory=dict)  # code -> id
     rats: dict[str, int] = field(default_factory=dict)  # rationale -> id, in order of appearance
+    rests: dict[Rest, int] = field(default_factory=dict)  # rest -> id, in order of appearance
+    by_c1: dict[int, bytes] = field(default_factory=dict)  # column 1 id -> its packed edits, in file order
+    by_c2: dict[int, bytes] = field(default_factory=dict)  # column 2 id -> its packed edits, sorted
     rows: int = 0
-    active: int = 0  # rows without a deletion date
+    active: int = 0  # edits without a deletion date
     max_eff: int = 0
-    in_order: bool = True  # the rows went in in column 1 order (else `reorder` puts them in it)
-    spans: dict[int, list[int]] | None = None  # column 1 id -> [first, last] rowid, if the reading kept them
 
 
 def code_id(code: str) -> int:
@@ -110,22 +150,14 @@ def convert(kind: str, path: Path, out: Path, release: str | None, *, fast: bool
     table = Table(path, COLUMNS, "an NCCI PTP edit file (column 1 / column 2 / modifier indicator)")
     o = Output(out, SCHEMA)
     try:
-        found = read_plain(table, o.db) if fast else read_rows(table, o.db)
+        found = read_plain(table) if fast else read_rows(table)
         if not found.rows:
             raise BuildError(f"{path}: no edits found below the header")
-        if not found.in_order:
-            reorder(o.db)
-        if found.in_order and found.spans is not None:
-            o.db.executemany("INSERT INTO c1_rows VALUES (?, ?, ?)",
-                             [(c, first, last) for c, (first, last) in found.spans.items()])
-        else:
-            o.db.execute("INSERT INTO c1_rows SELECT c1, min(rowid), max(rowid) FROM ptp GROUP BY c1")
-        o.db.executemany("INSERT INTO codes VALUES (?, ?)", sorted((i, c) for c, i in found.codes.items()))
-        o.db.executemany("INSERT INTO rationale VALUES (?, ?)", [(i, t) for t, i in found.rats.items()])
+        write(o.db, found)
         max_eff = found.max_eff
         rel = release_label(release, version_date(path.name) or (show_date(max_eff) if max_eff else ""), path)
         o.commit({"kind": kind, "setting": setting, "release": rel, "source_file": path.name,
-                  "rows": str(found.rows), "active": str(found.active)}, INDEXES, ANALYSIS_LIMIT)
+                  "rows": str(found.rows), "active": str(found.active)})
     except BaseException:
         table.close()
         o.abort()
@@ -133,22 +165,23 @@ def convert(kind: str, path: Path, out: Path, release: str | None, *, fast: bool
     return ImportResult(found.rows, rel, out, f"{found.active:,} active")
 
 
-def reorder(db: sqlite3.Connection) -> None:
-    """Puts the `ptp` rows of a file not sorted by column 1 in column 1 order (a code's lines in file
-    order): a table in that order serves a code's edits as column 1 from consecutive rows."""
-    db.execute("CREATE TEMP TABLE sorted AS SELECT * FROM ptp ORDER BY c1, rowid")
-    db.execute("DELETE FROM ptp")
-    db.execute("INSERT INTO ptp SELECT * FROM temp.sorted ORDER BY rowid")
-    db.execute("DROP TABLE temp.sorted")
+def write(db: sqlite3.Connection, found: Read) -> None:
+    """Writes the tables of what a reading found, in key order."""
+    db.executemany("INSERT INTO codes VALUES (?, ?)", sorted((i, c) for c, i in found.codes.items()))
+    db.executemany("INSERT INTO rationale VALUES (?, ?)", [(i, t) for t, i in found.rats.items()])
+    db.executemany("INSERT INTO rest VALUES (?, ?, ?, ?, ?)", [(i, *r) for r, i in found.rests.items()])
+    db.executemany("INSERT INTO by_c1 VALUES (?, ?)", sorted(found.by_c1.items()))
+    db.executemany("INSERT INTO by_c2 VALUES (?, ?)", sorted(found.by_c2.items()))
 
 
-def read_rows(table: Table, db: sqlite3.Connection) -> Read:
+def read_rows(table: Table) -> Read:
     """The plain reading, line by line: any layout `Table` reads, errors naming the line."""
     path = table.path
     found = Read()
-    codes, rats = found.codes, found.rats
-    batch: list[tuple[int, int, int | None, int | None, int, int | None]] = []
-    rows = active = max_eff = last = 0
+    codes, rats, rests = found.codes, found.rats, found.rests
+    by_c1: dict[int, list[int]] = {}
+    by_c2: dict[int, list[int]] = {}
+    rows = active = max_eff = 0
     ix = table.index
     i_c1, i_c2, i_mod = ix["column 1"], ix["column 2"], ix["modifier indicator"]
     i_eff, i_del, i_rat = ix.get("effective date"), ix.get("deletion date"), ix.get("rationale")
@@ -186,29 +219,19 @@ def read_rows(table: Table, db: sqlite3.Connection) -> Read:
             rat_text = cells[i_rat].strip()
             if rat_text:
                 rat = rats.get(rat_text) or rats.setdefault(rat_text, len(rats) + 1)
-        batch.append((i1, i2, eff, dele, int(mod_s), rat))
+        values = (eff, dele, int(mod_s), rat)
+        rest = (rests.get(values) or rests.setdefault(values, len(rests) + 1)) << REST_SHIFT
+        by_c1.setdefault(i1, []).append(rest | i2)
+        by_c2.setdefault(i2, []).append(rest | i1)
         rows += 1
-        if i1 < last:
-            found.in_order = False
-        last = i1
         if dele is None:
             active += 1
         if eff and eff > max_eff:
             max_eff = eff
-        if len(batch) >= BATCH:
-            db.executemany("INSERT INTO ptp VALUES (?,?,?,?,?,?)", batch)
-            batch.clear()
-    db.executemany("INSERT INTO ptp VALUES (?,?,?,?,?,?)", batch)
+    found.by_c1 = {c: pack(edits) for c, edits in by_c1.items()}
+    found.by_c2 = {c: pack(sorted(edits)) for c, edits in by_c2.items()}
     found.rows, found.active, found.max_eff = rows, active, max_eff
     return found
-
-
-def _insert_sql(n: int) -> str:
-    """INSERT of `n` packed rows (one parameter each, see ID_BITS)."""
-    values = ",".join(["(?)"] * n)
-    return (f"INSERT INTO ptp SELECT v.column1 >> {C1_SHIFT}, v.column1 & {MAX_ID}, r.eff, r.del, r.mod, "
-            f"r.rat FROM (VALUES {values}) v JOIN temp.rest r "
-            f"ON r.id = (v.column1 >> {ID_BITS}) & {MAX_REST}")
 
 
 def _run_end(text: str, start: int, head: str) -> int:
@@ -235,7 +258,7 @@ def _run_end(text: str, start: int, head: str) -> int:
     return hi - 1 if hi < n else n
 
 
-def read_plain(table: Table, db: sqlite3.Connection) -> Read:
+def read_plain(table: Table) -> Read:
     """The fast path: a tab-separated file without quotes (lines may end in CRLF) whose first two
     columns are column 1 and column 2, every line starting with two 5-character cells (fastest when
     sorted by column 1: it takes a run of lines of one column 1 code at once). Raises `NotPlain` for
@@ -243,26 +266,21 @@ def read_plain(table: Table, db: sqlite3.Connection) -> Read:
     ix = table.index
     if table.delim != "\t" or ix["column 1"] != 0 or ix["column 2"] != 1:
         raise NotPlain
-    spans: dict[int, list[int]] = {}
-    found = Read(spans=spans)
-    codes, rats = found.codes, found.rats
+    found = Read()
+    codes, rats, rests, by_c1 = found.codes, found.rats, found.rests, found.by_c1
     i_mod, i_eff, i_del, i_rat = (ix["modifier indicator"], ix.get("effective date"), ix.get("deletion date"),
                                   ix.get("rationale"))
     width = max(ix.values()) + 1
     # Each distinct raw cell is read once: a code's id, each distinct rest of a line after column 2
     # (effective, deletion, indicator, rationale and any other cells) its rest id, and each distinct
-    # remainder after column 1 (column 2 and the rest) what it adds to the packed row and whether the
-    # edit is active.
+    # remainder after column 1 (column 2 and the rest) its packed edit (rest id << REST_SHIFT |
+    # column 2 id), with the list of the column 1 ids of its lines.
     ids: dict[str, int] = {}
+    rest_id: dict[str, int] = {}  # the cells after column 2 -> rest id
     tail_value: dict[str, int] = {}
-    tail_active: dict[str, int] = {}
-    rests: dict[str, tuple[int, int]] = {}  # the cells after column 2 -> (rest id, active)
-    rest_ids: dict[tuple[int | None, int | None, int, int | None], int] = {}  # the values -> rest id
-    db.execute("CREATE TEMP TABLE rest(id INTEGER PRIMARY KEY, eff INTEGER, del INTEGER, mod INTEGER, "
-               "rat INTEGER)")
-    full = _insert_sql(ROWS_PER_INSERT)
-    step = ROWS_PER_INSERT
-    last = 0  # the previous run's column 1 id
+    tail_c1s: dict[str, list[int]] = {}
+    in_order = True  # column 1 never went down (each remainder's column 1 ids are sorted)
+    last = 0
 
     def code(raw: str) -> int:
         hit = ids.get(raw)
@@ -279,8 +297,8 @@ def read_plain(table: Table, db: sqlite3.Connection) -> Read:
         except ValueError:
             raise NotPlain from None
 
-    def rest_of(rest: str) -> tuple[int, int]:
-        hit = rests.get(rest)
+    def rest_of(rest: str) -> int:
+        hit = rest_id.get(rest)
         if hit is not None:
             return hit
         cells = ["", "", *rest.split("\t")]
@@ -298,23 +316,17 @@ def read_plain(table: Table, db: sqlite3.Connection) -> Read:
                 rat = rats.setdefault(text, len(rats) + 1)
         if eff and eff > found.max_eff:
             found.max_eff = eff
-        values = (eff, dele, int(mod_s), rat)
-        rid = rest_ids.get(values)
-        if rid is None:
-            rid = rest_ids[values] = len(rest_ids) + 1
-            if rid > MAX_REST:
-                raise NotPlain
-            db.execute("INSERT INTO temp.rest VALUES (?, ?, ?, ?, ?)", (rid, *values))
-        hit = rests[rest] = (rid, 0 if dele else 1)
+        hit = rest_id[rest] = rests.setdefault((eff, dele, int(mod_s), rat), len(rests) + 1)
         return hit
 
     def add_tail(tail: str) -> None:
         if tail[5:6] != "\t":
             raise NotPlain  # a short line, or column 2 not 5 characters wide
         c2 = code(tail[:5])
-        rid, active = rest_of(tail[6:])
-        tail_value[tail], tail_active[tail] = rid << ID_BITS | c2, active
+        tail_value[tail] = rest_of(tail[6:]) << REST_SHIFT | c2
+        tail_c1s[tail] = []
 
+    append = list.append
     for text in table.text_blocks(BLOCK_CHARS):
         if '"' in text:
             raise NotPlain
@@ -322,7 +334,8 @@ def read_plain(table: Table, db: sqlite3.Connection) -> Read:
             text = text.replace("\r\n", "\n")
             if "\r" in text:
                 raise NotPlain
-        packed: list[int] = []
+        values: list[int] = []  # the block's packed edits as column 1, in file order
+        runs: list[tuple[int, int]] = []  # (column 1 id, where its run ends in `values`)
         n, at = len(text), 0
         while at < n:
             head = text[at:at + 6]
@@ -330,35 +343,54 @@ def read_plain(table: Table, db: sqlite3.Connection) -> Read:
                 raise NotPlain  # a blank or short line, or column 1 not 5 characters wide
             c1 = code(head[:5])
             if c1 < last:
-                found.in_order = False
+                in_order = False
             last = c1
             end = _run_end(text, at, head)
-            joint = "\n" + head
-            if text.count("\n", at, end) != text.count(joint, at, end):
-                end = text.find("\n", at, end)  # a line of another code within (not sorted): this line alone
-            tails = text[at + 6:end].replace(joint, "\n").split("\n")
+            tails = text[at + 6:end].split("\n" + head)
+            if len(tails) - 1 != text.count("\n", at, end):  # a line of another code within (not sorted)
+                end = text.find("\n", at, end)  # this line alone
+                tails = [text[at + 6:end]]
+            mark = len(values)
             try:
-                parts = list(map(tail_value.__getitem__, tails))
-            except KeyError:  # new tails, taken in order (rationale ids are in order of appearance)
-                for tail in tails:
-                    if tail not in tail_value:
-                        add_tail(tail)
-                parts = list(map(tail_value.__getitem__, tails))
-            first = found.rows + len(packed) + 1  # rowids count from 1 in a new table
-            span = spans.get(c1)
-            if span is None:
-                spans[c1] = [first, first + len(parts) - 1]
-            elif span[1] == first - 1:  # a run cut by the end of a block
-                span[1] += len(parts)
-            else:
-                found.in_order = False
-            packed += map((c1 << C1_SHIFT).__add__, parts)
-            found.active += sum(map(tail_active.__getitem__, tails))
+                values += map(tail_value.__getitem__, tails)
+            except KeyError:  # new tails, taken in order (rationale and rest ids are in order of appearance)
+                del values[mark:]  # those before the first new one went in
+                for tail in filterfalse(tail_value.__contains__, tails):  # lazily: a tail added is known
+                    add_tail(tail)
+                values += map(tail_value.__getitem__, tails)
+            deque(map(append, map(tail_c1s.__getitem__, tails), repeat(c1)), maxlen=0)
+            runs.append((c1, len(values)))
             at = end + 1
-        k = len(packed)
-        found.rows += k
-        whole = k - k % step
-        db.executemany(full, (packed[j:j + step] for j in range(0, whole, step)))
-        if whole < k:
-            db.execute(_insert_sql(k - whole), packed[whole:])
+        packed = pack(values)
+        start = 0
+        for c1, stop in runs:
+            blob = packed[start * 8:stop * 8]
+            had = by_c1.get(c1)
+            by_c1[c1] = blob if had is None else had + blob  # a run cut by the block's end, or a code back
+            start = stop
+    deleted = {i for r, i in rests.items() if r[1] is not None}
+    # Each column 2 code's edits: its remainders' column 1 lists by rest id, each list sorted when the
+    # file is in column 1 order, so packed as they are (else, or when two remainders spell one
+    # (column 2, rest), the code's edits are sorted).
+    by_c2: dict[int, list[tuple[int, list[int]]]] = {}
+    mixed: set[int] = set()  # column 2 ids whose edits need sorting
+    for tail, value in sorted(tail_value.items(), key=itemgetter(1)):  # by rest id, then column 2
+        c2, rest = value & ID_MASK, value >> REST_SHIFT
+        c1s = tail_c1s[tail]
+        found.rows += len(c1s)
+        if rest not in deleted:
+            found.active += len(c1s)
+        lists = by_c2.get(c2)
+        if lists is None:
+            by_c2[c2] = [(rest, c1s)]
+        else:
+            if lists[-1][0] == rest:  # remainders that differ only in spelling
+                mixed.add(c2)
+            lists.append((rest, c1s))
+    if not in_order:
+        mixed = set(by_c2)
+    found.by_c2 = {
+        c2: pack(sorted(rest << REST_SHIFT | c1 for rest, c1s in lists for c1 in c1s)) if c2 in mixed
+        else _pack_lists(lists)
+        for c2, lists in by_c2.items()}
     return found
