@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from .. import urls
 from ..config import SiteConfig
 from ..errors import BuildError
-from ..model import CODESET_NAMES, HCPCS, CodeRecord, Section
+from ..model import CODE, CODESET_NAMES, HCPCS, CodeRecord, Section
 from ..official import source
 from .compare import Changes, compare
 from .hcpcs import TITLE as HCPCS_TITLE
@@ -119,11 +119,12 @@ def attach_history(cfg: SiteConfig, models: dict[str, list[CodeRecord]]) -> dict
         cache: dict[str, Section] = {}
         plain: dict[tuple[str, ...], Section] = {}  # the block of codes without events, by releases held in
         earlier = list(zip([r.name for r in history.releases[:-1]], history.codes[:-1], strict=True))
-        current = (history.current.name,)
+        current = history.current.name
+        now = history.codes[-1]
         for rec in records:
-            if not rec.is_code or rec.key not in history.codes[-1]:
+            if rec.kind != CODE or rec.key not in now:
                 continue  # HCPCS modifiers are not compared
-            held_in = tuple(n for n, codes in earlier if rec.key in codes) + current
+            held_in = (*[n for n, codes in earlier if rec.key in codes], current)
             found = events.get(rec.key)
             if found is None:
                 section = plain.get(held_in)
