@@ -26,11 +26,14 @@ _TERM_CHILDREN = frozenset(
     {"title", "diff", "see", "seeAlso", "code", "seecat", "subcat", "manif", "warning", "cell", "term"}
 )
 _SINGLE = ("see", "seeAlso", "code", "seecat", "subcat", "manif", "warning")
+_ONCE = frozenset((*_SINGLE, "title", "diff"))  # a term holds at most one of each
 _MAX_LEVEL = 9  # the schema's limit
 
 
 def text_of(node: Node) -> str:
     """The current text of an element: addenda's `old` parts left out, `nemod` kept."""
+    if not node.children:  # most elements: one run of text
+        return clean(node.text)
     parts = [node.text]
     for c in node.children:
         if c.tag != "old":
@@ -42,6 +45,8 @@ def text_of(node: Node) -> str:
 def _title_parts(node: Node) -> tuple[str, str, str]:
     """(essential words, nonessential modifiers, text after them) of a `title` or an addenda `diff`
     (whose `unc` and `new` parts hold the current title, modifiers included)."""
+    if not node.children:
+        return clean(node.text), "", ""
     before: list[str] = []
     nemod: list[str] = []
     after: list[str] = []
@@ -155,7 +160,7 @@ class IndexReader:
             tag = child.tag
             if tag not in _TERM_CHILDREN:
                 raise self._unknown(path, child, ", ".join(f"<{t}>" for t in sorted(_TERM_CHILDREN)))
-            if tag in seen and tag in (*_SINGLE, "title", "diff"):
+            if tag in seen and tag in _ONCE:
                 raise BuildError(f"{path}:{child.line}: a second <{tag}> in one term")
             seen.add(tag)
             if tag in ("title", "diff"):
