@@ -161,6 +161,11 @@ class SectionLists:
         self.public = frozenset(sid for sid, kind in SECTION_KINDS.items() if not cfg.is_protected(kind))
         # Sections the site shows in public are rendered as before, from the same files.
         self.render = PageSections(cfg, pages, files) if self.public else None
+        # One placeholder per section id, shared by every page that has the section (~200k pages a
+        # build ask): a placeholder is never changed, and the render keys nothing on its identity.
+        self._placeholders = {
+            sid: Section(id=sid, kind=kind, title=_TITLES[sid], html="") for sid, kind in SECTION_KINDS.items()
+        }
 
     def ids(self, codeset: str, key: str) -> Iterator[str]:
         """The ids of the page's premium sections, in page order."""
@@ -178,6 +183,9 @@ class SectionLists:
 
     def __call__(self, codeset: str, key: str, only: Collection[str] | None = None) -> list[Section]:
         """The page's premium sections (those whose id is in `only`, if given)."""
+        if only is None and not self.public:  # the common case: every section a placeholder
+            placeholders = self._placeholders
+            return [placeholders[sid] for sid in self.ids(codeset, key)]
         ids = [sid for sid in self.ids(codeset, key) if only is None or sid in only]
         shown = [sid for sid in ids if sid in self.public]
         rendered = {s.id: s for s in self.render(codeset, key, only=shown)} if shown and self.render else {}
@@ -189,7 +197,7 @@ class SectionLists:
                                      "section renders empty")
                 out.append(rendered[sid])
             else:
-                out.append(Section(id=sid, kind=SECTION_KINDS[sid], title=_TITLES[sid], html=""))
+                out.append(self._placeholders[sid])
         return out
 
     def close(self) -> None:
