@@ -29,7 +29,7 @@ from .link import CodeSetModel, ancestors
 _WIDE = re.compile("[^\x00-\xff]")
 # Markup(s) of a str without Markup's Python-level __new__ (which looks for __html__ first): a
 # page asks for several.
-_markup: Callable[[str], Markup] = functools.partial(str.__new__, Markup)
+as_markup: Callable[[str], Markup] = functools.partial(str.__new__, Markup)
 
 
 def _entity(m: re.Match[str]) -> str:
@@ -189,7 +189,7 @@ Link = tuple[str, str, str]  # a page's URL, escaped code and escaped title (`An
 
 def pager(prev: Link | None, nxt: Link | None) -> Markup:
     if prev is None and nxt is None:
-        return _markup("")
+        return as_markup("")
     out = ['  <nav class="pager" aria-label="Previous and next code">\n    ']
     if prev is not None:
         out.append(
@@ -208,7 +208,7 @@ def pager(prev: Link | None, nxt: Link | None) -> Markup:
             f'<span class="pager-title">{nxt[2]}</span></a>'
         )
     out.append("\n  </nav>\n")
-    return _markup("".join(out))
+    return as_markup("".join(out))
 
 
 def record_meta(
@@ -291,7 +291,7 @@ def fact_row(label: str, value: str) -> str:
 def facts(items: list[tuple[str, str]], rows: dict[tuple[str, str], str] | None = None) -> Markup:
     """The facts list; `rows` (label/value -> row) keeps rows for pages that repeat them."""
     if not items:
-        return _markup("")
+        return as_markup("")
     if rows is None:
         body = "".join(fact_row(k, v) for k, v in items)
     else:
@@ -302,7 +302,7 @@ def facts(items: list[tuple[str, str]], rows: dict[tuple[str, str], str] | None 
                 row = rows[item] = fact_row(*item)
             out.append(row)
         body = "".join(out)
-    return _markup(f'  <dl class="facts">\n{body}  </dl>\n')
+    return as_markup(f'  <dl class="facts">\n{body}  </dl>\n')
 
 
 def public_block(sid: str, kind: str, title: str, html: str) -> str:

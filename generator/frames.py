@@ -169,7 +169,7 @@ def compile_fill(frame: list[str], slots: list[tuple[bool, str, str]]) -> Fill:
         items.append(repr(static))
     code = "def fill(p, t):\n    return ''.join((\n        " + ",\n        ".join(items) + ",\n    ))\n"
     space: dict[str, Any] = {"_esc": _fast_escape, "_narrow": narrow, "_Markup": Markup, "_other": _other}
-    exec(compile(code, "<frame fill>", "exec"), space)  # noqa: S102 - our own code, from the frame's parts
+    exec(compile(code, "<frame fill>", "exec"), space)  # our own code, from the frame's parts
     fill: Fill = space["fill"]
     return fill
 

@@ -256,8 +256,10 @@ def _codeset_values(cs: str) -> _CodesetValues:
     )
 
 
-_PAYWALLED_LD = (',"isAccessibleForFree":false,"hasPart":{"@type":"WebPageElement","isAccessibleForFree":false,'
-                 '"cssSelector":".premium"}')
+_PAYWALLED_LD = (
+    ',"isAccessibleForFree":false,"hasPart":{"@type":"WebPageElement","isAccessibleForFree":false,'
+    '"cssSelector":".premium"}'
+)
 
 
 def page_context(
@@ -285,10 +287,10 @@ def page_context(
     for s in rec.sections:
         hit = known.get(id(s))
         if hit is None and not s.html:
-            key = (s.id, s.kind, s.title, s.protected)
-            parts = cache.empty_sections.get(key)
+            skey = (s.id, s.kind, s.title, s.protected)
+            parts = cache.empty_sections.get(skey)
             if parts is None:
-                parts = cache.empty_sections[key] = _section_parts(cfg, s, wall)
+                parts = cache.empty_sections[skey] = _section_parts(cfg, s, wall)
             hit = (s, parts)
         elif hit is None:  # the entry keeps `s` alive: its id cannot be reused while the entry lives
             hit = known[id(s)] = (s, _section_parts(cfg, s, wall))

@@ -22,15 +22,15 @@ import jinja2
 from . import forking, urls
 from .config import SiteConfig
 from .errors import BuildError
-from .fragments import AncestorCache
+from .fragments import AncestorCache, as_markup, escape
 from .frames import FrameRenderer
 from .identity import DigestMemo, public_digest
 from .link import CodeSetModel
-from .model import CPT, Section
+from .model import CPT, CodeRecord, Section
 from .premium.lists import is_reference
 from .progress import Progress, say
 from .publish import SlotWriter
-from .render import forget_fragments, page_context, wall_text
+from .render import Ctx, forget_fragments, page_context, wall_text
 from .store import Packer, StoreRow
 from .workers import run_shared
 
@@ -145,6 +145,18 @@ def _protected_row(
     return (codeset, rec.key, rec.title or rec.short_title or rec.key, sections)
 
 
+def _page_title(rec: CodeRecord, codeset: str, page: Ctx, cache: AncestorCache, i: int) -> str:
+    """The page's <title>: "S72.001A \u2014 Fracture of ...". Most pages' is made of the escaped code
+    and title the cache holds already (escaping is per character: joined escaped parts are the
+    escaped whole), as Markup: the frame would otherwise escape it and write its dash as an entity,
+    a regular-expression pass per page."""
+    title = rec.title or rec.short_title
+    if not title:
+        return f"{page['codeset_name']}\u00ae {rec.display}" if codeset == CPT else rec.display
+    _, display_html, title_html = cache.ref(i)
+    return as_markup(f"{display_html} &#8212; {title_html if rec.title else escape(title)}")
+
+
 def render_chunk(job: RenderJob, chunk: Chunk) -> ChunkResult:
     """Renders and writes the record pages of `chunk`."""
     cfg, models, frames, base = job.cfg, job.models, job.frames, job.base
@@ -171,13 +183,7 @@ def render_chunk(job: RenderJob, chunk: Chunk) -> ChunkResult:
             if extra:
                 rec.sections = [*own, *extra]
         page = page_context(cfg, model, i, cache, wall)
-        top = {
-            "canonical": page["canonical"],
-            "title": (
-                f"{rec.display} \u2014 {rec.title or rec.short_title}" if rec.title or rec.short_title
-                else f"{page['codeset_name']}\u00ae {rec.display}" if codeset == CPT else rec.display
-            ),
-        }
+        top = {"canonical": page["canonical"], "title": _page_title(rec, codeset, page, cache, i)}
         rel = urls.file_for(page["url"])
         write(rel, render(base, page, top).encode())
         if job.on_page is not None:
