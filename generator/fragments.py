@@ -9,7 +9,9 @@ itself stays in `page.html`.
 """
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from typing import Any
 
 from markupsafe import Markup
@@ -25,6 +27,9 @@ from . import urls
 from .link import CodeSetModel, ancestors
 
 _WIDE = re.compile("[^\x00-\xff]")
+# Markup(s) of a str without Markup's Python-level __new__ (which looks for __html__ first): a
+# page asks for several.
+as_markup: Callable[[str], Markup] = functools.partial(str.__new__, Markup)
 
 
 def _entity(m: re.Match[str]) -> str:
@@ -184,7 +189,7 @@ Link = tuple[str, str, str]  # a page's URL, escaped code and escaped title (`An
 
 def pager(prev: Link | None, nxt: Link | None) -> Markup:
     if prev is None and nxt is None:
-        return Markup("")
+        return as_markup("")
     out = ['  <nav class="pager" aria-label="Previous and next code">\n    ']
     if prev is not None:
         out.append(
@@ -203,7 +208,7 @@ def pager(prev: Link | None, nxt: Link | None) -> Markup:
             f'<span class="pager-title">{nxt[2]}</span></a>'
         )
     out.append("\n  </nav>\n")
-    return Markup("".join(out))
+    return as_markup("".join(out))
 
 
 def record_meta(
@@ -286,7 +291,7 @@ def fact_row(label: str, value: str) -> str:
 def facts(items: list[tuple[str, str]], rows: dict[tuple[str, str], str] | None = None) -> Markup:
     """The facts list; `rows` (label/value -> row) keeps rows for pages that repeat them."""
     if not items:
-        return Markup("")
+        return as_markup("")
     if rows is None:
         body = "".join(fact_row(k, v) for k, v in items)
     else:
@@ -297,7 +302,7 @@ def facts(items: list[tuple[str, str]], rows: dict[tuple[str, str], str] | None 
                 row = rows[item] = fact_row(*item)
             out.append(row)
         body = "".join(out)
-    return Markup(f'  <dl class="facts">\n{body}  </dl>\n')
+    return as_markup(f'  <dl class="facts">\n{body}  </dl>\n')
 
 
 def public_block(sid: str, kind: str, title: str, html: str) -> str:

@@ -22,6 +22,7 @@ construct.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import jinja2
@@ -55,6 +56,7 @@ class FrameRenderer:
         self.template = template
         self.frames: dict[tuple[Any, ...], list[str]] = {}
         self.slots: dict[tuple[Any, ...], list[tuple[bool, str, str]]] = {}
+        self.fills: dict[tuple[Any, ...], Fill] = {}  # per shape: `compile_fill` of its frame
         check_contract(template)
 
     @staticmethod
@@ -64,8 +66,8 @@ class FrameRenderer:
 
     def render(self, base: dict[str, Any], page: dict[str, Any], top: dict[str, str]) -> str:
         key = self.shape(page)
-        frame = self.frames.get(key)
-        if frame is None:
+        fill = self.fills.get(key)
+        if fill is None:
             frame = self._make(base, page)
             slots = [
                 (frame[j].startswith("page."), frame[j].removeprefix("page."), frame[j + 1])
@@ -73,9 +75,13 @@ class FrameRenderer:
             ]
             out = self._fill(frame, slots, page, top)
             self._compare(out, base, page, top)
-            self.frames[key], self.slots[key] = frame, slots
+            fill = compile_fill(frame, slots)
+            if fill(page, top) != out:
+                raise FrameError(f"{self.template.name}: the compiled frame of page {page.get('url', '?')} "
+                                 "differs from its frame (a bug of frames.compile_fill)")
+            self.frames[key], self.slots[key], self.fills[key] = frame, slots, fill
             return out
-        return self._fill(frame, self.slots[key], page, top)
+        return fill(page, top)
 
     @staticmethod
     def _fill(
@@ -135,6 +141,37 @@ class FrameRenderer:
             f"plain {plain[max(0, at - 40) : at + 40]!r}; "
             f"{CONTRACT}"
         )
+
+
+# A frame's fill as one expression: `fill(page, top)` is what `FrameRenderer._fill` returns.
+Fill = Callable[[dict[str, Any], dict[str, str]], str]
+
+
+def _other(value: object) -> str:
+    """A value neither a plain str nor a Markup, as `FrameRenderer._fill` prints it."""
+    return value if isinstance(value, str) else str(value)
+
+
+def compile_fill(frame: list[str], slots: list[tuple[bool, str, str]]) -> Fill:
+    """`frame` filled by one join of a tuple, built by generated code: a page's ~40 slots cost a
+    loop of lookups, type tests and appends in `FrameRenderer._fill`, several times what one
+    expression does. Each value is printed as `_fill` prints it (a plain str escaped and
+    narrowed, a Markup as it is, anything else as `str`); `render` checks the first page of
+    each shape against `_fill`.
+    """
+    items = [repr(frame[0])]
+    for from_page, name, static in slots:
+        src = f"{'p' if from_page else 't'}[{name!r}]"
+        items.append(
+            f"((e if (e := _esc(v)).isascii() else _narrow(e)) if (tv := type(v := {src})) is str "
+            "else v if tv is _Markup else _other(v))"
+        )
+        items.append(repr(static))
+    code = "def fill(p, t):\n    return ''.join((\n        " + ",\n        ".join(items) + ",\n    ))\n"
+    space: dict[str, Any] = {"_esc": _fast_escape, "_narrow": narrow, "_Markup": Markup, "_other": _other}
+    exec(compile(code, "<frame fill>", "exec"), space)  # our own code, from the frame's parts
+    fill: Fill = space["fill"]
+    return fill
 
 
 # ---------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from .link import CodeSetModel
 from .model import CODESET_NAMES, ICD10CM, ICD10PCS
 from .progress import say
 from .reference import References, references, release_note
+from .render import Ctx
 from .theme import SiteFile, Theme
 from .xrefs import code_key
 
@@ -36,12 +37,23 @@ class Links:
     models: dict[str, CodeSetModel]
     book: b.IndexBook
     unresolved: list[tuple[int, str]] = field(default_factory=list)
+    # (printed code, class) -> its link: a code is printed under many terms of a book.
+    _codes: dict[tuple[str, str], str] = field(default_factory=dict)
+    # A cross-reference's text -> (whether it names a target, the target's URL): many terms say "see
+    # Disease, by site".
+    _refs: dict[str, tuple[bool, str | None]] = field(default_factory=dict)
 
     @property
     def codeset(self) -> str:
         return ICD10PCS if self.book.kind == b.PCS_INDEX else ICD10CM
 
     def code(self, printed: str, cls: str = "c") -> str:
+        hit = self._codes.get((printed, cls))
+        if hit is None:
+            hit = self._codes[(printed, cls)] = self._code(printed, cls)
+        return hit
+
+    def _code(self, printed: str, cls: str) -> str:
         model = self.models.get(self.codeset)
         e = escape(printed)
         if model is None:
@@ -63,11 +75,15 @@ class Links:
     def ref(self, text: str, line: int, *, coded: bool = False) -> str:
         """A cross-reference, linked to its target; `coded`: the codes it leads to are printed with it
         (ICD-10-PCS "see Resection, Appendix 0DTJ"), so an unmatched name is not a dead end."""
-        target = self.refs.resolve(self.book.kind, text)
+        known = self._refs.get(text)
+        if known is None:
+            target = self.refs.resolve(self.book.kind, text)
+            url = self.refs.target_url(target) if target is not None and target.complete else None
+            known = self._refs[text] = (target is not None, url)
         e = escape(text)
-        if target is None:
+        found, url = known
+        if not found:
             return e
-        url = self.refs.target_url(target) if target.complete else None
         if url is None:
             if not coded:
                 self.unresolved.append((line, text))
@@ -146,10 +162,10 @@ class Writer:
     ) -> SiteFile:
         cs = ICD10PCS if book is not None and book.kind == b.PCS_INDEX else ICD10CM
         source = release_note(book.release, self.tabular.get(cs, ""), cs) if book is not None else ""
-        ip = {
+        ip = Ctx({  # a Ctx: the template reads ip.x, which on a plain dict costs a caught AttributeError
             "title": title, "crumbs": crumbs, "body": Markup(body), "table": table,
             "description": description or title, "source": source,
-        }
+        })
         return self.theme.page("index_page.html", url, title, ip=ip)
 
     def index_book(self, book: b.IndexBook) -> Iterator[tuple[str, bytes]]:

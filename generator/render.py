@@ -11,7 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import jinja2
 from jinja2.runtime import new_context
@@ -222,6 +222,7 @@ def wall_text(cfg: SiteConfig) -> str:
 
 
 _markup = functools.partial(str.__new__, Markup)  # Markup(s) without its Python-level __new__
+_EMPTY = _markup("")
 # A section's markup (see `page_context`): protected or not, its block (public: the whole block;
 # protected: the parts around the page's links, `fragments.premium_block`), its contents entry.
 SectionParts = tuple[bool, "str | tuple[str, str, str, str]", str]
@@ -233,13 +234,42 @@ def _section_parts(cfg: SiteConfig, s: Section, wall: str) -> SectionParts:
     return False, public_block(s.id, s.kind, s.title, s.html), toc_item(s.id, s.title, locked=False)
 
 
+class _CodesetValues(NamedTuple):
+    """What every record page of one code set shares (see `_codeset_values`)."""
+
+    name: str
+    url: str
+    is_cpt: bool
+    ama_notice: str
+    ld_start: str  # the JSON-LD up to the code's value
+    ld_middle: str  # from after the code's value up to the canonical URL
+
+
+@functools.cache
+def _codeset_values(cs: str) -> _CodesetValues:
+    name = CODESET_NAMES[cs]
+    return _CodesetValues(
+        name=name, url=urls.codeset_path(cs), is_cpt=cs == CPT, ama_notice=AMA_NOTICE if cs == CPT else "",
+        ld_start='{"@context":"https://schema.org","@type":"MedicalCode","codeValue":',
+        ld_middle=(',"codingSystem":' + _json(name) + ',"inCodeSet":{"@type":"CategoryCodeSet","name":'
+                   + _json(name) + '},"url":'),
+    )
+
+
+_PAYWALLED_LD = (
+    ',"isAccessibleForFree":false,"hasPart":{"@type":"WebPageElement","isAccessibleForFree":false,'
+    '"cssSelector":".premium"}'
+)
+
+
 def page_context(
     cfg: SiteConfig, model: CodeSetModel, i: int, cache: AncestorCache | None = None, wall: str | None = None
 ) -> Ctx:
     """Everything a record page template may show. Protected section bodies are left out.
 
     `cache` (one per code set and process, see `fragments.AncestorCache`) shares fragments between
-    pages; `wall` is `wall_text(cfg)`, the same for every page of a build.
+    pages; `wall` is `wall_text(cfg)`, the same for every page of a build. Run once per record
+    page of the site: what every page of a code set shares comes from `_codeset_values`.
     """
     if cache is None:
         cache = AncestorCache(model)
@@ -247,6 +277,7 @@ def page_context(
         wall = wall_text(cfg)
     rec = model.records[i]
     cs = model.codeset
+    shared = _codeset_values(cs)
     path, display_html, title_html = cache.ref(i)
     blocks: list[str] = []
     toc: list[str] = []
@@ -256,10 +287,10 @@ def page_context(
     for s in rec.sections:
         hit = known.get(id(s))
         if hit is None and not s.html:
-            key = (s.id, s.kind, s.title, s.protected)
-            parts = cache.empty_sections.get(key)
+            skey = (s.id, s.kind, s.title, s.protected)
+            parts = cache.empty_sections.get(skey)
             if parts is None:
-                parts = cache.empty_sections[key] = _section_parts(cfg, s, wall)
+                parts = cache.empty_sections[skey] = _section_parts(cfg, s, wall)
             hit = (s, parts)
         elif hit is None:  # the entry keeps `s` alive: its id cannot be reused while the entry lives
             hit = known[id(s)] = (s, _section_parts(cfg, s, wall))
@@ -274,60 +305,57 @@ def page_context(
     prev = model.prev.get(i)
     nxt = model.next.get(i)
     crumbs, tree = cache.get(p)
-    descriptor_missing = cs == CPT and not rec.title
+    key, title, short_title, is_code = rec.key, rec.title, rec.short_title, rec.is_code
+    display = rec.display
+    is_cpt = shared.is_cpt
+    descriptor_missing = is_cpt and not title
     canonical = urls.absolute(cfg.base_url, path)
     # JSON-LD by hand: json.dumps of a dict costs 5x more, 178k times.
-    ld = (
-        '{"@context":"https://schema.org","@type":"MedicalCode","codeValue":' + _json(rec.key)
-        + ',"codingSystem":' + _json(CODESET_NAMES[cs])
-        + ',"inCodeSet":{"@type":"CategoryCodeSet","name":' + _json(CODESET_NAMES[cs])
-        + '},"url":' + _json(canonical)
-        + (',"name":' + _json(rec.title) if rec.title else "")
-        + (',"isAccessibleForFree":false,"hasPart":{"@type":"WebPageElement","isAccessibleForFree":false,'
-           '"cssSelector":".premium"}' if premium else "")
-        + "}"
-    )
-    gate_page = urls.gate_page_path(cs, rec.key)
+    ld = "".join((
+        shared.ld_start, _json(key), shared.ld_middle, _json(canonical),
+        ',"name":' + _json(title) if title else "", _PAYWALLED_LD if premium else "", "}",
+    ))
+    gate_page, unlock_url = urls.gate_paths(cs, key)
     child_list = model.children.get(i, ())
-    name = rec.title or rec.short_title
-    if rec.is_code:
+    if is_code:
+        name = title or short_title
         description = (
-            f"{CODESET_NAMES[cs]} {rec.display}{': ' + name if name else ''}. "
-            "Hierarchy, notes and coding guidance."
+            f"{shared.name} {display}{': ' + name if name else ''}. Hierarchy, notes and coding guidance."
         )
     else:
         description = (
-            f"{CODESET_NAMES[cs]} {rec.display}{': ' + rec.title if rec.title else ''}. "
-            f"Browse its {len(child_list)} entries."
+            f"{shared.name} {display}{': ' + title if title else ''}. Browse its {len(child_list)} entries."
         )
-    meta_key = (rec.is_code, rec.kind, rec.billable, rec.source, rec.change, rec.change_label)
+    billable, source, change, change_label = rec.billable, rec.source, rec.change, rec.change_label
+    meta_key = (is_code, rec.kind, billable, source, change, change_label)
     meta = cache.heads.get(meta_key)
     if meta is None:
         meta = cache.heads[meta_key] = record_meta(
-            codeset_url=urls.codeset_path(cs), codeset_name=CODESET_NAMES[cs], is_cpt=cs == CPT,
-            is_code=rec.is_code, kind=rec.kind, billable=rec.billable, source=rec.source,
-            change=rec.change, change_label=rec.change_label,
+            codeset_url=shared.url, codeset_name=shared.name, is_cpt=is_cpt,
+            is_code=is_code, kind=rec.kind, billable=billable, source=source,
+            change=change, change_label=change_label,
         )
     if premium:
         register, login = premium_links(path)
         premium_html = _markup("".join([premium_block(b, gate_page, register, login) for b in premium]))
     else:
-        premium_html = _markup("")
+        premium_html = _EMPTY
+    licence_note = CPT_LICENCE_NOTE if descriptor_missing else ""
     return Ctx({
         "codeset": cs,
-        "codeset_name": CODESET_NAMES[cs],
-        "codeset_url": urls.codeset_path(cs),
+        "codeset_name": shared.name,
+        "codeset_url": shared.url,
         "description": description,
-        "key": rec.key,
-        "display": rec.display,
-        "title": rec.title,
-        "short_title": rec.short_title,
+        "key": key,
+        "display": display,
+        "title": title,
+        "short_title": short_title,
         "kind": rec.kind,
-        "is_code": rec.is_code,
+        "is_code": is_code,
         "free": is_free(rec),  # opens without spending a view (generator/free.py)
-        "billable": rec.billable,
+        "billable": billable,
         "facts": facts(rec.facts, cache.fact_rows),
-        "source": rec.source,
+        "source": source,
         "url": path,
         "canonical": canonical,
         "crumb_items": _markup(crumbs),
@@ -335,7 +363,7 @@ def page_context(
         "has_parent": p is not None,
         "has_children": bool(child_list),
         "has_toc": len(toc) + len(locked) > 1,
-        "child_items": _markup(child_items(cache, i, with_billable=not rec.is_code)) if child_list else "",
+        "child_items": _markup(child_items(cache, i, with_billable=not is_code)) if child_list else "",
         "pager": pager(
             cache.ref(prev) if prev is not None else None,
             cache.ref(nxt) if nxt is not None else None,
@@ -343,17 +371,16 @@ def page_context(
         "public_blocks": _markup("".join(blocks)),
         "head": _markup(meta + record_title(
             descriptor_missing=descriptor_missing, display_html=display_html, title_html=title_html,
-            title=rec.title, short_title=rec.short_title,
-            licence_note=CPT_LICENCE_NOTE if descriptor_missing else "",
+            title=title, short_title=short_title, licence_note=licence_note,
         )),
         "premium_blocks": premium_html,
         "toc_items": _markup("".join(toc + locked)),
         "gate_page": gate_page,
-        "unlock_url": urls.gate_unlock_path(cs, rec.key),
-        "is_cpt": cs == CPT,
+        "unlock_url": unlock_url,
+        "is_cpt": is_cpt,
         "descriptor_missing": descriptor_missing,
-        "ama_notice": AMA_NOTICE if cs == CPT else "",
-        "licence_note": CPT_LICENCE_NOTE if descriptor_missing else "",
+        "ama_notice": shared.ama_notice,
+        "licence_note": licence_note,
         "jsonld": _markup(ld.replace("</", "<\\/")),
     })
 

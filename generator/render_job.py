@@ -22,15 +22,15 @@ import jinja2
 from . import forking, urls
 from .config import SiteConfig
 from .errors import BuildError
-from .fragments import AncestorCache
+from .fragments import AncestorCache, as_markup, escape
 from .frames import FrameRenderer
 from .identity import DigestMemo, public_digest
 from .link import CodeSetModel
-from .model import CPT, Section
+from .model import CPT, CodeRecord, Section
 from .premium.lists import is_reference
 from .progress import Progress, say
 from .publish import SlotWriter
-from .render import forget_fragments, page_context, wall_text
+from .render import Ctx, forget_fragments, page_context, wall_text
 from .store import Packer, StoreRow
 from .workers import run_shared
 
@@ -137,11 +137,24 @@ def _protected_row(
     cfg: SiteConfig, codeset: str, model: CodeSetModel, i: int, packer: Packer
 ) -> StoreRow | None:
     rec = model.records[i]  # browse pages too: their protected sections unlock like a code's
+    protected = cfg.is_protected
     sections = [
         packer.ref(s.id, s.title) if is_reference(s) else packer(s.id, s.title, s.html)
-        for s in rec.sections if cfg.is_protected(s.kind, s.protected)
+        for s in rec.sections if protected(s.kind, s.protected)
     ]
     return (codeset, rec.key, rec.title or rec.short_title or rec.key, sections)
+
+
+def _page_title(rec: CodeRecord, codeset: str, page: Ctx, cache: AncestorCache, i: int) -> str:
+    """The page's <title>: "S72.001A \u2014 Fracture of ...". Most pages' is made of the escaped code
+    and title the cache holds already (escaping is per character: joined escaped parts are the
+    escaped whole), as Markup: the frame would otherwise escape it and write its dash as an entity,
+    a regular-expression pass per page."""
+    title = rec.title or rec.short_title
+    if not title:
+        return f"{page['codeset_name']}\u00ae {rec.display}" if codeset == CPT else rec.display
+    _, display_html, title_html = cache.ref(i)
+    return as_markup(f"{display_html} &#8212; {title_html if rec.title else escape(title)}")
 
 
 def render_chunk(job: RenderJob, chunk: Chunk) -> ChunkResult:
@@ -154,6 +167,7 @@ def render_chunk(job: RenderJob, chunk: Chunk) -> ChunkResult:
     job.ancestors.clear()
     rows: list[StoreRow] = []
     digests: list[tuple[str, int, bytes]] = []
+    premium, packer, write, render = job.premium, job.packer, writer.write, frames.render
     for codeset, i in chunk:
         model = models[codeset]
         cache = job.ancestors.get(codeset)
@@ -161,32 +175,30 @@ def render_chunk(job: RenderJob, chunk: Chunk) -> ChunkResult:
             cache = job.ancestors[codeset] = AncestorCache(model)
         rec = model.records[i]
         own = rec.sections
-        if job.premium is not None and rec.is_code:
-            taken = {s.id for s in own}
-            extra = [s for s in job.premium(codeset, rec.key) if s.id not in taken]
+        if premium is not None and rec.is_code:
+            extra = premium(codeset, rec.key)
+            if extra and own:
+                taken = {s.id for s in own}
+                extra = [s for s in extra if s.id not in taken]
             if extra:
                 rec.sections = [*own, *extra]
         page = page_context(cfg, model, i, cache, wall)
-        top = {
-            "canonical": page["canonical"],
-            "title": (
-                f"{rec.display} \u2014 {rec.title or rec.short_title}" if rec.title or rec.short_title
-                else f"{page['codeset_name']}\u00ae {rec.display}" if codeset == CPT else rec.display
-            ),
-        }
+        top = {"canonical": page["canonical"], "title": _page_title(rec, codeset, page, cache, i)}
         rel = urls.file_for(page["url"])
-        writer.write(rel, frames.render(base, page, top).encode())
+        write(rel, render(base, page, top).encode())
         if job.on_page is not None:
             job.on_page(rel)
-        row = _protected_row(cfg, codeset, model, i, job.packer)
+        row = _protected_row(cfg, codeset, model, i, packer)
         if row is not None:
             rows.append(row)
         if job.digests:
             digests.append((codeset, i, public_digest(cfg, model, i, job.memo)))
         if rec.sections is not own:  # the page's own premium sections: packed into its row, dropped
-            forget_fragments(cache, rec.sections[len(own):])
-            for s in rec.sections[len(own):]:
-                job.packer.forget(s.html)
+            added = rec.sections[len(own):]
+            forget_fragments(cache, added)
+            for s in added:
+                if s.html:
+                    packer.forget(s.html)
             rec.sections = own
     return ChunkResult(writer.new, writer.written, rows, digests)
 

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from . import urls
 from .config import SiteConfig
 from .link import CodeSetModel
-from .render import Assets, Ctx, build_assets, make_env, to_ctx
+from .render import Assets, Ctx, build_assets, make_env, render_page, to_ctx
 
 SiteFile = tuple[str, bytes]  # (file path in the site, bytes): what a site stage yields
 
@@ -78,7 +78,8 @@ class Theme:
         """Renders `template` as the page at URL `path`, with `extra` variables beside the common ones."""
         ctx = self.context(path, title)
         ctx.update(extra)
-        return urls.file_for(path), self.env.get_template(template).render(ctx).encode()
+        # `ctx` holds the environment's globals (see `common`): render_page skips merging them again.
+        return urls.file_for(path), render_page(self.env.get_template(template), ctx).encode()
 
     def record_template(self) -> jinja2.Template:
         """`page.html`, the template of every code and browse page (rendered through frames)."""

@@ -154,6 +154,12 @@ def gate_unlock_path(codeset: str, key: str) -> str:
     return f"{GATE_UNLOCK}{codeset}/{_seg(key)}"
 
 
+def gate_paths(codeset: str, key: str) -> tuple[str, str]:
+    """`gate_page_path` and `gate_unlock_path` of one code at once (every record page shows both)."""
+    seg = _seg(key)
+    return f"{GATE_PAGE}{codeset}/{seg}/", f"{GATE_UNLOCK}{codeset}/{seg}"
+
+
 GateEndpoint = Literal[
     "account", "session", "register", "login", "logout", "password", "jobs/post", "jobs/mine", "jobs/queue",
     "password/forgot", "password/reset", "email/verify", "email/verify/send", "account/security",

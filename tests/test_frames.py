@@ -12,7 +12,7 @@ from markupsafe import Markup
 
 from generator.build import build
 from generator.fragments import AncestorCache, narrow
-from generator.frames import FrameError, FrameRenderer
+from generator.frames import FrameError, FrameRenderer, compile_fill
 from generator.inputs import load_inputs
 from generator.link import link_models
 from generator.load import load_models
@@ -72,6 +72,29 @@ def test_frame_escapes_like_jinja() -> None:
         frames.render({}, {"t": "z", "flag": False, "m": Markup("")}, {"title": "", "canonical": ""})
         == "<h1>z</h1>"
     )
+
+
+def test_compiled_fill_equals_the_plain_fill() -> None:
+    """`compile_fill` (a frame's fill as one expression) prints every kind of value as `_fill` does:
+    plain text escaped, beyond Latin-1 narrowed, Latin-1 kept, Markup as it is."""
+    source = "<title>{{ title }}</title><p>{{ page.a }}|{{ page.b }}|{{ page.c }}</p>"
+    env = jinja2.Environment(loader=jinja2.DictLoader({"p.html": source}), autoescape=True)
+    frames = FrameRenderer(env.get_template("p.html"))
+    values = [
+        "plain", "a <b> & \"c\"", "caf\u00e9 \u00ae", "dash \u2014 and \u2019quote\u2019 <x>",
+        Markup("<em>\u2014</em>"), Markup("<i>ok</i>"),
+    ]
+    for a in values:
+        for b in values:
+            page = {"a": a, "b": b, "c": "z"}
+            top = {"title": "T \u2014 <t>", "canonical": ""}
+            frame = frames._make({}, page)
+            slots = [
+                (frame[j].startswith("page."), frame[j].removeprefix("page."), frame[j + 1])
+                for j in range(1, len(frame), 2)
+            ]
+            plain = FrameRenderer._fill(frame, slots, page, top)
+            assert compile_fill(frame, slots)(page, top) == plain, (a, b)
 
 
 # Constructs a frame cannot reproduce: found in the template before anything renders.

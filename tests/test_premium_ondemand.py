@@ -121,6 +121,7 @@ def test_the_build_lists_exactly_the_sections_rendering_makes(built: Path) -> No
             SectionLists(cfg, files, pages, only=probe) as few:
         for cs, key in probe:
             listed = [(s.id, s.kind, s.title) for s in lists(cs, key)]
+            assert [s[0] for s in listed] == list(lists.ids(cs, key))  # the render's lookups made ahead
             assert listed == [(s.id, s.kind, s.title) for s in render(cs, key)], (cs, key)
             assert all(not s.html for s in lists(cs, key))  # placeholders: nothing rendered
             assert [(s.id, s.kind, s.title) for s in few(cs, key)] == listed, (cs, key)

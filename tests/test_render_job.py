@@ -5,13 +5,16 @@ from pathlib import Path
 
 import pytest
 from conftest import make_project
+from markupsafe import Markup
 
 from generator import render_job
 from generator.build import build
+from generator.fragments import AncestorCache, escape
 from generator.inputs import load_inputs
 from generator.link import link_models
 from generator.load import load_models
-from generator.render import site_context
+from generator.model import CPT
+from generator.render import page_context, site_context
 from generator.render_job import RenderJob, render_chunk, render_pages
 from generator.store import StoreRow
 from generator.theme import Theme
@@ -123,3 +126,24 @@ def test_record_files_holds_exactly_the_paths_render_chunk_writes(project, tmp_p
     # A key that URLs quote is found by its quoted path only.
     model.index["a b"] = 0
     assert f"{cs}/a%20b/index.html" in paths and f"{cs}/a b/index.html" not in paths
+
+
+def test_page_titles_from_the_cached_parts_equal_the_escaped_title(project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`_page_title` joins the escaped code and title the cache holds; the frame prints it as is. It
+    must be what the frame made of the plain title: escaped, narrowed."""
+    root: Path = project()
+    job = _job(root, tmp_path / "slot")
+    checked = 0
+    for cs, model in job.models.items():
+        cache = AncestorCache(model)
+        for i, rec in enumerate(model.records):
+            page = page_context(job.cfg, model, i, cache)
+            name = rec.title or rec.short_title
+            plain = (
+                f"{rec.display} \u2014 {name}" if name
+                else f"{page['codeset_name']}\u00ae {rec.display}" if cs == CPT else rec.display
+            )
+            got = render_job._page_title(rec, cs, page, cache, i)
+            assert (got if isinstance(got, Markup) else escape(got)) == escape(plain), (cs, rec.key)
+            checked += 1
+    assert checked > 40

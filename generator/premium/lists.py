@@ -161,6 +161,18 @@ class SectionLists:
         self.public = frozenset(sid for sid, kind in SECTION_KINDS.items() if not cfg.is_protected(kind))
         # Sections the site shows in public are rendered as before, from the same files.
         self.render = PageSections(cfg, pages, files) if self.public else None
+        # One placeholder per section id, shared by every page that has the section (~200k pages a
+        # build ask): a placeholder is never changed, and the render keys nothing on its identity.
+        self._placeholders = {
+            sid: Section(id=sid, kind=kind, title=_TITLES[sid], html="")
+            for sid, kind in SECTION_KINDS.items()
+        }
+        # What `ids` looks up, made ahead: (codes covered, placeholder) of each CMS section in page
+        # order, and the codes of each ICD code set the GEMs cover.
+        self._cms = [(found, self._placeholders[sid]) for sid in CMS_SECTIONS
+                     if (found := self.covered.get(sid)) is not None]
+        self._gems = {cs: found for cs in (ICD10CM, ICD10PCS)
+                      if (found := self.covered.get(f"gems-crosswalk:{cs}")) is not None}
 
     def ids(self, codeset: str, key: str) -> Iterator[str]:
         """The ids of the page's premium sections, in page order."""
@@ -178,6 +190,13 @@ class SectionLists:
 
     def __call__(self, codeset: str, key: str, only: Collection[str] | None = None) -> list[Section]:
         """The page's premium sections (those whose id is in `only`, if given)."""
+        if only is None and not self.public and self.only is None:  # the render's case: placeholders only
+            if codeset in (CPT, HCPCS):  # what `ids` does, with the lookups made ahead
+                return [placeholder for codes, placeholder in self._cms if key in codes]
+            found = self._gems.get(codeset)
+            if found is not None and gems.gem_code(codeset, key) in found:
+                return [self._placeholders["gems-crosswalk"]]
+            return []
         ids = [sid for sid in self.ids(codeset, key) if only is None or sid in only]
         shown = [sid for sid in ids if sid in self.public]
         rendered = {s.id: s for s in self.render(codeset, key, only=shown)} if shown and self.render else {}
@@ -189,7 +208,7 @@ class SectionLists:
                                      "section renders empty")
                 out.append(rendered[sid])
             else:
-                out.append(Section(id=sid, kind=SECTION_KINDS[sid], title=_TITLES[sid], html=""))
+                out.append(self._placeholders[sid])
         return out
 
     def close(self) -> None:
