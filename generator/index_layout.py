@@ -64,25 +64,26 @@ class Page:
     main: IndexTerm
     terms: list[IndexTerm]  # the first-level lines of this page
     parents: list[IndexTerm] = field(default_factory=list)  # the path above `terms` (for the heading)
-    moved: dict[int, str] = field(default_factory=dict)  # id(term) -> URL of the page holding its subterms
+    moved: dict[IndexTerm, str] = field(default_factory=dict)  # term -> URL of the page holding its subterms
     parts: list[tuple[str, str]] = field(default_factory=list)  # (label, url) of the parts this page lists
 
 
 @dataclass
 class Layout:
-    """Pages, slugs and anchors of one book."""
+    """Pages, slugs and anchors of one book. Keyed by the terms themselves (an IndexTerm hashes by
+    identity), not by id(): a layout pickled with its book (reference.py's cache) keeps its keys."""
 
     book: IndexBook
     base: str
-    slugs: dict[int, str] = field(default_factory=dict)  # id(main term) -> slug
-    anchors: dict[int, str] = field(default_factory=dict)  # id(term) -> anchor ("" for a main term)
-    page_of: dict[int, str] = field(default_factory=dict)  # id(term) -> URL of the page showing its line
+    slugs: dict[IndexTerm, str] = field(default_factory=dict)  # main term -> slug
+    anchors: dict[IndexTerm, str] = field(default_factory=dict)  # term -> anchor ("" for a main term)
+    page_of: dict[IndexTerm, str] = field(default_factory=dict)  # term -> URL of the page showing its line
     pages: list[Page] = field(default_factory=list)
     shared: dict[str, list[IndexTerm]] = field(default_factory=dict)  # a first word many main terms share
 
     def url(self, term: IndexTerm) -> str:
-        anchor = self.anchors.get(id(term), "")
-        return self.page_of[id(term)] + (f"#{anchor}" if anchor else "")
+        anchor = self.anchors.get(term, "")
+        return self.page_of[term] + (f"#{anchor}" if anchor else "")
 
 
 def _size(term: IndexTerm, cache: dict[int, int]) -> int:
@@ -110,20 +111,20 @@ def layout(book: IndexBook) -> Layout:
             s = f"{base}-{n}"
             n += 1
         taken.add(s)
-        out.slugs[id(m)] = s
+        out.slugs[m] = s
     for first, group in firsts.items():
         if len(group) > 1 and first not in taken:
             out.shared[first] = group
     sizes: dict[int, int] = {}
     for m in mains:
         _anchors(m, "", out.anchors, set())
-        url = f"{out.base}{out.slugs[id(m)]}/"
-        out.page_of[id(m)] = url
+        url = f"{out.base}{out.slugs[m]}/"
+        out.page_of[m] = url
         _paginate(out, m, [], m.children, url, m.label or m.printed, sizes)
     return out
 
 
-def _anchors(term: IndexTerm, prefix: str, anchors: dict[int, str], used: set[str]) -> None:
+def _anchors(term: IndexTerm, prefix: str, anchors: dict[IndexTerm, str], used: set[str]) -> None:
     for c in term.children:
         own = slug(c.label or c.nemod or c.see or c.use or "-".join(c.codes))
         a = f"{prefix}--{own}" if prefix else own
@@ -132,7 +133,7 @@ def _anchors(term: IndexTerm, prefix: str, anchors: dict[int, str], used: set[st
             a = f"{base}-{n}"
             n += 1
         used.add(a)
-        anchors[id(c)] = a
+        anchors[c] = a
         _anchors(c, a, anchors, used)
 
 
@@ -153,8 +154,8 @@ def _paginate(
         for t in sorted((t for t in items if t.children), key=lambda t: -_size(t, sizes)):
             if total <= BUDGET:
                 break
-            sub = f"{url}{out.anchors[id(t)].rsplit('--', 1)[-1]}/"
-            page.moved[id(t)] = sub
+            sub = f"{url}{out.anchors[t].rsplit('--', 1)[-1]}/"
+            page.moved[t] = sub
             total -= _size(t, sizes) - estimate(t) - 60
     if total > BUDGET:
         # Still too many lines: cut them into parts, each on a page of its own.
@@ -163,7 +164,7 @@ def _paginate(
         used = 0
         n = 0
         for t in items:
-            cost = estimate(t) + (60 if id(t) in page.moved or t.children else 0)
+            cost = estimate(t) + (60 if t in page.moved or t.children else 0)
             if part and used + cost > BUDGET - 2000 and len(part) >= PART_MIN:
                 n += 1
                 page.parts.append(_part(out, main, parents, part, url, title, n, sizes))
@@ -174,24 +175,24 @@ def _paginate(
             n += 1
             page.parts.append(_part(out, main, parents, part, url, title, n, sizes))
         for t in items:
-            out.page_of[id(t)] = out.page_of.get(id(t), url)
+            out.page_of[t] = out.page_of.get(t, url)
         return
     for t in items:
-        out.page_of[id(t)] = url
-        if id(t) in page.moved:
+        out.page_of[t] = url
+        if t in page.moved:
             _paginate(
                 out,
                 main,
                 [*parents, t],
                 t.children,
-                page.moved[id(t)],
+                page.moved[t],
                 f"{title}, {t.label or t.printed}",
                 sizes,
             )
         else:
             for _, d in t.walk():
                 if d is not t:
-                    out.page_of[id(d)] = url
+                    out.page_of[d] = url
 
 
 def _part(

@@ -133,10 +133,10 @@ def _subterms(term: b.IndexTerm) -> int:
 def _tree(links: Links, lay: Layout, page: Page, terms: list[b.IndexTerm], out: list[str]) -> None:
     out.append('<ul class="idx">')
     for t in terms:
-        anchor = lay.anchors.get(id(t), "")
+        anchor = lay.anchors.get(t, "")
         out.append(f'<li id="{anchor}">' if anchor else "<li>")
         out.append(links.line(t))
-        moved = page.moved.get(id(t))
+        moved = page.moved.get(t)
         if moved is not None:
             n = _subterms(t)
             out.append(f' <a class="more" href="{moved}">{n} subterms \u2192</a>')
@@ -191,14 +191,14 @@ class Writer:
         )
         for letter, s in letters:
             items = "".join(
-                f'<li><a href="{home}{lay.slugs[id(m)]}/">{escape(m.label or m.printed)}</a></li>'
+                f'<li><a href="{home}{lay.slugs[m]}/">{escape(m.label or m.printed)}</a></li>'
                 for m in letter.terms
             )
             body = nav + f'<ul class="terms">{items}</ul>'
             yield self.render(f"{home}{s}/", f"{name}: {letter.title}", top, body, book=book)
         for first, group in lay.shared.items():
             items = "".join(
-                f'<li><a href="{home}{lay.slugs[id(m)]}/">{escape(m.label or m.printed)}</a></li>'
+                f'<li><a href="{home}{lay.slugs[m]}/">{escape(m.label or m.printed)}</a></li>'
                 for m in group
             )
             yield self.render(
@@ -226,7 +226,7 @@ class Writer:
             else:
                 _tree(links, lay, page, page.terms, out)
             crumbs = [*top]
-            main_url = lay.page_of[id(main)]
+            main_url = lay.page_of[main]
             if page.url != main_url:
                 crumbs.append((main_url, main.label or main.printed))
             yield self.render(page.url, f"{page.title} \u2014 {name}", crumbs, "".join(out), book=book)

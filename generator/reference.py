@@ -21,7 +21,7 @@ from .model import CODESET_NAMES, ICD10CM, ICD10PCS
 from .pickle_cache import cache_file, cached
 from .xrefs import Resolver, Target, code_key
 
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"  # 2: an index is cached with its layout
 
 
 def book_source(cfg: SiteConfig, kind: str) -> Path | None:
@@ -39,17 +39,31 @@ class Books:
     pcs_index: b.IndexBook | None = None
     pcs_tables: b.PcsTables | None = None
     pcs_definitions: b.PcsDefinitions | None = None
+    layouts: dict[str, Layout] = field(default_factory=dict)  # by kind: those read with their book
 
     def __bool__(self) -> bool:
         return bool(self.cm or self.pcs_index or self.pcs_tables or self.pcs_definitions)
 
 
-def _read_cached(cfg: SiteConfig, imp: BookImporter, path: Path) -> b.Book:
+# The indexes published a page per main term (index_layout.layout): their layout is cached with the book.
+_LAID_OUT = (b.CM_INDEX, b.CM_EINDEX, b.PCS_INDEX)
+
+
+def _read_cached(cfg: SiteConfig, imp: BookImporter, path: Path) -> tuple[b.Book, Layout | None]:
     key = hashlib.blake2b(
         f"{CACHE_VERSION}|{code_version(cfg.root)}|{imp.kind}|{stat_key(path)}".encode(), digest_size=12
     ).hexdigest()
     cache = cache_file(cfg.state_dir / "cache", imp.kind, key)
-    return cached(cache, imp.kind, lambda: imp.read(path))
+    return cached(cache, imp.kind, lambda: _read(imp, path))
+
+
+def _read(imp: BookImporter, path: Path) -> tuple[b.Book, Layout | None]:
+    """A book and, for an index of `_LAID_OUT`, its layout, made once for the cache: computing the
+    ICD-10-CM Index's took half a second in every build that renders its pages. One pickle holds both,
+    so the layout's terms are the book's own after reading."""
+    book = imp.read(path)
+    laid = layout(book) if isinstance(book, b.IndexBook) and book.kind in _LAID_OUT else None
+    return book, laid
 
 
 # The books last loaded, by their sources' identities: a build asks twice (page sections, search).
@@ -68,7 +82,9 @@ def load_books(cfg: SiteConfig, codesets: Collection[str] | None = None) -> Book
     importers = book_importers()
     out = Books()
     for kind, src in found:
-        book = _read_cached(cfg, importers[kind], src)
+        book, laid = _read_cached(cfg, importers[kind], src)
+        if laid is not None:
+            out.layouts[kind] = laid
         if isinstance(book, b.IndexBook) and kind in b.CM_BOOKS:
             out.cm[kind] = book
         elif isinstance(book, b.IndexBook):
@@ -114,7 +130,7 @@ class References:
         self.books = books
         self._cm: Resolver | None = None
         self._pcs: Resolver | None = None
-        self._layouts: dict[str, Layout] = {}
+        self._layouts: dict[str, Layout] = dict(books.layouts)
 
     def resolver(self, kind: str) -> Resolver | None:
         if kind == b.PCS_INDEX:

@@ -74,14 +74,14 @@ def test_large_main_terms_are_split_into_pages_within_the_budget(n: int) -> None
     main = book.letters[0].terms[0]
     # Every term is on exactly one page, which its anchor is on.
     for _, t in main.walk():
-        assert lay.page_of[id(t)].startswith("/icd-10-cm/index/disorder/")
+        assert lay.page_of[t].startswith("/icd-10-cm/index/disorder/")
     assert (len(lay.pages) == 1) == (n == 10)
     from generator.index_layout import estimate
 
     for page in lay.pages:
         shown = 0
         for t in page.terms:
-            shown += estimate(t) if id(t) in page.moved else sum(estimate(d) for _, d in t.walk())
+            shown += estimate(t) if t in page.moved else sum(estimate(d) for _, d in t.walk())
         assert shown <= BUDGET or page.parts
 
 
@@ -136,3 +136,27 @@ def test_every_letter_has_its_own_page_name() -> None:
     assert len(set(names)) == len(names)
     assert letter_slug("X") == "letter-x" and letter_slug("#") == "letter-numbers"
     assert [letter_key(t) for t in ("xylene", "Ökotox", "1-propanol")] == ["X", "#", "#"]
+
+
+def test_a_layout_read_back_from_the_cache_is_the_layout_of_the_book_read_with_it() -> None:
+    """reference.py caches an index with its layout in one pickle: after reading, the layout's keys are
+    the book's own terms and give the URLs a layout made afresh gives."""
+    import pickle
+
+    from generator.reference import _LAID_OUT
+
+    assert CM_INDEX in _LAID_OUT
+    deep = IndexTerm("Neck", 2, 4, codes=("S72.00",))
+    terms = [
+        IndexTerm("Fracture, traumatic", 0, 2, children=[IndexTerm("femur", 1, 3, children=[deep])]),
+        IndexTerm("Gangrene", 0, 5, codes=("I96",)),
+    ]
+    book = IndexBook(CM_INDEX, "Index", "2025", "ICD-10-CM FY2025, CDC", "x.xml",
+                     letters=[Letter("F", 1, terms[:1]), Letter("G", 1, terms[1:])])
+    back, lay = pickle.loads(pickle.dumps((book, layout(book)), protocol=pickle.HIGHEST_PROTOCOL))
+    fresh = layout(back)
+    walked = [t for m in back.main_terms() for _, t in m.walk()]
+    assert len(walked) == 4
+    assert [lay.url(t) for t in walked] == [fresh.url(t) for t in walked]
+    assert lay.url(walked[2]) == "/icd-10-cm/index/fracture/#femur--neck"
+    assert lay.book is back
