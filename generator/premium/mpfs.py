@@ -103,8 +103,9 @@ def import_pprrvu(kind: str, path: Path, out: Path, release: str | None = None) 
     table = Table(path, RVU_COLUMNS, "a PPRRVU file (HCPCS / MOD / status code / RVUs / conversion factor)")
     o = Output(out, RVU_SCHEMA)
     rows = 0
-    releases: set[str] = set()
-    batch = []
+    # Re-exports stack several quarterly releases; the site shows the newest one only: every row is
+    # checked, the rows of each release kept apart, and only the newest release's written.
+    by_release: dict[str, list[tuple[object, ...]]] = {}
     texts = table.getter(("HCPCS", "MOD", "status code", "PC/TC indicator", "global days",
                           "multiple procedure", "bilateral surgery", "assistant surgery", "co-surgeons",
                           "team surgery", "non-facility NA indicator", "facility NA indicator",
@@ -117,18 +118,24 @@ def import_pprrvu(kind: str, path: Path, out: Path, release: str | None = None) 
             code = code.upper()
             if not CODE_RE.match(code):
                 raise BuildError(f"{path}:{line}: '{code}' is not a 5-character HCPCS/CPT code")
-            *nums, cf = (_number(v, n, path, line) for v, n in zip(numbers(cells), _NUMBERS, strict=True))
-            releases.add(rel)
-            batch.append((code, mod.upper(), status.upper(), *nums, pctc, days.upper(), mult, bilat, asst,
-                          cosurg, team, cf, nf_na, f_na, endo, rel))
+            raw = numbers(cells)
+            try:
+                w, nf_pe, f_pe, mp, nf_tot, f_tot, cf = [float(v) if v else None for v in raw]
+            except ValueError:  # which one, said by _number
+                for v, n in zip(raw, _NUMBERS, strict=True):
+                    _number(v, n, path, line)
+                raise
+            rows_of = by_release.get(rel)
+            if rows_of is None:
+                rows_of = by_release[rel] = []
+            rows_of.append((code, mod.upper(), status.upper(), w, nf_pe, f_pe, mp, nf_tot, f_tot, pctc,
+                            days.upper(), mult, bilat, asst, cosurg, team, cf, nf_na, f_na, endo, rel))
             rows += 1
-            if len(batch) >= 20_000:
-                o.db.executemany(f"INSERT INTO rvu VALUES ({','.join('?' * 21)})", batch)
-                batch.clear()
         if not rows:
             raise BuildError(f"{path}: no RVU rows found below the header")
-        o.db.executemany(f"INSERT INTO rvu VALUES ({','.join('?' * 21)})", batch)
-        latest = _keep_latest(o, "rvu", releases)
+        releases = set(by_release)
+        latest = max(releases)
+        o.db.executemany(f"INSERT INTO rvu VALUES ({','.join('?' * 21)})", by_release[latest])
         kept = o.db.execute("SELECT count(*) FROM rvu").fetchone()[0]
         label = release_label(release, release_name(latest, path), path)
         o.commit({"kind": kind, "release": label, "source_file": path.name, "rows": str(kept)},
