@@ -27,7 +27,7 @@ CREATE TABLE gem(icd10 TEXT NOT NULL, icd9 TEXT, approx INTEGER NOT NULL, nomap 
   combo INTEGER NOT NULL, scenario INTEGER NOT NULL, choice INTEGER NOT NULL);
 """
 DESC_SCHEMA = "CREATE TABLE icd9(code TEXT PRIMARY KEY, description TEXT NOT NULL) WITHOUT ROWID;"
-_LINE = re.compile(r"^\s*([0-9A-Z]{3,7})\s+([0-9A-Za-z]{3,7})\s+([01])([01])([01])(\d)(\d)\s*$")
+_LINE = re.compile(r"^\s*([0-9A-Z]{3,7})\s+([0-9A-Za-z]{3,7})\s+([01][01][01]\d\d)\s*$")
 
 
 def import_gem(kind: str, path: Path, out: Path, release: str | None = None) -> ImportResult:
@@ -35,6 +35,7 @@ def import_gem(kind: str, path: Path, out: Path, release: str | None = None) -> 
     o = Output(out, GEM_SCHEMA)
     rows = 0
     batch = []
+    flags: dict[str, tuple[int, ...]] = {}  # "10000" -> its five digits (a few dozen distinct)
     try:
         with open_text(path) as fh:
             for line, raw in enumerate(fh, 1):
@@ -47,7 +48,10 @@ def import_gem(kind: str, path: Path, out: Path, release: str | None = None) -> 
                         f"digits such as 10000): {raw.strip()[:60]!r}"
                     )
                 src, tgt = m[1].upper(), m[2].upper()
-                nomap = int(m[4])
+                f = flags.get(m[3])
+                if f is None:
+                    f = flags[m[3]] = tuple(int(c) for c in m[3])
+                approx, nomap, combination, scenario, choice = f
                 icd10, icd9 = (src, tgt) if icd10_first else (tgt, src)
                 if nomap or (icd9 if icd10_first else icd10) in NO_MAP:
                     if icd10_first:
@@ -55,7 +59,7 @@ def import_gem(kind: str, path: Path, out: Path, release: str | None = None) -> 
                     else:
                         icd10 = ""  # an ICD-9 code with no ICD-10 target attaches to no page
                 if icd10:
-                    batch.append((icd10, icd9, int(m[3]), nomap, int(m[5]), int(m[6]), int(m[7])))
+                    batch.append((icd10, icd9, approx, nomap, combination, scenario, choice))
                 rows += 1
         if not rows:
             raise BuildError(f"{path}: the file has no GEM lines ({label})")
