@@ -36,11 +36,12 @@ from .guides import Guide, read_guides
 from .history.assistant_rows import change_rows, release_rows
 from .history.sections import HISTORY
 from .link import CodeSetModel
-from .model import CODESET_NAMES
+from .model import CODE, CODESET_NAMES, Section
 from .premium import PREMIUM_KINDS, normalised_file
 from .premium.db import connect, read_meta
 
 SCHEMA_VERSION = "2"
+PAGE_SIZE = 65536
 NOTE_KINDS = (
     "notes",
     "inclusion-terms",
@@ -53,6 +54,7 @@ NOTE_KINDS = (
     "seventh-character",
     HISTORY,  # stored as the block's plain words: the release shown, new/revised/status events, releases held
 )
+NOTE_KIND_SET = frozenset(NOTE_KINDS)
 COPIED_KINDS = ("hcpcs-modifiers", "lcd")  # small: copied in, and indexed for words
 
 SCHEMA = """
@@ -150,6 +152,9 @@ class FactsJob:
         try:
             db.execute("PRAGMA journal_mode=OFF")
             db.execute("PRAGMA synchronous=OFF")
+            # Large pages: the ~150 MB are written with fewer page splits (B-tree balancing) and headers;
+            # the rows, and so every answer, are the same with any page size.
+            db.execute(f"PRAGMA page_size={PAGE_SIZE}")
             db.executescript(SCHEMA)
             db.execute("BEGIN")
             _write_codes(db, models)
@@ -229,14 +234,11 @@ class FactsJob:
                     db.execute("INSERT INTO lcd_fts(rowid, title) SELECT rowid, title FROM lcd")
                     continue
                 if copy and kind in ("gem-icd9-to-cm", "gem-icd9-to-pcs"):  # the snapshot: by ICD-10 only
-                    db.executemany(
+                    db.executemany(  # the rows as they are inserted: no Python tuple made per row
                         "INSERT INTO gem_by_icd9 VALUES (?,?,?,?,?,?,?)",
-                        (
-                            (kind, *r)
-                            for r in src.execute(
-                                "SELECT icd9, icd10, approx, combo, scenario, choice FROM gem WHERE icd9 IS "
-                                 "NOT NULL"
-                            )
+                        src.execute(
+                            "SELECT ?, icd9, icd10, approx, combo, scenario, choice FROM gem WHERE icd9 IS NOT NULL",
+                            (kind,),
                         ),
                     )
             finally:
@@ -275,56 +277,83 @@ def _facts_json(facts: list[tuple[str, str]], known: dict[tuple[str, str], str])
     distinct pairs make the ~550k facts of ICD-10-PCS."""
     if not facts:
         return "[]"
-    parts = []
-    for pair in facts:
-        text = known.get(pair)
-        if text is None:
-            text = known[pair] = json.dumps(pair)
-        parts.append(text)
-    return "[" + ", ".join(parts) + "]"
+    try:
+        return "[" + ", ".join(map(known.__getitem__, facts)) + "]"
+    except KeyError:  # a pair not seen yet: encode the new ones, then join as above
+        for pair in facts:
+            if pair not in known:
+                known[pair] = json.dumps(pair)
+        return "[" + ", ".join(map(known.__getitem__, facts)) + "]"
+
+
+class _NoteLists:
+    """The numbers of the note lists and their texts, in order of first use, with their rows.
+
+    A record's note list is found by the identity of its section objects (`of`): imported sections are
+    shared objects (~77k of them make the ~770k sections of the code sets, ~70k distinct lists make the
+    ~200k records), so each distinct list is read once. `keep` holds the sections of every list seen,
+    so no id in a key can be reused by another object while this lives.
+    """
+
+    def __init__(self) -> None:
+        self.text_ids: dict[str, int] = {}
+        self.list_ids: dict[tuple[tuple[str, int], ...], int] = {}
+        self.note_rows: list[tuple[int, int, str, int]] = []
+        self.by_object: dict[int, tuple[object, int]] = {}  # a shared text object: its id, hashed once
+        self.by_sections: dict[tuple[int, ...], tuple[int, str, list[Section]]] = {}
+
+    def of(self, sections: list[Section]) -> tuple[int, str]:
+        """(the list's number, 0 when it has no notes; the inclusion terms' words) of `sections`."""
+        key = tuple(map(id, sections))
+        hit = self.by_sections.get(key)
+        if hit is None:
+            hit = self.by_sections[key] = (*self._read(sections), sections)
+        return hit[0], hit[1]
+
+    def _read(self, sections: list[Section]) -> tuple[int, str]:
+        members: list[tuple[str, int]] = []
+        terms = ""
+        for s in sections:
+            source = s.html if s.kind == HISTORY else s.text  # history's `text` is only its search words
+            if s.kind not in NOTE_KIND_SET or not source:
+                continue
+            hit = self.by_object.get(id(source))
+            if hit is not None and hit[0] is source:
+                tid = hit[1]
+            else:
+                text = _plain(source) if s.kind == HISTORY else source
+                tid = self.text_ids.setdefault(text, len(self.text_ids) + 1)
+                self.by_object[id(source)] = (source, tid)
+            members.append((s.kind, tid))
+            if s.kind == "inclusion-terms":
+                terms = s.text
+        if not members:
+            return 0, terms
+        key = tuple(members)
+        number = self.list_ids.get(key, 0)
+        if not number:
+            number = self.list_ids[key] = len(self.list_ids) + 1
+            self.note_rows.extend((number, i, kind, tid) for i, (kind, tid) in enumerate(members))
+        return number, terms
 
 
 def _write_codes(db: sqlite3.Connection, models: dict[str, CodeSetModel]) -> None:
-    text_ids: dict[str, int] = {}
-    list_ids: dict[tuple[tuple[str, int], ...], int] = {}
-    by_object: dict[int, tuple[object, int]] = {}  # imported sections are shared objects: hash each once
+    notes = _NoteLists()
     code_rows: list[tuple[object, ...]] = []
-    note_rows: list[tuple[int, int, str, int]] = []
     fts_rows: list[tuple[str, str, str]] = []
     fact_json: dict[tuple[str, str], str] = {}
     for codeset, model in models.items():
         for rec in model.records:
-            members: list[tuple[str, int]] = []
-            terms = ""
-            for s in rec.sections:
-                source = s.html if s.kind == HISTORY else s.text  # history's `text` is only its search words
-                if s.kind not in NOTE_KINDS or not source:
-                    continue
-                hit = by_object.get(id(source))
-                if hit is not None and hit[0] is source:
-                    tid = hit[1]
-                else:
-                    text = _plain(source) if s.kind == HISTORY else source
-                    tid = text_ids.setdefault(text, len(text_ids) + 1)
-                    by_object[id(source)] = (source, tid)
-                members.append((s.kind, tid))
-                if s.kind == "inclusion-terms":
-                    terms = s.text
-            number = 0
-            if members:
-                key = tuple(members)
-                number = list_ids.get(key, 0)
-                if not number:
-                    number = list_ids[key] = len(list_ids) + 1
-                    note_rows.extend((number, i, kind, tid) for i, (kind, tid) in enumerate(members))
+            number, terms = notes.of(rec.sections)
+            key, title, short_title, kind = rec.key, rec.title, rec.short_title, rec.kind
             code_rows.append(
                 (
                     codeset,
-                    rec.key,
-                    bare(rec.key),
-                    rec.title,
-                    rec.short_title,
-                    rec.kind,
+                    key,
+                    key.replace(".", "").upper(),  # bare(key), inline: 200k calls
+                    title,
+                    short_title,
+                    kind,
                     None if rec.billable is None else int(rec.billable),
                     rec.parent,
                     rec.source,
@@ -332,16 +361,16 @@ def _write_codes(db: sqlite3.Connection, models: dict[str, CodeSetModel]) -> Non
                     number,
                 )
             )
-            if rec.is_code and (rec.title or terms):
-                fts_rows.append((f"{rec.title} {rec.short_title} {terms}".strip(), codeset, rec.key))
+            if kind == CODE and (title or terms):
+                fts_rows.append((f"{title} {short_title} {terms}".strip(), codeset, key))
     # In key order: the table is kept in that order, and rows inserted in another (the code sets'
     # hierarchy) cost SQLite ~5x more (B-tree pages split all over instead of appended to).
     code_rows.sort(key=operator.itemgetter(0, 1))
     db.executemany("INSERT INTO codes VALUES (?,?,?,?,?,?,?,?,?,?,?)", code_rows)
     db.execute("CREATE INDEX codes_bare ON codes(bare)")
     db.execute("CREATE INDEX codes_parent ON codes(codeset, parent)")  # a header's more specific codes
-    db.executemany("INSERT INTO texts VALUES (?, ?)", [(i, t) for t, i in text_ids.items()])
-    db.executemany("INSERT INTO notes VALUES (?, ?, ?, ?)", note_rows)
+    db.executemany("INSERT INTO texts VALUES (?, ?)", [(i, t) for t, i in notes.text_ids.items()])
+    db.executemany("INSERT INTO notes VALUES (?, ?, ?, ?)", notes.note_rows)
     db.executemany("INSERT INTO code_fts(words, codeset, key) VALUES (?, ?, ?)", fts_rows)
     names = {cs: CODESET_NAMES[cs] for cs in models}
     db.execute("INSERT INTO meta VALUES ('codesets', ?)", (json.dumps(names),))
