@@ -237,7 +237,8 @@ class FactsJob:
                     db.executemany(  # the rows as they are inserted: no Python tuple made per row
                         "INSERT INTO gem_by_icd9 VALUES (?,?,?,?,?,?,?)",
                         src.execute(
-                            "SELECT ?, icd9, icd10, approx, combo, scenario, choice FROM gem WHERE icd9 IS NOT NULL",
+                            "SELECT ?, icd9, icd10, approx, combo, scenario, choice FROM gem"
+                            " WHERE icd9 IS NOT NULL",
                             (kind,),
                         ),
                     )
