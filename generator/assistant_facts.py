@@ -19,6 +19,7 @@ Written beside the protected store from the same build input, and published with
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import operator
 import os
@@ -290,10 +291,11 @@ def _facts_json(facts: list[tuple[str, str]], known: dict[tuple[str, str], str])
 class _NoteLists:
     """The numbers of the note lists and their texts, in order of first use, with their rows.
 
-    A record's note list is found by the identity of its section objects (`of`): imported sections are
-    shared objects (~77k of them make the ~770k sections of the code sets, ~70k distinct lists make the
-    ~200k records), so each distinct list is read once. `keep` holds the sections of every list seen,
-    so no id in a key can be reused by another object while this lives.
+    A record's note list is found by the identity of its section objects (`by_sections`): imported
+    sections are shared objects (~77k of them make the ~770k sections of the code sets, ~70k distinct
+    lists make the ~200k records), so each distinct list is read once, and each section object once.
+    `by_sections` holds the sections of every list read, so no id in a key can be reused by another
+    object while this lives.
     """
 
     def __init__(self) -> None:
@@ -301,64 +303,79 @@ class _NoteLists:
         self.list_ids: dict[tuple[tuple[str, int], ...], int] = {}
         self.note_rows: list[tuple[int, int, str, int]] = []
         self.by_object: dict[int, tuple[object, int]] = {}  # a shared text object: its id, hashed once
+        self.by_section: dict[int, tuple[str, int] | None] = {}  # a section's (kind, text id); None: no note
         self.by_sections: dict[tuple[int, ...], tuple[int, str, list[Section]]] = {}
 
-    def of(self, sections: list[Section]) -> tuple[int, str]:
-        """(the list's number, 0 when it has no notes; the inclusion terms' words) of `sections`."""
-        key = tuple(map(id, sections))
-        hit = self.by_sections.get(key)
-        if hit is None:
-            hit = self.by_sections[key] = (*self._read(sections), sections)
-        return hit[0], hit[1]
-
-    def _read(self, sections: list[Section]) -> tuple[int, str]:
+    def add(self, ids: tuple[int, ...], sections: list[Section]) -> tuple[int, str, list[Section]]:
+        """(the list's number, 0 when it has no notes; the inclusion terms' words; `sections`), kept
+        under `ids`, the ids of `sections`."""
         members: list[tuple[str, int]] = []
         terms = ""
         for s in sections:
-            source = s.html if s.kind == HISTORY else s.text  # history's `text` is only its search words
-            if s.kind not in NOTE_KIND_SET or not source:
-                continue
-            hit = self.by_object.get(id(source))
-            if hit is not None and hit[0] is source:
-                tid = hit[1]
-            else:
-                text = _plain(source) if s.kind == HISTORY else source
-                tid = self.text_ids.setdefault(text, len(self.text_ids) + 1)
-                self.by_object[id(source)] = (source, tid)
-            members.append((s.kind, tid))
-            if s.kind == "inclusion-terms":
-                terms = s.text
-        if not members:
-            return 0, terms
-        key = tuple(members)
-        number = self.list_ids.get(key, 0)
-        if not number:
-            number = self.list_ids[key] = len(self.list_ids) + 1
-            self.note_rows.extend((number, i, kind, tid) for i, (kind, tid) in enumerate(members))
-        return number, terms
+            try:
+                member = self.by_section[id(s)]
+            except KeyError:
+                member = self.by_section[id(s)] = self._member(s)
+            if member is not None:
+                members.append(member)
+                if member[0] == "inclusion-terms":
+                    terms = s.text
+        number = 0
+        if members:
+            key = tuple(members)
+            number = self.list_ids.get(key, 0)
+            if not number:
+                number = self.list_ids[key] = len(self.list_ids) + 1
+                self.note_rows.extend((number, i, kind, tid) for i, (kind, tid) in enumerate(members))
+        found = self.by_sections[ids] = (number, terms, sections)
+        return found
+
+    def _member(self, s: Section) -> tuple[str, int] | None:
+        source = s.html if s.kind == HISTORY else s.text  # history's `text` is only its search words
+        if s.kind not in NOTE_KIND_SET or not source:
+            return None
+        hit = self.by_object.get(id(source))
+        if hit is not None and hit[0] is source:
+            return s.kind, hit[1]
+        text = _plain(source) if s.kind == HISTORY else source
+        tid = self.text_ids.setdefault(text, len(self.text_ids) + 1)
+        self.by_object[id(source)] = (source, tid)
+        return s.kind, tid
 
 
 def _write_codes(db: sqlite3.Connection, models: dict[str, CodeSetModel]) -> None:
     notes = _NoteLists()
-    code_rows: list[tuple[object, ...]] = []
+    by_sections = notes.by_sections
+    rows_of: dict[str, list[tuple[object, ...]]] = {}
     fts_rows: list[tuple[str, str, str]] = []
     fact_json: dict[tuple[str, str], str] = {}
+    known = fact_json.__getitem__
     for codeset, model in models.items():
+        rows = rows_of[codeset] = []
         for rec in model.records:
-            number, terms = notes.of(rec.sections)
+            ids = tuple(map(id, rec.sections))
+            found = by_sections.get(ids)
+            if found is None:
+                found = notes.add(ids, rec.sections)
+            number, terms, _ = found
+            facts = rec.facts
+            try:  # _facts_json, inline for pairs seen before: 200k records
+                text = "[" + ", ".join(map(known, facts)) + "]" if facts else "[]"
+            except KeyError:
+                text = _facts_json(facts, fact_json)
             key, title, short_title, kind = rec.key, rec.title, rec.short_title, rec.kind
-            code_rows.append(
+            rows.append(
                 (
                     codeset,
                     key,
-                    key.replace(".", "").upper(),  # bare(key), inline: 200k calls
+                    key.replace(".", "").upper(),  # bare(key), inline
                     title,
                     short_title,
                     kind,
                     None if rec.billable is None else int(rec.billable),
                     rec.parent,
                     rec.source,
-                    _facts_json(rec.facts, fact_json),
+                    text,
                     number,
                 )
             )
@@ -366,8 +383,12 @@ def _write_codes(db: sqlite3.Connection, models: dict[str, CodeSetModel]) -> Non
                 fts_rows.append((f"{title} {short_title} {terms}".strip(), codeset, key))
     # In key order: the table is kept in that order, and rows inserted in another (the code sets'
     # hierarchy) cost SQLite ~5x more (B-tree pages split all over instead of appended to).
-    code_rows.sort(key=operator.itemgetter(0, 1))
-    db.executemany("INSERT INTO codes VALUES (?,?,?,?,?,?,?,?,?,?,?)", code_rows)
+    for rows in rows_of.values():
+        rows.sort(key=operator.itemgetter(1))  # a code set's keys are distinct
+    db.executemany(
+        "INSERT INTO codes VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        itertools.chain.from_iterable(rows_of[cs] for cs in sorted(rows_of)),
+    )
     db.execute("CREATE INDEX codes_bare ON codes(bare)")
     db.execute("CREATE INDEX codes_parent ON codes(codeset, parent)")  # a header's more specific codes
     db.executemany("INSERT INTO texts VALUES (?, ?)", [(i, t) for t, i in notes.text_ids.items()])
