@@ -43,6 +43,7 @@ from .premium.db import connect, read_meta
 
 SCHEMA_VERSION = "2"
 PAGE_SIZE = 65536
+FTS_HASH_SIZE = 256 << 20  # bytes: the code words' index takes ~10 MB
 NOTE_KINDS = (
     "notes",
     "inclusion-terms",
@@ -157,6 +158,10 @@ class FactsJob:
             # the rows, and so every answer, are the same with any page size.
             db.execute(f"PRAGMA page_size={PAGE_SIZE}")
             db.executescript(SCHEMA)
+            # The code words' index built in memory and written once, at COMMIT, as one segment (the
+            # default flushes it every 1 MB and merges the segments as it goes, and 'optimize' merges
+            # them again). Undone below, so the table's settings are as without it.
+            db.execute("INSERT INTO code_fts(code_fts, rank) VALUES ('hashsize', ?)", (FTS_HASH_SIZE,))
             db.execute("BEGIN")
             _write_codes(db, models)
             _write_guides(db, guides)
@@ -171,7 +176,8 @@ class FactsJob:
             )
             db.execute("CREATE INDEX gem_by_icd9_code ON gem_by_icd9(icd9)")
             db.execute("COMMIT")
-            db.execute("INSERT INTO code_fts(code_fts) VALUES ('optimize')")
+            db.execute("INSERT INTO code_fts(code_fts) VALUES ('optimize')")  # one segment already: cheap
+            db.execute("DELETE FROM code_fts_config WHERE k = 'hashsize'")
             db.execute("ANALYZE")
         except BaseException:
             db.close()
