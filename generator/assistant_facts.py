@@ -166,7 +166,7 @@ class FactsJob:
             _write_codes(db, models)
             _write_guides(db, guides)
             _write_history(db, self.cfg, models)
-            self._write_premium(db)
+            gems = self._write_premium(db)
             db.executemany(
                 "INSERT INTO meta VALUES (?, ?)",
                 [
@@ -174,8 +174,9 @@ class FactsJob:
                     ("built", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())),
                 ],
             )
-            db.execute("CREATE INDEX gem_by_icd9_code ON gem_by_icd9(icd9)")
             db.execute("COMMIT")
+            _copy_gems(db, gems)
+            db.execute("CREATE INDEX gem_by_icd9_code ON gem_by_icd9(icd9)")
             db.execute("INSERT INTO code_fts(code_fts) VALUES ('optimize')")  # one segment already: cheap
             db.execute("DELETE FROM code_fts_config WHERE k = 'hashsize'")
             db.execute("ANALYZE")
@@ -197,17 +198,22 @@ class FactsJob:
             db.execute("DELETE FROM snapshots")
             marks = ",".join("?" * len(changed))
             db.execute(f"DELETE FROM gem_by_icd9 WHERE kind IN ({marks})", list(changed))
-            self._write_premium(db, refill=changed)
+            gems = self._write_premium(db, refill=changed)
             db.execute("COMMIT")
+            _copy_gems(db, gems)
         except BaseException:
             db.close()
             self.abort()
             raise
         db.close()
 
-    def _write_premium(self, db: sqlite3.Connection, refill: Collection[str] | None = None) -> None:
-        """Each kind's source and snapshot; the tables copied from the kinds of `refill` (None: all)."""
+    def _write_premium(
+        self, db: sqlite3.Connection, refill: Collection[str] | None = None
+    ) -> list[tuple[str, Path]]:
+        """Each kind's source and snapshot; the tables copied from the kinds of `refill` (None: all),
+        but for the GEMs' rows: returns the (kind, snapshot file) to copy them from with `_copy_gems`."""
         self.snap_dir.mkdir(parents=True, exist_ok=True)
+        gems: list[tuple[str, Path]] = []
         for kind in PREMIUM_KINDS:
             path = normalised_file(self.cfg, kind)
             if path is None:
@@ -240,19 +246,13 @@ class FactsJob:
                     )
                     db.execute("INSERT INTO lcd_fts(rowid, title) SELECT rowid, title FROM lcd")
                     continue
-                if copy and kind in ("gem-icd9-to-cm", "gem-icd9-to-pcs"):  # the snapshot: by ICD-10 only
-                    db.executemany(  # the rows as they are inserted: no Python tuple made per row
-                        "INSERT INTO gem_by_icd9 VALUES (?,?,?,?,?,?,?)",
-                        src.execute(
-                            "SELECT ?, icd9, icd10, approx, combo, scenario, choice FROM gem"
-                            " WHERE icd9 IS NOT NULL",
-                            (kind,),
-                        ),
-                    )
             finally:
                 src.close()
             name = self._snapshot(kind, path)
+            if copy and kind in ("gem-icd9-to-cm", "gem-icd9-to-pcs"):  # the snapshot: by ICD-10 only
+                gems.append((kind, self.snap_dir / name))  # the rows of the very file named
             db.execute("INSERT INTO snapshots VALUES (?, ?, ?)", (kind, name, meta.get("release", "")))
+        return gems
 
     def _snapshot(self, kind: str, path: Path) -> str:
         """The snapshot of the file (generator/snapshots.py): the same one the protected store of this
@@ -272,6 +272,21 @@ class FactsJob:
 
     def abort(self) -> None:
         self.tmp.unlink(missing_ok=True)
+
+
+def _copy_gems(db: sqlite3.Connection, gems: Iterable[tuple[str, Path]]) -> None:
+    """The GEMs' rows by ICD-9 code (~100k), copied by SQLite from the attached files, in the order a
+    query of each file gives them: no Python object per row. Outside a transaction (ATTACH needs that)."""
+    for kind, path in gems:
+        db.execute("ATTACH ? AS gem_file", (str(path),))
+        try:
+            db.execute(
+                "INSERT INTO gem_by_icd9 SELECT ?, icd9, icd10, approx, combo, scenario, choice"
+                " FROM gem_file.gem WHERE icd9 IS NOT NULL",
+                (kind,),
+            )
+        finally:
+            db.execute("DETACH gem_file")
 
 
 def _plain(markup: str) -> str:
