@@ -19,6 +19,7 @@ Written beside the protected store from the same build input, and published with
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import operator
 import os
@@ -36,11 +37,13 @@ from .guides import Guide, read_guides
 from .history.assistant_rows import change_rows, release_rows
 from .history.sections import HISTORY
 from .link import CodeSetModel
-from .model import CODESET_NAMES
+from .model import CODE, CODESET_NAMES, Section
 from .premium import PREMIUM_KINDS, normalised_file
 from .premium.db import connect, read_meta
 
 SCHEMA_VERSION = "2"
+PAGE_SIZE = 65536
+FTS_HASH_SIZE = 256 << 20  # bytes: the code words' index takes ~10 MB
 NOTE_KINDS = (
     "notes",
     "inclusion-terms",
@@ -53,6 +56,7 @@ NOTE_KINDS = (
     "seventh-character",
     HISTORY,  # stored as the block's plain words: the release shown, new/revised/status events, releases held
 )
+NOTE_KIND_SET = frozenset(NOTE_KINDS)
 COPIED_KINDS = ("hcpcs-modifiers", "lcd")  # small: copied in, and indexed for words
 
 SCHEMA = """
@@ -150,12 +154,19 @@ class FactsJob:
         try:
             db.execute("PRAGMA journal_mode=OFF")
             db.execute("PRAGMA synchronous=OFF")
+            # Large pages: the ~150 MB are written with fewer page splits (B-tree balancing) and headers;
+            # the rows, and so every answer, are the same with any page size.
+            db.execute(f"PRAGMA page_size={PAGE_SIZE}")
             db.executescript(SCHEMA)
+            # The code words' index built in memory and written once, at COMMIT, as one segment (the
+            # default flushes it every 1 MB and merges the segments as it goes, and 'optimize' merges
+            # them again). Undone below, so the table's settings are as without it.
+            db.execute("INSERT INTO code_fts(code_fts, rank) VALUES ('hashsize', ?)", (FTS_HASH_SIZE,))
             db.execute("BEGIN")
             _write_codes(db, models)
             _write_guides(db, guides)
             _write_history(db, self.cfg, models)
-            self._write_premium(db)
+            gems = self._write_premium(db)
             db.executemany(
                 "INSERT INTO meta VALUES (?, ?)",
                 [
@@ -163,9 +174,11 @@ class FactsJob:
                     ("built", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())),
                 ],
             )
-            db.execute("CREATE INDEX gem_by_icd9_code ON gem_by_icd9(icd9)")
             db.execute("COMMIT")
-            db.execute("INSERT INTO code_fts(code_fts) VALUES ('optimize')")
+            _copy_gems(db, gems)
+            db.execute("CREATE INDEX gem_by_icd9_code ON gem_by_icd9(icd9)")
+            db.execute("INSERT INTO code_fts(code_fts) VALUES ('optimize')")  # one segment already: cheap
+            db.execute("DELETE FROM code_fts_config WHERE k = 'hashsize'")
             db.execute("ANALYZE")
         except BaseException:
             db.close()
@@ -185,17 +198,22 @@ class FactsJob:
             db.execute("DELETE FROM snapshots")
             marks = ",".join("?" * len(changed))
             db.execute(f"DELETE FROM gem_by_icd9 WHERE kind IN ({marks})", list(changed))
-            self._write_premium(db, refill=changed)
+            gems = self._write_premium(db, refill=changed)
             db.execute("COMMIT")
+            _copy_gems(db, gems)
         except BaseException:
             db.close()
             self.abort()
             raise
         db.close()
 
-    def _write_premium(self, db: sqlite3.Connection, refill: Collection[str] | None = None) -> None:
-        """Each kind's source and snapshot; the tables copied from the kinds of `refill` (None: all)."""
+    def _write_premium(
+        self, db: sqlite3.Connection, refill: Collection[str] | None = None
+    ) -> list[tuple[str, Path]]:
+        """Each kind's source and snapshot; the tables copied from the kinds of `refill` (None: all),
+        but for the GEMs' rows: returns the (kind, snapshot file) to copy them from with `_copy_gems`."""
         self.snap_dir.mkdir(parents=True, exist_ok=True)
+        gems: list[tuple[str, Path]] = []
         for kind in PREMIUM_KINDS:
             path = normalised_file(self.cfg, kind)
             if path is None:
@@ -228,21 +246,13 @@ class FactsJob:
                     )
                     db.execute("INSERT INTO lcd_fts(rowid, title) SELECT rowid, title FROM lcd")
                     continue
-                if copy and kind in ("gem-icd9-to-cm", "gem-icd9-to-pcs"):  # the snapshot: by ICD-10 only
-                    db.executemany(
-                        "INSERT INTO gem_by_icd9 VALUES (?,?,?,?,?,?,?)",
-                        (
-                            (kind, *r)
-                            for r in src.execute(
-                                "SELECT icd9, icd10, approx, combo, scenario, choice FROM gem WHERE icd9 IS "
-                                 "NOT NULL"
-                            )
-                        ),
-                    )
             finally:
                 src.close()
             name = self._snapshot(kind, path)
+            if copy and kind in ("gem-icd9-to-cm", "gem-icd9-to-pcs"):  # the snapshot: by ICD-10 only
+                gems.append((kind, self.snap_dir / name))  # the rows of the very file named
             db.execute("INSERT INTO snapshots VALUES (?, ?, ?)", (kind, name, meta.get("release", "")))
+        return gems
 
     def _snapshot(self, kind: str, path: Path) -> str:
         """The snapshot of the file (generator/snapshots.py): the same one the protected store of this
@@ -264,6 +274,21 @@ class FactsJob:
         self.tmp.unlink(missing_ok=True)
 
 
+def _copy_gems(db: sqlite3.Connection, gems: Iterable[tuple[str, Path]]) -> None:
+    """The GEMs' rows by ICD-9 code (~100k), copied by SQLite from the attached files, in the order a
+    query of each file gives them: no Python object per row. Outside a transaction (ATTACH needs that)."""
+    for kind, path in gems:
+        db.execute("ATTACH ? AS gem_file", (str(path),))
+        try:
+            db.execute(
+                "INSERT INTO gem_by_icd9 SELECT ?, icd9, icd10, approx, combo, scenario, choice"
+                " FROM gem_file.gem WHERE icd9 IS NOT NULL",
+                (kind,),
+            )
+        finally:
+            db.execute("DETACH gem_file")
+
+
 def _plain(markup: str) -> str:
     """A block's words without its tags: paragraphs and list items on lines of their own."""
     lines = (html.unescape(re.sub(r"<[^>]+>", "", part)) for part in re.split(r"</(?:p|li)>", markup))
@@ -275,73 +300,120 @@ def _facts_json(facts: list[tuple[str, str]], known: dict[tuple[str, str], str])
     distinct pairs make the ~550k facts of ICD-10-PCS."""
     if not facts:
         return "[]"
-    parts = []
-    for pair in facts:
-        text = known.get(pair)
-        if text is None:
-            text = known[pair] = json.dumps(pair)
-        parts.append(text)
-    return "[" + ", ".join(parts) + "]"
+    try:
+        return "[" + ", ".join(map(known.__getitem__, facts)) + "]"
+    except KeyError:  # a pair not seen yet: encode the new ones, then join as above
+        for pair in facts:
+            if pair not in known:
+                known[pair] = json.dumps(pair)
+        return "[" + ", ".join(map(known.__getitem__, facts)) + "]"
+
+
+class _NoteLists:
+    """The numbers of the note lists and their texts, in order of first use, with their rows.
+
+    A record's note list is found by the identity of its section objects (`by_sections`): imported
+    sections are shared objects (~77k of them make the ~770k sections of the code sets, ~70k distinct
+    lists make the ~200k records), so each distinct list is read once, and each section object once.
+    `by_sections` holds the sections of every list read, so no id in a key can be reused by another
+    object while this lives.
+    """
+
+    def __init__(self) -> None:
+        self.text_ids: dict[str, int] = {}
+        self.list_ids: dict[tuple[tuple[str, int], ...], int] = {}
+        self.note_rows: list[tuple[int, int, str, int]] = []
+        self.by_object: dict[int, tuple[object, int]] = {}  # a shared text object: its id, hashed once
+        self.by_section: dict[int, tuple[str, int] | None] = {}  # a section's (kind, text id); None: no note
+        self.by_sections: dict[tuple[int, ...], tuple[int, str, list[Section]]] = {}
+
+    def add(self, ids: tuple[int, ...], sections: list[Section]) -> tuple[int, str, list[Section]]:
+        """(the list's number, 0 when it has no notes; the inclusion terms' words; `sections`), kept
+        under `ids`, the ids of `sections`."""
+        members: list[tuple[str, int]] = []
+        terms = ""
+        for s in sections:
+            try:
+                member = self.by_section[id(s)]
+            except KeyError:
+                member = self.by_section[id(s)] = self._member(s)
+            if member is not None:
+                members.append(member)
+                if member[0] == "inclusion-terms":
+                    terms = s.text
+        number = 0
+        if members:
+            key = tuple(members)
+            number = self.list_ids.get(key, 0)
+            if not number:
+                number = self.list_ids[key] = len(self.list_ids) + 1
+                self.note_rows.extend((number, i, kind, tid) for i, (kind, tid) in enumerate(members))
+        found = self.by_sections[ids] = (number, terms, sections)
+        return found
+
+    def _member(self, s: Section) -> tuple[str, int] | None:
+        source = s.html if s.kind == HISTORY else s.text  # history's `text` is only its search words
+        if s.kind not in NOTE_KIND_SET or not source:
+            return None
+        hit = self.by_object.get(id(source))
+        if hit is not None and hit[0] is source:
+            return s.kind, hit[1]
+        text = _plain(source) if s.kind == HISTORY else source
+        tid = self.text_ids.setdefault(text, len(self.text_ids) + 1)
+        self.by_object[id(source)] = (source, tid)
+        return s.kind, tid
 
 
 def _write_codes(db: sqlite3.Connection, models: dict[str, CodeSetModel]) -> None:
-    text_ids: dict[str, int] = {}
-    list_ids: dict[tuple[tuple[str, int], ...], int] = {}
-    by_object: dict[int, tuple[object, int]] = {}  # imported sections are shared objects: hash each once
-    code_rows: list[tuple[object, ...]] = []
-    note_rows: list[tuple[int, int, str, int]] = []
+    notes = _NoteLists()
+    by_sections = notes.by_sections
+    rows_of: dict[str, list[tuple[object, ...]]] = {}
     fts_rows: list[tuple[str, str, str]] = []
     fact_json: dict[tuple[str, str], str] = {}
+    known = fact_json.__getitem__
     for codeset, model in models.items():
+        rows = rows_of[codeset] = []
         for rec in model.records:
-            members: list[tuple[str, int]] = []
-            terms = ""
-            for s in rec.sections:
-                source = s.html if s.kind == HISTORY else s.text  # history's `text` is only its search words
-                if s.kind not in NOTE_KINDS or not source:
-                    continue
-                hit = by_object.get(id(source))
-                if hit is not None and hit[0] is source:
-                    tid = hit[1]
-                else:
-                    text = _plain(source) if s.kind == HISTORY else source
-                    tid = text_ids.setdefault(text, len(text_ids) + 1)
-                    by_object[id(source)] = (source, tid)
-                members.append((s.kind, tid))
-                if s.kind == "inclusion-terms":
-                    terms = s.text
-            number = 0
-            if members:
-                key = tuple(members)
-                number = list_ids.get(key, 0)
-                if not number:
-                    number = list_ids[key] = len(list_ids) + 1
-                    note_rows.extend((number, i, kind, tid) for i, (kind, tid) in enumerate(members))
-            code_rows.append(
+            ids = tuple(map(id, rec.sections))
+            found = by_sections.get(ids)
+            if found is None:
+                found = notes.add(ids, rec.sections)
+            number, terms, _ = found
+            facts = rec.facts
+            try:  # _facts_json, inline for pairs seen before: 200k records
+                text = "[" + ", ".join(map(known, facts)) + "]" if facts else "[]"
+            except KeyError:
+                text = _facts_json(facts, fact_json)
+            key, title, short_title, kind = rec.key, rec.title, rec.short_title, rec.kind
+            rows.append(
                 (
                     codeset,
-                    rec.key,
-                    bare(rec.key),
-                    rec.title,
-                    rec.short_title,
-                    rec.kind,
+                    key,
+                    key.replace(".", "").upper(),  # bare(key), inline
+                    title,
+                    short_title,
+                    kind,
                     None if rec.billable is None else int(rec.billable),
                     rec.parent,
                     rec.source,
-                    _facts_json(rec.facts, fact_json),
+                    text,
                     number,
                 )
             )
-            if rec.is_code and (rec.title or terms):
-                fts_rows.append((f"{rec.title} {rec.short_title} {terms}".strip(), codeset, rec.key))
+            if kind == CODE and (title or terms):
+                fts_rows.append((f"{title} {short_title} {terms}".strip(), codeset, key))
     # In key order: the table is kept in that order, and rows inserted in another (the code sets'
     # hierarchy) cost SQLite ~5x more (B-tree pages split all over instead of appended to).
-    code_rows.sort(key=operator.itemgetter(0, 1))
-    db.executemany("INSERT INTO codes VALUES (?,?,?,?,?,?,?,?,?,?,?)", code_rows)
+    for rows in rows_of.values():
+        rows.sort(key=operator.itemgetter(1))  # a code set's keys are distinct
+    db.executemany(
+        "INSERT INTO codes VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        itertools.chain.from_iterable(rows_of[cs] for cs in sorted(rows_of)),
+    )
     db.execute("CREATE INDEX codes_bare ON codes(bare)")
     db.execute("CREATE INDEX codes_parent ON codes(codeset, parent)")  # a header's more specific codes
-    db.executemany("INSERT INTO texts VALUES (?, ?)", [(i, t) for t, i in text_ids.items()])
-    db.executemany("INSERT INTO notes VALUES (?, ?, ?, ?)", note_rows)
+    db.executemany("INSERT INTO texts VALUES (?, ?)", [(i, t) for t, i in notes.text_ids.items()])
+    db.executemany("INSERT INTO notes VALUES (?, ?, ?, ?)", notes.note_rows)
     db.executemany("INSERT INTO code_fts(words, codeset, key) VALUES (?, ?, ?)", fts_rows)
     names = {cs: CODESET_NAMES[cs] for cs in models}
     db.execute("INSERT INTO meta VALUES ('codesets', ?)", (json.dumps(names),))

@@ -170,6 +170,8 @@ def test_facts_are_written_and_published_with_the_store(tmp_path: Path) -> None:
     assert db.execute("SELECT count(*) FROM guides").fetchone()[0] >= 7
     assert db.execute("SELECT count(*) FROM lcd").fetchone()[0] == 25
     assert db.execute("SELECT count(*) FROM modifiers WHERE code='GA'").fetchone()[0] == 1
+    # The code words' index was built with a large in-memory hash; the setting is not left behind.
+    assert db.execute("SELECT k, v FROM code_fts_config").fetchall() == [("version", 4)]
     snaps = dict(db.execute("SELECT kind, file FROM snapshots"))
     assert set(snaps) == {"mue-practitioner", "ncci-ptp-practitioner"}
     cfg = SiteConfig(root=root)
