@@ -42,7 +42,6 @@ from .premium import PREMIUM_KINDS, normalised_file
 from .premium.db import connect, read_meta
 
 SCHEMA_VERSION = "2"
-PAGE_SIZE = 65536
 FTS_HASH_SIZE = 256 << 20  # bytes: the code words' index takes ~10 MB
 NOTE_KINDS = (
     "notes",
@@ -154,9 +153,8 @@ class FactsJob:
         try:
             db.execute("PRAGMA journal_mode=OFF")
             db.execute("PRAGMA synchronous=OFF")
-            # Large pages: the ~150 MB are written with fewer page splits (B-tree balancing) and headers;
-            # the rows, and so every answer, are the same with any page size.
-            db.execute(f"PRAGMA page_size={PAGE_SIZE}")
+            # SQLite's default 4 KiB pages: 64 KiB pages wrote the file a little faster, but made the gate's
+            # point lookups of a code 60% slower (17 -> 27 µs: each reads a whole page).
             db.executescript(SCHEMA)
             # The code words' index built in memory and written once, at COMMIT, as one segment (the
             # default flushes it every 1 MB and merges the segments as it goes, and 'optimize' merges
