@@ -14,7 +14,6 @@ from collections.abc import Collection, Iterator
 from pathlib import Path
 
 from . import books as b
-from . import forking
 from .config import SiteConfig
 from .fragments import escape
 from .index_layout import BASES
@@ -40,14 +39,10 @@ Facts = list[tuple[str, str]]
 Additions = dict[str, tuple[list[Section], Facts | None]]
 
 
-def attach_books(
-    cfg: SiteConfig, models: dict[str, CodeSetModel], *, quiet: bool = False,
-    ahead: forking.Ahead[None] | None = None,
-) -> None:
+def attach_books(cfg: SiteConfig, models: dict[str, CodeSetModel], *, quiet: bool = False) -> None:
     """The books stage: adds the sections (and PCS facts) the reference books of `models`' code sets give,
-    from the cache of `additions` (`ahead`: the child of `cold_caches.start` making it, waited for here)."""
-    if ahead is not None:
-        ahead.result()  # if the child failed, the additions are made here, where the error is raised
+    from the cache of `additions` (in a cold build, made by the children of `cold_caches.ColdCaches`,
+    which the build waits for first)."""
     wanted = [cs for cs in BOOK_CODESETS if cs in models and sources(cfg, [cs])]
     if wanted:
         with phase("books", quiet=quiet):

@@ -206,7 +206,8 @@ def _render_and_publish(
 ) -> BuildResult:
     """The stages of a full build after link, into the standby slot; then the commit point and the swap."""
     cfg, problems = loaded.cfg, loaded.problems
-    attach_books(cfg, models, quiet=quiet, ahead=cold.books)  # books: index entries, PCS tables, definitions
+    cold.books_ready()
+    attach_books(cfg, models, quiet=quiet)  # books: index entries, PCS tables, definitions
     jobs_stage.check(cfg, problems)  # read the job listings
     validate(problems)  # validate
     theme = Theme.load(cfg, site_context(cfg, models))

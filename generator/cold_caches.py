@@ -4,7 +4,10 @@ CMS conversions and the render (one process, while the other core idled) only re
 * started with the conversions, while the code sets are read: what the books add to pages
   (`book_sections.additions`, parsing the books, whose own parse caches it writes too), and the
   earlier releases and RVU history that history compares (`history.fill_caches`). They are made
-  from their files alone, neither from the code sets nor from the converted CMS files;
+  from their files alone, neither from the code sets nor from the converted CMS files. Two children
+  share them: ICD-10-CM's additions (its four books: the longest) in one, the history caches and the
+  other code sets' additions in the other. In one child, the build waited for it about a second
+  before the books stage, with the other core idle;
 * started once the conversions are done, while the premium, history, link and books stages run: the
   codes every converted CMS file covers (`premium.lists.fill_covered`), which the lists stage reads.
 
@@ -18,6 +21,7 @@ from . import forking
 from .book_sections import additions, missing
 from .config import SiteConfig
 from .history import fill_caches, history_caches
+from .model import ICD10CM
 from .premium.lists import covered_cached, fill_covered
 
 
@@ -27,14 +31,28 @@ class ColdCaches:
     def __init__(self, cfg: SiteConfig, jobs: int) -> None:
         self._cfg = cfg
         self._fork = jobs >= 2 and forking.can_fork()
-        self.books: forking.Ahead[None] | None = None  # `book_sections.attach_books(ahead=)` waits for it
+        self._cold: list[forking.Ahead[None]] = []  # `books_ready` waits for them
+        self.started: list[str] = []  # the names of the children started with the conversions
         self._lists: forking.Ahead[None] | None = None
         if not self._fork:
             return
         books = missing(cfg)
         history = not all(p.exists() for p in history_caches(cfg))
-        if books or history:
-            self.books = self._start(functools.partial(_fill, cfg, books, history), "cold")
+        cm = [cs for cs in books if cs == ICD10CM]
+        rest = [cs for cs in books if cs != ICD10CM]
+        if cm:
+            self._cold.append(self._start(functools.partial(_fill, cfg, cm, False), "cold-cm"))
+            self.started.append("cold-cm")
+        if rest or history:
+            self._cold.append(self._start(functools.partial(_fill, cfg, rest, history), "cold"))
+            self.started.append("cold")
+
+    def books_ready(self) -> None:
+        """Waits for the children started with the conversions (their work done here if one failed):
+        the books stage reads what they made."""
+        for child in self._cold:
+            child.result()
+        self._cold = []
 
     def converted(self) -> None:
         """The CMS files are converted: starts the child of the lists' cache, if it is missing."""
@@ -49,7 +67,7 @@ class ColdCaches:
 
     def stop(self) -> None:
         """Ends the children still at work (the build failed before it needed them)."""
-        for child in (self.books, self._lists):
+        for child in (*self._cold, self._lists):
             if child is not None:
                 child.stop()
 
@@ -63,4 +81,4 @@ def _fill(cfg: SiteConfig, books: list[str], history: bool) -> None:
     if history:  # first: the history stage, which comes before the books, reads them
         fill_caches(cfg)
     for codeset in books:
-        additions(cfg, codeset, cfg.codesets)
+        additions(cfg, codeset, [codeset])  # only its own books: the other child reads the others

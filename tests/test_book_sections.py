@@ -83,14 +83,15 @@ def test_a_child_makes_the_additions_while_the_build_loads(
     monkeypatch.setattr(reference, "_LOADED", {})  # the books of tests/data, loaded by an earlier test
     root = project()
     cfg = load_inputs(root).cfg
-    child = ColdCaches(cfg, 2).books
-    assert child is not None
+    children = ColdCaches(cfg, 2)
+    assert children.started == ["cold-cm", "cold"]
     cfg, models = _models(root)
-    attach_books(cfg, models, quiet=True, ahead=child)
+    children.books_ready()
+    attach_books(cfg, models, quiet=True)
     assert len(_caches(cfg, ICD10CM)) == len(_caches(cfg, ICD10PCS)) == 1
     assert older(cfg.state_dir / "cache", "icd10cm-index")  # the books' parse caches, written by the child
     assert all(p.exists() for p in history_caches(cfg))  # and the earlier releases'
-    assert ColdCaches(cfg, 2).books is None  # all cached: no child
+    assert ColdCaches(cfg, 2).started == []  # all cached: no child
 
 
 def test_a_malformed_book_read_by_the_child_stops_the_build_with_its_line(
@@ -104,12 +105,12 @@ def test_a_malformed_book_read_by_the_child_stops_the_build_with_its_line(
     bad.write_text(src.read_text().replace("<title>Arthropathy</title>", "<title>Arthropathy</titl>", 1))
     yml = root / "content" / "site.yml"
     yml.write_text(yml.read_text().replace(str(src), str(bad)))
-    cfg, models = _models(root)
-    child = ColdCaches(cfg, 2).books
-    assert child is not None
+    cfg, _ = _models(root)
+    children = ColdCaches(cfg, 2)
+    assert "cold-cm" in children.started
     # The child failed; the work is redone here, where the error is raised with the file and line.
     with pytest.raises(BuildError, match=rf"{bad}:11: not a readable"):
-        attach_books(cfg, models, quiet=True, ahead=child)
+        children.books_ready()
     assert not _caches(cfg, ICD10CM)
 
 

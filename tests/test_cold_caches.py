@@ -33,10 +33,13 @@ def _project(tmp_path: Path, fy2025: Path) -> Path:
 def _pages(root: Path, *, cold: bool) -> dict[tuple[str, str], object]:
     """Every page's sections and facts after the load (history) and books stages, with the child."""
     loaded = load_inputs(root)
-    child = cold_caches.ColdCaches(loaded.cfg, 2).books if cold else None
-    assert (child is not None) == cold
+    children = cold_caches.ColdCaches(loaded.cfg, 2) if cold else None
+    if children is not None:  # the index's books in one child, history and the PCS books in the other
+        assert children.started == ["cold-cm", "cold"]
     models = link_models(load_models(loaded.cfg, loaded.pages, loaded.problems, quiet=True), loaded.problems)
-    attach_books(loaded.cfg, models, quiet=True, ahead=child)
+    if children is not None:
+        children.books_ready()
+    attach_books(loaded.cfg, models, quiet=True)
     return {(cs, r.key): (list(r.facts), [(s.id, s.html) for s in r.sections], r.change)
             for cs, m in models.items() for r in m.records}
 
@@ -51,7 +54,7 @@ def test_the_child_fills_what_the_stages_read(tmp_path: Path, monkeypatch: pytes
     assert history_caches(cfg) and not any(p.exists() for p in history_caches(cfg))
     cold = _pages(root, cold=True)
     assert all(p.exists() for p in history_caches(cfg))
-    assert cold_caches.ColdCaches(cfg, 2).books is None  # all filled: no child
+    assert cold_caches.ColdCaches(cfg, 2).started == []  # all filled: no child
     # The same project without any cache, made in this process: the same pages.
     shutil.rmtree(cfg.state_dir)
     previous_mod._read.cache_clear()
