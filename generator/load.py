@@ -16,7 +16,7 @@ from .errors import BuildError, Problems
 from .history import attach_history
 from .importers import CodeSetImporter, codeset_importers
 from .link import CodeSetModel
-from .model import CODESET_NAMES, CPT, HCPCS, CodeRecord
+from .model import CODE, CODESET_NAMES, CPT, HCPCS, CodeRecord
 from .official import shipped_file
 from .pickle_cache import cache_file, cached
 from .premium import (
@@ -207,7 +207,7 @@ def _attach_premium(
     """Premium sections on the code pages (those of `keys` only, if given): placeholders the gate
     renders (`premium.lists`); the CPT code-number pages the CMS files name are added first."""
     existing = {cs: {r.key for r in m.records} for cs, m in models.items()}
-    code_pages = {cs: {r.key for r in m.records if r.is_code} for cs, m in models.items()}
+    code_pages = {cs: {r.key for r in m.records if r.kind == CODE} for cs, m in models.items()}
     for rec in _cms_pages(cfg, existing):
         if rec.codeset in models and rec.key not in existing[rec.codeset]:
             models[rec.codeset].records.append(rec)
@@ -218,8 +218,11 @@ def _attach_premium(
         return
     with SectionLists(cfg, premium_files(cfg), code_pages, only=keys) as lists:
         for codeset in [cs for cs in PREMIUM_ORDER if cs in models]:
+            wanted = None if keys is None else {k for cs, k in keys if cs == codeset}
+            if wanted is not None and not wanted:
+                continue  # no page of this code set gets sections here (a full build: hand-written ones only)
             for target in models[codeset].records:
-                if not target.is_code or (keys is not None and (codeset, target.key) not in keys):
+                if target.kind != CODE or (wanted is not None and target.key not in wanted):
                     continue
                 for section in lists(codeset, target.key):
                     if any(s.id == section.id for s in target.sections):
