@@ -16,7 +16,7 @@ from .errors import BuildError, Problems
 from .history import attach_history
 from .importers import CodeSetImporter, codeset_importers
 from .link import CodeSetModel
-from .model import CODE, CODESET_NAMES, CPT, HCPCS, CodeRecord
+from .model import CODE, CODESET_NAMES, CPT, HCPCS, ICD10CM, ICD10PCS, CodeRecord
 from .official import shipped_file
 from .pickle_cache import cache_file, cached
 from .premium import (
@@ -187,17 +187,26 @@ def load_models(
         models[codeset] = CodeSetModel(codeset, records)
         say(f"load       {codeset}: {len(records)} records", quiet=quiet)
     say(f"load       {time.perf_counter() - t0:.2f}s", quiet=quiet)
+    if defer_premium:
+        premium_keys = {(p.codeset, p.key) for p in pages}
+    # Earlier releases: history blocks, new/revised badges. The code sets the premium stage leaves alone
+    # (ICD-10-CM and ICD-10-PCS without a page given premium sections: it adds pages to CPT and HCPCS
+    # only) get theirs first, while the CMS files are still being converted, not after with a core idle;
+    # each record's sections come in the same order either way.
+    early = [cs for cs in (ICD10CM, ICD10PCS) if cs in models and premium_keys is not None
+             and not any(c == cs for c, _ in premium_keys)]
+    if early:
+        with phase("history", quiet=quiet):
+            attach_history(cfg, {cs: models[cs].records for cs in early})
     if converting:
         with phase("convert", quiet=quiet):
             finish_conversions(converting)
     if converted is not None:
         converted()
-    if defer_premium:
-        premium_keys = {(p.codeset, p.key) for p in pages}
     with phase("premium", quiet=quiet):
         _attach_premium(cfg, models, problems, premium_keys)
-    with phase("history", quiet=quiet):  # earlier releases: history blocks, new/revised badges
-        attach_history(cfg, {cs: m.records for cs, m in models.items()})
+    with phase("history", quiet=quiet):
+        attach_history(cfg, {cs: m.records for cs, m in models.items() if cs not in early})
     return models
 
 

@@ -171,6 +171,9 @@ def history_section(history: NcciMueHistory, code: str) -> Section | None:
 
 def attach_ncci_mue_history(cfg: SiteConfig, models: dict[str, list[CodeRecord]]) -> None:
     """Appends the NCCI/MUE history section to the pages of codes that changed between releases held."""
+    if not any(models.get(codeset) for codeset in PRICED):
+        return  # no page it could go on (and the comparison reads the converted CMS files: load.py calls
+        # this for ICD-10 before the conversions are done)
     history = ncci_mue_history(cfg)
     if history is None:
         return
