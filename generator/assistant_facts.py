@@ -368,7 +368,6 @@ def _write_codes(db: sqlite3.Connection, models: dict[str, CodeSetModel]) -> Non
     rows_of: dict[str, list[tuple[object, ...]]] = {}
     fts_rows: list[tuple[str, str, str]] = []
     fact_json: dict[tuple[str, str], str] = {}
-    known = fact_json.__getitem__
     for codeset, model in models.items():
         rows = rows_of[codeset] = []
         for rec in model.records:
@@ -377,17 +376,13 @@ def _write_codes(db: sqlite3.Connection, models: dict[str, CodeSetModel]) -> Non
             if found is None:
                 found = notes.add(ids, rec.sections)
             number, terms, _ = found
-            facts = rec.facts
-            try:  # _facts_json, inline for pairs seen before: 200k records
-                text = "[" + ", ".join(map(known, facts)) + "]" if facts else "[]"
-            except KeyError:
-                text = _facts_json(facts, fact_json)
+            text = _facts_json(rec.facts, fact_json)
             key, title, short_title, kind = rec.key, rec.title, rec.short_title, rec.kind
             rows.append(
                 (
                     codeset,
                     key,
-                    key.replace(".", "").upper(),  # bare(key), inline
+                    bare(key),
                     title,
                     short_title,
                     kind,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..premium import ncci
 from ..premium.files import stat_key
+from ..premium.ncci import null_first
 from ..premium.ncci_import import ID_MASK, REST_SHIFT, Rest, code_id, pack, unpack
 from ..premium.tabular import show_date
 
@@ -103,10 +104,6 @@ def _read_ptp(path: Path) -> _PtpFile:
         db.close()
 
 
-def _null_first(value: int | None) -> tuple[bool, int]:
-    return (value is not None, value or 0)
-
-
 def compare_ptp(old: Path, new: Path) -> list[EditChange]:
     """The edits whose state differs between two PTP files, in code order: a pair differs when its
     set of (deletion date, modifier indicator) differs. Column 1 codes whose packed edits are the same
@@ -132,7 +129,7 @@ def compare_ptp(old: Path, new: Path) -> list[EditChange]:
         indicator and rationale (`_state` keeps the first of rows deleted on the same date)."""
         want = ids.get(c2)
         found = [f.rests[v >> REST_SHIFT] for v in unpack(blob) if v & ID_MASK == want]
-        found.sort(key=lambda r: (_null_first(r[0]), _null_first(r[1]), r[2], _null_first(r[3])))
+        found.sort(key=lambda r: (null_first(r[0]), null_first(r[1]), r[2], null_first(r[3])))
         return [(d, m) for _, d, m, _ in found]
 
     out = []

@@ -47,7 +47,7 @@ def layout(db: sqlite3.Connection) -> Layout:
     return "spans" if "c1_rows" in tables else "rows"
 
 
-def _null_first(value: int | None) -> tuple[bool, int]:
+def null_first(value: int | None) -> tuple[bool, int]:
     """A sort key that orders None before any number, as SQLite's ORDER BY does."""
     return (value is not None, value or 0)
 
@@ -87,6 +87,11 @@ class PtpSource:
         return {int(i): (eff, dele, int(mod), rat) for i, eff, dele, mod, rat in self.db.execute(
             "SELECT id, eff, del, mod, rat FROM rest")} if self.layout == "grouped" else {}
 
+    @functools.cached_property
+    def active_rests(self) -> frozenset[int]:
+        """The rest ids of a "grouped" file without a deletion date (edits in force)."""
+        return frozenset(r for r, rest in self.rests.items() if rest[1] is None)
+
     def packed(self, cid: int, column: str) -> array[int]:
         """A "grouped" file's packed edits of code id `cid` as `column` ("c1" or "c2"): rest id <<
         REST_SHIFT | the other code's id, in file order as column 1, sorted as column 2."""
@@ -106,7 +111,7 @@ class PtpSource:
         if cid is None:
             return False
         if self.layout == "grouped":
-            active = {r for r, rest in self.rests.items() if rest[1] is None}
+            active = self.active_rests
             return any(v >> REST_SHIFT in active for v in self.packed(cid, column))
         frm, where = self.rows_of(column)
         return self.db.execute(
@@ -128,7 +133,7 @@ class PtpSource:
         if self.layout == "grouped":
             rows = [(v & ID_MASK, *self.rests[v >> REST_SHIFT]) for v in self.packed(cid, column)]
             if column == "c2":  # as the column 2 index of a file of a row per edit gave them
-                rows.sort(key=lambda r: (r[0], _null_first(r[1]), _null_first(r[2]), r[3], _null_first(r[4])))
+                rows.sort(key=lambda r: (r[0], null_first(r[1]), null_first(r[2]), r[3], null_first(r[4])))
         else:
             other = "c2" if column == "c1" else "c1"
             frm, where = self.rows_of(column)
@@ -172,7 +177,7 @@ class PtpSource:
 
         def order(r: int) -> tuple[object, ...]:  # GROUP BY mod, rat, del, eff
             eff, dele, mod, rat = rests[r]
-            return (mod, _null_first(rat), _null_first(dele), _null_first(eff))
+            return (mod, null_first(rat), null_first(dele), null_first(eff))
 
         out: list[Group] = []
         for r in sorted(by_rest, key=order):
@@ -194,8 +199,8 @@ class PtpSource:
             if ib != ia:
                 rows += [(ib, ia, *rests[v >> REST_SHIFT])
                          for v in self.packed(ib, "c1") if v & ID_MASK == ia]
-            rows.sort(key=lambda r: (r[3] is not None, -(r[3] or 0), r[0] != ia, _null_first(r[2]), r[4],
-                                     _null_first(r[5])))
+            rows.sort(key=lambda r: (r[3] is not None, -(r[3] or 0), r[0] != ia, null_first(r[2]), r[4],
+                                     null_first(r[5])))
         else:
             rows = self.db.execute(
                 "SELECT c1, c2, eff, del, mod, rat FROM ptp WHERE (c1=? AND c2=?) OR (c1=? AND c2=?) "
