@@ -224,7 +224,7 @@ def _render_and_publish(
     try:
         job = RenderJob(
             cfg, models, theme.record_template(), theme.context("/", cfg.site_name), slot_dir, old,
-            digests=search, on_page=on_page, premium=premium,
+            digests=search, on_page=on_page, premium=premium.page,
         )
         store = StoreJob(cfg.store_path, {
             "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -233,7 +233,7 @@ def _attach_premium(
             for target in models[codeset].records:
                 if target.kind != CODE or (wanted is not None and target.key not in wanted):
                     continue
-                for section in lists(codeset, target.key):
+                for section in lists.page(codeset, target.key):
                     if any(s.id == section.id for s in target.sections):
                         problems.warn(
                             target.origin or codeset, 0,

@@ -157,7 +157,7 @@ def _rewrite_pages(
     journal = Journal(cfg.state_dir, db)
     staging = journal.stage()
     job = RenderJob(cfg, linked, theme.record_template(), theme.context("/", cfg.site_name), staging,
-                    live_hashes, digests=False, on_page=on_page, premium=lists)
+                    live_hashes, digests=False, on_page=on_page, premium=lists.page)
     result = render_chunk(job, chunk)
     writer = SlotWriter(staging, live_hashes, taken=result.files)
     for rel, data in special:

@@ -25,6 +25,7 @@ from ..pickle_cache import cache_file, cached, code_of
 from . import PageSections, Sources, aoc, gems, mue, ncci, normalised_file, payment
 from . import db as tables
 from .db import connect
+from .sections import cms_codeset
 
 # Section id -> (kind, title) exactly as each `render` makes it, in the order a page shows them.
 CMS_SECTIONS: dict[str, tuple[str, str]] = {
@@ -48,6 +49,17 @@ SECTION_OF = {
 }
 CODESETS_OF = {sid: (CPT, HCPCS) for sid in CMS_SECTIONS} | {"gems-crosswalk": (ICD10CM, ICD10PCS)}
 COVERED_KIND = "premium-covered"  # the pickle cache of `covered` over every code of the files
+# The public note on a CPT or HCPCS code page that no NCCI PTP edit names, when the site has PTP files:
+# a coder checking whether a code bundles learns that it does not, instead of finding no section at all
+# (and no view is spent on it: a note with nothing behind it is not walled). Its words name no file or
+# release, so a replaced PTP file changes only the pages that gain or lose edits (premium_update.py).
+NO_EDITS_KIND = "ncci-none"
+NO_EDITS = Section(
+    id="ncci-edits", kind=NO_EDITS_KIND, title="NCCI edits", protected=False,
+    html=('<p class="ncci-none">No NCCI procedure-to-procedure (PTP) edit names this code, as column 1 or '
+          "as column 2, in the NCCI PTP files this site holds: NCCI does not bundle it with another code. "
+          "Medically unlikely edits (units) and add-on code edits are separate files.</p>"),
+)  # no `text`: search would otherwise find every such page for "NCCI"
 
 
 def covered(sources: Sources, among: Collection[str] | None = None) -> dict[str, frozenset[str]]:
@@ -210,6 +222,15 @@ class SectionLists:
             else:
                 out.append(self._placeholders[sid])
         return out
+
+    def page(self, codeset: str, key: str) -> list[Section]:
+        """What a code page gets: its premium sections (`__call__`), after `NO_EDITS` for a CPT or HCPCS
+        code (not a modifier) that the site's NCCI PTP files hold no edit of."""
+        found = self(codeset, key)
+        ptp = self.covered.get("ncci-edits")
+        if ptp is not None and key not in ptp and len(key) == 5 and cms_codeset(key) == codeset:
+            return [NO_EDITS, *found]
+        return found
 
     def close(self) -> None:
         if self.render is not None:
