@@ -76,7 +76,8 @@ def test_code_pages_without_edits_say_so_in_the_open(site: Path) -> None:
             else:
                 # One public block, listed in the contents, not a wall, not in the store.
                 assert html.count('id="s-ncci-edits"') == 1 and NOTE in html, (cs, key)
-                assert 'data-section="ncci-edits"' not in html and '<a href="#s-ncci-edits">NCCI edits</a>' in html
+                assert 'data-section="ncci-edits"' not in html
+                assert '<a href="#s-ncci-edits">NCCI edits</a>' in html
                 assert "ncci-edits" not in ids, (cs, key)
                 said.append(f"{cs}/{key}")
     # Both kinds were met: hand-written pages (27252), CPT code-number pages, HCPCS codes.
@@ -97,10 +98,11 @@ def test_a_site_without_ptp_files_has_no_note(tmp_path: Path) -> None:
 def test_a_replaced_ptp_file_moves_the_note_as_a_full_build_would(
     change: str, site: Path, tmp_path: Path
 ) -> None:
-    """11045 gains its first edit (the note gives way to the walled section); or 36415 (which keeps its
-    page: it has an MUE) loses its three (the wall gives way to the note). A PTP file feeds the NCCI release history, so the build after
-    the import is a full one (into the standby slot): it rewrites that page and that store row and no
-    other row, as a clean build of the same inputs writes them."""
+    """11045 gains its first edit (the note gives way to the walled section); or 36415 (which keeps
+    its page: it has an MUE) loses its three (the wall gives way to the note). A PTP file feeds the
+    NCCI release history, so the build after the import is a full one (into the standby slot): it
+    rewrites that page and that store row and no other row, as a clean build of the same inputs
+    writes them."""
     root = copy_project(site, tmp_path / "proj")
     text = PTP.read_text()
     if change == "gains":
