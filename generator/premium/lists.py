@@ -57,8 +57,8 @@ NO_EDITS_KIND = "ncci-none"
 NO_EDITS = Section(
     id="ncci-edits", kind=NO_EDITS_KIND, title="NCCI edits", protected=False,
     html=('<p class="ncci-none">No NCCI procedure-to-procedure (PTP) edit names this code, as column 1 or '
-          "as column 2, in the NCCI PTP files this site holds: NCCI does not bundle it with another code. "
-          "Medically unlikely edits (units) and add-on code edits are separate files.</p>"),
+          "as column 2, in the PTP files this site holds: no PTP edit bundles it with another code. "
+          "Medically unlikely edits (units of service) and add-on code edits are separate NCCI files.</p>"),
 )  # no `text`: search would otherwise find every such page for "NCCI"
 
 
