@@ -51,6 +51,13 @@ def test_national_payment_and_indicators_in_words(tmp_path: Path) -> None:
 def test_not_payable_status_has_no_payment(tmp_path: Path) -> None:
     s = payment.render("G0008", _source(tmp_path))
     assert s is not None and "X — Statutory exclusion" in s.html and "$" not in s.html
+    # Said in words, without the locality formula or a table of zeros.
+    assert "No payment by locality" in s.html and "(status X, above)" in s.html
+    assert "Locality payment =" not in s.html and "gpci-payment" not in s.html
+    # A payable code has its table and formula, and no such sentence.
+    paid = payment.render("99213", _source(tmp_path))
+    assert paid is not None and "Locality payment =" in paid.html
+    assert "No payment by locality" not in paid.html
 
 
 def test_without_gpci_no_locality_table(tmp_path: Path) -> None:

@@ -237,14 +237,20 @@ def render(code: str, src: RvuSource) -> Section | None:
         parts.append("<p>NA: CMS has not developed a practice expense RVU for this setting.</p>")
     parts.append(source(cite("Medicare Physician Fee Schedule", src.release, src.file, effective=False)))
     paid = [row for row in rows if row.status in PAYABLE and row.cf]
-    if src.localities:
-        if paid:
-            what = "Payment by locality" + (
-                f", modifier {esc(paid[0].mod)}" if len(paid) == 1 and paid[0].mod else "")
-            parts.append(details(what, _localities(paid, src), len(src.localities), open_=False))
+    if src.localities and paid:
+        what = "Payment by locality" + (
+            f", modifier {esc(paid[0].mod)}" if len(paid) == 1 and paid[0].mod else "")
+        parts.append(details(what, _localities(paid, src), len(src.localities), open_=False))
         parts.append(
             "<p>Locality payment = (work RVU × work GPCI + PE RVU × PE GPCI + MP RVU × MP GPCI) × conversion "
             "factor.</p>" + source(cite("Geographic practice cost indices", src.gpci_release, src.gpci_file,
                                           effective=False))
+        )
+    elif src.localities:  # said, not left for the reader to infer from a formula with no table
+        statuses = ", ".join(dict.fromkeys(esc(row.status) for row in rows))
+        parts.append(
+            f"<p class=\"no-locality\">No payment by locality: Medicare does not pay this code from its RVUs "
+            f"under the physician fee schedule (status {statuses}, above), so the geographic practice cost "
+            "indices do not apply to it.</p>"
         )
     return Section(id="rvu-payment", kind="rvu", title="RVUs and payment", html="".join(parts))
