@@ -77,11 +77,13 @@ class HcpcsImporter:
     def default_source(self) -> Path | None:
         return None
 
-    def read(self, path: Path) -> Iterator[CodeRecord]:
+    def read(self, path: Path, *, modifiers_only: bool = False) -> Iterator[CodeRecord]:
+        """The file's records; `modifiers_only`: the modifiers group and pages alone (what the modifier
+        data keeps: the codes' facts, most of the reading, are not made)."""
         entries = list(self._fixed(path) if _is_fixed_width(path) else self._table(path))
         if not entries:
             raise BuildError(f"{path}: no HCPCS codes or modifiers found")
-        yield from _records(entries, path, _release(path))
+        yield from _records(entries, path, _release(path), modifiers_only=modifiers_only)
 
     def _fixed(self, path: Path) -> Iterator[_Entry]:
         current: _Entry | None = None
@@ -202,8 +204,9 @@ def _split(*values: str) -> list[str]:
     return out
 
 
-def _records(entries: list[_Entry], path: Path, source: str) -> Iterator[CodeRecord]:
-    codes = [e for e in entries if _CODE.match(e.code)]
+def _records(entries: list[_Entry], path: Path, source: str, *, modifiers_only: bool = False
+             ) -> Iterator[CodeRecord]:
+    codes = [] if modifiers_only else [e for e in entries if _CODE.match(e.code)]
     modifiers = [e for e in entries if _MODIFIER.match(e.code)]
     order = 0
     letters = sorted({e.code[0] for e in codes})

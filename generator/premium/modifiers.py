@@ -21,7 +21,7 @@ def import_modifiers(kind: str, path: Path, out: Path, release: str | None = Non
     rows = 0
     source = ""
     try:
-        for rec in HcpcsImporter().read(path):
+        for rec in HcpcsImporter().read(path, modifiers_only=True):
             if not rec.is_code or rec.parent != "modifiers":
                 continue
             source = rec.source
