@@ -52,7 +52,7 @@ COVERED_KIND = "premium-covered"  # the pickle cache of `covered` over every cod
 # The public note on a CPT or HCPCS code page that no NCCI PTP edit names, when the site has PTP files:
 # a coder checking whether a code bundles learns that it does not, instead of finding no section at all
 # (and no view is spent on it: a note with nothing behind it is not walled). Its words name no file or
-# release, so a replaced PTP file changes only the pages that gain or lose edits (premium_update.py).
+# release, so a replaced PTP file changes no page but those that gain or lose edits.
 NO_EDITS_KIND = "ncci-none"
 NO_EDITS = Section(
     id="ncci-edits", kind=NO_EDITS_KIND, title="NCCI edits", protected=False,
@@ -224,8 +224,8 @@ class SectionLists:
         return out
 
     def page(self, codeset: str, key: str) -> list[Section]:
-        """What a code page gets: its premium sections (`__call__`), after `NO_EDITS` for a CPT or HCPCS
-        code (not a modifier) that the site's NCCI PTP files hold no edit of."""
+        """What a code page gets: its premium sections (`__call__`), preceded by `NO_EDITS` for a CPT or
+        HCPCS code (not a modifier) that the site's NCCI PTP files hold no edit of."""
         found = self(codeset, key)
         ptp = self.covered.get("ncci-edits")
         if ptp is not None and key not in ptp and len(key) == 5 and cms_codeset(key) == codeset:
