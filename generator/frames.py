@@ -55,7 +55,6 @@ class FrameRenderer:
     def __init__(self, template: jinja2.Template) -> None:
         self.template = template
         self.frames: dict[tuple[Any, ...], list[str]] = {}
-        self.slots: dict[tuple[Any, ...], list[tuple[bool, str, str]]] = {}
         self.fills: dict[tuple[Any, ...], Fill] = {}  # per shape: `compile_fill` of its frame
         check_contract(template)
 
@@ -79,7 +78,7 @@ class FrameRenderer:
             if fill(page, top) != out:
                 raise FrameError(f"{self.template.name}: the compiled frame of page {page.get('url', '?')} "
                                  "differs from its frame (a bug of frames.compile_fill)")
-            self.frames[key], self.slots[key], self.fills[key] = frame, slots, fill
+            self.frames[key], self.fills[key] = frame, fill
             return out
         return fill(page, top)
 

@@ -44,6 +44,16 @@ def _both(tmp_path: Path, src: Path, kind: str = "ncci-ptp-practitioner") -> tup
     return _content(fast), _content(plain)
 
 
+def _alike_in_order(tmp_path: Path, src: Path, lines: list[str]) -> Content:
+    """`src` (whose edit lines are `lines`) converted both ways: the same content, its rows in column 1
+    order, each direction holding what the other does; the fast conversion's content."""
+    fast, plain = _both(tmp_path, src)
+    assert fast == plain
+    _in_column_1_order(fast, lines)
+    _both_ways_alike(fast)
+    return fast
+
+
 @pytest.mark.parametrize("name", ["ptp_practitioner_2024q3.tsv.gz", "ptp_outpatient_hospital_2024q3.tsv.gz"])
 def test_the_shipped_files_first_lines_convert_alike(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                       name: str) -> None:
@@ -122,10 +132,7 @@ def test_one_column_2_code_and_rest_spelled_two_ways_reads_alike(tmp_path: Path)
              "45380\tg0105\t1\t\t\tx", "99213\tG0105\t1 \t\t\tx", "99213\t36415\t1\t\t\tx"]
     p = tmp_path / "spelled.tsv"
     p.write_text(HEADER + "".join(f"{line}\n" for line in lines), encoding="utf-8")
-    fast, plain = _both(tmp_path, p)
-    assert fast == plain
-    _in_column_1_order(fast, lines)
-    _both_ways_alike(fast)
+    fast = _alike_in_order(tmp_path, p, lines)
     g0105 = [r for r in fast["by_c2"] if r[1] == int("G0105", 36) + 1]
     assert len(g0105) == 1 and len(unpack(g0105[0][2])) == 5 and len(fast["rest"]) == 1
 
@@ -137,10 +144,7 @@ def test_a_file_not_in_column_1_order_is_reordered_alike(tmp_path: Path) -> None
              "45380\t45381\t1", "45380\t45382\t9", "36415\t99213\t1", "99213\t36416\t1"] * 3
     p = tmp_path / "unsorted.tsv"
     p.write_text(HEADER + "".join(f"{line}\t\t\tx\n" for line in lines), encoding="utf-8")
-    fast, plain = _both(tmp_path, p)
-    assert fast == plain
-    _in_column_1_order(fast, lines)
-    _both_ways_alike(fast)
+    _alike_in_order(tmp_path, p, lines)
 
 
 def test_a_sorted_file_read_in_small_blocks_keeps_its_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
