@@ -32,7 +32,7 @@ def digest(data: bytes) -> str:
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 
 
-def _create(path: str, data: bytes) -> None:
+def create_file(path: str, data: bytes) -> None:
     """Creates `path` (it must not exist) holding `data`.
 
     Plain os.open/write/close: Python's open() adds an fstat, an ioctl and an lseek per file,
@@ -95,10 +95,10 @@ class SlotWriter:
             except FileNotFoundError:
                 pass
         try:
-            _create(full, data)
+            create_file(full, data)
         except FileExistsError:  # there after all (a slot whose contents were not recorded)
             os.unlink(full)
-            _create(full, data)
+            create_file(full, data)
         self.written += 1
         return h
 

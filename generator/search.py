@@ -37,6 +37,7 @@ from .errors import BuildError, ContentErrors, Problems
 from .link import CodeSetModel
 from .load import stat_key
 from .model import CODESET_NAMES, ICD10CM, ICD10PCS, CodeRecord
+from .publish import create_file
 from .reference import Books
 from .words import entries, synonyms, writer
 from .words.synonyms import Synonym
@@ -149,33 +150,46 @@ class Prepared:
     gen_dir: Path
 
 
-def _write_lookup(model: CodeSetModel, titles: list[str], dest: Path) -> None:
+def _lookup_files(model: CodeSetModel, titles: list[str]) -> dict[str, bytes]:
+    """The lookup files of one code set by name: a bucket per code prefix, and `index.json`."""
     buckets = lookup.split(lookup.entries(model, titles))
-    dest.mkdir(parents=True, exist_ok=True)
-    for prefix, group in buckets.items():
-        (dest / f"{prefix}.json").write_bytes(lookup.bucket_json(model.codeset, prefix, group))
-    doc = {"codeset": model.codeset, "buckets": list(buckets), "count": model.code_count}
-    (dest / "index.json").write_bytes(json.dumps(doc, separators=(",", ":")).encode())
+    cs = model.codeset
+    out = {f"{prefix}.json": lookup.bucket_json(cs, prefix, group) for prefix, group in buckets.items()}
+    doc = {"codeset": cs, "buckets": list(buckets), "count": model.code_count}
+    out["index.json"] = json.dumps(doc, separators=(",", ":")).encode()
+    return out
+
+
+def generation_of(codeset: str, files: Mapping[str, bytes]) -> str:
+    """The name of a generation: a hash of its files' names and bytes (the same files, the same name)."""
+    h = hashlib.blake2b(f"{SCHEMA}|{codeset}".encode(), digest_size=8)
+    for rel in sorted(files):
+        h.update(rel.encode() + b"\0" + files[rel])
+    return h.hexdigest()
 
 
 def prepare(cfg: SiteConfig, model: CodeSetModel, cs_dir: Path, extra: Extra) -> Prepared:
-    """Writes the lookup files and the word index of one code set into a generation folder."""
+    """Makes the lookup files and the word index of one code set; writes them into a generation folder
+    named for their contents, unless that generation is there already (then nothing is written)."""
     titles, folded, texts = records_text(cfg, model)
+    files = _lookup_files(model, titles)
+    found = entries.collect(cfg, model, titles, folded, texts, extra.books, extra.resolver(model.codeset))
+    words = writer.files(model, found, extra.synonyms)
+    files.update((f"{WORDS_DIR}/{name}", data) for name, data in words.items())
+    generation = generation_of(model.codeset, files)
+    gen_dir = cs_dir / generation
+    if (gen_dir / "done").exists():
+        return Prepared(model.codeset, generation, gen_dir)
     staging = Path(tempfile.mkdtemp(prefix="gen-", dir=cs_dir))
     try:
         dest = staging / LOOKUP_DIR
-        _write_lookup(model, titles, dest)
-        found = entries.collect(cfg, model, titles, folded, texts, extra.books, extra.resolver(model.codeset))
-        writer.write(dest / WORDS_DIR, model, found, extra.synonyms)
-        h = hashlib.blake2b(f"{SCHEMA}|{model.codeset}".encode(), digest_size=8)
-        for p in sorted(dest.rglob("*")):
-            if p.is_file():
-                h.update(p.relative_to(dest).as_posix().encode() + b"\0" + p.read_bytes())
-        generation = h.hexdigest()
-        gen_dir = cs_dir / generation
-        if (gen_dir / "done").exists():
-            shutil.rmtree(staging)
-            return Prepared(model.codeset, generation, gen_dir)
+        made: set[str] = set()
+        for rel, data in files.items():
+            folder = os.path.dirname(f"{dest}/{rel}")
+            if folder not in made:
+                os.makedirs(folder, exist_ok=True)
+                made.add(folder)
+            create_file(f"{dest}/{rel}", data)
         shutil.rmtree(gen_dir, ignore_errors=True)  # an interrupted earlier attempt
         (staging / "done").write_text(generation)
         os.replace(staging, gen_dir)
@@ -255,8 +269,13 @@ def _set_state(cs_dir: Path, generation: str, inputs: str) -> None:
 
 def _files(codeset: str, gen_dir: Path) -> list[tuple[str, Path]]:
     base = gen_dir / LOOKUP_DIR
-    found = [p for p in base.rglob("*") if p.is_file()]
-    return [(f"{LOOKUP_DIR}/{codeset}/{p.relative_to(base).as_posix()}", p) for p in found]
+    out: list[tuple[str, Path]] = []
+    for folder, _, names in os.walk(base):
+        below = folder[len(str(base)) :].lstrip("/")
+        for name in names:
+            rel = f"{below}/{name}" if below else name
+            out.append((f"{LOOKUP_DIR}/{codeset}/{rel}", base / rel))
+    return out
 
 
 def _site_index(

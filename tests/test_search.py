@@ -230,6 +230,22 @@ def test_only_changed_code_sets_are_reindexed(tmp_path: Path) -> None:
     assert any(b"wording" in p.read_bytes() or b"revis" in p.read_bytes() for p in new_cpt)
 
 
+def test_a_reindex_with_the_same_outcome_writes_nothing(tmp_path: Path) -> None:
+    # A hand-written page edited and put back, or a change the index does not show: the code set is
+    # re-indexed, its files come out the same, and its generation is the one already on disk.
+    models = make_models()
+    cfg = cfg_for(tmp_path)
+    out = tmp_path / "cache"
+    first = search.index_codesets(cfg, models, out, set(models))
+    stamps = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for fl in first.values() for _, p in fl}
+    again = search.index_codesets(cfg, models, out, set(models))
+    assert again == first
+    assert {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in stamps} == stamps
+    generations = {p.relative_to(out / CPT).parts[0] for _, p in first[CPT] if p.is_relative_to(out / CPT)}
+    assert len(generations) == 1
+    assert sorted(p.name for p in (out / CPT).iterdir()) == sorted([*generations, "state.json"])
+
+
 def test_missing_index_is_rebuilt_even_when_not_marked_changed(tmp_path: Path) -> None:
     models = make_models()
     out = tmp_path / "cache"

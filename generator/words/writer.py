@@ -1,9 +1,8 @@
-"""Writes one code set's word index: token shards, entry chunks and a meta file (see `postings`)."""
+"""One code set's word index as files: token shards, entry chunks and a meta file (see `postings`)."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from ..link import CodeSetModel
 from . import postings as pf
@@ -83,9 +82,9 @@ def _groups(sizes: dict[str, int]) -> dict[str, list[str]]:
     return dict(sorted(out.items()))
 
 
-def write(dest: Path, model: CodeSetModel, entries: list[Entry], synonyms: list[Synonym]) -> None:
-    """All files of one code set's index into `dest` (a fresh folder)."""
-    dest.mkdir(parents=True, exist_ok=True)
+def files(model: CodeSetModel, entries: list[Entry], synonyms: list[Synonym]) -> dict[str, bytes]:
+    """All files of one code set's index, by name (the caller writes them into one folder)."""
+    out: dict[str, bytes] = {}
     table = postings(entries, synonyms)
     encoded = {t: pf.encode(p) for t, p in table.items()}
     sizes = {t: min(len(d), OWN_FILE) for t, d in encoded.items()}
@@ -95,17 +94,15 @@ def write(dest: Path, model: CodeSetModel, entries: list[Entry], synonyms: list[
         for t in toks:
             data = encoded[t]
             if len(data) > OWN_FILE:
-                (dest / f"p-{t}.bin").write_bytes(data)
+                out[f"p-{t}.bin"] = data
                 records.append((t, len(table[t]), None))
             else:
                 records.append((t, len(table[t]), data))
-        (dest / f"t-{prefix}.bin").write_bytes(pf.shard(records))
+        out[f"t-{prefix}.bin"] = pf.shard(records)
     recs = model.records
     for start in range(0, len(entries), CHUNK):
         rows = [[e.kind, e.via, *(recs[i].key for i in e.targets)] for e in entries[start : start + CHUNK]]
-        (dest / f"e-{start // CHUNK}.json").write_bytes(
-            json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode()
-        )
+        out[f"e-{start // CHUNK}.json"] = json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode()
     meta = {
         "v": 1,
         "codeset": model.codeset,
@@ -115,4 +112,5 @@ def write(dest: Path, model: CodeSetModel, entries: list[Entry], synonyms: list[
         "phrases": sorted({s.token for s in synonyms if "_" in s.token}),
         "labels": list(KIND_LABELS),
     }
-    (dest / "meta.json").write_bytes(json.dumps(meta, separators=(",", ":")).encode())
+    out["meta.json"] = json.dumps(meta, separators=(",", ":")).encode()
+    return out
