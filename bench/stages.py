@@ -98,12 +98,15 @@ def _store_rows(root: Path) -> dict[tuple[str, str], str]:
         db.close()
 
 
-def run(root: Path = ROOT) -> dict[str, Any]:
-    base = Path(tempfile.mkdtemp(prefix="coderef-bench-stages-", dir=fast_tmp()))
-    out: dict[str, Any] = {"tmp": str(base.parent)}
-    byte_compile()
+RUNS = 3  # rounds, each on a fresh copy of the default site: the figures are medians (machines are noisy)
+SCENARIOS = ("clean_cold", "clean_warm", "clean_warm_search", "noop", "one_page", "one_cms_file")
+
+
+def _round(base: Path, n: int) -> dict[str, Any]:
+    """One round of every scenario on a fresh project (removed after it: /dev/shm is memory)."""
+    out: dict[str, Any] = {}
+    proj = make_default_project(base / f"proj{n}")
     try:
-        proj = make_default_project(base / "proj")
         out["clean_cold"] = timed_build(proj, "--no-search")  # converts the CMS files, parses everything
         out["clean_warm"] = timed_build(proj, "--no-search", "--clean")  # caches warm
         out["clean_warm_search"] = timed_build(proj, "--clean")
@@ -123,7 +126,7 @@ def run(root: Path = ROOT) -> dict[str, Any]:
         cells = lines[1].split("\t")
         cells[1] = str(int(cells[1]) + 1)
         lines[1] = "\t".join(cells)
-        newer = base / "mue_practitioner_2024-07-01.tsv"
+        newer = base / f"mue_practitioner_2024-07-01.{n}.tsv"
         newer.write_text("".join(lines))
         rows = _store_rows(proj)
         t0 = time.perf_counter()
@@ -137,19 +140,51 @@ def run(root: Path = ROOT) -> dict[str, Any]:
         out["one_cms_file"]["store_rows_changed"] = sum(1 for k, v in after.items() if rows.get(k) != v)
         out["pages"] = sum(1 for _ in (proj / "site").resolve().rglob("index.html"))
     finally:
+        shutil.rmtree(proj, ignore_errors=True)
+    return out
+
+
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run of median wall time, with every run's wall and CPU seconds and the largest PSS peak."""
+    ordered = sorted(runs, key=lambda r: r["s"])
+    mid = dict(ordered[(len(ordered) - 1) // 2])
+    mid["runs_s"] = [r["s"] for r in runs]
+    mid["runs_cpu_s"] = [r["cpu_s"] for r in runs]
+    mid["pss_mib"] = max(r["pss_mib"] for r in runs)
+    if "import_s" in mid:
+        mid["runs_import_s"] = [r["import_s"] for r in runs]
+    return mid
+
+
+def run(root: Path = ROOT, runs: int = RUNS) -> dict[str, Any]:
+    base = Path(tempfile.mkdtemp(prefix="coderef-bench-stages-", dir=fast_tmp()))
+    out: dict[str, Any] = {"tmp": str(base.parent), "runs": runs}
+    byte_compile()
+    try:
+        rounds = []
+        for n in range(runs):
+            print(f"  round {n + 1} of {runs}", flush=True)
+            rounds.append(_round(base, n))
+        for name in SCENARIOS:
+            out[name] = _median_run([r[name] for r in rounds])
+        out["pages"] = rounds[0]["pages"]
+    finally:
         shutil.rmtree(base, ignore_errors=True)
     return out
 
 
 def report(r: dict[str, Any]) -> list[str]:
-    lines = [f"default site with the shipped public record: {r['pages']} pages ({r['tmp']})"]
-    for name in ("clean_cold", "clean_warm", "clean_warm_search", "noop", "one_page", "one_cms_file"):
+    lines = [f"default site with the shipped public record: {r['pages']} pages ({r['tmp']}); medians of "
+             f"{r['runs']} rounds, each run's seconds in brackets (wall / CPU)"]
+    for name in SCENARIOS:
         f = r[name]
         stages = ", ".join(f"{k} {v:.1f}" for k, v in f["stages"].items() if v >= 0.05)
+        each = " ".join(f"{s:.2f}/{c:.1f}" for s, c in zip(f["runs_s"], f["runs_cpu_s"], strict=True))
         extra = (f"; import {f['import_s']:.1f}s, store rows changed {f['store_rows_changed']:,}"
                  if "import_s" in f else "")
-        lines.append(f"  {name:18s} {f['s']:6.2f}s (cpu {f['cpu_s']:.1f}s, {f['mode']})  PSS peak "
-                     f"{f['pss_mib']:,} MiB  written {f['written']:,}{extra}\n      stages: {stages}")
+        lines.append(f"  {name:18s} {f['s']:6.2f}s (cpu {f['cpu_s']:.1f}s, {f['mode']})  [{each}]  PSS peak "
+                     f"{f['pss_mib']:,} MiB  written {f['written']:,}{extra}\n"
+                     f"      stages of the median run: {stages}")
     return lines
 
 
