@@ -181,18 +181,20 @@ def forget_hashes(db: sqlite3.Connection, cfg: SiteConfig, files: SearchFiles) -
     added its ~1,000 files to the table for good, and every fast path read them all."""
     base = search_dir(cfg)
     shared = base / "shared"  # the list of code sets: the one all of `files` name is current
-    current = {str(src) for cs_files in files.values() for _, src in cs_files if src.parent == shared}
+    # Paths as str, not Path: a code set has ~1,500 files, and pathlib's parsing was most of this.
+    names = {cs: [str(src) for _, src in cs_files] for cs, cs_files in files.items()}
+    current = {n for cs_names in names.values() for n in cs_names if os.path.dirname(n) == str(shared)}
     if current:
         below = "SELECT path FROM file_hash WHERE path >= ? AND path < ?"
         known = db.execute(below, (f"{shared}/", f"{shared}0")).fetchall()
         gone = [(p,) for (p,) in known if p not in current]
         db.executemany("DELETE FROM file_hash WHERE path = ?", gone)
-    for cs, cs_files in files.items():
-        cs_dir = base / cs
-        gens = {p.relative_to(cs_dir).parts[0] for _, p in cs_files if p.is_relative_to(cs_dir)}
+    for cs, cs_names in names.items():
+        cs_dir = f"{base}/{cs}"
+        gens = {n[len(cs_dir) + 1 :].partition("/")[0] for n in cs_names if n.startswith(cs_dir + "/")}
         if len(gens) != 1:
             continue
-        gen_dir = str(cs_dir / gens.pop())
+        gen_dir = f"{cs_dir}/{gens.pop()}"
         # Every path below cs_dir, except those below gen_dir ("/" sorts right before "0").
         db.execute("DELETE FROM file_hash WHERE path >= ? AND path < ?", (f"{cs_dir}/", f"{gen_dir}/"))
         db.execute("DELETE FROM file_hash WHERE path >= ? AND path < ?", (f"{gen_dir}0", f"{cs_dir}0"))
