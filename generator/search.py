@@ -37,7 +37,7 @@ from .errors import BuildError, ContentErrors, Problems
 from .link import CodeSetModel
 from .load import stat_key
 from .model import CODESET_NAMES, ICD10CM, ICD10PCS, CodeRecord
-from .publish import create_file
+from .publish import create_file, digest
 from .reference import Books
 from .words import entries, synonyms, writer
 from .words.synonyms import Synonym
@@ -47,6 +47,7 @@ from .xrefs import Resolver
 SCHEMA = "4"  # bump when the indexed data or the file layout changes: every code set is re-indexed
 LOOKUP_DIR = urls.LOOKUP_DIR
 WORDS_DIR = "w"
+DIGESTS = "digests.json"  # in a generation folder, beside `done`: see `generation_digests`
 # The ICD-10-CM importer repeats every ancestor's notes on each descendant as "From <node> — ..." blocks.
 _INHERITED = re.compile(r"^From .{1,300} — ", re.MULTILINE)
 SUMMARY_KINDS = ("summary", "description")
@@ -160,6 +161,27 @@ def _lookup_files(model: CodeSetModel, titles: list[str]) -> dict[str, bytes]:
     return out
 
 
+def generation_digests(paths: Iterable[str]) -> dict[str, tuple[int, str]]:
+    """(size, hash) of the files at `paths` that lie in a generation folder, from the list `prepare`
+    wrote beside them: publishing a new generation need not read back the files just written. A
+    generation's files are never changed in place (they are published by hard link)."""
+    out: dict[str, tuple[int, str]] = {}
+    seen: set[str] = set()
+    for path in paths:
+        gen_dir, sep, _ = path.rpartition(f"/{LOOKUP_DIR}/")
+        if not sep or gen_dir in seen:
+            continue
+        seen.add(gen_dir)
+        if not Path(gen_dir, "done").exists():  # not a generation folder
+            continue
+        try:
+            sums = json.loads(Path(gen_dir, DIGESTS).read_text())
+        except (OSError, ValueError):
+            continue  # a generation made before the list was kept: its files are read
+        out.update((f"{gen_dir}/{LOOKUP_DIR}/{rel}", (size, h)) for rel, (size, h) in sums.items())
+    return out
+
+
 def generation_of(codeset: str, files: Mapping[str, bytes]) -> str:
     """The name of a generation: a hash of its files' names and bytes (the same files, the same name)."""
     h = hashlib.blake2b(f"{SCHEMA}|{codeset}".encode(), digest_size=8)
@@ -190,6 +212,9 @@ def prepare(cfg: SiteConfig, model: CodeSetModel, cs_dir: Path, extra: Extra) ->
                 os.makedirs(folder, exist_ok=True)
                 made.add(folder)
             create_file(f"{dest}/{rel}", data)
+        # Each file's size and hash, as publishing asks them (see `generation_digests`).
+        sums = {rel: [len(data), digest(data)] for rel, data in files.items()}
+        (staging / DIGESTS).write_text(json.dumps(sums, separators=(",", ":")))
         shutil.rmtree(gen_dir, ignore_errors=True)  # an interrupted earlier attempt
         (staging / "done").write_text(generation)
         os.replace(staging, gen_dir)

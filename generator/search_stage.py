@@ -22,7 +22,15 @@ from .progress import say
 from .publish import SlotWriter, digest
 from .reference import load_books
 from .render_job import Side
-from .search import extra_for, index_codesets, is_current, largest_first, prepare_codeset, searchable
+from .search import (
+    extra_for,
+    generation_digests,
+    index_codesets,
+    is_current,
+    largest_first,
+    prepare_codeset,
+    searchable,
+)
 from .state import search_digests
 
 SearchFiles = dict[str, list[tuple[str, Path]]]  # code set -> (site path, file) of its search files
@@ -151,7 +159,8 @@ def search_stage(
 
 def file_hashes(db: sqlite3.Connection, files: Iterable[tuple[str, Path]]) -> list[tuple[str, Path, str]]:
     """(site path, file, hash) of search files, each hashed once (by path, size and mtime) and
-    remembered in the state database."""
+    remembered in the state database; the files of a new generation by the list it keeps of them
+    (`search.generation_digests`), not read back."""
     files = list(files)
     paths = [str(src) for _, src in files]
     known: dict[str, tuple[str, str]] = {}
@@ -161,15 +170,20 @@ def file_hashes(db: sqlite3.Connection, files: Iterable[tuple[str, Path]]) -> li
         known.update((p, (s, h)) for p, s, h in db.execute(q, part))
     out = []
     fresh = []
+    listed: dict[str, tuple[int, str]] | None = None  # what new generations list of their files
     for rel, src in files:
         st = os.stat(src)
         key = f"{st.st_size}|{st.st_mtime_ns}|{st.st_ino}"
-        hit = known.get(str(src))
+        name = str(src)
+        hit = known.get(name)
         if hit is not None and hit[0] == key:
             h = hit[1]
         else:
-            h = digest(src.read_bytes())
-            fresh.append((str(src), key, h))
+            if listed is None:
+                listed = generation_digests(paths)
+            sized = listed.get(name)
+            h = sized[1] if sized is not None and sized[0] == st.st_size else digest(src.read_bytes())
+            fresh.append((name, key, h))
         out.append((rel, src, h))
     db.executemany("INSERT OR REPLACE INTO file_hash VALUES (?, ?, ?)", fresh)
     return out

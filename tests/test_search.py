@@ -22,7 +22,8 @@ from generator.errors import Problems
 from generator.importers.icd10cm import Icd10CmImporter
 from generator.link import CodeSetModel, link
 from generator.model import CPT, HCPCS, ICD10CM, CodeRecord, Section
-from generator.search_stage import SearchAhead, search_dir
+from generator.publish import digest
+from generator.search_stage import SearchAhead, file_hashes, search_dir
 from generator.state import open_state
 
 T = TypeVar("T")
@@ -244,6 +245,28 @@ def test_a_reindex_with_the_same_outcome_writes_nothing(tmp_path: Path) -> None:
     generations = {p.relative_to(out / CPT).parts[0] for _, p in first[CPT] if p.is_relative_to(out / CPT)}
     assert len(generations) == 1
     assert sorted(p.name for p in (out / CPT).iterdir()) == sorted([*generations, "state.json"])
+
+
+def test_published_hashes_of_a_new_generation_are_its_files_hashes(tmp_path: Path) -> None:
+    # Publishing takes a new generation's hashes from the list it keeps, not from reading the files back:
+    # the list must say what the files hold, and a file that no longer matches it is read.
+    models = make_models()
+    cfg = cfg_for(tmp_path)
+    files = search.index_codesets(cfg, models, tmp_path / "cache", set(models))
+    every = [f for fl in files.values() for f in fl]
+    listed = search.generation_digests(str(p) for _, p in every)
+    in_generations = [p for _, p in every if p.parent.name != "shared"]
+    assert in_generations and {str(p) for p in in_generations} == listed.keys()
+    for p in in_generations:
+        assert listed[str(p)] == (p.stat().st_size, digest(p.read_bytes()))
+    changed = next(p for p in in_generations if p.name.endswith(".json"))
+    changed.write_bytes(changed.read_bytes() + b" ")  # not as the list says: read, not trusted
+    db = open_state(tmp_path / "state")
+    try:
+        hashes = {str(src): h for _, src, h in file_hashes(db, every)}
+    finally:
+        db.close()
+    assert hashes == {str(p): digest(p.read_bytes()) for _, p in every}
 
 
 def test_missing_index_is_rebuilt_even_when_not_marked_changed(tmp_path: Path) -> None:
