@@ -231,7 +231,7 @@ def test_only_changed_code_sets_are_reindexed(tmp_path: Path) -> None:
     assert any(b"wording" in p.read_bytes() or b"revis" in p.read_bytes() for p in new_cpt)
 
 
-def test_a_reindex_with_the_same_outcome_writes_nothing(tmp_path: Path) -> None:
+def test_a_reindex_with_the_same_outcome_keeps_its_generation_untouched(tmp_path: Path) -> None:
     # A hand-written page edited and put back, or a change the index does not show: the code set is
     # re-indexed, its files come out the same, and its generation is the one already on disk.
     models = make_models()
