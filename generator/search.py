@@ -182,11 +182,13 @@ def generation_digests(paths: Iterable[str]) -> dict[str, tuple[int, str]]:
     return out
 
 
-def generation_of(codeset: str, files: Mapping[str, bytes]) -> str:
-    """The name of a generation: a hash of its files' names and bytes (the same files, the same name)."""
+def generation_of(codeset: str, sums: Mapping[str, tuple[int, str]]) -> str:
+    """The name of a generation: a hash of its files' names, sizes and hashes (the same files, the same
+    name); `sums` as `prepare` lists them for publishing, so that each file's bytes are hashed once."""
     h = hashlib.blake2b(f"{SCHEMA}|{codeset}".encode(), digest_size=8)
-    for rel in sorted(files):
-        h.update(rel.encode() + b"\0" + files[rel])
+    for rel in sorted(sums):
+        size, file_hash = sums[rel]
+        h.update(f"{rel}\0{size}\0{file_hash}\n".encode())
     return h.hexdigest()
 
 
@@ -198,7 +200,8 @@ def prepare(cfg: SiteConfig, model: CodeSetModel, cs_dir: Path, extra: Extra) ->
     found = entries.collect(cfg, model, titles, folded, texts, extra.books, extra.resolver(model.codeset))
     words = writer.files(model, found, extra.synonyms)
     files.update((f"{WORDS_DIR}/{name}", data) for name, data in words.items())
-    generation = generation_of(model.codeset, files)
+    sums = {rel: (len(data), digest(data)) for rel, data in files.items()}  # see `generation_digests`
+    generation = generation_of(model.codeset, sums)
     gen_dir = cs_dir / generation
     if (gen_dir / "done").exists():
         return Prepared(model.codeset, generation, gen_dir)
@@ -212,8 +215,6 @@ def prepare(cfg: SiteConfig, model: CodeSetModel, cs_dir: Path, extra: Extra) ->
                 os.makedirs(folder, exist_ok=True)
                 made.add(folder)
             create_file(f"{dest}/{rel}", data)
-        # Each file's size and hash, as publishing asks them (see `generation_digests`).
-        sums = {rel: [len(data), digest(data)] for rel, data in files.items()}
         (staging / DIGESTS).write_text(json.dumps(sums, separators=(",", ":")))
         shutil.rmtree(gen_dir, ignore_errors=True)  # an interrupted earlier attempt
         (staging / "done").write_text(generation)
