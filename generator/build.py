@@ -188,7 +188,8 @@ def full_build(
         models = link_models(models, problems, quiet=quiet)  # link
         # The word index, from here on in a forked child where it can (see SearchAhead.start), else beside
         # the render.
-        ahead = SearchAhead(cfg, models, db, clean=clean) if search else None
+        hand = [(pg.codeset, pg.key) for pg in loaded.pages]
+        ahead = SearchAhead(cfg, models, db, clean=clean, hand=hand) if search else None
         if ahead is not None:
             ahead.start(jobs)
         return _render_and_publish(loaded, db, slots, gfp, models, premium_files, ahead, cold, clean=clean,

@@ -27,7 +27,7 @@ from .load import load_models
 from .publish import Journal, Slots, SlotWriter
 from .render_job import RenderJob, render_chunk
 from .result import BuildResult
-from .search_stage import file_hashes, forget_hashes, index_search
+from .search_stage import file_hashes, forget_hashes, index_edits
 from .state import get_meta, hand_records, record_build, search_file_paths
 from .store_job import replace_rows
 from .theme import Theme
@@ -65,8 +65,13 @@ def build_pages(
     chunk = [(pg.codeset, models[pg.codeset].index[pg.key]) for pg in pages]
     paths = [urls.file_for(urls.page_path(pg.codeset, pg.key)) for pg in pages]
     search_files = None
+    spliced: list[str] = []
     if reindex:
-        search_files = index_search(cfg, {cs: models[cs] for cs in reindex}, reindex, quiet=quiet)
+        edited = {cs: {pg.key for pg in pages if pg.codeset == cs} for cs in reindex}
+        search_files, spliced = index_edits(
+            cfg, {cs: models[cs] for cs in reindex}, edited, hand=[(p.codeset, p.key) for p in loaded.pages],
+            quiet=quiet,
+        )
         forget_hashes(db, cfg, search_files)
     old_search: set[str] = set()
     new_search: list[tuple[str, Path, str]] = []
@@ -102,5 +107,6 @@ def build_pages(
     )
     return BuildResult(
         "pages", pages=len(paths), written=len(moves), removed=len(deletes), reindexed=sorted(reindex),
+        spliced=spliced,
         problems=problems,
     )

@@ -16,6 +16,7 @@ class BuildResult:
     seconds: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
     reindexed: list[str] = field(default_factory=list)
+    spliced: list[str] = field(default_factory=list)  # of `reindexed`: an edit spliced in (search_splice.py)
     problems: Problems = field(default_factory=Problems)
     changed: list[str] = field(default_factory=list)  # site paths a fast path replaced or removed
     rows: int = 0  # protected store rows a fast path rewrote (a replaced CMS file)

@@ -28,6 +28,7 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import forking, lookup, reference, urls
 from .book_sections import NOT_SEARCHED
@@ -39,7 +40,7 @@ from .load import stat_key
 from .model import CODESET_NAMES, ICD10CM, ICD10PCS, CodeRecord
 from .publish import create_file, digest
 from .reference import Books
-from .words import entries, synonyms, writer
+from .words import entries, hand_side, synonyms, writer
 from .words.synonyms import Synonym
 from .workers import run_shared
 from .xrefs import Resolver
@@ -199,30 +200,55 @@ def prepare(cfg: SiteConfig, model: CodeSetModel, cs_dir: Path, extra: Extra) ->
     files = _lookup_files(model, titles)
     found = entries.collect(cfg, model, titles, folded, texts, extra.books, extra.resolver(model.codeset))
     words = writer.files(model, found, extra.synonyms)
-    files.update((f"{WORDS_DIR}/{name}", data) for name, data in words.items())
+    files.update((f"{WORDS_DIR}/{name}", data) for name, data in words.files.items())
+    side = hand_side.side_data(
+        model, titles, folded, found, words.sizes, extra.synonyms, extra.hand.get(model.codeset, ())
+    )
+    return write_generation(cs_dir, model.codeset, files, side)
+
+
+Linked = Mapping[str, tuple[str, tuple[int, str]]]  # name -> (another generation's file, its size and hash)
+
+
+def write_generation(
+    cs_dir: Path, codeset: str, files: Mapping[str, bytes], side: dict[str, Any], linked: Linked | None = None
+) -> Prepared:
+    """Writes a generation of `files`, and of the files of another generation in `linked` (by hard link:
+    a generation's files never change), unless that generation is there already (then nothing is
+    written); `side` is what it keeps of its hand-written records (`words.hand_side`)."""
+    linked = linked or {}
     sums = {rel: (len(data), digest(data)) for rel, data in files.items()}  # see `generation_digests`
-    generation = generation_of(model.codeset, sums)
+    sums.update((rel, sized) for rel, (_, sized) in linked.items())
+    generation = generation_of(codeset, sums)
     gen_dir = cs_dir / generation
     if (gen_dir / "done").exists():
-        return Prepared(model.codeset, generation, gen_dir)
+        return Prepared(codeset, generation, gen_dir)
     staging = Path(tempfile.mkdtemp(prefix="gen-", dir=cs_dir))
     try:
         dest = staging / LOOKUP_DIR
         made: set[str] = set()
-        for rel, data in files.items():
-            folder = os.path.dirname(f"{dest}/{rel}")
+
+        def place(rel: str) -> str:
+            path = f"{dest}/{rel}"
+            folder = os.path.dirname(path)
             if folder not in made:
                 os.makedirs(folder, exist_ok=True)
                 made.add(folder)
-            create_file(f"{dest}/{rel}", data)
+            return path
+
+        for rel, data in files.items():
+            create_file(place(rel), data)
+        for rel, (src, _) in linked.items():
+            os.link(src, place(rel))
         (staging / DIGESTS).write_text(json.dumps(sums, separators=(",", ":")))
+        hand_side.write_side(staging, side)
         shutil.rmtree(gen_dir, ignore_errors=True)  # an interrupted earlier attempt
         (staging / "done").write_text(generation)
         os.replace(staging, gen_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return Prepared(model.codeset, generation, gen_dir)
+    return Prepared(codeset, generation, gen_dir)
 
 
 @dataclass
@@ -233,6 +259,9 @@ class Extra:
     books: Books | None = None
     synonyms: list[Synonym] = field(default_factory=list)
     inputs: str = ""
+    # Code set -> the keys of its hand-written pages: what a generation keeps of them lets the fast path
+    # splice an edit in (`words.hand_side`). Not in `inputs`: adding or removing a page is a full build.
+    hand: Mapping[str, frozenset[str]] = field(default_factory=dict)
     _resolver: Resolver | None = None
 
     def resolver(self, codeset: str) -> Resolver | None:
@@ -246,9 +275,9 @@ class Extra:
         return None
 
 
-def extra_for(cfg: SiteConfig, books: Books) -> Extra:
+def extra_for(cfg: SiteConfig, books: Books, hand: Iterable[tuple[str, str]] = ()) -> Extra:
     """The books and synonyms of a build, fingerprinted; the synonyms list must be valid (the build
-    checks it with the rest of the content first)."""
+    checks it with the rest of the content first). `hand`: (code set, key) of the hand-written pages."""
     problems = Problems()
     syns = synonyms.load(cfg.root, problems)
     if problems.errors:
@@ -259,14 +288,17 @@ def extra_for(cfg: SiteConfig, books: Books) -> Extra:
         h.update(path.read_bytes())
     for kind, src in reference.sources(cfg):
         h.update(f"{kind}={stat_key(src)}".encode())
-    return Extra(books, syns, h.hexdigest())
+    keys: dict[str, set[str]] = {}
+    for codeset, key in hand:
+        keys.setdefault(codeset, set()).add(key)
+    return Extra(books, syns, h.hexdigest(), {cs: frozenset(k) for cs, k in keys.items()})
 
 
 # ---------------------------------------------------------------------------------------------
 # The stage
 
 
-def _state(cs_dir: Path, inputs: str) -> str | None:
+def current_generation(cs_dir: Path, inputs: str) -> str | None:
     """The current generation of a code set, if its files are complete and of this schema and inputs."""
     try:
         state = json.loads((cs_dir / "state.json").read_text())
@@ -281,7 +313,7 @@ def _state(cs_dir: Path, inputs: str) -> str | None:
 
 def is_current(cs_dir: Path, inputs: str) -> bool:
     """Whether a code set has a complete index of this schema and these inputs."""
-    return _state(cs_dir, inputs) is not None
+    return current_generation(cs_dir, inputs) is not None
 
 
 def _set_state(cs_dir: Path, generation: str, inputs: str) -> None:
@@ -377,7 +409,7 @@ def index_codesets(
     current: dict[str, str] = {}
     todo: list[str] = []
     for cs in codesets:
-        gen = _state(out_dir / cs, extra.inputs)
+        gen = current_generation(out_dir / cs, extra.inputs)
         if cs in prepared:
             current[cs] = prepared[cs]
         elif gen is None or cs in changed:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from .search import (
     prepare_codeset,
     searchable,
 )
+from .search_splice import splice
 from .state import search_digests
 
 SearchFiles = dict[str, list[tuple[str, Path]]]  # code set -> (site path, file) of its search files
@@ -48,14 +49,14 @@ class Indexed:
 
 def index_search(
     cfg: SiteConfig, models: dict[str, CodeSetModel], changed: set[str], *, quiet: bool, jobs: int = 1,
-    ahead: SearchAhead | None = None,
+    ahead: SearchAhead | None = None, hand: Iterable[tuple[str, str]] = (),
 ) -> SearchFiles:
     """Indexes the code sets in `changed` (and any without a usable index), in up to `jobs` processes,
     except those `ahead` indexed already; returns every code set's files."""
     t0 = time.perf_counter()
     # Only the books of the code sets in `models` (all of them in a full build): the fast path of
     # a hand-written CPT page indexes CPT alone, which reads no book.
-    extra = ahead.extra if ahead is not None else extra_for(cfg, load_books(cfg, models.keys()))
+    extra = ahead.extra if ahead is not None else extra_for(cfg, load_books(cfg, models.keys()), hand)
     prepared = ahead.prepared if ahead is not None else {}
     files = index_codesets(
         cfg, models, search_dir(cfg), changed, extra, job_board=cfg.jobs.enabled, jobs=jobs, prepared=prepared
@@ -65,6 +66,28 @@ def index_search(
     early = f"; {', '.join(sorted(prepared))} beside the render" if prepared else ""
     say(f"search     re-indexed {', '.join(done) or 'nothing'} in {took:.2f}s{early}", quiet=quiet)
     return files
+
+
+def index_edits(
+    cfg: SiteConfig, models: dict[str, CodeSetModel], edited: Mapping[str, Collection[str]], *,
+    hand: Iterable[tuple[str, str]], quiet: bool,
+) -> tuple[SearchFiles, list[str]]:
+    """The fast path's index stage: the edited records (keys per code set in `edited`) spliced into each
+    code set's current index (search_splice.py), or the code set indexed again where that cannot be;
+    returns every code set's files and the code sets spliced."""
+    t0 = time.perf_counter()
+    extra = extra_for(cfg, load_books(cfg, models.keys()), hand)
+    out = search_dir(cfg)
+    spliced = {}
+    for cs, keys in sorted(edited.items()):
+        generation = splice(cfg, models[cs], out, extra, keys)
+        if generation is not None:
+            spliced[cs] = generation
+    files = index_codesets(cfg, models, out, set(edited), extra, job_board=cfg.jobs.enabled, prepared=spliced)
+    whole = ", ".join(sorted(edited.keys() - spliced.keys())) or "nothing"
+    say(f"search     spliced {', '.join(sorted(spliced)) or 'nothing'}, re-indexed {whole} "
+        f"in {time.perf_counter() - t0:.2f}s", quiet=quiet)
+    return files, sorted(spliced)
 
 
 def search_dir(cfg: SiteConfig) -> Path:
@@ -83,9 +106,10 @@ class SearchAhead:
     """
 
     def __init__(
-        self, cfg: SiteConfig, models: dict[str, CodeSetModel], db: sqlite3.Connection, *, clean: bool
+        self, cfg: SiteConfig, models: dict[str, CodeSetModel], db: sqlite3.Connection, *, clean: bool,
+        hand: Iterable[tuple[str, str]] = (),
     ) -> None:
-        self.extra = extra_for(cfg, load_books(cfg))
+        self.extra = extra_for(cfg, load_books(cfg), hand)
         stored = search_digests(db)
         out = search_dir(cfg)
         self.codesets = largest_first(models, [

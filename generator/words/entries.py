@@ -190,22 +190,8 @@ class Collector:
 
     def from_records(self, public_texts: list[list[tuple[str, str, str]]]) -> Iterator[Entry]:
         for i, _ in enumerate(self.model.records):
-            if i in self.skip:
-                continue
-            title = self.titles[i]
-            if title:
-                yield Entry(TITLE, [i], "", word_slots(title))
-            for kind, _, text in public_texts[i]:
-                if kind in ("summary", "description") and text == title:
-                    continue
-                lines = text.split("\n") if kind == "inclusion-terms" else [text]
-                for line in lines:
-                    slots = word_slots(line)
-                    if slots:
-                        k = INCLUSION if kind == "inclusion-terms" else TEXT
-                        yield Entry(
-                            k, [i], line if len(line) <= 160 else line[:159] + "\u2026", slots[:MAX_SLOTS]
-                        )
+            if i not in self.skip:
+                yield from record_entries(i, self.titles[i], public_texts[i])
 
     # --- ICD-10-CM ---------------------------------------------------------------------------
 
@@ -385,6 +371,26 @@ class Collector:
                         slots[:MAX_SLOTS],
                         set(tokens(term.title)),
                     )
+
+
+def record_entries(i: int, title: str, texts: list[tuple[str, str, str]]) -> Iterator[Entry]:
+    """The entries of one record's own words: its title, and each public section (an inclusion term
+    per line), in page order. Kinds TITLE, INCLUSION and TEXT only: no book entry has them
+    (`generator.search_splice` relies on it)."""
+    if title:
+        yield Entry(TITLE, [i], "", word_slots(title))
+    for kind, _, text in texts:
+        if kind in ("summary", "description") and text == title:
+            continue
+        lines = text.split("\n") if kind == "inclusion-terms" else [text]
+        for line in lines:
+            slots = word_slots(line)
+            if slots:
+                k = INCLUSION if kind == "inclusion-terms" else TEXT
+                yield Entry(k, [i], line if len(line) <= 160 else line[:159] + "\u2026", slots[:MAX_SLOTS])
+
+
+OWN_KINDS = frozenset((TITLE, INCLUSION, TEXT))  # the kinds of `record_entries`
 
 
 def _head_slots(head: str) -> tuple[list[Slot], set[str]]:

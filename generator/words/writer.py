@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from ..link import CodeSetModel
 from . import postings as pf
@@ -15,40 +17,61 @@ CHUNK = 64  # entries per chunk file
 FIRST = 2  # characters of the first split
 
 
-def postings(entries: list[Entry], synonyms: list[Synonym]) -> dict[str, list[tuple[int, int]]]:
-    """token -> [(entry, info)], entries ascending; a token's best role in an entry wins."""
-    out: dict[str, list[tuple[int, int]]] = {}
-    syns = SynonymIndex(synonyms)
-    word, modifier, synonym = pf.WORD, pf.MODIFIER, pf.SYNONYM
-    pack = pf.pack
-    packed: dict[tuple[int, int, tuple[int, int]], int] = {}  # (kind, slots, (role, cover)) -> info
-    for eid, e in enumerate(entries):
-        n = len(e.slots) + (1 if e.main else 0)
-        roles: dict[str, tuple[int, int]] = {}  # token -> (role, cover)
+class Poster:
+    """What each token of an entry tells ranking about it: its best role in the entry, packed with the
+    entry's kind and length into `info`."""
+
+    def __init__(self, synonyms: list[Synonym]) -> None:
+        self.syns = SynonymIndex(synonyms)
+        self.packed: dict[tuple[int, int, tuple[int, int]], int] = {}  # (kind, slots, (role, cover)) -> info
+
+    def roles(self, e: Entry) -> dict[str, tuple[int, int]]:
+        """token -> (role, cover) in one entry, its best role winning."""
+        roles: dict[str, tuple[int, int]] = {}
+        modifier = pf.MODIFIER
         for t in e.extra:
             roles[t] = (modifier, 0)
-        for token, cover in syns.tokens_for(e).items():
+        for token, cover in self.syns.tokens_for(e).items():
             if token not in roles or roles[token][0] == modifier:
-                roles[token] = (synonym, cover)
+                roles[token] = (pf.SYNONYM, cover)
         slots = e.slots
         if slots:
-            first = (word, 2 if e.main else 1)
+            first = (pf.WORD, 2 if e.main else 1)
             for t in slots[0]:
                 roles[t] = first
-            rest = (word, 1)
+            rest = (pf.WORD, 1)
             for slot in slots[1:]:
                 for t in slot:
                     roles[t] = rest
+        return roles
+
+    def info(self, e: Entry, rc: tuple[int, int]) -> int:
+        key = (e.kind, len(e.slots) + (1 if e.main else 0), rc)
+        found = self.packed.get(key)
+        if found is None:
+            found = self.packed[key] = pf.pack(key[0], key[1], rc[1], rc[0])
+        return found
+
+    def entry(self, e: Entry) -> list[tuple[str, int]]:
+        """(token, info) of each token of one entry."""
+        info = self.info
+        return [(t, info(e, rc)) for t, rc in self.roles(e).items()]
+
+
+def postings(entries: list[Entry], synonyms: list[Synonym]) -> dict[str, list[tuple[int, int]]]:
+    """token -> [(entry, info)], entries ascending."""
+    out: dict[str, list[tuple[int, int]]] = {}
+    poster = Poster(synonyms)
+    roles, info, packed = poster.roles, poster.info, poster.packed
+    for eid, e in enumerate(entries):
         # `info` depends on (role, cover) only, within an entry: made once per distinct pair.
         infos: dict[tuple[int, int], tuple[int, int]] = {}
-        for t, rc in roles.items():
+        n = len(e.slots) + (1 if e.main else 0)
+        for t, rc in roles(e).items():
             posting = infos.get(rc)
             if posting is None:
-                key = (e.kind, n, rc)
-                info = packed.get(key)
-                if info is None:
-                    info = packed[key] = pack(e.kind, n, rc[1], rc[0])
-                posting = infos[rc] = (eid, info)
+                found_info = packed.get((e.kind, n, rc))
+                posting = infos[rc] = (eid, info(e, rc) if found_info is None else found_info)
             found = out.get(t)
             if found is None:
                 out[t] = [posting]
@@ -57,7 +80,7 @@ def postings(entries: list[Entry], synonyms: list[Synonym]) -> dict[str, list[tu
     return out
 
 
-def _groups(sizes: dict[str, int]) -> dict[str, list[str]]:
+def groups(sizes: dict[str, int]) -> dict[str, list[str]]:
     """Tokens by shard prefix: first by FIRST characters, a shard over SHARD_BYTES one character deeper
     (tokens no longer than the prefix stay in its shard)."""
     out: dict[str, list[str]] = {}
@@ -82,27 +105,57 @@ def _groups(sizes: dict[str, int]) -> dict[str, list[str]]:
     return dict(sorted(out.items()))
 
 
-def files(model: CodeSetModel, entries: list[Entry], synonyms: list[Synonym]) -> dict[str, bytes]:
-    """All files of one code set's index, by name (the caller writes them into one folder)."""
+def size_of(data: bytes) -> int:
+    """What a token's postings weigh in grouping tokens into shards."""
+    return min(len(data), OWN_FILE)
+
+
+def shard_files(
+    prefix: str, toks: list[str], encoded: Mapping[str, bytes], counts: Mapping[str, int]
+) -> dict[str, bytes]:
+    """The shard of `prefix` holding `toks` (sorted), and the own file of each of them with postings
+    over OWN_FILE bytes."""
+    out: dict[str, bytes] = {}
+    records: list[tuple[str, int, bytes | None]] = []
+    for t in toks:
+        data = encoded[t]
+        if len(data) > OWN_FILE:
+            out[f"p-{t}.bin"] = data
+            records.append((t, counts[t], None))
+        else:
+            records.append((t, counts[t], data))
+    out[f"t-{prefix}.bin"] = pf.shard(records)
+    return out
+
+
+def entry_rows(model: CodeSetModel, entries: Iterable[Entry]) -> list[list[object]]:
+    """The rows of entry chunk files: kind, what the result line shows, the target codes."""
+    recs = model.records
+    return [[e.kind, e.via, *(recs[i].key for i in e.targets)] for e in entries]
+
+
+def chunk_file(rows: list[list[object]]) -> bytes:
+    return json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@dataclass
+class Written:
+    files: dict[str, bytes]  # by name (the caller writes them into one folder)
+    sizes: dict[str, int]  # token -> `size_of` its postings (see generator/search_splice.py)
+
+
+def files(model: CodeSetModel, entries: list[Entry], synonyms: list[Synonym]) -> Written:
+    """All files of one code set's index."""
     out: dict[str, bytes] = {}
     table = postings(entries, synonyms)
     encoded = {t: pf.encode(p) for t, p in table.items()}
-    sizes = {t: min(len(d), OWN_FILE) for t, d in encoded.items()}
-    shards = _groups(sizes)
+    counts = {t: len(p) for t, p in table.items()}
+    sizes = {t: size_of(d) for t, d in encoded.items()}
+    shards = groups(sizes)
     for prefix, toks in shards.items():
-        records: list[tuple[str, int, bytes | None]] = []
-        for t in toks:
-            data = encoded[t]
-            if len(data) > OWN_FILE:
-                out[f"p-{t}.bin"] = data
-                records.append((t, len(table[t]), None))
-            else:
-                records.append((t, len(table[t]), data))
-        out[f"t-{prefix}.bin"] = pf.shard(records)
-    recs = model.records
+        out.update(shard_files(prefix, toks, encoded, counts))
     for start in range(0, len(entries), CHUNK):
-        rows = [[e.kind, e.via, *(recs[i].key for i in e.targets)] for e in entries[start : start + CHUNK]]
-        out[f"e-{start // CHUNK}.json"] = json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode()
+        out[f"e-{start // CHUNK}.json"] = chunk_file(entry_rows(model, entries[start : start + CHUNK]))
     meta = {
         "v": 1,
         "codeset": model.codeset,
@@ -113,4 +166,4 @@ def files(model: CodeSetModel, entries: list[Entry], synonyms: list[Synonym]) ->
         "labels": list(KIND_LABELS),
     }
     out["meta.json"] = json.dumps(meta, separators=(",", ":")).encode()
-    return out
+    return Written(out, sizes)
