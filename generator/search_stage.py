@@ -49,14 +49,14 @@ class Indexed:
 
 def index_search(
     cfg: SiteConfig, models: dict[str, CodeSetModel], changed: set[str], *, quiet: bool, jobs: int = 1,
-    ahead: SearchAhead | None = None, hand: Iterable[tuple[str, str]] = (),
+    ahead: SearchAhead | None = None,
 ) -> SearchFiles:
     """Indexes the code sets in `changed` (and any without a usable index), in up to `jobs` processes,
     except those `ahead` indexed already; returns every code set's files."""
     t0 = time.perf_counter()
     # Only the books of the code sets in `models` (all of them in a full build): the fast path of
     # a hand-written CPT page indexes CPT alone, which reads no book.
-    extra = ahead.extra if ahead is not None else extra_for(cfg, load_books(cfg, models.keys()), hand)
+    extra = ahead.extra if ahead is not None else extra_for(cfg, load_books(cfg, models.keys()))
     prepared = ahead.prepared if ahead is not None else {}
     files = index_codesets(
         cfg, models, search_dir(cfg), changed, extra, job_board=cfg.jobs.enabled, jobs=jobs, prepared=prepared
