@@ -244,10 +244,12 @@ def _attach_premium(
 
 
 def _cms_pages(cfg: SiteConfig, existing: dict[str, set[str]]) -> list[CodeRecord]:
-    """`premium.extra_records` (the CPT code-number pages and HCPCS modifier pages the CMS files make),
-    through a pickle cache keyed by the files read, the generator's code and the pages there are
-    already: reading every code of every file takes a fifth of a second, which the fast path of one
-    hand-written page cannot spare."""
+    """`premium.extra_records` (the CPT code-number pages and HCPCS modifier pages the CMS files make) of
+    the code sets loaded, through pickle caches keyed by the files read, the generator's code and (for
+    CPT) the pages there are already: reading every code of every file takes a fifth of a second, which
+    the fast path of one hand-written page cannot spare. One cache per code set, so that the fast path of
+    a CPT page (which does not load HCPCS) and of an HCPCS page (which does not load CPT) each find what
+    the full build cached."""
     files = {kind: path for kind in PREMIUM_KINDS if (path := normalised_file(cfg, kind)) is not None}
     if not files:
         return []
@@ -255,19 +257,25 @@ def _cms_pages(cfg: SiteConfig, existing: dict[str, set[str]]) -> list[CodeRecor
     for kind, path in sorted(files.items()):
         h.update(f"|{kind}={stat_key(path)}".encode())
     # What extra_records reads of the pages: the CPT keys (the pages made with HCPCS taken as without
-    # its own modifiers group, then dropped below if it has one: the fast path of a CPT page does not
-    # load HCPCS, and must find the full build's cache).
+    # its own modifiers group, then dropped below if it has one). The HCPCS pages do not depend on them.
     cpt = {CPT: existing.get(CPT, set())}
-    h.update(("|" + "\x1f".join(sorted(cpt[CPT]))).encode())
+    made: list[list[CodeRecord]] = []
 
-    def make() -> list[CodeRecord]:
-        with PageSections(cfg, cpt, files) as by_page:
-            return list(by_page.extra_records(cpt))
+    def make(codeset: str) -> list[CodeRecord]:
+        if not made:
+            with PageSections(cfg, cpt, files) as by_page:
+                made.append(list(by_page.extra_records(cpt)))
+        return [rec for rec in made[0] if rec.codeset == codeset]
 
-    made = cached(cache_file(cfg.state_dir / "cache", "cms-pages", h.hexdigest()), "cms-pages", make)
-    if "modifiers" in existing.get(HCPCS, ()):  # the HCPCS file has its modifiers: none made from CMS's
-        return [rec for rec in made if rec.codeset != HCPCS]
-    return made
+    out: list[CodeRecord] = []
+    cache = cfg.state_dir / "cache"
+    if HCPCS in existing and "modifiers" not in existing[HCPCS]:  # else the HCPCS file has its modifiers
+        out += cached(cache_file(cache, "cms-pages-hcpcs", h.hexdigest()), "cms-pages-hcpcs",
+                      lambda: make(HCPCS))
+    if CPT in existing:
+        h.update(("|" + "\x1f".join(sorted(cpt[CPT]))).encode())
+        out += cached(cache_file(cache, "cms-pages-cpt", h.hexdigest()), "cms-pages-cpt", lambda: make(CPT))
+    return out
 
 
 def _share_sections(records: list[CodeRecord]) -> list[CodeRecord]:
