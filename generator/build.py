@@ -63,7 +63,17 @@ from .render_job import RenderJob, Side, render_pages
 from .result import BuildResult
 from .search_stage import Indexed, SearchAhead, publish_search, search_stage
 from .site_files import SiteFiles, SiteStage, write_site_files_in
-from .state import build_lock, get_meta, global_fingerprint, hand_records, open_state, record_build
+from .state import (
+    SEARCH_CURRENT,
+    SEARCH_META,
+    SEARCH_MISSING,
+    build_lock,
+    get_meta,
+    global_fingerprint,
+    hand_records,
+    open_state,
+    record_build,
+)
 from .store_job import StoreJob
 from .theme import Theme, asset_files
 
@@ -146,6 +156,9 @@ def _locked_build(
         up_to_date = (
             not clean and active is not None and cfg.store_path.exists() and get_meta(db, "global") == gfp
             and slots.has_manifest() and (cfg.output_dir / "index.html").exists()
+            # A build with search when the live site has no current word index of the code sets (built
+            # without search, or edited since by a fast path without it) indexes them: a full build.
+            and (not search or get_meta(db, SEARCH_META) == SEARCH_CURRENT)
         )
         if up_to_date and get_meta(db, "premium") != premium_state(cfg):
             up_to_date = False  # CMS files changed: their fast path (premium_update.py), else a full build
@@ -276,6 +289,7 @@ def _render_and_publish(
             db, complete=True,
             meta={
                 "global": gfp, "site": json.dumps(theme.site, sort_keys=True), "premium": premium_files,
+                SEARCH_META: SEARCH_CURRENT if search else SEARCH_MISSING,
                 **jobs_publish.state(jobs_stage.listings(cfg).fingerprint, search),
             },
             hand=[(p, h, *idents.get(p, ("", ""))) for p, h in loaded.hand.items()],

@@ -28,7 +28,7 @@ from .publish import Journal, Slots, SlotWriter
 from .render_job import RenderJob, render_chunk
 from .result import BuildResult
 from .search_stage import file_hashes, forget_hashes, index_edits
-from .state import get_meta, hand_records, record_build, search_file_paths
+from .state import SEARCH_META, SEARCH_MISSING, get_meta, hand_records, record_build, search_file_paths
 from .store_job import replace_rows
 from .theme import Theme
 
@@ -59,7 +59,9 @@ def build_pages(
         old_identity = stored.get(pg.path, ("", ""))[0]
         if pg.path not in new or old_identity != record_identity(model, model.index[pg.key]):
             return None
-    reindex = {pg.codeset for pg in pages if stored[pg.path][1] != new[pg.path][1]} if search else set()
+    # The code sets whose searchable text changed.
+    public = {pg.codeset for pg in pages if stored[pg.path][1] != new[pg.path][1]}
+    reindex = public if search else set()
 
     theme = Theme.load(cfg, json.loads(site_json))
     chunk = [(pg.codeset, models[pg.codeset].index[pg.key]) for pg in pages]
@@ -101,6 +103,7 @@ def build_pages(
     journal.commit(slots, live, moves, deletes, {rel: files[rel] for _, rel in moves})
     record_build(
         db, complete=False, hand=[(pg.path, loaded.hand[pg.path], *new[pg.path]) for pg in pages],
+        meta={SEARCH_META: SEARCH_MISSING} if public and not search else None,  # the index no longer follows
         search=dict.fromkeys(reindex, ""),  # unknown: the next full build re-indexes them
         search_files={cs: [rel for rel, _ in search_files.get(cs, [])] for cs in reindex}
         if search_files is not None else None,

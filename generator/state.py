@@ -13,6 +13,9 @@ from .history import history_inputs
 from .load import code_version, importers_for, source_for, stat_key
 from .progress import say
 
+# Whether the live site's word indexes of the code sets follow its content: a full build with search makes
+# them current, one without search or a fast path without search that changed public text does not.
+SEARCH_META, SEARCH_CURRENT, SEARCH_MISSING = "codeset-search", "current", "missing or stale"
 HandRow = tuple[str, str, str, str]  # content path, hash, identity, public-text digest (see identity.py)
 
 

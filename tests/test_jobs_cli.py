@@ -52,7 +52,7 @@ def coderef(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_moderation_from_the_command_line(tmp_path: Path) -> None:
     root = make_project(tmp_path / "proj")
-    assert coderef_process(root, "build", "--quiet", "--no-search").returncode == 0
+    assert coderef_process(root, "build", "--quiet").returncode == 0
     with client(create_app(root, settings=settings_for(root))) as c:
         assert (
             c.post("/gate/register", json={"email": "emp@example.org", "password": PASSWORD}).status_code

@@ -236,3 +236,28 @@ def test_what_a_generation_keeps_is_checked_against_its_files(site: Path, tmp_pa
 
 def search_dir_of(root: Path) -> Path:
     return search_dir(load_inputs(root).cfg)
+
+
+def test_a_build_with_search_after_builds_without_indexes_what_changed(site: Path) -> None:
+    """`--no-search` skips the index stage: a full build leaves the word index out, a fast path leaves the
+    live one as it was. The next build with search publishes an index with every edit made meanwhile,
+    where a fast path would have found nothing to re-index and a no-op nothing to do."""
+    g0008 = page(site, "hcpcs", "G0008")
+
+    def found(word: str) -> bool:
+        return "G0008" in [h.key for h in WordSearch(site / "site").search(word, codeset="hcpcs")]
+
+    edit(g0008, "giving a flu shot", "giving a zanzibarian flu shot")
+    assert build(site, quiet=True, jobs=1, search=False).mode == "pages"
+    assert not found("zanzibarian")  # the live index, as it was
+    assert build(site, quiet=True, jobs=1).mode == "full"
+    assert found("zanzibarian")
+    assert build(site, quiet=True, jobs=1, search=False, clean=True).mode == "clean"  # the index dropped
+    assert not (site / "site" / "lookup" / "index.json").exists()
+    edit(g0008, "zanzibarian", "tanzanian")
+    assert build(site, quiet=True, jobs=1, search=False).mode == "pages"
+    assert build(site, quiet=True, jobs=1).mode == "full"
+    assert found("tanzanian") and not found("zanzibarian")
+    edit(g0008, "tanzanian", "kenyan")  # the index current again: the fast path splices
+    assert build(site, quiet=True, jobs=1).spliced == ["hcpcs"]
+    assert found("kenyan")
