@@ -20,9 +20,9 @@ from generator.load import load_models
 from generator.reference import load_books
 from generator.result import BuildResult
 from generator.search_stage import search_dir
-from generator.words.hand_side import SIDE
 from generator.words import postings as pf
 from generator.words import writer
+from generator.words.hand_side import SIDE
 from generator.words.reader import WordSearch
 from generator.words.text import tokens
 
@@ -98,7 +98,8 @@ def rebuilt(root: Path, codeset: str, tmp: Path) -> BuildResult:
 
 
 def test_edits_of_words_are_spliced_and_equal_the_whole_index(site: Path, tmp_path: Path) -> None:
-    hcpcs, cpt, cm = page(site, "hcpcs", "G0008"), page(site, "cpt", "27252"), page(site, "icd-10-cm", "E11.9")
+    hcpcs, cpt = page(site, "hcpcs", "G0008"), page(site, "cpt", "27252")
+    cm = page(site, "icd-10-cm", "E11.9")
     steps = [
         # (page, code set, old, new)
         (hcpcs, "hcpcs", "giving a flu shot", "giving a seasonal flu shot"),  # a word known elsewhere
@@ -108,7 +109,7 @@ def test_edits_of_words_are_spliced_and_equal_the_whole_index(site: Path, tmp_pa
         (cm, "icd-10-cm", "managed by diet", "managed by diet and exercise"),  # beside index entries
         (cm, "icd-10-cm", "Diabetes of the adult kind", "Type 2 diabetes mellitus of the adult kind"),
         # A line over 160 characters: the result line shows it cut short, every word is indexed.
-        (hcpcs, "hcpcs", "The service of giving", "The service, " + "documented carefully " * 12 + "of giving"),
+        (hcpcs, "hcpcs", "The service of giving", f"The service, {'documented carefully ' * 12}of giving"),
     ]
     for path, codeset, old, new in steps:
         edit(path, old, new)
