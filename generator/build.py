@@ -39,7 +39,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from . import cold_caches, index_pages, pages, sitemaps, snapshots
+from . import cold_caches, index_pages, pages, sitemaps, snapshots, state
 from .assistant_facts import facts_stage
 from .book_sections import attach_books
 from .casepilot_pages import casepilot_pages
@@ -63,17 +63,7 @@ from .render_job import RenderJob, Side, render_pages
 from .result import BuildResult
 from .search_stage import Indexed, SearchAhead, publish_search, search_stage
 from .site_files import SiteFiles, SiteStage, write_site_files_in
-from .state import (
-    SEARCH_CURRENT,
-    SEARCH_META,
-    SEARCH_MISSING,
-    build_lock,
-    get_meta,
-    global_fingerprint,
-    hand_records,
-    open_state,
-    record_build,
-)
+from .state import build_lock, get_meta, global_fingerprint, hand_records, open_state, record_build
 from .store_job import StoreJob
 from .theme import Theme, asset_files
 
@@ -156,9 +146,7 @@ def _locked_build(
         up_to_date = (
             not clean and active is not None and cfg.store_path.exists() and get_meta(db, "global") == gfp
             and slots.has_manifest() and (cfg.output_dir / "index.html").exists()
-            # A build with search when the live site has no current word index of the code sets (built
-            # without search, or edited since by a fast path without it) indexes them: a full build.
-            and (not search or get_meta(db, SEARCH_META) == SEARCH_CURRENT)
+            and (not search or state.search_follows(db))  # else: word indexes missing or stale
         )
         if up_to_date and get_meta(db, "premium") != premium_state(cfg):
             up_to_date = False  # CMS files changed: their fast path (premium_update.py), else a full build
@@ -289,7 +277,7 @@ def _render_and_publish(
             db, complete=True,
             meta={
                 "global": gfp, "site": json.dumps(theme.site, sort_keys=True), "premium": premium_files,
-                SEARCH_META: SEARCH_CURRENT if search else SEARCH_MISSING,
+                **state.search_state(search),
                 **jobs_publish.state(jobs_stage.listings(cfg).fingerprint, search),
             },
             hand=[(p, h, *idents.get(p, ("", ""))) for p, h in loaded.hand.items()],

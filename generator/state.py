@@ -47,6 +47,17 @@ def set_meta(db: sqlite3.Connection, key: str, value: str) -> None:
     db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
 
+def search_follows(db: sqlite3.Connection) -> bool:
+    """Whether the live site's word indexes of the code sets follow its content (see SEARCH_META): a
+    build with search may take a fast path, else it indexes them in full."""
+    return get_meta(db, SEARCH_META) == SEARCH_CURRENT
+
+
+def search_state(search: bool) -> dict[str, str]:
+    """What a full build records of its word indexes."""
+    return {SEARCH_META: SEARCH_CURRENT if search else SEARCH_MISSING}
+
+
 def search_digests(db: sqlite3.Connection) -> dict[str, str]:
     """Per code set, the digest of the public text its search index was built from."""
     return dict(db.execute("SELECT codeset, digest FROM search"))
