@@ -11,7 +11,8 @@ indexes the code set as before, whenever the edit moves anything else:
   - a record has more or fewer entries of a kind (an added paragraph or inclusion line): every later
     entry number would move,
   - the generation is not current, or keeps nothing of the record.
-tests/test_search_splice.py compares its files with a clean build's after many kinds of edits.
+tests/test_search_splice.py compares its files with the full indexer's (`search.prepare`) after many kinds
+of edits.
 """
 from __future__ import annotations
 
