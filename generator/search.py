@@ -121,22 +121,32 @@ def extension_suffix(parent: CodeRecord, rec: CodeRecord) -> str | None:
 Texts = list[list[tuple[str, str, str]]]  # per record: (kind, title, text) of its public sections
 
 
+def record_text(
+    cfg: SiteConfig, model: CodeSetModel, i: int, cache: dict[tuple[str, bool | None, str], str] | None = None
+) -> tuple[str, list[tuple[str, str, str]], bool]:
+    """One record's lookup title and public texts, and whether it may be folded into its parent: a
+    7th-character extension with no public text of its own beyond its title."""
+    rec = model.records[i]
+    found = public_texts(cfg, rec, cache)
+    title = lookup.display_title(rec, summary_of(found))
+    own = any(not (kind in SUMMARY_KINDS and x == title) for kind, _, x in found)
+    p = model.parent.get(i)
+    foldable = not own and p is not None and extension_suffix(model.records[p], rec) is not None
+    return title, found, foldable
+
+
 def records_text(cfg: SiteConfig, model: CodeSetModel) -> tuple[list[str], set[int], Texts]:
-    """Per record: the lookup title and the public texts; and the folded 7th-character extensions (no
-    public text of their own beyond their title)."""
-    recs = model.records
+    """Per record: the lookup title and the public texts; and the folded 7th-character extensions (those
+    `record_text` finds foldable whose parent is not folded itself)."""
     titles: list[str] = []
     texts: list[list[tuple[str, str, str]]] = []
     folded: set[int] = set()
     cache: dict[tuple[str, bool | None, str], str] = {}
-    for i, rec in enumerate(recs):
-        found = public_texts(cfg, rec, cache)
-        title = lookup.display_title(rec, summary_of(found))
+    for i in range(len(model.records)):
+        title, found, foldable = record_text(cfg, model, i, cache)
         titles.append(title)
         texts.append(found)
-        own = [x for kind, _, x in found if not (kind in SUMMARY_KINDS and x == title)]
-        p = model.parent.get(i)
-        if not own and p is not None and p not in folded and extension_suffix(recs[p], rec) is not None:
+        if foldable and model.parent[i] not in folded:
             folded.add(i)
     return titles, folded, texts
 

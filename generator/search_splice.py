@@ -25,7 +25,6 @@ from typing import Any
 from . import search
 from .config import SiteConfig
 from .link import CodeSetModel
-from .lookup import display_title
 from .words import postings as pf
 from .words import writer
 from .words.entries import Entry, record_entries
@@ -40,15 +39,11 @@ def _record_now(
 ) -> list[tuple[Entry, list[Any]]] | None:
     """Record `i`'s own entries as they are now, each with its record as kept (`hand_side.entry_record`),
     numbered as the kept ones; None when they cannot take the kept entries' places (see the module's list)."""
-    rec = model.records[i]
-    texts = search.public_texts(cfg, rec)
-    title = display_title(rec, search.summary_of(texts))
-    if lookup_signature(rec, title) != kept["lookup"]:
+    title, texts, folded = search.record_text(cfg, model, i)
+    if lookup_signature(model.records[i], title) != kept["lookup"]:
         return None
-    own = [x for kind, _, x in texts if not (kind in search.SUMMARY_KINDS and x == title)]
-    p = model.parent.get(i)
-    # A parent is never folded itself (only 7-character codes are, and they have no extensions).
-    folded = not own and p is not None and search.extension_suffix(model.records[p], rec) is not None
+    # Foldable is folded: a parent is never folded itself (only 7-character codes are, and they have no
+    # extensions).
     if folded != kept["folded"]:
         return None
     if folded:

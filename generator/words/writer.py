@@ -62,16 +62,14 @@ def postings(entries: list[Entry], synonyms: list[Synonym]) -> dict[str, list[tu
     """token -> [(entry, info)], entries ascending."""
     out: dict[str, list[tuple[int, int]]] = {}
     poster = Poster(synonyms)
-    roles, info, packed = poster.roles, poster.info, poster.packed
+    roles, info = poster.roles, poster.info
     for eid, e in enumerate(entries):
         # `info` depends on (role, cover) only, within an entry: made once per distinct pair.
         infos: dict[tuple[int, int], tuple[int, int]] = {}
-        n = len(e.slots) + (1 if e.main else 0)
         for t, rc in roles(e).items():
             posting = infos.get(rc)
             if posting is None:
-                found_info = packed.get((e.kind, n, rc))
-                posting = infos[rc] = (eid, info(e, rc) if found_info is None else found_info)
+                posting = infos[rc] = (eid, info(e, rc))
             found = out.get(t)
             if found is None:
                 out[t] = [posting]
