@@ -271,11 +271,17 @@ def _cms_pages(cfg: SiteConfig, existing: dict[str, set[str]]) -> list[CodeRecor
     cache = cfg.state_dir / "cache"
     if HCPCS in existing and "modifiers" not in existing[HCPCS]:  # else the HCPCS file has its modifiers
         out += cached(cache_file(cache, "cms-pages-hcpcs", h.hexdigest()), "cms-pages-hcpcs",
-                      lambda: make(HCPCS))
+                      lambda: make(HCPCS), replaces=_CMS_PAGES_BEFORE)
     if CPT in existing:
         h.update(("|" + "\x1f".join(sorted(cpt[CPT]))).encode())
-        out += cached(cache_file(cache, "cms-pages-cpt", h.hexdigest()), "cms-pages-cpt", lambda: make(CPT))
+        out += cached(cache_file(cache, "cms-pages-cpt", h.hexdigest()), "cms-pages-cpt", lambda: make(CPT),
+                      replaces=_CMS_PAGES_BEFORE)
     return out
+
+
+# The one cache of both code sets' CMS-made pages that builds before the per-code-set caches kept
+# (`cms-pages-<hex>.pickle`): removed when either of its successors is first written.
+_CMS_PAGES_BEFORE = ("cms-pages",)
 
 
 def _share_sections(records: list[CodeRecord]) -> list[CodeRecord]:

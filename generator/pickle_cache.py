@@ -10,7 +10,7 @@ import os
 import pickle
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
 from typing import TypeVar, cast
@@ -34,11 +34,15 @@ def older(folder: Path, kind: str) -> list[Path]:
     return [p for p in folder.glob(f"{glob.escape(kind)}-*.pickle") if mine.fullmatch(p.name)]
 
 
-def write(cache: Path, kind: str, value: object) -> None:
-    """Pickles `value` into `cache` (beside, then renamed in) and removes the older values of `kind`."""
+def write(cache: Path, kind: str, value: object, replaces: Iterable[str] = ()) -> None:
+    """Pickles `value` into `cache` (beside, then renamed in) and removes the older values of `kind`, and
+    every value of the kinds it `replaces` (a kind split or renamed: their files are never read again)."""
     cache.parent.mkdir(parents=True, exist_ok=True)
     for old in older(cache.parent, kind):
         if old != cache:
+            old.unlink(missing_ok=True)
+    for retired in replaces:
+        for old in older(cache.parent, retired):
             old.unlink(missing_ok=True)
     stale = re.compile(rf"{re.escape(kind)}-{_KEY}\.pickle\.\d+\.tmp")
     for left in cache.parent.glob(f"{glob.escape(kind)}-*.tmp"):  # of writers killed mid-write, not at work
@@ -55,13 +59,14 @@ def write(cache: Path, kind: str, value: object) -> None:
         raise
 
 
-def cached(cache: Path, kind: str, make: Callable[[], T]) -> T:
-    """The value pickled at `cache` (a `cache_file` of `kind`), or `make()` written there."""
+def cached(cache: Path, kind: str, make: Callable[[], T], replaces: Iterable[str] = ()) -> T:
+    """The value pickled at `cache` (a `cache_file` of `kind`), or `make()` written there (see `write`
+    for `replaces`)."""
     if cache.exists():
         with open(cache, "rb") as f:
             return cast(T, pickle.load(f))
     value = make()
-    write(cache, kind, value)
+    write(cache, kind, value, replaces)
     return value
 
 

@@ -3,6 +3,7 @@ pages are rendered alone, their new text is served (page, protected store, word 
 and store are what a clean build of the same inputs writes (the fast path's plain twin)."""
 from __future__ import annotations
 
+import pickle
 import sqlite3
 from pathlib import Path
 
@@ -132,3 +133,18 @@ def test_a_page_of_one_code_set_reads_the_cms_made_pages_the_full_build_cached(p
         result = build(root, quiet=True, jobs=1)
         assert result.mode == "pages" and result.pages == 1
         assert {p.name: p.stat().st_mtime_ns for p in cache.glob("cms-pages-*.pickle")} == before
+
+
+def test_the_cache_of_cms_made_pages_from_before_the_split_is_removed(premium_site: Path) -> None:
+    """A project built before the CMS-made pages were cached per code set kept them in one
+    `cms-pages-<hex>.pickle`, which no build reads: the first build that writes the new caches removes it."""
+    root = premium_site
+    cache = root / ".coderef" / "cache"
+    for new in cache.glob("cms-pages-*.pickle"):
+        new.unlink()
+    legacy = cache / f"cms-pages-{'0' * 24}.pickle"
+    legacy.write_bytes(pickle.dumps([]))
+    edit(root / "content" / "codes" / "hcpcs" / "G0008.md", "giving a flu shot", "giving a yearly flu shot")
+    assert build(root, quiet=True, jobs=1).mode == "pages"
+    assert not legacy.exists()
+    assert [p.name.split("-")[2] for p in cache.glob("cms-pages-*.pickle")] == ["hcpcs"]  # the fast path's

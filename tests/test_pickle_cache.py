@@ -52,3 +52,21 @@ def test_a_kinds_cleanup_keeps_a_kind_whose_name_starts_the_same(
 def test_a_key_must_be_a_hex_digest(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="hex digest"):
         cache_file(tmp_path, "kind", "index-" + KEY1)
+
+
+def test_a_kind_written_removes_the_kinds_it_replaces_and_no_other(tmp_path: Path) -> None:
+    """A kind split in two (`cms-pages` into `cms-pages-hcpcs` and `cms-pages-cpt`): the first value of
+    a successor removes the old kind's file, which nothing reads any more, and leaves the other successor."""
+    legacy = cache_file(tmp_path, "cms-pages", KEY1)
+    pickle_cache.write(legacy, "cms-pages", ["both code sets"])
+    sibling = cache_file(tmp_path, "cms-pages-cpt", KEY1)
+    pickle_cache.write(sibling, "cms-pages-cpt", ["cpt"])
+    assert cached(cache_file(tmp_path, "cms-pages-hcpcs", KEY2), "cms-pages-hcpcs", lambda: ["hcpcs"],
+                  replaces=("cms-pages",)) == ["hcpcs"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        f"cms-pages-cpt-{KEY1}.pickle", f"cms-pages-hcpcs-{KEY2}.pickle"]
+    # A value read back from its cache writes nothing and removes nothing.
+    pickle_cache.write(legacy, "cms-pages", ["both code sets"])
+    assert cached(cache_file(tmp_path, "cms-pages-hcpcs", KEY2), "cms-pages-hcpcs", lambda: ["made again"],
+                  replaces=("cms-pages",)) == ["hcpcs"]
+    assert legacy.exists()
