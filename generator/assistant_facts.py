@@ -30,10 +30,10 @@ import time
 from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 
-from . import snapshots
+from . import content_cache, snapshots
 from .config import SiteConfig
 from .errors import BuildError, Problems
-from .guides import Guide, read_guides
+from .guides import Guide
 from .history.assistant_rows import change_rows, release_rows
 from .history.sections import HISTORY
 from .link import CodeSetModel
@@ -99,7 +99,7 @@ def facts_stage(cfg: SiteConfig, models: Mapping[str, CodeSetModel], jobs: int) 
     if not cfg.assistant.enabled:
         return Nothing()
     problems = Problems()
-    guides = read_guides(cfg.content_dir, cfg.root, problems)
+    guides = content_cache.guides(cfg, problems)
     if problems.errors:
         raise BuildError(f"{problems.errors[0]} (a guide changed while the site was built)")
     job = FactsJob(cfg)

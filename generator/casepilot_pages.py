@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from . import urls
+from . import content_cache, urls
 from .errors import BuildError, Problems
-from .guides import read_guides
 from .link import CodeSetModel
 from .render import Ctx
 from .theme import SiteFile, Theme
@@ -69,7 +68,7 @@ def casepilot_pages(theme: Theme, models: Mapping[str, CodeSetModel]) -> Iterato
     if not cfg.assistant.enabled:
         return
     problems = Problems()
-    guides = read_guides(cfg.content_dir, cfg.root, problems)
+    guides = content_cache.guides(cfg, problems)
     if problems.errors:
         raise BuildError(f"{problems.errors[0]} (a guide changed while the site was built)")
     topics = [Ctx({"slug": s, "name": n, "examples": list(qs)}) for s, n, qs in TOPICS]

@@ -4,12 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import content_cache
 from .config import SiteConfig, load_config
-from .content import HandPage, read_pages
+from .content import HandPage
 from .errors import ContentErrors, Problems
-from .guides import Guide, read_guides
+from .guides import Guide
 from .state import hand_hashes
-from .words import synonyms
 
 
 @dataclass
@@ -27,9 +27,9 @@ def load_inputs(root: Path) -> Loaded:
     """Reads config and hand-written pages, collecting every problem."""
     problems = Problems()
     cfg = load_config(root, problems)
-    pages = read_pages(cfg.content_dir, root, problems)
-    synonyms.load(root, problems)  # checked with the rest of the content; the search stage reads it
-    guides = read_guides(cfg.content_dir, root, problems)
+    pages = content_cache.hand_pages(cfg, problems)
+    content_cache.synonym_list(cfg, problems)  # checked with the rest of the content; search reads it
+    guides = content_cache.guides(cfg, problems)
     for page in pages:
         if page.codeset not in cfg.codesets:
             problems.warn(

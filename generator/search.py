@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import forking, lookup, reference, urls
+from . import content_cache, forking, lookup, reference, urls
 from .book_sections import NOT_SEARCHED
 from .books import PCS_INDEX
 from .config import SiteConfig
@@ -289,7 +289,7 @@ def extra_for(cfg: SiteConfig, books: Books, hand: Iterable[tuple[str, str]] = (
     """The books and synonyms of a build, fingerprinted; the synonyms list must be valid (the build
     checks it with the rest of the content first). `hand`: (code set, key) of the hand-written pages."""
     problems = Problems()
-    syns = synonyms.load(cfg.root, problems)
+    syns = content_cache.synonym_list(cfg, problems)
     if problems.errors:
         raise ContentErrors(problems)
     h = hashlib.blake2b(digest_size=12)
