@@ -27,7 +27,8 @@ def load_inputs(root: Path) -> Loaded:
     """Reads config and hand-written pages, collecting every problem."""
     problems = Problems()
     cfg = load_config(root, problems)
-    pages = content_cache.hand_pages(cfg, problems)
+    hand = hand_hashes(cfg.content_dir, root)
+    pages = content_cache.hand_pages(cfg, problems, hand)
     content_cache.synonym_list(cfg, problems)  # checked with the rest of the content; search reads it
     guides = content_cache.guides(cfg, problems)
     for page in pages:
@@ -36,7 +37,7 @@ def load_inputs(root: Path) -> Loaded:
                 page.path, 0, f"code set '{page.codeset}' is not enabled in content/site.yml; page skipped"
             )
     pages = [p for p in pages if p.codeset in cfg.codesets]
-    return Loaded(cfg, problems, pages, hand_hashes(cfg.content_dir, root), guides)
+    return Loaded(cfg, problems, pages, hand, guides)
 
 
 def validate(problems: Problems, *, strict: bool = False) -> None:

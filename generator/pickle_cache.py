@@ -61,10 +61,13 @@ def write(cache: Path, kind: str, value: object, replaces: Iterable[str] = ()) -
 
 def cached(cache: Path, kind: str, make: Callable[[], T], replaces: Iterable[str] = ()) -> T:
     """The value pickled at `cache` (a `cache_file` of `kind`), or `make()` written there (see `write`
-    for `replaces`)."""
-    if cache.exists():
+    for `replaces`). Opened rather than asked whether it exists: a writer of another key of `kind` may
+    remove it in between (`write`), and it is then made again."""
+    try:
         with open(cache, "rb") as f:
             return cast(T, pickle.load(f))
+    except FileNotFoundError:
+        pass
     value = make()
     write(cache, kind, value, replaces)
     return value

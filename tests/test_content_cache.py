@@ -17,6 +17,7 @@ from generator.content import read_pages
 from generator.errors import Problems
 from generator.guides import read_guides
 from generator.inputs import load_inputs
+from generator.state import hand_hashes
 from generator.words import synonyms
 
 
@@ -42,7 +43,7 @@ def _fresh(root: Path) -> tuple[list[object], list[object], list[object], list[o
 def _cached(root: Path) -> tuple[list[object], list[object], list[object], list[object]]:
     problems = Problems()
     cfg = load_config(root, problems)
-    pages = content_cache.hand_pages(cfg, problems)
+    pages = content_cache.hand_pages(cfg, problems, hand_hashes(cfg.content_dir, root))
     syns = content_cache.synonym_list(cfg, problems)
     guides = content_cache.guides(cfg, problems)
     return list(pages), list(guides), list(syns), list(problems.items)
